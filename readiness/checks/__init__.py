@@ -1,0 +1,8 @@
+"""Built-in checks. Importing this package registers them (see ``readiness.registry``).
+
+To add a check: write ``readiness/checks/<area>.py`` with functions decorated by
+``@register(...)``, import the module here, document its id and metrics in
+``docs/checks.md`` (a test fails otherwise), and add known-answer tests.
+"""
+
+from readiness.checks import data_quality, evaluation  # noqa: F401

@@ -1,0 +1,295 @@
+"""Data quality: completeness (incl. disguised missing values) and integrity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from readiness.inputs.context import ReviewContext
+from readiness.inputs.tables import MISSING_TOKENS
+from readiness.registry import Outcome, register
+from readiness.results import Finding, Severity, Status
+
+SENTINELS = (-1, -9, -99, -999, -9999, -99999, -999999, 99, 999, 9999, 99999, 999999, 9999999)
+WARN_MISSING = 0.05
+FAIL_MISSING = 0.50
+SHIFT_MISSING = 0.05  # |train rate - holdout rate| that counts as a shift
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def disguised_tokens(series: pd.Series) -> dict[str, int]:
+    """Counts of text values that stand for 'missing' ('?', 'N/A', 'null', '', ...)."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return {}
+    values = series.dropna()
+    if values.empty:
+        return {}
+    counts = values.astype(str).value_counts()
+    return {str(v): int(c) for v, c in counts.items() if v.strip().lower() in MISSING_TOKENS}
+
+
+def sentinel_values(series: pd.Series) -> dict[str, int]:
+    """Sentinel numbers (like -999) that stand apart from the rest of a numeric column.
+
+    A candidate counts when it occurs at least max(3, 0.1% of rows) times and lies
+    outside the range of the other values, either with the opposite sign of all of
+    them or beyond a gap of a quarter of their range.
+    """
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return {}
+    values = pd.to_numeric(series, errors="coerce").dropna().to_numpy(float)
+    if len(values) < 10:
+        return {}
+    found: dict[str, int] = {}
+    min_count = max(3, int(0.001 * len(values)))
+    for c in SENTINELS:
+        hit = values == c
+        count = int(hit.sum())
+        if count < min_count:
+            continue
+        others = values[~hit]
+        if len(others) == 0:
+            continue
+        lo, hi = others.min(), others.max()
+        if lo <= c <= hi:
+            continue
+        gap = (lo - c) if c < lo else (c - hi)
+        opposite_sign = (c < 0 <= lo) or (c > 0 >= hi)
+        if opposite_sign or gap > 0.25 * (hi - lo):
+            found[f"{c:g}"] = count
+    return found
+
+
+@register("data_quality.completeness", title="Completeness and missing values", area="data_quality",
+          antipatterns=("data_crisis_as_a_service",), order=10)
+def completeness(ctx: ReviewContext) -> Outcome:
+    """Missing values per column in training and holdout, including disguised ones:
+    text tokens such as '?', 'N/A', 'null' and sentinel numbers such as -999."""
+    n_train, n_test = len(ctx.train), len(ctx.test)
+    columns: dict[str, dict] = {}
+    findings: list[Finding] = []
+    repaired: dict[str, dict[str, int]] = {}
+    for table in ctx.tables.values():
+        for col, tokens in table.na_tokens.items():
+            merged = repaired.setdefault(col, {})
+            for tok, k in tokens.items():
+                merged[tok] = merged.get(tok, 0) + k
+    all_cols = [c for c in ctx.train.columns if c in ctx.test.columns]
+    for col in all_cols:
+        tr, te = ctx.train[col], ctx.test[col]
+        miss_tr, miss_te = int(tr.isna().sum()), int(te.isna().sum())
+        tokens = disguised_tokens(pd.concat([tr, te], ignore_index=True))
+        # tokens the loader turned into NaN are already in the NaN counts; report them as disguised too
+        loader_tokens = repaired.get(col, {})
+        sentinels = sentinel_values(pd.concat([tr, te], ignore_index=True))
+        disguised = sum(tokens.values()) + sum(sentinels.values())
+        loader_n = sum(loader_tokens.values())
+        total = miss_tr + miss_te + disguised
+        rate_tr, rate_te = miss_tr / n_train, miss_te / n_test
+        columns[col] = {
+            "missing_train": miss_tr,
+            "missing_test": miss_te,
+            "missing_rate_train": rate_tr,
+            "missing_rate_test": rate_te,
+            "disguised": {**tokens, **loader_tokens},
+            "sentinels": sentinels,
+            "total_missing_rate": total / (n_train + n_test),
+        }
+        rate = columns[col]["total_missing_rate"]
+        if tokens or loader_n or sentinels:
+            what = ", ".join([f"'{t}' ×{k}" for t, k in {**tokens, **loader_tokens}.items()]
+                             + [f"{v} ×{k}" for v, k in sentinels.items()])
+            findings.append(Finding(
+                severity=Severity.WARN, columns=[col],
+                message=(f"'{col}' hides missing values as {what}. Models treat these as real values; "
+                         "convert them to missing and decide how to impute."),
+                evidence={"tokens": {**tokens, **loader_tokens}, "sentinels": sentinels}))
+        if rate >= FAIL_MISSING:
+            findings.append(Finding(severity=Severity.FAIL, columns=[col], message=(
+                f"'{col}' is {_pct(rate)} missing: too empty to rely on. Drop it or find its source."),
+                evidence={"missing_rate": rate}))
+        elif rate >= WARN_MISSING:
+            findings.append(Finding(severity=Severity.WARN, columns=[col], message=(
+                f"'{col}' is {_pct(rate)} missing (training {_pct(rate_tr)}, holdout {_pct(rate_te)})."),
+                evidence={"missing_rate": rate}))
+        elif miss_tr + miss_te > 0:
+            findings.append(Finding(severity=Severity.INFO, columns=[col], message=(
+                f"'{col}' has {miss_tr + miss_te} missing values ({_pct(rate)})."), evidence={"missing_rate": rate}))
+        if abs(rate_tr - rate_te) >= SHIFT_MISSING:
+            findings.append(Finding(severity=Severity.WARN, columns=[col], message=(
+                f"Missingness of '{col}' differs between training ({_pct(rate_tr)}) and holdout ({_pct(rate_te)}): "
+                "the holdout does not look like the training data."),
+                evidence={"missing_rate_train": rate_tr, "missing_rate_test": rate_te}))
+    unl = ctx.unlabelled
+    if sum(unl.values()):
+        findings.append(Finding(severity=Severity.WARN, columns=[ctx.target], message=(
+            f"{unl.get('train', 0)} training and {unl.get('test', 0)} holdout rows have no target value; "
+            "they were left out of the review."), evidence=unl))
+    cells = (n_train + n_test) * max(1, len(all_cols))
+    missing_cells = sum((c["missing_train"] + c["missing_test"]) for c in columns.values())
+    disguised_cols = sorted(c for c, v in columns.items() if v["disguised"] or v["sentinels"])
+    with_missing = sorted(c for c, v in columns.items() if v["total_missing_rate"] > 0)
+    metrics = {
+        "rows_train": n_train, "rows_test": n_test,
+        "unlabelled_train": unl.get("train", 0), "unlabelled_test": unl.get("test", 0),
+        "missing_cell_rate": missing_cells / cells,
+        "columns_with_missing": with_missing,
+        "disguised_missing_columns": disguised_cols,
+        "columns": columns,
+    }
+    if not findings or all(f.severity == Severity.INFO for f in findings):
+        summary = ("No missing values." if not with_missing else
+                   f"{len(with_missing)} column(s) have a few missing values; none above {_pct(WARN_MISSING)}.")
+    else:
+        parts = []
+        if disguised_cols:
+            parts.append(f"{len(disguised_cols)} column(s) hide missing values behind placeholders ({', '.join(disguised_cols[:4])})")
+        heavy = [c for c, v in columns.items() if v["total_missing_rate"] >= WARN_MISSING]
+        if heavy:
+            parts.append(f"{len(heavy)} column(s) are at least {_pct(WARN_MISSING)} missing")
+        if sum(unl.values()):
+            parts.append("some rows have no target")
+        summary = "; ".join(parts) + "." if parts else "Missingness differs between training and holdout."
+        summary = summary[0].upper() + summary[1:]
+    return Outcome(summary=summary, findings=findings, metrics=metrics)
+
+
+def _numeric_share(values: pd.Series) -> float:
+    text = values.astype(str)
+    return float(pd.to_numeric(text, errors="coerce").notna().mean())
+
+
+def mixed_type_columns(frame: pd.DataFrame) -> dict[str, dict]:
+    """Text columns that mix numbers with words, or object columns holding several Python types."""
+    out: dict[str, dict] = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        values = s.dropna()
+        values = values[~values.astype(str).str.strip().str.lower().isin(MISSING_TOKENS)]
+        if values.empty:
+            continue
+        types = {type(v).__name__ for v in values.head(5000)}
+        share = _numeric_share(values)
+        if len(types) > 1 or 0.0 < share < 1.0:
+            numeric_examples = values[pd.to_numeric(values.astype(str), errors="coerce").notna()].astype(str).unique()[:3]
+            text_examples = values[pd.to_numeric(values.astype(str), errors="coerce").isna()].astype(str).unique()[:3]
+            if len(types) > 1 or (len(numeric_examples) and len(text_examples)):
+                out[str(col)] = {"numeric_share": share, "python_types": sorted(types),
+                                 "numeric_examples": list(numeric_examples), "text_examples": list(text_examples)}
+    return out
+
+
+def _row_hash(frame: pd.DataFrame) -> pd.Series:
+    return pd.util.hash_pandas_object(frame, index=False)
+
+
+@register("data_quality.integrity", title="Integrity: constants, duplicates, conflicts, types, categories",
+          area="data_quality", antipatterns=("data_crisis_as_a_service",), order=11)
+def integrity(ctx: ReviewContext) -> Outcome:
+    """Constant columns, duplicate rows within each split, conflicting labels (identical
+    features, different target), columns of mixed types, and holdout categories never
+    seen in training."""
+    findings: list[Finding] = []
+    train, test, target = ctx.train, ctx.test, ctx.target
+    feats = [c for c in ctx.features if c in train.columns and c in test.columns]
+    # constant columns
+    both = pd.concat([train[feats], test[feats]], ignore_index=True)
+    constant = [c for c in feats if both[c].nunique(dropna=False) <= 1]
+    for c in constant:
+        findings.append(Finding(severity=Severity.WARN, columns=[c], message=(
+            f"'{c}' has the same value in every row: it carries no information. Drop it."),
+            evidence={"value": both[c].iloc[0]}))
+    # duplicates within each split (all columns)
+    dup = {}
+    for split, frame in (("train", train), ("test", test)):
+        h = _row_hash(frame)
+        n_dup = int(h.duplicated().sum())
+        dup[split] = n_dup
+        if n_dup:
+            share = n_dup / len(frame)
+            sev = Severity.WARN if share >= 0.01 else Severity.INFO
+            name = "training" if split == "train" else "holdout"
+            first = frame[h.duplicated(keep=False)].head(6)
+            findings.append(Finding(severity=sev, message=(
+                f"{n_dup} {name} rows ({_pct(share)}) are exact copies of another {name} row. "
+                + ("Duplicates over-weight some cases; check how the data was collected." if sev == Severity.WARN else "")).strip(),
+                evidence={"split": split, "duplicate_rows": n_dup, "example_rows": first.index.tolist()}))
+    # conflicting labels: same features, different target (over both splits)
+    conflicts_rows, conflict_groups = 0, 0
+    if feats:
+        frame = pd.concat([train[feats + [target]], test[feats + [target]]], ignore_index=True)
+        key = _row_hash(frame[feats])
+        labels_per_key = frame.groupby(key.to_numpy())[target].nunique()
+        bad_keys = labels_per_key[labels_per_key > 1].index
+        if len(bad_keys):
+            mask = key.isin(bad_keys)
+            conflicts_rows, conflict_groups = int(mask.sum()), int(len(bad_keys))
+            share = conflicts_rows / len(frame)
+            sev = Severity.WARN if share >= 0.001 else Severity.INFO
+            findings.append(Finding(severity=sev, columns=[target], message=(
+                f"{conflict_groups} groups of identical rows ({conflicts_rows} rows, {_pct(share)}) carry different "
+                "target values: either labels are noisy or a feature that separates them is missing."),
+                evidence={"groups": conflict_groups, "rows": conflicts_rows}))
+    # mixed types
+    mixed = mixed_type_columns(both)
+    for c, info in mixed.items():
+        findings.append(Finding(severity=Severity.WARN, columns=[c], message=(
+            f"'{c}' mixes numbers ({', '.join(info['numeric_examples'])}) with text ({', '.join(info['text_examples'])}): "
+            "fix the type at the source."), evidence=info))
+    # unseen categories in the holdout
+    unseen: dict[str, dict] = {}
+    for c in feats:
+        s_tr, s_te = train[c], test[c]
+        if pd.api.types.is_numeric_dtype(s_tr) and pd.api.types.is_numeric_dtype(s_te):
+            continue
+        if s_tr.nunique() > 0.5 * len(s_tr):  # identifier-like text, not a category
+            continue
+        seen = set(s_tr.dropna().astype(str))
+        te = s_te.dropna().astype(str)
+        new = te[~te.isin(seen)]
+        if len(new):
+            counts = new.value_counts().head(10)
+            unseen[c] = {"rows": int(len(new)), "values": {str(k): int(v) for k, v in counts.items()}}
+            share = len(new) / len(test)
+            sev = Severity.WARN if share >= 0.01 else Severity.INFO
+            findings.append(Finding(severity=sev, columns=[c], message=(
+                f"'{c}' has {new.nunique()} value(s) in {len(new)} holdout rows ({_pct(share)}) that training never saw "
+                f"(e.g. {', '.join(list(counts.index[:3]))}): the model has to guess for them."), evidence=unseen[c]))
+    if ctx.task != "regression":
+        new_labels = sorted(set(test[target].astype(str)) - set(train[target].astype(str)))
+        if new_labels:
+            findings.append(Finding(severity=Severity.FAIL, columns=[target], message=(
+                f"The holdout has target values training never saw: {new_labels}."), evidence={"labels": new_labels}))
+    metrics = {
+        "constant_columns": constant,
+        "duplicate_rows_train": dup["train"],
+        "duplicate_rows_test": dup["test"],
+        "conflicting_label_groups": conflict_groups,
+        "conflicting_label_rows": conflicts_rows,
+        "mixed_type_columns": sorted(mixed),
+        "unseen_categories": unseen,
+    }
+    serious = [f for f in findings if f.severity != Severity.INFO]
+    if not serious:
+        summary = "No constant columns, duplicates, label conflicts, mixed types or unseen categories of note."
+        status = Status.PASS
+    else:
+        kinds = []
+        if constant:
+            kinds.append(f"{len(constant)} constant column(s)")
+        if any(f.evidence.get("duplicate_rows") and f.severity != Severity.INFO for f in findings):
+            kinds.append("duplicate rows")
+        if conflicts_rows and any(f.columns == [target] and "groups" in f.evidence and f.severity != Severity.INFO for f in findings):
+            kinds.append(f"{conflicts_rows} rows with conflicting labels")
+        if mixed:
+            kinds.append(f"{len(mixed)} column(s) of mixed type")
+        if any(c in unseen for f in serious for c in f.columns):
+            kinds.append("unseen categories in the holdout")
+        summary = "Found " + ", ".join(kinds) + "." if kinds else serious[0].message
+        status = None
+    return Outcome(summary=summary, findings=findings, metrics=metrics, status=status)

@@ -1,0 +1,167 @@
+"""Holdout evaluation: the model's metrics with 95% intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics as skm
+
+from readiness.inputs.context import ReviewContext
+from readiness.registry import Outcome, register
+from readiness.results import Finding, Severity
+from readiness.stats import bootstrap_ci, clopper_pearson
+
+SMALL_HOLDOUT = 200
+SMALL_CLASS = 30
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _ci_text(lo: float, hi: float, pct: bool = True) -> str:
+    if np.isnan(lo):
+        return "interval not available"
+    return f"{_pct(lo)}–{_pct(hi)}" if pct else f"{lo:.3f}–{hi:.3f}"
+
+
+@register("evaluation.holdout", title="Holdout performance", area="evaluation",
+          antipatterns=("grade_your_own_exam", "pest"), order=20)
+def holdout(ctx: ReviewContext) -> Outcome:
+    """Accuracy, balanced accuracy, ROC AUC and log loss (classification) or MAE, RMSE
+    and R² (regression) on the holdout, each with a 95% interval: Clopper–Pearson for
+    proportions, a percentile bootstrap otherwise; plus the confusion matrix."""
+    if ctx.task == "regression":
+        return _regression(ctx)
+    return _classification(ctx)
+
+
+def _valid_rows(ctx: ReviewContext) -> tuple[np.ndarray, list[Finding]]:
+    scores = np.asarray(ctx.test_scores, dtype=float)
+    ok = ~np.isnan(scores) if scores.ndim == 1 else ~np.isnan(scores).any(axis=1)
+    findings = []
+    if (~ok).any():
+        findings.append(Finding(severity=Severity.WARN, message=(
+            f"{int((~ok).sum())} holdout rows have no score and were left out of the metrics."),
+            evidence={"rows_without_score": int((~ok).sum())}))
+    return ok, findings
+
+
+def _classification(ctx: ReviewContext) -> Outcome:
+    ok, findings = _valid_rows(ctx)
+    y = ctx.y_test.to_numpy()[ok]
+    pred = np.asarray(ctx.test_pred)[ok]
+    scores = np.asarray(ctx.test_scores, dtype=float)[ok]
+    n = len(y)
+    seed, B = ctx.settings.random_state, ctx.settings.bootstrap
+    y_s, pred_s = y.astype(str), pred.astype(str)
+    correct = int((y_s == pred_s).sum())
+    acc = correct / n
+    acc_ci = clopper_pearson(correct, n)
+    bal = float(skm.balanced_accuracy_score(y_s, pred_s))
+    bal_ci = bootstrap_ci(skm.balanced_accuracy_score, y_s, pred_s, n_boot=B, seed=seed)
+    labels = [str(c) for c in ctx.classes]
+    cm = skm.confusion_matrix(y_s, pred_s, labels=labels)
+    majority = float(np.max(cm.sum(axis=1)) / n)
+    m: dict = {"n": n, "accuracy": acc, "accuracy_ci": list(acc_ci), "balanced_accuracy": bal,
+               "balanced_accuracy_ci": list(bal_ci), "majority_class_rate": majority,
+               "confusion_matrix": {"labels": labels, "matrix": cm.tolist()},
+               "threshold": ctx.settings.threshold if ctx.task == "binary" else None,
+               "class_counts": dict(zip(labels, cm.sum(axis=1).tolist(), strict=True))}
+    if ctx.task == "binary":
+        yb = ctx.y_test_binary[ok]
+        m["positive_label"] = ctx.positive_label
+        m["prevalence"] = float(yb.mean())
+        if len(np.unique(scores)) > 2:
+            m["roc_auc"] = float(skm.roc_auc_score(yb, scores))
+            m["roc_auc_ci"] = list(bootstrap_ci(skm.roc_auc_score, yb, scores, n_boot=B, seed=seed, stratify=yb))
+            fpr, tpr, _ = skm.roc_curve(yb, scores)
+            keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 200)).astype(int))
+            m["roc_curve"] = {"fpr": fpr[keep].tolist(), "tpr": tpr[keep].tolist()}
+        if ctx.scores_are_probabilities:
+            p = np.clip(scores, 1e-15, 1 - 1e-15)
+            m["log_loss"] = float(skm.log_loss(yb, p, labels=[0, 1]))
+            m["log_loss_ci"] = list(bootstrap_ci(lambda a, b: skm.log_loss(a, b, labels=[0, 1]), yb, p, n_boot=B, seed=seed))
+        tp, fn = int(((yb == 1) & (pred_s == str(ctx.positive_label))).sum()), int(((yb == 1) & (pred_s != str(ctx.positive_label))).sum())
+        fp = int(((yb == 0) & (pred_s == str(ctx.positive_label))).sum())
+        m["recall"] = tp / (tp + fn) if tp + fn else None
+        m["recall_ci"] = list(clopper_pearson(tp, tp + fn)) if tp + fn else None
+        m["precision"] = tp / (tp + fp) if tp + fp else None
+        m["precision_ci"] = list(clopper_pearson(tp, tp + fp)) if tp + fp else None
+    elif ctx.scores_are_probabilities and scores.ndim == 2:
+        m["roc_auc"] = float(skm.roc_auc_score(y_s, scores, multi_class="ovr", labels=labels))
+        m["roc_auc_ci"] = list(bootstrap_ci(
+            lambda a, b: skm.roc_auc_score(a, b, multi_class="ovr", labels=labels), y_s, scores, n_boot=B, seed=seed))
+        p = np.clip(scores, 1e-15, 1)
+        m["log_loss"] = float(skm.log_loss(y_s, p, labels=labels))
+        m["log_loss_ci"] = list(bootstrap_ci(lambda a, b: skm.log_loss(a, b, labels=labels), y_s, p, n_boot=B, seed=seed))
+
+    # findings
+    if n < SMALL_HOLDOUT:
+        findings.append(Finding(severity=Severity.WARN, message=(
+            f"The holdout has only {n} labelled rows: accuracy is known only to ±{_pct((acc_ci[1] - acc_ci[0]) / 2)}. "
+            "Collect a larger holdout before deciding."), evidence={"n": n}))
+    small = {k: v for k, v in m["class_counts"].items() if v < SMALL_CLASS}
+    if small:
+        findings.append(Finding(severity=Severity.WARN, columns=[ctx.target], message=(
+            f"Classes with fewer than {SMALL_CLASS} holdout rows ({', '.join(f'{k}: {v}' for k, v in small.items())}): "
+            "metrics for them are very uncertain."), evidence={"small_classes": small}))
+    if acc_ci[1] <= majority:
+        findings.append(Finding(severity=Severity.FAIL, message=(
+            f"Accuracy {_pct(acc)} ({_ci_text(*acc_ci)}) is no better than always predicting the most common class "
+            f"({_pct(majority)}). The model adds nothing at this threshold."),
+            evidence={"accuracy": acc, "majority_class_rate": majority}))
+    auc = m.get("roc_auc")
+    if auc is not None and m["roc_auc_ci"][1] is not None and not np.isnan(m["roc_auc_ci"][1]) and m["roc_auc_ci"][1] <= 0.5:
+        findings.append(Finding(severity=Severity.FAIL, message=(
+            f"ROC AUC {auc:.3f} is not better than random ranking."), evidence={"roc_auc": auc}))
+    target_acc = ctx.settings.target_accuracy
+    if target_acc is not None:
+        m["target_accuracy"] = target_acc
+        if acc_ci[1] < target_acc:
+            findings.append(Finding(severity=Severity.FAIL, message=(
+                f"Accuracy {_pct(acc)} ({_ci_text(*acc_ci)}) is below the required {_pct(target_acc)} even at the "
+                "top of its interval."), evidence={"accuracy_ci": list(acc_ci), "target_accuracy": target_acc}))
+        elif acc_ci[0] < target_acc:
+            findings.append(Finding(severity=Severity.WARN, message=(
+                f"The required accuracy {_pct(target_acc)} lies inside the interval {_ci_text(*acc_ci)}: the holdout "
+                "cannot show the target is met."), evidence={"accuracy_ci": list(acc_ci), "target_accuracy": target_acc}))
+        else:
+            findings.append(Finding(severity=Severity.INFO, message=(
+                f"Accuracy clears the required {_pct(target_acc)} across its whole interval {_ci_text(*acc_ci)}.")))
+    summary = f"Accuracy {_pct(acc)} ({_ci_text(*acc_ci)}) on {n:,} holdout rows"
+    if auc is not None:
+        lo, hi = m["roc_auc_ci"]
+        summary += f"; ROC AUC {auc:.3f} ({_ci_text(lo, hi, pct=False)})"
+    summary += f"; always predicting the most common class would score {_pct(majority)}."
+    return Outcome(summary=summary, findings=findings, metrics=m)
+
+
+def _regression(ctx: ReviewContext) -> Outcome:
+    ok, findings = _valid_rows(ctx)
+    y = ctx.y_test.to_numpy(dtype=float)[ok]
+    p = np.asarray(ctx.test_scores, dtype=float)[ok]
+    n = len(y)
+    seed, B = ctx.settings.random_state, ctx.settings.bootstrap
+
+    def rmse(a, b):
+        return float(np.sqrt(np.mean((a - b) ** 2)))
+
+    m = {
+        "n": n,
+        "mae": float(skm.mean_absolute_error(y, p)),
+        "mae_ci": list(bootstrap_ci(skm.mean_absolute_error, y, p, n_boot=B, seed=seed)),
+        "rmse": rmse(y, p),
+        "rmse_ci": list(bootstrap_ci(rmse, y, p, n_boot=B, seed=seed)),
+        "r2": float(skm.r2_score(y, p)),
+        "r2_ci": list(bootstrap_ci(skm.r2_score, y, p, n_boot=B, seed=seed)),
+        "target_std": float(np.std(y)),
+    }
+    if n < SMALL_HOLDOUT:
+        findings.append(Finding(severity=Severity.WARN, message=(
+            f"The holdout has only {n} labelled rows: the metrics are uncertain."), evidence={"n": n}))
+    if m["r2_ci"][1] is not None and not np.isnan(m["r2_ci"][1]) and m["r2_ci"][1] <= 0:
+        findings.append(Finding(severity=Severity.FAIL, message=(
+            f"R² {m['r2']:.3f} is no better than predicting the mean."), evidence={"r2": m["r2"]}))
+    summary = (f"MAE {m['mae']:.4g} ({_ci_text(*m['mae_ci'], pct=False)}), RMSE {m['rmse']:.4g}, "
+               f"R² {m['r2']:.3f} ({_ci_text(*m['r2_ci'], pct=False)}) on {n:,} holdout rows.")
+    return Outcome(summary=summary, findings=findings, metrics=m)

@@ -1,0 +1,163 @@
+"""The ``readiness`` command: the same review as the app, headless.
+
+Exit codes: 0 the review completed (whatever it found); 2 bad input (one line on
+stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from readiness import errors as E
+
+EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(EXIT_BAD_INPUT, f"readiness: error: {message} (see 'readiness {self.prog.split()[-1]} --help')\n"
+                  if " " in self.prog else f"readiness: error: {message}\n")
+
+
+def _float_in(lo: float, hi: float, name: str):
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{name} must be between {lo} and {hi}, got {v}")
+        return v
+    return parse
+
+
+def _nonneg(name: str):
+    return _float_in(0.0, float("inf"), name)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="readiness", description="Model Readiness Review: evidence that a tabular model is ready.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    r = sub.add_parser("review", help="run the review on files and write JSON")
+    src = r.add_argument_group("data")
+    src.add_argument("--train", type=Path, help="training data (CSV or Parquet)")
+    src.add_argument("--test", type=Path, help="holdout data (CSV or Parquet); omit with --split-column")
+    src.add_argument("--split-column", help="one file (--train) with this column marking train/test rows")
+    src.add_argument("--sample", action="store_true", help="review the bundled sample (ignores data/model flags)")
+    m = r.add_argument_group("model")
+    m.add_argument("--model", type=Path, help="model file: .skops (safe), or .joblib/.pkl with --trust-model")
+    m.add_argument("--trust-model", action="store_true",
+                   help="trust this exact pickle/joblib file; loading it runs code from the file")
+    m.add_argument("--prediction-column", help="holdout column with scores for the positive class (no model)")
+    roles = r.add_argument_group("roles")
+    roles.add_argument("--target", help="target column")
+    roles.add_argument("--positive-label", help="the positive class (default: 1/true/yes, else the last class)")
+    roles.add_argument("--sensitive", action="append", default=[], metavar="COL", help="sensitive attribute (repeat)")
+    roles.add_argument("--time-column", help="timestamp column")
+    roles.add_argument("--id-column", help="ID or group column")
+    roles.add_argument("--exclude", action="append", default=[], metavar="COL", help="column to leave out (repeat)")
+    biz = r.add_argument_group("business context")
+    biz.add_argument("--threshold", type=_float_in(-1e12, 1e12, "--threshold"), default=0.5,
+                     help="positive when score >= threshold (default 0.5)")
+    biz.add_argument("--target-accuracy", type=_float_in(0.0, 1.0, "--target-accuracy"))
+    biz.add_argument("--cost-fp", type=_nonneg("--cost-fp"), default=1.0, help="cost of a false positive")
+    biz.add_argument("--cost-fn", type=_nonneg("--cost-fn"), default=1.0, help="cost of a false negative")
+    out = r.add_argument_group("output")
+    out.add_argument("--json", type=Path, metavar="OUT.json", help="write the JSON report here ('-' for stdout)")
+    out.add_argument("--check", action="append", metavar="ID", help="run only this check (repeat)")
+    out.add_argument("--quiet", action="store_true", help="no progress or summary on stderr/stdout")
+    sub.add_parser("checks", help="list the registered checks")
+    return p
+
+
+def _progress(quiet: bool):
+    def cb(i, n, spec):
+        if not quiet and i < n:
+            print(f"[{i + 1}/{n}] {spec.title}", file=sys.stderr, flush=True)
+    return cb
+
+
+def _context_from_args(a):
+    from readiness.inputs import Roles, Settings, model_digest, prepare_review
+
+    settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn)
+    if a.sample:
+        from readiness.sample import load_sample
+
+        return load_sample(settings_override=None)
+    if a.train is None:
+        raise E.ReadinessError("--train is required (or --sample to review the bundled sample).")
+    if a.target is None:
+        raise E.ReadinessError("--target is required: name the column the model predicts.")
+    if a.test is None and not a.split_column:
+        raise E.ReadinessError("--test is required (or --split-column to split the --train file).")
+    if a.trust_model and a.model is None:
+        raise E.ReadinessError("--trust-model needs --model.")
+    roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
+                  id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
+                  split_column=a.split_column)
+    trusted = None
+    if a.model is not None and a.trust_model:
+        trusted = model_digest(a.model)
+    return prepare_review(train=a.train, test=a.test, roles=roles, model=a.model, trusted_model_sha256=trusted,
+                          settings=settings)
+
+
+def _print_summary(report) -> None:
+    marks = {"pass": "PASS ", "warn": "WARN ", "fail": "FAIL ", "skipped": "SKIP ", "error": "ERROR"}
+    for c in report.checks:
+        print(f"{marks[c.status.value]} {c.id:<32} {c.summary}")
+
+
+def cmd_review(a) -> int:
+    from readiness.review import run_review
+
+    start = time.perf_counter()
+    ctx = _context_from_args(a)
+    try:
+        report = run_review(ctx, checks=a.check, progress=_progress(a.quiet or a.json == Path("-")))
+    except KeyError as exc:
+        raise E.ReadinessError(str(exc).strip("'\"")) from None
+    text = report.to_json()
+    if a.json == Path("-"):
+        sys.stdout.write(text + "\n")
+    elif a.json is not None:
+        try:
+            a.json.parent.mkdir(parents=True, exist_ok=True)
+            a.json.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise E.ReadinessError(f"cannot write the JSON report to {a.json}: {exc.strerror}") from None
+    if not a.quiet and a.json != Path("-"):
+        _print_summary(report)
+        print(f"Reviewed in {time.perf_counter() - start:.1f} s (checks {report.duration_s:.1f} s).", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_checks(_a) -> int:
+    from readiness.registry import registered_checks
+
+    for s in registered_checks():
+        print(f"{s.id:<32} {s.title}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = {"review": cmd_review, "checks": cmd_checks}[args.command]
+    try:
+        return handler(args)
+    except E.ReadinessError as exc:
+        print(f"readiness: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"readiness: error: {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

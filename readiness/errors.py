@@ -1,0 +1,58 @@
+"""One documented exception hierarchy.
+
+Every error a user can cause is a :class:`ReadinessError`; its message is one line
+that names what is wrong and what to do. The CLI prints it and exits 2; the app shows
+it in an error box. Message templates are constants so tests assert on the same text.
+"""
+
+from __future__ import annotations
+
+
+class ReadinessError(ValueError):
+    """Base class: bad input the user can fix. ``str(err)`` is a one-line message."""
+
+
+class InputFileError(ReadinessError):
+    """A data file cannot be read (missing, empty, wrong format, bad encoding)."""
+
+
+class RoleError(ReadinessError):
+    """Column roles do not fit the data (missing target, one class, non-numeric scores...)."""
+
+
+class ModelError(ReadinessError):
+    """A model file cannot be loaded or does not fit the data."""
+
+
+class UntrustedModelError(ModelError):
+    """A model file would execute code on load and the user has not trusted it."""
+
+
+# --- message templates (shared with tests) -------------------------------------------
+FILE_NOT_FOUND = "{role} file not found: {path}. Check the path."
+FILE_EMPTY = "{role} file {name} is empty (no rows). Export the data again with a header and at least one row."
+FILE_NO_COLUMNS = "{role} file {name} has no columns. Is it a CSV with a header row?"
+FILE_FORMAT = "{role} file {name} is not a supported table: use .csv, .tsv or .parquet."
+FILE_ENCODING = "{role} file {name} is not a text table (binary or unknown encoding): export it as UTF-8 CSV or as Parquet."
+FILE_PARSE = "{role} file {name} could not be parsed: {detail}"
+TARGET_MISSING = "Target column '{target}' is not in the {split} data. Columns are: {columns}."
+TARGET_ONE_CLASS = "Target column '{target}' has only one value ({value!r}) in the {split} data: a classifier needs at least two classes."
+TARGET_ALL_MISSING = "Target column '{target}' has no values in the {split} data."
+COLUMN_MISSING = "{role} column '{column}' is not in the {split} data. Columns are: {columns}."
+PREDICTION_NOT_NUMERIC = "Prediction column '{column}' must hold numeric scores for the positive class; found values like {example!r}."
+POSITIVE_LABEL_UNKNOWN = "Positive label {label!r} is not a value of target '{target}'. Values are: {values}."
+NO_MODEL_NO_PREDICTIONS = "Give a model or a prediction column: without either there is nothing to review."
+SPLIT_COLUMN_VALUES = "Split column '{column}' must mark rows as train or test (values like train/test, 0/1); found {values}."
+MODEL_FORMAT = "Model file {name} has an unsupported format: use .skops (recommended), or .joblib/.pkl with explicit trust."
+MODEL_UNTRUSTED_PICKLE = (
+    "Model file {name} is a pickle (sha256 {sha256}): loading it can run any code. "
+    "Convert it to .skops, or pass --trust-model (app: tick 'I trust this exact file') if you trust this exact file."
+)
+MODEL_UNTRUSTED_TYPES = (
+    "Model file {name} asks for types outside the reviewed allow-list: {types}. "
+    "If you trust this file, save it with skops and review these types, or load it as a trusted pickle."
+)
+MODEL_CORRUPT = "Model file {name} could not be read: {detail}"
+MODEL_COLUMNS = "The model expects columns the data does not have: missing {missing}; extra in the data: {extra}."
+MODEL_NOT_ESTIMATOR = "Model file {name} holds a {kind}, not a fitted model with predict()."
+MODEL_PREDICT_FAILED = "The model failed to predict on the holdout: {detail}"

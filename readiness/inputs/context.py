@@ -1,0 +1,326 @@
+"""Roles, settings, and the validated review context every check receives."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from readiness import errors as E
+from readiness.inputs.models import (
+    LoadedModel,
+    ModelAdapter,
+    describe_estimator,
+    expected_columns,
+    is_classifier,
+)
+from readiness.inputs.tables import Table
+from readiness.results import InputFile, ModelInfo, RolesInfo
+
+TRAIN_SPLIT_VALUES = {"train", "training", "fit", "dev", "0", "false"}
+TEST_SPLIT_VALUES = {"test", "holdout", "valid", "validation", "eval", "1", "true"}
+MAX_CLASSES = 50
+
+
+class Roles(BaseModel):
+    """Which column plays which part in the review."""
+
+    model_config = ConfigDict(extra="forbid")
+    target: str
+    positive_label: Any = None
+    sensitive: list[str] = Field(default_factory=list)
+    time_column: str | None = None
+    id_column: str | None = None
+    exclude: list[str] = Field(default_factory=list)
+    prediction_column: str | None = None
+    split_column: str | None = None
+
+
+class Settings(BaseModel):
+    """Business context and knobs; recorded in the report."""
+
+    model_config = ConfigDict(extra="forbid")
+    threshold: float = Field(0.5, description="positive when score >= threshold")
+    target_accuracy: float | None = None
+    cost_fp: float = 1.0
+    cost_fn: float = 1.0
+    random_state: int = 0
+    bootstrap: int = Field(200, ge=20, description="bootstrap resamples for intervals")
+
+
+@dataclass
+class ReviewContext:
+    """Validated inputs of one review; computed predictions are cached on it.
+
+    ``y_test`` / ``y_train`` hold labels as they are in the data. For classification
+    ``classes`` lists the labels, with ``positive_label`` for binary tasks.
+    ``test_scores`` follows :class:`ModelAdapter.scores`.
+    """
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    roles: Roles
+    settings: Settings
+    task: str
+    features: list[str]
+    classes: list[Any]
+    positive_label: Any
+    model: ModelAdapter | None
+    model_info: ModelInfo
+    input_files: list[InputFile]
+    tables: dict[str, Table] = field(default_factory=dict)
+    unlabelled: dict[str, int] = field(default_factory=dict)  # rows dropped for a missing target
+
+    @property
+    def target(self) -> str:
+        return self.roles.target
+
+    @property
+    def y_train(self) -> pd.Series:
+        return self.train[self.target]
+
+    @property
+    def y_test(self) -> pd.Series:
+        return self.test[self.target]
+
+    @property
+    def has_model(self) -> bool:
+        return self.model is not None
+
+    @property
+    def scores_are_probabilities(self) -> bool:
+        if self.model is not None:
+            return self.model.scores_are_probabilities
+        if self.task == "regression":
+            return False
+        s = self.test_scores
+        return bool(np.nanmin(s) >= 0 and np.nanmax(s) <= 1)
+
+    @cached_property
+    def test_scores(self) -> np.ndarray:
+        if self.model is None:
+            return pd.to_numeric(self.test[self.roles.prediction_column], errors="coerce").to_numpy(float)
+        return self.model.scores(self.test)
+
+    @cached_property
+    def test_pred(self) -> np.ndarray:
+        """Predicted labels on the holdout (binary: positive when score >= threshold)."""
+        if self.task == "regression":
+            return self.test_scores
+        if self.task == "binary":
+            negative = next(c for c in self.classes if c != self.positive_label)
+            pos = self.test_scores >= self.settings.threshold
+            return np.where(pos, self.positive_label, negative).astype(object)
+        if self.model is not None:
+            return self.model.predict(self.test)
+        raise E.RoleError("A prediction column can only stand in for a binary or regression model.")
+
+    @cached_property
+    def y_test_binary(self) -> np.ndarray:
+        """1 where the holdout label is the positive label (binary tasks)."""
+        return _label_equals(self.y_test, self.positive_label).astype(int)
+
+    @cached_property
+    def digest(self) -> str:
+        """Content digest of everything that determines the review's results."""
+        h = hashlib.sha256()
+        for f in sorted(self.input_files, key=lambda f: f.role):
+            h.update(f"{f.role}:{f.sha256};".encode())
+        h.update(self.roles.model_dump_json().encode())
+        h.update(self.settings.model_dump_json().encode())
+        return h.hexdigest()
+
+    def roles_info(self) -> RolesInfo:
+        return RolesInfo(**self.roles.model_dump(), features=self.features)
+
+
+def _label_equals(series: pd.Series, label) -> np.ndarray:
+    values = series.to_numpy()
+    eq = values == label
+    if not np.any(eq):
+        eq = series.astype(str).to_numpy() == str(label)
+    return np.asarray(eq, dtype=bool)
+
+
+def _columns_list(frame: pd.DataFrame) -> str:
+    cols = list(frame.columns)
+    text = ", ".join(cols[:15])
+    return text + (f", ... ({len(cols)} in all)" if len(cols) > 15 else "")
+
+
+def split_by_column(table: Table, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One file plus a split column -> (train, test)."""
+    frame = table.frame
+    if column not in frame.columns:
+        raise E.RoleError(E.COLUMN_MISSING.format(role="Split", column=column, split="", columns=_columns_list(frame)).replace("the  data", "the data"))
+    marks = frame[column].astype(str).str.strip().str.lower()
+    is_train, is_test = marks.isin(TRAIN_SPLIT_VALUES), marks.isin(TEST_SPLIT_VALUES)
+    if not (is_train | is_test).all() or not is_train.any() or not is_test.any():
+        raise E.RoleError(E.SPLIT_COLUMN_VALUES.format(column=column, values=sorted(marks.unique().tolist())[:8]))
+    return (frame[is_train].drop(columns=[column]).reset_index(drop=True),
+            frame[is_test].drop(columns=[column]).reset_index(drop=True))
+
+
+def detect_task(y: pd.Series, model=None) -> str:
+    if model is not None:
+        if not is_classifier(model):
+            return "regression"
+        n = len(getattr(model, "classes_", []))
+        return "binary" if n <= 2 else "multiclass"
+    values = y.dropna()
+    n_unique = values.nunique()
+    if pd.api.types.is_float_dtype(values) and n_unique > 20 and not np.allclose(values, np.round(values)):
+        return "regression"
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and n_unique > MAX_CLASSES:
+        return "regression"
+    return "binary" if n_unique <= 2 else "multiclass"
+
+
+def _default_positive(classes: list) -> Any:
+    for c in classes:
+        if c is True or str(c).lower() in {"1", "true", "yes", "positive"}:
+            return c
+    return classes[-1]
+
+
+def build_context(
+    *,
+    train: Table,
+    test: Table | None,
+    roles: Roles,
+    model: LoadedModel | None = None,
+    settings: Settings | None = None,
+) -> ReviewContext:
+    """Validate roles against the data and the model; return the review context.
+
+    Raises :class:`RoleError` / :class:`ModelError` with one-line messages.
+    """
+    settings = settings or Settings()
+    tables = {"train": train}
+    if test is None:
+        if not roles.split_column:
+            raise E.RoleError("Give a holdout file, or a split column that marks the holdout rows in the one file.")
+        train_df, test_df = split_by_column(train, roles.split_column)
+    else:
+        tables["test"] = test
+        train_df, test_df = train.frame, test.frame
+    target = roles.target
+    for split, frame in (("training", train_df), ("holdout", test_df)):
+        if target not in frame.columns:
+            raise E.RoleError(E.TARGET_MISSING.format(target=target, split=split, columns=_columns_list(frame)))
+        if frame[target].notna().sum() == 0:
+            raise E.RoleError(E.TARGET_ALL_MISSING.format(target=target, split=split))
+    # rows without a label cannot be evaluated: dropped here, reported by data quality
+    unlabelled = {"train": int(train_df[target].isna().sum()), "test": int(test_df[target].isna().sum())}
+    train_df = train_df[train_df[target].notna()].reset_index(drop=True)
+    test_df = test_df[test_df[target].notna()].reset_index(drop=True)
+    for name, cols in (("Sensitive", roles.sensitive), ("Excluded", roles.exclude)):
+        for col in cols:
+            _require_column(col, name, train_df, test_df)
+    for name, col in (("Time", roles.time_column), ("ID", roles.id_column)):
+        if col:
+            _require_column(col, name, train_df, test_df)
+    if model is None and not roles.prediction_column:
+        raise E.RoleError(E.NO_MODEL_NO_PREDICTIONS)
+    if roles.prediction_column:
+        col = roles.prediction_column
+        if col not in test_df.columns:
+            raise E.RoleError(E.COLUMN_MISSING.format(role="Prediction", column=col, split="holdout", columns=_columns_list(test_df)))
+        if not pd.api.types.is_numeric_dtype(test_df[col]):
+            example = test_df[col].dropna().iloc[0] if test_df[col].notna().any() else None
+            raise E.RoleError(E.PREDICTION_NOT_NUMERIC.format(column=col, example=example))
+
+    estimator = model.estimator if model is not None else None
+    task = detect_task(train_df[target], estimator)
+    non_features = {target, roles.prediction_column, roles.split_column, roles.id_column, roles.time_column, *roles.exclude}
+    features = [c for c in train_df.columns if c not in non_features]
+    classes: list[Any] = []
+    positive = None
+    if task != "regression":
+        classes = _classes(train_df, test_df, target, estimator)
+        if len(classes) < 2:
+            raise E.RoleError(E.TARGET_ONE_CLASS.format(target=target, value=classes[0] if classes else None, split="training"))
+        if roles.positive_label is not None and task == "binary":
+            positive = _match_label(roles.positive_label, classes, target)
+        elif task == "binary":
+            positive = _default_positive(classes)
+    if estimator is not None:
+        wanted = expected_columns(estimator)
+        if wanted is not None:
+            missing = [c for c in wanted if c not in test_df.columns]
+            if missing:
+                extra = [c for c in features if c not in wanted]
+                raise E.ModelError(E.MODEL_COLUMNS.format(missing=missing, extra=extra or "none"))
+            features = wanted
+        else:
+            n_in = getattr(estimator, "n_features_in_", None)
+            if n_in is not None and n_in != len(features):
+                raise E.ModelError(E.MODEL_COLUMNS.format(
+                    missing=f"{n_in} unnamed columns expected", extra=f"{len(features)} feature columns given: {features}"))
+    roles = roles.model_copy(update={"positive_label": _plain(positive)})
+    adapter = None
+    if estimator is not None:
+        adapter = ModelAdapter(estimator, task=task, positive_label=positive, features=features)
+        est_name, params = describe_estimator(estimator)
+        info = ModelInfo(kind="model", name=model.name, estimator=est_name, format=model.format,
+                         trusted_pickle=model.trusted_pickle, classes=classes, hyperparameters=params)
+    else:
+        info = ModelInfo(kind="predictions", name=f"prediction column '{roles.prediction_column}'", classes=classes)
+    files = [InputFile(role=t.role, name=t.name, sha256=t.sha256, size_bytes=t.size_bytes,
+                       rows=len(t.frame), columns=t.frame.shape[1]) for t in tables.values()]
+    if model is not None:
+        files.append(InputFile(role="model", name=model.name, sha256=model.sha256, size_bytes=model.size_bytes))
+    ctx = ReviewContext(train=train_df, test=test_df, roles=roles, settings=settings, task=task,
+                        features=features, classes=classes, positive_label=positive, model=adapter,
+                        model_info=info, input_files=files, tables=tables, unlabelled=unlabelled)
+    _check_scores(ctx)
+    return ctx
+
+
+def _check_scores(ctx: ReviewContext) -> None:
+    """Score the holdout once up front so a model that does not fit the data is bad input."""
+    try:
+        scores = ctx.test_scores
+    except E.ReadinessError:
+        raise
+    except Exception as exc:
+        raise E.ModelError(E.MODEL_PREDICT_FAILED.format(detail=" ".join(str(exc).split())[:300])) from None
+    if ctx.model is None and ctx.task == "multiclass":
+        raise E.RoleError("A prediction column can only stand in for a binary or regression model; this target has "
+                          f"{len(ctx.classes)} classes.")
+    if np.all(np.isnan(np.asarray(scores, dtype=float))):
+        raise E.RoleError(f"Prediction column '{ctx.roles.prediction_column}' has no numeric values in the holdout.")
+
+
+def _require_column(col: str, role: str, train_df: pd.DataFrame, test_df: pd.DataFrame) -> None:
+    for split, frame in (("training", train_df), ("holdout", test_df)):
+        if col not in frame.columns:
+            raise E.RoleError(E.COLUMN_MISSING.format(role=role, column=col, split=split, columns=_columns_list(frame)))
+
+
+def _classes(train_df, test_df, target, estimator) -> list:
+    if estimator is not None and hasattr(estimator, "classes_"):
+        return list(estimator.classes_)
+    values = pd.concat([train_df[target], test_df[target]]).dropna().unique().tolist()
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
+def _match_label(label, classes: list, target: str):
+    for c in classes:
+        if c == label or str(c) == str(label):
+            return c
+    raise E.RoleError(E.POSITIVE_LABEL_UNKNOWN.format(label=label, target=target, values=[_plain(c) for c in classes]))
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    return v

@@ -1,0 +1,80 @@
+"""Run the registered checks over a review context; one failure never stops the rest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from importlib import metadata
+
+from readiness.inputs.context import ReviewContext
+from readiness.registry import CheckSpec, SkipCheck, registered_checks
+from readiness.results import CheckResult, ReviewReport, Status, status_from_findings
+
+ProgressCallback = Callable[[int, int, CheckSpec], None]
+
+_VERSIONED = ("model-readiness-review", "scikit-learn", "pandas", "numpy", "scipy", "skops", "shap", "lime", "pydantic")
+
+
+def library_versions() -> dict[str, str]:
+    import platform
+
+    out = {"python": platform.python_version()}
+    for dist in _VERSIONED:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def run_check(spec: CheckSpec, ctx: ReviewContext) -> CheckResult:
+    start = time.perf_counter()
+    base = {"id": spec.id, "title": spec.title, "antipatterns": list(spec.antipatterns)}
+    try:
+        out = spec.func(ctx)
+        status = out.status or status_from_findings(out.findings)
+        result = CheckResult(**base, status=status, summary=out.summary, findings=out.findings, metrics=out.metrics)
+    except SkipCheck as skip:
+        result = CheckResult(**base, status=Status.SKIPPED, summary=str(skip))
+    except Exception as exc:  # isolate: one broken check must not stop the review
+        detail = " ".join(str(exc).split())[:500] or type(exc).__name__
+        result = CheckResult(**base, status=Status.ERROR,
+                             summary=f"The check could not run: {type(exc).__name__}: {detail}",
+                             metrics={"exception": type(exc).__name__})
+    return result.model_copy(update={"duration_s": round(time.perf_counter() - start, 4)})
+
+
+def run_review(
+    ctx: ReviewContext,
+    *,
+    checks: Iterable[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> ReviewReport:
+    """Run the checks (all registered, or the given ids) and return the report."""
+    specs = registered_checks()
+    if checks is not None:
+        wanted = list(checks)
+        unknown = set(wanted) - {s.id for s in specs}
+        if unknown:
+            raise KeyError(f"unknown check ids: {sorted(unknown)}")
+        specs = [s for s in specs if s.id in wanted]
+    start = time.perf_counter()
+    results = []
+    for i, spec in enumerate(specs):
+        if progress is not None:
+            progress(i, len(specs), spec)
+        results.append(run_check(spec, ctx))
+    if progress is not None and specs:
+        progress(len(specs), len(specs), specs[-1])
+    return ReviewReport(
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        task=ctx.task,
+        inputs=ctx.input_files,
+        roles=ctx.roles_info(),
+        model=ctx.model_info,
+        settings=ctx.settings.model_dump(),
+        versions=library_versions(),
+        duration_s=round(time.perf_counter() - start, 3),
+        checks=results,
+    )
