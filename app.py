@@ -1,0 +1,29 @@
+"""Model Readiness Review: the Streamlit app (thin router over pages/)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Model Readiness Review", page_icon="✅", layout="wide")
+
+from pages._ui import state  # noqa: E402  (after set_page_config)
+
+PAGES = {
+    "Review": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/setup.py", title="Setup", icon=":material/upload_file:"),
+    ],
+    "Checks": [
+        st.Page("pages/data_quality.py", title="Data quality", icon=":material/table_chart:"),
+        st.Page("pages/evaluation.py", title="Holdout performance", icon=":material/speed:"),
+    ],
+}
+
+nav = st.navigation(PAGES)
+s = state()
+with st.sidebar:
+    st.caption(f"**{s.title}**")
+    if s.report is not None:
+        st.caption(f"{s.ctx.task} task · {len(s.ctx.train):,} training / {len(s.ctx.test):,} holdout rows")
+if s.is_sample and nav.title != "Setup":
+    st.info("You are viewing the **sample review** (a synthetic credit-default model). "
+            "Load your own data and model in **Setup**.", icon=":material/info:")
+nav.run()

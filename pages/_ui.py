@@ -1,0 +1,204 @@
+"""Streamlit helpers shared by the pages: the session object, caching, status rendering.
+
+Pages read the session, call ``readiness`` and render; they never compute metrics.
+Caches are keyed on our own content digests (``ReviewContext.digest``), never on
+Streamlit's DataFrame hashing.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from readiness.inputs.context import ReviewContext
+from readiness.results import CheckResult, ReviewReport, Severity, Status
+from readiness.style import STATUS_ICON, STATUS_STREAMLIT_COLOR, STATUS_WORD
+
+SESSION_KEY = "readiness_review"
+MAX_CACHED_REPORTS = 8
+
+
+@dataclass
+class AppState:
+    """Everything a review needs across pages; widget values are copied in here."""
+
+    ctx: ReviewContext | None = None
+    report: ReviewReport | None = None
+    title: str = ""
+    is_sample: bool = True
+    extras: dict = field(default_factory=dict)  # per-page state that must survive navigation
+
+
+@st.cache_resource(show_spinner=False)
+def _report_cache() -> OrderedDict:
+    """digest -> ReviewReport, shared by sessions (reports are immutable)."""
+    return OrderedDict()
+
+
+@st.cache_resource(show_spinner="Loading the sample review…")
+def _sample_context() -> tuple[ReviewContext, str]:
+    from readiness.sample import load_sample, sample_config
+
+    return load_sample(), sample_config().get("title", "Sample review")
+
+
+def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review") -> ReviewReport:
+    """Run (or fetch from the digest cache) the review, showing per-check progress."""
+    from readiness.review import run_review
+
+    cache = _report_cache()
+    if ctx.digest in cache:
+        cache.move_to_end(ctx.digest)
+        return cache[ctx.digest]
+    with st.status(label, expanded=True) as box:
+        bar = st.progress(0.0)
+
+        def progress(i, n, spec):
+            bar.progress(min(1.0, i / max(n, 1)), text=f"{min(i + 1, n)}/{n} · {spec.title}")
+
+        report = run_review(ctx, progress=progress)
+        box.update(label=f"Review complete: {len(report.checks)} checks in {report.duration_s:.1f} s",
+                   state="complete", expanded=False)
+    cache[ctx.digest] = report
+    while len(cache) > MAX_CACHED_REPORTS:
+        cache.popitem(last=False)
+    return report
+
+
+def state() -> AppState:
+    """The session's review; opens the bundled sample when nothing was loaded."""
+    s = st.session_state.get(SESSION_KEY)
+    if s is None:
+        s = AppState()
+        st.session_state[SESSION_KEY] = s
+    if s.ctx is None:
+        ctx, title = _sample_context()
+        s.ctx, s.title, s.is_sample = ctx, title, True
+    if s.report is None:
+        s.report = run_review_cached(s.ctx, label="Reviewing the sample")
+    return s
+
+
+def review() -> tuple[ReviewContext, ReviewReport]:
+    s = state()
+    return s.ctx, s.report
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def status_badge(status: Status | str, *, label: str | None = None) -> None:
+    status = Status(status)
+    st.badge(label or STATUS_WORD[status], icon=STATUS_ICON[status], color=STATUS_STREAMLIT_COLOR[status])
+
+
+def status_text(status: Status | str) -> str:
+    status = Status(status)
+    return f"{STATUS_ICON[status]} {STATUS_WORD[status]}"
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def with_ci(value: float | None, ci: Iterable | None, *, as_pct: bool = True, digits: int = 3) -> str:
+    """'84.2% (82.0–86.1%)' or '0.842 (0.820–0.861)'."""
+    if value is None:
+        return "–"
+    fmt = (lambda v: f"{100 * v:.1f}") if as_pct else (lambda v: f"{v:.{digits}f}")
+    unit = "%" if as_pct else ""
+    ci = list(ci or [])
+    if len(ci) == 2 and None not in ci and all(c == c for c in ci):
+        return f"{fmt(value)}{unit} ({fmt(ci[0])}–{fmt(ci[1])}{unit})"
+    return f"{fmt(value)}{unit}"
+
+
+_SEV_ICON = {Severity.FAIL: "❌", Severity.WARN: "⚠️", Severity.INFO: "ℹ️"}
+
+
+def findings(result: CheckResult, *, limit: int = 12) -> None:
+    """Findings as a list, worst first; the rest in an expander."""
+    order = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+    items = sorted(result.findings, key=lambda f: order[f.severity])
+    if not items:
+        return
+    head, tail = items[:limit], items[limit:]
+    for f in head:
+        st.markdown(f"{_SEV_ICON[f.severity]} {f.message}")
+    if tail:
+        with st.expander(f"{len(tail)} more findings"):
+            for f in tail:
+                st.markdown(f"{_SEV_ICON[f.severity]} {f.message}")
+
+
+def check_header(result: CheckResult | None, *, heading: str | None = None) -> bool:
+    """Heading, status chip and one-sentence summary. Returns False if the check is absent."""
+    if result is None:
+        st.info("This check was not part of the review.")
+        return False
+    st.subheader(heading or result.title, anchor=result.id.replace(".", "-"))
+    cols = st.columns([1, 6], vertical_alignment="center")
+    with cols[0]:
+        status_badge(result.status)
+    with cols[1]:
+        st.markdown(f"**{result.summary}**")
+    return True
+
+
+def check_details(result: CheckResult) -> None:
+    """Raw metrics and method, for the data scientist."""
+    with st.expander("Method and raw numbers"):
+        spec = _spec(result.id)
+        if spec is not None and spec.description:
+            st.caption(spec.description)
+        st.caption(f"Check id `{result.id}` · ran in {result.duration_s or 0:.2f} s")
+        st.json(result.metrics, expanded=False)
+
+
+def _spec(check_id: str):
+    from readiness.registry import registered_checks
+
+    return next((s for s in registered_checks() if s.id == check_id), None)
+
+
+def skipped_or_error(result: CheckResult) -> bool:
+    """Render skipped/error results fully; returns True when the page should not go on."""
+    if result.status == Status.SKIPPED:
+        st.info(f"Skipped: {result.summary}")
+        return True
+    if result.status == Status.ERROR:
+        st.error(f"{result.summary} The other checks are unaffected; report this with the check id `{result.id}`.")
+        return True
+    return False
+
+
+def what_to_do(items: list[str]) -> None:
+    if items:
+        st.markdown("#### What to do")
+        st.markdown("\n".join(f"- {i}" for i in items))
+
+
+def plot(fig) -> None:
+    if fig is not None:
+        st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+
+
+# area -> page file; a page lists the checks of its area(s)
+AREA_PAGES = {
+    "data_quality": "pages/data_quality.py",
+    "evaluation": "pages/evaluation.py",
+}
+
+
+def area_page(area: str) -> str | None:
+    return AREA_PAGES.get(area)
+
+
+def area_results(report: ReviewReport, area: str) -> list[CheckResult]:
+    from readiness.registry import registered_checks
+
+    ids = [s.id for s in registered_checks() if s.area == area]
+    return [c for c in report.checks if c.id in ids]

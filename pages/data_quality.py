@@ -1,0 +1,68 @@
+"""Data quality: completeness (incl. disguised missing values) and integrity."""
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import check_details, check_header, findings, pct, plot, review, skipped_or_error, what_to_do
+from readiness.charts.data_quality import missingness_bars
+
+ctx, report = review()
+st.title("Data quality")
+st.caption("Is the data complete and consistent enough to trust what the model learned from it?")
+
+comp = report.check("data_quality.completeness")
+if check_header(comp) and not skipped_or_error(comp):
+    m = comp.metrics
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Rows (training / holdout)", f"{m['rows_train']:,} / {m['rows_test']:,}",
+              help="Labelled rows used by the review")
+    c2.metric("Missing cells", pct(m["missing_cell_rate"]), help="Share of all cells that are empty")
+    c3.metric("Columns with disguised missing values", len(m["disguised_missing_columns"]),
+              help="Columns where placeholders like '?', 'N/A' or -999 stand for 'unknown'")
+    if m["columns_with_missing"]:
+        plot(missingness_bars(comp))
+    findings(comp)
+    with st.expander("Per-column table"):
+        st.dataframe(pd.DataFrame([
+            {"column": k, "missing in training": v["missing_train"], "missing in holdout": v["missing_test"],
+             "total missing %": round(100 * v["total_missing_rate"], 2),
+             "placeholders": ", ".join(f"{t} ×{n}" for t, n in {**v["disguised"], **v["sentinels"]}.items())}
+            for k, v in m["columns"].items()]), hide_index=True)
+    check_details(comp)
+    todo = []
+    if m["disguised_missing_columns"]:
+        todo.append("Replace placeholders (" + ", ".join(m["disguised_missing_columns"]) + ") by real missing values "
+                    "in the pipeline, retrain, and review again.")
+    if any(v["total_missing_rate"] >= 0.05 for v in m["columns"].values()):
+        todo.append("For heavily missing columns, find out why values are missing; if missingness depends on the "
+                    "outcome, it can leak it (see Leakage).")
+    what_to_do(todo)
+
+st.divider()
+integ = report.check("data_quality.integrity")
+if check_header(integ) and not skipped_or_error(integ):
+    m = integ.metrics
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Duplicate rows (training / holdout)", f"{m['duplicate_rows_train']:,} / {m['duplicate_rows_test']:,}",
+              help="Rows that are exact copies of another row in the same split")
+    c2.metric("Rows with conflicting labels", f"{m['conflicting_label_rows']:,}",
+              help="Rows whose features are identical to another row's but whose target differs")
+    c3.metric("Constant columns", len(m["constant_columns"]), help="Columns with one value only: no information")
+    c4.metric("Columns with unseen holdout values", len(m["unseen_categories"]),
+              help="Categorical columns with holdout values never seen in training")
+    findings(integ)
+    if m["unseen_categories"]:
+        with st.expander("Unseen categories in the holdout"):
+            st.dataframe(pd.DataFrame([{"column": c, "holdout rows": v["rows"],
+                                        "values (count)": ", ".join(f"{k} ({n})" for k, n in v["values"].items())}
+                                       for c, v in m["unseen_categories"].items()]), hide_index=True)
+    check_details(integ)
+    todo = []
+    if m["conflicting_label_rows"]:
+        todo.append("Look at the conflicting rows with the data owner: noisy labels cap the achievable accuracy "
+                    "(see Feasibility).")
+    if m["constant_columns"]:
+        todo.append("Drop constant columns from the model's inputs.")
+    if m["mixed_type_columns"]:
+        todo.append("Fix mixed-type columns at the source so numbers are not read as text.")
+    what_to_do(todo)

@@ -1,0 +1,64 @@
+"""Overview: the verdict and the nine anti-patterns as a scorecard."""
+
+import streamlit as st
+
+from pages._ui import area_page, review, status_text
+from readiness.antipatterns import ANTIPATTERNS
+from readiness.registry import registered_checks
+from readiness.results import Status, worst_status
+
+ctx, report = review()
+specs = {s.id: s for s in registered_checks()}
+
+st.title("Overview")
+counts = {s: sum(c.status == s for c in report.checks) for s in Status}
+overall = report.status
+verdict = {
+    Status.PASS: "No check found a problem. Read the evidence, then sign off on the Report page.",
+    Status.WARN: "No blocking problem, but warnings need a reviewer's judgement before sign-off.",
+    Status.FAIL: "At least one check failed: the model is not ready as it stands. See the failing checks below.",
+    Status.ERROR: "Some checks could not run; their evidence is missing. See the errors below.",
+    Status.SKIPPED: "Checks were skipped.",
+}[overall]
+st.markdown(f"### {status_text(overall)} — {verdict}")
+cols = st.columns(5)
+for col, s, help_ in zip(cols, Status, [
+    "checks that found nothing of concern", "checks that need judgement", "checks that found a blocking problem",
+    "checks that did not apply to this model or data", "checks that could not run"], strict=True):
+    col.metric(status_text(s), counts[s], help=help_)
+
+st.markdown("## Anti-pattern scorecard")
+st.caption("The nine MLOps anti-patterns (Muralidhar et al., 2021). Each card shows the worst status of the checks "
+           "that give evidence on it.")
+grid = st.columns(3)
+for i, ap in enumerate(ANTIPATTERNS):
+    related = [c for c in report.checks if ap.id in c.antipatterns]
+    with grid[i % 3].container(border=True, height=230):
+        if related:
+            st.markdown(f"#### {status_text(worst_status(c.status for c in related))}")
+        else:
+            st.markdown("#### ⬜ Not assessed")
+        st.markdown(f"**{ap.title}**")
+        st.caption(ap.question)
+        if related:
+            for c in related:
+                page = area_page(specs[c.id].area) if c.id in specs else None
+                if page:
+                    st.page_link(page, label=f"{status_text(c.status)} · {c.title}")
+                else:
+                    st.markdown(f"{status_text(c.status)} · {c.title}")
+        else:
+            st.caption("No check in this review gives evidence on this yet; reviewers must judge it themselves.")
+
+st.markdown("## Every check")
+for c in report.checks:
+    with st.container(border=True):
+        left, right = st.columns([2, 7])
+        left.markdown(f"**{status_text(c.status)}**")
+        right.markdown(f"**{c.title}** — {c.summary}")
+
+with st.expander("Inputs and lineage"):
+    st.dataframe([{"role": f.role, "file": f.name, "rows": f.rows, "columns": f.columns,
+                   "size (bytes)": f.size_bytes, "sha256": f.sha256} for f in report.inputs], hide_index=True)
+    st.caption(f"Model: {report.model.name} ({report.model.estimator or report.model.kind}) · task: {report.task} · "
+               f"review ran {report.created_at} in {report.duration_s:.1f} s")

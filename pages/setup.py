@@ -1,0 +1,182 @@
+"""Setup: load data and a model, assign roles, run the review."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages._ui import SESSION_KEY, AppState, run_review_cached, state
+from readiness.errors import ReadinessError
+from readiness.inputs import Roles, Settings, build_context, load_model, load_table
+from readiness.inputs.models import PICKLE_SUFFIXES
+from readiness.inputs.roles import guess_roles
+from readiness.inputs.tables import sha256_bytes
+
+s = state()
+ex = s.extras.setdefault("setup", {})
+
+st.title("Setup")
+st.caption("Load a training file, a holdout file and a model (or a column of scores), say which column is which, "
+           "and run the review. Files stay in this session; nothing is uploaded elsewhere.")
+if not s.is_sample:
+    if st.button("Back to the sample review", icon=":material/undo:"):
+        st.session_state[SESSION_KEY] = AppState()
+        st.rerun()
+
+
+def _parse_table(upload, role: str):
+    if upload is None:
+        return None
+    data = upload.getvalue()
+    digest = sha256_bytes(data)
+    cached = ex.get(f"{role}_table")
+    if cached is not None and cached.sha256 == digest:
+        return cached
+    try:
+        table = load_table(data, role=role, name=upload.name)
+    except ReadinessError as err:
+        st.error(str(err), icon=":material/error:")
+        ex.pop(f"{role}_table", None)
+        return None
+    ex[f"{role}_table"] = table
+    return table
+
+
+def _show_table(table, label):
+    if table is not None:
+        st.success(f"{label}: **{table.name}** · {len(table.frame):,} rows × {table.frame.shape[1]} columns · "
+                   f"SHA-256 `{table.sha256[:16]}…`", icon=":material/check_circle:")
+
+
+# --- 1. data ---------------------------------------------------------------------------
+st.header("1 · Data")
+layout = st.radio("How is the holdout given?", ["Two files: training and holdout", "One file with a split column"],
+                  horizontal=True, key="setup_layout")
+two_files = layout.startswith("Two")
+c1, c2 = st.columns(2)
+with c1:
+    up = st.file_uploader("Training data" if two_files else "Data (training and holdout rows)",
+                          type=["csv", "tsv", "parquet"], key="up_train")
+    train_t = _parse_table(up, "train") if up is not None else ex.get("train_table")
+    _show_table(train_t, "Training" if two_files else "Data")
+test_t = None
+if two_files:
+    with c2:
+        up = st.file_uploader("Holdout data", type=["csv", "tsv", "parquet"], key="up_test")
+        test_t = _parse_table(up, "test") if up is not None else ex.get("test_table")
+        _show_table(test_t, "Holdout")
+
+# --- 2. model ---------------------------------------------------------------------------
+st.header("2 · Model")
+mode = st.radio("What is reviewed?", ["A model file", "Scores in a holdout column (vendor, R or remote model)"],
+                horizontal=True, key="setup_model_mode")
+model = None
+if mode == "A model file":
+    up = st.file_uploader("Model (.skops recommended; .joblib/.pkl only if you trust the file)",
+                          type=["skops", "joblib", "pkl", "pickle"], key="up_model")
+    if up is not None:
+        data = up.getvalue()
+        digest = sha256_bytes(data)
+        cached = ex.get("model")
+        if cached is not None and cached.sha256 == digest:
+            model = cached
+        else:
+            trusted = None
+            if Path(up.name).suffix.lower() in PICKLE_SUFFIXES:
+                st.warning(f"**{up.name}** is a pickle: loading it runs whatever code the file contains. "
+                           "Only trust files you made yourself or received from someone you trust. "
+                           "Safer: save the model with skops (`skops.io.dump(model, 'model.skops')`).",
+                           icon=":material/warning:")
+                if st.checkbox(f"I trust this exact file (SHA-256 `{digest}`)", key=f"trust_{digest}"):
+                    trusted = digest
+            if trusted or Path(up.name).suffix.lower() not in PICKLE_SUFFIXES:
+                try:
+                    model = load_model(data, name=up.name, trusted_sha256=trusted)
+                    ex["model"] = model
+                except ReadinessError as err:
+                    st.error(str(err), icon=":material/error:")
+    else:
+        model = ex.get("model")
+    if model is not None:
+        st.success(f"Model: **{model.name}** ({type(model.estimator).__name__}, {model.format}) · "
+                   f"SHA-256 `{model.sha256[:16]}…`", icon=":material/check_circle:")
+
+# --- 3. roles ---------------------------------------------------------------------------
+st.header("3 · Column roles")
+if train_t is None:
+    st.info("Load the data first.")
+    st.stop()
+frame = train_t.frame
+cols = list(frame.columns)
+guess = ex.get("guess_for") == train_t.sha256 and ex.get("guess") or guess_roles(frame)
+ex["guess_for"], ex["guess"] = train_t.sha256, guess
+NONE = "—"
+
+
+def _pick(label, options, default, key, help_=None):
+    opts = [NONE, *options]
+    idx = opts.index(default) if default in opts else 0
+    v = st.selectbox(label, opts, index=idx, key=key, help=help_)
+    return None if v == NONE else v
+
+
+r1, r2, r3 = st.columns(3)
+with r1:
+    target = _pick("Target (what the model predicts)", cols, guess["target"], "role_target")
+    labels = sorted(frame[target].dropna().astype(str).unique().tolist())[:50] if target else []
+    positive = None
+    if target and 0 < len(labels) <= 2:
+        default_pos = next((lab for lab in labels if lab.lower() in {"1", "true", "yes"}), labels[-1])
+        positive = st.selectbox("Positive label (the outcome you look for)", labels, index=labels.index(default_pos),
+                                key="role_positive")
+with r2:
+    split_col = None
+    if not two_files:
+        split_col = _pick("Split column (marks train / test rows)", cols, None, "role_split")
+    time_col = _pick("Time column", cols, guess["time_column"], "role_time",
+                     "When each row happened; used to check the holdout comes after training")
+    id_col = _pick("ID / group column", cols, guess["id_column"], "role_id",
+                   "Customer or entity ID; rows sharing it must not cross the split")
+with r3:
+    sensitive = st.multiselect("Sensitive attributes", [c for c in cols if c != target],
+                               default=[c for c in guess["sensitive"] if c != target], key="role_sensitive",
+                               help="Groups to compare for bias (e.g. sex, age band)")
+    exclude = st.multiselect("Exclude columns", [c for c in cols if c != target], key="role_exclude",
+                             help="Columns that are neither features nor roles")
+pred_col = None
+if mode != "A model file":
+    numeric = [c for c in cols if c != target]
+    pred_col = _pick("Prediction column (score of the positive class, in the holdout)", numeric,
+                     guess["prediction_column"], "role_pred")
+
+# --- 4. business context ---------------------------------------------------------------
+st.header("4 · Business context")
+b1, b2, b3, b4 = st.columns(4)
+threshold = b1.number_input("Decision threshold", value=0.5, step=0.05, key="biz_threshold",
+                            help="A row is predicted positive when its score is at least this")
+target_acc = b2.number_input("Required accuracy (%)", min_value=0.0, max_value=100.0, value=0.0, step=1.0,
+                             key="biz_acc", help="0 = no requirement")
+cost_fp = b3.number_input("Cost of a false positive", min_value=0.0, value=1.0, key="biz_fp",
+                          help="e.g. a good customer refused")
+cost_fn = b4.number_input("Cost of a false negative", min_value=0.0, value=1.0, key="biz_fn",
+                          help="e.g. a default not caught")
+title = st.text_input("Review title", value=ex.get("title", f"Review of {model.name if model else train_t.name}"),
+                      key="review_title")
+
+ready = target is not None and (two_files and test_t is not None or split_col) and (model is not None or pred_col)
+if not ready:
+    st.info("To run: choose the target, load the holdout (or a split column), and a model or a prediction column.")
+if st.button("Run review", type="primary", disabled=not ready, icon=":material/play_arrow:"):
+    try:
+        roles = Roles(target=target, positive_label=positive, sensitive=sensitive, time_column=time_col,
+                      id_column=id_col, exclude=exclude, prediction_column=pred_col, split_column=split_col)
+        settings = Settings(threshold=threshold, target_accuracy=(target_acc / 100) or None, cost_fp=cost_fp,
+                            cost_fn=cost_fn)
+        ctx = build_context(train=train_t, test=test_t if two_files else None, roles=roles,
+                            model=model if mode == "A model file" else None, settings=settings)
+    except ReadinessError as err:
+        st.error(str(err), icon=":material/error:")
+        st.stop()
+    report = run_review_cached(ctx)
+    s.ctx, s.report, s.title, s.is_sample = ctx, report, title, False
+    ex["title"] = title
+    st.switch_page("pages/overview.py")

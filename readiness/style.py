@@ -1,0 +1,14 @@
+"""One status vocabulary for app, PDF and JSON: word, icon and colour (never colour alone)."""
+
+from __future__ import annotations
+
+from readiness.results import Status
+
+STATUS_WORD = {Status.PASS: "Pass", Status.WARN: "Warning", Status.FAIL: "Fail",
+               Status.SKIPPED: "Skipped", Status.ERROR: "Error"}
+STATUS_ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIPPED: "⏭️", Status.ERROR: "🛑"}
+# colours readable in print as well: distinct lightness, not hue only
+STATUS_COLOR = {Status.PASS: "#1a7f37", Status.WARN: "#b35900", Status.FAIL: "#c62828",
+                Status.SKIPPED: "#6e7781", Status.ERROR: "#6f42c1"}
+STATUS_STREAMLIT_COLOR = {Status.PASS: "green", Status.WARN: "orange", Status.FAIL: "red",
+                          Status.SKIPPED: "gray", Status.ERROR: "violet"}
