@@ -78,3 +78,11 @@ def run_review(
         duration_s=round(time.perf_counter() - start, 3),
         checks=results,
     )
+
+
+def update_report(report: ReviewReport, ctx: ReviewContext, check_ids: Iterable[str]) -> ReviewReport:
+    """Re-run only the given checks (e.g. after reviewer answers changed) and splice them in."""
+    ids = set(check_ids)
+    fresh = {s.id: run_check(s, ctx) for s in registered_checks() if s.id in ids}
+    checks = [fresh.get(c.id, c) for c in report.checks]
+    return report.model_copy(update={"checks": checks, "settings": ctx.settings.model_dump()})

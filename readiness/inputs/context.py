@@ -50,6 +50,7 @@ class Settings(BaseModel):
     cost_fp: float = 1.0
     cost_fn: float = 1.0
     random_state: int = 0
+    reviewer_answers: dict[str, str] = Field(default_factory=dict, description="questionnaire answers (bias.categories)")
     bootstrap: int = Field(200, ge=20, description="bootstrap resamples for intervals")
 
 
@@ -75,6 +76,8 @@ class ReviewContext:
     input_files: list[InputFile]
     tables: dict[str, Table] = field(default_factory=dict)
     unlabelled: dict[str, int] = field(default_factory=dict)  # rows dropped for a missing target
+    # earlier evaluations of this same holdout (by SHA-256) found in the review history; None = unknown
+    prior_holdout_evaluations: int | None = None
 
     @property
     def target(self) -> str:
