@@ -146,6 +146,9 @@ def cmd_checks(_a) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.simplefilter("ignore")  # library warnings are noise here; findings carry what matters
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"review": cmd_review, "checks": cmd_checks}[args.command]

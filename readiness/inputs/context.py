@@ -245,9 +245,11 @@ def build_context(
     classes: list[Any] = []
     positive = None
     if task != "regression":
+        for split, frame in (("training", train_df), ("holdout", test_df)):
+            values = frame[target].unique()
+            if len(values) < 2:
+                raise E.RoleError(E.TARGET_ONE_CLASS.format(target=target, value=_plain(values[0]), split=split))
         classes = _classes(train_df, test_df, target, estimator)
-        if len(classes) < 2:
-            raise E.RoleError(E.TARGET_ONE_CLASS.format(target=target, value=classes[0] if classes else None, split="training"))
         if roles.positive_label is not None and task == "binary":
             positive = _match_label(roles.positive_label, classes, target)
         elif task == "binary":
@@ -309,7 +311,8 @@ def _require_column(col: str, role: str, train_df: pd.DataFrame, test_df: pd.Dat
 def _classes(train_df, test_df, target, estimator) -> list:
     if estimator is not None and hasattr(estimator, "classes_"):
         return list(estimator.classes_)
-    values = pd.concat([train_df[target], test_df[target]]).dropna().unique().tolist()
+    # training labels define the classes; holdout-only labels are flagged by data_quality.integrity
+    values = train_df[target].dropna().unique().tolist()
     try:
         return sorted(values)
     except TypeError:

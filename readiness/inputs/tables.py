@@ -69,7 +69,7 @@ def _repair_numeric(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
         as_text = values.astype(str)
         numeric = pd.to_numeric(as_text, errors="coerce")
         bad = as_text[numeric.isna()]
-        if bad.empty or len(bad) > 0.2 * len(values) or numeric.notna().sum() == 0:
+        if bad.empty or len(bad) > 0.5 * len(values):
             continue
         if not all(_is_missing_token(v) for v in bad.unique()):
             continue

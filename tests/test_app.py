@@ -1,0 +1,114 @@
+"""AppTest: the app and every page render on the sample, and after a simulated upload."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+APP = str(ROOT / "app.py")
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("[!_]*.py"))
+
+
+def fresh():
+    return AppTest.from_file(APP, default_timeout=240).run()
+
+
+def errors(at):
+    return [e.value for e in at.error]
+
+
+def test_app_opens_on_the_sample_review():
+    at = fresh()
+    assert not at.exception, at.exception
+    assert any("sample review" in i.value for i in at.info)
+    assert at.title[0].value == "Overview"
+    assert not errors(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_sample(page):
+    at = fresh()
+    at.switch_page(page).run()
+    assert not at.exception, (page, at.exception)
+    assert at.title, page
+
+
+def _upload(at, label_start, name, data, mime="text/csv"):
+    up = next(u for u in at.get("file_uploader") if u.label.startswith(label_start))
+    up.set_value((name, data, mime))
+    return at.run()
+
+
+def _select(at, label_start, value):
+    box = next(s for s in at.selectbox if s.label.startswith(label_start))
+    box.set_value(value)
+    return at.run()
+
+
+def test_upload_roles_and_run_review():
+    at = fresh()
+    at.switch_page("pages/setup.py").run()
+    _upload(at, "Training data", "train.csv", (SAMPLE / "credit_train.csv").read_bytes())
+    _upload(at, "Holdout data", "holdout.csv", (SAMPLE / "credit_holdout.csv").read_bytes())
+    _upload(at, "Model", "model.skops", (SAMPLE / "credit_model.skops").read_bytes(), "application/octet-stream")
+    assert not at.exception and not errors(at), errors(at)
+    # roles were guessed
+    assert next(s for s in at.selectbox if s.label.startswith("Target")).value == "default"
+    assert next(s for s in at.selectbox if s.label.startswith("Time column")).value == "application_date"
+    at.number_input(key="biz_threshold").set_value(0.3).run()
+    at.button[-1].click().run()  # Run review
+    assert not at.exception, at.exception
+    assert not errors(at), errors(at)
+    assert at.title[0].value == "Overview"
+    assert not any("sample review" in i.value for i in at.info)
+    state = at.session_state["readiness_review"]
+    assert not state.is_sample and state.report.settings["threshold"] == 0.3
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+
+
+def test_bad_upload_shows_a_clear_error_and_keeps_going():
+    at = fresh()
+    at.switch_page("pages/setup.py").run()
+    _upload(at, "Training data", "train.csv", b"")
+    assert any("is empty" in e for e in errors(at))
+    assert not at.exception
+
+
+def test_untrusted_pickle_needs_the_checkbox():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    df = pd.DataFrame({"x": x, "y": (x > 0).astype(int)})
+    data = pickle.dumps(LogisticRegression().fit(df[["x"]], df["y"]))
+    at = fresh()
+    at.switch_page("pages/setup.py").run()
+    _upload(at, "Model", "m.pkl", data, "application/octet-stream")
+    assert any("is a pickle" in w.value for w in at.warning)
+    assert "Model: **m.pkl**" not in " ".join(s.value for s in at.success)
+    box = at.checkbox[0]
+    assert box.label.startswith("I trust this exact file")
+    import hashlib
+
+    assert hashlib.sha256(data).hexdigest() in box.label
+    box.check().run()
+    assert any("Model: **m.pkl**" in s.value for s in at.success)
+
+
+def test_wrong_roles_show_the_error_on_run(tmp_path):
+    at = fresh()
+    at.switch_page("pages/setup.py").run()
+    df = pd.read_csv(SAMPLE / "credit_train.csv").rename(columns={"income": "salary"})
+    _upload(at, "Training data", "train.csv", df.to_csv(index=False).encode())
+    _upload(at, "Holdout data", "holdout.csv", df.to_csv(index=False).encode())
+    _upload(at, "Model", "model.skops", (SAMPLE / "credit_model.skops").read_bytes(), "application/octet-stream")
+    at.button[-1].click().run()
+    assert any("missing ['income']" in e for e in errors(at)), errors(at)
+    assert at.title[0].value == "Setup"

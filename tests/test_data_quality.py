@@ -1,0 +1,174 @@
+"""Known-answer tests for data_quality.completeness and data_quality.integrity."""
+
+import numpy as np
+import pandas as pd
+from helpers import make_ctx, table
+
+from readiness.checks.data_quality import completeness, integrity, mixed_type_columns, sentinel_values
+from readiness.inputs import Roles, build_context, load_table
+from readiness.review import run_check
+from readiness.registry import get_check
+
+
+def clean(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return pd.DataFrame({
+        "age": rng.integers(18, 90, n),
+        "income": rng.lognormal(10, 0.5, n).round(2),
+        "city": rng.choice(["Rome", "Oslo", "Lima"], n),
+        "x": x,
+        "score": 1 / (1 + np.exp(-x)),
+        "y": (x + rng.normal(scale=0.5, size=n) > 0).astype(int),
+    })
+
+
+def run(check_id, ctx):
+    return run_check(get_check(check_id), ctx)
+
+
+# --- completeness -------------------------------------------------------------------------
+
+def test_clean_data_passes_completeness():
+    df = clean()
+    r = run("data_quality.completeness", make_ctx(df.iloc[:300], df.iloc[300:], target="y", prediction_column="score"))
+    assert r.status == "pass", r.summary
+    assert r.metrics["columns_with_missing"] == []
+    assert r.metrics["missing_cell_rate"] == 0
+
+
+def test_planted_missing_values_are_counted_exactly():
+    df = clean()
+    train, test = df.iloc[:300].copy(), df.iloc[300:].copy()
+    train.loc[train.index[:30], "income"] = np.nan   # 30 of 300 training rows
+    test.loc[test.index[:4], "income"] = np.nan      # 4 of 100 holdout rows
+    r = run("data_quality.completeness", make_ctx(train, test, target="y", prediction_column="score"))
+    col = r.metrics["columns"]["income"]
+    assert (col["missing_train"], col["missing_test"]) == (30, 4)
+    assert col["missing_rate_train"] == 30 / 300 and col["missing_rate_test"] == 4 / 100
+    assert col["total_missing_rate"] == 34 / 400
+    assert r.metrics["columns_with_missing"] == ["income"]
+    assert r.status == "warn"  # 8.5% >= 5%, and train/holdout rates differ by 6 points
+    assert any("income" in f.columns and f.severity == "warn" for f in r.findings)
+
+
+def test_column_mostly_missing_fails():
+    df = clean()
+    df.loc[df.index[:250], "city"] = np.nan
+    r = run("data_quality.completeness", make_ctx(df.iloc[:300], df.iloc[300:], target="y", prediction_column="score"))
+    assert r.status == "fail"
+    assert any(f.severity == "fail" and f.columns == ["city"] for f in r.findings)
+
+
+def test_disguised_tokens_and_sentinels_are_found():
+    df = clean()
+    df["city"] = df["city"].astype(object)
+    df.loc[df.index[:7], "city"] = "?"
+    df.loc[df.index[7:10], "city"] = "N/A "
+    df.loc[df.index[10:22], "age"] = -999
+    r = run("data_quality.completeness", make_ctx(df.iloc[:300], df.iloc[300:], target="y", prediction_column="score"))
+    cols = r.metrics["columns"]
+    assert cols["city"]["disguised"] == {"?": 7, "N/A ": 3}
+    assert cols["age"]["sentinels"] == {"-999": 12}
+    assert set(r.metrics["disguised_missing_columns"]) == {"city", "age"}
+    assert r.status == "warn"
+
+
+def test_disguised_tokens_repaired_by_the_loader_are_still_reported():
+    rows = "\n".join(f"{'?' if i % 10 == 0 else i},{i % 2}" for i in range(200))
+    t = load_table(("a,y\n" + rows + "\n").encode(), name="t.csv")
+    ctx = build_context(train=t, test=t, roles=Roles(target="y", prediction_column="a"))
+    r = run("data_quality.completeness", ctx)
+    assert r.metrics["columns"]["a"]["disguised"] == {"?": 40}  # 20 per split, train and test are the same file
+    assert "a" in r.metrics["disguised_missing_columns"]
+
+
+def test_sentinel_rules():
+    rng = np.random.default_rng(3)
+    ages = pd.Series(rng.integers(18, 90, 1000).astype(float))
+    assert sentinel_values(ages) == {}
+    assert sentinel_values(ages.where(ages.index >= 20, -1)) == {"-1": 20}      # opposite sign
+    assert sentinel_values(ages.where(ages.index >= 5, 999)) == {"999": 5}      # far beyond the range
+    assert sentinel_values(ages.where(ages.index >= 2, 999)) == {}              # too rare to call
+    temps = pd.Series(rng.normal(0, 10, 1000))
+    assert sentinel_values(temps.where(temps.index >= 10, -99)) == {"-99": 10}  # gap > 1/4 of range
+    near = pd.Series(np.r_[rng.integers(0, 95, 1000), [99] * 10].astype(float))
+    assert sentinel_values(near) == {}                                          # 99 next to 94: a plausible value
+
+
+def test_missing_targets_are_reported():
+    df = clean()
+    test = df.iloc[300:].copy()
+    test.loc[test.index[:3], "y"] = np.nan
+    r = run("data_quality.completeness", make_ctx(df.iloc[:300], test, target="y", prediction_column="score"))
+    assert r.metrics["unlabelled_test"] == 3
+    assert r.status == "warn"
+
+
+# --- integrity ---------------------------------------------------------------------------
+
+def test_clean_data_passes_integrity():
+    df = clean()
+    r = run("data_quality.integrity", make_ctx(df.iloc[:300], df.iloc[300:], target="y", prediction_column="score"))
+    assert r.status == "pass", [f.message for f in r.findings]
+    m = r.metrics
+    assert m["constant_columns"] == [] and m["duplicate_rows_train"] == 0 and m["conflicting_label_rows"] == 0
+    assert m["mixed_type_columns"] == [] and m["unseen_categories"] == {}
+
+
+def test_constant_column_duplicates_and_conflicts_exact_counts():
+    df = clean()
+    df["const"] = 7
+    train, test = df.iloc[:300].copy(), df.iloc[300:].copy()
+    dups = train.iloc[:9].copy()                       # 9 exact copies in training
+    conflict = train.iloc[20:26].copy()
+    conflict["y"] = 1 - conflict["y"]                  # 6 rows copied with the opposite label
+    train = pd.concat([train, dups, conflict], ignore_index=True)
+    r = run("data_quality.integrity", make_ctx(train, test, target="y", prediction_column="score"))
+    m = r.metrics
+    assert m["constant_columns"] == ["const"]
+    assert m["duplicate_rows_train"] == 9 and m["duplicate_rows_test"] == 0
+    # independent count: rows whose feature tuple appears with more than one label
+    feats = [c for c in train.columns if c not in ("y", "score")]
+    allrows = pd.concat([train, test])
+    n_labels = allrows.groupby(feats)["y"].transform("nunique")
+    assert m["conflicting_label_rows"] == int((n_labels > 1).sum()) == 12
+    assert m["conflicting_label_groups"] == 6
+    assert r.status == "warn"
+
+
+def test_unseen_categories_and_mixed_types():
+    df = clean()
+    train, test = df.iloc[:300].copy(), df.iloc[300:].copy()
+    test["city"] = test["city"].astype(object)
+    test.loc[test.index[:5], "city"] = "Quito"
+    train["code"] = ["12"] * 150 + ["AB"] * 150
+    test["code"] = "12"
+    r = run("data_quality.integrity", make_ctx(train, test, target="y", prediction_column="score"))
+    assert r.metrics["unseen_categories"]["city"] == {"rows": 5, "values": {"Quito": 5}}
+    assert r.metrics["mixed_type_columns"] == ["code"]
+    assert r.status == "warn"
+
+
+def test_mixed_python_types_in_object_column():
+    frame = pd.DataFrame({"a": pd.Series([1, "x", 2.5, "y"], dtype=object), "b": ["p", "q", "r", "s"]})
+    assert list(mixed_type_columns(frame)) == ["a"]
+
+
+def test_unseen_target_class_fails():
+    df = clean()
+    df["y"] = df["y"].map({0: "no", 1: "yes"})
+    test = df.iloc[300:].copy()
+    test.loc[test.index[:2], "y"] = "maybe"
+    ctx = build_context(train=table(df.iloc[:300]), test=table(test, "test"),
+                        roles=Roles(target="y", prediction_column="score"))
+    assert ctx.task == "binary" and ctx.classes == ["no", "yes"]
+    r = run("data_quality.integrity", ctx)
+    assert r.status == "fail"
+    assert any(f.evidence.get("labels") == ["maybe"] for f in r.findings)
+
+
+def test_sample_review_finds_the_planted_problems(sample_ctx):
+    comp, integ = completeness(sample_ctx), integrity(sample_ctx)
+    assert set(comp.metrics["disguised_missing_columns"]) >= {"employment_years", "housing"}
+    assert integ.metrics["conflicting_label_groups"] == 5

@@ -1,0 +1,283 @@
+"""Loading tables and models, and every refusal path, with the user-facing messages."""
+
+import io
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from helpers import csv_bytes, make_ctx, table
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from readiness import errors as E
+from readiness.inputs import Roles, build_context, load_model, load_table, model_digest, prepare_review
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+
+
+def small_frame(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return pd.DataFrame({"x": x, "c": rng.choice(["a", "b"], n), "y": (x > 0).astype(int)})
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+def test_csv_tsv_semicolon_and_parquet_load_the_same_frame(tmp_path):
+    df = small_frame()
+    (tmp_path / "a.csv").write_bytes(csv_bytes(df))
+    (tmp_path / "a.tsv").write_text(df.to_csv(index=False, sep="\t"))
+    (tmp_path / "b.csv").write_text(df.to_csv(index=False, sep=";"))
+    df.to_parquet(tmp_path / "a.parquet")
+    for name in ["a.csv", "a.tsv", "b.csv", "a.parquet"]:
+        t = load_table(tmp_path / name)
+        assert list(t.frame.columns) == ["x", "c", "y"], name
+        assert np.allclose(t.frame["x"], df["x"]), name
+        assert len(t.sha256) == 64
+
+
+def test_sha256_is_of_the_file_bytes():
+    import hashlib
+
+    data = (SAMPLE / "credit_train.csv").read_bytes()
+    assert load_table(data, name="t.csv").sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_question_marks_in_numeric_column_become_missing_and_are_recorded():
+    rows = ["1,x", "?,y", "3,z", "4,w", "N/A,v", "6,u", "7,t", "?,s", "9,r", "10,q"]
+    t = load_table(("a,b\n" + "\n".join(rows) + "\n").encode(), name="t.csv")
+    assert pd.api.types.is_numeric_dtype(t.frame["a"])
+    assert t.frame["a"].isna().sum() == 3  # pandas reads N/A as missing itself; '?' is repaired
+    assert t.na_tokens == {"a": {"?": 2}}
+    assert t.frame["b"].tolist()[:3] == ["x", "y", "z"]
+
+
+def test_text_column_with_words_is_not_coerced():
+    t = load_table(b"a\n1\n2\nthree\n", name="t.csv")
+    assert not pd.api.types.is_numeric_dtype(t.frame["a"])
+    assert t.na_tokens == {}
+
+
+def test_latin1_text_is_read():
+    t = load_table("name,y\nMüller,1\nZoë,0\n".encode("latin-1"), name="t.csv")
+    assert t.frame["name"].tolist() == ["Müller", "Zoë"]
+    assert t.encoding == "latin-1"
+
+
+@pytest.mark.parametrize("data,template", [
+    (b"", E.FILE_EMPTY),
+    (b"   \n", E.FILE_EMPTY),
+    (b"a,b,y\n", E.FILE_EMPTY),
+    (bytes(range(256)) * 10, E.FILE_ENCODING),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", E.FILE_ENCODING),
+])
+def test_bad_tables_are_refused_with_a_clear_message(data, template):
+    with pytest.raises(E.InputFileError) as err:
+        load_table(data, role="train", name="t.csv")
+    expected = template.format(role="Train", name="t.csv")
+    assert str(err.value) == expected
+    assert "\n" not in str(err.value)
+
+
+def test_unsupported_suffix_and_missing_file():
+    with pytest.raises(E.InputFileError, match="not a supported table"):
+        load_table(b"a,b\n1,2\n", name="t.xlsx")
+    with pytest.raises(E.InputFileError, match="file not found"):
+        load_table("/nonexistent/x.csv")
+
+
+def test_corrupt_parquet():
+    with pytest.raises(E.InputFileError, match="could not be parsed"):
+        load_table(b"PAR1garbage", name="t.parquet")
+
+
+# --- models ---------------------------------------------------------------------------------
+
+def test_sample_skops_pipeline_loads():
+    m = load_model(SAMPLE / "credit_model.skops")
+    assert m.format == "skops" and not m.trusted_pickle
+    assert hasattr(m.estimator, "predict_proba")
+
+
+@pytest.mark.parametrize("est", [HistGradientBoostingClassifier(max_iter=5), LogisticRegression()])
+def test_common_models_round_trip_through_skops(est):
+    df = small_frame()
+    est.fit(df[["x"]], df["y"])
+    m = load_model(sio.dumps(est), name="m.skops")
+    assert np.array_equal(m.estimator.predict(df[["x"]]), est.predict(df[["x"]]))
+
+
+class _Evil:
+    """Unpickling this writes a marker file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.marker), "executed"))
+
+
+def test_untrusted_pickle_is_refused_before_any_byte_is_unpickled(tmp_path, monkeypatch):
+    marker = tmp_path / "marker.txt"
+    data = pickle.dumps(_Evil(str(marker)))
+    calls = []
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: calls.append(1))
+    for name in ["m.pkl", "m.joblib", "m.pickle"]:
+        with pytest.raises(E.UntrustedModelError) as err:
+            load_model(data, name=name)
+        assert model_digest(data) in str(err.value)
+        assert "--trust-model" in str(err.value)
+    with pytest.raises(E.UntrustedModelError):  # a digest of another file is not trust in this one
+        load_model(data, name="m.pkl", trusted_sha256="0" * 64)
+    assert not marker.exists()
+    assert calls == []
+
+
+def test_trusted_pickle_loads_only_with_the_exact_digest():
+    df = small_frame()
+    est = LogisticRegression().fit(df[["x"]], df["y"])
+    data = pickle.dumps(est)
+    m = load_model(data, name="m.pkl", trusted_sha256=model_digest(data))
+    assert m.trusted_pickle and m.format == "pickle"
+    buf = io.BytesIO()
+    import joblib
+
+    joblib.dump(est, buf)
+    jb = buf.getvalue()
+    assert load_model(jb, name="m.joblib", trusted_sha256=model_digest(jb)).trusted_pickle
+
+
+def test_skops_file_with_types_outside_the_allow_list_is_refused_naming_them():
+    import functools
+
+    data = sio.dumps({"f": functools.partial(print, "x")})
+    with pytest.raises(E.UntrustedModelError) as err:
+        load_model(data, name="m.skops")
+    assert "functools.partial" in str(err.value)
+
+
+def test_corrupt_skops_and_unknown_format():
+    with pytest.raises(E.ModelError, match="could not be read"):
+        load_model(b"not a zip", name="m.skops")
+    with pytest.raises(E.ModelError, match="unsupported format"):
+        load_model(b"x", name="m.h5")
+
+
+def test_skops_holding_no_estimator_is_refused():
+    with pytest.raises(E.ModelError, match="not a fitted model"):
+        load_model(sio.dumps({"a": 1}), name="m.skops")
+
+
+# --- roles and context ------------------------------------------------------------------------
+
+def test_model_columns_mismatch_lists_missing_and_extra():
+    df = small_frame()
+    est = LogisticRegression().fit(df[["x"]].rename(columns={"x": "income"}), df["y"])
+    with pytest.raises(E.ModelError) as err:
+        make_ctx(df, df, target="y", model=est)
+    assert "missing ['income']" in str(err.value)
+    assert "'x'" in str(err.value) and "'c'" in str(err.value)
+
+
+def test_one_class_target_is_refused():
+    df = small_frame().assign(y=1)
+    with pytest.raises(E.RoleError) as err:
+        make_ctx(df, df, target="y", prediction_column="x")
+    assert "only one value" in str(err.value)
+
+
+def test_missing_target_column_names_columns():
+    df = small_frame()
+    with pytest.raises(E.RoleError, match="Target column 'label' is not in the training data. Columns are: x, c, y"):
+        make_ctx(df, df, target="label", prediction_column="x")
+
+
+def test_prediction_column_must_be_numeric():
+    df = small_frame()
+    with pytest.raises(E.RoleError, match="must hold numeric scores"):
+        make_ctx(df, df, target="y", prediction_column="c")
+
+
+def test_positive_label_must_exist():
+    df = small_frame()
+    with pytest.raises(E.RoleError, match="Positive label 'yes' is not a value"):
+        make_ctx(df, df, target="y", prediction_column="x", positive_label="yes")
+
+
+def test_positive_label_given_as_text_matches_numeric_labels():
+    df = small_frame()
+    ctx = make_ctx(df, df, target="y", prediction_column="x", positive_label="0")
+    assert ctx.positive_label == 0
+    assert ctx.y_test_binary.sum() == (df["y"] == 0).sum()
+
+
+def test_no_model_and_no_predictions():
+    df = small_frame()
+    with pytest.raises(E.RoleError, match="Give a model or a prediction column"):
+        make_ctx(df, df, target="y")
+
+
+def test_unknown_sensitive_column():
+    df = small_frame()
+    with pytest.raises(E.RoleError, match="Sensitive column 'sex' is not in the training data"):
+        make_ctx(df, df, target="y", prediction_column="x", sensitive=["sex"])
+
+
+def test_rows_without_target_are_dropped_and_counted():
+    df = small_frame()
+    test = df.copy()
+    test.loc[:4, "y"] = np.nan
+    ctx = make_ctx(df, test, target="y", prediction_column="x")
+    assert len(ctx.test) == len(df) - 5
+    assert ctx.unlabelled == {"train": 0, "test": 5}
+
+
+def test_split_column_makes_train_and_test():
+    df = small_frame().assign(split=["train"] * 45 + ["test"] * 15)
+    ctx = build_context(train=table(df), test=None, roles=Roles(target="y", prediction_column="x", split_column="split"))
+    assert (len(ctx.train), len(ctx.test)) == (45, 15)
+    assert "split" not in ctx.train.columns
+
+
+def test_split_column_with_unknown_values():
+    df = small_frame().assign(split="both")
+    with pytest.raises(E.RoleError, match="must mark rows as train or test"):
+        build_context(train=table(df), test=None, roles=Roles(target="y", prediction_column="x", split_column="split"))
+
+
+def test_task_detection():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"x": rng.normal(size=80)})
+    df["y"] = df["x"] * 2.5 + rng.normal(size=80)
+    reg = LinearRegression().fit(df[["x"]], df["y"])
+    assert make_ctx(df, df, target="y", model=reg).task == "regression"
+    df3 = df.assign(y=rng.choice(["a", "b", "c"], 80))
+    clf = LogisticRegression().fit(df3[["x"]], df3["y"])
+    ctx = make_ctx(df3, df3, target="y", model=clf)
+    assert ctx.task == "multiclass" and ctx.classes == ["a", "b", "c"]
+    assert ctx.test_scores.shape == (80, 3)
+
+
+def test_binary_scores_follow_the_positive_label():
+    df = small_frame()
+    clf = LogisticRegression().fit(df[["x"]], df["y"])
+    p1 = make_ctx(df, df, target="y", model=clf, positive_label=1).test_scores
+    p0 = make_ctx(df, df, target="y", model=clf, positive_label=0).test_scores
+    assert np.allclose(p1, clf.predict_proba(df[["x"]])[:, 1])
+    assert np.allclose(p0, 1 - p1)
+
+
+def test_prepare_review_from_paths_records_every_input_hash():
+    import hashlib
+    import json
+
+    cfg = json.loads((SAMPLE / "sample_review.json").read_text())
+    ctx = prepare_review(train=SAMPLE / cfg["train"], test=SAMPLE / cfg["test"], model=SAMPLE / cfg["model"],
+                         roles=Roles(**cfg["roles"]))
+    hashes = {f.role: f.sha256 for f in ctx.input_files}
+    for role, key in [("train", "train"), ("test", "test"), ("model", "model")]:
+        assert hashes[role] == hashlib.sha256((SAMPLE / cfg[key]).read_bytes()).hexdigest()
