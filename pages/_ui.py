@@ -15,7 +15,7 @@ import streamlit as st
 
 from readiness.inputs.context import ReviewContext
 from readiness.results import CheckResult, ReviewReport, Severity, Status
-from readiness.style import STATUS_ICON, STATUS_STREAMLIT_COLOR, STATUS_WORD
+from readiness.style import STATUS_MATERIAL, STATUS_STREAMLIT_COLOR, STATUS_WORD
 
 SESSION_KEY = "readiness_review"
 MAX_CACHED_REPORTS = 8
@@ -92,12 +92,15 @@ def review() -> tuple[ReviewContext, ReviewReport]:
 
 def status_badge(status: Status | str, *, label: str | None = None) -> None:
     status = Status(status)
-    st.badge(label or STATUS_WORD[status], icon=STATUS_ICON[status], color=STATUS_STREAMLIT_COLOR[status])
+    st.badge(label or STATUS_WORD[status], icon=f":material/{STATUS_MATERIAL[status]}:",
+             color=STATUS_STREAMLIT_COLOR[status])
 
 
-def status_text(status: Status | str) -> str:
+def status_text(status: Status | str, *, color: bool = True) -> str:
+    """Markdown: coloured icon and word, e.g. ':red[:material/cancel: Fail]' (never colour alone)."""
     status = Status(status)
-    return f"{STATUS_ICON[status]} {STATUS_WORD[status]}"
+    text = f":material/{STATUS_MATERIAL[status]}: {STATUS_WORD[status]}"
+    return f":{STATUS_STREAMLIT_COLOR[status]}[{text}]" if color else text
 
 
 def pct(x: float | None, digits: int = 1) -> str:
@@ -116,7 +119,14 @@ def with_ci(value: float | None, ci: Iterable | None, *, as_pct: bool = True, di
     return f"{fmt(value)}{unit}"
 
 
-_SEV_ICON = {Severity.FAIL: "❌", Severity.WARN: "⚠️", Severity.INFO: "ℹ️"}
+def status_link(page: str, result: CheckResult) -> None:
+    """A link to the page holding a check's evidence, labelled with its status word and icon."""
+    status = Status(result.status)
+    st.page_link(page, label=f"{STATUS_WORD[status]} · {result.title}", icon=f":material/{STATUS_MATERIAL[status]}:")
+
+
+_SEV_ICON = {Severity.FAIL: ":red[:material/cancel:]", Severity.WARN: ":orange[:material/warning:]",
+             Severity.INFO: ":blue[:material/info:]"}
 
 
 def findings(result: CheckResult, *, limit: int = 12) -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import area_page, review, status_text
+from pages._ui import area_page, review, status_link, status_text
 from readiness.antipatterns import ANTIPATTERNS
 from readiness.registry import registered_checks
 from readiness.results import Status, worst_status
@@ -25,7 +25,7 @@ cols = st.columns(5)
 for col, s, help_ in zip(cols, Status, [
     "checks that found nothing of concern", "checks that need judgement", "checks that found a blocking problem",
     "checks that did not apply to this model or data", "checks that could not run"], strict=True):
-    col.metric(status_text(s), counts[s], help=help_)
+    col.metric(status_text(s, color=False), counts[s], help=help_)
 
 st.markdown("## Anti-pattern scorecard")
 st.caption("The nine MLOps anti-patterns (Muralidhar et al., 2021). Each card shows the worst status of the checks "
@@ -33,18 +33,18 @@ st.caption("The nine MLOps anti-patterns (Muralidhar et al., 2021). Each card sh
 grid = st.columns(3)
 for i, ap in enumerate(ANTIPATTERNS):
     related = [c for c in report.checks if ap.id in c.antipatterns]
-    with grid[i % 3].container(border=True, height=230):
+    with grid[i % 3].container(border=True):
         if related:
             st.markdown(f"#### {status_text(worst_status(c.status for c in related))}")
         else:
-            st.markdown("#### ⬜ Not assessed")
+            st.markdown("#### :gray[:material/help: Not assessed]")
         st.markdown(f"**{ap.title}**")
         st.caption(ap.question)
         if related:
             for c in related:
                 page = area_page(specs[c.id].area) if c.id in specs else None
                 if page:
-                    st.page_link(page, label=f"{status_text(c.status)} · {c.title}")
+                    status_link(page, c)
                 else:
                     st.markdown(f"{status_text(c.status)} · {c.title}")
         else:

@@ -12,3 +12,6 @@ STATUS_COLOR = {Status.PASS: "#1a7f37", Status.WARN: "#b35900", Status.FAIL: "#c
                 Status.SKIPPED: "#6e7781", Status.ERROR: "#6f42c1"}
 STATUS_STREAMLIT_COLOR = {Status.PASS: "green", Status.WARN: "orange", Status.FAIL: "red",
                           Status.SKIPPED: "gray", Status.ERROR: "violet"}
+# Material icon names (Streamlit ships the font, so they render everywhere)
+STATUS_MATERIAL = {Status.PASS: "check_circle", Status.WARN: "warning", Status.FAIL: "cancel",
+                   Status.SKIPPED: "skip_next", Status.ERROR: "error"}
