@@ -1,0 +1,1002 @@
+"""Calibration and uncertainty: can the model say how sure it is?
+
+Two checks (area ``calibration``), both remedies to *communicate with ambivalence*:
+
+* ``calibration`` — do the model's probabilities match how often things happen? Brier
+  score with its Murphy decomposition, ECE (equal-width and equal-mass bins), MCE, log
+  loss, the reliability diagram's data with intervals, Spiegelhalter's z and a
+  Hosmer–Lemeshow test, calibration slope, per-group calibration for sensitive
+  attributes, class-wise calibration for multiclass models, and a preview of Platt and
+  isotonic recalibration fitted by cross-fitting on the holdout.
+* ``uncertainty.abstention`` — a human-in-the-loop band: accuracy against coverage as
+  the least certain predictions are deferred to people, and the band that reaches the
+  target accuracy (also *act now, reflect never*: the low-confidence predictions are
+  flagged).
+
+The metric functions below are pure (arrays in, numbers out) and public, so the tests
+and other areas can use them; the checks wrap them. Formulas and status rules are
+documented in ``docs/checks.md`` (section "Calibration and uncertainty").
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from readiness.inputs.context import ReviewContext
+from readiness.registry import Outcome, SkipCheck, register
+from readiness.results import Finding, Severity
+from readiness.stats import bootstrap_ci, clopper_pearson
+
+N_BINS = 10
+HIST_BINS = 20
+# status rules (see docs/checks.md): size of the miscalibration AND evidence it is not noise
+FAIL_P, FAIL_ECE = 0.001, 0.05
+WARN_P, WARN_ECE = 0.05, 0.02
+MIN_ROWS = 30  # fewer labelled rows with a score: calibration is not assessed
+SMALL_HOLDOUT = 200  # below this the tests have little power: said in a finding
+MIN_GROUP_ROWS = 30
+MAX_GROUPS = 20
+RECAL_FOLDS = 5
+LOGIT_CLIP = 1e-6  # Platt works on logit(score); scores are clipped to [1e-6, 1 - 1e-6] first
+RECAL_CLIP = 1e-3  # recalibrated probabilities are clipped to [0.001, 0.999] (isotonic gives 0 and 1)
+LOG_CLIP = 1e-15
+# abstention
+MIN_COVERAGE = 0.10  # a band must keep at least 10% of the holdout ...
+MIN_KEEP = 30  # ... and at least 30 rows
+MAX_DEFER = 0.50  # deferring more than half of the cases to people: warn
+DEFAULT_LIFT = 0.05  # no target accuracy set: aim for holdout accuracy + 5 points
+MAX_EXAMPLES = 50
+
+
+# --- pure metric functions -----------------------------------------------------------------
+
+
+def _as_arrays(p, y) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if p.shape != y.shape or p.ndim != 1:
+        raise ValueError(f"p and y must be 1-d arrays of equal length, got shapes {p.shape} and {y.shape}")
+    return p, y
+
+
+def equal_width_bins(p, n_bins: int = N_BINS) -> np.ndarray:
+    """Bin index of each score over ``n_bins`` equal-width bins of [0, 1].
+
+    Same convention as ``sklearn.calibration.calibration_curve(strategy="uniform")``:
+    bin k holds scores in (k/n, (k+1)/n], the first bin also holds 0.
+    """
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    return np.searchsorted(edges[1:-1], np.asarray(p, dtype=float))
+
+
+def equal_mass_bins(p, n_bins: int = N_BINS) -> np.ndarray:
+    """Bin index of each score over ``n_bins`` bins of (as near as possible) equal size,
+    by rank of the score (ties broken by position)."""
+    p = np.asarray(p, dtype=float)
+    n_bins = max(1, min(n_bins, len(p)))
+    order = np.argsort(p, kind="stable")
+    bins = np.empty(len(p), dtype=int)
+    for k, chunk in enumerate(np.array_split(order, n_bins)):
+        bins[chunk] = k
+    return bins
+
+
+def _bin_sums(p, y, bins, n_bins):
+    count = np.bincount(bins, minlength=n_bins).astype(float)
+    sum_p = np.bincount(bins, weights=p, minlength=n_bins)
+    sum_y = np.bincount(bins, weights=y, minlength=n_bins)
+    return count, sum_p, sum_y
+
+
+def ece(p, y, n_bins: int = N_BINS) -> float:
+    """Expected calibration error over equal-width bins: the bin-share-weighted mean of
+    |observed rate − mean score| (= |accuracy − confidence| for top-label inputs)."""
+    p, y = _as_arrays(p, y)
+    _, sum_p, sum_y = _bin_sums(p, y, equal_width_bins(p, n_bins), n_bins)
+    return float(np.abs(sum_y - sum_p).sum() / len(p))
+
+
+def adaptive_ece(p, y, n_bins: int = N_BINS) -> float:
+    """ECE over equal-mass bins (each bin holds ~n/n_bins rows)."""
+    p, y = _as_arrays(p, y)
+    bins = equal_mass_bins(p, n_bins)
+    _, sum_p, sum_y = _bin_sums(p, y, bins, int(bins.max()) + 1)
+    return float(np.abs(sum_y - sum_p).sum() / len(p))
+
+
+def mce(p, y, n_bins: int = N_BINS) -> float:
+    """Maximum calibration error: the largest |observed rate − mean score| over the
+    non-empty equal-width bins (noisy for sparsely filled bins)."""
+    p, y = _as_arrays(p, y)
+    count, sum_p, sum_y = _bin_sums(p, y, equal_width_bins(p, n_bins), n_bins)
+    ok = count > 0
+    return float(np.max(np.abs(sum_y[ok] - sum_p[ok]) / count[ok]))
+
+
+def ece_noise_floor(p, n_bins: int = N_BINS) -> float:
+    """The ECE a perfectly calibrated model would show on average with these scores and
+    this many rows (normal approximation: E|O_k − E_k| = sqrt(2 V_k / π), V_k the sum of
+    p(1−p) in bin k)."""
+    p = np.asarray(p, dtype=float)
+    bins = equal_width_bins(p, n_bins)
+    var = np.bincount(bins, weights=p * (1 - p), minlength=n_bins)
+    return float(np.sqrt(2 * var / math.pi).sum() / len(p))
+
+
+def brier(p, y) -> float:
+    p, y = _as_arrays(p, y)
+    return float(np.mean((p - y) ** 2))
+
+
+def brier_decomposition(p, y, n_bins: int = N_BINS) -> dict:
+    """Murphy's decomposition of the Brier score over equal-width bins.
+
+    Brier = reliability − resolution + uncertainty + within_bin_variance − within_bin_covariance
+    (exact; Stephenson et al. 2008). The two within-bin terms vanish when every score in a
+    bin is equal, which gives Murphy's classic three-term form.
+    """
+    p, y = _as_arrays(p, y)
+    n = len(p)
+    bins = equal_width_bins(p, n_bins)
+    count, sum_p, sum_y = _bin_sums(p, y, bins, n_bins)
+    ok = count > 0
+    pbar = np.zeros(n_bins)
+    obar = np.zeros(n_bins)
+    pbar[ok], obar[ok] = sum_p[ok] / count[ok], sum_y[ok] / count[ok]
+    base = float(y.mean())
+    dp, dy = p - pbar[bins], y - obar[bins]
+    return {
+        "reliability": float((count * (pbar - obar) ** 2).sum() / n),
+        "resolution": float((count * (obar - base) ** 2).sum() / n),
+        "uncertainty": base * (1 - base),
+        "within_bin_variance": float((dp ** 2).sum() / n),
+        "within_bin_covariance": float(2 * (dp * dy).sum() / n),
+        "n_bins": n_bins,
+    }
+
+
+def log_loss_binary(p, y) -> float:
+    p, y = _as_arrays(p, y)
+    q = np.clip(p, LOG_CLIP, 1 - LOG_CLIP)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+def _normal_p(z: float) -> float:
+    from scipy import stats
+
+    return math.nan if np.isnan(z) else float(2 * stats.norm.sf(abs(z)))
+
+
+def spiegelhalter(p, y) -> tuple[float, float]:
+    """Spiegelhalter's z test of calibration (1986): z = Σ(y−p)(1−2p) / sqrt(Σ(1−2p)² p(1−p)).
+
+    Returns (z, two-sided p-value). Note its blind spot: a shift of all scores in the
+    same direction is missed when the scores straddle 0.5 (the terms cancel); the
+    Hosmer–Lemeshow test covers that case.
+    """
+    p, y = _as_arrays(p, y)
+    num = float(np.sum((y - p) * (1 - 2 * p)))
+    var = float(np.sum((1 - 2 * p) ** 2 * p * (1 - p)))
+    if var <= 0:
+        return (math.nan, math.nan)
+    z = num / math.sqrt(var)
+    return z, _normal_p(z)
+
+
+def hosmer_lemeshow(p, y, n_bins: int = N_BINS) -> tuple[float, int, float]:
+    """Hosmer–Lemeshow test for scores from a model *not* fitted on these rows.
+
+    Equal-mass bins; statistic Σ_k (O_k − E_k)² / V_k with V_k = Σ p(1−p), the exact
+    variance of the observed count O_k when the scores are the true probabilities;
+    χ² with one degree of freedom per bin (no parameters were fitted on the holdout).
+    Returns (statistic, df, p-value).
+    """
+    from scipy import stats
+
+    p, y = _as_arrays(p, y)
+    n_bins = max(1, min(n_bins, len(p) // 10 or 1))
+    bins = equal_mass_bins(p, n_bins)
+    _, sum_p, sum_y = _bin_sums(p, y, bins, n_bins)
+    var = np.bincount(bins, weights=p * (1 - p), minlength=n_bins)
+    diff2 = (sum_y - sum_p) ** 2
+    if np.any((var <= 0) & (diff2 > 1e-12)):
+        return (math.inf, n_bins, 0.0)  # an event the scores called impossible happened
+    use = var > 0
+    stat = float((diff2[use] / var[use]).sum())
+    df = int(use.sum())
+    if df == 0:
+        return (0.0, 0, 1.0)
+    return stat, df, float(stats.chi2.sf(stat, df))
+
+
+def calibration_in_the_large(p, y) -> dict:
+    """Mean score against observed rate, with a z test (Σy − Σp) / sqrt(Σp(1−p))."""
+    p, y = _as_arrays(p, y)
+    var = float(np.sum(p * (1 - p)))
+    z = float((y.sum() - p.sum()) / math.sqrt(var)) if var > 0 else math.nan
+    return {"predicted": float(p.mean()), "observed": float(y.mean()), "z": z, "p_value": _normal_p(z)}
+
+
+def fit_logistic_1d(x, y, *, max_iter: int = 50) -> tuple[float, float]:
+    """Maximum-likelihood (unpenalised) logistic regression y ~ a + b·x by Newton–Raphson
+    with step halving; two parameters, so this is far faster than a general solver.
+    Under perfect separation the estimates grow until the iteration cap (as any MLE would)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    X = np.column_stack([np.ones_like(x), x])
+    beta = np.array([math.log((y.mean() + 1e-9) / (1 - y.mean() + 1e-9)), 1.0])
+
+    def nll(b):
+        eta = X @ b
+        return float(np.sum(np.logaddexp(0, eta) - y * eta))
+
+    cur = nll(beta)
+    for _ in range(max_iter):
+        mu = 1 / (1 + np.exp(-(X @ beta)))
+        grad = X.T @ (y - mu)
+        H = (X * (mu * (1 - mu))[:, None]).T @ X
+        try:
+            step = np.linalg.solve(H + 1e-12 * np.eye(2), grad)
+        except np.linalg.LinAlgError:  # pragma: no cover - degenerate design
+            break
+        t = 1.0
+        while t > 1e-6:
+            new = nll(beta + t * step)
+            if new <= cur + 1e-12:
+                break
+            t /= 2
+        beta, prev = beta + t * step, cur
+        cur = nll(beta)
+        if abs(prev - cur) < 1e-10 * max(1.0, abs(cur)):
+            break
+    return float(beta[0]), float(beta[1])
+
+
+def calibration_slope(p, y) -> tuple[float | None, float | None]:
+    """Cox's calibration intercept and slope: logistic regression of y on logit(p).
+
+    Slope < 1: scores too extreme (overconfident); > 1: too timid. None when it cannot
+    be fitted (one class only)."""
+    p, y = _as_arrays(p, y)
+    if len(np.unique(y)) < 2:
+        return None, None
+    return fit_logistic_1d(_logit(p), y)
+
+
+def combined_p(*p_values: float) -> float:
+    """Bonferroni combination: reject if any of the tests rejects at level α / k."""
+    vals = [v for v in p_values if v is not None and not np.isnan(v)]
+    if not vals:
+        return math.nan
+    return float(min(1.0, len(vals) * min(vals)))
+
+
+def reliability_table(p, y, n_bins: int = N_BINS) -> list[dict]:
+    """Reliability-diagram data over equal-width bins: per bin the score range, the
+    number of rows, the mean score, the observed rate and its 95% Clopper–Pearson
+    interval (empty bins are kept with nulls)."""
+    p, y = _as_arrays(p, y)
+    count, sum_p, sum_y = _bin_sums(p, y, equal_width_bins(p, n_bins), n_bins)
+    rows = []
+    for k in range(n_bins):
+        c = int(count[k])
+        lo, hi = (clopper_pearson(int(round(sum_y[k])), c) if c else (None, None))
+        rows.append({"bin": k, "lower": k / n_bins, "upper": (k + 1) / n_bins, "count": c,
+                     "mean_score": float(sum_p[k] / c) if c else None,
+                     "observed_rate": float(sum_y[k] / c) if c else None,
+                     "observed_ci": [lo, hi] if c else None})
+    return rows
+
+
+def calibration_tests(p, y) -> dict:
+    """Spiegelhalter's z and Hosmer–Lemeshow, combined by Bonferroni."""
+    z, zp = spiegelhalter(p, y)
+    hl, df, hlp = hosmer_lemeshow(p, y)
+    return {"spiegelhalter_z": z, "spiegelhalter_p": zp,
+            "hosmer_lemeshow": {"statistic": hl, "df": df, "p_value": hlp},
+            "calibration_p_value": combined_p(zp, hlp)}
+
+
+def severity_for(ece_value: float, p_value: float) -> Severity | None:
+    """The status rule: fail when the miscalibration is large (ECE > 5 points) and far
+    beyond noise (p < 0.001); warn when it is material (> 2 points) and beyond noise
+    (p < 0.05); otherwise nothing to report."""
+    if p_value is None or np.isnan(p_value):
+        return None
+    if p_value < FAIL_P and ece_value > FAIL_ECE:
+        return Severity.FAIL
+    if p_value < WARN_P and ece_value > WARN_ECE:
+        return Severity.WARN
+    return None
+
+
+# --- recalibration preview -----------------------------------------------------------------
+
+
+def _folds(labels: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    from sklearn.model_selection import StratifiedKFold
+
+    _, counts = np.unique(labels, return_counts=True)
+    k = int(min(RECAL_FOLDS, counts.min())) if len(counts) > 1 else 0
+    if k < 2:
+        return None
+    return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels))
+
+
+def _logit(p):
+    q = np.clip(p, LOGIT_CLIP, 1 - LOGIT_CLIP)
+    return np.log(q / (1 - q))
+
+
+def crossfit_binary(p, y, method: str, *, seed: int = 0) -> np.ndarray | None:
+    """Recalibrated scores for every holdout row, each from a map fitted on the other
+    folds (stratified K-fold): ``platt`` (logistic on logit(score)) or ``isotonic``."""
+    from sklearn.isotonic import IsotonicRegression
+
+    p, y = _as_arrays(p, y)
+    folds = _folds(y.astype(int), seed)
+    if folds is None:
+        return None
+    out = np.empty_like(p)
+    for fit_idx, pred_idx in folds:
+        if method == "platt":
+            a, b = fit_logistic_1d(_logit(p[fit_idx]), y[fit_idx])
+            out[pred_idx] = 1 / (1 + np.exp(-(a + b * _logit(p[pred_idx]))))
+        elif method == "isotonic":
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p[fit_idx], y[fit_idx])
+            out[pred_idx] = iso.predict(p[pred_idx])
+        else:
+            raise ValueError(f"method must be 'platt' or 'isotonic', got {method!r}")
+    return np.clip(out, RECAL_CLIP, 1 - RECAL_CLIP)
+
+
+def crossfit_multiclass(P, Y, method: str, *, seed: int = 0) -> np.ndarray | None:
+    """Multiclass recalibration by cross-fitting: ``platt`` is temperature scaling (one
+    temperature for the log-probabilities, the multiclass form of Platt scaling);
+    ``isotonic`` is one-vs-rest isotonic regression with rows renormalised."""
+    from scipy.optimize import minimize_scalar
+    from sklearn.isotonic import IsotonicRegression
+
+    P = np.asarray(P, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    folds = _folds(Y.argmax(axis=1), seed)
+    if folds is None:
+        return None
+    logp = np.log(np.clip(P, LOG_CLIP, 1))
+    out = np.empty_like(P)
+
+    def softmax(z):
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    for fit_idx, pred_idx in folds:
+        if method == "platt":
+            lp, yy = logp[fit_idx], Y[fit_idx]
+
+            def nll(log_t, lp=lp, yy=yy):
+                q = softmax(lp / math.exp(log_t))
+                return -np.mean(np.log(np.clip((q * yy).sum(axis=1), LOG_CLIP, 1)))
+
+            t = math.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x)
+            out[pred_idx] = softmax(logp[pred_idx] / t)
+        elif method == "isotonic":
+            cols = []
+            for c in range(P.shape[1]):
+                iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(P[fit_idx, c], Y[fit_idx, c])
+                cols.append(iso.predict(P[pred_idx, c]))
+            q = np.clip(np.column_stack(cols), RECAL_CLIP, 1)
+            out[pred_idx] = q / q.sum(axis=1, keepdims=True)
+        else:
+            raise ValueError(f"method must be 'platt' or 'isotonic', got {method!r}")
+    return out
+
+
+# --- helpers for the checks ----------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _pts(x: float) -> str:
+    return f"{100 * x:.1f} percentage points"
+
+
+def _p_text(p: float) -> str:
+    if p is None or np.isnan(p):
+        return "p not available"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _hard_labels(values: np.ndarray) -> bool:
+    u = np.unique(values[~np.isnan(values)])
+    return len(u) <= 2 and set(u.tolist()) <= {0.0, 1.0}
+
+
+def _score_range(values: np.ndarray) -> str:
+    return f"{np.nanmin(values):.4g} to {np.nanmax(values):.4g}"
+
+
+def _not_probabilities_reason(ctx: ReviewContext) -> str | None:
+    """Why calibration cannot be assessed for this model/scores, or None when it can."""
+    if ctx.task == "regression":
+        return "Calibration applies to classifiers; this is a regression model."
+    scores = np.asarray(ctx.test_scores, dtype=float)
+    if not ctx.scores_are_probabilities:
+        if ctx.model is not None:
+            return (f"The model gives decision scores ({_score_range(scores)}), not probabilities (it has no "
+                    "predict_proba), so there is no probability to calibrate.")
+        return (f"The scores in '{ctx.roles.prediction_column}' run from {_score_range(scores)}: outside 0–1, so they "
+                "are not probabilities (e.g. risk deciles or raw scores). Calibration is not computed rather than "
+                "reading them as chances.")
+    if scores.ndim == 1 and _hard_labels(scores):
+        return "The scores are hard 0/1 predictions, not probabilities: there is no stated confidence to calibrate."
+    return None
+
+
+def _labelled(ctx: ReviewContext):
+    """Rows with a score: (ok mask, scores, findings)."""
+    scores = np.asarray(ctx.test_scores, dtype=float)
+    ok = ~np.isnan(scores) if scores.ndim == 1 else ~np.isnan(scores).any(axis=1)
+    findings = []
+    if (~ok).any():
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"{int((~ok).sum())} holdout rows have no score and were left out."),
+            evidence={"rows_without_score": int((~ok).sum())}))
+    return ok, scores[ok], findings
+
+
+def _multiclass_onehot(ctx: ReviewContext, ok: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    labels = [str(c) for c in ctx.classes]
+    y = ctx.y_test.astype(str).to_numpy()[ok]
+    return (y[:, None] == np.asarray(labels)[None, :]).astype(float), labels
+
+
+def _hist(values, split, names: tuple[str, str]) -> dict:
+    edges = np.linspace(0, 1, HIST_BINS + 1)
+    a = np.histogram(values[split], bins=edges)[0]
+    b = np.histogram(values[~split], bins=edges)[0]
+    return {"edges": edges.tolist(), names[0]: a.tolist(), names[1]: b.tolist()}
+
+
+def _group_values(ctx: ReviewContext, col: str, ok: np.ndarray) -> np.ndarray:
+    s = ctx.test[col]
+    vals = s.astype(str).to_numpy().astype(object)
+    vals[s.isna().to_numpy()] = "(missing)"
+    return vals[ok]
+
+
+def _per_group(ctx: ReviewContext, ok: np.ndarray, p: np.ndarray, y: np.ndarray) -> tuple[dict, list[Finding]]:
+    """Per sensitive attribute and group: predicted vs observed, ECE and a test.
+
+    ``p``/``y`` are the reliability-diagram variables (binary: positive-class score and
+    outcome; multiclass: top-label confidence and correctness)."""
+    out: dict = {}
+    rows_tested = []
+    for col in ctx.roles.sensitive:
+        g = _group_values(ctx, col, ok)
+        names, counts = np.unique(g, return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        items = []
+        for i in order[:MAX_GROUPS]:
+            name, m = names[i], g == names[i]
+            n_g = int(m.sum())
+            obs_ci = clopper_pearson(int(y[m].sum()), n_g)
+            row = {"group": str(name), "n": n_g, "predicted": float(p[m].mean()), "observed": float(y[m].mean()),
+                   "observed_ci": list(obs_ci), "gap": float(p[m].mean() - y[m].mean())}
+            if n_g >= MIN_GROUP_ROWS:
+                _, zp = spiegelhalter(p[m], y[m])
+                citl = calibration_in_the_large(p[m], y[m])
+                row.update({"ece": ece(p[m], y[m]), "ece_noise_floor": ece_noise_floor(p[m]),
+                            "p_value": combined_p(zp, citl["p_value"])})
+                rows_tested.append((col, row))
+            else:
+                row.update({"ece": None, "ece_noise_floor": None, "p_value": None, "too_few_rows": True})
+            items.append(row)
+        out[col] = {"groups": items, "groups_not_shown": int(max(0, len(names) - MAX_GROUPS))}
+    findings = []
+    m_tests = max(1, len(rows_tested))
+    for col, row in rows_tested:
+        adj = min(1.0, row["p_value"] * m_tests) if row["p_value"] is not None and not np.isnan(row["p_value"]) else math.nan
+        row["p_value_adjusted"] = adj
+        sev = severity_for(row["ece"], adj)
+        if sev is not None:
+            direction = "too high" if row["gap"] > 0 else "too low"
+            findings.append(Finding(severity=sev, columns=[col], message=(
+                f"For {col} = {row['group']} ({row['n']:,} rows) the probabilities are off by {_pts(row['ece'])} on "
+                f"average (ECE) and {direction} overall: predicted {_pct(row['predicted'])}, observed "
+                f"{_pct(row['observed'])} ({_p_text(adj)} after correcting for {m_tests} groups tested). Scores do "
+                "not mean the same for this group."), evidence={k: row[k] for k in (
+                    "group", "n", "predicted", "observed", "observed_ci", "ece", "p_value", "p_value_adjusted")}))
+    return out, findings
+
+
+# --- the calibration check -----------------------------------------------------------------
+
+
+@register("calibration", title="Calibration: can the probabilities be taken at face value?", area="calibration",
+          antipatterns=("communicate_with_ambivalence",), order=60)
+def calibration(ctx: ReviewContext) -> Outcome:
+    """Compares the model's probabilities with what happened on the holdout. Binary:
+    positive-class score against outcome; multiclass: top-label confidence against
+    correctness, plus class-wise (one-vs-rest) ECE. Brier score with Murphy's
+    decomposition over 10 equal-width bins, ECE (10 equal-width bins), adaptive ECE
+    (10 equal-mass bins), MCE, log loss, the reliability diagram with 95% Clopper–Pearson
+    intervals, Spiegelhalter's z and Hosmer–Lemeshow (equal-mass bins, df = bins)
+    combined by Bonferroni, calibration slope, per-group calibration for sensitive
+    attributes, and Platt / isotonic recalibration cross-fitted on the holdout (5 folds).
+    Status: fail when ECE > 5 points and the combined test p < 0.001; warn when ECE > 2
+    points and p < 0.05 (groups: the same with Bonferroni over groups)."""
+    reason = _not_probabilities_reason(ctx)
+    if reason:
+        raise SkipCheck(reason)
+    ok, scores, findings = _labelled(ctx)
+    n = int(ok.sum())
+    if n < MIN_ROWS:
+        raise SkipCheck(f"Only {n} holdout rows have a label and a score; calibration needs at least {MIN_ROWS}.")
+    seed, B = ctx.settings.random_state, ctx.settings.bootstrap
+    if ctx.task == "binary":
+        y = ctx.y_test_binary[ok].astype(float)
+        p = scores
+        m = _binary_metrics(p, y, seed=seed, n_boot=B)
+        rel_p, rel_y = p, y
+    else:
+        Y, labels = _multiclass_onehot(ctx, ok)
+        m = _multiclass_metrics(scores, Y, labels, seed=seed, n_boot=B)
+        rel_p, rel_y = scores.max(axis=1), (scores.argmax(axis=1) == Y.argmax(axis=1)).astype(float)
+    m["n"] = n
+    m["thresholds"] = {"fail_p": FAIL_P, "fail_ece": FAIL_ECE, "warn_p": WARN_P, "warn_ece": WARN_ECE}
+
+    # status rule on the headline ECE and the combined test
+    sev = severity_for(m["ece"], m["calibration_p_value"])
+    direction = _direction(m, ctx.task)
+    m["direction"] = direction
+    if sev is not None:
+        findings.append(Finding(severity=sev, message=(
+            f"The probabilities are off by {_pts(m['ece'])} on average (ECE; a perfectly calibrated model would show "
+            f"about {_pts(m['ece_noise_floor'])} on {n:,} rows)"
+            + (f", {direction}" if direction else "") + f"; the calibration test rejects ({_p_text(m['calibration_p_value'])})."),
+            evidence={"ece": m["ece"], "ece_noise_floor": m["ece_noise_floor"],
+                      "calibration_p_value": m["calibration_p_value"], "spiegelhalter_z": m["spiegelhalter_z"],
+                      "hosmer_lemeshow_p": m["hosmer_lemeshow"]["p_value"]}))
+    off = [r for r in m["reliability"] if r["count"] >= 10 and r["observed_ci"]
+           and not (r["observed_ci"][0] <= r["mean_score"] <= r["observed_ci"][1])]
+    m["bins_outside_interval"] = len(off)
+    if off and sev is not None:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            "Score bands where the observed rate's 95% interval misses the mean score: "
+            + "; ".join(f"{r['lower']:.1f}–{r['upper']:.1f}: predicted {_pct(r['mean_score'])}, observed "
+                        f"{_pct(r['observed_rate'])} ({r['count']:,} rows)" for r in off[:6]) + "."),
+            evidence={"bins": off}))
+    if ctx.task == "multiclass":
+        findings += _classwise_findings(m)
+    if ctx.roles.sensitive:
+        m["groups"], gfind = _per_group(ctx, ok, rel_p, rel_y)
+        findings += gfind
+    else:
+        m["groups"] = {}
+    rec = m.get("recalibration") or {}
+    best = rec.get("best")
+    if best and sev is not None:
+        after = rec[best]
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"A cheap fix is likely: {_method_name(best)} recalibration, fitted on other folds of this holdout, brings "
+            f"ECE from {_pts(rec['before']['ece'])} to {_pts(after['ece'])} and the Brier score from "
+            f"{rec['before']['brier']:.4f} to {after['brier']:.4f}. Fit the calibrator on data the model did not "
+            "train on (e.g. CalibratedClassifierCV), then review again on a fresh holdout."),
+            evidence={"before": rec["before"], "after": after, "method": best}))
+    if n < SMALL_HOLDOUT:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"Only {n} rows: the calibration tests have little power, so a pass here is weak evidence."),
+            evidence={"n": n}))
+    return Outcome(summary=_calibration_summary(m, sev, n), findings=findings, metrics=m)
+
+
+def _method_name(method: str) -> str:
+    return {"platt": "Platt", "isotonic": "Isotonic"}.get(method, method)
+
+
+def _direction(m: dict, task: str) -> str:
+    if task == "binary":
+        parts = []
+        slope = m.get("calibration_slope")
+        if slope is not None and slope < 0.8:
+            parts.append("overconfident (scores too close to 0 and 1)")
+        elif slope is not None and slope > 1.25:
+            parts.append("underconfident (scores too timid)")
+        gap = m["mean_score"] - m["prevalence"]
+        if gap > WARN_ECE:
+            parts.append(f"too high on average ({_pct(m['mean_score'])} predicted vs {_pct(m['prevalence'])} observed)")
+        elif gap < -WARN_ECE:
+            parts.append(f"too low on average ({_pct(m['mean_score'])} predicted vs {_pct(m['prevalence'])} observed)")
+        return " and ".join(parts)
+    gap = m["mean_confidence"] - m["accuracy"]
+    if gap > WARN_ECE:
+        return f"overconfident (mean confidence {_pct(m['mean_confidence'])} vs accuracy {_pct(m['accuracy'])})"
+    if gap < -WARN_ECE:
+        return f"underconfident (mean confidence {_pct(m['mean_confidence'])} vs accuracy {_pct(m['accuracy'])})"
+    return ""
+
+
+def _calibration_summary(m: dict, sev: Severity | None, n: int) -> str:
+    what = "probabilities" if m["task"] == "binary" else "confidence scores"
+    ece_txt = _pts(m["ece"])
+    if sev is None:
+        if m["calibration_p_value"] < WARN_P:
+            return (f"The model's {what} can be taken at face value: they are off by only {ece_txt} on average (ECE), "
+                    f"a small, though detectable, difference on {n:,} holdout rows.")
+        return (f"The model's {what} can be taken at face value: they are off by {ece_txt} on average (ECE), "
+                f"no more than chance produces on {n:,} holdout rows ({_p_text(m['calibration_p_value'])}).")
+    head = ("cannot be taken at face value" if sev == Severity.FAIL else "are somewhat off")
+    text = f"The model's {what} {head}: off by {ece_txt} on average (ECE)"
+    if m.get("direction"):
+        text += f", {m['direction'].split(' (')[0]}"
+    text += f", beyond chance ({_p_text(m['calibration_p_value'])})"
+    best = (m.get("recalibration") or {}).get("best")
+    if best:
+        text += f"; {_method_name(best).lower()} recalibration would bring this to {_pts(m['recalibration'][best]['ece'])}"
+    return text + "."
+
+
+def _boot_ci(fn, *arrays, seed: int, n_boot: int) -> list:
+    return list(bootstrap_ci(fn, *arrays, n_boot=n_boot, seed=seed))
+
+
+def _binary_metrics(p: np.ndarray, y: np.ndarray, *, seed: int, n_boot: int) -> dict:
+    tests = calibration_tests(p, y)
+    intercept, slope = calibration_slope(p, y)
+    m = {
+        "task": "binary",
+        "variable": "positive-class score vs outcome",
+        "prevalence": float(y.mean()),
+        "mean_score": float(p.mean()),
+        "brier": brier(p, y),
+        "brier_ci": _boot_ci(brier, p, y, seed=seed, n_boot=n_boot),
+        "brier_decomposition": brier_decomposition(p, y),
+        "log_loss": log_loss_binary(p, y),
+        "ece": ece(p, y),
+        "ece_ci": _boot_ci(ece, p, y, seed=seed, n_boot=n_boot),
+        "ece_noise_floor": ece_noise_floor(p),
+        "adaptive_ece": adaptive_ece(p, y),
+        "mce": mce(p, y),
+        "n_bins": N_BINS,
+        "reliability": reliability_table(p, y),
+        **tests,
+        "calibration_in_the_large": calibration_in_the_large(p, y),
+        "calibration_intercept": intercept,
+        "calibration_slope": slope,
+        "score_histogram": _hist(p, y == 1, ("positives", "negatives")),
+    }
+    m["recalibration"] = _recalibration_binary(p, y, seed=seed)
+    return m
+
+
+def _summ(p, y) -> dict:
+    return {"brier": brier(p, y), "ece": ece(p, y), "adaptive_ece": adaptive_ece(p, y), "log_loss": log_loss_binary(p, y)}
+
+
+def _recalibration_binary(p, y, *, seed: int) -> dict | None:
+    out: dict = {"folds": None, "before": _summ(p, y), "before_reliability": None}
+    for method in ("platt", "isotonic"):
+        q = crossfit_binary(p, y, method, seed=seed)
+        if q is None:
+            return None
+        out[method] = {**_summ(q, y), "reliability": reliability_table(q, y)}
+    out["folds"] = len(_folds(y.astype(int), seed))
+    out["best"] = min(("platt", "isotonic"), key=lambda k: out[k]["brier"])
+    out["improves"] = bool(out[out["best"]]["brier"] < out["before"]["brier"])
+    del out["before_reliability"]
+    return out
+
+
+def _multiclass_metrics(P: np.ndarray, Y: np.ndarray, labels: list[str], *, seed: int, n_boot: int) -> dict:
+    conf = P.max(axis=1)
+    correct = (P.argmax(axis=1) == Y.argmax(axis=1)).astype(float)
+    tests = calibration_tests(conf, correct)
+    classwise = []
+    for c, label in enumerate(labels):
+        pc, yc = P[:, c], Y[:, c]
+        t = calibration_tests(pc, yc)
+        classwise.append({"class": label, "n": int(yc.sum()), "predicted": float(pc.mean()), "observed": float(yc.mean()),
+                          "ece": ece(pc, yc), "ece_noise_floor": ece_noise_floor(pc),
+                          "p_value": t["calibration_p_value"]})
+    m = {
+        "task": "multiclass",
+        "variable": "top-label confidence vs correctness",
+        "classes": labels,
+        "accuracy": float(correct.mean()),
+        "mean_confidence": float(conf.mean()),
+        "brier": float(np.mean(((P - Y) ** 2).sum(axis=1))),
+        "brier_ci": _boot_ci(lambda a, b: float(np.mean(((a - b) ** 2).sum(axis=1))), P, Y, seed=seed, n_boot=n_boot),
+        "top_label_brier": brier(conf, correct),
+        "brier_decomposition": brier_decomposition(conf, correct),
+        "log_loss": float(-np.mean(np.log(np.clip((P * Y).sum(axis=1), LOG_CLIP, 1)))),
+        "ece": ece(conf, correct),
+        "top_label_ece": ece(conf, correct),
+        "ece_ci": _boot_ci(ece, conf, correct, seed=seed, n_boot=n_boot),
+        "ece_noise_floor": ece_noise_floor(conf),
+        "adaptive_ece": adaptive_ece(conf, correct),
+        "mce": mce(conf, correct),
+        "classwise_ece": float(np.mean([c["ece"] for c in classwise])),
+        "classwise": classwise,
+        "n_bins": N_BINS,
+        "reliability": reliability_table(conf, correct),
+        **tests,
+        "score_histogram": _hist(conf, correct == 1, ("correct", "incorrect")),
+    }
+    m["recalibration"] = _recalibration_multiclass(P, Y, seed=seed)
+    return m
+
+
+def _summ_multi(P, Y) -> dict:
+    conf = P.max(axis=1)
+    correct = (P.argmax(axis=1) == Y.argmax(axis=1)).astype(float)
+    return {"brier": float(np.mean(((P - Y) ** 2).sum(axis=1))), "ece": ece(conf, correct),
+            "adaptive_ece": adaptive_ece(conf, correct),
+            "classwise_ece": float(np.mean([ece(P[:, c], Y[:, c]) for c in range(P.shape[1])])),
+            "log_loss": float(-np.mean(np.log(np.clip((P * Y).sum(axis=1), LOG_CLIP, 1))))}
+
+
+def _recalibration_multiclass(P, Y, *, seed: int) -> dict | None:
+    out: dict = {"before": _summ_multi(P, Y)}
+    for method in ("platt", "isotonic"):
+        Q = crossfit_multiclass(P, Y, method, seed=seed)
+        if Q is None:
+            return None
+        conf = Q.max(axis=1)
+        correct = (Q.argmax(axis=1) == Y.argmax(axis=1)).astype(float)
+        out[method] = {**_summ_multi(Q, Y), "reliability": reliability_table(conf, correct)}
+    out["folds"] = len(_folds(Y.argmax(axis=1), seed))
+    out["platt_is"] = "temperature scaling"
+    out["best"] = min(("platt", "isotonic"), key=lambda k: out[k]["brier"])
+    out["improves"] = bool(out[out["best"]]["brier"] < out["before"]["brier"])
+    return out
+
+
+def _classwise_findings(m: dict) -> list[Finding]:
+    k = max(1, len(m["classwise"]))
+    out = []
+    for c in m["classwise"]:
+        adj = min(1.0, c["p_value"] * k) if not np.isnan(c["p_value"]) else math.nan
+        c["p_value_adjusted"] = adj
+        if severity_for(c["ece"], adj) is not None:
+            direction = "too high" if c["predicted"] > c["observed"] else "too low"
+            out.append(Finding(severity=Severity.WARN, message=(
+                f"Class '{c['class']}': its probabilities are off by {_pts(c['ece'])} on average (class-wise ECE), "
+                f"{direction} overall (predicted {_pct(c['predicted'])}, observed {_pct(c['observed'])}; "
+                f"{_p_text(adj)} after correcting for {k} classes)."), evidence=dict(c)))
+    return out
+
+
+# --- the abstention check ------------------------------------------------------------------
+
+
+def _confidence(ctx: ReviewContext, scores: np.ndarray) -> tuple[np.ndarray, str]:
+    if ctx.task == "binary":
+        return np.abs(scores - ctx.settings.threshold), "distance of the score from the decision threshold"
+    return scores.max(axis=1), "top-class probability"
+
+
+def selective_curve(conf, correct) -> dict:
+    """Rows ranked from most to least confident: for each coverage k/n where the ranking
+    has no tie across the cut, the accuracy of the k most confident rows.
+
+    Returns arrays ``k``, ``accuracy`` and ``cut`` (the confidence of the k-th row: rows
+    with a confidence below ``cut`` are deferred)."""
+    conf = np.asarray(conf, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    order = np.argsort(-conf, kind="stable")
+    cs, cc = conf[order], np.cumsum(correct[order])
+    n = len(conf)
+    k = np.arange(1, n + 1)
+    valid = np.append(cs[:-1] > cs[1:], True)  # no tie straddles the cut
+    return {"k": k[valid], "accuracy": cc[valid] / k[valid], "cut": cs[valid], "n": n}
+
+
+def band_for_target(curve: dict, target: float, *, min_keep: int) -> dict | None:
+    """The largest coverage (fewest deferrals) whose kept accuracy reaches ``target``,
+    keeping at least ``min_keep`` rows; None when no such coverage exists."""
+    ks, acc = curve["k"], curve["accuracy"]
+    hit = np.flatnonzero((acc >= target) & (ks >= min_keep))
+    if len(hit) == 0:
+        return None
+    i = hit[-1]
+    return {"k": int(ks[i]), "accuracy": float(acc[i]), "cut": float(curve["cut"][i])}
+
+
+def _band_bounds(ctx: ReviewContext, cut: float, conf: np.ndarray) -> dict:
+    """The deferral rule 'confidence < cut' in the reviewer's terms (a score band for
+    binary models, a minimum top-class probability for multiclass)."""
+    if not np.any(conf < cut):
+        return {"lower": None, "upper": None, "min_confidence": None, "rule": "defer nothing"}
+    if ctx.task == "binary":
+        t = ctx.settings.threshold
+        lo, hi = t - cut, t + cut
+        if ctx.scores_are_probabilities:
+            lo, hi = max(0.0, lo), min(1.0, hi)
+        return {"lower": lo, "upper": hi, "min_confidence": None, "rule": f"defer when {lo:.4g} < score < {hi:.4g}"}
+    return {"lower": None, "upper": None, "min_confidence": cut,
+            "rule": f"defer when the top-class probability < {cut:.4g}"}
+
+
+@register("uncertainty.abstention", title="Human review band for uncertain predictions", area="calibration",
+          antipatterns=("communicate_with_ambivalence", "act_now_reflect_never"), order=61)
+def abstention(ctx: ReviewContext) -> Outcome:
+    """Ranks holdout predictions by confidence (binary: distance of the score from the
+    decision threshold, |p − 0.5| at threshold 0.5; multiclass: top-class probability)
+    and defers the least confident to people: accuracy on the kept rows against
+    coverage, with 95% Clopper–Pearson intervals, and the band that reaches the target
+    accuracy (``settings.target_accuracy``, else holdout accuracy + 5 points) keeping at
+    least 10% and 30 rows. Tests that confidence separates right from wrong (one-sided
+    Mann–Whitney; AUC). Warn when confidence does not separate right from wrong, when
+    the target cannot be reached, or when more than half the cases must be deferred."""
+    if ctx.task == "regression":
+        raise SkipCheck("A human review band by confidence applies to classifiers; this is a regression model.")
+    ok, scores, findings = _labelled(ctx)
+    if ctx.task == "multiclass" and not ctx.scores_are_probabilities:
+        raise SkipCheck("The model gives no class probabilities, so predictions cannot be ranked by confidence.")
+    n = int(ok.sum())
+    if n < MIN_ROWS:
+        raise SkipCheck(f"Only {n} holdout rows have a label and a score; a review band needs at least {MIN_ROWS}.")
+    conf, conf_name = _confidence(ctx, scores)
+    if len(np.unique(conf)) < 3:
+        raise SkipCheck("The model's scores take fewer than three distinct confidence levels (hard labels), so "
+                        "predictions cannot be ranked by how sure the model is.")
+    y = ctx.y_test.astype(str).to_numpy()[ok]
+    pred = np.asarray(ctx.test_pred).astype(str)[ok]
+    correct = (y == pred).astype(float)
+    acc_all = float(correct.mean())
+    target = ctx.settings.target_accuracy
+    target_source = "settings"
+    if target is None:
+        target, target_source = min(1.0, acc_all + DEFAULT_LIFT), "holdout accuracy + 5 points (no target set)"
+    from scipy import stats as sst
+
+    min_keep = max(MIN_KEEP, int(math.ceil(MIN_COVERAGE * n)))
+    curve = selective_curve(conf, correct)
+
+    # the curve at coverages 100%, 99%, ..., 10% (snapped to cuts without ties)
+    points = []
+    seen = set()
+    for c in np.round(np.arange(1.0, MIN_COVERAGE - 1e-9, -0.01), 2):
+        want = int(math.ceil(c * n))
+        j = np.searchsorted(curve["k"], want, side="right") - 1
+        j = max(j, 0)
+        k = int(curve["k"][j])
+        if k in seen:
+            continue
+        seen.add(k)
+        lo, hi = clopper_pearson(int(round(curve["accuracy"][j] * k)), k)
+        points.append({"coverage": k / n, "kept": k, "accuracy": float(curve["accuracy"][j]), "accuracy_ci": [lo, hi],
+                       **_band_bounds(ctx, float(curve["cut"][j]), conf)})
+
+    # does confidence separate right from wrong?
+    auc = auc_p = None
+    n_wrong = int((correct == 0).sum())
+    if 0 < n_wrong < n:
+        from scipy.stats import mannwhitneyu
+
+        res = mannwhitneyu(conf[correct == 1], conf[correct == 0], alternative="greater")
+        auc = float(res.statistic / ((n - n_wrong) * n_wrong))
+        auc_p = float(res.pvalue)
+
+    m: dict = {"task": ctx.task, "n": n, "confidence": conf_name, "threshold": ctx.settings.threshold if ctx.task == "binary" else None,
+               "scores_are_probabilities": bool(ctx.scores_are_probabilities),
+               "accuracy": acc_all, "accuracy_ci": list(clopper_pearson(int(correct.sum()), n)),
+               "target_accuracy": float(target), "target_source": target_source,
+               "min_keep": min_keep, "confidence_auc": auc, "confidence_auc_p": auc_p, "curve": points}
+
+    # least confident 10%: how good are the predictions a review band would take?
+    # (rows with a confidence below that of the ceil(10% n)+1-th least confident row)
+    cut10 = float(np.sort(conf)[min(n - 1, int(math.ceil(0.1 * n)))])
+    low = conf < cut10
+    k10 = int(low.sum())
+    m["least_confident_10pct"] = {
+        "n": k10, "cut": cut10, "accuracy": float(correct[low].mean()) if k10 else None,
+        "accuracy_ci": list(clopper_pearson(int(correct[low].sum()), k10)) if k10 else None,
+        "rest_accuracy": float(correct[~low].mean()),
+        **_band_bounds(ctx, cut10, conf)}
+
+    band = None
+    if acc_all >= target:
+        m["band"] = {"deferred_share": 0.0, "deferred": 0, "kept_accuracy": acc_all,
+                     "kept_accuracy_ci": m["accuracy_ci"], "needed": False}
+    else:
+        band = band_for_target(curve, target, min_keep=min_keep)
+        if band is None:
+            m["band"] = None
+        else:
+            k = band["k"]
+            ci = clopper_pearson(int(round(band["accuracy"] * k)), k)
+            m["band"] = {"deferred_share": 1 - k / n, "deferred": n - k, "kept": k, "kept_accuracy": band["accuracy"],
+                         "kept_accuracy_ci": list(ci), "needed": True, "cut": band["cut"],
+                         **_band_bounds(ctx, band["cut"], conf)}
+    # conservative band: the interval's lower bound reaches the target
+    cons = None
+    ks = curve["k"]
+    hits = np.round(curve["accuracy"] * ks)
+    with np.errstate(all="ignore"):
+        lower = np.where(hits > 0, sst.beta.ppf(0.025, hits, ks - hits + 1), 0.0)  # Clopper–Pearson lower bound
+    ok_j = np.flatnonzero((ks >= min_keep) & (lower >= target))
+    if len(ok_j):
+        j = ok_j[-1]
+        k = int(ks[j])
+        cons = {"deferred_share": 1 - k / n, "kept": k, "kept_accuracy": float(curve["accuracy"][j]),
+                "kept_accuracy_lower": float(lower[j]), **_band_bounds(ctx, float(curve["cut"][j]), conf)}
+    m["conservative_band"] = cons
+
+    # flagged low-confidence predictions (the remedy for 'act now, reflect never')
+    if m["band"] and m["band"].get("needed"):
+        flagged = conf < m["band"]["cut"]
+        basis = "target_band"
+    else:
+        flagged = low
+        basis = "least_confident_10pct"
+    m["flagged_basis"] = basis
+    m["flagged_count"] = int(flagged.sum())
+    m["flagged_share"] = float(flagged.mean())
+    m["flagged_examples"] = _examples(ctx, ok, scores, pred, y, conf, flagged)
+
+    # findings and summary
+    target_txt = f"{_pct(target)}" + ("" if target_source == "settings" else " (holdout accuracy + 5 points; no target set)")
+    uninformative = (auc_p is not None and auc_p >= 0.05 and n_wrong >= 10 and n - n_wrong >= 10)
+    if uninformative:
+        findings.append(Finding(severity=Severity.WARN, message=(
+            f"The model's confidence does not separate right from wrong predictions (AUC {auc:.2f}, {_p_text(auc_p)}): "
+            "deferring 'uncertain' cases to people would not help, and its scores do not say how sure it is."),
+            evidence={"confidence_auc": auc, "confidence_auc_p": auc_p}))
+    if m["band"] is None:
+        best = max(points, key=lambda r: r["accuracy"])
+        findings.append(Finding(severity=Severity.WARN, message=(
+            f"No review band reaches the required accuracy {target_txt}: even keeping only the most confident "
+            f"{_pct(best['coverage'])} of cases, accuracy is {_pct(best['accuracy'])}."),
+            evidence={"target_accuracy": target, "best_point": best}))
+        summary = (f"Deferring uncertain cases to people cannot reach {target_txt} accuracy: the best the model's "
+                   f"confidence allows is {_pct(best['accuracy'])} on the most confident {_pct(best['coverage'])}.")
+    elif not m["band"]["needed"]:
+        lc = m["least_confident_10pct"]
+        low_txt = (f"The {_pct(lc['n'] / n)} least confident predictions are right {_pct(lc['accuracy'])} of the time "
+                   f"(the rest {_pct(lc['rest_accuracy'])}); they are flagged for optional human review."
+                   if lc["n"] else "")
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"Accuracy {_pct(acc_all)} already meets the required {target_txt} without deferring any case. " + low_txt),
+            evidence={k: lc[k] for k in ("accuracy", "rest_accuracy", "n")}))
+        summary = f"No human review band is needed to reach {target_txt}: accuracy is already {_pct(acc_all)}"
+        summary += (f"; the {_pct(lc['n'] / n)} least confident predictions (right {_pct(lc['accuracy'])} of the time) "
+                    "are flagged for optional review." if lc["n"] else ".")
+    else:
+        b = m["band"]
+        where = (f"scores between {b['lower']:.3g} and {b['upper']:.3g}" if ctx.task == "binary"
+                 else f"top-class probability below {b['min_confidence']:.3g}")
+        sev = Severity.WARN if b["deferred_share"] > MAX_DEFER else Severity.INFO
+        findings.append(Finding(severity=sev, message=(
+            f"To reach {target_txt}, people must review {_pct(b['deferred_share'])} of cases ({b['deferred']:,} of "
+            f"{n:,}: {where}); accuracy on the rest is {_pct(b['kept_accuracy'])} "
+            f"({_pct(b['kept_accuracy_ci'][0])}–{_pct(b['kept_accuracy_ci'][1])})."
+            + (" That is more than half the workload: the model does little of the work." if sev == Severity.WARN else "")
+            + ("" if cons else " The interval's lower bound does not reach the target at any coverage: the holdout "
+               "cannot show the band is enough.")),
+            evidence={k: v for k, v in b.items()}))
+        summary = (f"Sending the {_pct(b['deferred_share'])} least certain cases ({where}) to a person lifts accuracy on "
+                   f"the rest from {_pct(acc_all)} to {_pct(b['kept_accuracy'])}, reaching the required {target_txt}.")
+    if uninformative:
+        summary = (f"The model's confidence does not tell right from wrong (AUC {auc:.2f}), so a human review band "
+                   "would not help. " + summary)
+    return Outcome(summary=summary, findings=findings, metrics=m)
+
+
+def _examples(ctx, ok, scores, pred, y, conf, flagged) -> list[dict]:
+    idx = np.flatnonzero(flagged)
+    idx = idx[np.argsort(conf[idx], kind="stable")][:MAX_EXAMPLES]
+    rows = np.flatnonzero(ok)[idx]
+    id_col = ctx.roles.id_column
+    ids = ctx.test[id_col].to_numpy()[rows] if id_col else rows
+    out = []
+    for i, r, rid in zip(idx, rows, ids, strict=True):
+        score = float(scores[i]) if scores.ndim == 1 else float(scores[i].max())
+        out.append({"row": int(r), "id": rid.item() if hasattr(rid, "item") else rid, "score": score,
+                    "predicted": pred[i], "actual": y[i], "confidence": float(conf[i])})
+    return out

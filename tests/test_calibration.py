@@ -1,0 +1,478 @@
+"""Known-answer tests for the calibration and uncertainty.abstention checks.
+
+Every number is compared with an independent computation written here (pandas /
+scikit-learn / scipy), never with the check's own output pasted back. Planted defects
+must be flagged; clean controls must pass.
+"""
+
+import json
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import make_ctx
+from scipy import stats as sst
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import calibration_curve
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import brier_score_loss, log_loss
+from sklearn.model_selection import StratifiedKFold
+
+from readiness.checks import calibration as C
+from readiness.inputs import Settings
+from readiness.registry import get_check
+from readiness.results import CheckResult, Severity, Status
+from readiness.review import run_check
+
+FAST = Settings(bootstrap=20)
+
+
+def run(ctx, check_id="calibration"):
+    return run_check(get_check(check_id), ctx)
+
+
+def binary_frames(p, y, *, seed=0, score=None, **extra):
+    """Holdout with the true probability ``p``, outcome ``y`` and the model's ``score``."""
+    rng = np.random.default_rng(seed + 1000)
+    n = len(p)
+    test = pd.DataFrame({"x": rng.normal(size=n), "y": y, "score": p if score is None else score, **extra})
+    m = 200
+    train = pd.DataFrame({"x": rng.normal(size=m), "y": np.r_[np.zeros(m // 2, int), np.ones(m - m // 2, int)],
+                          "score": rng.random(m), **{k: np.resize(np.asarray(v), m) for k, v in extra.items()}})
+    return train, test
+
+
+def uniform_case(n, seed, lo=0.0, hi=1.0):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(lo, hi, n)
+    y = (rng.random(n) < p).astype(int)
+    return p, y
+
+
+def binary_ctx(score, y, *, seed=0, settings=FAST, sensitive=None, **extra):
+    train, test = binary_frames(score, y, seed=seed, **extra)
+    roles = {"sensitive": sensitive} if sensitive else {}
+    return make_ctx(train, test, target="y", prediction_column="score", settings=settings, **roles)
+
+
+# --- independent reference computations ------------------------------------------------------
+
+
+def ref_ece(p, y, n_bins=10):
+    """Loop over bins written from the definition (pandas cut, right-closed like sklearn)."""
+    edges = np.linspace(0, 1, n_bins + 1)
+    b = pd.cut(p, edges, include_lowest=True, labels=False, right=True)
+    df = pd.DataFrame({"p": p, "y": y, "b": b})
+    total = 0.0
+    for _, g in df.groupby("b"):
+        total += len(g) / len(df) * abs(g["y"].mean() - g["p"].mean())
+    return total
+
+
+def ref_adaptive_ece(p, y, n_bins=10):
+    rank = pd.Series(p).rank(method="first").to_numpy()
+    b = pd.qcut(rank, n_bins, labels=False)
+    df = pd.DataFrame({"p": p, "y": y, "b": b})
+    return sum(len(g) / len(df) * abs(g["y"].mean() - g["p"].mean()) for _, g in df.groupby("b"))
+
+
+def ref_spiegelhalter(p, y):
+    # expanded form of sum((y-p)(1-2p)) and sum((1-2p)^2 p (1-p))
+    num = np.sum(y - p - 2 * p * y + 2 * p * p)
+    var = np.sum(p * (1 - p) * (1 - 4 * p + 4 * p * p))
+    z = num / math.sqrt(var)
+    return z, 2 * (1 - sst.norm.cdf(abs(z)))
+
+
+def ref_hosmer_lemeshow(p, y, n_bins=10):
+    rank = pd.Series(p).rank(method="first").to_numpy()
+    b = pd.qcut(rank, n_bins, labels=False)
+    df = pd.DataFrame({"p": p, "y": y, "v": p * (1 - p), "b": b}).groupby("b").sum()
+    stat = float((((df["y"] - df["p"]) ** 2) / df["v"]).sum())
+    return stat, sst.chi2.sf(stat, n_bins)
+
+
+# --- metric functions ------------------------------------------------------------------------
+
+
+def test_metric_functions_equal_independent_computations():
+    p, y = uniform_case(3000, 7, 0.01, 0.99)
+    q = p ** 1.5  # mildly miscalibrated so the numbers are not all ~0
+    assert C.brier(q, y) == pytest.approx(brier_score_loss(y, q), abs=1e-12)
+    assert C.log_loss_binary(q, y) == pytest.approx(log_loss(y, q), abs=1e-10)
+    assert C.ece(q, y) == pytest.approx(ref_ece(q, y), abs=1e-12)
+    assert C.adaptive_ece(q, y) == pytest.approx(ref_adaptive_ece(q, y), abs=1e-12)
+    prob_true, prob_pred = calibration_curve(y, q, n_bins=10, strategy="uniform")
+    table = [r for r in C.reliability_table(q, y) if r["count"]]
+    assert np.allclose([r["observed_rate"] for r in table], prob_true)
+    assert np.allclose([r["mean_score"] for r in table], prob_pred)
+    assert sum(r["count"] for r in C.reliability_table(q, y)) == len(q)
+    assert C.mce(q, y) == pytest.approx(np.max(np.abs(prob_true - prob_pred)), abs=1e-12)
+    for r in table:  # Clopper–Pearson from scipy's beta quantiles
+        k = round(r["observed_rate"] * r["count"])
+        lo = sst.beta.ppf(0.025, k, r["count"] - k + 1) if k else 0.0
+        assert r["observed_ci"][0] == pytest.approx(lo, abs=1e-9)
+    z, zp = C.spiegelhalter(q, y)
+    rz, rzp = ref_spiegelhalter(q, y)
+    assert z == pytest.approx(rz, rel=1e-9) and zp == pytest.approx(rzp, rel=1e-6, abs=1e-12)
+    stat, df, hp = C.hosmer_lemeshow(q, y)
+    rs, rp = ref_hosmer_lemeshow(q, y)
+    assert df == 10 and stat == pytest.approx(rs, rel=1e-9) and hp == pytest.approx(rp, rel=1e-6, abs=1e-15)
+
+
+def test_brier_decomposition_is_exact_and_matches_murphys_terms():
+    p, y = uniform_case(2000, 3)
+    q = np.clip(p + 0.07, 0, 1)
+    d = C.brier_decomposition(q, y)
+    total = d["reliability"] - d["resolution"] + d["uncertainty"] + d["within_bin_variance"] - d["within_bin_covariance"]
+    assert total == pytest.approx(brier_score_loss(y, q), abs=1e-12)
+    bins = pd.cut(q, np.linspace(0, 1, 11), include_lowest=True, labels=False)
+    g = pd.DataFrame({"q": q, "y": y, "b": bins}).groupby("b").agg(n=("y", "size"), pbar=("q", "mean"), obar=("y", "mean"))
+    w = g["n"] / len(q)
+    assert d["reliability"] == pytest.approx(float((w * (g["pbar"] - g["obar"]) ** 2).sum()), abs=1e-12)
+    assert d["resolution"] == pytest.approx(float((w * (g["obar"] - y.mean()) ** 2).sum()), abs=1e-12)
+    assert d["uncertainty"] == pytest.approx(y.mean() * (1 - y.mean()), abs=1e-12)
+    # with scores constant within bins, Murphy's three terms are the whole story
+    qc = (np.minimum(np.floor(q * 10), 9) + 0.5) / 10
+    dc = C.brier_decomposition(qc, y)
+    assert dc["within_bin_variance"] == pytest.approx(0, abs=1e-12)
+    assert dc["reliability"] - dc["resolution"] + dc["uncertainty"] == pytest.approx(brier_score_loss(y, qc), abs=1e-12)
+
+
+def test_noise_floor_matches_simulated_ece_of_a_calibrated_model():
+    p, _ = uniform_case(2000, 11)
+    rng = np.random.default_rng(5)
+    sims = [C.ece(p, (rng.random(len(p)) < p).astype(float)) for _ in range(300)]
+    assert C.ece_noise_floor(p) == pytest.approx(np.mean(sims), rel=0.1)
+
+
+# --- the calibration check: clean controls and planted defects ------------------------------
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_true_probabilities_pass(seed):
+    p, y = uniform_case(5000, seed)
+    res = run(binary_ctx(p, y, seed=seed))
+    assert res.status == Status.PASS, (res.summary, res.findings)
+    m = res.metrics
+    assert m["brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-12)
+    assert m["ece"] == pytest.approx(ref_ece(p, y), abs=1e-12)
+    assert m["ece"] < 0.03 and m["calibration_p_value"] > 0.001
+    assert 0.8 < m["calibration_slope"] < 1.25
+
+
+def test_cubed_scores_fail_and_recalibration_fixes_them():
+    p, y = uniform_case(5000, 1)
+    q = p ** 3
+    res = run(binary_ctx(q, y))
+    assert res.status == Status.FAIL
+    m = res.metrics
+    assert m["ece"] == pytest.approx(ref_ece(q, y), abs=1e-12)
+    assert m["ece"] > 0.15 and m["calibration_p_value"] < 1e-10
+    assert m["brier"] == pytest.approx(brier_score_loss(y, q), abs=1e-12)
+    assert m["log_loss"] == pytest.approx(log_loss(y, q), abs=1e-9)
+    assert "too low" in m["direction"]
+    rec = m["recalibration"]
+    assert rec["isotonic"]["ece"] < 0.03 and rec["platt"]["ece"] < 0.05
+    assert rec["improves"] and rec[rec["best"]]["brier"] < m["brier"] - 0.02
+    assert "recalibration" in res.summary
+
+
+def test_isotonic_preview_equals_an_independent_cross_fit():
+    p, y = uniform_case(3000, 4)
+    q = p ** 2
+    res = run(binary_ctx(q, y))
+    out = np.empty_like(q)
+    for fit, pred in StratifiedKFold(5, shuffle=True, random_state=0).split(q.reshape(-1, 1), y):
+        out[pred] = IsotonicRegression(out_of_bounds="clip").fit(q[fit], y[fit]).predict(q[pred])
+    out = np.clip(out, 0.001, 0.999)
+    assert res.metrics["recalibration"]["isotonic"]["brier"] == pytest.approx(brier_score_loss(y, out), abs=1e-12)
+    assert res.metrics["recalibration"]["folds"] == 5
+
+
+def test_shift_that_spiegelhalter_misses_is_caught_by_hosmer_lemeshow():
+    # scores straddle 0.5 symmetrically and are all 8 points too low: Spiegelhalter's terms cancel
+    rng = np.random.default_rng(2)
+    s = rng.uniform(0.1, 0.9, 6000)
+    p = s + 0.08
+    y = (rng.random(len(p)) < p).astype(int)
+    res = run(binary_ctx(s, y))
+    m = res.metrics
+    assert abs(m["spiegelhalter_z"]) < 3.3  # Spiegelhalter alone would not reject at 0.001
+    assert m["hosmer_lemeshow"]["p_value"] < 1e-10
+    assert res.status == Status.FAIL and "too low" in m["direction"]
+
+
+def test_overconfident_scores_fail_with_the_direction_named():
+    p, y = uniform_case(5000, 9, 0.02, 0.98)
+    logit = np.log(p / (1 - p))
+    s = 1 / (1 + np.exp(-3 * logit))
+    res = run(binary_ctx(s, y))
+    assert res.status == Status.FAIL
+    assert res.metrics["calibration_slope"] == pytest.approx(1 / 3, abs=0.05)
+    assert "overconfident" in res.metrics["direction"]
+
+
+def test_mild_miscalibration_warns():
+    p, y = uniform_case(5000, 6, 0.05, 0.95)
+    s = np.clip(p - 0.035, 0, 1)
+    res = run(binary_ctx(s, y))
+    assert res.status == Status.WARN, res.summary
+    assert 0.02 < res.metrics["ece"] <= 0.05
+
+
+def test_group_miscalibration_is_flagged_for_that_group_only():
+    rng = np.random.default_rng(12)
+    n = 6000
+    p = rng.uniform(0.05, 0.8, n)
+    y = (rng.random(n) < p).astype(int)
+    group = np.where(rng.random(n) < 0.3, "B", "A")
+    s = np.where(group == "B", np.clip(p + 0.15, 0, 1), p)
+    res = run(binary_ctx(s, y, sensitive=["grp"], grp=group))
+    groups = {g["group"]: g for g in res.metrics["groups"]["grp"]["groups"]}
+    for name in ("A", "B"):
+        mask = group == name
+        assert groups[name]["n"] == mask.sum()
+        assert groups[name]["observed"] == pytest.approx(y[mask].mean(), abs=1e-12)
+        assert groups[name]["predicted"] == pytest.approx(s[mask].mean(), abs=1e-12)
+        assert groups[name]["ece"] == pytest.approx(ref_ece(s[mask], y[mask]), abs=1e-12)
+    flagged = [f for f in res.findings if f.columns == ["grp"]]
+    assert len(flagged) == 1 and "grp = B" in flagged[0].message and flagged[0].severity == Severity.FAIL
+    # clean control: the same groups, calibrated
+    clean = run(binary_ctx(p, y, sensitive=["grp"], grp=group))
+    assert not [f for f in clean.findings if f.columns == ["grp"]] and clean.status == Status.PASS
+
+
+# --- multiclass ----------------------------------------------------------------------------
+
+
+class ProbaColumns(ClassifierMixin, BaseEstimator):
+    """A 'model' whose predict_proba returns the columns p0..p{k-1} of its input."""
+
+    def __init__(self, classes=("a", "b", "c")):
+        self.classes = classes
+
+    def fit(self, X=None, y=None):
+        self.classes_ = np.asarray(self.classes, dtype=object)
+        return self
+
+    def predict_proba(self, X):
+        return X[[f"p{i}" for i in range(len(self.classes_))]].to_numpy(float)
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def multiclass_ctx(P, y_idx, classes=("a", "b", "c"), seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(classes, dtype=object)
+    test = pd.DataFrame({f"p{i}": P[:, i] for i in range(P.shape[1])})
+    test["y"] = labels[y_idx]
+    m = 60
+    train = pd.DataFrame({f"p{i}": rng.dirichlet(np.ones(P.shape[1]), m)[:, i] for i in range(P.shape[1])})
+    train["y"] = labels[np.arange(m) % len(classes)]
+    return make_ctx(train, test, target="y", model=ProbaColumns(classes).fit(), settings=FAST)
+
+
+def dirichlet_case(n, seed, alpha=(1.0, 1.0, 1.0)):
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(alpha, n)
+    u = rng.random(n)[:, None]
+    y = (u > np.cumsum(P, axis=1)).sum(axis=1)
+    return P, np.minimum(y, P.shape[1] - 1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_multiclass_true_probabilities_pass(seed):
+    P, y = dirichlet_case(4000, seed)
+    res = run(multiclass_ctx(P, y))
+    assert res.status == Status.PASS, (res.summary, res.findings)
+    m = res.metrics
+    assert m["brier"] == pytest.approx(brier_score_loss(y, P, labels=[0, 1, 2]), abs=1e-12)
+    assert m["log_loss"] == pytest.approx(log_loss(y, P, labels=[0, 1, 2]), abs=1e-9)
+    conf, correct = P.max(axis=1), (P.argmax(axis=1) == y).astype(float)
+    assert m["top_label_ece"] == pytest.approx(ref_ece(conf, correct), abs=1e-12)
+    cw = np.mean([ref_ece(P[:, c], (y == c).astype(float)) for c in range(3)])
+    assert m["classwise_ece"] == pytest.approx(cw, abs=1e-12)
+
+
+def test_multiclass_sharpened_probabilities_fail_as_overconfident():
+    P, y = dirichlet_case(4000, 5)
+    S = P ** 3 / (P ** 3).sum(axis=1, keepdims=True)
+    res = run(multiclass_ctx(S, y))
+    assert res.status == Status.FAIL
+    assert "overconfident" in res.metrics["direction"]
+    rec = res.metrics["recalibration"]
+    assert rec["platt"]["ece"] < res.metrics["ece"] / 2  # temperature scaling undoes a power transform
+
+
+# --- inputs the check must refuse -------------------------------------------------------------
+
+
+def test_scores_outside_0_1_are_not_treated_as_probabilities():
+    p, y = uniform_case(1000, 0)
+    deciles = np.ceil(p * 10).clip(1, 10)
+    ctx = binary_ctx(deciles, y, settings=Settings(bootstrap=20, threshold=5.5))
+    res = run(ctx)
+    assert res.status == Status.SKIPPED and "not probabilities" in res.summary and "1 to 10" in res.summary
+    ab = run(ctx, "uncertainty.abstention")  # a review band on the score scale still applies
+    assert ab.status in (Status.PASS, Status.WARN) and ab.metrics["scores_are_probabilities"] is False
+
+
+def test_hard_labels_are_skipped():
+    p, y = uniform_case(500, 0)
+    hard = (p >= 0.5).astype(float)
+    ctx = binary_ctx(hard, y)
+    assert run(ctx).status == Status.SKIPPED and "hard 0/1" in run(ctx).summary
+    assert run(ctx, "uncertainty.abstention").status == Status.SKIPPED
+
+
+def test_regression_is_skipped():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=300) * 10
+    train = pd.DataFrame({"x": rng.normal(size=300), "y": y, "pred": y + rng.normal(size=300)})
+    ctx = make_ctx(train, train.copy(), target="y", prediction_column="pred", settings=FAST)
+    assert ctx.task == "regression"
+    assert run(ctx).status == Status.SKIPPED
+    assert run(ctx, "uncertainty.abstention").status == Status.SKIPPED
+
+
+def test_rows_without_score_are_left_out():
+    p, y = uniform_case(1000, 2)
+    s = p.copy()
+    s[:25] = np.nan
+    res = run(binary_ctx(s, y))
+    assert res.metrics["n"] == 975
+    assert res.metrics["brier"] == pytest.approx(brier_score_loss(y[25:], p[25:]), abs=1e-12)
+
+
+# --- abstention ------------------------------------------------------------------------------
+
+
+def test_abstention_band_reaches_target_with_known_answer():
+    # p ~ U(0,1), y ~ Bernoulli(p): keeping |p-0.5| >= d gives accuracy 0.75 + d/2 at coverage 1-2d,
+    # so a target of 0.80 needs d = 0.1: defer scores in (0.4, 0.6), 20% of cases.
+    p, y = uniform_case(20000, 3)
+    res = run(binary_ctx(p, y, settings=Settings(bootstrap=20, target_accuracy=0.80)), "uncertainty.abstention")
+    assert res.status == Status.PASS, res.summary
+    b = res.metrics["band"]
+    assert b["lower"] == pytest.approx(0.4, abs=0.02) and b["upper"] == pytest.approx(0.6, abs=0.02)
+    assert b["deferred_share"] == pytest.approx(0.2, abs=0.03)
+    # apply the reported band independently
+    keep = ~((p > b["lower"]) & (p < b["upper"]))
+    acc = ((p[keep] >= 0.5).astype(int) == y[keep]).mean()
+    assert keep.mean() == pytest.approx(1 - b["deferred_share"], abs=1e-12)
+    assert acc == pytest.approx(b["kept_accuracy"], abs=1e-12) and acc >= 0.80
+    # the band is the narrowest: deferring any less misses the target
+    d = (b["upper"] - b["lower"]) / 2
+    wider_keep = np.abs(p - 0.5) >= d - 2e-3
+    assert ((p[wider_keep] >= 0.5).astype(int) == y[wider_keep]).mean() < 0.80 + 1e-3
+    assert res.metrics["flagged_basis"] == "target_band"
+    assert res.metrics["flagged_count"] == int((~keep).sum())
+    assert res.metrics["confidence_auc"] > 0.6 and res.metrics["confidence_auc_p"] < 1e-6
+
+
+def test_abstention_curve_points_equal_independent_accuracy():
+    p, y = uniform_case(4000, 8)
+    res = run(binary_ctx(p, y, settings=Settings(bootstrap=20, target_accuracy=0.8)), "uncertainty.abstention")
+    order = np.argsort(-np.abs(p - 0.5))
+    correct = ((p >= 0.5).astype(int) == y)[order]
+    for pt in res.metrics["curve"][::10]:
+        k = pt["kept"]
+        assert pt["accuracy"] == pytest.approx(correct[:k].mean(), abs=1e-12)
+        assert pt["accuracy_ci"][0] <= pt["accuracy"] <= pt["accuracy_ci"][1]
+    assert res.metrics["curve"][0]["coverage"] == 1.0 and res.metrics["curve"][0]["rule"] == "defer nothing"
+    # independent Mann–Whitney AUC of confidence for right vs wrong
+    conf = np.abs(p - 0.5)
+    right = (p >= 0.5).astype(int) == y
+    auc = (sst.rankdata(conf)[right].sum() - right.sum() * (right.sum() + 1) / 2) / (right.sum() * (~right).sum())
+    assert res.metrics["confidence_auc"] == pytest.approx(auc, abs=1e-9)
+
+
+def test_uninformative_confidence_warns():
+    rng = np.random.default_rng(4)
+    n = 3000
+    s = rng.random(n)
+    y = (rng.random(n) < 0.5).astype(int)  # outcome unrelated to the score
+    res = run(binary_ctx(s, y, settings=Settings(bootstrap=20, target_accuracy=0.8)), "uncertainty.abstention")
+    assert res.status == Status.WARN
+    assert res.metrics["band"] is None
+    assert "does not" in res.summary and abs(res.metrics["confidence_auc"] - 0.5) < 0.05
+
+
+def test_abstention_without_target_aims_five_points_above_holdout_accuracy():
+    p, y = uniform_case(5000, 5)
+    res = run(binary_ctx(p, y), "uncertainty.abstention")
+    acc = ((p >= 0.5).astype(int) == y).mean()
+    assert res.metrics["target_accuracy"] == pytest.approx(acc + 0.05, abs=1e-12)
+    assert "no target set" in res.metrics["target_source"]
+    assert res.metrics["band"]["kept_accuracy"] >= acc + 0.05
+
+
+def test_abstention_uses_the_decision_threshold():
+    p, y = uniform_case(5000, 6)
+    res = run(binary_ctx(p, y, settings=Settings(bootstrap=20, threshold=0.3, target_accuracy=0.8)),
+              "uncertainty.abstention")
+    b = res.metrics["band"]
+    assert b["upper"] == pytest.approx(0.3 + b["cut"], abs=1e-12)
+    assert b["lower"] == pytest.approx(max(0.0, 0.3 - b["cut"]), abs=1e-12)
+    deferred = np.abs(p - 0.3) < b["cut"]
+    assert deferred.mean() == pytest.approx(b["deferred_share"], abs=1e-12)
+    keep = ~deferred
+    assert ((p[keep] >= 0.3).astype(int) == y[keep]).mean() == pytest.approx(b["kept_accuracy"], abs=1e-12)
+
+
+def test_abstention_target_met_flags_least_confident_tenth():
+    p, y = uniform_case(2000, 2)
+    res = run(binary_ctx(p, y, settings=Settings(bootstrap=20, target_accuracy=0.6)), "uncertainty.abstention")
+    m = res.metrics
+    assert res.status == Status.PASS and m["band"]["needed"] is False
+    assert m["flagged_basis"] == "least_confident_10pct" and m["flagged_count"] == pytest.approx(200, abs=1)
+    conf = np.abs(p - 0.5)
+    low = conf < np.sort(conf)[200]
+    assert m["least_confident_10pct"]["accuracy"] == pytest.approx(((p[low] >= 0.5) == y[low]).mean(), abs=1e-12)
+
+
+def test_multiclass_abstention_ranks_by_top_probability():
+    P, y = dirichlet_case(4000, 1)
+    res = run(multiclass_ctx(P, y), "uncertainty.abstention")
+    conf = P.max(axis=1)
+    correct = P.argmax(axis=1) == y
+    b = res.metrics["band"]
+    keep = conf >= b["min_confidence"]
+    assert correct[keep].mean() == pytest.approx(b["kept_accuracy"], abs=1e-12)
+    assert b["kept_accuracy"] >= res.metrics["target_accuracy"]
+
+
+def test_flagged_examples_carry_the_id_column():
+    p, y = uniform_case(500, 1)
+    train, test = binary_frames(p, y, app=[f"id{i}" for i in range(500)])
+    ctx = make_ctx(train, test, target="y", prediction_column="score", settings=FAST, id_column="app")
+    res = run(ctx, "uncertainty.abstention")
+    ex = res.metrics["flagged_examples"]
+    assert ex and all(e["id"] == f"id{e['row']}" for e in ex)
+    assert ex[0]["confidence"] == pytest.approx(np.abs(p - 0.5).min(), abs=1e-12)
+
+
+# --- contract: JSON, determinism, speed ------------------------------------------------------
+
+
+def test_results_round_trip_through_json_and_are_deterministic():
+    p, y = uniform_case(2000, 0)
+    ctx = binary_ctx(p ** 2, y, sensitive=["grp"], grp=np.where(np.arange(2000) % 3 == 0, "x", "y"))
+    for cid in ("calibration", "uncertainty.abstention"):
+        a, b = run(ctx, cid), run(ctx, cid)
+        assert json.loads(a.model_dump_json())["metrics"] == json.loads(b.model_dump_json())["metrics"]
+        again = CheckResult.model_validate_json(a.model_dump_json())
+        assert again.metrics == a.metrics
+
+
+def test_fifty_thousand_rows_take_seconds():
+    p, y = uniform_case(50000, 0)
+    ctx = binary_ctx(p ** 2, y, settings=Settings(), sensitive=["grp"], grp=np.where(np.arange(50000) % 2, "a", "b"))
+    start = time.perf_counter()
+    run(ctx)
+    run(ctx, "uncertainty.abstention")
+    assert time.perf_counter() - start < 15
