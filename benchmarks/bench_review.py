@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
+
 import sys
 import time
 from pathlib import Path
@@ -66,7 +66,7 @@ def main() -> None:
                          settings=Settings(**cfg["settings"]))
     print(f"\n{args.rows:,} rows: loading and scoring {time.perf_counter() - t0:.1f} s")
     timed_review(ctx, f"{args.rows:,}-row generated")
-    del io
+
 
 
 if __name__ == "__main__":

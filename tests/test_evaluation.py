@@ -160,3 +160,14 @@ def test_multiclass_metrics():
     assert r.metrics["accuracy"] == pytest.approx((clf.predict(test[["x0", "x1"]]) == test["y"]).mean())
     assert r.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(test["y"], proba, multi_class="ovr"))
     assert r.metrics["confusion_matrix"]["labels"] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_fast_balanced_accuracy_equals_sklearn(k):
+    from sklearn.metrics import balanced_accuracy_score
+
+    from readiness.checks.evaluation import balanced_accuracy
+
+    rng = np.random.default_rng(k)
+    y, p = rng.integers(0, k, 700), rng.integers(0, k, 700)
+    assert balanced_accuracy(y, p, k) == pytest.approx(balanced_accuracy_score(y, p))

@@ -35,6 +35,14 @@ def holdout(ctx: ReviewContext) -> Outcome:
     return _classification(ctx)
 
 
+def balanced_accuracy(y_codes: np.ndarray, pred_codes: np.ndarray, k: int) -> float:
+    """Mean recall over the classes present in ``y_codes`` (integer codes < k); fast for bootstraps."""
+    counts = np.bincount(y_codes, minlength=k)
+    hits = np.bincount(y_codes[y_codes == pred_codes], minlength=k)
+    present = counts > 0
+    return float(np.mean(hits[present] / counts[present]))
+
+
 def _valid_rows(ctx: ReviewContext) -> tuple[np.ndarray, list[Finding]]:
     scores = np.asarray(ctx.test_scores, dtype=float)
     ok = ~np.isnan(scores) if scores.ndim == 1 else ~np.isnan(scores).any(axis=1)
@@ -57,8 +65,10 @@ def _classification(ctx: ReviewContext) -> Outcome:
     correct = int((y_s == pred_s).sum())
     acc = correct / n
     acc_ci = clopper_pearson(correct, n)
-    bal = float(skm.balanced_accuracy_score(y_s, pred_s))
-    bal_ci = bootstrap_ci(skm.balanced_accuracy_score, y_s, pred_s, n_boot=B, seed=seed)
+    codes, inverse = np.unique(np.concatenate([y_s, pred_s]), return_inverse=True)
+    y_c, pred_c = inverse[:n], inverse[n:]
+    bal = balanced_accuracy(y_c, pred_c, len(codes))
+    bal_ci = bootstrap_ci(lambda a, b: balanced_accuracy(a, b, len(codes)), y_c, pred_c, n_boot=B, seed=seed)
     labels = [str(c) for c in ctx.classes]
     cm = skm.confusion_matrix(y_s, pred_s, labels=labels)
     majority = float(np.max(cm.sum(axis=1)) / n)
