@@ -47,3 +47,21 @@ if check_header(res) and not skipped_or_error(res):
         todo.append("A larger holdout would narrow the intervals; see the holdout budget on the Feasibility page.")
     todo.append("Compare these numbers with the Leakage page: a score that looks too good often is.")
     what_to_do(todo)
+
+st.divider()
+hp = report.check("model.hyperparameters")
+if check_header(hp) and not skipped_or_error(hp):
+    m = hp.metrics
+    findings(hp)
+    if m["changed_from_default"]:
+        st.markdown("**Hyper-parameters that differ from the library defaults**")
+        st.dataframe([{"parameter": k, "value": str(v["value"]), "default": str(v["default"])}
+                      for k, v in m["changed_from_default"].items()], hide_index=True)
+    with st.expander("Every step and hyper-parameter"):
+        for name, step in m["steps"].items():
+            st.markdown(f"**{name}** · `{step['class']}`")
+            st.dataframe([{"parameter": k, "value": str(v)} for k, v in step["params"].items()], hide_index=True)
+    check_details(hp)
+    what_to_do(["Ask for the search space, the validation scheme and the number of configurations tried; tuning "
+                "on the holdout makes its score optimistic (see the holdout reuse budget)."]
+               if m["all_defaults"] or m["changed_from_default"] else [])
