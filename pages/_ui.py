@@ -200,6 +200,7 @@ def plot(fig) -> None:
 AREA_PAGES = {
     "data_quality": "pages/data_quality.py",
     "evaluation": "pages/evaluation.py",
+    "calibration": "pages/calibration.py",
 }
 
 

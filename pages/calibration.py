@@ -1,0 +1,228 @@
+"""Calibration and uncertainty: can the model say how sure it is?"""
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import check_details, check_header, findings, pct, plot, review, skipped_or_error, what_to_do, with_ci
+from readiness.charts.calibration import (
+    abstention_curve,
+    group_calibration,
+    recalibration_diagram,
+    reliability_diagram,
+    score_histogram,
+)
+from readiness.results import Severity, Status
+
+ctx, report = review()
+st.title("Calibration and uncertainty")
+st.caption("Can the model say how sure it is? When it says 30%, does it happen 3 times in 10 — and which "
+           "predictions should a person check before anyone acts on them?")
+
+
+def _pts(x):
+    return "–" if x is None else f"{100 * x:.1f} pts"
+
+
+def _p(x):
+    if x is None:
+        return "–"
+    return "< 0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def _num(x, digits=4):
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+res = report.check("calibration")
+if check_header(res) and not skipped_or_error(res):
+    m = res.metrics
+    multi = m["task"] == "multiclass"
+    ece_lo, ece_hi = (m.get("ece_ci") or [None, None])
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Calibration error (ECE)",
+              f"{_pts(m['ece'])}" + (f" ({100 * ece_lo:.1f}–{100 * ece_hi:.1f})" if ece_lo is not None else ""),
+              help=("Average gap between what the model predicts and what happens, in percentage points, over 10 "
+                    "score bands weighted by their rows (95% bootstrap interval). Even a perfectly calibrated model "
+                    f"shows about {_pts(m['ece_noise_floor'])} on {m['n']:,} rows, from chance alone."
+                    + (" Multiclass: confidence in the top class against how often it is right." if multi else "")))
+    c2.metric("Calibration test p-value", _p(m["calibration_p_value"]),
+              help=("Could the gap be chance? Spiegelhalter's z "
+                    f"(z = {_num(m['spiegelhalter_z'], 2)}) and Hosmer–Lemeshow "
+                    f"(p = {_p(m['hosmer_lemeshow']['p_value'])}), combined; below 0.05 the gap is more than chance."))
+    c3.metric("Brier score", with_ci(m["brier"], m.get("brier_ci"), as_pct=False, digits=4),
+              help=("Mean squared difference between the predicted probability and the outcome (0 is perfect; lower "
+                    "is better; 95% bootstrap interval). "
+                    + ("Summed over classes (0–2)." if multi else
+                       f"Always predicting the base rate would score {m['brier_decomposition']['uncertainty']:.4f}.")))
+    if multi:
+        c4.metric("Class-wise ECE", _pts(m["classwise_ece"]),
+                  help="Mean over classes of each class's own calibration error (one class against the rest)")
+    else:
+        slope = m.get("calibration_slope")
+        c4.metric("Calibration slope", _num(slope, 2),
+                  help=("1 is ideal. Below 1: the probabilities are too extreme (overconfident); above 1: too timid. "
+                        "From a logistic regression of the outcome on the log-odds of the score."))
+    st.caption(f"Compared on {m['n']:,} holdout rows: {m['variable']}. "
+               + (f"Mean predicted {pct(m['mean_score'])} vs observed {pct(m['prevalence'])}. Log loss "
+                  f"{m['log_loss']:.4f}." if not multi else
+                  f"Mean confidence {pct(m['mean_confidence'])} vs accuracy {pct(m['accuracy'])}. Log loss "
+                  f"{m['log_loss']:.4f}."))
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Reliability diagram** — on the dashed line, predictions mean what they say; bars show 95% "
+                    "intervals, bigger dots hold more rows")
+        plot(reliability_diagram(res))
+    with right:
+        st.markdown("**How the scores spread** — holdout rows per score band"
+                    + (", right and wrong predictions" if multi else ", by actual outcome"))
+        plot(score_histogram(res))
+    findings(res)
+
+    groups = m.get("groups") or {}
+    if groups:
+        flagged = any(f.columns and f.columns[0] in groups for f in res.findings)
+        with st.expander(f"Calibration per group ({', '.join(groups)})", expanded=flagged):
+            st.caption("Do the probabilities mean the same for every group? Predicted (mean score) against observed "
+                       "rate per group; p-values are corrected for the number of groups tested (Bonferroni)."
+                       + (" Multiclass: confidence against accuracy." if multi else ""))
+            cols = st.columns(min(2, len(groups)))
+            for i, (col, info) in enumerate(groups.items()):
+                with cols[i % len(cols)]:
+                    st.markdown(f"**{col}**")
+                    plot(group_calibration(res, col))
+                    st.dataframe(pd.DataFrame([{
+                        "group": g["group"], "rows": g["n"], "predicted": pct(g["predicted"]),
+                        "observed (95%)": with_ci(g["observed"], g["observed_ci"]), "ECE": _pts(g["ece"]),
+                        "noise level": _pts(g["ece_noise_floor"]),
+                        "p (corrected)": _p(g.get("p_value_adjusted")) if g.get("p_value") is not None
+                        else f"fewer than 30 rows"} for g in info["groups"]]), hide_index=True)
+                    if info.get("groups_not_shown"):
+                        st.caption(f"{info['groups_not_shown']} smaller groups not shown.")
+    if multi:
+        with st.expander("Class-wise calibration"):
+            st.dataframe(pd.DataFrame([{
+                "class": c["class"], "rows": c["n"], "predicted": pct(c["predicted"]), "observed": pct(c["observed"]),
+                "ECE": _pts(c["ece"]), "noise level": _pts(c["ece_noise_floor"]),
+                "p (corrected)": _p(c.get("p_value_adjusted"))} for c in m["classwise"]]), hide_index=True)
+
+    rec = m.get("recalibration")
+    st.markdown("#### Would a recalibration fix it?")
+    if rec:
+        st.caption(f"Platt{' (temperature scaling)' if multi else ''} and isotonic maps fitted by {rec['folds']}-fold "
+                   "cross-fitting on the holdout: every row is scored by a map fitted on the other folds, so the "
+                   "'after' numbers are not graded on their own exam. A preview only — fit the real calibrator on "
+                   "data the model did not train on.")
+        left, right = st.columns([2, 3])
+        with left:
+            names = {"before": "as delivered", "platt": "Platt" + (" (temperature)" if multi else ""),
+                     "isotonic": "isotonic"}
+            st.dataframe(pd.DataFrame([{
+                "": names[k], "ECE": _pts(rec[k]["ece"]), "adaptive ECE": _pts(rec[k]["adaptive_ece"]),
+                "Brier": f"{rec[k]['brier']:.4f}", "log loss": f"{rec[k]['log_loss']:.4f}"}
+                for k in ("before", "platt", "isotonic")]), hide_index=True)
+            best = rec["best"]
+            if rec["improves"] and res.status != Status.PASS:
+                st.markdown(f"**{names[best].capitalize()}** gives the lowest Brier score: a cheap fix is available.")
+            elif rec["improves"]:
+                st.markdown(f"{names[best].capitalize()} would change the Brier score by "
+                            f"{rec[best]['brier'] - rec['before']['brier']:+.4f} — little to gain.")
+            else:
+                st.markdown("Neither map improves the Brier score: the probabilities are already as good as a simple "
+                            "recalibration can make them.")
+        with right:
+            plot(recalibration_diagram(res))
+    else:
+        st.caption("Not available: too few rows of some class to cross-fit a recalibration.")
+
+    with st.expander("Reliability table and Brier decomposition"):
+        st.dataframe(pd.DataFrame([{
+            "score band": f"{r['lower']:.1f}–{r['upper']:.1f}", "rows": r["count"],
+            "mean score": pct(r["mean_score"]) if r["count"] else "–",
+            "observed (95%)": with_ci(r["observed_rate"], r["observed_ci"]) if r["count"] else "–"}
+            for r in m["reliability"]]), hide_index=True)
+        d = m["brier_decomposition"]
+        st.markdown(
+            f"Brier {m.get('top_label_brier', m['brier']):.4f} = reliability {d['reliability']:.4f} "
+            f"− resolution {d['resolution']:.4f} + uncertainty {d['uncertainty']:.4f} "
+            f"+ within-band terms {d['within_bin_variance'] - d['within_bin_covariance']:+.4f}"
+            + (" (top-label Brier)." if multi else "."))
+        st.caption("Reliability: how far predictions are from observed rates (lower is better). Resolution: how much "
+                   "the predictions separate cases with different outcome rates (higher is better). Uncertainty: the "
+                   "outcome's own variance, fixed by the data. Adaptive ECE (equal-size bands): "
+                   f"{_pts(m['adaptive_ece'])}; largest gap in one band (MCE): {_pts(m['mce'])}.")
+    check_details(res)
+    todo = []
+    if res.status == Status.FAIL:
+        todo.append("Do not use the scores as probabilities (pricing, expected-loss, 'x% risk' messages) until the "
+                    "model is recalibrated.")
+    if res.status != Status.PASS and rec and rec["improves"]:
+        todo.append(f"Recalibrate with {'isotonic regression' if rec['best'] == 'isotonic' else 'Platt scaling'} "
+                    "(scikit-learn `CalibratedClassifierCV`) on data the model did not train on, then run this review "
+                    "again on a fresh holdout.")
+    if any(f.severity != Severity.INFO and f.columns for f in res.findings):
+        todo.append("A group whose probabilities mean something different is a fairness issue: take it to the Bias page.")
+    if res.status == Status.PASS:
+        todo.append("The probabilities can be shown to decision makers as chances; keep monitoring calibration after "
+                    "deployment, since drift breaks it first.")
+    what_to_do(todo)
+
+st.divider()
+ab = report.check("uncertainty.abstention")
+if check_header(ab) and not skipped_or_error(ab):
+    m = ab.metrics
+    band = m.get("band")
+    c1, c2, c3, c4 = st.columns(4)
+    target_help = ("Required accuracy from the review settings" if m["target_source"] == "settings"
+                   else "No target accuracy was set in Setup: the review aims for holdout accuracy + 5 points")
+    c1.metric("Target accuracy", pct(m["target_accuracy"]), help=target_help)
+    if band is None:
+        c2.metric("Cases for people", "not reachable",
+                  help="No review band reaches the target while the model still decides at least 10% of cases")
+        c3.metric("Accuracy, all cases", with_ci(m["accuracy"], m["accuracy_ci"]),
+                  help="Accuracy when the model decides every case (95% Clopper–Pearson interval)")
+    else:
+        c2.metric("Cases for people", pct(band["deferred_share"]),
+                  help=(f"{band['deferred']:,} of {m['n']:,} holdout cases fall in the review band"
+                        + (f": {band['rule']}" if band.get("needed") else "; no band needed")))
+        c3.metric("Accuracy on the rest", with_ci(band["kept_accuracy"], band["kept_accuracy_ci"]),
+                  help=(f"Accuracy on the cases the model still decides alone (95% interval); all cases: "
+                        f"{pct(m['accuracy'])}"))
+    auc = m.get("confidence_auc")
+    c4.metric("Confidence tells right from wrong", "–" if auc is None else f"AUC {auc:.2f}",
+              help=("Chance that a right prediction is more confident than a wrong one (0.5: confidence is useless; "
+                    f"1: perfect). Ranking by {m['confidence']}."))
+    st.markdown("**Accuracy as uncertain cases go to people** — from left (model decides everything) to right (model "
+                "decides only its most confident cases)")
+    plot(abstention_curve(ab))
+    if band and band.get("needed"):
+        st.caption(f"Review band: {band['rule']}. " + (
+            f"Conservative band (the interval's lower bound reaches the target): {m['conservative_band']['rule']}, "
+            f"{pct(m['conservative_band']['deferred_share'])} of cases." if m.get("conservative_band") else
+            "No band makes the lower bound of the interval reach the target on this holdout."))
+    findings(ab)
+    basis = ("in the review band" if m["flagged_basis"] == "target_band" else "the 10% least confident")
+    with st.expander(f"Flagged low-confidence predictions ({m['flagged_count']:,}, {pct(m['flagged_share'])} of the "
+                     f"holdout: {basis})"):
+        st.caption("Predictions a person should check before anyone acts on them, least confident first"
+                   + (f" (first {len(m['flagged_examples'])} shown)." if m["flagged_count"] > len(m["flagged_examples"])
+                      else "."))
+        id_name = ctx.roles.id_column or "holdout row"
+        st.dataframe(pd.DataFrame([{
+            id_name: e["id"], "score": round(e["score"], 4), "predicted": e["predicted"], "actual": e["actual"],
+            "right?": "✔" if str(e["predicted"]) == str(e["actual"]) else "✘"} for e in m["flagged_examples"]]),
+            hide_index=True)
+    check_details(ab)
+    todo = []
+    if band and band.get("needed"):
+        todo.append(f"Route cases with {band['rule'].removeprefix('defer when ')} to a person; that is about "
+                    f"{pct(band['deferred_share'])} of the volume — check that the team can handle it.")
+    elif band is None:
+        todo.append("A review band cannot rescue this model at the required accuracy: improve the model or revisit "
+                    "the target (see Feasibility).")
+    else:
+        todo.append("No review band is required; consider a light review of the least confident 10% while the model "
+                    "is new.")
+    if any(f.severity == Severity.WARN and "separate" in f.message for f in ab.findings):
+        todo.append("The model's confidence is not informative: recalibration will not fix that; the model needs "
+                    "better features or a different learner.")
+    what_to_do(todo)
