@@ -125,6 +125,16 @@ def status_link(page: str, result: CheckResult) -> None:
     st.page_link(page, label=f"{STATUS_WORD[status]} · {result.title}", icon=f":material/{STATUS_MATERIAL[status]}:")
 
 
+def metric_ci(container, label: str, value: float | None, ci: Iterable | None = None, *, as_pct: bool = True,
+              digits: int = 3, help: str | None = None) -> None:
+    """A metric with its 95% interval on a caption line beneath (values stay legible on a projector)."""
+    fmt = (lambda v: f"{100 * v:.1f}%") if as_pct else (lambda v: f"{v:.{digits}f}")
+    container.metric(label, "–" if value is None else fmt(value), help=help)
+    ci = list(ci or [])
+    if value is not None and len(ci) == 2 and None not in ci and all(c == c for c in ci):
+        container.caption(f"95% interval {fmt(ci[0])} – {fmt(ci[1])}")
+
+
 _SEV_ICON = {Severity.FAIL: ":red[:material/cancel:]", Severity.WARN: ":orange[:material/warning:]",
              Severity.INFO: ":blue[:material/info:]"}
 
@@ -200,6 +210,7 @@ def plot(fig) -> None:
 AREA_PAGES = {
     "data_quality": "pages/data_quality.py",
     "evaluation": "pages/evaluation.py",
+    "bias": "pages/bias.py",
     "calibration": "pages/calibration.py",
 }
 

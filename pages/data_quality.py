@@ -3,7 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import check_details, check_header, findings, pct, plot, review, skipped_or_error, what_to_do
+from pages._ui import (
+    check_details,
+    check_header,
+    findings,
+    pct,
+    plot,
+    review,
+    skipped_or_error,
+    what_to_do,
+)
 from readiness.charts.data_quality import missingness_bars
 
 ctx, report = review()
@@ -48,7 +57,7 @@ if check_header(integ) and not skipped_or_error(integ):
     c2.metric("Rows with conflicting labels", f"{m['conflicting_label_rows']:,}",
               help="Rows whose features are identical to another row's but whose target differs")
     c3.metric("Constant columns", len(m["constant_columns"]), help="Columns with one value only: no information")
-    c4.metric("Columns with unseen holdout values", len(m["unseen_categories"]),
+    c4.metric("Unseen holdout categories", len(m["unseen_categories"]),
               help="Categorical columns with holdout values never seen in training")
     findings(integ)
     if m["unseen_categories"]:
@@ -59,8 +68,8 @@ if check_header(integ) and not skipped_or_error(integ):
     check_details(integ)
     todo = []
     if m["conflicting_label_rows"]:
-        todo.append("Look at the conflicting rows with the data owner: noisy labels cap the achievable accuracy "
-                    "(see Feasibility).")
+        todo.append("Look at the conflicting rows with the data owner: noisy labels cap the accuracy any "
+                    "model can reach.")
     if m["constant_columns"]:
         todo.append("Drop constant columns from the model's inputs.")
     if m["mixed_type_columns"]:

@@ -2,7 +2,16 @@
 
 import streamlit as st
 
-from pages._ui import check_details, check_header, findings, plot, review, skipped_or_error, what_to_do, with_ci
+from pages._ui import (
+    check_details,
+    check_header,
+    findings,
+    metric_ci,
+    plot,
+    review,
+    skipped_or_error,
+    what_to_do,
+)
 from readiness.charts.evaluation import confusion_matrix, roc_curve
 
 ctx, report = review()
@@ -14,18 +23,18 @@ if check_header(res) and not skipped_or_error(res):
     m = res.metrics
     if report.task == "regression":
         c1, c2, c3 = st.columns(3)
-        c1.metric("MAE", with_ci(m["mae"], m["mae_ci"], as_pct=False, digits=4), help="Mean absolute error, in target units")
-        c2.metric("RMSE", with_ci(m["rmse"], m["rmse_ci"], as_pct=False, digits=4), help="Root mean squared error")
-        c3.metric("R²", with_ci(m["r2"], m["r2_ci"], as_pct=False), help="Share of the target's variance explained")
+        metric_ci(c1, "MAE", m["mae"], m["mae_ci"], as_pct=False, digits=4, help="Mean absolute error, in target units")
+        metric_ci(c2, "RMSE", m["rmse"], m["rmse_ci"], as_pct=False, digits=4, help="Root mean squared error")
+        metric_ci(c3, "R²", m["r2"], m["r2_ci"], as_pct=False, help="Share of the target's variance explained")
     else:
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Accuracy", with_ci(m["accuracy"], m["accuracy_ci"]),
+        metric_ci(c1, "Accuracy", m["accuracy"], m["accuracy_ci"],
                   help="Share of holdout rows predicted right; 95% Clopper–Pearson interval")
-        c2.metric("Balanced accuracy", with_ci(m["balanced_accuracy"], m["balanced_accuracy_ci"]),
+        metric_ci(c2, "Balanced accuracy", m["balanced_accuracy"], m["balanced_accuracy_ci"],
                   help="Average recall over classes; not fooled by a majority class (95% bootstrap)")
-        c3.metric("ROC AUC", with_ci(m.get("roc_auc"), m.get("roc_auc_ci"), as_pct=False),
+        metric_ci(c3, "ROC AUC", m.get("roc_auc"), m.get("roc_auc_ci"), as_pct=False,
                   help="Chance a random positive scores above a random negative (0.5 = random)")
-        c4.metric("Log loss", with_ci(m.get("log_loss"), m.get("log_loss_ci"), as_pct=False),
+        metric_ci(c4, "Log loss", m.get("log_loss"), m.get("log_loss_ci"), as_pct=False,
                   help="Penalty for confident wrong probabilities; lower is better")
         st.caption(f"Always predicting the most common class would give {100 * m['majority_class_rate']:.1f}% accuracy."
                    + (f" Positive class: **{m['positive_label']}**, decision threshold {m['threshold']}."
@@ -44,7 +53,7 @@ if check_header(res) and not skipped_or_error(res):
     if res.status.value == "fail":
         todo.append("Do not deploy on this evidence: the model does not clear its bar on the holdout.")
     if m.get("n", 0) < 1000:
-        todo.append("A larger holdout would narrow the intervals; see the holdout budget on the Feasibility page.")
+        todo.append("A larger holdout would narrow the intervals; see the holdout reuse budget on the Leakage page.")
     todo.append("Compare these numbers with the Leakage page: a score that looks too good often is.")
     what_to_do(todo)
 

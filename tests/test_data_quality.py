@@ -4,10 +4,15 @@ import numpy as np
 import pandas as pd
 from helpers import make_ctx, table
 
-from readiness.checks.data_quality import completeness, integrity, mixed_type_columns, sentinel_values
+from readiness.checks.data_quality import (
+    completeness,
+    integrity,
+    mixed_type_columns,
+    sentinel_values,
+)
 from readiness.inputs import Roles, build_context, load_table
-from readiness.review import run_check
 from readiness.registry import get_check
+from readiness.review import run_check
 
 
 def clean(n=400, seed=0):

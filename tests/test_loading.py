@@ -13,7 +13,14 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from readiness import errors as E
-from readiness.inputs import Roles, build_context, load_model, load_table, model_digest, prepare_review
+from readiness.inputs import (
+    Roles,
+    build_context,
+    load_model,
+    load_table,
+    model_digest,
+    prepare_review,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
