@@ -1,0 +1,328 @@
+"""Explanations: why does the model decide (SHAP, LIME) and where does its performance come
+from (permutation importance)? The machinery lives in :mod:`readiness.explain`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from readiness import explain as X
+from readiness.inputs.context import ReviewContext
+from readiness.registry import Outcome, SkipCheck, register
+from readiness.results import Finding, ReviewReport, Severity, Status
+
+#: a feature with at least this share of the total mean |SHAP| is listed in ``dominant_features``
+DOMINANT_SHARE = 0.25
+#: one feature with more than this share of the total mean |SHAP| (or of the positive
+#: permutation importance) makes the check ``warn``
+SINGLE_FEATURE_WARN = 0.5
+#: quantiles of the score at which the LIME check picks extra rows (besides the default row)
+LIME_ROW_QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
+#: share of checked rows on which SHAP and LIME must agree for the LIME check to pass
+LIME_MIN_AGREEMENT = 0.5
+#: permutation importance below max(this, 1% of the largest) with an interval reaching 0: "contributes nothing"
+NEGLIGIBLE_FLOOR = 0.001
+NEGLIGIBLE_SHARE = 0.01
+
+NO_MODEL = ("Only a prediction column was given, so SHAP, LIME and permutation importance cannot run: they need "
+            "a model that can score changed rows. Load the model file in Setup to see why it decides.")
+
+
+def _need_model(ctx: ReviewContext) -> None:
+    if ctx.model is None:
+        raise SkipCheck(NO_MODEL)
+    if not ctx.features:
+        raise SkipCheck("The model has no feature columns to explain.")
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _names(cols: list[str], limit: int = 3) -> str:
+    quoted = [f"'{c}'" for c in cols[:limit]]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+# --- explanations.shap ---------------------------------------------------------------------
+
+
+@register("explanations.shap", title="SHAP: what drives the model's decisions", area="explanations",
+          antipatterns=("act_now_reflect_never",), order=60)
+def shap_check(ctx: ReviewContext) -> Outcome:
+    """Global importance as the mean absolute SHAP value per original input feature on a seeded
+    holdout sample (one-hot and other transformed columns summed back to their source
+    column), with beeswarm/dependence points for the top features. Explainer: Tree SHAP on
+    the final estimator over the pipeline's transformed data when the model is a tree model,
+    exact linear SHAP for linear models, else model-agnostic permutation SHAP on a
+    50-row training background. Binary models are explained for the positive label's score
+    (log-odds for tree and linear models, probability for the model-agnostic explainer)."""
+    _need_model(ctx)
+    g = X.global_shap(ctx)
+    share = g["importance_share"]
+    ranked = list(g["global_importance"])
+    total = sum(g["global_importance"].values())
+    dominant = [f for f in ranked[:3] if share[f] >= DOMINANT_SHARE]
+    findings: list[Finding] = []
+    metrics = {**g, "dominant_features": dominant, "dominant_share": DOMINANT_SHARE,
+               "single_feature_warn": SINGLE_FEATURE_WARN}
+    if total == 0:
+        return Outcome(summary="The model's output does not change with any feature on the holdout sample: it predicts "
+                               "a constant.", findings=[Finding(severity=Severity.WARN, message=(
+                                   "All SHAP values are zero: the model ignores every input."))], metrics=metrics)
+    top = ranked[0]
+    for f in dominant:
+        sev = Severity.WARN if share[f] > SINGLE_FEATURE_WARN else Severity.INFO
+        msg = (f"'{f}' alone carries {_pct(share[f])} of the model's explained effect"
+               + (": the model leans on one column. Make sure it is known at prediction time and not a proxy for "
+                  "the outcome (see Leakage)." if sev == Severity.WARN else
+                  "; confirm it is legitimate and known at prediction time (see Leakage)."))
+        findings.append(Finding(severity=sev, message=msg, columns=[f],
+                                evidence={"share": share[f], "mean_abs_shap": g["global_importance"][f]}))
+    zero = [f for f in ranked if g["global_importance"][f] == 0]
+    if zero:
+        findings.append(Finding(severity=Severity.INFO, columns=zero, message=(
+            f"{len(zero)} feature(s) never change the model's output: {_names(zero, 6)}"
+            + (" …" if len(zero) > 6 else "") + ". The model does not use them."),
+            evidence={"features": zero}))
+    for note in g.get("notes", []):
+        findings.append(Finding(severity=Severity.INFO, message=note))
+    if g["stopped_by_budget"]:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"Stopped after {g['rows_explained']:,} of {min(g['row_cap'], g['rows_available']):,} planned rows: the "
+            f"{g['budget_s']:.0f} s time budget was spent. Importance from fewer rows is less precise."),
+            evidence={"rows_explained": g["rows_explained"]}))
+    trend = g["points"].get(top, {}).get("trend")
+    direction = ""
+    if trend is not None and abs(trend) >= 0.3:
+        direction = f"; higher values {'raise' if trend > 0 else 'lower'} {X.explained_output(ctx)}"
+    if share[top] > SINGLE_FEATURE_WARN:
+        summary = (f"One feature, '{top}', drives {_pct(share[top])} of the model's decisions{direction}; "
+                   "the model stands or falls with that one column.")
+    else:
+        rest = [f for f in ranked[1:3] if share[f] > 0]
+        summary = (f"The model's decisions are driven most by '{top}' ({_pct(share[top])} of the explained "
+                   f"effect{direction})" + (f", then {_names(rest)}" if rest else "") + ".")
+    summary += f" {g['explainer_label'].split(' (')[0]} on {g['rows_explained']:,} holdout rows."
+    return Outcome(summary=summary, findings=findings, metrics=metrics)
+
+
+# --- explanations.lime ---------------------------------------------------------------------
+
+
+def lime_rows(ctx: ReviewContext) -> list[int]:
+    """The default row, then the rows nearest the score quantiles in ``LIME_ROW_QUANTILES``."""
+    scores = np.asarray(ctx.test_scores, dtype=float)
+    if scores.ndim == 2:
+        scores = np.nanmax(scores, axis=1)
+    rows = [X.default_row(ctx)]
+    ok = np.flatnonzero(~np.isnan(scores))
+    for q in LIME_ROW_QUANTILES:
+        target = np.nanquantile(scores, q)
+        r = int(ok[np.argmin(np.abs(scores[ok] - target))])
+        if r not in rows:
+            rows.append(r)
+    return rows
+
+
+@register("explanations.lime", title="LIME: does a second method tell the same story?", area="explanations",
+          antipatterns=("act_now_reflect_never",), order=61)
+def lime_check(ctx: ReviewContext) -> Outcome:
+    """LIME tabular explanation (3,000 perturbed samples, quartile-discretised numbers,
+    categories as codes) of the default row — the holdout row closest to the decision
+    threshold (binary), with the smallest margin between the top two classes (multiclass),
+    or with the prediction closest to the median (regression) — and of the rows nearest the
+    10/30/50/70/90% score quantiles. Each method's top list holds its three largest features
+    among those with at least 10% of its largest weight on that row; SHAP and LIME *agree*
+    on a row when the lists share all but one feature of the shorter list (at least one) and
+    no shared feature pushes in opposite directions. Magnitudes are not compared (SHAP may
+    be in log-odds, LIME explains the score). The local SHAP values and LIME weights of the
+    default row are kept for the report."""
+    _need_model(ctx)
+    rows = lime_rows(ctx)
+    explained = [X.explain_row(ctx, r) for r in rows]
+    default = explained[0]
+    agree = [e["agreement"]["agree"] for e in explained]
+    rate = float(np.mean(agree))
+    per_row = [{"row": e["row"], "row_id": e["row_id"], "score": e["score"], "agree": e["agreement"]["agree"],
+                "shap_top": e["agreement"]["shap_top"], "lime_top": e["agreement"]["lime_top"],
+                "shared": e["agreement"]["shared"], "direction_conflicts": e["agreement"]["direction_conflicts"],
+                "lime_fit_r2": e["lime"]["fit_r2"]} for e in explained]
+    metrics = {
+        "default_row": default,
+        "rows_checked": len(rows),
+        "rows_agreeing": int(sum(agree)),
+        "agreement_rate": rate,
+        "min_agreement": LIME_MIN_AGREEMENT,
+        "top_k": X.AGREEMENT_TOP_K,
+        "num_samples": X.LIME_SAMPLES,
+        "per_row": per_row,
+        "suggested_rows": X.suggested_rows(ctx),
+    }
+    a = default["agreement"]
+    who = (f"{ctx.roles.id_column} {default['row_id']}, holdout row {default['row']}" if default["row_id"] is not None
+           else f"holdout row {default['row']}")
+    findings: list[Finding] = []
+    if not a["agree"]:
+        findings.append(Finding(severity=Severity.INFO, columns=sorted(set(a["shap_top"]) | set(a["lime_top"])), message=(
+            f"On the default row ({who}) SHAP ranks {_names(a['shap_top'])} highest, LIME {_names(a['lime_top'])}"
+            + (f"; they push {_names(a['direction_conflicts'])} in opposite directions" if a["direction_conflicts"] else "")
+            + "."), evidence=a))
+    conflicts = sorted({f for r in per_row for f in r["direction_conflicts"]})
+    if conflicts:
+        findings.append(Finding(severity=Severity.INFO, columns=conflicts, message=(
+            f"SHAP and LIME disagree on the direction of {_names(conflicts, 5)} on some rows: read explanations of "
+            "those features with care."), evidence={"features": conflicts}))
+    if rate < LIME_MIN_AGREEMENT:
+        findings.append(Finding(severity=Severity.WARN, message=(
+            f"SHAP and LIME agree on the top features for only {sum(agree)} of {len(rows)} rows checked: the "
+            "explanations of single decisions are not stable enough to tell a customer or an auditor without "
+            "care."), evidence={"rows_agreeing": int(sum(agree)), "rows_checked": len(rows)}))
+    low_fit = [r["row"] for r in per_row if r["lime_fit_r2"] < 0.3]
+    if low_fit:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"LIME's local linear fit is poor (R² < 0.3) for {len(low_fit)} of {len(rows)} rows: the model is far "
+            "from linear around them and LIME's weights are rough."), evidence={"rows": low_fit}))
+    what = "prediction" if ctx.task == "regression" else "score"
+    lead = (f"For the closest call ({who}, {what} {default['score']:.3g})," if default["score"] is not None
+            else f"For the least certain call ({who}),")
+    if a["agree"]:
+        verb = "matters" if len(a["shared"]) == 1 else "matter"
+        summary = (f"{lead} LIME and SHAP agree that {_names(a['shared'])} {verb} most; they agree on "
+                   f"{sum(agree)} of {len(rows)} rows checked.")
+    else:
+        summary = (f"{lead} LIME and SHAP point to different features; they agree on {sum(agree)} of "
+                   f"{len(rows)} rows checked.")
+    return Outcome(summary=summary, findings=findings, metrics=metrics)
+
+
+# --- explanations.permutation --------------------------------------------------------------
+
+
+@register("explanations.permutation", title="Permutation importance: where the performance comes from",
+          area="explanations", antipatterns=("bad_credit_assignment",), order=62)
+def permutation_check(ctx: ReviewContext) -> Outcome:
+    """Drop in the holdout score (ROC AUC for binary, one-vs-rest ROC AUC for multiclass
+    with probabilities, else accuracy; R² for regression) when a feature is shuffled,
+    ``sklearn.inspection.permutation_importance`` on a stratified holdout sample of up to
+    2,000 rows with 10 repeats (fewer for very wide data, at least 500 rows and 5 repeats),
+    with a 95% t-interval over the repeats. Groups shuffled together: features sharing a
+    name prefix, numeric features correlated at |Spearman ρ| ≥ 0.7, and the sensitive
+    attributes. A feature *contributes nothing* when its interval reaches 0 and its mean
+    drop is below max(0.001, 1% of the largest drop)."""
+    _need_model(ctx)
+    try:
+        p = X.permutation_importance(ctx)
+    except ValueError as exc:
+        if "one class" in str(exc).lower() or "only one" in str(exc).lower():
+            raise SkipCheck("The holdout has one class only, so the score that importance is measured on is "
+                            "undefined.") from None
+        raise
+    imp = p["importances"]
+    top_drop = max((v["mean"] for v in imp.values()), default=0.0)
+    negligible = max(NEGLIGIBLE_FLOOR, NEGLIGIBLE_SHARE * max(top_drop, 0.0))
+    nothing = [f for f, v in imp.items() if v["ci"][0] <= 0 and v["mean"] < negligible]
+    positive_total = sum(max(v["mean"], 0.0) for v in imp.values())
+    shares = {f: (max(v["mean"], 0.0) / positive_total if positive_total > 0 else 0.0) for f, v in imp.items()}
+    ranked = list(imp)
+    top = ranked[0] if ranked else None
+    metrics = {**p, "negligible_below": negligible, "contributes_nothing": nothing, "importance_share": shares,
+               "single_feature_warn": SINGLE_FEATURE_WARN}
+    findings: list[Finding] = []
+    metric = p["metric"]
+    if top is not None and shares[top] > SINGLE_FEATURE_WARN:
+        v = imp[top]
+        findings.append(Finding(severity=Severity.WARN, columns=[top], message=(
+            f"{_pct(shares[top])} of the model's holdout performance comes from '{top}' (shuffling it costs "
+            f"{v['mean']:.3f} {metric}, 95% interval {v['ci'][0]:.3f}–{v['ci'][1]:.3f}). If that column leaks the "
+            "outcome or changes in production, the model fails with it."),
+            evidence={"share": shares[top], **v}))
+    if nothing:
+        findings.append(Finding(severity=Severity.INFO, columns=nothing, message=(
+            f"{len(nothing)} of {len(imp)} features contribute nothing measurable to the holdout {metric}: "
+            f"{_names(nothing, 8)}{' …' if len(nothing) > 8 else ''}. Candidates to drop for a simpler model."),
+            evidence={"features": nothing, "negligible_below": negligible}))
+    hurting = [f for f, v in imp.items() if v["ci"][1] < 0]
+    if hurting:
+        findings.append(Finding(severity=Severity.INFO, columns=hurting, message=(
+            f"Shuffling {_names(hurting, 5)} *improves* the holdout {metric}: the model learned patterns in "
+            f"{'it' if len(hurting) == 1 else 'them'} that do not hold on new data (overfitting)."),
+            evidence={f: imp[f] for f in hurting}))
+    sens = [c for c in ctx.roles.sensitive if c in imp]
+    sens_groups = {k: v for k, v in p["groups"].items() if k.startswith("sensitive attributes")}
+    sens_sig = [c for c in sens if imp[c]["ci"][0] > 0] + [k for k, v in sens_groups.items() if v["ci"][0] > 0]
+    if sens_sig:
+        every = {**{c: imp[c] for c in sens}, **sens_groups}
+        findings.append(Finding(severity=Severity.INFO, columns=sens, message=(
+            "Sensitive attributes carry part of the holdout " + metric + ": shuffling "
+            + "; ".join(f"{k} costs {every[k]['mean']:.3f} ({every[k]['ci'][0]:.3f}–{every[k]['ci'][1]:.3f})"
+                        for k in sens_sig)
+            + ". Check on the Bias page whether using them is acceptable."),
+            evidence={"sensitive": {c: imp[c] for c in sens}, "groups": sens_groups}))
+    for name, g in p["groups"].items():
+        members = [imp[c]["mean"] for c in g["features"]]
+        if g["ci"][0] > 0 and g["mean"] > 1.5 * max(sum(max(m, 0) for m in members), 1e-12) and g["mean"] >= negligible:
+            findings.append(Finding(severity=Severity.INFO, columns=g["features"], message=(
+                f"Together {_names(g['features'], 5)} matter more ({g['mean']:.3f} {metric}) than the sum of their single "
+                "importances: they stand in for each other, so single-feature importance under-credits them."),
+                evidence={"group": name, **g}))
+    if p["groups_skipped"]:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"{len(p['groups_skipped'])} feature group(s) were not measured: the time budget was spent."),
+            evidence={"groups": p["groups_skipped"]}))
+    if top is None or top_drop <= 0:
+        summary = (f"No feature's shuffling lowers the holdout {metric} ({p['baseline_score']:.3f}): the model's "
+                   "performance does not come from any single input.")
+    else:
+        v = imp[top]
+        summary = (f"The holdout {metric} ({p['baseline_score']:.3f}) drops most when '{top}' is scrambled "
+                   f"(−{v['mean']:.3f}, {_pct(shares[top])} of the total)")
+        summary += f"; {len(nothing)} of {len(imp)} features contribute nothing." if nothing else "."
+    return Outcome(summary=summary, findings=findings, metrics=metrics)
+
+
+# --- cross-check with the leakage checks (pages and PDF) -----------------------------------
+
+
+def leakage_flagged_columns(report: ReviewReport) -> dict[str, list[str]]:
+    """Columns named by a warn/fail finding of any ``leakage.*`` check -> the check ids."""
+    flagged: dict[str, list[str]] = {}
+    for c in report.checks:
+        if not c.id.startswith("leakage.") or c.status in (Status.SKIPPED, Status.ERROR):
+            continue
+        for f in c.findings:
+            if f.severity in (Severity.WARN, Severity.FAIL):
+                for col in f.columns:
+                    flagged.setdefault(col, [])
+                    if c.id not in flagged[col]:
+                        flagged[col].append(c.id)
+    return flagged
+
+
+def dominant_and_leaky(report: ReviewReport) -> list[dict]:
+    """Features that dominate the explanations *and* were flagged by a leakage check.
+
+    "Dominate": listed in ``explanations.shap`` ``dominant_features``, or the top feature of
+    ``explanations.permutation`` with more than half the performance. Empty when either side
+    is missing. Each item: feature, SHAP share, permutation share, leakage check ids."""
+    flagged = leakage_flagged_columns(report)
+    shap_res, perm_res = report.check("explanations.shap"), report.check("explanations.permutation")
+    out = []
+    candidates: list[str] = []
+    if shap_res is not None and shap_res.status not in (Status.SKIPPED, Status.ERROR):
+        candidates += list(shap_res.metrics.get("dominant_features", []))
+    if perm_res is not None and perm_res.status not in (Status.SKIPPED, Status.ERROR):
+        shares = perm_res.metrics.get("importance_share", {})
+        top = next(iter(perm_res.metrics.get("importances", {})), None)
+        if top is not None and shares.get(top, 0) > SINGLE_FEATURE_WARN and top not in candidates:
+            candidates.append(top)
+    for f in candidates:
+        if f in flagged:
+            out.append({
+                "feature": f,
+                "shap_share": (shap_res.metrics.get("importance_share", {}).get(f) if shap_res is not None else None),
+                "permutation_share": (perm_res.metrics.get("importance_share", {}).get(f) if perm_res is not None else None),
+                "leakage_checks": flagged[f],
+            })
+    return out
