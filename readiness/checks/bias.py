@@ -957,9 +957,8 @@ def representation(ctx: ReviewContext, singles: list[Attribute], intersections: 
                 issues.append((Severity.FAIL, f"{a.name} = {g} is {_pct(share)} of the population but absent from "
                                               "training"))
                 under.append(g)
-            elif share >= 0.01 and (ts < SHARE_RATIO * share or abs(ts - share) >= SHARE_GAP):
-                word = "under" if ts < share else "over"
-                issues.append((Severity.WARN, f"{a.name} = {g} is {word}-represented: {_pct(ts)} of training vs "
+            elif share >= 0.01 and ts < share and (ts < SHARE_RATIO * share or share - ts >= SHARE_GAP):
+                issues.append((Severity.WARN, f"{a.name} = {g} is under-represented: {_pct(ts)} of training vs "
                                               f"{_pct(share)} of the population"))
                 under.append(g)
         per_attr[a.name] = {"groups": rows, "chi2_p_value": p_value, "shifted": shift, "vs_population": under,
@@ -1370,7 +1369,8 @@ def evaluation_cat(ctx: ReviewContext, singles: list[Attribute], attrs: list[Att
             c = int((a.test == g).sum())
             lo, hi = clopper_pearson(c, n_te) if n_te else (_NAN, _NAN)
             ts = c / n_te if n_te else 0.0
-            off = (share < lo or share > hi) and (abs(ts - share) >= SHARE_GAP or (share >= 0.01 and ts < SHARE_RATIO * share))
+            # under-represented in the holdout: the population share lies above the holdout share's interval
+            off = share > hi and (share - ts >= SHARE_GAP or (share >= 0.01 and ts < SHARE_RATIO * share))
             rows[g] = {"test_n": c, "test_share": ts, "test_share_ci": _ci(lo, hi), "population_share": share,
                        "off": bool(off)}
             if off:

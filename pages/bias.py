@@ -1,0 +1,291 @@
+"""Bias: who does the model fail, and why (Suresh & Guttag's seven sources of harm)."""
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import (
+    check_details,
+    check_header,
+    findings,
+    pct,
+    plot,
+    skipped_or_error,
+    state,
+    status_text,
+    what_to_do,
+    with_ci,
+)
+from readiness.charts.bias import disparity_chart, group_metrics_chart
+from readiness.checks.bias import (
+    CATEGORIES,
+    CATEGORY_QUESTIONS,
+    CATEGORY_TITLES,
+    QUESTIONS,
+    recompute_disparities,
+    with_reviewer_answers,
+)
+from readiness.results import Status
+
+s = state()
+ctx, report = s.ctx, s.report
+st.title("Bias")
+st.caption("Who does the model fail, and why? Group by group on the holdout, then through the seven sources of harm "
+           "(Suresh & Guttag): what the data shows, and what only the reviewers can answer.")
+
+
+def _pts(x, ci=None):
+    if x is None:
+        return "–"
+    text = f"{100 * x:+.1f} pts"
+    if ci:
+        text += f" ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})"
+    return text
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _disparities(digest: str, attribute: str, reference: str, _metrics: dict) -> dict:
+    """Disparities against another reference group; keyed on the review digest, not on the data."""
+    return recompute_disparities(_metrics, attribute, reference)
+
+
+def _class_view(disp: dict, cls: str | None) -> dict:
+    if cls is None:
+        return disp
+    return {**disp, "groups": {g: r["by_class"][cls] for g, r in disp["groups"].items() if cls in r.get("by_class", {})}}
+
+
+_SEV_WORD = {"fail": "Fail", "warn": "Needs review", "info": "Note (small group or may be chance)", None: "–"}
+
+# --- bias.groups ---------------------------------------------------------------------------
+res = report.check("bias.groups")
+if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
+    m = res.metrics
+    th = m["thresholds"]
+    all_attrs = m["attributes"] + m["intersections"]
+    left, mid, right = st.columns([2, 2, 1])
+    attribute = left.selectbox("Sensitive attribute", all_attrs, key="bias_attribute",
+                               help="A sensitive column named in Setup, or the combination of two of them")
+    groups = m["groups"][attribute]
+    default_ref = m["reference"][attribute]
+    options = list(groups)
+    reference = mid.selectbox(
+        "Reference group", options, index=options.index(default_ref) if default_ref in options else 0,
+        key=f"bias_reference_{attribute}",
+        help="Every other group is compared with this one. By default the largest group.")
+    cls = None
+    if m["task"] == "multiclass":
+        cls = right.selectbox("Class (one vs the rest)", m["classes"], key="bias_class")
+    disp = m["disparities"][attribute] if reference == default_ref else _disparities(ctx.digest, attribute, reference, m)
+    view = _class_view(disp, cls)
+    rows = view["groups"]
+    big = {g: r for g, r in rows.items() if not r["small"]}
+
+    def _worst(key, rs, absolute=True):
+        cands = [(g, r) for g, r in rs.items() if r.get(key) is not None]
+        if not cands:
+            return None, None
+        return (max(cands, key=lambda t: abs(t[1][key])) if absolute else min(cands, key=lambda t: t[1][key]))
+
+    n_small = sum(1 for g in groups.values() if g["small"])
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Groups", f"{len(groups)}" + (f" ({n_small} small)" if n_small else ""),
+              help=f"Groups of '{attribute}' in the holdout. Small: fewer than {th['small_group']} rows — shown with "
+                   "wide intervals, never failing the review on their own.")
+    g_eo, r_eo = _worst("equal_opportunity_difference", big)
+    c2.metric("Largest gap in positives caught", _pts(r_eo["equal_opportunity_difference"],
+                                                      r_eo["equal_opportunity_difference_ci"]) if r_eo else "–",
+              help=("Equal opportunity difference: the group's true positive rate minus the reference's, with its 95% "
+                    f"interval; among groups of at least {th['small_group']} rows."
+                    + (f" Group: {g_eo} vs {reference}." if g_eo else "")))
+    g_od, r_od = _worst("equalized_odds_difference", big)
+    c3.metric("Largest error-rate gap", _pts(r_od["equalized_odds_difference"]).replace("+", "") if r_od else "–",
+              help=("Equalized odds difference: the larger of the TPR and FPR gaps against the reference. "
+                    f"Review from {100 * th['warn_gap']:.0f} points; fails from {100 * th['fail_gap']:.0f} points "
+                    "when beyond chance." + (f" Group: {g_od}." if g_od else "")))
+    g_dp, r_dp = _worst("demographic_parity_ratio", big, absolute=False)
+    c4.metric("Lowest selection ratio", f"{r_dp['demographic_parity_ratio']:.2f}" if r_dp else "–",
+              help=("Demographic parity ratio: the smaller selection rate divided by the larger (1 = equal). Below "
+                    f"{th['four_fifths']:.2f} fails the four-fifths rule of thumb." + (f" Group: {g_dp}." if g_dp else "")))
+    scope = f"'{cls}' vs the rest" if cls else (f"positive = '{m['positive_label']}', flagged when score ≥ "
+                                                f"{m['threshold']}" if m["task"] == "binary" else "")
+    st.caption(f"{m['n']:,} holdout rows. {scope}. Dots are the group's value, bars its 95% interval; the dashed "
+               f"line is the reference group {reference}, the shaded band ±{100 * th['warn_gap']:.0f} points around it.")
+    plot(group_metrics_chart(m, attribute, reference=reference, cls=cls))
+    st.markdown(f"**Gaps against {reference}** — inside the white zone nothing to review; orange: review "
+                f"(≥ {100 * th['warn_gap']:.0f} points); red: fails when the interval excludes 0 "
+                f"(≥ {100 * th['fail_gap']:.0f} points). Right: the selection ratio with the four-fifths line.")
+    plot(disparity_chart(view, warn_gap=th["warn_gap"], fail_gap=th["fail_gap"], four_fifths=th["four_fifths"]))
+    st.dataframe(pd.DataFrame([{
+        "group": g, "rows": r["n"], "small": "yes" if r["small"] else "",
+        "selection gap": _pts(r["demographic_parity_difference"], r["demographic_parity_difference_ci"]),
+        "selection ratio": None if r["demographic_parity_ratio"] is None else round(r["demographic_parity_ratio"], 2),
+        "TPR gap (equal opportunity)": _pts(r["equal_opportunity_difference"], r["equal_opportunity_difference_ci"]),
+        "FPR gap": _pts(r["fpr_difference"], r["fpr_difference_ci"]),
+        "equalized odds": _pts(r["equalized_odds_difference"]).replace("+", ""),
+        "precision gap (predictive parity)": _pts(r["predictive_parity_difference"], r["predictive_parity_difference_ci"]),
+        "verdict": _SEV_WORD[r["severity"]],
+    } for g, r in rows.items()]), hide_index=True, width="stretch")
+    findings(res, limit=8)
+    with st.expander(f"Every metric per group of {attribute}, with 95% intervals"):
+        src = groups if cls is None else {g: {**v["per_class"][cls], "n": v["n"]} for g, v in groups.items()}
+        st.dataframe(pd.DataFrame([{
+            "group": g, "rows": v["n"], "actual positives": v.get("positives"),
+            "base rate": with_ci(v.get("base_rate"), v.get("base_rate_ci")),
+            "selection rate": with_ci(v.get("selection_rate"), v.get("selection_rate_ci")),
+            "TPR": with_ci(v.get("tpr"), v.get("tpr_ci")), "FPR": with_ci(v.get("fpr"), v.get("fpr_ci")),
+            "FNR": with_ci(v.get("fnr"), v.get("fnr_ci")), "precision": with_ci(v.get("precision"), v.get("precision_ci")),
+            "accuracy": with_ci(v.get("accuracy"), v.get("accuracy_ci")),
+            "mean score": with_ci(v.get("mean_score"), v.get("mean_score_ci")),
+            "Brier": with_ci(v.get("brier"), v.get("brier_ci"), as_pct=False),
+            "few cases behind": ", ".join(v.get("small_metrics", [])),
+        } for g, v in src.items()]), hide_index=True, width="stretch")
+        st.caption("Proportions: exact Clopper–Pearson intervals. Mean score and Brier: percentile bootstrap. Gaps: "
+                   "Newcombe intervals for a difference of two proportions.")
+    check_details(res)
+    todo = []
+    if res.status in (Status.FAIL, Status.WARN):
+        todo.append("For each flagged gap, read the Historical and Learning cards below: a gap the labels already carry "
+                    "needs a business decision; a gap the model adds needs a model fix (reweighting, more data for "
+                    "the group, a fairness constraint) and a new review.")
+    if any(g["small"] for a in m["groups"].values() for g in a.values()):
+        todo.append(f"Collect more holdout rows for the small groups before concluding anything about them; their "
+                    f"intervals are too wide to tell a {100 * th['warn_gap']:.0f}-point gap from chance.")
+    if any(f.get("metric") == "demographic_parity_ratio" for fi in res.findings for f in fi.evidence.get("flags", [])):
+        todo.append("Selection ratios below 0.8 are a legal red flag in some domains (the US four-fifths rule): "
+                    "have the model owner explain them by the groups' actual rates.")
+    what_to_do(todo)
+
+# --- bias.categories -----------------------------------------------------------------------
+st.divider()
+cat_res = report.check("bias.categories")
+
+
+def _evidence(cat: str, ev: dict) -> None:
+    """Category evidence as small tables; everything else stays in the raw JSON."""
+    if cat == "historical":
+        for attr, a in ev.get("attributes", {}).items():
+            st.markdown(f"**{attr}** — share of rows with the label (training + holdout)")
+            st.dataframe(pd.DataFrame([{"group": g, "rows": v["n"], **{f"rate '{c}'": with_ci(r["rate"], r["ci"])
+                                                                      for c, r in v["rates"].items()}}
+                                       for g, v in a["groups"].items()]), hide_index=True)
+    elif cat == "representation":
+        for attr, a in ev.get("attributes", {}).items():
+            st.markdown(f"**{attr}**" + (f" — χ² p-value training vs holdout {a['chi2_p_value']:.3g}"
+                                         if a.get("chi2_p_value") is not None else ""))
+            st.dataframe(pd.DataFrame([{"group": g, "training rows": v["train_n"], "training share": pct(v["train_share"]),
+                                        "holdout rows": v["test_n"], "holdout share": pct(v["test_share"]),
+                                        "population share": pct(v["population_share"])}
+                                       for g, v in a["groups"].items()]), hide_index=True)
+        if ev.get("small_intersections"):
+            st.caption("Small combinations (holdout rows): " + "; ".join(
+                f"{a}: " + ", ".join(f"{g} {n}" for g, n in v.items()) for a, v in ev["small_intersections"].items()))
+    elif cat == "measurement":
+        for attr, p in ev.get("proxies", {}).items():
+            st.markdown(f"**Proxies for {attr}** — how well each feature alone predicts the group on the holdout "
+                        f"(AUC; 0.5 = not at all, 1 = perfectly; warn from {ev['proxy_thresholds']['warn_auc']:.2f}). "
+                        f"All features together: {p['all_features']['auc']:.2f}.")
+            st.dataframe(pd.DataFrame([{"feature": f, "AUC": round(r["auc"], 3), "best revealed group": r["best_group"]}
+                                       for f, r in p["features"].items()]), hide_index=True)
+        if ev.get("missingness_gaps"):
+            st.markdown("**Missing values by group**")
+            st.dataframe(pd.DataFrame(ev["missingness_gaps"]), hide_index=True)
+    elif cat == "aggregation":
+        for attr, rows in ev.get("attributes", {}).items():
+            st.markdown(f"**{attr}** — overall accuracy {pct(ev['overall_accuracy'])}"
+                        + (f", overall AUC {ev['overall_auc']:.3f}" if ev.get("overall_auc") is not None else ""))
+            st.dataframe(pd.DataFrame([{"group": g, "rows": r["n"], "accuracy": with_ci(r["accuracy"], r["accuracy_ci"]),
+                                        "AUC": with_ci(r.get("auc"), r.get("auc_ci"), as_pct=False),
+                                        "mean score − actual rate": _pts(r.get("calibration_gap"), r.get("calibration_gap_ci"))}
+                                       for g, r in rows.items()]), hide_index=True)
+    elif cat == "learning":
+        for attr, a in ev.get("amplification", {}).items():
+            st.markdown(f"**{attr}** vs {a['reference']} — gap in the labels vs gap in the model's decisions")
+            st.dataframe(pd.DataFrame([{"group": g, "rows": r["n"], "label gap": _pts(r["label_gap"]),
+                                        "decision gap": _pts(r["model_gap"]),
+                                        "added by the model": _pts(r["amplification"], r["amplification_ci"])}
+                                       for g, r in a["groups"].items()]), hide_index=True)
+        for col, d in ev.get("direct_use", {}).items():
+            ft = d.get("flip_test")
+            if ft:
+                st.caption(f"'{col}' is a model input: setting it to another value ({', '.join(ft['values_tried'])}) "
+                           f"changes {ft['changed']} of {ft['rows']:,} holdout decisions ({pct(ft['changed_share'])}).")
+            elif d.get("note"):
+                st.caption(d["note"][0].upper() + d["note"][1:] + ".")
+    elif cat == "evaluation":
+        if ev.get("hidden_failures"):
+            st.markdown("**Overall numbers that hide a group's failure**")
+            st.dataframe(pd.DataFrame([{"attribute": h["attribute"], "group": h["group"], "metric": h["metric"],
+                                        "overall": pct(h["overall"]), "group value": with_ci(h["group_value"], h["group_ci"]),
+                                        "rows": h["n"]} for h in ev["hidden_failures"]]), hide_index=True)
+        for attr, gs in ev.get("unmeasurable", {}).items():
+            st.caption(f"{attr}: " + "; ".join(f"{g} cannot measure {', '.join(v['rates'])}" for g, v in gs.items()))
+    elif cat == "deployment":
+        for key, a in ev.get("answers", {}).items():
+            st.markdown(f"**{a['question']}**  \n{a['answer_text'] or '_not answered_'}")
+    if cat != "deployment":
+        for issue in ev.get("issues", [])[3:]:
+            st.caption(f"{issue['severity']}: {issue['text']}")
+
+
+def _save_answers() -> None:
+    """Form callback: runs before the page re-renders, so the cards show the new answers."""
+    from readiness.review import update_report
+
+    app = state()
+    answers = {q["key"]: str(st.session_state.get(f"bias_q_{q['key']}") or "").strip() for q in QUESTIONS}
+    new_ctx = with_reviewer_answers(app.ctx, answers)
+    app.report = update_report(app.report, new_ctx, ["bias.categories"])
+    app.ctx = new_ctx
+    app.extras["bias_answers_saved"] = True
+
+
+if check_header(cat_res, heading="Seven sources of harm") and not skipped_or_error(cat_res):
+    cats = cat_res.metrics["categories"]
+    counts = {w: sum(1 for c in cats.values() if c["status"] == w) for w in ("fail", "warn", "pass", "skipped")}
+    st.caption(f"{counts['fail']} fail · {counts['warn']} need attention · {counts['pass']} show nothing of concern · "
+               f"{counts['skipped']} could not be measured. Each card: the question, what the data shows, the evidence.")
+    grid = st.columns(2)
+    for i, cat in enumerate(CATEGORIES):
+        c = cats[cat]
+        with grid[i % 2].container(border=True):
+            st.markdown(f"#### {status_text(c['status'])} · {CATEGORY_TITLES[cat]}")
+            st.caption(CATEGORY_QUESTIONS[cat])
+            st.markdown(c["summary"])
+            if c["evidence"]:
+                with st.expander("Evidence"):
+                    _evidence(cat, c["evidence"])
+
+    st.markdown("### Deployment questions")
+    st.caption("What the data cannot show. The answers go into the report and decide the Deployment card; the "
+               "reference population is compared with the training and holdout shares.")
+    if s.extras.pop("bias_answers_saved", False):
+        st.success("Answers saved: the cards above and the report now include them.", icon=":material/check:")
+    current = dict(ctx.settings.reviewer_answers or {})
+    with st.form("bias_questionnaire"):
+        for q in QUESTIONS:
+            key, val = f"bias_q_{q['key']}", current.get(q["key"], "")
+            if q["kind"] == "choice":
+                opts = ["", *q["choices"]]
+                st.selectbox(q["question"], opts, index=opts.index(val) if val in opts else 0, key=key,
+                             format_func=lambda o, q=q: q["choices"].get(o, "— not answered —"), help=q["help"])
+            elif q["key"] == "reference_population":
+                st.text_input(q["question"], value=val, key=key, help=q["help"],
+                              placeholder="female=51%, male=49%, North=10%")
+            else:
+                st.text_area(q["question"], value=val, key=key, help=q["help"], height=80)
+        st.form_submit_button("Save answers and update the review", type="primary", on_click=_save_answers)
+    check_details(cat_res)
+    todo = []
+    if cats["deployment"]["status"] != "pass":
+        todo.append("Answer the deployment questions above with the business owner; they are part of the signed report.")
+    if cats["representation"]["status"] == "pass" and not (cats["representation"]["evidence"] or {}).get(
+            "reference_population"):
+        todo.append("Enter the shares of each group in the population the model will serve, to check that training "
+                    "and holdout represent it.")
+    if cats["learning"]["status"] in ("warn", "fail"):
+        todo.append("Where the model widens a gap or uses a sensitive attribute directly, decide with legal and the "
+                    "business owner whether that is acceptable; if not, retrain without it and review again.")
+    if cats["measurement"]["status"] in ("warn", "fail"):
+        todo.append("Proxy features reproduce the sensitive attribute: dropping the attribute alone does not make the "
+                    "model blind to it.")
+    what_to_do(todo)

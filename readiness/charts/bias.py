@@ -1,0 +1,167 @@
+"""Charts for the Bias page: reshaping ``bias.groups`` metrics only, no computation.
+
+Every figure reads the numbers stored in the result (or a disparity table from
+``readiness.checks.bias.recompute_disparities``), so the PDF can draw the same data with
+another renderer. Markers differ by shape as well as colour, to survive black-and-white
+print.
+"""
+
+from __future__ import annotations
+
+REF_COLOR = "#1f4e79"  # reference group: dark blue
+GROUP_COLOR = "#444444"
+SMALL_COLOR = "#9e9e9e"
+WARN_FILL = "rgba(179, 89, 0, 0.10)"
+FAIL_FILL = "rgba(198, 40, 40, 0.12)"
+_MARGIN = dict(l=10, r=10, t=50, b=10)
+
+GROUP_PANELS = (
+    ("selection_rate", "Flagged positive", "Selection rate: share of the group the model flags positive"),
+    ("tpr", "Positives caught (TPR)", "True positive rate: share of actual positives the model flags"),
+    ("fpr", "Negatives wrongly flagged (FPR)", "False positive rate: share of actual negatives the model flags"),
+    ("precision", "Flags that are right", "Precision: share of flagged rows that are actually positive"),
+    ("accuracy", "Accuracy", "Share of the group predicted right"),
+)
+
+DISPARITY_SERIES = (
+    ("demographic_parity_difference", "Selection rate", "circle"),
+    ("equal_opportunity_difference", "True positive rate", "diamond"),
+    ("fpr_difference", "False positive rate", "square"),
+    ("predictive_parity_difference", "Precision", "triangle-up"),
+)
+
+
+def _group_rows(metrics: dict, attribute: str, cls: str | None = None) -> dict[str, dict]:
+    groups = metrics["groups"][attribute]
+    if cls is None:
+        return groups
+    return {g: {**m["per_class"][cls], "n": m["n"], "small": m["small"]} for g, m in groups.items()
+            if cls in m.get("per_class", {})}
+
+
+def group_label(group: str, m: dict, reference: str | None) -> str:
+    label = f"{group} (n={m['n']:,})"
+    if group == reference:
+        label += " · reference"
+    elif m.get("small"):
+        label += " · small"
+    return label
+
+
+def group_metrics_chart(metrics: dict, attribute: str, *, reference: str | None = None, cls: str | None = None,
+                        warn_gap: float | None = None):
+    """One panel per rate (selection, TPR, FPR, precision, accuracy): each group's value with
+    its 95% interval; the reference group's value as a vertical line with a ±``warn_gap``
+    band. Small groups are grey hollow markers, labelled 'small'."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    rows = _group_rows(metrics, attribute, cls)
+    if not rows:
+        return None
+    reference = reference or metrics.get("reference", {}).get(attribute)
+    warn_gap = metrics.get("thresholds", {}).get("warn_gap", 0.1) if warn_gap is None else warn_gap
+    order = list(rows)
+    labels = [group_label(g, rows[g], reference) for g in order]
+    fig = make_subplots(rows=1, cols=len(GROUP_PANELS), shared_yaxes=True, horizontal_spacing=0.02,
+                        subplot_titles=[p[1] for p in GROUP_PANELS])
+    for j, (key, _title, meaning) in enumerate(GROUP_PANELS, start=1):
+        for kind in ("big", "small", "ref"):
+            xs, ys, lo, hi, text = [], [], [], [], []
+            for g, lab in zip(order, labels, strict=True):
+                m = rows[g]
+                is_ref = g == reference
+                is_small = bool(m.get("small")) or key in m.get("small_metrics", [])
+                this = "ref" if is_ref else ("small" if is_small else "big")
+                v = m.get(key)
+                if this != kind or v is None:
+                    continue
+                ci = m.get(f"{key}_ci") or [v, v]
+                xs.append(100 * v)
+                ys.append(lab)
+                lo.append(100 * (v - ci[0]))
+                hi.append(100 * (ci[1] - v))
+                text.append(f"{g}: {100 * v:.1f}% (95% {100 * ci[0]:.1f}–{100 * ci[1]:.1f}%)"
+                            + (" · few cases: wide interval" if is_small else ""))
+            if not xs:
+                continue
+            color = {"ref": REF_COLOR, "big": GROUP_COLOR, "small": SMALL_COLOR}[kind]
+            symbol = {"ref": "diamond", "big": "circle", "small": "circle-open"}[kind]
+            fig.add_scatter(
+                x=xs, y=ys, mode="markers", row=1, col=j, showlegend=(j == 1),
+                name={"ref": "reference group", "big": "group", "small": "small group (few cases)"}[kind],
+                legendgroup=kind, marker=dict(color=color, symbol=symbol, size=11, line=dict(width=1.5, color=color)),
+                error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color=color, thickness=1.5),
+                hovertext=text, hoverinfo="text")
+        ref_m = rows.get(reference) if reference else None
+        if ref_m is not None and ref_m.get(key) is not None:
+            rv = 100 * ref_m[key]
+            fig.add_vrect(x0=max(0, rv - 100 * warn_gap), x1=min(100, rv + 100 * warn_gap), fillcolor=WARN_FILL,
+                          line_width=0, row=1, col=j, layer="below")
+            fig.add_vline(x=rv, line=dict(color=REF_COLOR, dash="dash", width=1), row=1, col=j)
+        fig.update_xaxes(range=[-2, 102], ticksuffix="%", row=1, col=j, title_text=None, showgrid=True)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(height=140 + 34 * len(order), margin=_MARGIN, hovermode="closest",
+                      legend=dict(orientation="h", y=-0.08 - 2.5 / (len(order) + 4), x=0))
+    return fig
+
+
+def disparity_chart(disparity: dict, *, warn_gap: float = 0.10, fail_gap: float = 0.20, four_fifths: float = 0.8):
+    """Gaps against the reference group, in percentage points, with 95% intervals. Shaded bands
+    mark the review thresholds (±warn_gap needs review; beyond ±fail_gap fails when the interval
+    excludes 0). A second panel shows the selection-rate ratio with the four-fifths line."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    rows = disparity.get("groups", {})
+    if not rows:
+        return None
+    ref = disparity.get("reference")
+    order = list(rows)
+    labels = [f"{g} (n={rows[g]['n']:,})" + (" · small" if rows[g].get("small") else "") for g in order]
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.74, 0.26], horizontal_spacing=0.03,
+                        subplot_titles=[f"Gap vs {ref} (percentage points)", "Selection ratio (four-fifths rule)"])
+    span = max([fail_gap + 0.05] + [abs(c) for r in rows.values() for k, _n, _s in DISPARITY_SERIES
+                                      for c in (r.get(f"{k}_ci") or [])])
+    lim = 100 * min(1.0, span + 0.02)
+    for x0, x1, fill in ((-lim, -100 * fail_gap, FAIL_FILL), (-100 * fail_gap, -100 * warn_gap, WARN_FILL),
+                         (100 * warn_gap, 100 * fail_gap, WARN_FILL), (100 * fail_gap, lim, FAIL_FILL)):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=fill, line_width=0, row=1, col=1, layer="below")
+    for x in (-fail_gap, -warn_gap, warn_gap, fail_gap):
+        fig.add_vline(x=100 * x, line=dict(color="#b35900" if abs(x) == warn_gap else "#c62828", dash="dot", width=1),
+                      row=1, col=1)
+    fig.add_vline(x=0, line=dict(color=REF_COLOR, width=1), row=1, col=1)
+    colors = ("#1f4e79", "#6a3d9a", "#b35900", "#2e7d32")
+    for i, (key, name, symbol) in enumerate(DISPARITY_SERIES):
+        xs, ys, lo, hi, text = [], [], [], [], []
+        for g, lab in zip(order, labels, strict=True):
+            d = rows[g].get(key)
+            if d is None:
+                continue
+            ci = rows[g].get(f"{key}_ci") or [d, d]
+            xs.append(100 * d)
+            ys.append(lab)
+            lo.append(100 * (d - ci[0]))
+            hi.append(100 * (ci[1] - d))
+            text.append(f"{g} vs {ref}, {name.lower()}: {100 * d:+.1f} points (95% {100 * ci[0]:+.1f} to "
+                        f"{100 * ci[1]:+.1f})")
+        if xs:
+            fig.add_scatter(x=xs, y=ys, mode="markers", name=name, row=1, col=1, hovertext=text, hoverinfo="text",
+                            marker=dict(symbol=symbol, size=10, color=colors[i]),
+                            error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color=colors[i],
+                                         thickness=1.2))
+    rx = [(lab, rows[g].get("demographic_parity_ratio")) for g, lab in zip(order, labels, strict=True)]
+    rx = [(lab, r) for lab, r in rx if r is not None]
+    if rx:
+        fig.add_bar(x=[r for _, r in rx], y=[lab for lab, _ in rx], orientation="h", row=1, col=2,
+                    name="selection ratio", showlegend=False,
+                    marker=dict(color=["#c62828" if r < four_fifths else "#9e9e9e" for _, r in rx],
+                                pattern_shape=["/" if r < four_fifths else "" for _, r in rx]),
+                    hovertemplate="%{y}: ratio %{x:.2f}<extra></extra>")
+    fig.add_vline(x=four_fifths, line=dict(color="#c62828", dash="dot", width=1.5), row=1, col=2)
+    fig.update_xaxes(range=[-lim, lim], zeroline=False, row=1, col=1)
+    fig.update_xaxes(range=[0, 1.05], row=1, col=2)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(height=150 + 34 * len(order), margin=_MARGIN, hovermode="closest",
+                      legend=dict(orientation="h", y=-0.08 - 2.5 / (len(order) + 4), x=0))
+    return fig
