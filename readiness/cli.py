@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     biz.add_argument("--target-accuracy", type=_float_in(0.0, 1.0, "--target-accuracy"))
     biz.add_argument("--cost-fp", type=_nonneg("--cost-fp"), default=1.0, help="cost of a false positive")
     biz.add_argument("--cost-fn", type=_nonneg("--cost-fn"), default=1.0, help="cost of a false negative")
+    biz.add_argument("--answers", type=Path, metavar="ANSWERS.json",
+                     help="reviewer answers for the bias review: a JSON object of strings (keys in docs/checks.md)")
     out = r.add_argument_group("output")
     out.add_argument("--json", type=Path, metavar="OUT.json", help="write the JSON report here ('-' for stdout)")
     out.add_argument("--check", action="append", metavar="ID", help="run only this check (repeat)")
@@ -118,6 +120,10 @@ def cmd_review(a) -> int:
 
     start = time.perf_counter()
     ctx = _context_from_args(a)
+    if a.answers is not None:
+        from readiness.checks.bias import read_answers_file, with_reviewer_answers
+
+        ctx = with_reviewer_answers(ctx, read_answers_file(a.answers))
     try:
         report = run_review(ctx, checks=a.check, progress=_progress(a.quiet or a.json == Path("-")))
     except KeyError as exc:

@@ -757,6 +757,51 @@ def with_reviewer_answers(ctx: ReviewContext, answers: dict[str, str]) -> Review
     return new
 
 
+def read_answers_file(path) -> dict[str, str]:
+    """Reviewer answers from a JSON file: an object of question key -> text.
+
+    Raises :class:`readiness.errors.ReadinessError` with a one-line message for a missing
+    file, invalid JSON, a non-object, an unknown key or a non-text answer.
+    """
+    import json
+    from pathlib import Path
+
+    from readiness.errors import ReadinessError
+
+    path = Path(path)
+    known = [q["key"] for q in QUESTIONS]
+    example = '{"intended_use": "...", "human_oversight": "some"}'
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReadinessError(f"--answers file not found: {path}. Check the path.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReadinessError(f"--answers file {path.name} cannot be read: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReadinessError(f"--answers file {path.name} is not valid JSON ({exc.msg} at line {exc.lineno}); "
+                             f"write an object such as {example}.") from None
+    if not isinstance(data, dict):
+        raise ReadinessError(f"--answers file {path.name} must hold a JSON object such as {example}, "
+                             f"not a {type(data).__name__}.")
+    unknown = [k for k in data if k not in known]
+    if unknown:
+        raise ReadinessError(f"--answers file {path.name} has unknown question key(s) {unknown}; known keys: {known}.")
+    out = {}
+    for k, v in data.items():
+        if isinstance(v, (dict, list)):
+            raise ReadinessError(f"--answers file {path.name}: the answer to '{k}' must be text, not a "
+                                 f"{'list' if isinstance(v, list) else 'object'}.")
+        if v is not None:
+            out[k] = v if isinstance(v, str) else json.dumps(v)
+    for q in QUESTIONS:
+        if q["kind"] == "choice" and q["key"] in out and out[q["key"]] not in q["choices"]:
+            raise ReadinessError(f"--answers file {path.name}: '{q['key']}' must be one of {list(q['choices'])}, "
+                                 f"got {out[q['key']]!r}.")
+    return out
+
+
 def parse_reference_population(text: str, groups_by_attr: dict[str, list[str]]) -> tuple[dict[str, dict[str, float]], list[str]]:
     """Parse 'female=51%, male=49%, region:North=0.10' into {attribute: {group: share}}.
 
