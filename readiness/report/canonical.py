@@ -1,0 +1,252 @@
+"""The signed review record and its canonical JSON bytes.
+
+The review JSON (:class:`~readiness.results.ReviewReport`) is what the checks produce.
+The *review record* wraps it with what the people in the room add: who reviewed which
+model version, per-check notes, the decision with its conditions, and the planned
+signers. Its canonical serialisation (sorted keys, no whitespace, UTF-8, no NaN) is
+produced **once**; those exact bytes are attached to the PDF, signed, and stored in the
+history. Nothing ever re-serialises a record to compare it: verification compares bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from readiness.results import ReviewReport
+
+RECORD_FILENAME = "review-record.json"
+RECORD_MIME = "application/json"
+STATEMENT_VERSION = "1"
+DEFAULT_SIGNER_ROLES = ("Data scientist", "Model-risk reviewer", "Business owner")
+
+
+class Outcome(StrEnum):
+    APPROVE = "approve"
+    APPROVE_WITH_CONDITIONS = "approve_with_conditions"
+    REJECT = "reject"
+
+
+OUTCOME_WORD = {Outcome.APPROVE: "Approve", Outcome.APPROVE_WITH_CONDITIONS: "Approve with conditions",
+                Outcome.REJECT: "Reject"}
+# print-safe marks (DejaVu Sans has them; colour is never the only signal)
+OUTCOME_MARK = {Outcome.APPROVE: "✔", Outcome.APPROVE_WITH_CONDITIONS: "◐", Outcome.REJECT: "✖"}
+
+
+def outcome_word(value: str | None) -> str:
+    if not value:
+        return "Pending"
+    try:
+        return OUTCOME_WORD[Outcome(value)]
+    except ValueError:
+        return str(value)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _clean(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class Person(_Frozen):
+    """A reviewer present at the review."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(None, max_length=200)
+    role: str | None = Field(None, max_length=100)
+
+    @field_validator("name", "role", mode="before")
+    @classmethod
+    def _one_line(cls, v):
+        return None if v is None else _clean(v)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, v):
+        v = None if v is None else str(v).strip()
+        return v or None
+
+
+class SignerSlot(_Frozen):
+    """A planned signature: one pre-created PDF signature field per slot."""
+
+    field: str = Field(pattern=r"^Sig[0-9]{1,2}$")
+    role: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(None, max_length=200)  # who is expected to sign (optional)
+    email: str | None = Field(None, max_length=200)
+
+    @property
+    def statement_field(self) -> str:
+        return statement_field_name(self.field)
+
+
+def statement_field_name(sig_field: str) -> str:
+    """The hidden text field that carries a signer's statement and JSON signature."""
+    return f"{sig_field}Statement"
+
+
+class Decision(_Frozen):
+    """The review's decision; ``outcome`` None means it is left to each signer."""
+
+    outcome: Outcome | None = None
+    conditions: list[str] = Field(default_factory=list)
+    rationale: str = Field("", max_length=5000)
+
+    @field_validator("conditions", mode="before")
+    @classmethod
+    def _conds(cls, v):
+        return [c.strip() for c in (v or []) if str(c).strip()]
+
+    @model_validator(mode="after")
+    def _conditions_needed(self):
+        if self.outcome == Outcome.APPROVE_WITH_CONDITIONS and not self.conditions:
+            raise ValueError("'approve with conditions' needs at least one condition")
+        return self
+
+
+class ReviewRecord(_Frozen):
+    """What the signers sign: the review JSON plus identity, notes, decision and signers."""
+
+    record_version: Literal["1"] = "1"
+    record_id: str
+    created_at: str
+    project: str = Field(min_length=1, max_length=200)
+    model_name: str = Field(min_length=1, max_length=200)
+    model_version: str = Field(min_length=1, max_length=100)
+    title: str = Field("", max_length=300)
+    reviewers: list[Person] = Field(default_factory=list)
+    decision: Decision = Field(default_factory=Decision)
+    notes: dict[str, str] = Field(default_factory=dict)  # check id -> reviewer note
+    signers: list[SignerSlot] = Field(min_length=1, max_length=20)
+    review_digest: str | None = None  # ReviewContext.digest (inputs + roles + settings)
+    review: ReviewReport
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _notes(cls, v):
+        return {str(k): str(t).strip() for k, t in (v or {}).items() if str(t).strip()}
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        fields = [s.field for s in self.signers]
+        if len(set(fields)) != len(fields):
+            raise ValueError("signature field names must be unique")
+        ids = {c.id for c in self.review.checks}
+        unknown = sorted(set(self.notes) - ids)
+        if unknown:
+            raise ValueError(f"notes refer to checks not in the review: {unknown}")
+        return self
+
+    def slot(self, field: str) -> SignerSlot | None:
+        return next((s for s in self.signers if s.field == field), None)
+
+
+def new_record(
+    report: ReviewReport,
+    *,
+    project: str,
+    model_name: str | None = None,
+    model_version: str,
+    title: str = "",
+    reviewers: list[Person] | list[dict] | None = None,
+    decision: Decision | dict | None = None,
+    notes: dict[str, str] | None = None,
+    signer_roles: list[str] | list[dict] | None = None,
+    review_digest: str | None = None,
+    created_at: str | None = None,
+) -> ReviewRecord:
+    """Build a record; signer slots ``Sig1..SigN`` follow ``signer_roles`` in order.
+
+    Raises :class:`pydantic.ValidationError` (a ``ValueError``) on bad values.
+    """
+    roles = list(signer_roles or DEFAULT_SIGNER_ROLES)
+    slots = []
+    for i, r in enumerate(roles, start=1):
+        spec = {"role": r} if isinstance(r, str) else dict(r)
+        spec["role"] = _clean(spec.get("role") or "")
+        slots.append(SignerSlot(field=f"Sig{i}", **spec))
+    return ReviewRecord(
+        record_id=uuid.uuid4().hex,
+        created_at=created_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        project=_clean(project),
+        model_name=_clean(model_name or report.model.name or "model"),
+        model_version=_clean(model_version),
+        title=_clean(title),
+        reviewers=[p if isinstance(p, Person) else Person(**p) for p in (reviewers or [])],
+        decision=decision if isinstance(decision, Decision) else Decision(**(decision or {})),
+        notes=notes or {},
+        signers=slots,
+        review_digest=review_digest,
+        review=report,
+    )
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8, NaN/Infinity refused."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def record_bytes(record: ReviewRecord) -> bytes:
+    """The canonical bytes of a record. Call once; keep and sign exactly these bytes."""
+    return canonical_json(record.model_dump(mode="json"))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_record(data: bytes) -> ReviewRecord:
+    """Parse signed record bytes (for display; verification works on the bytes)."""
+    return ReviewRecord.model_validate_json(data)
+
+
+def record_dict(data: bytes) -> dict:
+    """Lenient parse: a plain dict, for records written by other schema versions."""
+    return json.loads(data.decode("utf-8"))
+
+
+class Statement(_Frozen):
+    """What one signer adds when signing: their decision, note and a JSON signature.
+
+    Stored, canonical, in the hidden text field ``<SigN>Statement`` in the same
+    incremental update as the PDF signature (so the PDF signature covers it; the
+    field is locked by that signature). ``record_cms`` is a detached CMS (PKCS#7)
+    signature over the exact record bytes, base64 of DER.
+    """
+
+    statement_version: Literal["1"] = "1"
+    field: str
+    role: str
+    signer_name: str
+    signer_email: str | None = None
+    decision: Outcome
+    note: str = ""
+    signed_at: str
+    record_id: str
+    record_sha256: str
+    cert_sha256: str
+    record_cms: str
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.model_dump(mode="json"))
+
+
+_EMAIL_IN_NAME = re.compile(r"^\s*(?P<name>[^<]+?)\s*<(?P<email>[^>]+)>\s*$")
+
+
+def parse_person(text: str, role: str | None = None) -> Person:
+    """'Ana Müller <ana@x.org>' or 'Ana Müller' -> Person."""
+    m = _EMAIL_IN_NAME.match(text or "")
+    if m:
+        return Person(name=m["name"], email=m["email"], role=role)
+    return Person(name=text, role=role)

@@ -1,0 +1,358 @@
+"""Matplotlib renderers of result data for the PDF (the app draws the same numbers with plotly).
+
+One source of truth: every chart reads only a :class:`CheckResult`'s ``metrics``. Each
+renderer is guarded: a missing or oddly shaped metric gives no chart, never a broken
+PDF. Charts must read in black and white: two series differ by marker, line style or
+hatching as well as colour.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from io import BytesIO
+from typing import Any
+
+from readiness.results import CheckResult
+
+log = logging.getLogger(__name__)
+
+DARK, ACCENT, LIGHT, GRID = "#1f3b57", "#c0504d", "#9db3c8", "#d9d9d9"
+DPI = 150
+WIDTH_IN = 6.3  # fits the text block of an A4 page with 18 mm margins
+Chart = tuple[bytes, str]  # PNG bytes, caption
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": GRID,
+        "grid.linewidth": 0.5, "axes.axisbelow": True, "legend.frameon": False, "legend.fontsize": 7.5,
+        "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "hatch.linewidth": 0.6, "savefig.dpi": DPI,
+    })
+    return plt
+
+
+def _png(fig) -> bytes:
+    plt = _plt()
+    buf = BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.04, facecolor="white",
+                pil_kwargs={"compress_level": 3})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _num(v) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _short(text: Any, n: int = 28) -> str:
+    s = str(text)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+# --- specific charts ----------------------------------------------------------------------
+
+
+def holdout(r: CheckResult) -> list[Chart]:
+    m = r.metrics
+    roc = m.get("roc_curve") or {}
+    cm = m.get("confusion_matrix") or {}
+    fpr, tpr = roc.get("fpr"), roc.get("tpr")
+    has_roc = isinstance(fpr, list) and isinstance(tpr, list) and len(fpr) == len(tpr) >= 2
+    matrix, labels = cm.get("matrix"), cm.get("labels")
+    has_cm = (isinstance(matrix, list) and matrix and isinstance(labels, list)
+              and len(matrix) == len(labels) <= 12 and all(len(row) == len(labels) for row in matrix))
+    if not (has_roc or has_cm):
+        return []
+    plt = _plt()
+    n = int(has_roc) + int(has_cm)
+    fig, axes = plt.subplots(1, n, figsize=(WIDTH_IN, 2.7), gridspec_kw={"width_ratios": [1] * n})
+    axes = [axes] if n == 1 else list(axes)
+    parts = []
+    if has_roc:
+        ax = axes.pop(0)
+        auc = _num(m.get("roc_auc"))
+        ax.plot(fpr, tpr, color=DARK, lw=1.6, label=f"model (AUC {auc:.3f})" if auc is not None else "model")
+        ax.plot([0, 1], [0, 1], color="#777777", lw=0.9, ls="--", label="chance")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.01)
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.set_title("ROC curve on the holdout")
+        ax.set_aspect("equal")
+        ax.legend(loc="lower right")
+        parts.append("ROC curve")
+    if has_cm:
+        ax = axes.pop(0)
+        import numpy as np
+
+        arr = np.array(matrix, dtype=float)
+        ax.imshow(arr, cmap="Greys", vmin=0, vmax=max(arr.max(), 1) * 2.4)
+        ax.grid(False)
+        for i in range(arr.shape[0]):
+            for j in range(arr.shape[1]):
+                ax.text(j, i, f"{int(arr[i, j]):,}", ha="center", va="center", fontsize=9,
+                        fontweight="bold" if i == j else "normal", color="black")
+        ticks = [_short(x, 12) for x in labels]
+        ax.set_xticks(range(len(labels)), ticks)
+        ax.set_yticks(range(len(labels)), ticks)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("actual")
+        thr = _num(m.get("threshold"))
+        ax.set_title("Confusion matrix" + (f" (threshold {thr:g})" if thr is not None else ""))
+        for s in ax.spines.values():
+            s.set_visible(False)
+        parts.append("confusion matrix (rows: actual, columns: predicted)")
+    fig.tight_layout()
+    return [(_png(fig), "Holdout: " + " and ".join(parts) + ".")]
+
+
+def completeness(r: CheckResult) -> list[Chart]:
+    cols = r.metrics.get("columns")
+    if not isinstance(cols, dict):
+        return []
+    rows = []
+    for name, v in cols.items():
+        if not isinstance(v, dict):
+            continue
+        a, b = _num(v.get("missing_rate_train")) or 0.0, _num(v.get("missing_rate_test")) or 0.0
+        t = _num(v.get("total_missing_rate"))
+        t = max(t if t is not None else 0.0, 0.0)
+        if a > 0 or b > 0 or t > 0:
+            rows.append((name, a, b, t))
+    if not rows:
+        return []
+    rows.sort(key=lambda x: max(x[1:]), reverse=True)
+    rows = rows[:15][::-1]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.75 + 0.36 * len(rows)))
+    h = 0.26
+    ys = list(range(len(rows)))
+    ax.barh([i + h for i in ys], [100 * x[1] for x in rows], height=h, color=DARK, label="empty cells, training")
+    ax.barh(ys, [100 * x[2] for x in rows], height=h, color="white", edgecolor=DARK, hatch="////",
+            label="empty cells, holdout")
+    ax.barh([i - h for i in ys], [100 * x[3] for x in rows], height=h, color=LIGHT, edgecolor="#444444",
+            hatch="..", label="all missing incl. placeholders and sentinels (both splits)")
+    for i, x in zip(ys, rows, strict=True):
+        ax.text(100 * max(x[1:]) , i, f"  {100 * max(x[1:]):.1f}%", va="center", fontsize=7)
+    ax.set_yticks(ys, [_short(x[0], 30) for x in rows])
+    ax.set_xlabel("% of rows")
+    ax.set_xlim(0, max(100 * max(max(x[1:]) for x in rows) * 1.25, 1))
+    ax.grid(axis="y", visible=False)
+    fig.legend(loc="upper center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 0.9 if len(rows) > 2 else 0.82))
+    more = len([1 for v in cols.values() if isinstance(v, dict)]) - len(rows)
+    note = f" Columns with nothing missing are not shown ({more})." if more > 0 else ""
+    return [(_png(fig), "Missing values per column: empty cells by split, and all missing values including "
+             "disguised ones (placeholders such as '?', sentinel numbers such as -999)." + note)]
+
+
+def calibration(r: CheckResult) -> list[Chart]:
+    rel = r.metrics.get("reliability")
+    if not isinstance(rel, list):
+        return []
+    pts = [(_num(b.get("mean_score")), _num(b.get("observed_rate")), b.get("observed_ci"), _num(b.get("count")))
+           for b in rel if isinstance(b, dict)]
+    pts = [p for p in pts if p[0] is not None and p[1] is not None]
+    if len(pts) < 2:
+        return []
+    plt = _plt()
+    hist = r.metrics.get("score_histogram") or {}
+    edges = hist.get("edges") if isinstance(hist, dict) else None
+    series = [(k, v) for k, v in (hist.items() if isinstance(hist, dict) else []) if k != "edges" and isinstance(v, list)]
+    has_hist = isinstance(edges, list) and len(edges) >= 2 and series and all(len(v) == len(edges) - 1 for _, v in series)
+    fig, axes = plt.subplots(1, 2 if has_hist else 1, figsize=(WIDTH_IN, 2.8))
+    ax = axes[0] if has_hist else axes
+    ax.plot([0, 1], [0, 1], color="#777777", lw=0.9, ls="--", label="perfectly calibrated")
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    lo = [max(0.0, p[1] - p[2][0]) if isinstance(p[2], list) and len(p[2]) == 2 and _num(p[2][0]) is not None else 0
+          for p in pts]
+    hi = [max(0.0, p[2][1] - p[1]) if isinstance(p[2], list) and len(p[2]) == 2 and _num(p[2][1]) is not None else 0
+          for p in pts]
+    ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o-", color=DARK, ms=4, lw=1.3, capsize=2, elinewidth=0.8,
+                label="observed (95% interval)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("mean predicted probability (bin)")
+    ax.set_ylabel("observed rate")
+    ax.set_title("Reliability diagram")
+    ax.legend(loc="lower right", fontsize=7)
+    if has_hist:
+        ax2 = axes[1]
+        import numpy as np
+
+        e = np.array(edges, dtype=float)
+        width = np.diff(e)
+        styles = [dict(color=DARK), dict(color="white", edgecolor=DARK, hatch="////")]
+        bottom = np.zeros(len(width))
+        for (name, vals), st in zip(series[:2], styles, strict=False):
+            v = np.array([_num(x) or 0 for x in vals])
+            ax2.bar(e[:-1], v, width=width, align="edge", bottom=bottom, label=str(name), linewidth=0.5, **st)
+            bottom += v
+        ax2.set_xlim(0, 1)
+        ax2.set_xlabel("predicted probability")
+        ax2.set_ylabel("holdout rows")
+        ax2.set_title("Score distribution")
+        ax2.legend(loc="upper right")
+    fig.tight_layout()
+    return [(_png(fig), "Calibration: observed outcome rate against predicted probability, per score bin"
+             + (", and the distribution of scores by outcome." if has_hist else "."))]
+
+
+def bias_groups(r: CheckResult) -> list[Chart]:
+    groups = r.metrics.get("groups")
+    attrs = r.metrics.get("attributes") or (list(groups) if isinstance(groups, dict) else [])
+    if not isinstance(groups, dict):
+        return []
+    metrics = [("selection_rate", "selection rate", "o", DARK), ("tpr", "true positive rate", "s", ACCENT),
+               ("base_rate", "base rate (labels)", "^", "#555555")]
+    panels = []
+    for a in attrs[:3]:
+        g = groups.get(a)
+        if not isinstance(g, dict):
+            continue
+        rows = [(name, v) for name, v in g.items() if isinstance(v, dict) and _num(v.get("n"))]
+        rows = rows[:10]
+        if rows and any(_num(v.get(k)) is not None for _, v in rows for k, *_ in metrics):
+            panels.append((a, rows))
+    if not panels:
+        return []
+    plt = _plt()
+    height = max(2.3, 1.0 + 0.42 * max(len(rows) for _, rows in panels))
+    fig, axes = plt.subplots(1, len(panels), figsize=(WIDTH_IN, height), sharex=True, squeeze=False)
+    for ax, (attr, rows) in zip(axes[0], panels, strict=True):
+        n = len(rows)
+        for k, (key, label, marker, color) in enumerate(metrics):
+            ys, xs, err_lo, err_hi = [], [], [], []
+            for i, (_, v) in enumerate(rows):
+                x = _num(v.get(key))
+                if x is None:
+                    continue
+                ci = v.get(f"{key}_ci")
+                ys.append(n - 1 - i + (k - 1) * 0.22)
+                xs.append(100 * x)
+                ok = isinstance(ci, list) and len(ci) == 2 and None not in ci
+                err_lo.append(100 * (x - ci[0]) if ok else 0)
+                err_hi.append(100 * (ci[1] - x) if ok else 0)
+            if xs:
+                ax.errorbar(xs, ys, xerr=[err_lo, err_hi], fmt=marker, color=color, ms=4, capsize=1.5,
+                            elinewidth=0.8, label=label, mfc=color if marker != "^" else "white", mew=0.9)
+        ax.set_yticks(range(n), [_short(f"{name} (n={int(_num(v.get('n')) or 0):,})", 24)
+                                 for name, v in reversed(rows)])
+        ax.set_title(str(attr))
+        ax.set_xlabel("% of group")
+        ax.grid(axis="y", visible=False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.28 / height))
+    return [(_png(fig), "Rates by group with 95% intervals, per sensitive attribute (markers differ by metric).")]
+
+
+def abstention(r: CheckResult) -> list[Chart]:
+    curve = r.metrics.get("curve")
+    if not isinstance(curve, list):
+        return []
+    pts = [(_num(p.get("coverage")), _num(p.get("accuracy")), p.get("accuracy_ci")) for p in curve if isinstance(p, dict)]
+    pts = [p for p in pts if p[0] is not None and p[1] is not None]
+    if len(pts) < 3:
+        return []
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.62, 2.4))
+    xs = [100 * p[0] for p in pts]
+    ax.plot(xs, [100 * p[1] for p in pts], color=DARK, lw=1.5, marker="o", ms=2.5, label="accuracy of kept rows")
+    lo = [100 * p[2][0] if isinstance(p[2], list) and len(p[2]) == 2 and p[2][0] is not None else None for p in pts]
+    hi = [100 * p[2][1] if isinstance(p[2], list) and len(p[2]) == 2 and p[2][1] is not None else None for p in pts]
+    if all(v is not None for v in lo + hi):
+        ax.fill_between(xs, lo, hi, color=LIGHT, alpha=0.5, lw=0, label="95% interval")
+    target = _num(r.metrics.get("target_accuracy"))
+    if target is not None:
+        ax.axhline(100 * target, color=ACCENT, ls="--", lw=1, label=f"target {100 * target:.1f}%")
+    ax.invert_xaxis()
+    ax.set_xlabel("coverage: % of rows decided by the model")
+    ax.set_ylabel("accuracy, %")
+    ax.set_title("Deferring uncertain rows to people")
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    return [(_png(fig), "Accuracy on the rows the model still decides, as the least confident rows are deferred.")]
+
+
+# --- generic: a ranking found in any check's metrics ----------------------------------------
+
+_RANK_KEYS = ("importance", "shap", "ranking", "ranked", "top_features", "feature_target", "drift", "scores")
+_NAME_FIELDS = ("feature", "column", "name", "group", "variable")
+_VALUE_FIELDS = ("importance", "mean_abs_shap", "mean_abs", "score", "value", "auc", "mutual_information",
+                 "psi", "statistic", "drop", "weight")
+
+
+def _ranking(metrics: dict) -> tuple[str, list[tuple[str, float]]] | None:
+    for key, val in metrics.items():
+        if not any(k in key.lower() for k in _RANK_KEYS):
+            continue
+        items: list[tuple[str, float]] = []
+        if isinstance(val, dict) and len(val) >= 3 and all(_num(v) is not None for v in val.values()):
+            items = [(str(k), float(v)) for k, v in val.items()]
+        elif isinstance(val, list) and len(val) >= 3 and all(isinstance(v, dict) for v in val):
+            nf = next((f for f in _NAME_FIELDS if all(f in v for v in val)), None)
+            vf = next((f for f in _VALUE_FIELDS if all(_num(v.get(f)) is not None for v in val)), None)
+            if nf and vf:
+                items = [(str(v[nf]), float(v[vf])) for v in val]
+                key = f"{key} ({vf.replace('_', ' ')})"
+        if items:
+            items.sort(key=lambda t: abs(t[1]), reverse=True)
+            return key, items[:15]
+    return None
+
+
+def ranked_bars(r: CheckResult) -> list[Chart]:
+    found = _ranking(r.metrics)
+    if not found:
+        return []
+    key, items = found
+    items = items[::-1]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.8, 0.5 + 0.24 * len(items)))
+    ax.barh(range(len(items)), [v for _, v in items], color=DARK, height=0.6)
+    ax.set_yticks(range(len(items)), [_short(n, 30) for n, _ in items])
+    ax.set_xlabel(key.replace("_", " "))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(r.title if len(r.title) < 70 else _short(r.title, 70))
+    fig.tight_layout()
+    return [(_png(fig), f"Ranking from the check's metrics ({key.replace('_', ' ')}); top {len(items)}.")]
+
+
+RENDERERS: dict[str, Callable[[CheckResult], list[Chart]]] = {
+    "evaluation.holdout": holdout,
+    "data_quality.completeness": completeness,
+    "calibration": calibration,
+    "bias.groups": bias_groups,
+    "uncertainty.abstention": abstention,
+}
+
+
+def charts_for(result: CheckResult) -> list[Chart]:
+    """PNG charts for one result: a specific renderer when its id is known, else a ranking
+    if the metrics hold one. Never raises."""
+    if result.status.value in ("skipped", "error"):
+        return []
+    func = RENDERERS.get(result.id, ranked_bars)
+    try:
+        return func(result)
+    except Exception as exc:  # a chart must never break the report
+        log.warning("chart for %s failed: %s: %s", result.id, type(exc).__name__, exc)
+        try:
+            _plt().close("all")
+        except Exception:
+            pass
+        return []

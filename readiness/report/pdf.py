@@ -1,0 +1,769 @@
+"""The PDF review report, rendered with reportlab from a :class:`ReviewRecord`.
+
+Everything on the pages comes from the record (identity, notes, decision, signers) and
+the review JSON inside it; the registry only adds area names, order and method notes,
+so a check added later appears without changes here. Charts come from
+:mod:`readiness.report.charts_pdf` (the same metrics the app plots).
+
+:func:`build_pdf` returns the *unsigned report*: the pages, the canonical record JSON
+attached, and one empty signature field per planned signer (see
+:func:`readiness.report.sign.prepare_document`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from readiness.antipatterns import ANTIPATTERNS
+from readiness.report.canonical import OUTCOME_MARK, Outcome, ReviewRecord, outcome_word, sha256_hex
+from readiness.report.fonts import BOLD, MONO, REGULAR, markup, register_fonts
+from readiness.report.sign import SigBox, prepare_document
+from readiness.results import CheckResult, Severity, Status
+from readiness.style import STATUS_COLOR, STATUS_WORD
+
+# print-safe status marks: the emoji of style.STATUS_ICON have no glyph in print fonts,
+# so the PDF uses these DejaVu glyphs next to the same words and colours
+PDF_STATUS_MARK = {Status.PASS: "✔", Status.WARN: "⚠", Status.FAIL: "✖", Status.SKIPPED: "⊘", Status.ERROR: "‼"}
+SEVERITY_MARK = {Severity.FAIL: "✖", Severity.WARN: "⚠", Severity.INFO: "ℹ"}
+NOT_ASSESSED = "○"
+
+AREA_TITLES = {
+    "data_quality": "Data quality", "evaluation": "Holdout performance", "leakage": "Leakage",
+    "bias": "Bias and fairness", "calibration": "Calibration", "uncertainty": "Uncertainty and human review",
+    "explanations": "Explanations", "business": "Business threshold", "threshold": "Business threshold",
+    "feasibility": "Feasibility", "drift": "Drift and age", "baselines": "Baselines", "lineage": "Lineage",
+}
+BIAS_CATEGORIES = ("historical", "representation", "measurement", "aggregation", "learning", "evaluation",
+                   "deployment")
+INK, MUTED, RULE, PANEL = "#1b2733", "#5b6770", "#c9d1d9", "#f3f5f7"
+
+
+def _tint(hex_color: str, amount: float = 0.86) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (round(c + (255 - c) * amount) for c in (r, g, b))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def status_label(status: Status | str) -> str:
+    s = Status(status)
+    return f"{PDF_STATUS_MARK[s]} {STATUS_WORD[s]}"
+
+
+# --- styles -------------------------------------------------------------------------------
+
+
+@cache
+def _styles():
+    from reportlab.lib.colors import HexColor
+    from reportlab.lib.styles import ParagraphStyle
+
+    register_fonts()
+    ink = HexColor(INK)
+    base = ParagraphStyle("body", fontName=REGULAR, fontSize=9.2, leading=12.6, textColor=ink, spaceAfter=4)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.8, leading=10.2, textColor=HexColor(MUTED)),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.2, leading=10.6, spaceAfter=0),
+        "cellb": ParagraphStyle("cellb", parent=base, fontName=BOLD, fontSize=8.2, leading=10.6, spaceAfter=0),
+        "cells": ParagraphStyle("cells", parent=base, fontSize=7.4, leading=9.4, spaceAfter=0,
+                                textColor=HexColor(MUTED)),
+        "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=6.9, leading=9, spaceAfter=0),
+        "sha": ParagraphStyle("sha", parent=base, fontName=MONO, fontSize=6.4, leading=9, spaceAfter=0),
+        "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=16, leading=20, spaceBefore=2,
+                             spaceAfter=8, textColor=ink, keepWithNext=1),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=10,
+                             spaceAfter=4, textColor=ink, keepWithNext=1),
+        "h3": ParagraphStyle("h3", parent=base, fontName=BOLD, fontSize=9.6, leading=13, spaceBefore=6, spaceAfter=3,
+                             keepWithNext=1),
+        "kicker": ParagraphStyle("kicker", parent=base, fontName=BOLD, fontSize=9, leading=12,
+                                 textColor=HexColor(MUTED)),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=25, leading=30, spaceAfter=6),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=12.5, leading=17, textColor=HexColor(MUTED)),
+        "big": ParagraphStyle("big", parent=base, fontName=BOLD, fontSize=15, leading=19, spaceAfter=2),
+        "toc0": ParagraphStyle("toc0", parent=base, fontName=BOLD, fontSize=9.6, leading=15, leftIndent=0),
+        "toc1": ParagraphStyle("toc1", parent=base, fontSize=8.6, leading=12, leftIndent=14),
+    }
+
+
+def P(text: str, style: str = "body", *, raw: bool = False):
+    """Paragraph from plain text (escaped, with font fallback) or, with raw=True, markup."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(text if raw else markup(text), _styles()[style])
+
+
+def B(text: str) -> str:
+    return f"<b>{markup(text, BOLD)}</b>"
+
+
+# --- flowables ----------------------------------------------------------------------------
+
+
+def chip(status: Status | str, *, width: float = 62):
+    """Status chip: mark + word in a tinted box with a border (reads in black and white)."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Table, TableStyle
+
+    s = Status(status)
+    col = STATUS_COLOR[s]
+    t = Table([[P(f'<font color="{col}">{PDF_STATUS_MARK[s]}</font> {STATUS_WORD[s]}', "cellb", raw=True)]],
+              colWidths=[width], rowHeights=[15])
+    t.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, -1), HexColor(_tint(col))),
+        ("BOX", (0, 0), (-1, -1), 0.9, HexColor(col)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return t
+
+
+def _table(rows, col_widths, *, header: bool = True, zebra: bool = True, pad: float = 3.2, valign="TOP"):
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Table, TableStyle
+
+    t = Table(rows, colWidths=col_widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    style = [
+        ("VALIGN", (0, 0), (-1, -1), valign),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad + 1), ("RIGHTPADDING", (0, 0), (-1, -1), pad + 1),
+        ("TOPPADDING", (0, 0), (-1, -1), pad), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.6, HexColor(RULE)),
+    ]
+    if header:
+        style += [("LINEBELOW", (0, 0), (-1, 0), 0.9, HexColor(INK)), ("BACKGROUND", (0, 0), (-1, 0), HexColor(PANEL))]
+    if zebra:
+        for i in range(1 if header else 0, len(rows)):
+            style.append(("LINEBELOW", (0, i), (-1, i), 0.4, HexColor(RULE)))
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def _panel(flowables, *, border: str = RULE, background: str = PANEL, width: float | None = None, pad: float = 7):
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Table, TableStyle
+
+    t = Table([[flowables]], colWidths=[width] if width else None, hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 0.8, HexColor(border)),
+        ("BACKGROUND", (0, 0), (-1, -1), HexColor(background)),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+        ("TOPPADDING", (0, 0), (-1, -1), pad - 1), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
+    ]))
+    return t
+
+
+class _Heading:
+    """Marker attributes for headings that go into the TOC and the PDF outline."""
+
+
+def heading(text: str, level: int, key: str):
+    from reportlab.platypus import Paragraph
+
+    style = {0: "h1", 1: "h2", 2: "h3"}[level]
+    p = Paragraph(markup(text, BOLD), _styles()[style])
+    p._toc = (level, text, key)
+    return p
+
+
+def _sig_box_class():
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Flowable
+
+    class SigBoxFlowable(Flowable):
+        """An empty, dashed box where a signature field is placed; records its position."""
+
+        def __init__(self, field: str, role: str, width: float, height: float, sink: dict):
+            super().__init__()
+            self.field, self.role, self.width, self.height, self.sink = field, role, width, height, sink
+
+        def wrap(self, aw, ah):
+            return self.width, self.height
+
+        def draw(self):
+            c = self.canv
+            c.saveState()
+            c.setStrokeColor(HexColor(MUTED))
+            c.setDash(3, 2)
+            c.setLineWidth(0.8)
+            c.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+            c.setFillColor(HexColor(MUTED))
+            c.setFont(REGULAR, 7.2)
+            c.drawString(6, self.height - 12, f"Signature field {self.field} · not signed yet")
+            c.drawString(6, 8, "readiness sign REPORT.pdf --role …  (or the app's sign-off page)")
+            c.restoreState()
+            x1, y1 = c.absolutePosition(0, 0)
+            x2, y2 = c.absolutePosition(self.width, self.height)
+            self.sink[self.field] = SigBox(self.field, c.getPageNumber() - 1,
+                                           (round(x1), round(y1), round(x2), round(y2)))
+
+    return SigBoxFlowable
+
+
+# --- document template --------------------------------------------------------------------
+
+
+def _doc_class():
+    from reportlab.platypus.doctemplate import BaseDocTemplate
+
+    class ReportDoc(BaseDocTemplate):
+        def afterFlowable(self, flowable):
+            toc = getattr(flowable, "_toc", None)
+            if toc is None:
+                return
+            level, text, key = toc
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(text, key, level=level, closed=level > 0)
+            if level <= 1:
+                self.notify("TOCEntry", (level, markup(text), self.page, key))
+
+    return ReportDoc
+
+
+def _numbered_canvas(footer_left: str, header_left: str, header_right: str):
+    from reportlab.lib.colors import HexColor
+    from reportlab.pdfgen.canvas import Canvas
+
+    from readiness.report.fonts import text_runs
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._saved = []
+
+        def showPage(self):
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._saved)
+            for state in self._saved:
+                self.__dict__.update(state)
+                self._decorate(total)
+                super().showPage()
+            super().save()
+
+        def _text(self, x, y, text, size, color, *, right=False, font=REGULAR):
+            runs = text_runs(text, font)
+            width = sum(self.stringWidth(t, f, size) for f, t in runs)
+            x = x - width if right else x
+            self.setFillColor(HexColor(color))
+            for f, t in runs:
+                self.setFont(f, size)
+                self.drawString(x, y, t)
+                x += self.stringWidth(t, f, size)
+
+        def _decorate(self, total):
+            w, h = self._pagesize
+            n = self._pageNumber
+            self.saveState()
+            self.setStrokeColor(HexColor(RULE))
+            self.setLineWidth(0.6)
+            self.line(50, 40, w - 50, 40)
+            self._text(50, 28, footer_left, 7, MUTED)
+            self._text(w - 50, 28, f"Page {n} of {total}", 7.5, INK, right=True)
+            if n > 1:
+                self.line(50, h - 40, w - 50, h - 40)
+                self._text(50, h - 34, header_left, 7.5, MUTED)
+                self._text(w - 50, h - 34, header_right, 7.5, MUTED, right=True)
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+# --- content helpers ----------------------------------------------------------------------
+
+
+@cache
+def _metric_docs() -> dict[str, dict[str, str]]:
+    """check id -> metric -> meaning, parsed from docs/checks.md when it is available."""
+    path = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
+    out: dict[str, dict[str, str]] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return out
+    current = None
+    for line in text.splitlines():
+        m = re.match(r"^###\s+`([^`]+)`", line)
+        if m:
+            current = m.group(1)
+            out.setdefault(current, {})
+            continue
+        if current and line.startswith("|") and not line.startswith("|---"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) >= 2 and cells[0] != "metric":
+                for name in re.findall(r"`([^`]+)`", cells[0]):
+                    out[current].setdefault(name, cells[1].replace("`", ""))
+    return out
+
+
+_ACRONYMS = {"auc": "AUC", "roc": "ROC", "ece": "ECE", "mce": "MCE", "mae": "MAE", "rmse": "RMSE", "r2": "R²",
+             "ci": "CI", "psi": "PSI", "tpr": "TPR", "fpr": "FPR", "fnr": "FNR", "id": "ID", "ks": "KS",
+             "shap": "SHAP", "lime": "LIME", "n": "n"}
+_PCT_HINTS = ("rate", "accuracy", "precision", "recall", "share", "prevalence", "coverage")
+
+
+def _humanize(key: str) -> str:
+    words = [_ACRONYMS.get(w, w) for w in key.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _fmt_num(v: float, pct: bool) -> str:
+    if pct:
+        return f"{100 * v:.1f}%"
+    if v == 0:
+        return "0"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:.3g}" if abs(v) < 100 else f"{v:.1f}"
+    return f"{v:.3f}" if abs(v) >= 0.01 else f"{v:.2g}"
+
+
+def fmt_value(key: str, v: Any, ci: Any = None) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        pct = any(h in key.lower() for h in _PCT_HINTS) and 0 <= v <= 1 and "ratio" not in key
+        out = _fmt_num(v, pct)
+        if isinstance(ci, list) and len(ci) == 2 and all(isinstance(c, (int, float)) for c in ci):
+            lo, hi = (_fmt_num(float(c), pct) for c in ci)
+            out += f" ({lo.rstrip('%')}–{hi})"
+        return out
+    s = str(v)
+    return s if len(s) <= 90 else s[:89] + "…"
+
+
+# context rather than evidence: recorded in the JSON, not repeated in every metrics table
+CONTEXT_KEYS = frozenset({"task", "variable", "classes", "positive_label", "scores_are_probabilities", "n_bins",
+                          "thresholds", "order", "titles", "questions", "answers", "attribute_notes", "target_source",
+                          "flagged_basis", "exception", "direction"})
+
+
+def scalar_metrics(result: CheckResult, limit: int = 12) -> list[tuple[str, str, str]]:
+    """(label, value, meaning) for the scalar metrics of a result, intervals merged in."""
+    m = result.metrics
+    docs = _metric_docs().get(result.id, {})
+    rows = []
+    for key, v in m.items():
+        if key.endswith("_ci") or key in CONTEXT_KEYS:
+            continue
+        if isinstance(v, (dict, list)) and not (isinstance(v, list) and len(v) <= 4 and all(
+                isinstance(x, (str, int, float)) for x in v)):
+            continue
+        if isinstance(v, list):
+            value = ", ".join(str(x) for x in v) or "none"
+        else:
+            value = fmt_value(key, v, m.get(f"{key}_ci"))
+        meaning = next((d for k, d in docs.items() if k == key or k.startswith(f"{key},")), "")
+        if not meaning:
+            meaning = next((d for k, d in docs.items() if key in re.split(r",\s*", k)), "")
+        if len(meaning) < 16:  # the docs' one-word group labels ("binary") explain nothing here
+            meaning = ""
+        rows.append((_humanize(key), value, meaning))
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _sorted_findings(result: CheckResult):
+    order = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+    return sorted(result.findings, key=lambda f: order[f.severity])
+
+
+# --- builder ------------------------------------------------------------------------------
+
+
+@dataclass
+class BuiltReport:
+    pdf: bytes
+    record_bytes: bytes
+    pages: int
+
+
+class _Builder:
+    def __init__(self, record: ReviewRecord, data: bytes):
+        from readiness.registry import registered_checks
+
+        self.record, self.data = record, data
+        self.report = record.review
+        self.specs = {s.id: s for s in registered_checks()}
+        self.sig_boxes: dict[str, SigBox] = {}
+        self.width = 595.27 - 100  # A4 minus margins
+
+    # cover ------------------------------------------------------------------------------
+    def cover(self) -> list:
+        from reportlab.lib.colors import HexColor
+        from reportlab.platypus import Spacer, Table, TableStyle
+
+        r, rep = self.record, self.report
+        out = [Spacer(1, 40), P("MODEL READINESS REVIEW", "kicker"), Spacer(1, 8),
+               P(f"{r.model_name}", "title"), P(f"Version {r.model_version} · {r.project}", "subtitle")]
+        if r.title:
+            out.append(P(r.title, "subtitle"))
+        out.append(Spacer(1, 22))
+        d = r.decision
+        if d.outcome:
+            verdict = f"{OUTCOME_MARK[d.outcome]} Decision: {outcome_word(d.outcome)}"
+            tone = {Outcome.APPROVE: STATUS_COLOR[Status.PASS], Outcome.APPROVE_WITH_CONDITIONS: STATUS_COLOR[Status.WARN],
+                    Outcome.REJECT: STATUS_COLOR[Status.FAIL]}[d.outcome]
+        else:
+            verdict, tone = "Decision: pending — each signer records their own", INK
+        inner = [P(verdict, "big")]
+        if d.conditions:
+            inner.append(P("Conditions", "cellb"))
+            inner += [P(f"{i}. {c}", "cell") for i, c in enumerate(d.conditions, 1)]
+        if d.rationale:
+            inner.append(P(d.rationale, "cell"))
+        out.append(_panel(inner, border=tone, background=_tint(tone, 0.92), width=self.width))
+        out.append(Spacer(1, 16))
+        counts = {s: sum(c.status == s for c in rep.checks) for s in Status}
+        overall = rep.status
+        summary = " · ".join(f"{counts[s]} {STATUS_WORD[s].lower()}" for s in Status if counts[s])
+        facts = [
+            ("Checks", f"{status_label(overall)} overall — {len(rep.checks)} checks: {summary}"),
+            ("Review date", r.created_at.replace("T", " ").replace("+00:00", " UTC")),
+            ("Reviewers", "; ".join(f"{p.name}" + (f" ({p.role})" if p.role else "") for p in r.reviewers) or "–"),
+            ("Signers", "; ".join(f"{s.role}" + (f": {s.name}" if s.name else "") for s in r.signers)),
+            ("Model", f"{rep.model.estimator or rep.model.kind} · {rep.task} task"),
+            ("Data", "; ".join(f"{f.role}: {f.name}" + (f" ({f.rows:,} rows)" if f.rows else "")
+                               for f in rep.inputs if f.role != "model")),
+            ("Record", f"{r.record_id} · SHA-256 {sha256_hex(self.data)}"),
+        ]
+        rows = [[P(k, "cellb"), P(v, "mono" if k == "Record" else "cell")] for k, v in facts]
+        t = Table(rows, colWidths=[80, self.width - 80], hAlign="LEFT")
+        t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.4, HexColor(RULE)),
+                               ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
+        out += [t, Spacer(1, 18)]
+        out.append(P("This report is signed electronically (PAdES). The exact review record it was rendered from is "
+                     "attached as <b>review-record.json</b>; each signer also signs those bytes. Check that nothing "
+                     "changed since signing with <font name=\"DejaVuSansMono\">readiness verify REPORT.pdf --trust "
+                     "SIGNER-CERT.pem</font> or the app's Verify page.", "small", raw=True))
+        return out
+
+    # executive summary ---------------------------------------------------------------------
+    def summary(self) -> list:
+        from reportlab.platypus import Spacer
+
+        rep = self.report
+        out = [heading("1  Executive summary", 0, "summary")]
+        overall = rep.status
+        verdict = {
+            Status.PASS: "No check found a problem.",
+            Status.WARN: "No blocking problem, but warnings need a reviewer's judgement.",
+            Status.FAIL: "At least one check failed: the model is not ready as it stands.",
+            Status.ERROR: "Some checks could not run; their evidence is missing.",
+            Status.SKIPPED: "All checks were skipped.",
+        }[overall]
+        out.append(P(f"{B(status_label(overall))} — {markup(verdict)}", raw=True))
+        out.append(heading("Anti-pattern scorecard", 1, "scorecard"))
+        out.append(P("The nine MLOps anti-patterns (Muralidhar et al., 2021). Each row shows the worst status of the "
+                     "checks that give evidence on it; “not assessed” means no check in this review covers it and the "
+                     "reviewers must judge it themselves.", "small"))
+        rows = [[P("Status", "cellb"), P("Anti-pattern", "cellb"), P("Evidence (checks)", "cellb")]]
+        from readiness.results import worst_status
+
+        for ap in ANTIPATTERNS:
+            related = [c for c in rep.checks if ap.id in c.antipatterns]
+            st = chip(worst_status(c.status for c in related)) if related else P(f"{NOT_ASSESSED} Not assessed", "cellb")
+            ev = [P(f"{PDF_STATUS_MARK[c.status]} {c.title}", "cell") for c in related] or [
+                P("No check in this review; reviewers judge it.", "cells")]
+            rows.append([st, [P(ap.title, "cellb"), P(ap.question, "cells")], ev])
+        out.append(_table(rows, [72, 200, self.width - 272]))
+        out.append(Spacer(1, 4))
+        out.append(heading("Top findings", 1, "top-findings"))
+        top = [(c, f) for c in rep.checks for f in c.findings if f.severity != Severity.INFO]
+        top.sort(key=lambda cf: 0 if cf[1].severity == Severity.FAIL else 1)
+        if not top:
+            out.append(P("No check reported a warning or a failure.", "body"))
+        for c, f in top[:8]:
+            out.append(P(f"<b>{SEVERITY_MARK[f.severity]} {markup(c.title, BOLD)}:</b> {markup(f.message)}",
+                         "body", raw=True))
+        if len(top) > 8:
+            out.append(P(f"… and {len(top) - 8} more warnings and failures in the sections below.", "small"))
+        out.append(heading("Every check", 1, "every-check"))
+        rows = [[P("Status", "cellb"), P("Check", "cellb"), P("Summary", "cellb")]]
+        for c in rep.checks:
+            rows.append([chip(c.status), P(c.title, "cellb"), P(c.summary, "cell")])
+        out.append(_table(rows, [72, 150, self.width - 222]))
+        return out
+
+    # decision and signatures -----------------------------------------------------------------
+    def signoff(self) -> list:
+        from reportlab.platypus import KeepTogether, Spacer
+
+        r = self.record
+        out = [heading("2  Decision and sign-off", 0, "signoff")]
+        d = r.decision
+        if d.outcome:
+            out.append(P(f"{OUTCOME_MARK[d.outcome]} {outcome_word(d.outcome)}", "big"))
+        else:
+            out.append(P("No joint decision was recorded: each signer's decision appears in their signature.", "body"))
+        if d.conditions:
+            out.append(P("Conditions", "h3"))
+            out += [P(f"{i}. {c}", "body") for i, c in enumerate(d.conditions, 1)]
+        if d.rationale:
+            out.append(P("Rationale", "h3"))
+            out.append(P(d.rationale, "body"))
+        if r.reviewers:
+            out.append(heading("Reviewers", 1, "reviewers"))
+            rows = [[P("Name", "cellb"), P("Role", "cellb"), P("Email", "cellb")]]
+            rows += [[P(p.name, "cell"), P(p.role or "–", "cell"), P(p.email or "–", "cell")] for p in r.reviewers]
+            out.append(_table(rows, [170, 150, self.width - 320]))
+        noted = [c for c in self.report.checks if r.notes.get(c.id)]
+        if noted:
+            out.append(heading("Reviewer notes", 1, "notes"))
+            rows = [[P("Check", "cellb"), P("Note", "cellb")]]
+            rows += [[P(c.title, "cellb"), P(r.notes[c.id], "cell")] for c in noted]
+            out.append(_table(rows, [170, self.width - 170]))
+        out.append(heading("Signatures", 1, "signatures"))
+        out.append(P("One field per planned signer. The first signature certifies the document; later signers sign "
+                     "their own field, which only adds to the file. Each signature box shows the signer's name, "
+                     "role, decision and time once signed.", "small"))
+        SigBoxFlowable = _sig_box_class()
+        for s in r.signers:
+            left = [P(s.role, "cellb"), P(f"Field {s.field}", "cells")]
+            if s.name:
+                left.insert(1, P(f"Expected: {s.name}" + (f" <{s.email}>" if s.email else ""), "cell"))
+            box = SigBoxFlowable(s.field, s.role, 290, 70, self.sig_boxes)
+            t = _table([[left, box]], [self.width - 300, 300], header=False, zebra=False, valign="MIDDLE")
+            out.append(KeepTogether([t, Spacer(1, 6)]))
+        return out
+
+    # bias categories --------------------------------------------------------------------------
+    def bias_categories(self) -> list:
+        out = [heading("3  Seven sources of harm", 0, "bias-categories")]
+        out.append(P("Suresh and Guttag's framework of harms across the ML life cycle. Each category gets measured "
+                     "evidence where the data allows, and the reviewers' answers where it does not.", "small"))
+        res = self.report.check("bias.categories")
+        cats = (res.metrics.get("categories") if res and res.status not in (Status.ERROR,) else None) or {}
+        titles = (res.metrics.get("titles") if res else None) or {}
+        rows = [[P("Status", "cellb"), P("Category", "cellb"), P("Evidence", "cellb")]]
+        for c in (res.metrics.get("order") if res and isinstance(res.metrics.get("order"), list) else BIAS_CATEGORIES):
+            entry = cats.get(c) if isinstance(cats, dict) else None
+            title = titles.get(c) if isinstance(titles, dict) else None
+            title = title or f"{c.capitalize()} bias"
+            if isinstance(entry, dict) and entry.get("status") in {s.value for s in Status}:
+                rows.append([chip(entry["status"]), P(title, "cellb"), P(str(entry.get("summary", "")), "cell")])
+            else:
+                rows.append([P(f"{NOT_ASSESSED} Not assessed", "cellb"), P(title, "cellb"),
+                             P("Not assessed in this review (no bias.categories result); reviewers must judge it.",
+                               "cells")])
+        out.append(_table(rows, [72, 120, self.width - 192]))
+        return out
+
+    # one section per area -------------------------------------------------------------------------
+    def areas(self, start: int) -> list:
+        groups: dict[str, list[CheckResult]] = {}
+        order: dict[str, int] = {}
+        for c in self.report.checks:
+            spec = self.specs.get(c.id)
+            area = spec.area if spec else (c.id.split(".")[0] if "." in c.id else "other")
+            groups.setdefault(area, []).append(c)
+            order[area] = min(order.get(area, 10_000), spec.order if spec else 10_000)
+        out = []
+        from reportlab.platypus import CondPageBreak
+
+        for n, area in enumerate(sorted(groups, key=lambda a: (order[a], a)), start=start):
+            title = AREA_TITLES.get(area, area.replace("_", " ").capitalize())
+            out.append(CondPageBreak(260))
+            out.append(heading(f"{n}  {title}", 0, f"area-{area}"))
+            for c in groups[area]:
+                out += self.check_section(c)
+        return out
+
+    def check_section(self, c: CheckResult) -> list:
+        from reportlab.platypus import CondPageBreak, Image, KeepTogether, Spacer
+
+        from readiness.report.charts_pdf import DPI, charts_for
+
+        out = [CondPageBreak(120), heading(c.title, 1, f"check-{c.id}")]
+        head = _table([[chip(c.status), P(c.summary, "cellb")]], [72, self.width - 72], header=False, zebra=False,
+                      valign="MIDDLE", pad=2)
+        out.append(head)
+        aps = [a.title for a in ANTIPATTERNS if a.id in c.antipatterns]
+        meta = f"Check <font name=\"{MONO}\">{c.id}</font>"
+        if aps:
+            meta += " · evidence on: " + markup(", ".join(aps))
+        out.append(P(meta, "small", raw=True))
+        note = self.record.notes.get(c.id)
+        if note:
+            out.append(_panel([P("✎ Reviewer note", "cellb"), P(note, "cell")], width=self.width))
+            out.append(Spacer(1, 4))
+        rows = scalar_metrics(c)
+        if rows and c.status not in (Status.SKIPPED,):
+            table = [[P("Metric", "cellb"), P("Value", "cellb"), P("Meaning", "cellb")]]
+            table += [[P(k, "cell"), P(v, "cell"), P(m or "", "cells")] for k, v, m in rows]
+            out.append(_table(table, [125, 125, self.width - 250]))
+            out.append(Spacer(1, 4))
+        for png, caption in charts_for(c):
+            img = Image(BytesIO(png))
+            scale = min(72 / DPI, self.width / img.imageWidth, 330 / img.imageHeight)
+            img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+            out.append(KeepTogether([img, P(caption, "small")]))
+        findings = _sorted_findings(c)
+        if c.id == "bias.categories" and c.status not in (Status.SKIPPED, Status.ERROR):
+            out.append(P("The seven categories, with their evidence, are tabulated in section 3.", "body"))
+            findings = []
+        if findings:
+            out.append(P("Findings", "h3"))
+            for f in findings[:10]:
+                cols = f" <font color=\"{MUTED}\">[{markup(', '.join(f.columns[:6]))}]</font>" if f.columns else ""
+                out.append(P(f"{SEVERITY_MARK[f.severity]} {markup(f.message)}{cols}", "body", raw=True))
+            if len(findings) > 10:
+                out.append(P(f"… and {len(findings) - 10} more findings in the attached review-record.json.", "small"))
+        out.append(Spacer(1, 6))
+        return out
+
+    # appendix -------------------------------------------------------------------------------------
+    def appendix(self, letter_start: int) -> list:
+        from reportlab.platypus import PageBreak
+
+        rep, r = self.report, self.record
+        out = [PageBreak(), heading("A  Appendix: data lineage", 0, "lineage")]
+        out.append(heading("Inputs", 1, "inputs"))
+        rows = [[P("Role", "cellb"), P("File", "cellb"), P("Rows × cols", "cellb"), P("Size", "cellb"),
+                 P("SHA-256", "cellb")]]
+        for f in rep.inputs:
+            shape = f"{f.rows:,} × {f.columns}" if f.rows is not None else "–"
+            size = f"{f.size_bytes / 1e6:.1f} MB" if f.size_bytes >= 1e6 else f"{f.size_bytes / 1e3:.1f} kB"
+            rows.append([P(f.role, "cell"), P(f.name, "cell"), P(shape, "cell"), P(size, "cell"),
+                         P(f.sha256, "sha")])
+        out.append(_table(rows, [38, 92, 62, 46, self.width - 238]))
+        out.append(heading("Roles", 1, "roles"))
+        roles = rep.roles.model_dump()
+        feats = roles.pop("features", [])
+        rows = [[P("Role", "cellb"), P("Column(s)", "cellb")]]
+        for k, v in roles.items():
+            if v in (None, [], ""):
+                continue
+            rows.append([P(_humanize(k), "cell"), P(", ".join(map(str, v)) if isinstance(v, list) else str(v), "cell")])
+        rows.append([P(f"Features ({len(feats)})", "cell"), P(", ".join(feats) or "–", "cell")])
+        out.append(_table(rows, [120, self.width - 120]))
+        out.append(heading("Model and hyper-parameters", 1, "model"))
+        mi = rep.model
+        out.append(P(f"{B('Model')}: {markup(mi.name or '–')} · {markup(mi.estimator or mi.kind)} · format "
+                     f"{markup(mi.format or '–')}" + (" · loaded as a trusted pickle" if mi.trusted_pickle else "")
+                     + (f" · classes {markup(', '.join(map(str, mi.classes)))}" if mi.classes else ""), raw=True))
+        if mi.hyperparameters:
+            items = sorted(mi.hyperparameters.items())
+            half = (len(items) + 1) // 2
+            rows = [[P("Parameter", "cellb"), P("Value", "cellb"), P("Parameter", "cellb"), P("Value", "cellb")]]
+            for i in range(half):
+                a = items[i]
+                b = items[i + half] if i + half < len(items) else ("", "")
+                rows.append([P(a[0], "cell"), P(json.dumps(a[1], ensure_ascii=False)[:60], "mono"),
+                             P(b[0], "cell"), P(json.dumps(b[1], ensure_ascii=False)[:60] if b[0] else "", "mono")])
+            out.append(_table(rows, [110, self.width / 2 - 110, 110, self.width / 2 - 110]))
+        else:
+            out.append(P("No hyper-parameters recorded (scores were given as a column).", "small"))
+        out.append(heading("Settings and versions", 1, "settings"))
+        rows = [[P("Setting", "cellb"), P("Value", "cellb")]]
+        for k, v in rep.settings.items():
+            if isinstance(v, dict):
+                v = json.dumps(v, ensure_ascii=False) if v else "–"
+            rows.append([P(_humanize(k), "cell"), P(fmt_value(k, v) if not isinstance(v, str) else v, "cell")])
+        out.append(_table(rows, [140, self.width - 140]))
+        out.append(P(f"{B('Library versions')}: " + markup(" · ".join(f"{k} {v}" for k, v in rep.versions.items())),
+                     raw=True))
+        out.append(P(f"{B('Review')}: ran {markup(rep.created_at)} in {rep.duration_s or 0:.1f} s; review digest "
+                     f"<font name=\"{MONO}\" size=\"7\">{r.review_digest or '–'}</font>", raw=True))
+        out += [PageBreak(), heading("B  Appendix: method notes", 0, "methods")]
+        out.append(P("What each check measures, from the check registry. Metric definitions are in the project's "
+                     "docs/checks.md.", "small"))
+        for c in rep.checks:
+            spec = self.specs.get(c.id)
+            desc = " ".join((spec.description if spec else "").replace("``", "").split())
+            desc = desc or "No description available for this check."
+            out.append(P(f"<b>{markup(c.title, BOLD)}</b> <font name=\"{MONO}\" size=\"7\">{c.id}</font>", "body",
+                         raw=True))
+            out.append(P(desc, "cell"))
+            out.append(P(" ", "cells"))
+        out += [heading("C  Appendix: how to verify this report", 0, "verify")]
+        sha = sha256_hex(self.data)
+        for text in (
+            f"The review record this report was rendered from is attached as <b>review-record.json</b> "
+            f"(SHA-256 <font name=\"{MONO}\" size=\"7\">{sha}</font>). It is the exact byte sequence each signer "
+            "signs; extract it with any PDF reader's attachments panel.",
+            "Each signer's PDF signature covers every byte of the file up to that signature. The first signer "
+            "certifies the document so that afterwards only the planned signature fields may be filled. Each "
+            "signer's decision, note and a detached CMS signature over review-record.json sit in the hidden form "
+            f"field <font name=\"{MONO}\">SigNStatement</font>, filled in the same update as the PDF signature.",
+            f"Verify: <font name=\"{MONO}\">readiness verify REPORT.pdf --trust SIGNER1.cert.pem --trust "
+            "SIGNER2.cert.pem [--train T --test H --model M]</font>. It checks every signature and the changes "
+            "after it, the JSON signatures, and the SHA-256 of the input files; exit 0 valid, 1 invalid (with the "
+            "reason), 2 bad input.",
+        ):
+            out.append(P(text, "body", raw=True))
+        return out
+
+    def toc(self) -> list:
+        from reportlab.platypus import PageBreak
+        from reportlab.platypus.tableofcontents import TableOfContents
+
+        toc = TableOfContents(dotsMinLevel=0)
+        toc.levelStyles = [_styles()["toc0"], _styles()["toc1"]]
+        return [P("Contents", "h1"), toc, PageBreak()]
+
+    def story(self) -> list:
+        from reportlab.platypus import NextPageTemplate, PageBreak
+
+        story = self.cover() + [NextPageTemplate("body"), PageBreak()] + self.toc()
+        story += self.summary() + [PageBreak()] + self.signoff() + [PageBreak()] + self.bias_categories()
+        story += [PageBreak()]
+        areas = self.areas(start=4)
+        n_areas = sum(1 for f in areas if getattr(f, "_toc", (9,))[0] == 0)
+        story += areas + self.appendix(letter_start=4 + n_areas)
+        return story
+
+
+def render_pdf(record: ReviewRecord, data: bytes) -> tuple[bytes, list[SigBox], int]:
+    """The report pages (no attachment or fields yet) and where the signature boxes are."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import Frame, PageTemplate
+
+    from readiness import __version__
+
+    register_fonts()
+    b = _Builder(record, data)
+    buf = BytesIO()
+    ReportDoc = _doc_class()
+    doc = ReportDoc(buf, pagesize=A4, leftMargin=50, rightMargin=50, topMargin=56, bottomMargin=56,
+                    title=f"Model readiness review: {record.model_name} {record.model_version}",
+                    author=record.project, subject=f"Review record {record.record_id}",
+                    creator=f"Model Readiness Review {__version__}", invariant=1, lang="en")
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="main", leftPadding=0,
+                  rightPadding=0, topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate(id="cover", frames=[frame]), PageTemplate(id="body", frames=[frame])])
+    canvasmaker = _numbered_canvas(
+        footer_left=f"Review record {record.record_id} · SHA-256 {sha256_hex(data)[:16]}…",
+        header_left=f"Model readiness review · {record.model_name} {record.model_version}",
+        header_right=record.project)
+    doc.multiBuild(b.story(), canvasmaker=canvasmaker, maxPasses=6)
+    pages = doc.page
+    missing = [s.field for s in record.signers if s.field not in b.sig_boxes]
+    if missing:  # cannot happen unless a layout change drops the boxes
+        raise RuntimeError(f"signature boxes not placed: {missing}")
+    return buf.getvalue(), [b.sig_boxes[s.field] for s in record.signers], pages
+
+
+def build_pdf(record: ReviewRecord, data: bytes) -> BuiltReport:
+    """The unsigned report: pages + attached record bytes + empty signature fields.
+
+    ``data`` must be :func:`~readiness.report.canonical.record_bytes` of ``record``,
+    computed once by the caller and kept (they are what gets signed and stored).
+    """
+    body, boxes, pages = render_pdf(record, data)
+    return BuiltReport(pdf=prepare_document(body, data, record, boxes), record_bytes=data, pages=pages)
