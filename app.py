@@ -16,6 +16,7 @@ PAGES = {
         st.Page("pages/evaluation.py", title="Holdout performance", icon=":material/speed:"),
         st.Page("pages/bias.py", title="Bias", icon=":material/groups:"),
         st.Page("pages/calibration.py", title="Calibration", icon=":material/tune:"),
+        st.Page("pages/explanations.py", title="Explanations", icon=":material/psychology:"),
     ],
 }
 

@@ -212,6 +212,7 @@ AREA_PAGES = {
     "evaluation": "pages/evaluation.py",
     "bias": "pages/bias.py",
     "calibration": "pages/calibration.py",
+    "explanations": "pages/explanations.py",
 }
 
 

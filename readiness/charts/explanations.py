@@ -1,0 +1,198 @@
+"""Charts for the Explanations page: reshaping check results and row explanations only.
+
+Colours follow the SHAP convention — red pushes the explained output up, blue pushes it
+down — and every bar also carries its signed value as text, so the charts read in black
+and white too.
+"""
+
+from __future__ import annotations
+
+from readiness.results import CheckResult
+
+UP, DOWN, NEUTRAL, FLAG = "#c62828", "#1f5fa8", "#9aa0a6", "#b35900"
+MAX_BARS = 15
+
+
+def _axis_space(space: str | None) -> str:
+    return {"log-odds": "log-odds", "probability": "probability", "prediction": "target units",
+            "decision function": "decision-function units"}.get(space or "", "model output units")
+
+
+def global_importance(result: CheckResult, *, flagged: list[str] | None = None):
+    """Mean |SHAP| per original feature, largest first; leakage-flagged features marked."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    imp, share = m["global_importance"], m["importance_share"]
+    names = list(imp)[:MAX_BARS][::-1]
+    flagged = set(flagged or [])
+    dominant = set(m.get("dominant_features", []))
+    colors = [FLAG if n in flagged else ("#5b6b7f" if n in dominant else "#8da0b8") for n in names]
+    labels = [f"{n}  ⚠ leakage" if n in flagged else n for n in names]
+    fig = go.Figure(go.Bar(
+        x=[imp[n] for n in names], y=labels, orientation="h", marker_color=colors,
+        marker_line=dict(color="#333", width=[2 if n in flagged else 0 for n in names]),
+        text=[f"{100 * share[n]:.1f}%" for n in names], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: mean |SHAP| %{x:.4f}<extra></extra>"))
+    fig.update_layout(height=90 + 26 * len(names), margin=dict(l=10, r=50, t=10, b=10),
+                      xaxis_title=f"mean |SHAP| ({_axis_space(m.get('output_space'))}); label: share of the total",
+                      yaxis=dict(automargin=True))
+    return fig
+
+
+def beeswarm(result: CheckResult, *, max_features: int = 10):
+    """One row of dots per top feature: SHAP value (x), feature value as colour (low blue, high red)."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    points = m.get("points") or {}
+    names = [n for n in m.get("top_features", []) if n in points][:max_features]
+    fig = go.Figure()
+    jitter = np.random.default_rng(0)
+    for i, name in enumerate(names):
+        p = points[name]
+        y = len(names) - 1 - i
+        shap = np.asarray([np.nan if v is None else v for v in p["shap"]], dtype=float)
+        jit = y + jitter.uniform(-0.32, 0.32, size=len(shap))
+        if p.get("numeric") and p.get("pct") is not None:
+            color = [np.nan if v is None else v for v in p["pct"]]
+            marker = dict(color=color, colorscale=[[0, DOWN], [0.5, "#b9a3c9"], [1, UP]], cmin=0, cmax=1, size=5,
+                          opacity=0.7, showscale=i == 0,
+                          colorbar=dict(title="feature value", tickvals=[0, 1], ticktext=["low", "high"],
+                                        thickness=12, len=0.6))
+            text = [f"{name} = {v}" for v in p["value"]]
+        else:
+            marker = dict(color=NEUTRAL, size=5, opacity=0.6)
+            text = [f"{name} = {v}" for v in p["value"]]
+        fig.add_scatter(x=shap, y=jit, mode="markers", marker=marker, text=text, name=name, showlegend=False,
+                        hovertemplate="%{text}<br>SHAP %{x:.3f}<extra></extra>")
+    fig.add_vline(x=0, line=dict(color="#555", width=1))
+    fig.update_layout(height=110 + 42 * len(names), margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title=f"SHAP value ({_axis_space(m.get('output_space'))}): right pushes the output up",
+                      yaxis=dict(tickvals=list(range(len(names))), ticktext=names[::-1], range=[-0.6, len(names) - 0.4],
+                                 automargin=True))
+    return fig
+
+
+def dependence(result: CheckResult, feature: str):
+    """SHAP value against the feature's value (numbers: scatter; categories: one strip per value)."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    p = (m.get("points") or {}).get(feature)
+    if not p:
+        return None
+    shap = p["shap"]
+    if p.get("numeric"):
+        fig = go.Figure(go.Scatter(x=p["value"], y=shap, mode="markers",
+                                   marker=dict(color=[UP if (s or 0) > 0 else DOWN for s in shap], size=5, opacity=0.6),
+                                   hovertemplate=f"{feature} = %{{x}}<br>SHAP %{{y:.3f}}<extra></extra>"))
+    else:
+        fig = go.Figure(go.Box(x=p["value"], y=shap, boxpoints="all", jitter=0.4, pointpos=0, marker=dict(size=4),
+                               line=dict(color="#5b6b7f"), fillcolor="rgba(0,0,0,0)", name=feature,
+                               hovertemplate=f"{feature} = %{{x}}<br>SHAP %{{y:.3f}}<extra></extra>"))
+    fig.add_hline(y=0, line=dict(color="#555", width=1))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, xaxis_title=feature,
+                      yaxis_title=f"SHAP ({_axis_space(m.get('output_space'))})")
+    return fig
+
+
+def _value_text(v) -> str:
+    if v is None:
+        return "missing"
+    if isinstance(v, float):
+        return f"{v:,.4g}"
+    return str(v)
+
+
+def waterfall(row: dict, *, max_features: int = 10):
+    """SHAP waterfall for one row: from the average output to this row's output."""
+    import plotly.graph_objects as go
+
+    s = row["shap"]
+    contribs = s["contributions"]
+    shown, rest = contribs[:max_features], contribs[max_features:]
+    labels = [f"{c['feature']} = {_value_text(c['value'])}" for c in shown]
+    values = [c["shap"] for c in shown]
+    if rest:
+        labels.append(f"{len(rest)} other features")
+        values.append(sum(c["shap"] for c in rest))
+    # bottom-up: average first, each feature, then this row's output
+    y = ["average output"] + labels + ["this row"]
+    measure = ["absolute"] + ["relative"] * len(values) + ["total"]
+    x = [s["base_value"]] + values + [s["output_value"]]
+    text = [f"{s['base_value']:.3f}"] + [f"{v:+.3f}" for v in values] + [f"{s['output_value']:.3f}"]
+    fig = go.Figure(go.Waterfall(
+        orientation="h", y=y, x=x, measure=measure, text=text, textposition="outside", cliponaxis=False,
+        increasing=dict(marker=dict(color=UP)), decreasing=dict(marker=dict(color=DOWN)),
+        totals=dict(marker=dict(color="#5b6b7f")), connector=dict(line=dict(color="#bbb", width=1)),
+        hovertemplate="%{y}: %{text}<extra></extra>"))
+    fig.update_layout(height=120 + 30 * len(y), margin=dict(l=10, r=60, t=10, b=10),
+                      xaxis_title=f"{_axis_space(s.get('output_space'))}",
+                      yaxis=dict(autorange="reversed", automargin=True))
+    return fig
+
+
+def lime_bars(row: dict):
+    """LIME weights for one row, labelled by LIME's conditions (e.g. 'credit_score <= 633')."""
+    import plotly.graph_objects as go
+
+    lime = row.get("lime")
+    if not lime:
+        return None
+    items = lime["contributions"][::-1]
+    fig = go.Figure(go.Bar(
+        x=[c["weight"] for c in items], y=[c["condition"] for c in items], orientation="h",
+        marker_color=[UP if c["weight"] > 0 else DOWN for c in items],
+        text=[f"{c['weight']:+.3f}" for c in items], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:+.4f}<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#555", width=1))
+    fig.update_layout(height=120 + 30 * len(items), margin=dict(l=10, r=60, t=10, b=10),
+                      xaxis_title=f"LIME weight ({_axis_space(lime.get('output_space'))})",
+                      yaxis=dict(automargin=True))
+    return fig
+
+
+def permutation_bars(result: CheckResult):
+    """Drop in the holdout metric per shuffled feature, with its 95% interval."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    imp = m["importances"]
+    names = list(imp)[:MAX_BARS][::-1]
+    nothing = set(m.get("contributes_nothing", []))
+    means = [imp[n]["mean"] for n in names]
+    fig = go.Figure(go.Bar(
+        x=means, y=[f"{n}  (nothing)" if n in nothing else n for n in names], orientation="h",
+        marker_color=[NEUTRAL if n in nothing else "#4c78a8" for n in names],
+        error_x=dict(type="data", symmetric=False, array=[imp[n]["ci"][1] - imp[n]["mean"] for n in names],
+                     arrayminus=[imp[n]["mean"] - imp[n]["ci"][0] for n in names], color="#333", thickness=1.2),
+        text=[f"{v:.3f}" for v in means], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#555", width=1))
+    fig.update_layout(height=90 + 26 * len(names), margin=dict(l=10, r=50, t=10, b=10),
+                      xaxis_title=f"drop in holdout {m['metric']} when shuffled (95% interval)",
+                      yaxis=dict(automargin=True))
+    return fig
+
+
+def group_bars(result: CheckResult):
+    """Drop in the holdout metric when a group of features is shuffled together."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    groups = m.get("groups") or {}
+    if not groups:
+        return None
+    names = list(groups)[::-1]
+    fig = go.Figure(go.Bar(
+        x=[groups[n]["mean"] for n in names], y=names, orientation="h", marker_color="#4c78a8",
+        error_x=dict(type="data", symmetric=False, array=[groups[n]["ci"][1] - groups[n]["mean"] for n in names],
+                     arrayminus=[groups[n]["mean"] - groups[n]["ci"][0] for n in names], color="#333"),
+        text=[f"{groups[n]['mean']:.3f}" for n in names], textposition="outside", cliponaxis=False))
+    fig.add_vline(x=0, line=dict(color="#555", width=1))
+    fig.update_layout(height=90 + 32 * len(names), margin=dict(l=10, r=50, t=10, b=10),
+                      xaxis_title=f"drop in holdout {m['metric']} when the group is shuffled together",
+                      yaxis=dict(automargin=True))
+    return fig
