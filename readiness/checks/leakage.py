@@ -23,7 +23,7 @@ from readiness.results import Finding, Severity, Status
 #: out-of-fold R² (regression), clipped at 0: 0 = no signal, 1 = determines the target.
 FAIL_POWER = 0.90  # AUC ≥ 0.95 / R² ≥ 0.90: one column nearly determines the target
 WARN_POWER = 0.50  # AUC ≥ 0.75 / R² ≥ 0.50: suspiciously strong for one column
-SHARE_OF_MODEL = 0.70  # ... or the column alone gives ≥ 70% of the whole model's power
+SHARE_OF_MODEL = 1.00  # ... or the column alone is as strong as the whole model on the holdout
 SHARE_FLOOR = 0.30  # the share rule needs at least this much power (AUC ≥ 0.65)
 ID_SIGNAL_POWER = 0.10  # identifier-like column "carries target signal" (AUC ≥ 0.55, significant)
 FEATURE_SAMPLE = 20_000  # training rows used per feature (stratified at random)
@@ -793,8 +793,26 @@ def temporal(ctx: ReviewContext) -> Outcome:
 # ======================================================================================
 
 
-def _synthetic_points(P: np.ndarray, split: np.ndarray, queries: np.ndarray, k: int) -> list[dict]:
-    """Query points lying on a segment between two of their nearest neighbours (SMOTE's signature)."""
+def _grid_decimals(values: np.ndarray) -> int | None:
+    """Decimals of the grid ≥ 90% of a column's values lie on (0 = integers), else None (continuous)."""
+    v = values[np.isfinite(values)]
+    if len(v) == 0:
+        return None
+    for d in range(7):
+        scaled = v * 10.0 ** d
+        if np.mean(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1.0, np.abs(scaled))) >= 0.9:
+            return d
+    return None
+
+
+def _synthetic_points(P: np.ndarray, split: np.ndarray, queries: np.ndarray, k: int,
+                      raw: np.ndarray | None = None, grid: list[int | None] | None = None) -> list[dict]:
+    """Query points lying on a segment between two of their nearest neighbours (SMOTE's signature).
+
+    A coordinate counts as evidence when the point lies strictly between the two neighbours
+    there and, for a column whose values sit on a grid (integers, cents), off that grid: on
+    a grid, points fall on lines between other points by coincidence; interpolation leaves it.
+    """
     from sklearn.neighbors import NearestNeighbors
 
     n = len(P)
@@ -822,6 +840,13 @@ def _synthetic_points(P: np.ndarray, split: np.ndarray, queries: np.ndarray, k: 
             resid = S - A - lam[..., None] * D
             rel = np.sqrt(np.einsum("qpd,qpd->qp", resid, resid) / dd)
         between = (np.abs(S - A) > eps) & (np.abs(S - B) > eps)
+        if raw is not None and grid is not None:
+            off = np.ones(P.shape[1], dtype=bool)[None, :].repeat(len(q), axis=0)
+            for j, d in enumerate(grid):
+                if d is not None:
+                    v = raw[q, j] * 10.0 ** d
+                    off[:, j] = np.abs(v - np.round(v)) >= 1e-6 * np.maximum(1.0, np.abs(v))
+            between = between & off[:, None, :]
         n_between = between.sum(axis=2)
         hit = (dd > 0) & (lam > 1e-6) & (lam < 1 - 1e-6) & (rel <= SMOTE_TOL) & (n_between >= 2)
         for r, pidx in zip(*np.nonzero(hit), strict=True):
@@ -874,21 +899,24 @@ def oversampling(ctx: ReviewContext) -> Outcome:
         mu, sd = np.nanmean(Xtr, axis=0), np.nanstd(Xtr, axis=0)
         keep = sd > 0
         if keep.sum() >= 2:
-            Xtr = (Xtr[:, keep] - mu[keep]) / sd[keep]
-            Xte = (Xte[:, keep] - mu[keep]) / sd[keep]
+            Rtr, Rte = Xtr[:, keep], Xte[:, keep]
+            grid = [_grid_decimals(np.r_[Rtr[:, j], Rte[:, j]]) for j in range(Rtr.shape[1])]
+            Xtr = (Rtr - mu[keep]) / sd[keep]
+            Xte = (Rte - mu[keep]) / sd[keep]
             for c in classes:
                 itr = np.flatnonzero((y_tr == c) & np.isfinite(Xtr).all(axis=1))
                 ite = np.flatnonzero((y_te == c) & np.isfinite(Xte).all(axis=1))
                 if len(itr) > SMOTE_POOL_CAP:
                     itr = np.sort(rng.choice(itr, SMOTE_POOL_CAP, replace=False))
                 P = np.vstack([Xtr[itr], Xte[ite]])
+                R = np.vstack([Rtr[itr], Rte[ite]])
                 split = np.r_[np.zeros(len(itr), int), np.ones(len(ite), int)]
                 orig = np.r_[itr, ite]
                 # exact copies confuse "between": keep one point per distinct vector, remember the splits
                 keys = pd.util.hash_pandas_object(pd.DataFrame(P), index=False).to_numpy()
                 first = ~pd.Series(keys).duplicated().to_numpy()
                 splits_of = pd.Series(split).groupby(keys).agg(lambda s: set(s.tolist()))
-                P_u, split_u, orig_u, keys_u = P[first], split[first], orig[first], keys[first]
+                P_u, split_u, orig_u, keys_u, R_u = P[first], split[first], orig[first], keys[first], R[first]
                 q_tr = np.flatnonzero(split_u == 0)
                 q_te = np.flatnonzero(split_u == 1)
                 if len(q_tr) > SMOTE_QUERY_CAP:
@@ -897,7 +925,7 @@ def oversampling(ctx: ReviewContext) -> Outcome:
                     q_te = rng.choice(q_te, SMOTE_QUERY_CAP, replace=False)
                 queries = np.sort(np.r_[q_tr, q_te]).astype(int)
                 by_class[c]["points_checked"] = int(len(queries))
-                for rec in _synthetic_points(P_u, split_u, queries, SMOTE_K):
+                for rec in _synthetic_points(P_u, split_u, queries, SMOTE_K, raw=R_u, grid=grid):
                     sp = set()
                     for key in (rec["point"], rec["a"], rec["b"]):
                         sp |= splits_of[keys_u[key]]
@@ -1156,6 +1184,26 @@ def _inspect_leaf(est, Xtr, Xall, path: str, records: list[dict]) -> None:
     records.append(rec)
 
 
+def _named(step, X_in, X_out):
+    """A step's output as a DataFrame named by ``get_feature_names_out`` (None if too big to densify)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(X_out):
+        if X_out.shape[0] * X_out.shape[1] > 50_000_000:
+            return None
+        X_out = X_out.toarray()
+    if isinstance(X_out, pd.DataFrame):
+        return X_out
+    try:
+        names = [str(c) for c in step.get_feature_names_out(_names(X_in) if isinstance(X_in, pd.DataFrame) else None)]
+    except Exception:
+        return X_out
+    X_out = np.asarray(X_out)
+    if X_out.ndim == 2 and len(names) == X_out.shape[1]:
+        return pd.DataFrame(X_out, columns=names)
+    return X_out
+
+
 def _walk(est, Xtr, Xall, path: str, records: list[dict]) -> None:
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -1170,8 +1218,10 @@ def _walk(est, Xtr, Xall, path: str, records: list[dict]) -> None:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    Xtr, Xall = step.transform(Xtr), step.transform(Xall)
+                    Xtr, Xall = _named(step, Xtr, step.transform(Xtr)), _named(step, Xall, step.transform(Xall))
             except Exception:
+                break
+            if Xtr is None or Xall is None:
                 break
         return
     if isinstance(est, ColumnTransformer):
