@@ -1,0 +1,168 @@
+"""evaluation.holdout_reuse: the formulas reproduce the spec's tables (shared/science,
+part B) and the ease.ml/ci reference numbers; the check counts earlier uses."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import make_ctx
+
+from readiness.checks.holdout_reuse import (
+    bennett_sample_size,
+    easeml_sample_size,
+    epsilon_adaptive,
+    epsilon_nonadaptive,
+    kmax_adaptive,
+    kmax_nonadaptive,
+    log10_kmax_nonadaptive,
+    rows_needed_adaptive,
+    rows_needed_nonadaptive,
+)
+from readiness.registry import get_check
+from readiness.review import run_check
+
+# Table A — n needed (ε, δ; k = 1, 10, 100, 1000; non-adaptive | adaptive with b = 1)
+TABLE_A = [
+    (0.01, 0.05, [(18445, 21911), (29958, 53102), (41471, 365018), (52984, 3484181)]),
+    (0.01, 0.01, [(26492, 29958), (38005, 61149), (49518, 373066), (61031, 3492228)]),
+    (0.02, 0.05, [(4612, 5478), (7490, 13276), (10368, 91255), (13246, 871046)]),
+    (0.05, 0.05, [(738, 877), (1199, 2125), (1659, 14601), (2120, 139368)]),
+]
+
+
+@pytest.mark.parametrize("eps,delta,row", TABLE_A)
+def test_table_a_rows_needed(eps, delta, row):
+    for k, (na, ad) in zip((1, 10, 100, 1000), row, strict=True):
+        assert rows_needed_nonadaptive(eps, k, delta) == na
+        assert rows_needed_adaptive(eps, k, delta) == ad
+
+
+# Table B — k_max (δ = 0.05; non-adaptive | adaptive); an int, or "~10^x" given as ("exp", x)
+TABLE_B = {
+    1000: [(0, 0), (0, 0), (3, 1)],
+    2000: [(0, 0), (0, 0), (550, 9)],
+    10000: [(0, 0), (74, 6), (("exp", 20), 66)],
+    20000: [(1, 0), (222152, 17), (("exp", 41), 138)],
+    50000: [(550, 9), (("exp", 15), 52), (("exp", 106), 355)],
+    100000: [(("exp", 7), 23), (("exp", 33), 110), (("exp", 215), 716)],
+}
+
+
+@pytest.mark.parametrize("n", sorted(TABLE_B))
+def test_table_b_budgets(n):
+    for eps, (na, ad) in zip((0.01, 0.02, 0.05), TABLE_B[n], strict=True):
+        assert kmax_adaptive(n, eps, 0.05) == ad
+        if isinstance(na, tuple):
+            assert math.floor(log10_kmax_nonadaptive(n, eps, 0.05)) == na[1]
+        else:
+            assert kmax_nonadaptive(n, eps, 0.05) == na
+
+
+# Table C — guaranteed ε (δ = 0.05; non-adaptive | adaptive), as printed in the spec
+TABLE_C = {
+    1000: [(0.043, 0.047), (0.055, 0.073), (0.064, 0.191)],
+    10000: [(0.014, 0.015), (0.017, 0.023), (0.020, 0.060)],
+    100000: [(0.0043, 0.0047), (0.0055, 0.0073), (0.0064, 0.019)],
+}
+
+
+@pytest.mark.parametrize("n", sorted(TABLE_C))
+def test_table_c_guaranteed_epsilon(n):
+    def printed(value, like):  # round to as many decimals as the table prints
+        return round(value, len(repr(like).split(".")[1]))
+
+    for k, (na, ad) in zip((1, 10, 100), TABLE_C[n], strict=True):
+        assert printed(epsilon_nonadaptive(n, k, 0.05), na) == na
+        assert printed(epsilon_adaptive(n, k, 0.05), ad) == ad
+
+
+def test_budget_and_guaranteed_epsilon_are_consistent():
+    # the budget is the largest k whose guaranteed ε still meets the tolerance
+    for n in (1500, 5000, 30000):
+        k = kmax_adaptive(n, 0.03)
+        assert (k == 0 or epsilon_adaptive(n, k) <= 0.03) and 0.03 < epsilon_adaptive(n, k + 1)
+        k = int(kmax_nonadaptive(n, 0.03))
+        if 1 <= k < 10**12:  # beyond that, float precision cannot tell k from k + 1
+            assert epsilon_nonadaptive(n, k) <= 0.03 < epsilon_nonadaptive(n, k + 1)
+
+
+def test_easeml_reference_numbers():
+    # the repository's own example: n - o > 0.1 +/- 0.1, reliability 0.99, fully adaptive, 32 steps
+    assert easeml_sample_size(variables=2, reliability=0.99, steps=32, eps=0.1, adaptivity="full") == 5496
+    common = dict(reliability=0.9999, steps=32, eps=0.01)
+    assert easeml_sample_size(variables=1, adaptivity="none", **common) == 63381
+    assert easeml_sample_size(variables=1, adaptivity="full", **common) == 156956
+    assert easeml_sample_size(variables=2, adaptivity="none", **common) == 267385
+    assert easeml_sample_size(variables=2, adaptivity="full", **common) == 641684
+    # the spec rounds the Bennett sizes to the nearest row (29,047.3 and 67,705.03); a sample size
+    # must be at least the bound, so we round up
+    assert bennett_sample_size(p=0.1, eps=0.01, delta=1e-4, steps=32, adaptive=False) == 29047 + 1
+    assert bennett_sample_size(p=0.1, eps=0.01, delta=1e-4, steps=32, adaptive=True) == 67705 + 1
+
+
+# --- the check -------------------------------------------------------------------------
+
+
+def holdout_ctx(n_test, correct, *, prior=None, n_train=200):
+    """Binary holdout of n_test rows with exactly ``correct`` right predictions at threshold 0.5."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, n_test)
+    right = np.zeros(n_test, bool)
+    right[rng.choice(n_test, correct, replace=False)] = True
+    score = np.where(right == (y == 1), 0.8, 0.2)
+    test = pd.DataFrame({"x": rng.normal(size=n_test), "y": y, "score": score})
+    train = pd.DataFrame({"x": rng.normal(size=n_train), "y": rng.integers(0, 2, n_train), "score": 0.5})
+    ctx = make_ctx(train, test, target="y", prediction_column="score")
+    ctx.prior_holdout_evaluations = prior
+    return ctx
+
+
+def reuse(ctx):
+    res = run_check(get_check("evaluation.holdout_reuse"), ctx)
+    assert res.status.value != "error", res.summary
+    return res
+
+
+@pytest.mark.parametrize("x,n,w,cp", [
+    (90, 100, (0.8256, 0.9448), (0.8238, 0.9510)),
+    (950, 1000, (0.9347, 0.9619), (0.9346, 0.9627)),
+])
+def test_accuracy_intervals_match_the_reference_values(x, n, w, cp):
+    m = reuse(holdout_ctx(n, x)).metrics
+    assert m["value"] == x / n and m["n"] == n
+    assert np.allclose(m["ci"], w, atol=1e-4) and np.allclose(m["ci_clopper_pearson"], cp, atol=1e-4)
+
+
+def test_without_history_the_budget_alone_is_reported():
+    res = reuse(holdout_ctx(2000, 1800))
+    m = res.metrics
+    assert res.status.value == "pass"
+    assert (m["budget_nonadaptive"], m["budget_adaptive"]) == (550, 9)  # Table B, n = 2000, ε = 0.05
+    assert m["budget_table"]["0.02"]["nonadaptive"] == 0 and m["budget_table"]["0.01"]["adaptive"] == 0
+    assert m["rows_needed"]["0.01"]["10"] == {"nonadaptive": 29958, "adaptive": 53102}
+    assert m["prior_evaluations"] is None and m["remaining_adaptive"] is None
+    assert "550" in res.summary and "9" in res.summary
+    assert m["holdout_sha256"] == next(f.sha256 for f in holdout_ctx(2000, 1800).input_files if f.role == "test")
+
+
+def test_a_holdout_too_small_for_one_use_warns():
+    res = reuse(holdout_ctx(500, 400))
+    assert res.status.value == "warn" and res.metrics["budget_nonadaptive"] == 0
+    assert res.metrics["rows_needed_one_use"] == 738
+
+
+def test_the_reuse_attack_is_flagged():
+    # B1/B7: n = 2000 evaluated 500 times; fine for fixed models (550), far past the adaptive budget (9)
+    res = reuse(holdout_ctx(2000, 1100, prior=499))
+    m = res.metrics
+    assert res.status.value == "warn"
+    assert m["evaluations_including_this"] == 500
+    assert m["remaining_nonadaptive"] == 50 and m["remaining_adaptive"] == 9 - 500
+    assert m["epsilon_guaranteed_adaptive"] == pytest.approx(math.sqrt((500 * math.log(2) + math.log(40)) / 4000))
+
+
+def test_exhausting_even_the_non_adaptive_budget_fails_and_a_fresh_history_passes():
+    assert reuse(holdout_ctx(2000, 1800, prior=600)).status.value == "fail"
+    res = reuse(holdout_ctx(2000, 1800, prior=3))
+    assert res.status.value == "pass" and res.metrics["remaining_adaptive"] == 9 - 4
