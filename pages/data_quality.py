@@ -13,7 +13,7 @@ from pages._ui import (
     skipped_or_error,
     what_to_do,
 )
-from readiness.charts.data_quality import missingness_bars
+from readiness.charts.data_quality import drift_bars, missingness_bars
 
 ctx, report = review()
 st.title("Data quality")
@@ -74,4 +74,30 @@ if check_header(integ) and not skipped_or_error(integ):
         todo.append("Drop constant columns from the model's inputs.")
     if m["mixed_type_columns"]:
         todo.append("Fix mixed-type columns at the source so numbers are not read as text.")
+    what_to_do(todo)
+
+st.divider()
+drift = report.check("drift.features")
+if check_header(drift) and not skipped_or_error(drift):
+    m = drift.metrics
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Features that shifted", f"{len(m['major_drift']) + len(m['moderate_drift'])} of {len(m['features'])}",
+              help="Features whose population stability index (PSI) between training and holdout is at least 0.10")
+    c2.metric("Outcome drift (PSI)", f"{m['target']['psi']:.3f}" if m["target"] else "–",
+              help="How much the target's distribution moved between training and holdout")
+    if m["age"]:
+        c3.metric("Age of newest training row", f"{m['age']['data_age_days']:,} days",
+                  help="Days between the newest training row and today")
+    plot(drift_bars(drift))
+    findings(drift)
+    if m["age"]:
+        st.caption(f"Training covers {m['age']['train_start'][:10]} to {m['age']['train_end'][:10]}; "
+                   f"holdout {m['age']['test_start'][:10]} to {m['age']['test_end'][:10]}.")
+    check_details(drift)
+    todo = []
+    if m["major_drift"] or m["moderate_drift"]:
+        todo.append("Compare the shifted features with recent production data; if production looks like the "
+                    "holdout, the holdout score is the one to trust.")
+    if m["age"] and m["age"]["data_age_days"] > 365:
+        todo.append("Validate on recent data before deployment and schedule retraining and monitoring.")
     what_to_do(todo)

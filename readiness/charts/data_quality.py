@@ -30,3 +30,22 @@ def missingness_bars(result: CheckResult, *, top: int = 25):
                       xaxis_title="% of rows (training + holdout)", legend=dict(orientation="h", y=1.08),
                       title=None)
     return fig
+
+
+def drift_bars(result: CheckResult, *, top: int = 15):
+    """Features ranked by PSI, with the moderate and major thresholds drawn."""
+    import plotly.graph_objects as go
+
+    feats = result.metrics.get("features", {})
+    ranked = result.metrics.get("ranked", [])[:top][::-1]
+    th = result.metrics.get("thresholds", {"moderate": 0.1, "major": 0.25})
+    values = [feats[c]["psi"] for c in ranked]
+    colors = ["#c62828" if v >= th["major"] else "#b35900" if v >= th["moderate"] else "#4c78a8" for v in values]
+    fig = go.Figure(go.Bar(y=ranked, x=values, orientation="h", marker_color=colors,
+                           hovertemplate="%{y}: PSI %{x:.3f}<extra></extra>"))
+    for name, x, dash in [("shifted", th["moderate"], "dot"), ("large shift", th["major"], "dash")]:
+        fig.add_vline(x=x, line_dash=dash, line_color="#555", annotation_text=f"{name} ({x})",
+                      annotation_position="top")
+    fig.update_layout(height=max(240, 26 * len(ranked) + 110), margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis_title="Population stability index (0 = same distribution)")
+    return fig

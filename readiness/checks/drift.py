@@ -1,0 +1,131 @@
+"""Set & forget: distribution drift between training and holdout, and the data's age."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from readiness.inputs.context import ReviewContext
+from readiness.registry import Outcome, register
+from readiness.results import Finding, Severity
+
+PSI_MODERATE = 0.10
+PSI_MAJOR = 0.25
+EPS = 1e-4
+STALE_DAYS = 365
+MAX_CATEGORIES = 50
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index of two share vectors over the same bins."""
+    e = np.clip(np.asarray(expected, float), EPS, None)
+    a = np.clip(np.asarray(actual, float), EPS, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def binned_shares(train: pd.Series, test: pd.Series, bins: int = 10) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Shares of training and holdout values per bin: training deciles for numbers (plus a
+    'missing' bin), categories for text (the rarest beyond 50 pooled as 'other')."""
+    if pd.api.types.is_numeric_dtype(train) and not pd.api.types.is_bool_dtype(train):
+        tr, te = pd.to_numeric(train, errors="coerce"), pd.to_numeric(test, errors="coerce")
+        edges = np.unique(np.nanquantile(tr.dropna(), np.linspace(0, 1, bins + 1))) if tr.notna().any() else np.array([])
+        inner = edges[1:-1]
+        labels = [f"< {inner[0]:.4g}"] if len(inner) else ["all values"]
+        labels += [f"{lo:.4g} – {hi:.4g}" for lo, hi in zip(inner[:-1], inner[1:], strict=True)]
+        if len(inner):
+            labels.append(f"≥ {inner[-1]:.4g}")
+        labels.append("missing")
+
+        def shares(s):
+            v = s.to_numpy(float)
+            idx = np.where(np.isnan(v), len(inner) + 1, np.searchsorted(inner, v, side="right"))
+            return np.bincount(idx, minlength=len(inner) + 2) / max(len(v), 1)
+
+        return labels, shares(tr), shares(te)
+    tr, te = train.astype("object").where(train.notna(), "(missing)").astype(str), \
+        test.astype("object").where(test.notna(), "(missing)").astype(str)
+    top = tr.value_counts().index[:MAX_CATEGORIES].tolist()
+    tr = tr.where(tr.isin(top), "(other)")
+    te = te.where(te.isin(top), "(other)")
+    labels = sorted(set(tr) | set(te))
+    e = tr.value_counts(normalize=True).reindex(labels, fill_value=0).to_numpy()
+    a = te.value_counts(normalize=True).reindex(labels, fill_value=0).to_numpy()
+    return labels, e, a
+
+
+def _parse_time(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s
+    elif pd.api.types.is_numeric_dtype(s):
+        out = pd.to_datetime(s, errors="coerce", unit="s")
+    else:
+        out = pd.to_datetime(s, errors="coerce", format="mixed")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
+@register("drift.features", title="Drift between training and holdout", area="data_quality",
+          antipatterns=("set_and_forget",), order=12)
+def feature_drift(ctx: ReviewContext) -> Outcome:
+    """Population stability index (PSI) of every feature between training and holdout
+    (training deciles for numbers, categories for text, missing values as their own bin),
+    the target's drift, and — with a time column — how old the newest training row is."""
+    findings: list[Finding] = []
+    features: dict[str, dict] = {}
+    cols = [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]
+    for col in cols:
+        labels, e, a = binned_shares(ctx.train[col], ctx.test[col])
+        value = psi(e, a)
+        moved = int(np.argmax(np.abs(a - e)))
+        features[col] = {"psi": value, "bins": labels, "train_share": e.tolist(), "test_share": a.tolist(),
+                         "largest_shift_bin": labels[moved], "largest_shift": float(a[moved] - e[moved])}
+    ranked = sorted(features, key=lambda c: -features[c]["psi"])
+    major = [c for c in ranked if features[c]["psi"] >= PSI_MAJOR]
+    moderate = [c for c in ranked if PSI_MODERATE <= features[c]["psi"] < PSI_MAJOR]
+    for c in major + moderate:
+        f = features[c]
+        word = "shifted a lot" if c in major else "shifted"
+        findings.append(Finding(severity=Severity.WARN, columns=[c], message=(
+            f"'{c}' has {word} between training and holdout (PSI {f['psi']:.2f}): the share of "
+            f"'{f['largest_shift_bin']}' moved by {100 * f['largest_shift']:+.1f} points. The model meets data unlike "
+            "what it learned from; check whether production looks like the holdout."),
+            evidence={"psi": f["psi"], "bin": f["largest_shift_bin"], "shift": f["largest_shift"]}))
+    target = {}
+    if ctx.task != "regression":
+        labels, e, a = binned_shares(ctx.y_train.astype(str), ctx.y_test.astype(str))
+        target = {"psi": psi(e, a), "labels": labels, "train_share": e.tolist(), "test_share": a.tolist()}
+    else:
+        labels, e, a = binned_shares(ctx.y_train, ctx.y_test)
+        target = {"psi": psi(e, a), "labels": labels, "train_share": e.tolist(), "test_share": a.tolist()}
+    if target["psi"] >= PSI_MODERATE:
+        findings.append(Finding(severity=Severity.WARN, columns=[ctx.target], message=(
+            f"The outcome itself drifted between training and holdout (PSI {target['psi']:.2f}): base rates change "
+            "over time, so thresholds and calibration may need revisiting."), evidence={"psi": target["psi"]}))
+    age: dict = {}
+    if ctx.roles.time_column:
+        t_train = _parse_time(ctx.train[ctx.roles.time_column]).dropna()
+        t_test = _parse_time(ctx.test[ctx.roles.time_column]).dropna()
+        if len(t_train) and len(t_test):
+            now = datetime.now(UTC).replace(tzinfo=None)
+            newest = t_train.max()
+            age = {"train_start": t_train.min().isoformat(), "train_end": newest.isoformat(),
+                   "test_start": t_test.min().isoformat(), "test_end": t_test.max().isoformat(),
+                   "data_age_days": int((pd.Timestamp(now) - newest).days)}
+            if age["data_age_days"] > STALE_DAYS:
+                findings.append(Finding(severity=Severity.WARN, columns=[ctx.roles.time_column], message=(
+                    f"The newest training row is {age['data_age_days']} days old: the world may have moved on. "
+                    "Check recent data before deploying, and plan retraining."), evidence=age))
+    metrics = {"features": features, "ranked": ranked, "major_drift": major, "moderate_drift": moderate,
+               "target": target, "age": age, "thresholds": {"moderate": PSI_MODERATE, "major": PSI_MAJOR}}
+    if major or moderate:
+        summary = (f"{len(major) + len(moderate)} of {len(cols)} features shifted between training and holdout "
+                   f"(most: '{ranked[0]}', PSI {features[ranked[0]]['psi']:.2f}).")
+    else:
+        top = f" (largest: '{ranked[0]}', PSI {features[ranked[0]]['psi']:.2f})" if ranked else ""
+        summary = f"Training and holdout look alike: no feature's PSI reaches {PSI_MODERATE}{top}."
+    if age.get("data_age_days", 0) > STALE_DAYS:
+        summary += f" The newest training row is {age['data_age_days']} days old."
+    return Outcome(summary=summary, findings=findings, metrics=metrics)

@@ -1,0 +1,93 @@
+"""Known answers for drift.features."""
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import make_ctx
+
+from readiness.checks.drift import binned_shares, psi
+from readiness.registry import get_check
+from readiness.review import run_check
+
+
+def frames(n=4000, shift=0.0, cat_shift=False, seed=0):
+    rng = np.random.default_rng(seed)
+
+    def make(m, mu, probs):
+        x = rng.normal(mu, 1, m)
+        return pd.DataFrame({"x": x, "z": rng.normal(size=m), "c": rng.choice(["a", "b", "c"], m, p=probs),
+                             "y": (x + rng.normal(size=m) > 0).astype(int), "p": 1 / (1 + np.exp(-x))})
+
+    train = make(n, 0.0, [0.5, 0.3, 0.2])
+    test = make(n // 2, shift, [0.2, 0.3, 0.5] if cat_shift else [0.5, 0.3, 0.2])
+    return train, test
+
+
+def run(train, test, **roles):
+    return run_check(get_check("drift.features"), make_ctx(train, test, target="y", prediction_column="p", **roles))
+
+
+def independent_psi_numeric(tr, te):
+    edges = np.quantile(tr, np.linspace(0, 1, 11))[1:-1]
+    e = np.histogram(tr, bins=np.r_[-np.inf, edges, np.inf])[0] / len(tr)
+    a = np.histogram(te, bins=np.r_[-np.inf, edges, np.inf])[0] / len(te)
+    e, a = np.clip(e, 1e-4, None), np.clip(a, 1e-4, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def test_same_distribution_passes():
+    train, test = frames()
+    r = run(train, test)
+    assert r.status == "pass", r.summary
+    assert r.metrics["major_drift"] == [] and r.metrics["moderate_drift"] == []
+    assert all(f["psi"] < 0.1 for f in r.metrics["features"].values())
+
+
+def test_shifted_numeric_feature_is_flagged_with_the_right_psi():
+    train, test = frames(shift=1.0)
+    r = run(train, test)
+    x = r.metrics["features"]["x"]
+    assert x["psi"] == pytest.approx(independent_psi_numeric(train["x"], test["x"]), rel=1e-6)
+    assert x["psi"] > 0.25 and "x" in r.metrics["major_drift"]
+    assert "z" not in r.metrics["major_drift"] + r.metrics["moderate_drift"]
+    assert r.status == "warn"
+    assert r.metrics["ranked"][0] == "x"
+
+
+def test_categorical_share_change_is_flagged():
+    train, test = frames(cat_shift=True)
+    r = run(train, test)
+    c = r.metrics["features"]["c"]
+    e = train["c"].value_counts(normalize=True).reindex(["a", "b", "c"]).to_numpy()
+    a = test["c"].value_counts(normalize=True).reindex(["a", "b", "c"]).to_numpy()
+    assert c["psi"] == pytest.approx(float(np.sum((a - e) * np.log(a / e))), rel=1e-9)
+    assert "c" in r.metrics["major_drift"]
+
+
+def test_missing_values_are_their_own_bin():
+    train, test = frames()
+    test = test.copy()
+    test.loc[test.index[:600], "z"] = np.nan
+    labels, e, a = binned_shares(train["z"], test["z"])
+    assert labels[-1] == "missing" and e[-1] == 0 and a[-1] == pytest.approx(600 / len(test))
+    assert "z" in run(train, test).metrics["major_drift"]
+
+
+def test_psi_formula():
+    assert psi([0.5, 0.5], [0.5, 0.5]) == 0
+    assert psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(0.25 * np.log(0.5) * -1 + 0.25 * np.log(1.5))
+
+
+def test_data_age_from_the_time_column():
+    train, test = frames(n=400)
+    now = datetime.now()
+    train["when"] = [(now - timedelta(days=800 - i // 10)).strftime("%Y-%m-%d") for i in range(len(train))]
+    test["when"] = (now - timedelta(days=10)).strftime("%Y-%m-%d")
+    r = run(train, test, time_column="when")
+    expected = (pd.Timestamp(now.date()) - pd.Timestamp((now - timedelta(days=800 - 399 // 10)).date())).days
+    assert abs(r.metrics["age"]["data_age_days"] - expected) <= 1
+    assert r.status == "warn" and any("days old" in f.message for f in r.findings)
+    fresh = train.assign(when=(now - timedelta(days=30)).strftime("%Y-%m-%d"))
+    assert not any("days old" in f.message for f in run(fresh, test, time_column="when").findings)
