@@ -1,7 +1,7 @@
 """The ``readiness`` command: the same review as the app, headless.
 
 Exit codes: 0 the review completed (whatever it found); 2 bad input (one line on
-stderr, no traceback).
+stderr, no traceback). ``verify``: 0 valid, 1 invalid (with the reason), 2 bad input.
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--check", action="append", metavar="ID", help="run only this check (repeat)")
     out.add_argument("--quiet", action="store_true", help="no progress or summary on stderr/stdout")
     sub.add_parser("checks", help="list the registered checks")
+    from readiness.report.commands import add_review_options, add_subcommands
+
+    add_review_options(r)  # --pdf, --project, --model-version, --reviewer, --db ...
+    add_subcommands(sub)  # keygen, sign, verify, history
     return p
 
 
@@ -124,6 +128,9 @@ def cmd_review(a) -> int:
         from readiness.checks.bias import read_answers_file, with_reviewer_answers
 
         ctx = with_reviewer_answers(ctx, read_answers_file(a.answers))
+    from readiness.report.commands import after_review, before_review
+
+    history = before_review(a, ctx)  # sets ctx.prior_holdout_evaluations from the review history
     try:
         report = run_review(ctx, checks=a.check, progress=_progress(a.quiet or a.json == Path("-")))
     except KeyError as exc:
@@ -137,6 +144,7 @@ def cmd_review(a) -> int:
             a.json.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
             raise E.ReadinessError(f"cannot write the JSON report to {a.json}: {exc.strerror}") from None
+    after_review(a, ctx, report, history)  # records the review; writes --pdf
     if not a.quiet and a.json != Path("-"):
         _print_summary(report)
         print(f"Reviewed in {time.perf_counter() - start:.1f} s (checks {report.duration_s:.1f} s).", file=sys.stderr)
@@ -157,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")  # library warnings are noise here; findings carry what matters
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"review": cmd_review, "checks": cmd_checks}[args.command]
+    from readiness.report.commands import HANDLERS
+
+    handler = {"review": cmd_review, "checks": cmd_checks, **HANDLERS}[args.command]
     try:
         return handler(args)
     except E.ReadinessError as exc:

@@ -109,7 +109,10 @@ def generate_key(name: str, email: str | None = None, *, algorithm: str = "rsa",
 
 
 def slug(text: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    s = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()
     return s or "signer"
 
 

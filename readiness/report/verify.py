@@ -446,4 +446,5 @@ def verify_report(
                            "(anyone can make a self-signed certificate with any name).")
     elif out.signatures and not roots:
         out.reasons.append(f"{UNTRUSTED}: no --trust certificate given, so the signers' identity is not established.")
+    out.reasons.sort(key=lambda r: r.startswith(UNTRUSTED))  # what changed first; trust last
     return out
