@@ -14,6 +14,7 @@ PAGES = {
     "Checks": [
         st.Page("pages/data_quality.py", title="Data quality", icon=":material/table_chart:"),
         st.Page("pages/evaluation.py", title="Holdout performance", icon=":material/speed:"),
+        st.Page("pages/leakage.py", title="Leakage", icon=":material/water_drop:"),
         st.Page("pages/bias.py", title="Bias", icon=":material/groups:"),
         st.Page("pages/calibration.py", title="Calibration", icon=":material/tune:"),
         st.Page("pages/explanations.py", title="Explanations", icon=":material/psychology:"),

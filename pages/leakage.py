@@ -1,0 +1,285 @@
+"""Leakage and test independence: the model must not see the answer, the future or the exam."""
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import (
+    check_details,
+    check_header,
+    findings,
+    metric_ci,
+    pct,
+    plot,
+    review,
+    skipped_or_error,
+    status_text,
+    what_to_do,
+)
+from readiness.charts.leakage import feature_power_bars, overlap_bars, oversampling_bars, reuse_curve, timeline
+from readiness.results import Status, worst_status
+
+ctx, report = review()
+st.title("Leakage and test independence")
+st.caption("Does the model get information it will not have in production, and is the holdout a fair, independent "
+           "exam of it?")
+
+SECTIONS = [
+    ("leakage.feature_target", "Columns that give away the answer"),
+    ("leakage.train_test_overlap", "Holdout rows that are also in training"),
+    ("leakage.temporal", "Training before holdout in time"),
+    ("leakage.oversampling", "Oversampling before the split"),
+    ("leakage.preprocessing", "Preparation fit on the holdout"),
+    ("evaluation.holdout_reuse", "How often the holdout can be used"),
+]
+results = {cid: report.check(cid) for cid, _ in SECTIONS}
+present = [r for r in results.values() if r is not None]
+if present:
+    overall = worst_status(r.status for r in present)
+    verdict = {
+        Status.PASS: "No sign of leakage: the holdout score can be taken as an honest estimate.",
+        Status.WARN: "Possible leakage: a reviewer must settle the warnings below before trusting the holdout score.",
+        Status.FAIL: "Leakage found: the holdout score is optimistic and cannot support a release decision as it stands.",
+        Status.ERROR: "Some leakage checks could not run; their evidence is missing.",
+        Status.SKIPPED: "The leakage checks did not apply.",
+    }[Status(overall)]
+    st.markdown(f"### {status_text(overall)} — {verdict}")
+    cols = st.columns(len(SECTIONS))
+    for col, (cid, label) in zip(cols, SECTIONS, strict=True):
+        r = results[cid]
+        with col.container(border=True):
+            st.markdown(status_text(r.status) if r is not None else "Not run")
+            st.markdown(f"[{label}](#{cid.replace('.', '-')})")
+
+
+def _num(v, digits=3):
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+# --- column-wise ----------------------------------------------------------------------
+st.divider()
+res = results["leakage.feature_target"]
+if check_header(res) and not skipped_or_error(res):
+    m = res.metrics
+    name = "R²" if m["metric"] == "r2" else "AUC"
+    top = m["features"][0] if m["features"] else None
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(f"Whole model, holdout {name}", _num(m["model_score"]),
+              help=f"The model's {name} on the holdout; 0.5 is random ranking, 1 is perfect" if name == "AUC" else
+              "Share of the target's variance the model explains on the holdout")
+    c2.metric("Strongest single column", top["column"] if top else "–",
+              help="The feature that predicts the target best on its own")
+    c3.metric(f"Its {name} on its own", _num(top["score"]) if top else "–",
+              help=f"Cross-validated on {m['sample_rows']:,} training rows ({m['cv_folds']} folds), using only this "
+                   "column's per-value target rate")
+    c4.metric("Columns over the leak / suspicious line", f"{len(m['leaking_columns'])} / "
+              f"{len(m['suspicious_columns']) + len(m['identifier_signal_columns'])}",
+              help=f"Leak: {name} ≥ {m['fail_score']:.2f} alone (nearly determines the target). Suspicious: {name} ≥ "
+                   f"{m['warn_score_effective']:.2f} alone, or as strong as the whole model")
+    st.markdown(f"**Each feature's power to predict the target on its own**, strongest first. Bars past the dashed "
+                f"line are suspicious, past the solid line they are leaks; the diamond shows the same column on the "
+                f"holdout.")
+    plot(feature_power_bars(res))
+    findings(res)
+    with st.expander("All features, ranked"):
+        st.dataframe(pd.DataFrame([{
+            "column": r["column"], "kind": r["kind"], f"{name} alone (training, cross-validated)": r["score"],
+            f"{name} alone (holdout)": r["score_holdout"], "power (0 = none, 1 = determines)": r["power"],
+            "missing %": round(100 * r["missing_rate"], 1), "distinct values %": round(100 * r["unique_share"], 1),
+            "verdict": r.get("status", "pass")} for r in m["features"]]), hide_index=True,
+            column_config={f"{name} alone (training, cross-validated)": st.column_config.NumberColumn(format="%.3f"),
+                           f"{name} alone (holdout)": st.column_config.NumberColumn(format="%.3f"),
+                           "power (0 = none, 1 = determines)": st.column_config.NumberColumn(format="%.3f")})
+        st.caption(f"Sample: {m['sample_rows']:,} training rows, {m['holdout_sample_rows']:,} holdout rows. Numeric "
+                   "columns are cut into up to 32 bins; missing values count as their own value.")
+    check_details(res)
+    todo = []
+    if m["leaking_columns"]:
+        todo.append(f"Remove {', '.join(m['leaking_columns'])} from the features, retrain, and review again: until "
+                    "then the holdout score is not evidence of anything.")
+    if m["suspicious_columns"]:
+        todo.append(f"Ask the data owner when {', '.join(m['suspicious_columns'])} is recorded: at the moment of "
+                    "prediction, or after the outcome is known? If after, drop it and retrain; if before, note the "
+                    "answer in the sign-off.")
+    if m["identifier_signal_columns"]:
+        todo.append(f"Drop identifier columns {', '.join(m['identifier_signal_columns'])} from the features.")
+    if todo:
+        todo.append("Cross-check with the Explanations page: a leaking column usually tops the importance ranking.")
+    what_to_do(todo)
+
+# --- row-wise -------------------------------------------------------------------------
+st.divider()
+res = results["leakage.train_test_overlap"]
+if check_header(res) and not skipped_or_error(res):
+    m = res.metrics
+    n = m["holdout_rows"]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Identical rows (target included)", f"{m['overlap_test_rows']:,} ({pct(m['overlap_test_share'])})",
+              help="Holdout rows that also appear in training with every feature and the target equal")
+    c2.metric("Same features", f"{m['feature_overlap_test_rows']:,} ({pct(m['feature_overlap_test_share'])})",
+              help="Holdout rows whose feature values all equal a training row's (target may differ)")
+    c3.metric("Near-duplicates", f"{m['near_duplicate_test_rows']:,} ({pct(m['near_duplicate_test_share'])})",
+              help=f"Holdout rows equal to a training row once numbers are rounded to {m['near_significant_digits']} "
+                   "significant digits (includes the exact matches)")
+    if m["shared_id_column"]:
+        c4.metric(f"Shared '{m['shared_id_column']}' values", f"{m['shared_ids']:,}",
+                  help=f"Values of the ID/group column found in both splits; {m['shared_id_test_rows']:,} holdout rows "
+                       "carry them")
+    else:
+        c4.metric("Shared IDs", "–", help="No ID/group column was given in Setup")
+    if m["overlap_test_rows"] or m["feature_overlap_test_rows"] or m["near_duplicate_test_rows"] or m["shared_ids"]:
+        plot(overlap_bars(res))
+    findings(res)
+    if m["examples"]:
+        flagged = res.status in (Status.FAIL, Status.WARN)
+        with st.expander(f"Sample of overlapping rows ({len(m['examples'])} of "
+                         f"{max(m['near_duplicate_test_rows'], m['overlap_test_rows']):,})", expanded=flagged):
+            st.dataframe(pd.DataFrame(m["examples"]), hide_index=True)
+            st.caption("Row numbers count labelled rows from 0 in each file. 'training_row' is the first matching "
+                       "training row.")
+    check_details(res)
+    todo = []
+    if res.status in (Status.FAIL, Status.WARN):
+        todo.append("Remove the overlapping rows from the holdout and re-run the review to see the honest score.")
+        if m["shared_id_column"]:
+            todo.append(f"Rebuild the split by '{m['shared_id_column']}' (e.g. scikit-learn GroupShuffleSplit), so no "
+                        "customer or record sits on both sides.")
+        todo.append("Find out how the copies got in (a re-exported batch, a join that duplicated rows) and fix it "
+                    "upstream.")
+    what_to_do(todo)
+
+# --- temporal -------------------------------------------------------------------------
+st.divider()
+res = results["leakage.temporal"]
+if check_header(res) and not skipped_or_error(res):
+    m = res.metrics
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Training period", f"{m['train_start']} – {m['train_end']}", help=f"Range of '{m['time_column']}' in "
+              "training")
+    c2.metric("Holdout period", f"{m['holdout_start']} – {m['holdout_end']}", help=f"Range of '{m['time_column']}' "
+              "in the holdout")
+    c3.metric("Holdout rows dated before training ends", f"{m['holdout_rows_before_train_end']:,} "
+              f"({pct(m['holdout_share_before_train_end'])})",
+              help="In a forward split every holdout row comes at or after the latest training row")
+    w = m["overlap_window"]
+    c4.metric("Period both splits cover", f"{w['length']:,.0f} {w['unit']}" if w else "none",
+              help="Length of the time window in which training and holdout both have rows")
+    st.markdown("**When the training and holdout rows happened.** A clean forward split has all holdout rows to the "
+                "right of the dashed line.")
+    plot(timeline(res))
+    findings(res)
+    if m["peek_a_boo"]:
+        with st.expander("Date columns compared with the row's own time (Peek-a-Boo)"):
+            st.dataframe(pd.DataFrame([{"column": c, "rows with a later date": v["rows_after"],
+                                        "share": pct(v["share_after"]), "rows compared": v["rows_compared"]}
+                                       for c, v in m["peek_a_boo"].items()]), hide_index=True)
+    check_details(res)
+    todo = []
+    if m["holdout_rows_before_train_end"]:
+        todo.append(f"Re-split by time: train on rows before a cut-off date, hold out the rows after it, and review "
+                    f"again. The {m['holdout_rows_before_train_end']:,} early holdout rows are listed under "
+                    "'Method and raw numbers'.")
+    if any(v["rows_after"] for v in m["peek_a_boo"].values()):
+        todo.append("Drop date columns that are filled in after the prediction is made, or replace them with the "
+                    "value as it was known at the row's time.")
+    what_to_do(todo)
+
+# --- oversampling ---------------------------------------------------------------------
+st.divider()
+res = results["leakage.oversampling"]
+if check_header(res) and not skipped_or_error(res):
+    m = res.metrics
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Copies across the split", f"{m['cross_split_duplicates']:,}",
+              help="Holdout rows identical to a training row (features and target)")
+    c2.metric("Class where copies concentrate", m["concentrated_class"] or "none",
+              help="Random oversampling before the split copies one class (usually the rare one) into both splits")
+    c3.metric("Interpolated points across the split", f"{m['synthetic_cross_split']:,}",
+              help="Points lying exactly between two same-class points, spread over training and holdout: "
+                   "the signature of SMOTE applied before splitting")
+    c4.metric("Points checked", f"{m['points_checked']:,}",
+              help=f"Up to {m['query_cap_per_class_and_split']:,} rows per class and split are searched among their "
+                   f"{m['neighbours']} nearest neighbours")
+    if m["cross_split_duplicates"] or m["synthetic_cross_split"]:
+        plot(oversampling_bars(res))
+    findings(res)
+    if m["examples"]:
+        with st.expander("Interpolated points that cross the split"):
+            st.dataframe(pd.DataFrame([{
+                "class": e["class"], "point": f"{e['point']['split']} row {e['point']['row']}",
+                "between": " and ".join(f"{b['split']} row {b['row']}" for b in e["between"]),
+                "position (0–1)": e["position"]} for e in m["examples"]]), hide_index=True)
+    check_details(res)
+    what_to_do(["Split the data first; then oversample (or SMOTE) the training part only, and evaluate on the "
+                "untouched holdout."] if res.status in (Status.FAIL, Status.WARN) else [])
+
+# --- preprocessing --------------------------------------------------------------------
+st.divider()
+res = results["leakage.preprocessing"]
+if check_header(res) and not skipped_or_error(res):
+    m = res.metrics
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Preparation steps checked", m["transformers_checked"],
+              help="Scalers, imputers and encoders found in the model's pipeline, refitted to compare their "
+                   "statistics")
+    c2.metric("Columns prepared with holdout rows", len(m["fit_on_holdout_columns"]),
+              help="Columns whose scaler/imputer/encoder statistics match training + holdout, not training alone")
+    c3.metric("Columns that look pre-scaled with the holdout", len(m["data_signatures"]),
+              help="Columns in the data itself that are standardised, min-max scaled or mean-imputed exactly over "
+                   "training + holdout")
+    findings(res)
+    if m["steps"]:
+        verdict_word = {"training": "training only", "training_and_holdout": "training + holdout",
+                        "indistinguishable": "training (cannot tell apart)", "neither": "other rows"}
+        rows = [{"step": s["step"], "transformer": s["transformer"], "column": c,
+                 "fit on": verdict_word.get(v["fit_on"], v["fit_on"])}
+                for s in m["steps"] for c, v in s["columns"].items()]
+        with st.expander("What each preparation step was fit on", expanded=bool(m["fit_on_holdout_columns"])):
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
+            st.caption(f"Statistics compared with a refit on the {m['rows_train']:,} training rows and on all "
+                       f"{m['rows_train_and_holdout']:,} training + holdout rows.")
+    check_details(res)
+    what_to_do(["Put every scaler, imputer and encoder inside the model pipeline and fit the pipeline on training "
+                "rows only; then re-evaluate on the holdout."] if res.status in (Status.FAIL, Status.WARN) else [])
+
+# --- holdout reuse --------------------------------------------------------------------
+st.divider()
+res = results["evaluation.holdout_reuse"]
+if check_header(res) and not skipped_or_error(res):
+    m = res.metrics
+    c1, c2, c3, c4 = st.columns(4)
+    if m["metric"] == "accuracy":
+        metric_ci(c1, "Accuracy", m["value"], m["ci"], help="Share of holdout rows predicted right; 95% Wilson interval")
+    else:
+        metric_ci(c1, "R²", m["value"], m["ci"], as_pct=False, help="95% bootstrap interval")
+    eps = f"±{100 * m['epsilon']:.0f} points"
+    na = m["budget_nonadaptive"]
+    c2.metric(f"Evaluations at {eps}, models fixed in advance",
+              f"{na:,}" if na is not None else f"~10^{m['budget_nonadaptive_log10']:.0f}",
+              help=f"How many pre-chosen models this {m['n']:,}-row holdout can score with every result within {eps} "
+                   "at 95% confidence")
+    c3.metric(f"Evaluations at {eps}, each steering the next", f"{m['budget_adaptive']:,}",
+              help="When each result influences the next model or threshold (the usual case) and only pass/fail is "
+                   f"shared. Sharing exact scores cuts this to {m['budget_adaptive_scores']:,}")
+    used = m["evaluations_including_this"]
+    c4.metric("Used so far (incl. this review)", f"{used:,}" if used is not None else "not recorded",
+              help="Evaluations of this exact holdout file (same SHA-256) in the review history")
+    plot(reuse_curve(res))
+    findings(res)
+    with st.expander("Holdout rows needed for a tolerance and number of uses"):
+        rn = m["rows_needed"]
+        st.dataframe(pd.DataFrame([{"tolerance": f"±{100 * float(e):.0f} points", **{
+            f"{k} use{'s' if k != '1' else ''} (fixed / steering)": f"{v['nonadaptive']:,} / {v['adaptive']:,}"
+            for k, v in rn[e].items()}} for e in rn]), hide_index=True)
+        st.caption("Hoeffding bounds, 95% confidence; 'steering' assumes only pass/fail results are shared "
+                   "(shared/science, part B4). Holdout file SHA-256: " + str(m["holdout_sha256"]))
+    check_details(res)
+    todo = []
+    if m["budget_nonadaptive"] == 0:
+        todo.append(f"Collect a larger holdout: {m['rows_needed_one_use']:,} rows are needed to know accuracy within "
+                    f"{eps} even once.")
+    if used is None:
+        todo.append("Record every evaluation of this holdout (the review history does this automatically once it is "
+                    "enabled) and share pass/fail rather than exact scores with the people tuning the model.")
+    elif m["remaining_adaptive"] is not None and m["remaining_adaptive"] < 0:
+        todo.append("Retire this holdout for model selection; collect a fresh one for the release decision.")
+    what_to_do(todo)

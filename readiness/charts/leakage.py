@@ -1,0 +1,170 @@
+"""Charts for the Leakage page: reshaping check metrics only, no computation."""
+
+from __future__ import annotations
+
+from readiness.results import CheckResult, Status
+from readiness.style import STATUS_COLOR
+
+_PATTERN = {"pass": "", "warn": "/", "fail": "x"}  # never colour alone
+
+
+def feature_power_bars(result: CheckResult, *, top: int = 30):
+    """Each feature's standalone score (training, cross-validated) ranked, with the
+    suspicious / leak lines and the whole model's holdout score drawn."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    rows = list(m.get("features", []))[:top][::-1]  # strongest at the top
+    if not rows:
+        return None
+    regression = m.get("metric") == "r2"
+    name = "R²" if regression else "AUC"
+    lo = 0.0 if regression else 0.5
+    names = [r["column"] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names, x=[max(lo, r["score"] or lo) - lo for r in rows], base=lo, orientation="h",
+        name="this column alone (training, cross-validated)",
+        marker_color=[STATUS_COLOR[Status(r.get("status", "pass"))] for r in rows],
+        marker_pattern_shape=[_PATTERN.get(r.get("status", "pass"), "") for r in rows],
+        text=[f"{r['score']:.3f}" for r in rows], textposition="outside", cliponaxis=False,
+        customdata=[[r["kind"], r.get("status", "pass"), r["score_holdout"]] for r in rows],
+        hovertemplate=f"%{{y}}: {name} %{{x:.3f}} alone<br>kind %{{customdata[0]}} · %{{customdata[1]}}"
+                      f"<br>on the holdout: %{{customdata[2]:.3f}}<extra></extra>")
+    fig.add_scatter(y=names, x=[r["score_holdout"] if r["score_holdout"] is not None else None for r in rows],
+                    mode="markers", name="same column on the holdout",
+                    marker=dict(symbol="diamond", size=9, color="#222", line=dict(color="white", width=1)),
+                    hovertemplate=f"%{{y}}: {name} %{{x:.3f}} on the holdout<extra></extra>")
+    lines = [(m.get("warn_score_effective"), f"suspicious ({name} {m.get('warn_score_effective', 0):.2f})",
+              STATUS_COLOR[Status.WARN], "dash"),
+             (m.get("fail_score"), f"leak ({name} {m.get('fail_score', 0):.2f})", STATUS_COLOR[Status.FAIL], "solid"),
+             (m.get("model_score"), f"whole model on holdout ({m.get('model_score') or 0:.2f})", "#4c78a8", "dot")]
+    for i, (x, label, color, dash) in enumerate(lines):
+        if x is None:
+            continue
+        fig.add_vline(x=x, line=dict(color=color, dash=dash, width=2))
+        fig.add_annotation(x=x, y=1.0 + 0.06 * (i + 1), yref="paper", text=label, showarrow=False,
+                           font=dict(color=color, size=12), xanchor="center")
+    fig.update_layout(
+        height=max(300, 26 * len(rows) + 170), margin=dict(l=10, r=40, t=90, b=10),
+        xaxis=dict(title=f"{name} of the column on its own ({lo:g} = no signal, 1 = determines the target)",
+                   range=[lo, 1.04]),
+        legend=dict(orientation="h", y=-0.12 if len(rows) > 6 else -0.3), bargap=0.25)
+    return fig
+
+
+def overlap_bars(result: CheckResult):
+    """Holdout rows found in training, by kind of match, against what chance alone gives."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    cats = ["identical rows<br>(target included)", "same features", "near-duplicates<br>(rounded)"]
+    vals = [m["overlap_test_rows"], m["feature_overlap_test_rows"], m["near_duplicate_test_rows"]]
+    exp = [m["overlap_expected_rows"], m["feature_overlap_expected_rows"], m["near_duplicate_expected_rows"]]
+    if m.get("shared_id_column"):
+        cats.append(f"shared '{m['shared_id_column']}'")
+        vals.append(m["shared_id_test_rows"])
+        exp.append(None)
+    n = m.get("holdout_rows") or 1
+    fig = go.Figure()
+    fig.add_bar(x=cats, y=vals, name="holdout rows found in training", marker_color="#c62828",
+                marker_pattern_shape="x", text=[f"{v:,} ({100 * v / n:.1f}%)" for v in vals], textposition="outside",
+                cliponaxis=False, hovertemplate="%{x}: %{y:,} holdout rows<extra></extra>")
+    fig.add_scatter(x=cats, y=exp, mode="markers", name="expected by chance", marker=dict(symbol="line-ew-open",
+                    size=40, line=dict(width=3, color="#222")), hovertemplate="chance: %{y:.1f}<extra></extra>")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="holdout rows",
+                      legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+def timeline(result: CheckResult):
+    """Training vs holdout time ranges (top) and rows per period (bottom), latest training time marked."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    m = result.metrics
+    tl = m.get("timeline")
+    if not tl:
+        return None
+    edges = tl["edges"]
+    mids = edges[:-1]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.28, 0.72], vertical_spacing=0.06)
+    train_c, hold_c = "#4c78a8", "#f58518"
+    for label, start, end, color in (("training", m["train_start"], m["train_end"], train_c),
+                                     ("holdout", m["holdout_start"], m["holdout_end"], hold_c)):
+        fig.add_scatter(x=[start, end], y=[label, label], mode="lines+markers", line=dict(color=color, width=14),
+                        marker=dict(size=14, symbol="line-ns-open", color=color), showlegend=False,
+                        hovertemplate=f"{label}: {start} to {end}<extra></extra>", row=1, col=1)
+    fig.add_bar(x=mids, y=tl["train"], name="training rows", marker_color=train_c, row=2, col=1,
+                hovertemplate="from %{x}: %{y:,} training rows<extra></extra>")
+    fig.add_bar(x=mids, y=tl["holdout"], name="holdout rows", marker_color=hold_c, marker_pattern_shape="/",
+                row=2, col=1, hovertemplate="from %{x}: %{y:,} holdout rows<extra></extra>")
+    w = m.get("overlap_window")
+    if w:
+        fig.add_vrect(x0=w["start"], x1=w["end"], fillcolor="#c62828", opacity=0.08, line_width=0,
+                      annotation_text="both splits have rows here", annotation_position="top left")
+    fig.add_vline(x=m["train_end"], line=dict(color="#222", dash="dash", width=2))
+    fig.add_annotation(x=m["train_end"], y=1.0, yref="paper", text="latest training row", showarrow=False,
+                       xanchor="right", yanchor="bottom", font=dict(size=12))
+    is_dates = m.get("time_kind") == "datetime"
+    fig.update_xaxes(type="date" if is_dates else "linear", row=2, col=1, title_text=m.get("time_column"))
+    fig.update_xaxes(type="date" if is_dates else "linear", row=1, col=1)
+    fig.update_yaxes(title_text="rows per period", row=2, col=1)
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), barmode="overlay", bargap=0.05,
+                      legend=dict(orientation="h", y=-0.18))
+    fig.update_traces(opacity=0.75, selector=dict(type="bar"))
+    return fig
+
+
+def oversampling_bars(result: CheckResult):
+    """Per class: share of holdout rows that copy a training row, and interpolated points across the split."""
+    import plotly.graph_objects as go
+
+    classes = result.metrics.get("classes", {})
+    if not classes:
+        return None
+    names = [str(c) for c in classes]
+    share = [100 * v["cross_split_duplicates"] / v["holdout_rows"] if v["holdout_rows"] else 0 for v in classes.values()]
+    syn = [v["synthetic_cross_split"] for v in classes.values()]
+    fig = go.Figure()
+    fig.add_bar(x=names, y=share, name="% of the class's holdout rows copied from training", marker_color="#4c78a8",
+                text=[f"{s:.1f}%" for s in share], textposition="outside", cliponaxis=False,
+                hovertemplate="class %{x}: %{y:.1f}% copies<extra></extra>")
+    fig.add_bar(x=names, y=syn, name="interpolated points across the split (count)", marker_color="#c62828",
+                marker_pattern_shape="x", yaxis="y2", text=[f"{s:,}" for s in syn], textposition="outside",
+                cliponaxis=False, hovertemplate="class %{x}: %{y} interpolated points<extra></extra>")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), barmode="group",
+                      xaxis_title="class",
+                      yaxis=dict(title="% copied", rangemode="tozero"),
+                      yaxis2=dict(title="interpolated points", overlaying="y", side="right", rangemode="tozero",
+                                  showgrid=False),
+                      legend=dict(orientation="h", y=1.15))
+    return fig
+
+
+def reuse_curve(result: CheckResult):
+    """Guaranteed tolerance (± points) by number of evaluations of the same holdout."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    c = m.get("epsilon_curve")
+    if not c:
+        return None
+    fig = go.Figure()
+    fig.add_scatter(x=c["k"], y=[100 * e for e in c["nonadaptive"]], mode="lines+markers",
+                    name="models fixed in advance", line=dict(color="#4c78a8", width=3),
+                    hovertemplate="%{x} evaluations: ±%{y:.1f} points<extra></extra>")
+    fig.add_scatter(x=c["k"], y=[100 * e for e in c["adaptive"]], mode="lines+markers",
+                    name="each result steers the next model (pass/fail only)", line=dict(color="#f58518", width=3,
+                                                                                          dash="dash"),
+                    hovertemplate="%{x} evaluations: ±%{y:.1f} points<extra></extra>")
+    fig.add_hline(y=100 * m["epsilon"], line=dict(color="#c62828", dash="dot"),
+                  annotation_text=f"tolerance ±{100 * m['epsilon']:.0f} points", annotation_position="top left")
+    used = m.get("evaluations_including_this")
+    if used:
+        fig.add_vline(x=used, line=dict(color="#222", dash="dash"), annotation_text=f"used {used} times so far")
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(type="log", title="number of evaluations of this holdout"),
+                      yaxis=dict(title="accuracy known to within ± points (95%)", rangemode="tozero"),
+                      legend=dict(orientation="h", y=1.15))
+    return fig
