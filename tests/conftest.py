@@ -11,13 +11,16 @@ os.environ.setdefault("READINESS_DB", str(ROOT / "test-artifacts" / "test-review
 
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches():
-    """Streamlit caches live in the process: clear them so tests do not leak state."""
+    """Streamlit caches live in the process: clear them so tests do not leak state.
+
+    ``cache_resource`` holds only digest-keyed, immutable reviews (and the sample's
+    context); keeping it across tests saves re-running the sample review in every AppTest.
+    """
     yield
     if "streamlit" in sys.modules:
         import streamlit as st
 
         st.cache_data.clear()
-        st.cache_resource.clear()
 
 
 @pytest.fixture(scope="session")
