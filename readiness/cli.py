@@ -123,11 +123,14 @@ def cmd_review(a) -> int:
     from readiness.review import run_review
 
     start = time.perf_counter()
-    ctx = _context_from_args(a)
-    if a.answers is not None:
+    answers = None
+    if a.answers is not None:  # read first: a bad file fails before the data is loaded
         from readiness.checks.bias import read_answers_file, with_reviewer_answers
 
-        ctx = with_reviewer_answers(ctx, read_answers_file(a.answers))
+        answers = read_answers_file(a.answers)
+    ctx = _context_from_args(a)
+    if answers is not None:
+        ctx = with_reviewer_answers(ctx, answers)
     from readiness.report.commands import after_review, before_review
 
     history = before_review(a, ctx)  # sets ctx.prior_holdout_evaluations from the review history
