@@ -19,6 +19,11 @@ PAGES = {
         st.Page("pages/calibration.py", title="Calibration", icon=":material/tune:"),
         st.Page("pages/explanations.py", title="Explanations", icon=":material/psychology:"),
     ],
+    "Sign-off": [
+        st.Page("pages/report.py", title="Report & sign-off", icon=":material/draw:"),
+        st.Page("pages/verify.py", title="Verify a report", icon=":material/verified:"),
+        st.Page("pages/history.py", title="Review history", icon=":material/history:"),
+    ],
 }
 
 nav = st.navigation(PAGES)

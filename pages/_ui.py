@@ -45,14 +45,21 @@ def _sample_context() -> tuple[ReviewContext, str]:
     return load_sample(), sample_config().get("title", "Sample review")
 
 
-def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review") -> ReviewReport:
-    """Run (or fetch from the digest cache) the review, showing per-check progress."""
+def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", record: bool = True) -> ReviewReport:
+    """Run (or fetch from the digest cache) the review, showing per-check progress.
+
+    With ``record`` (not for the sample), a review that actually runs gets the holdout's
+    earlier evaluations from the review history first, and is stored there when complete.
+    """
     from readiness.review import run_review
+    from readiness.store import prior_holdout_evaluations, record_completed_review
 
     cache = _report_cache()
     if ctx.digest in cache:
         cache.move_to_end(ctx.digest)
         return cache[ctx.digest]
+    if record:
+        ctx.prior_holdout_evaluations = prior_holdout_evaluations(ctx)
     with st.status(label, expanded=True) as box:
         bar = st.progress(0.0)
 
@@ -62,6 +69,8 @@ def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review") 
         report = run_review(ctx, progress=progress)
         box.update(label=f"Review complete: {len(report.checks)} checks in {report.duration_s:.1f} s",
                    state="complete", expanded=False)
+    if record:
+        record_completed_review(ctx, report, source="app")
     cache[ctx.digest] = report
     while len(cache) > MAX_CACHED_REPORTS:
         cache.popitem(last=False)
@@ -78,7 +87,7 @@ def state() -> AppState:
         ctx, title = _sample_context()
         s.ctx, s.title, s.is_sample = ctx, title, True
     if s.report is None:
-        s.report = run_review_cached(s.ctx, label="Reviewing the sample")
+        s.report = run_review_cached(s.ctx, label="Reviewing the sample", record=False)
     return s
 
 

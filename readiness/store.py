@@ -418,3 +418,47 @@ def open_store(url: str | None = None) -> ReviewStore:
     except Exception as exc:  # driver missing, permission denied...
         raise StoreError(f"Cannot open the review history {display_url(normalize_url(url) if url else default_url())}: "
                          f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
+
+
+# --- process-wide helpers for the app ----------------------------------------------------------------
+
+_STORES: dict[str, ReviewStore] = {}
+_LAST_ERROR: dict[str, str] = {}
+
+
+def shared_store(url: str | None = None) -> ReviewStore:
+    """One store per URL per process (engines are thread-safe); raises :class:`StoreError`."""
+    key = normalize_url(url) if url else default_url()
+    store = _STORES.get(key)
+    if store is None:
+        store = _STORES[key] = open_store(key)
+    return store
+
+
+def last_error(url: str | None = None) -> str | None:
+    return _LAST_ERROR.get(normalize_url(url) if url else default_url())
+
+
+def _note_error(url, exc) -> None:
+    _LAST_ERROR[normalize_url(url) if url else default_url()] = f"{type(exc).__name__}: {exc}"
+
+
+def prior_holdout_evaluations(ctx, url: str | None = None) -> int | None:
+    """Earlier distinct evaluations of this review's holdout; None when the history is
+    unavailable (the reuse budget then says so instead of guessing)."""
+    try:
+        return shared_store(url).holdout_evaluation_count(holdout_key_for(ctx), exclude_digest=ctx.digest)
+    except Exception as exc:
+        _note_error(url, exc)
+        return None
+
+
+def record_completed_review(ctx, report, *, source: str = "app", title: str = "", url: str | None = None,
+                            **identity) -> int | None:
+    """Store one completed review; returns its id, or None when the history is unavailable."""
+    try:
+        return shared_store(url).record_review(report, review_digest=ctx.digest, source=source, title=title,
+                                               test_sha256=holdout_key_for(ctx), **identity)
+    except Exception as exc:
+        _note_error(url, exc)
+        return None

@@ -250,3 +250,31 @@ def parse_person(text: str, role: str | None = None) -> Person:
     if m:
         return Person(name=m["name"], email=m["email"], role=role)
     return Person(name=text, role=role)
+
+
+def parse_reviewers(text: str) -> list[Person]:
+    """One reviewer per line: ``Name <email>, role`` (email and role optional)."""
+    out = []
+    for line in (text or "").splitlines():
+        line = line.strip(" -•\t")
+        if not line:
+            continue
+        if ">" in line:
+            head, _, tail = line.partition(">")
+            who, role = head + ">", tail.lstrip(" ,")
+        else:
+            who, _, role = line.partition(",")
+        out.append(parse_person(who.strip(), role.strip() or None))
+    return out
+
+
+def parse_signer_roles(text: str) -> list[dict]:
+    """One planned signer per line: ``Role`` or ``Role: expected name``."""
+    out = []
+    for line in (text or "").splitlines():
+        line = line.strip(" -•\t")
+        if not line:
+            continue
+        role, _, name = line.partition(":")
+        out.append({"role": role.strip(), "name": name.strip() or None})
+    return out

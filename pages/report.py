@@ -1,0 +1,257 @@
+"""Report & sign-off: who reviewed what, notes per check, the decision, the signed PDF."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from pages._ui import state, status_text
+from readiness.report.canonical import (
+    DEFAULT_SIGNER_ROLES,
+    OUTCOME_WORD,
+    Outcome,
+    new_record,
+    outcome_word,
+    parse_reviewers,
+    parse_signer_roles,
+    record_bytes,
+    sha256_hex,
+)
+from readiness.results import Status
+
+s = state()
+ctx, report = s.ctx, s.report
+so = s.extras.setdefault("signoff", {})
+review_key = f"{ctx.digest}:{report.created_at}"
+if so.get("for") != review_key:  # a new review: start a new sign-off (keys made in this session survive)
+    keys = so.get("keys", {})
+    so.clear()
+    so.update({"for": review_key, "keys": keys, "form": {}})
+form = so["form"]
+built = so.get("pdf") is not None
+signed = so.get("statements", [])
+
+st.title("Report & sign-off")
+st.caption("Record who reviewed which model version, a note on any check, and the decision; then build the PDF "
+           "report and sign it, one signer after another. The first signature certifies the report; any later "
+           "change to it is detected by **Verify**.")
+
+# --- 1. identity ------------------------------------------------------------------------
+st.header("1 · The review")
+model_file = next((f for f in report.inputs if f.role == "model"), None)
+c1, c2, c3 = st.columns([2, 2, 1])
+form["project"] = c1.text_input("Project", value=form.get("project", s.title or ""), disabled=built,
+                                help="What the model is for, e.g. 'Consumer lending – default risk'")
+form["model_name"] = c2.text_input("Model name", value=form.get("model_name", report.model.name or "model"),
+                                   disabled=built)
+form["model_version"] = c3.text_input(
+    "Model version", value=form.get("model_version", f"sha256:{model_file.sha256[:12]}" if model_file else "1"),
+    disabled=built, help="Defaults to the start of the model file's SHA-256")
+form["reviewers"] = st.text_area(
+    "Reviewers present (one per line: Name <email>, role)", value=form.get("reviewers", ""), height=90,
+    disabled=built, placeholder="Ana Müller <ana@bank.example>, Data scientist\nLi Wei <li@bank.example>, Model risk")
+
+# --- 2. notes ---------------------------------------------------------------------------------
+st.header("2 · Notes per check")
+notes = form.setdefault("notes", {})
+attention = [c for c in report.checks if c.status in (Status.FAIL, Status.WARN, Status.ERROR)]
+quiet = [c for c in report.checks if c not in attention]
+
+
+def _note_row(c):
+    with st.container(border=True):
+        left, right = st.columns([2, 3])
+        left.markdown(f"{status_text(c.status)}  \n**{c.title}**")
+        left.caption(c.summary)
+        notes[c.id] = right.text_area(f"Note on {c.title}", value=notes.get(c.id, ""), height=80, disabled=built,
+                                      key=f"so_note_{c.id}", label_visibility="collapsed",
+                                      placeholder="Reviewer note (optional): judgement, context, follow-up")
+
+
+st.caption(f"{len(attention)} check(s) need judgement; their notes go into the report next to the evidence.")
+for c in attention:
+    _note_row(c)
+if quiet:
+    with st.expander(f"Checks that passed or did not apply ({len(quiet)})"):
+        for c in quiet:
+            _note_row(c)
+
+# --- 3. decision -------------------------------------------------------------------------------
+st.header("3 · Decision")
+choices = [None, *Outcome]
+labels = {None: "Leave to each signer", **OUTCOME_WORD}
+d1, d2 = st.columns([1, 2])
+form["decision"] = d1.radio("The review's decision", choices, index=choices.index(form.get("decision")),
+                            format_func=lambda o: labels[o], disabled=built)
+form["conditions"] = d2.text_area("Conditions (one per line)", value=form.get("conditions", ""), height=90,
+                                  disabled=built, placeholder="e.g. Monitor drift monthly; re-review in 6 months",
+                                  help="Required for 'Approve with conditions'")
+form["rationale"] = d2.text_area("Rationale", value=form.get("rationale", ""), height=70, disabled=built)
+form["signers"] = st.text_area(
+    "Planned signers, in signing order (one per line: Role, or Role: expected name)",
+    value=form.get("signers", "\n".join(DEFAULT_SIGNER_ROLES)), height=90, disabled=built,
+    help="One signature field per line. The first to sign certifies the report; later signers add their signature "
+         "without changing anything else.")
+
+
+def _build() -> None:
+    from pydantic import ValidationError
+
+    from readiness.report.pdf import build_pdf
+    from readiness.store import shared_store
+
+    try:
+        reviewers = parse_reviewers(form["reviewers"])
+    except ValidationError as exc:
+        st.error(f"A reviewer line cannot be read: {exc.errors()[0].get('msg')}", icon=":material/error:")
+        return
+    signers = parse_signer_roles(form["signers"])
+    if not signers:
+        st.error("Plan at least one signer (one role per line).", icon=":material/error:")
+        return
+    conditions = [line.strip(" -•\t") for line in form["conditions"].splitlines() if line.strip(" -•\t")]
+    try:
+        record = new_record(report, project=form["project"], model_name=form["model_name"],
+                            model_version=form["model_version"], title=s.title, reviewers=reviewers,
+                            decision={"outcome": form["decision"], "conditions": conditions,
+                                      "rationale": form["rationale"].strip()},
+                            notes={k: v for k, v in notes.items() if v and v.strip()}, signer_roles=signers,
+                            review_digest=ctx.digest)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = " › ".join(str(x) for x in err.get("loc", ()))
+        msg = re.sub(r"^Value error, ", "", err.get("msg", ""))
+        st.error(f"Cannot build the report: {where + ': ' if where else ''}{msg}", icon=":material/error:")
+        return
+    data = record_bytes(record)
+    with st.spinner("Building the PDF report…"):
+        out = build_pdf(record, data)
+    so.update({"record": record, "data": data, "pdf": out.pdf, "unsigned": out.pdf, "pages": out.pages,
+               "statements": []})
+    try:
+        shared_store().save_record(record, data)
+        so["stored"] = True
+    except Exception as exc:  # the report is built either way; the history says why it is missing
+        so["stored"] = f"{type(exc).__name__}: {exc}"
+    st.rerun()
+
+
+# --- 4. build ----------------------------------------------------------------------------------------
+st.header("4 · Build the report")
+if not built:
+    if not form["project"].strip():
+        st.info("Name the project to build the report.")
+    if st.button("Build the PDF report", type="primary", icon=":material/picture_as_pdf:",
+                 disabled=not form["project"].strip()):
+        _build()
+else:
+    rec = so["record"]
+    st.success(f"Report built: {so['pages']} pages · record `{rec.record_id}` · SHA-256 "
+               f"`{sha256_hex(so['data'])[:16]}…` · {len(rec.signers)} signature field(s).",
+               icon=":material/task_alt:")
+    if so.get("stored") is not True:
+        st.warning(f"The report was not stored in the review history ({so.get('stored')}).", icon=":material/warning:")
+    if st.button("Edit the review again", icon=":material/edit:",
+                 help="Unlocks the fields above; the report is rebuilt and any signatures are discarded"):
+        for k in ("record", "data", "pdf", "unsigned", "pages", "statements", "stored"):
+            so.pop(k, None)
+        st.rerun()
+
+# --- 5. sign -------------------------------------------------------------------------------------------
+if built:
+    from readiness.report.sign import SigningError, generate_key, sign_report
+    from readiness.store import shared_store
+
+    rec = so["record"]
+    st.header("5 · Sign")
+    done = {x.field: x for x in signed}
+    rows = []
+    for slot in rec.signers:
+        x = done.get(slot.field)
+        rows.append({"Field": slot.field, "Role": slot.role, "Signed by": x.signer_name if x else "—",
+                     "Decision": outcome_word(x.decision) if x else "—", "Note": x.note if x else "",
+                     "Signed at (UTC)": x.signed_at.replace("T", " ")[:19] if x else "open"})
+    st.dataframe(rows, hide_index=True, width="stretch")
+    open_slots = [slot for slot in rec.signers if slot.field not in done]
+    if not open_slots:
+        st.success("Every planned signer has signed.", icon=":material/verified:")
+    else:
+        with st.container(border=True):
+            a1, a2 = st.columns(2)
+            slot = a1.selectbox("Sign as", open_slots, format_func=lambda x: f"{x.role} ({x.field})")
+            decision = a2.selectbox("Your decision", list(Outcome), format_func=lambda o: OUTCOME_WORD[o],
+                                    index=list(Outcome).index(rec.decision.outcome) if rec.decision.outcome else 0)
+            note = st.text_input("Your note (optional; signed with your decision)", max_chars=500)
+            how = st.radio("Signing key", ["Generate a new key in this session", "Upload my key and certificate"],
+                           horizontal=True)
+            key = cert = passphrase = None
+            if how.startswith("Generate"):
+                k1, k2, k3 = st.columns([2, 2, 1])
+                name = k1.text_input("Your name (in the certificate)", value=slot.name or "")
+                email = k2.text_input("Your email")
+                algo = k3.selectbox("Key type", ["rsa", "p256"], format_func=lambda a: {"rsa": "RSA-2048",
+                                                                                       "p256": "ECDSA P-256"}[a])
+                made = so["keys"].get(name.strip()) if name.strip() else None
+                if st.button("Generate key and certificate", icon=":material/key:", disabled=not name.strip()):
+                    try:
+                        made = so["keys"][name.strip()] = generate_key(name, email or None, algorithm=algo)
+                    except SigningError as err:
+                        st.error(str(err), icon=":material/error:")
+                if made is not None:
+                    key, cert = made.key_pem, made.cert_pem
+                    st.caption(f"Key for **{name.strip()}** · certificate SHA-256 `{made.fingerprint}`. Download "
+                               "both now: the private key lives only in this browser session. Share the certificate "
+                               "with whoever verifies the report (they pass it to `--trust`).")
+                    base = re.sub(r"[^A-Za-z0-9]+", "-", name.strip()).strip("-").lower() or "signer"
+                    b1, b2 = st.columns(2)
+                    b1.download_button("Private key (.key.pem) — keep secret", made.key_pem,
+                                       file_name=f"{base}.key.pem", mime="application/x-pem-file",
+                                       icon=":material/lock:", on_click="ignore")
+                    b2.download_button("Certificate (.cert.pem)", made.cert_pem, file_name=f"{base}.cert.pem",
+                                       mime="application/x-pem-file", icon=":material/badge:", on_click="ignore")
+            else:
+                u1, u2, u3 = st.columns([2, 2, 1])
+                up_key = u1.file_uploader("Private key (PEM or DER)", type=["pem", "key", "der"], key="so_up_key")
+                up_cert = u2.file_uploader("Certificate (PEM or DER)", type=["pem", "crt", "cer", "der"],
+                                           key="so_up_cert")
+                pw = u3.text_input("Passphrase", type="password", help="Only if the key is encrypted")
+                key = up_key.getvalue() if up_key else None
+                cert = up_cert.getvalue() if up_cert else None
+                passphrase = pw.encode() if pw else None
+            if st.button(f"Sign as {slot.role}", type="primary", icon=":material/draw:",
+                         disabled=key is None or cert is None):
+                try:
+                    with st.spinner("Signing…"):
+                        result = sign_report(so["pdf"], key=key, cert=cert, role=slot.field, decision=decision.value,
+                                             note=note, passphrase=passphrase)
+                except SigningError as err:
+                    st.error(str(err), icon=":material/error:")
+                else:
+                    so["pdf"] = result.pdf
+                    so["statements"] = [*signed, result.statement]
+                    so.setdefault("certs", {})[result.statement.cert_sha256] = cert
+                    try:
+                        shared_store().add_signature(result.statement, certified=result.certified, record=rec,
+                                                     data=so["data"])
+                    except Exception as exc:
+                        so["stored"] = f"signature not stored: {type(exc).__name__}: {exc}"
+                    st.rerun()
+
+    # --- 6. download ------------------------------------------------------------------------------------
+    st.header("6 · Download")
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{rec.project}-{rec.model_version}").strip("-").lower() or "review"
+    n = len(so.get("statements", []))
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(f"{'Signed' if n else 'Unsigned'} PDF report ({n} of {len(rec.signers)} signatures)",
+                       so["pdf"], file_name=f"{stem}-review{'-signed' if n else ''}.pdf", mime="application/pdf",
+                       type="primary", icon=":material/download:", on_click="ignore")
+    d2.download_button("Review record (signed JSON bytes)", so["data"], file_name="review-record.json",
+                       mime="application/json", icon=":material/data_object:", on_click="ignore")
+    certs = so.get("certs", {})
+    if certs:
+        d3.download_button("Signers' certificates (for --trust)", b"".join(certs.values()),
+                           file_name=f"{stem}-signers.cert.pem", mime="application/x-pem-file",
+                           icon=":material/badge:", on_click="ignore")
+    st.caption("The JSON is the exact byte sequence each signer signed; it is also attached inside the PDF. "
+               "Check a report any time on **Verify a report** or with `readiness verify REPORT.pdf --trust CERT`.")

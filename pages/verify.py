@@ -1,0 +1,124 @@
+"""Verify a report: who signed what, and whether anything changed since."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._ui import state
+from readiness.report.canonical import outcome_word
+from readiness.report.verify import UNTRUSTED, VerifyInputError, verify_report
+
+s = state()
+so = s.extras.get("signoff", {})
+ve = s.extras.setdefault("verify", {})
+
+st.title("Verify a report")
+st.caption("Upload a signed review report (PDF). Every signature is checked: the signed bytes are unchanged, no "
+           "later change beyond the planned signatures, each signer's signature over the attached review record, "
+           "and — with the signers' certificates — who signed. Nothing is uploaded anywhere else.")
+
+c1, c2 = st.columns([3, 2])
+up = c1.file_uploader("Signed report (PDF)", type=["pdf"], key="verify_pdf")
+certs = c2.file_uploader("Trusted signer certificates (PEM or DER)", type=["pem", "crt", "cer", "der"],
+                         accept_multiple_files=True, key="verify_certs",
+                         help="The certificates the signers shared with you. Without them, the report can be shown "
+                              "intact, but not who signed it: anyone can make a certificate with any name.")
+session_certs = list(so.get("certs", {}).values())
+use_session = False
+if session_certs:
+    use_session = c2.checkbox(f"Also trust the {len(session_certs)} certificate(s) used to sign in this session",
+                              value=True)
+with st.expander("Also check the input files (their SHA-256 must match the report)"):
+    i1, i2, i3 = st.columns(3)
+    inputs = {}
+    for col, role, label in ((i1, "train", "Training data"), (i2, "test", "Holdout data"), (i3, "model", "Model")):
+        f = col.file_uploader(label, key=f"verify_{role}")
+        if f is not None:
+            inputs[role] = f.getvalue()
+
+pdf = up.getvalue() if up is not None else None
+source = up.name if up is not None else None
+if pdf is None and so.get("pdf") is not None:
+    if st.button("Verify the report built on the sign-off page in this session", icon=":material/fact_check:"):
+        ve["session"] = True
+    if ve.get("session"):
+        pdf, source = so["pdf"], "this session's report"
+
+if pdf is None:
+    st.info("Upload a report to verify it.", icon=":material/upload_file:")
+    st.stop()
+
+trust = [f.getvalue() for f in (certs or [])] + (session_certs if use_session else [])
+try:
+    res = verify_report(pdf, trust=trust, inputs=inputs)
+except VerifyInputError as err:
+    st.error(str(err), icon=":material/error:")
+    st.stop()
+
+# --- verdict ---------------------------------------------------------------------------------
+if res.status == "valid":
+    st.success(f"**Valid.** {res.headline.split(': ', 1)[1]}", icon=":material/verified:")
+elif res.status == "untrusted":
+    st.warning("**Intact, but who signed is not established.** Every signature is intact and nothing changed since "
+               "signing, but " + ("no trusted certificate was given: upload the signers' certificates to confirm "
+                                  "who signed." if not res.trust_given else
+                                  "a signer's certificate is not among the trusted ones."),
+               icon=":material/gpp_maybe:")
+else:
+    st.error(f"**Invalid.** {res.reasons[0]}", icon=":material/gpp_bad:")
+if len(res.reasons) > 1 or (res.reasons and res.status != "invalid"):
+    with st.expander(f"All reasons ({len(res.reasons)})", expanded=res.status == "invalid"):
+        for r in res.reasons:
+            st.markdown(f"- {r}")
+
+rec = res.record or {}
+if rec:
+    st.subheader(f"{rec.get('model_name')} {rec.get('model_version')} · {rec.get('project')}")
+    dec = rec.get("decision") or {}
+    cols = st.columns(4)
+    cols[0].metric("Review decision", outcome_word(dec.get("outcome")))
+    cols[1].metric("Signatures", f"{len(res.signatures)} of {len(rec.get('signers', []))}")
+    cols[2].metric("Checks", len((rec.get("review") or {}).get("checks", [])))
+    cols[3].metric("Reviewed", str(rec.get("created_at", ""))[:10])
+    if dec.get("conditions"):
+        st.markdown("**Conditions:** " + "; ".join(dec["conditions"]))
+    st.caption(f"Source: {source} · record `{rec.get('record_id')}` · record SHA-256 `{res.record_sha256}`")
+
+st.markdown("#### Signatures")
+rows = []
+for x in res.signatures:
+    rows.append({
+        "Field": x.field, "Role": x.role or "?", "Signer": x.signer_name + (f" <{x.signer_email}>" if x.signer_email else ""),
+        "Decision": x.decision_word, "Note": x.note, "Signed at (UTC)": (x.signed_at or "").replace("T", " ")[:19],
+        "Intact": "✔ yes" if x.intact else "✖ no",
+        "Trusted": {True: "✔ yes", False: "✖ no", None: "– not checked"}[x.trusted],
+        "JSON signature": "✔ ok" if x.json_signature_ok else "✖ not ok",
+        "Certifies": "yes" if x.certifies else "",
+        "Certificate SHA-256": x.cert_sha256[:16] + "…",
+        "Problems": "; ".join(p for p in x.problems if not p.startswith(UNTRUSTED)) or "",
+    })
+for m in res.missing_signers:
+    rows.append({"Field": m["field"], "Role": m["role"], "Signer": "— not signed yet —"})
+if rows:
+    st.dataframe(rows, hide_index=True, width="stretch")
+else:
+    st.caption("No signatures.")
+
+if res.inputs:
+    st.markdown("#### Input files")
+    st.dataframe([{"Role": i.role, "SHA-256 of the file given": i.actual, "Recorded in the report": i.expected or "—",
+                   "Match": "✔ yes" if i.ok else "✖ no"} for i in res.inputs], hide_index=True, width="stretch")
+
+if res.record_bytes is not None:
+    st.download_button("Attached review record (exact signed bytes)", res.record_bytes, file_name="review-record.json",
+                       mime="application/json", icon=":material/data_object:", on_click="ignore")
+with st.expander("How this is checked"):
+    st.markdown(
+        "- **Intact**: each PDF signature's digest matches the bytes it covers; the last signature covers the file "
+        "to its last byte, and the bytes of each signature value hold nothing else.\n"
+        "- **No disallowed change**: after the first (certifying) signature, only the planned signature fields may "
+        "be filled; each signer's statement is locked by their own signature.\n"
+        "- **JSON signature**: each signer also signed the attached `review-record.json` (detached CMS); it must "
+        "match those exact bytes and the PDF signature's certificate.\n"
+        "- **Trusted**: each signer's certificate must be one of (or chain to) the certificates you trust.\n"
+        "- Same checks on the command line: `readiness verify REPORT.pdf --trust CERT.pem`.")

@@ -1,0 +1,149 @@
+"""AppTest: the sign-off pages render, and a whole sign-off works in the app.
+
+A small review (two fast checks on synthetic data) keeps these tests quick; the pages
+only read the session's report, so any report exercises them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import make_ctx
+from sklearn.linear_model import LogisticRegression
+from streamlit.testing.v1 import AppTest
+
+from readiness.review import run_review
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def small_review():
+    rng = np.random.default_rng(0)
+    n = 400
+    x = rng.normal(size=(n, 2))
+    y = (x[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "target": y})
+    train, test = frame.iloc[:300].reset_index(drop=True), frame.iloc[300:].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["a", "b"]], train["target"])
+    ctx = make_ctx(train, test, target="target", model=model)
+    report = run_review(ctx, checks=["data_quality.completeness", "evaluation.holdout"])
+    return ctx, report
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    url = str(tmp_path / "history.db")
+    monkeypatch.setenv("READINESS_DB", url)
+    return url
+
+
+def _page(path, small_review, state=None):
+    from pages._ui import SESSION_KEY, AppState
+
+    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
+    ctx, report = small_review
+    at.session_state[SESSION_KEY] = state or AppState(ctx=ctx, report=report, title="Scorecard review ✓",
+                                                      is_sample=False)
+    return at.run()
+
+
+def _button(at, label_start):
+    return next(b for b in at.button if b.label.startswith(label_start))
+
+
+def test_signoff_flow_in_the_app(small_review, db):
+    from pages._ui import SESSION_KEY
+    from readiness.report.verify import verify_report
+    from readiness.store import ReviewStore
+
+    at = _page("pages/report.py", small_review)
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Report & sign-off"
+    next(t for t in at.text_input if t.label == "Project").set_value("Lending — Zürich 支店")
+    next(t for t in at.text_area if t.label.startswith("Reviewers")).set_value("Zoë Müller <zoe@example.org>, Data scientist")
+    at.radio[0].set_value(at.radio[0].options[2])  # Approve with conditions
+    next(t for t in at.text_area if t.label.startswith("Conditions")).set_value("Monitor drift monthly")
+    note = next(t for t in at.text_area if t.label == "Note on Holdout performance")
+    note.set_value("AUC is fine for this use.")
+    at.run()
+    _button(at, "Build the PDF report").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("Report built" in x.value for x in at.success)
+    so = at.session_state[SESSION_KEY].extras["signoff"]
+    assert so["record"].notes == {"evaluation.holdout": "AUC is fine for this use."}
+    assert so["record"].decision.conditions == ["Monitor drift monthly"]
+
+    # generate a key in the app, then sign as the first planned signer
+    next(t for t in at.text_input if t.label.startswith("Your name")).set_value("Zoë Müller")
+    at.run()
+    _button(at, "Generate key and certificate").click().run()
+    assert not at.exception, at.exception
+    _button(at, "Sign as Data scientist").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    so = at.session_state[SESSION_KEY].extras["signoff"]
+    assert [x.signer_name for x in so["statements"]] == ["Zoë Müller"]
+    # the download data is the signed PDF; it verifies with the session's certificate
+    res = verify_report(so["pdf"], trust=list(so["certs"].values()))
+    assert res.valid, res.reasons
+    assert len(res.signatures) == 1 and res.signatures[0].certifies
+    assert so["data"] == res.record_bytes
+
+    # the history has the record and the signature
+    store = ReviewStore(db)
+    rows = store.history()
+    assert rows[0].project == "Lending — Zürich 支店"
+    assert rows[0].signatures[0]["signer_name"] == "Zoë Müller"
+    store.close()
+
+    # Verify page: the session's report, with the session's certificates trusted
+    state = at.session_state[SESSION_KEY]
+    vt = _page("pages/verify.py", small_review, state)
+    assert not vt.exception, vt.exception
+    _button(vt, "Verify the report built").click().run()
+    assert not vt.exception, vt.exception
+    assert any(x.value.startswith("**Valid.**") for x in vt.success), [x.value for x in vt.success]
+
+    ht = _page("pages/history.py", small_review, state)
+    assert not ht.exception, ht.exception
+    assert ht.title[0].value == "Review history"
+
+
+def test_verify_page_says_untrusted_without_certificates(small_review, db, signed_pair):
+    pdf, _certs = signed_pair
+    vt = _page("pages/verify.py", small_review)
+    next(u for u in vt.get("file_uploader") if u.label.startswith("Signed report")).set_value(
+        ("report.pdf", pdf, "application/pdf"))
+    vt.run()
+    assert not vt.exception, vt.exception
+    assert any("Intact, but who signed is not established" in w.value for w in vt.warning), [w.value for w in vt.warning]
+
+
+def test_build_refuses_conditions_missing(small_review, db):
+    at = _page("pages/report.py", small_review)
+    next(t for t in at.text_input if t.label == "Project").set_value("P")
+    at.radio[0].set_value(at.radio[0].options[2])  # Approve with conditions, none given
+    at.run()
+    _button(at, "Build the PDF report").click().run()
+    assert not at.exception, at.exception
+    assert any("needs at least one condition" in e.value for e in at.error), [e.value for e in at.error]
+
+
+@pytest.fixture
+def signed_pair(small_review):
+    from readiness.report.canonical import new_record, record_bytes
+    from readiness.report.pdf import build_pdf
+    from readiness.report.sign import generate_key, sign_report
+
+    _, report = small_review
+    rec = new_record(report, project="P", model_version="1", signer_roles=["Data scientist"])
+    data = record_bytes(rec)
+    key = generate_key("Ana", algorithm="p256")
+    pdf = sign_report(build_pdf(rec, data).pdf, key=key.key_pem, cert=key.cert_pem, role="Data scientist",
+                      decision="approve").pdf
+    return pdf, [key.cert_pem]
