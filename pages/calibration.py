@@ -3,7 +3,17 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import check_details, check_header, findings, pct, plot, review, skipped_or_error, what_to_do, with_ci
+from pages._ui import (
+    check_details,
+    check_header,
+    findings,
+    pct,
+    plot,
+    review,
+    skipped_or_error,
+    what_to_do,
+    with_ci,
+)
 from readiness.charts.calibration import (
     abstention_curve,
     group_calibration,
@@ -33,35 +43,52 @@ def _num(x, digits=4):
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def _metric(col, label, value, *, interval=None, note=None, help=None):
+    """A metric whose interval (or note) sits on a caption line beneath, so the value stays
+    legible in a narrow column and on a projector."""
+    col.metric(label, value, help=help)
+    if interval:
+        col.caption(f"95% interval {interval}")
+    elif note:
+        col.caption(note)
+
+
+def _interval(ci, fmt):
+    ci = list(ci or [])
+    if len(ci) == 2 and None not in ci:
+        return f"{fmt(ci[0])} – {fmt(ci[1])}"
+    return None
+
+
 res = report.check("calibration")
 if check_header(res) and not skipped_or_error(res):
     m = res.metrics
     multi = m["task"] == "multiclass"
-    ece_lo, ece_hi = (m.get("ece_ci") or [None, None])
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Calibration error (ECE)",
-              f"{_pts(m['ece'])}" + (f" ({100 * ece_lo:.1f}–{100 * ece_hi:.1f})" if ece_lo is not None else ""),
-              help=("Average gap between what the model predicts and what happens, in percentage points, over 10 "
-                    "score bands weighted by their rows (95% bootstrap interval). Even a perfectly calibrated model "
-                    f"shows about {_pts(m['ece_noise_floor'])} on {m['n']:,} rows, from chance alone."
-                    + (" Multiclass: confidence in the top class against how often it is right." if multi else "")))
-    c2.metric("Calibration test p-value", _p(m["calibration_p_value"]),
-              help=("Could the gap be chance? Spiegelhalter's z "
-                    f"(z = {_num(m['spiegelhalter_z'], 2)}) and Hosmer–Lemeshow "
-                    f"(p = {_p(m['hosmer_lemeshow']['p_value'])}), combined; below 0.05 the gap is more than chance."))
-    c3.metric("Brier score", with_ci(m["brier"], m.get("brier_ci"), as_pct=False, digits=4),
-              help=("Mean squared difference between the predicted probability and the outcome (0 is perfect; lower "
-                    "is better; 95% bootstrap interval). "
-                    + ("Summed over classes (0–2)." if multi else
-                       f"Always predicting the base rate would score {m['brier_decomposition']['uncertainty']:.4f}.")))
+    _metric(c1, "Calibration error (ECE)", _pts(m["ece"]), interval=_interval(m.get("ece_ci"), _pts),
+            help=("Average gap between what the model predicts and what happens, in percentage points, over 10 "
+                  "score bands weighted by their rows (95% bootstrap interval). Even a perfectly calibrated model "
+                  f"shows about {_pts(m['ece_noise_floor'])} on {m['n']:,} rows, from chance alone."
+                  + (" Multiclass: confidence in the top class against how often it is right." if multi else "")))
+    _metric(c2, "Calibration test p-value", _p(m["calibration_p_value"]),
+            note=("more than chance" if m["calibration_p_value"] is not None and m["calibration_p_value"] < 0.05
+                  else "consistent with chance"),
+            help=("Could the gap be chance? Spiegelhalter's z "
+                  f"(z = {_num(m['spiegelhalter_z'], 2)}) and Hosmer–Lemeshow "
+                  f"(p = {_p(m['hosmer_lemeshow']['p_value'])}), combined; below 0.05 the gap is more than chance."))
+    _metric(c3, "Brier score", _num(m["brier"]), interval=_interval(m.get("brier_ci"), _num),
+            help=("Mean squared difference between the predicted probability and the outcome (0 is perfect; lower "
+                  "is better; 95% bootstrap interval). "
+                  + ("Summed over classes (0–2)." if multi else
+                     f"Always predicting the base rate would score {m['brier_decomposition']['uncertainty']:.4f}.")))
     if multi:
-        c4.metric("Class-wise ECE", _pts(m["classwise_ece"]),
-                  help="Mean over classes of each class's own calibration error (one class against the rest)")
+        _metric(c4, "Class-wise ECE", _pts(m["classwise_ece"]), note="mean over classes",
+                help="Mean over classes of each class's own calibration error (one class against the rest)")
     else:
         slope = m.get("calibration_slope")
-        c4.metric("Calibration slope", _num(slope, 2),
-                  help=("1 is ideal. Below 1: the probabilities are too extreme (overconfident); above 1: too timid. "
-                        "From a logistic regression of the outcome on the log-odds of the score."))
+        _metric(c4, "Calibration slope", _num(slope, 2), note="1 is ideal",
+                help=("1 is ideal. Below 1: the probabilities are too extreme (overconfident); above 1: too timid. "
+                      "From a logistic regression of the outcome on the log-odds of the score."))
     st.caption(f"Compared on {m['n']:,} holdout rows: {m['variable']}. "
                + (f"Mean predicted {pct(m['mean_score'])} vs observed {pct(m['prevalence'])}. Log loss "
                   f"{m['log_loss']:.4f}." if not multi else
@@ -91,17 +118,17 @@ if check_header(res) and not skipped_or_error(res):
                     st.markdown(f"**{col}**")
                     plot(group_calibration(res, col))
                     st.dataframe(pd.DataFrame([{
-                        "group": g["group"], "rows": g["n"], "predicted": pct(g["predicted"]),
+                        "group": g["group"], "rows": f"{g['n']:,}", "predicted": pct(g["predicted"]),
                         "observed (95%)": with_ci(g["observed"], g["observed_ci"]), "ECE": _pts(g["ece"]),
                         "noise level": _pts(g["ece_noise_floor"]),
                         "p (corrected)": _p(g.get("p_value_adjusted")) if g.get("p_value") is not None
-                        else f"fewer than 30 rows"} for g in info["groups"]]), hide_index=True)
+                        else "fewer than 30 rows"} for g in info["groups"]]), hide_index=True)
                     if info.get("groups_not_shown"):
                         st.caption(f"{info['groups_not_shown']} smaller groups not shown.")
     if multi:
         with st.expander("Class-wise calibration"):
             st.dataframe(pd.DataFrame([{
-                "class": c["class"], "rows": c["n"], "predicted": pct(c["predicted"]), "observed": pct(c["observed"]),
+                "class": c["class"], "rows": f"{c['n']:,}", "predicted": pct(c["predicted"]), "observed": pct(c["observed"]),
                 "ECE": _pts(c["ece"]), "noise level": _pts(c["ece_noise_floor"]),
                 "p (corrected)": _p(c.get("p_value_adjusted"))} for c in m["classwise"]]), hide_index=True)
 
@@ -174,23 +201,33 @@ if check_header(ab) and not skipped_or_error(ab):
     c1, c2, c3, c4 = st.columns(4)
     target_help = ("Required accuracy from the review settings" if m["target_source"] == "settings"
                    else "No target accuracy was set in Setup: the review aims for holdout accuracy + 5 points")
-    c1.metric("Target accuracy", pct(m["target_accuracy"]), help=target_help)
+    _metric(c1, "Target accuracy", pct(m["target_accuracy"]),
+            note="from the review settings" if m["target_source"] == "settings" else "holdout accuracy + 5 points",
+            help=target_help)
     if band is None:
-        c2.metric("Cases for people", "not reachable",
-                  help="No review band reaches the target while the model still decides at least 10% of cases")
-        c3.metric("Accuracy, all cases", with_ci(m["accuracy"], m["accuracy_ci"]),
-                  help="Accuracy when the model decides every case (95% Clopper–Pearson interval)")
+        _metric(c2, "Cases for people", "not reachable", note="no band reaches the target",
+                help="No review band reaches the target while the model still decides at least 10% of cases")
+        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=_interval(m["accuracy_ci"], pct),
+                help="Accuracy when the model decides every case (95% Clopper–Pearson interval)")
+    elif not band.get("needed"):
+        _metric(c2, "Cases for people", "none needed",
+                note=f"{m['flagged_count']:,} least confident flagged for optional review",
+                help="The model already meets the target deciding every case; the least confident 10% are flagged")
+        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=_interval(m["accuracy_ci"], pct),
+                help="Accuracy when the model decides every case (95% Clopper–Pearson interval)")
     else:
-        c2.metric("Cases for people", pct(band["deferred_share"]),
-                  help=(f"{band['deferred']:,} of {m['n']:,} holdout cases fall in the review band"
-                        + (f": {band['rule']}" if band.get("needed") else "; no band needed")))
-        c3.metric("Accuracy on the rest", with_ci(band["kept_accuracy"], band["kept_accuracy_ci"]),
-                  help=(f"Accuracy on the cases the model still decides alone (95% interval); all cases: "
-                        f"{pct(m['accuracy'])}"))
+        _metric(c2, "Cases for people", pct(band["deferred_share"]),
+                note=f"{band['deferred']:,} of {m['n']:,} holdout cases",
+                help=f"Cases in the review band go to a person: {band['rule']}")
+        _metric(c3, "Accuracy on the rest", pct(band["kept_accuracy"]),
+                interval=_interval(band["kept_accuracy_ci"], pct),
+                help=(f"Accuracy on the cases the model still decides alone (95% Clopper–Pearson interval); all "
+                      f"cases: {pct(m['accuracy'])}"))
     auc = m.get("confidence_auc")
-    c4.metric("Confidence tells right from wrong", "–" if auc is None else f"AUC {auc:.2f}",
-              help=("Chance that a right prediction is more confident than a wrong one (0.5: confidence is useless; "
-                    f"1: perfect). Ranking by {m['confidence']}."))
+    _metric(c4, "Confidence tells right from wrong", "–" if auc is None else f"AUC {auc:.2f}",
+            note="0.5 = no better than a coin",
+            help=("Chance that a right prediction is more confident than a wrong one (0.5: confidence is useless; "
+                  f"1: perfect). Ranking by {m['confidence']}."))
     st.markdown("**Accuracy as uncertain cases go to people** — from left (model decides everything) to right (model "
                 "decides only its most confident cases)")
     plot(abstention_curve(ab))
@@ -222,6 +259,10 @@ if check_header(ab) and not skipped_or_error(ab):
     else:
         todo.append("No review band is required; consider a light review of the least confident 10% while the model "
                     "is new.")
+    cal = report.check("calibration")
+    if cal is not None and cal.status in (Status.FAIL, Status.WARN) and band and band.get("needed"):
+        todo.append("The band is drawn on the scores as delivered, which are miscalibrated (see above): after "
+                    "recalibrating, review again — the band's score limits will move.")
     if any(f.severity == Severity.WARN and "separate" in f.message for f in ab.findings):
         todo.append("The model's confidence is not informative: recalibration will not fix that; the model needs "
                     "better features or a different learner.")

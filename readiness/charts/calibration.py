@@ -43,7 +43,7 @@ def reliability_diagram(result: CheckResult):
     fig.add_scatter(
         x=[r["mean_score"] for r in rows], y=[r["observed_rate"] for r in rows], mode="lines+markers", name="model",
         line=dict(color=MODEL_COLOR, width=2),
-        marker=dict(size=[8 + 22 * (r["count"] / biggest) ** 0.5 for r in rows], color=MODEL_COLOR,
+        marker=dict(size=[8 + 22 * (r["count"] / biggest) ** 0.5 for r in rows], color=MODEL_COLOR, opacity=0.75,
                     line=dict(color="white", width=1)),
         error_y=dict(type="data", symmetric=False, color=MODEL_COLOR, thickness=1.5,
                      array=[r["observed_ci"][1] - r["observed_rate"] for r in rows],
@@ -132,8 +132,9 @@ def group_calibration(result: CheckResult, column: str):
     fig.add_scatter(y=names, x=[g["predicted"] for g in groups], mode="markers", name="predicted (mean score)",
                     marker=dict(color=PLATT_COLOR, size=12, symbol="diamond-open", line=dict(width=2)),
                     hovertemplate="%{y}: predicted %{x:.1%}<extra></extra>")
-    fig.update_layout(height=110 + 45 * len(groups), margin=_MARGIN, xaxis=dict(title="Rate", tickformat=".0%"),
-                      yaxis=dict(autorange="reversed"), legend=dict(orientation="h", y=1.15, x=0))
+    fig.update_layout(height=130 + 45 * len(groups), margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(title="Rate", tickformat=".0%"), yaxis=dict(autorange="reversed"),
+                      legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"))
     return fig
 
 
@@ -160,6 +161,9 @@ def abstention_curve(result: CheckResult):
         fig.add_hline(y=target, line=dict(color=BAD_COLOR, dash="dash", width=1.5),
                       annotation_text=f"target {100 * target:.1f}%", annotation_position="bottom left")
     band = m.get("band")
+    if m.get("flagged_basis") == "least_confident_10pct" and m.get("flagged_count"):
+        fig.add_vline(x=1 - m["flagged_share"], line=dict(color=PLATT_COLOR, dash="dot", width=2),
+                      annotation_text="least confident 10% flagged for review", annotation_position="bottom right")
     if band and band.get("needed"):
         keep = 1 - band["deferred_share"]
         fig.add_scatter(x=[keep], y=[band["kept_accuracy"]], mode="markers+text", name="review band",
@@ -167,7 +171,8 @@ def abstention_curve(result: CheckResult):
                         text=[f"defer {100 * band['deferred_share']:.1f}%"], textposition="top right",
                         hovertemplate=f"{band['rule']}<extra></extra>")
     lo = min(min(p["accuracy_ci"][0] for p in pts), target if target is not None else 1.0)
-    fig.update_layout(height=420, margin=_MARGIN, legend=dict(x=0.01, y=0.02, bgcolor="rgba(255,255,255,0.7)"),
+    fig.update_layout(height=440, margin=dict(l=10, r=10, t=60, b=10),
+                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
                       xaxis=dict(title="Share of cases the model decides alone (the rest go to people)",
                                  autorange="reversed", tickformat=".0%"),
                       yaxis=dict(title="Accuracy on the cases the model decides", tickformat=".0%",

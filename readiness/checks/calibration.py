@@ -504,12 +504,11 @@ def _per_group(ctx: ReviewContext, ok: np.ndarray, p: np.ndarray, y: np.ndarray)
         row["p_value_adjusted"] = adj
         sev = severity_for(row["ece"], adj)
         if sev is not None:
-            direction = "too high" if row["gap"] > 0 else "too low"
             findings.append(Finding(severity=sev, columns=[col], message=(
                 f"For {col} = {row['group']} ({row['n']:,} rows) the probabilities are off by {_pts(row['ece'])} on "
-                f"average (ECE) and {direction} overall: predicted {_pct(row['predicted'])}, observed "
-                f"{_pct(row['observed'])} ({_p_text(adj)} after correcting for {m_tests} groups tested). Scores do "
-                "not mean the same for this group."), evidence={k: row[k] for k in (
+                f"average (ECE), {_level_text(row['predicted'], row['observed'])} ({_p_text(adj)} after correcting "
+                f"for {m_tests} groups tested). Scores do not mean the same for this group."),
+                evidence={k: row[k] for k in (
                     "group", "n", "predicted", "observed", "observed_ci", "ece", "p_value", "p_value_adjusted")}))
     return out, findings
 
@@ -552,7 +551,7 @@ def calibration(ctx: ReviewContext) -> Outcome:
 
     # status rule on the headline ECE and the combined test
     sev = severity_for(m["ece"], m["calibration_p_value"])
-    direction = _direction(m, ctx.task)
+    direction, m["direction_short"] = _direction(m, ctx.task)
     m["direction"] = direction
     if sev is not None:
         findings.append(Finding(severity=sev, message=(
@@ -583,7 +582,7 @@ def calibration(ctx: ReviewContext) -> Outcome:
     if best and sev is not None:
         after = rec[best]
         findings.append(Finding(severity=Severity.INFO, message=(
-            f"A cheap fix is likely: {_method_name(best)} recalibration, fitted on other folds of this holdout, brings "
+            f"A cheap fix is likely: {_method_name(best, ctx.task)} recalibration, fitted on other folds of this holdout, brings "
             f"ECE from {_pts(rec['before']['ece'])} to {_pts(after['ece'])} and the Brier score from "
             f"{rec['before']['brier']:.4f} to {after['brier']:.4f}. Fit the calibrator on data the model did not "
             "train on (e.g. CalibratedClassifierCV), then review again on a fresh holdout."),
@@ -595,30 +594,42 @@ def calibration(ctx: ReviewContext) -> Outcome:
     return Outcome(summary=_calibration_summary(m, sev, n), findings=findings, metrics=m)
 
 
-def _method_name(method: str) -> str:
-    return {"platt": "Platt", "isotonic": "Isotonic"}.get(method, method)
+def _method_name(method: str, task: str = "binary") -> str:
+    if method == "platt":
+        return "temperature scaling (Platt)" if task == "multiclass" else "Platt"
+    return method
 
 
-def _direction(m: dict, task: str) -> str:
+def _level_text(predicted: float, observed: float) -> str:
+    """Whether the miscalibration is in the level (too high/low on average) or in the spread."""
+    gap = predicted - observed
+    if abs(gap) > WARN_ECE:
+        return (f"too {'high' if gap > 0 else 'low'} on average (predicted {_pct(predicted)}, observed "
+                f"{_pct(observed)})")
+    return (f"though right on average (predicted {_pct(predicted)}, observed {_pct(observed)}): the error is in how "
+            "the probabilities spread, not in their level")
+
+
+def _direction(m: dict, task: str) -> tuple[str, str]:
+    """The miscalibration's direction in plain words: (long form with numbers, short form)."""
+    parts: list[tuple[str, str]] = []
     if task == "binary":
-        parts = []
         slope = m.get("calibration_slope")
         if slope is not None and slope < 0.8:
-            parts.append("overconfident (scores too close to 0 and 1)")
+            parts.append(("overconfident", "overconfident (scores too close to 0 and 1)"))
         elif slope is not None and slope > 1.25:
-            parts.append("underconfident (scores too timid)")
+            parts.append(("underconfident", "underconfident (scores too timid)"))
         gap = m["mean_score"] - m["prevalence"]
-        if gap > WARN_ECE:
-            parts.append(f"too high on average ({_pct(m['mean_score'])} predicted vs {_pct(m['prevalence'])} observed)")
-        elif gap < -WARN_ECE:
-            parts.append(f"too low on average ({_pct(m['mean_score'])} predicted vs {_pct(m['prevalence'])} observed)")
-        return " and ".join(parts)
-    gap = m["mean_confidence"] - m["accuracy"]
-    if gap > WARN_ECE:
-        return f"overconfident (mean confidence {_pct(m['mean_confidence'])} vs accuracy {_pct(m['accuracy'])})"
-    if gap < -WARN_ECE:
-        return f"underconfident (mean confidence {_pct(m['mean_confidence'])} vs accuracy {_pct(m['accuracy'])})"
-    return ""
+        if abs(gap) > WARN_ECE:
+            word = "too high on average" if gap > 0 else "too low on average"
+            parts.append((word, f"{word} ({_pct(m['mean_score'])} predicted vs {_pct(m['prevalence'])} observed)"))
+    else:
+        gap = m["mean_confidence"] - m["accuracy"]
+        if abs(gap) > WARN_ECE:
+            word = "overconfident" if gap > 0 else "underconfident"
+            parts.append((word, f"{word} (mean confidence {_pct(m['mean_confidence'])} vs accuracy "
+                                f"{_pct(m['accuracy'])})"))
+    return " and ".join(p[1] for p in parts), " and ".join(p[0] for p in parts)
 
 
 def _calibration_summary(m: dict, sev: Severity | None, n: int) -> str:
@@ -632,12 +643,13 @@ def _calibration_summary(m: dict, sev: Severity | None, n: int) -> str:
                 f"no more than chance produces on {n:,} holdout rows ({_p_text(m['calibration_p_value'])}).")
     head = ("cannot be taken at face value" if sev == Severity.FAIL else "are somewhat off")
     text = f"The model's {what} {head}: off by {ece_txt} on average (ECE)"
-    if m.get("direction"):
-        text += f", {m['direction'].split(' (')[0]}"
+    if m.get("direction_short"):
+        text += f", {m['direction_short']}"
     text += f", beyond chance ({_p_text(m['calibration_p_value'])})"
     best = (m.get("recalibration") or {}).get("best")
     if best:
-        text += f"; {_method_name(best).lower()} recalibration would bring this to {_pts(m['recalibration'][best]['ece'])}"
+        text += (f"; {_method_name(best, m['task'])} recalibration would bring this to "
+                 f"{_pts(m['recalibration'][best]['ece'])}")
     return text + "."
 
 
@@ -763,11 +775,10 @@ def _classwise_findings(m: dict) -> list[Finding]:
         adj = min(1.0, c["p_value"] * k) if not np.isnan(c["p_value"]) else math.nan
         c["p_value_adjusted"] = adj
         if severity_for(c["ece"], adj) is not None:
-            direction = "too high" if c["predicted"] > c["observed"] else "too low"
             out.append(Finding(severity=Severity.WARN, message=(
                 f"Class '{c['class']}': its probabilities are off by {_pts(c['ece'])} on average (class-wise ECE), "
-                f"{direction} overall (predicted {_pct(c['predicted'])}, observed {_pct(c['observed'])}; "
-                f"{_p_text(adj)} after correcting for {k} classes)."), evidence=dict(c)))
+                f"{_level_text(c['predicted'], c['observed'])} ({_p_text(adj)} after correcting for {k} classes)."),
+                evidence=dict(c)))
     return out
 
 
@@ -817,9 +828,9 @@ def _band_bounds(ctx: ReviewContext, cut: float, conf: np.ndarray) -> dict:
         lo, hi = t - cut, t + cut
         if ctx.scores_are_probabilities:
             lo, hi = max(0.0, lo), min(1.0, hi)
-        return {"lower": lo, "upper": hi, "min_confidence": None, "rule": f"defer when {lo:.4g} < score < {hi:.4g}"}
+        return {"lower": lo, "upper": hi, "min_confidence": None, "rule": f"defer when {lo:.3g} < score < {hi:.3g}"}
     return {"lower": None, "upper": None, "min_confidence": cut,
-            "rule": f"defer when the top-class probability < {cut:.4g}"}
+            "rule": f"defer when the top-class probability < {cut:.3g}"}
 
 
 @register("uncertainty.abstention", title="Human review band for uncertain predictions", area="calibration",
@@ -958,15 +969,15 @@ def abstention(ctx: ReviewContext) -> Outcome:
                    f"confidence allows is {_pct(best['accuracy'])} on the most confident {_pct(best['coverage'])}.")
     elif not m["band"]["needed"]:
         lc = m["least_confident_10pct"]
-        low_txt = (f"The {_pct(lc['n'] / n)} least confident predictions are right {_pct(lc['accuracy'])} of the time "
-                   f"(the rest {_pct(lc['rest_accuracy'])}); they are flagged for optional human review."
-                   if lc["n"] else "")
+        low_txt = (f"The least confident 10% of predictions ({lc['n']:,}, {lc['rule'].removeprefix('defer when ')}) "
+                   f"are right {_pct(lc['accuracy'])} of the time (the rest {_pct(lc['rest_accuracy'])}); they are "
+                   "flagged for optional human review." if lc["n"] else "")
         findings.append(Finding(severity=Severity.INFO, message=(
             f"Accuracy {_pct(acc_all)} already meets the required {target_txt} without deferring any case. " + low_txt),
             evidence={k: lc[k] for k in ("accuracy", "rest_accuracy", "n")}))
         summary = f"No human review band is needed to reach {target_txt}: accuracy is already {_pct(acc_all)}"
-        summary += (f"; the {_pct(lc['n'] / n)} least confident predictions (right {_pct(lc['accuracy'])} of the time) "
-                    "are flagged for optional review." if lc["n"] else ".")
+        summary += (f"; the least confident 10% of predictions (right {_pct(lc['accuracy'])} of the time) are flagged "
+                    "for optional review." if lc["n"] else ".")
     else:
         b = m["band"]
         where = (f"scores between {b['lower']:.3g} and {b['upper']:.3g}" if ctx.task == "binary"
