@@ -200,9 +200,10 @@ if check_header(ab) and not skipped_or_error(ab):
     band = m.get("band")
     c1, c2, c3, c4 = st.columns(4)
     target_help = ("Required accuracy from the review settings" if m["target_source"] == "settings"
-                   else "No target accuracy was set in Setup: the review aims for holdout accuracy + 5 points")
+                   else "No target accuracy was set in Setup: the review aims for holdout accuracy + 5 points, or "
+                        "half-way to 100% when accuracy is above 90%")
     _metric(c1, "Target accuracy", pct(m["target_accuracy"]),
-            note="from the review settings" if m["target_source"] == "settings" else "holdout accuracy + 5 points",
+            note="from the review settings" if m["target_source"] == "settings" else m["target_source"],
             help=target_help)
     if band is None:
         _metric(c2, "Cases for people", "not reachable", note="no band reaches the target",

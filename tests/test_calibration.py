@@ -411,6 +411,23 @@ def test_abstention_without_target_aims_five_points_above_holdout_accuracy():
     assert res.metrics["band"]["kept_accuracy"] >= acc + 0.05
 
 
+def test_abstention_default_target_stays_below_100_percent():
+    P, y = dirichlet_case(3000, 3, alpha=(0.05, 0.05, 0.05))  # peaked probabilities: accuracy > 90%
+    res = run(multiclass_ctx(P, y), "uncertainty.abstention")
+    acc = (P.argmax(axis=1) == y).mean()
+    assert acc > 0.9
+    assert res.metrics["target_accuracy"] == pytest.approx(acc + (1 - acc) / 2, abs=1e-12)
+    assert "half-way" in res.metrics["target_source"]
+
+
+def test_small_holdout_is_inconclusive_not_a_pass():
+    p, y = uniform_case(150, 0)
+    res = run(binary_ctx(p, y))
+    assert res.status == Status.WARN and res.metrics["inconclusive"] is True
+    assert "Too few holdout rows" in res.summary
+    assert res.metrics["ece_noise_floor"] > 0.05
+
+
 def test_abstention_uses_the_decision_threshold():
     p, y = uniform_case(5000, 6)
     res = run(binary_ctx(p, y, settings=Settings(bootstrap=20, threshold=0.3, target_accuracy=0.8)),

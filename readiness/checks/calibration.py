@@ -35,7 +35,8 @@ HIST_BINS = 20
 FAIL_P, FAIL_ECE = 0.001, 0.05
 WARN_P, WARN_ECE = 0.05, 0.02
 MIN_ROWS = 30  # fewer labelled rows with a score: calibration is not assessed
-SMALL_HOLDOUT = 200  # below this the tests have little power: said in a finding
+# a pass is "inconclusive" (warn) when chance alone gives an ECE above the material level
+INCONCLUSIVE_NOISE = FAIL_ECE
 MIN_GROUP_ROWS = 30
 MAX_GROUPS = 20
 RECAL_FOLDS = 5
@@ -46,7 +47,7 @@ LOG_CLIP = 1e-15
 MIN_COVERAGE = 0.10  # a band must keep at least 10% of the holdout ...
 MIN_KEEP = 30  # ... and at least 30 rows
 MAX_DEFER = 0.50  # deferring more than half of the cases to people: warn
-DEFAULT_LIFT = 0.05  # no target accuracy set: aim for holdout accuracy + 5 points
+DEFAULT_LIFT = 0.05  # no target accuracy set: aim for holdout accuracy + 5 points (at most half-way to 100%)
 MAX_EXAMPLES = 50
 
 
@@ -587,10 +588,13 @@ def calibration(ctx: ReviewContext) -> Outcome:
             f"{rec['before']['brier']:.4f} to {after['brier']:.4f}. Fit the calibrator on data the model did not "
             "train on (e.g. CalibratedClassifierCV), then review again on a fresh holdout."),
             evidence={"before": rec["before"], "after": after, "method": best}))
-    if n < SMALL_HOLDOUT:
-        findings.append(Finding(severity=Severity.INFO, message=(
-            f"Only {n} rows: the calibration tests have little power, so a pass here is weak evidence."),
-            evidence={"n": n}))
+    m["inconclusive"] = bool(sev is None and m["ece_noise_floor"] > INCONCLUSIVE_NOISE)
+    if m["inconclusive"]:
+        findings.append(Finding(severity=Severity.WARN, message=(
+            f"Too few rows to judge calibration: on {n:,} rows chance alone produces about "
+            f"{_pts(m['ece_noise_floor'])} of ECE, more than the {_pts(FAIL_ECE)} that would matter, so the tests "
+            "cannot tell a calibrated model from a badly calibrated one. Review again on a larger holdout."),
+            evidence={"n": n, "ece": m["ece"], "ece_noise_floor": m["ece_noise_floor"]}))
     return Outcome(summary=_calibration_summary(m, sev, n), findings=findings, metrics=m)
 
 
@@ -635,6 +639,10 @@ def _direction(m: dict, task: str) -> tuple[str, str]:
 def _calibration_summary(m: dict, sev: Severity | None, n: int) -> str:
     what = "probabilities" if m["task"] == "binary" else "confidence scores"
     ece_txt = _pts(m["ece"])
+    if m.get("inconclusive"):
+        return (f"Too few holdout rows ({n:,}) to tell whether the model's {what} can be taken at face value: they "
+                f"are off by {ece_txt} on average (ECE), but chance alone produces about "
+                f"{_pts(m['ece_noise_floor'])} on this many rows.")
     if sev is None:
         if m["calibration_p_value"] < WARN_P:
             return (f"The model's {what} can be taken at face value: they are off by only {ece_txt} on average (ECE), "
@@ -863,7 +871,10 @@ def abstention(ctx: ReviewContext) -> Outcome:
     target = ctx.settings.target_accuracy
     target_source = "settings"
     if target is None:
-        target, target_source = min(1.0, acc_all + DEFAULT_LIFT), "holdout accuracy + 5 points (no target set)"
+        lift = min(DEFAULT_LIFT, (1 - acc_all) / 2)
+        target = acc_all + lift
+        target_source = ("holdout accuracy + 5 points (no target set)" if lift == DEFAULT_LIFT
+                         else "half-way from holdout accuracy to 100% (no target set)")
     from scipy import stats as sst
 
     min_keep = max(MIN_KEEP, int(math.ceil(MIN_COVERAGE * n)))
@@ -952,7 +963,7 @@ def abstention(ctx: ReviewContext) -> Outcome:
     m["flagged_examples"] = _examples(ctx, ok, scores, pred, y, conf, flagged)
 
     # findings and summary
-    target_txt = f"{_pct(target)}" + ("" if target_source == "settings" else " (holdout accuracy + 5 points; no target set)")
+    target_txt = f"{_pct(target)}" + ("" if target_source == "settings" else f" ({target_source.replace(' (', '; ')}")
     uninformative = (auc_p is not None and auc_p >= 0.05 and n_wrong >= 10 and n - n_wrong >= 10)
     if uninformative:
         findings.append(Finding(severity=Severity.WARN, message=(
