@@ -115,7 +115,7 @@ def chip(status: Status | str, *, width: float = 62):
     col = STATUS_COLOR[s]
     t = Table([[P(f'<font color="{col}">{PDF_STATUS_MARK[s]}</font> {STATUS_WORD[s]}', "cellb", raw=True)]],
               colWidths=[width], rowHeights=[15])
-    t.setStyle(TableStyle([
+    t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR),
         ("BACKGROUND", (0, 0), (-1, -1), HexColor(_tint(col))),
         ("BOX", (0, 0), (-1, -1), 0.9, HexColor(col)),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -131,6 +131,7 @@ def _table(rows, col_widths, *, header: bool = True, zebra: bool = True, pad: fl
 
     t = Table(rows, colWidths=col_widths, repeatRows=1 if header else 0, hAlign="LEFT")
     style = [
+        ("FONTNAME", (0, 0), (-1, -1), REGULAR),
         ("VALIGN", (0, 0), (-1, -1), valign),
         ("LEFTPADDING", (0, 0), (-1, -1), pad + 1), ("RIGHTPADDING", (0, 0), (-1, -1), pad + 1),
         ("TOPPADDING", (0, 0), (-1, -1), pad), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
@@ -150,7 +151,7 @@ def _panel(flowables, *, border: str = RULE, background: str = PANEL, width: flo
     from reportlab.platypus import Table, TableStyle
 
     t = Table([[flowables]], colWidths=[width] if width else None, hAlign="LEFT")
-    t.setStyle(TableStyle([
+    t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR),
         ("BOX", (0, 0), (-1, -1), 0.8, HexColor(border)),
         ("BACKGROUND", (0, 0), (-1, -1), HexColor(background)),
         ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
@@ -444,7 +445,7 @@ class _Builder:
         ]
         rows = [[P(k, "cellb"), P(v, "mono" if k == "Record" else "cell")] for k, v in facts]
         t = Table(rows, colWidths=[80, self.width - 80], hAlign="LEFT")
-        t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.4, HexColor(RULE)),
+        t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.4, HexColor(RULE)),
                                ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
         out += [t, Spacer(1, 18)]
         out.append(P("This report is signed electronically (PAdES). The exact review record it was rendered from is "
@@ -710,11 +711,13 @@ class _Builder:
         return out
 
     def toc(self) -> list:
-        from reportlab.platypus import PageBreak
+        from reportlab.platypus import PageBreak, TableStyle
         from reportlab.platypus.tableofcontents import TableOfContents
 
         toc = TableOfContents(dotsMinLevel=0)
         toc.levelStyles = [_styles()["toc0"], _styles()["toc1"]]
+        toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                     ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
         return [P("Contents", "h1"), toc, PageBreak()]
 
     def story(self) -> list:
@@ -743,7 +746,8 @@ def render_pdf(record: ReviewRecord, data: bytes) -> tuple[bytes, list[SigBox], 
     doc = ReportDoc(buf, pagesize=A4, leftMargin=50, rightMargin=50, topMargin=56, bottomMargin=56,
                     title=f"Model readiness review: {record.model_name} {record.model_version}",
                     author=record.project, subject=f"Review record {record.record_id}",
-                    creator=f"Model Readiness Review {__version__}", invariant=1, lang="en")
+                    creator=f"Model Readiness Review {__version__}", invariant=1, lang="en",
+                    initialFontName=REGULAR, initialFontSize=9.2)
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="main", leftPadding=0,
                   rightPadding=0, topPadding=0, bottomPadding=0)
     doc.addPageTemplates([PageTemplate(id="cover", frames=[frame]), PageTemplate(id="body", frames=[frame])])

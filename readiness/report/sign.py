@@ -367,7 +367,7 @@ def _stamp_pdf(statement: Statement, width: float, height: float, fingerprint: s
 
     register_fonts()
     buf = BytesIO()
-    c = canvas.Canvas(buf, pagesize=(width, height))
+    c = canvas.Canvas(buf, pagesize=(width, height), initialFontName=REGULAR, invariant=1)
     c.setFillColor(HexColor("#f4f6f8"))
     c.setStrokeColor(HexColor("#1f2d3d"))
     c.setLineWidth(1.2)
