@@ -15,7 +15,7 @@ from pages._ui import (
     status_text,
     what_to_do,
 )
-from readiness.charts.leakage import feature_power_bars, overlap_bars, oversampling_bars, reuse_curve, timeline
+from readiness.charts.leakage import feature_power_bars, oversampling_bars, reuse_curve, timeline
 from readiness.results import Status, worst_status
 
 ctx, report = review()
@@ -66,18 +66,19 @@ if check_header(res) and not skipped_or_error(res):
     c1.metric(f"Whole model, holdout {name}", _num(m["model_score"]),
               help=f"The model's {name} on the holdout; 0.5 is random ranking, 1 is perfect" if name == "AUC" else
               "Share of the target's variance the model explains on the holdout")
-    c2.metric("Strongest single column", top["column"] if top else "–",
-              help="The feature that predicts the target best on its own")
-    c3.metric(f"Its {name} on its own", _num(top["score"]) if top else "–",
-              help=f"Cross-validated on {m['sample_rows']:,} training rows ({m['cv_folds']} folds), using only this "
-                   "column's per-value target rate")
-    c4.metric("Columns over the leak / suspicious line", f"{len(m['leaking_columns'])} / "
-              f"{len(m['suspicious_columns']) + len(m['identifier_signal_columns'])}",
-              help=f"Leak: {name} ≥ {m['fail_score']:.2f} alone (nearly determines the target). Suspicious: {name} ≥ "
-                   f"{m['warn_score_effective']:.2f} alone, or as strong as the whole model")
-    st.markdown(f"**Each feature's power to predict the target on its own**, strongest first. Bars past the dashed "
-                f"line are suspicious, past the solid line they are leaks; the diamond shows the same column on the "
-                f"holdout.")
+    c2.metric(f"Strongest column alone, {name}", _num(top["score"]) if top else "–",
+              help=f"The feature that predicts the target best on its own, cross-validated on {m['sample_rows']:,} "
+                   f"training rows ({m['cv_folds']} folds) from its per-value target rate")
+    if top:
+        c2.caption(f"'{top['column']}'")
+    c3.metric("Columns that leak", len(m["leaking_columns"]),
+              help=f"{name} ≥ {m['fail_score']:.2f} on its own: the column nearly determines the target")
+    c4.metric("Suspicious columns", len(m["suspicious_columns"]) + len(m["identifier_signal_columns"]),
+              help=f"{name} ≥ {m['warn_score_effective']:.2f} on its own, as strong as the whole model, or an "
+                   "identifier that carries target signal")
+    st.markdown("**Each feature's power to predict the target on its own**, strongest first. Bars past the dashed "
+                "line are suspicious, past the solid line they are leaks; the diamond shows the same column on the "
+                "holdout.")
     plot(feature_power_bars(res))
     findings(res)
     with st.expander("All features, ranked"):
@@ -113,29 +114,35 @@ if check_header(res) and not skipped_or_error(res):
     m = res.metrics
     n = m["holdout_rows"]
     c1, c2, c3, c4 = st.columns(4)
+
+    def chance(col, v):
+        col.caption(f"chance alone: about {v:,.0f}")
+
     c1.metric("Identical rows (target included)", f"{m['overlap_test_rows']:,} ({pct(m['overlap_test_share'])})",
               help="Holdout rows that also appear in training with every feature and the target equal")
+    chance(c1, m["overlap_expected_rows"])
     c2.metric("Same features", f"{m['feature_overlap_test_rows']:,} ({pct(m['feature_overlap_test_share'])})",
               help="Holdout rows whose feature values all equal a training row's (target may differ)")
+    chance(c2, m["feature_overlap_expected_rows"])
     c3.metric("Near-duplicates", f"{m['near_duplicate_test_rows']:,} ({pct(m['near_duplicate_test_share'])})",
               help=f"Holdout rows equal to a training row once numbers are rounded to {m['near_significant_digits']} "
                    "significant digits (includes the exact matches)")
+    chance(c3, m["near_duplicate_expected_rows"])
     if m["shared_id_column"]:
         c4.metric(f"Shared '{m['shared_id_column']}' values", f"{m['shared_ids']:,}",
                   help=f"Values of the ID/group column found in both splits; {m['shared_id_test_rows']:,} holdout rows "
                        "carry them")
     else:
         c4.metric("Shared IDs", "–", help="No ID/group column was given in Setup")
-    if m["overlap_test_rows"] or m["feature_overlap_test_rows"] or m["near_duplicate_test_rows"] or m["shared_ids"]:
-        plot(overlap_bars(res))
     findings(res)
     if m["examples"]:
         flagged = res.status in (Status.FAIL, Status.WARN)
         with st.expander(f"Sample of overlapping rows ({len(m['examples'])} of "
                          f"{max(m['near_duplicate_test_rows'], m['overlap_test_rows']):,})", expanded=flagged):
-            st.dataframe(pd.DataFrame(m["examples"]), hide_index=True)
-            st.caption("Row numbers count labelled rows from 0 in each file. 'training_row' is the first matching "
-                       "training row.")
+            st.dataframe(pd.DataFrame(m["examples"]).rename(columns={
+                "holdout_row": "holdout row", "training_row": "matching training row"}), hide_index=True)
+            st.caption("Row numbers count labelled rows from 0 in each file; the matching training row is the "
+                       "first one found.")
     check_details(res)
     todo = []
     if res.status in (Status.FAIL, Status.WARN):
@@ -152,21 +159,29 @@ st.divider()
 res = results["leakage.temporal"]
 if check_header(res) and not skipped_or_error(res):
     m = res.metrics
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Training period", f"{m['train_start']} – {m['train_end']}", help=f"Range of '{m['time_column']}' in "
-              "training")
-    c2.metric("Holdout period", f"{m['holdout_start']} – {m['holdout_end']}", help=f"Range of '{m['time_column']}' "
-              "in the holdout")
-    c3.metric("Holdout rows dated before training ends", f"{m['holdout_rows_before_train_end']:,} "
+    st.markdown(f"Training rows run from **{m['train_start']}** to **{m['train_end']}**; holdout rows from "
+                f"**{m['holdout_start']}** to **{m['holdout_end']}** (time column '{m['time_column']}').")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Holdout rows dated before training ends", f"{m['holdout_rows_before_train_end']:,} "
               f"({pct(m['holdout_share_before_train_end'])})",
               help="In a forward split every holdout row comes at or after the latest training row")
+    c2.metric("Training rows dated after the holdout starts", f"{m['train_rows_after_holdout_start']:,} "
+              f"({pct(m['train_share_after_holdout_start'])})",
+              help="Training rows later than the earliest holdout row; one early holdout row can make this large")
     w = m["overlap_window"]
-    c4.metric("Period both splits cover", f"{w['length']:,.0f} {w['unit']}" if w else "none",
-              help="Length of the time window in which training and holdout both have rows")
-    st.markdown("**When the training and holdout rows happened.** A clean forward split has all holdout rows to the "
-                "right of the dashed line.")
+    c3.metric("Period both splits cover", f"{w['length']:,.0f} {w['unit']}" if w else "none",
+              help="Length of the time window in which training and holdout both have rows (shaded in the chart)")
+    st.markdown("**When the training and holdout rows happened.** In a clean forward split every holdout row lies "
+                "right of the dashed line; crosses mark holdout rows dated earlier, and the shading shows the period "
+                "both splits cover.")
     plot(timeline(res))
     findings(res)
+    if m["early_holdout_rows"]:
+        with st.expander(f"Holdout rows dated before training ends ({m['holdout_rows_before_train_end']:,})"):
+            st.dataframe(pd.DataFrame(m["early_holdout_rows"]).rename(columns={"row": "holdout row",
+                                                                            "time": m["time_column"]}),
+                         hide_index=True)
+            st.caption("Row numbers count labelled holdout rows from 0.")
     if m["peek_a_boo"]:
         with st.expander("Date columns compared with the row's own time (Peek-a-Boo)"):
             st.dataframe(pd.DataFrame([{"column": c, "rows with a later date": v["rows_after"],
@@ -176,8 +191,7 @@ if check_header(res) and not skipped_or_error(res):
     todo = []
     if m["holdout_rows_before_train_end"]:
         todo.append(f"Re-split by time: train on rows before a cut-off date, hold out the rows after it, and review "
-                    f"again. The {m['holdout_rows_before_train_end']:,} early holdout rows are listed under "
-                    "'Method and raw numbers'.")
+                    f"again. The {m['holdout_rows_before_train_end']:,} early holdout rows are listed above.")
     if any(v["rows_after"] for v in m["peek_a_boo"].values()):
         todo.append("Drop date columns that are filled in after the prediction is made, or replace them with the "
                     "value as it was known at the row's time.")
@@ -193,7 +207,7 @@ if check_header(res) and not skipped_or_error(res):
               help="Holdout rows identical to a training row (features and target)")
     c2.metric("Class where copies concentrate", m["concentrated_class"] or "none",
               help="Random oversampling before the split copies one class (usually the rare one) into both splits")
-    c3.metric("Interpolated points across the split", f"{m['synthetic_cross_split']:,}",
+    c3.metric("Interpolated across split", f"{m['synthetic_cross_split']:,}",
               help="Points lying exactly between two same-class points, spread over training and holdout: "
                    "the signature of SMOTE applied before splitting")
     c4.metric("Points checked", f"{m['points_checked']:,}",
@@ -253,16 +267,20 @@ if check_header(res) and not skipped_or_error(res):
         metric_ci(c1, "R²", m["value"], m["ci"], as_pct=False, help="95% bootstrap interval")
     eps = f"±{100 * m['epsilon']:.0f} points"
     na = m["budget_nonadaptive"]
-    c2.metric(f"Evaluations at {eps}, models fixed in advance",
+    c2.metric("Uses allowed: fixed models",
               f"{na:,}" if na is not None else f"~10^{m['budget_nonadaptive_log10']:.0f}",
-              help=f"How many pre-chosen models this {m['n']:,}-row holdout can score with every result within {eps} "
-                   "at 95% confidence")
-    c3.metric(f"Evaluations at {eps}, each steering the next", f"{m['budget_adaptive']:,}",
+              help=f"How many models, chosen in advance, this {m['n']:,}-row holdout can score with every result "
+                   f"within {eps} at 95% confidence")
+    c2.caption(f"at {eps}, 95% confidence")
+    c3.metric("Uses allowed: results steer", f"{m['budget_adaptive']:,}",
               help="When each result influences the next model or threshold (the usual case) and only pass/fail is "
                    f"shared. Sharing exact scores cuts this to {m['budget_adaptive_scores']:,}")
+    c3.caption(f"at {eps}, 95% confidence")
     used = m["evaluations_including_this"]
-    c4.metric("Used so far (incl. this review)", f"{used:,}" if used is not None else "not recorded",
-              help="Evaluations of this exact holdout file (same SHA-256) in the review history")
+    c4.metric("Used so far", f"{used:,}" if used is not None else "not recorded",
+              help="Evaluations of this exact holdout file (same SHA-256) in the review history, this review included")
+    st.markdown("**How far the holdout accuracy can be from the truth**, by how many times the holdout has been "
+                "used. Below the dotted line the holdout still pins accuracy to the tolerance.")
     plot(reuse_curve(res))
     findings(res)
     with st.expander("Holdout rows needed for a tolerance and number of uses"):
@@ -278,8 +296,9 @@ if check_header(res) and not skipped_or_error(res):
         todo.append(f"Collect a larger holdout: {m['rows_needed_one_use']:,} rows are needed to know accuracy within "
                     f"{eps} even once.")
     if used is None:
-        todo.append("Record every evaluation of this holdout (the review history does this automatically once it is "
-                    "enabled) and share pass/fail rather than exact scores with the people tuning the model.")
+        todo.append("Count every evaluation of this holdout (reviews of uploaded data are recorded in the Review "
+                    "history by the holdout file's SHA-256), and share pass/fail rather than exact scores with the "
+                    "people tuning the model.")
     elif m["remaining_adaptive"] is not None and m["remaining_adaptive"] < 0:
         todo.append("Retire this holdout for model selection; collect a fresh one for the release decision.")
     what_to_do(todo)

@@ -6,6 +6,7 @@ from readiness.results import CheckResult, Status
 from readiness.style import STATUS_COLOR
 
 _PATTERN = {"pass": "", "warn": "/", "fail": "x"}  # never colour alone
+_BAR = {"pass": "#8da5c4", "warn": STATUS_COLOR[Status.WARN], "fail": STATUS_COLOR[Status.FAIL]}
 
 
 def feature_power_bars(result: CheckResult, *, top: int = 30):
@@ -25,7 +26,7 @@ def feature_power_bars(result: CheckResult, *, top: int = 30):
     fig.add_bar(
         y=names, x=[max(lo, r["score"] or lo) - lo for r in rows], base=lo, orientation="h",
         name="this column alone (training, cross-validated)",
-        marker_color=[STATUS_COLOR[Status(r.get("status", "pass"))] for r in rows],
+        marker_color=[_BAR.get(r.get("status", "pass"), _BAR["pass"]) for r in rows],
         marker_pattern_shape=[_PATTERN.get(r.get("status", "pass"), "") for r in rows],
         text=[f"{r['score']:.3f}" for r in rows], textposition="outside", cliponaxis=False,
         customdata=[[r["kind"], r.get("status", "pass"), r["score_holdout"]] for r in rows],
@@ -53,33 +54,8 @@ def feature_power_bars(result: CheckResult, *, top: int = 30):
     return fig
 
 
-def overlap_bars(result: CheckResult):
-    """Holdout rows found in training, by kind of match, against what chance alone gives."""
-    import plotly.graph_objects as go
-
-    m = result.metrics
-    cats = ["identical rows<br>(target included)", "same features", "near-duplicates<br>(rounded)"]
-    vals = [m["overlap_test_rows"], m["feature_overlap_test_rows"], m["near_duplicate_test_rows"]]
-    exp = [m["overlap_expected_rows"], m["feature_overlap_expected_rows"], m["near_duplicate_expected_rows"]]
-    if m.get("shared_id_column"):
-        cats.append(f"shared '{m['shared_id_column']}'")
-        vals.append(m["shared_id_test_rows"])
-        exp.append(None)
-    n = m.get("holdout_rows") or 1
-    fig = go.Figure()
-    fig.add_bar(x=cats, y=vals, name="holdout rows found in training", marker_color="#c62828",
-                marker_pattern_shape="x", text=[f"{v:,} ({100 * v / n:.1f}%)" for v in vals], textposition="outside",
-                cliponaxis=False, hovertemplate="%{x}: %{y:,} holdout rows<extra></extra>")
-    fig.add_scatter(x=cats, y=exp, mode="markers", name="expected by chance", marker=dict(symbol="line-ew-open",
-                    size=40, line=dict(width=3, color="#222")), hovertemplate="chance: %{y:.1f}<extra></extra>")
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="holdout rows",
-                      legend=dict(orientation="h", y=1.12))
-    return fig
-
-
 def timeline(result: CheckResult):
     """Training vs holdout time ranges (top) and rows per period (bottom), latest training time marked."""
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     m = result.metrics
@@ -88,21 +64,28 @@ def timeline(result: CheckResult):
         return None
     edges = tl["edges"]
     mids = edges[:-1]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.28, 0.72], vertical_spacing=0.06)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.32, 0.68], vertical_spacing=0.06)
     train_c, hold_c = "#4c78a8", "#f58518"
     for label, start, end, color in (("training", m["train_start"], m["train_end"], train_c),
                                      ("holdout", m["holdout_start"], m["holdout_end"], hold_c)):
         fig.add_scatter(x=[start, end], y=[label, label], mode="lines+markers", line=dict(color=color, width=14),
                         marker=dict(size=14, symbol="line-ns-open", color=color), showlegend=False,
                         hovertemplate=f"{label}: {start} to {end}<extra></extra>", row=1, col=1)
+    early = m.get("early_holdout_rows") or []
+    if early:
+        n_early = m.get("holdout_rows_before_train_end", len(early))
+        fig.add_scatter(x=[e["time"] for e in early], y=["holdout rows dated<br>before training ends"] * len(early),
+                        mode="markers", marker=dict(symbol="x-thin", size=11, line=dict(width=2, color="#c62828")),
+                        name=f"holdout rows dated before training ends ({n_early:,})",
+                        customdata=[e["row"] for e in early],
+                        hovertemplate="holdout row %{customdata}: %{x}<extra></extra>", row=1, col=1)
     fig.add_bar(x=mids, y=tl["train"], name="training rows", marker_color=train_c, row=2, col=1,
                 hovertemplate="from %{x}: %{y:,} training rows<extra></extra>")
     fig.add_bar(x=mids, y=tl["holdout"], name="holdout rows", marker_color=hold_c, marker_pattern_shape="/",
                 row=2, col=1, hovertemplate="from %{x}: %{y:,} holdout rows<extra></extra>")
     w = m.get("overlap_window")
     if w:
-        fig.add_vrect(x0=w["start"], x1=w["end"], fillcolor="#c62828", opacity=0.08, line_width=0,
-                      annotation_text="both splits have rows here", annotation_position="top left")
+        fig.add_vrect(x0=w["start"], x1=w["end"], fillcolor="#c62828", opacity=0.07, line_width=0)
     fig.add_vline(x=m["train_end"], line=dict(color="#222", dash="dash", width=2))
     fig.add_annotation(x=m["train_end"], y=1.0, yref="paper", text="latest training row", showarrow=False,
                        xanchor="right", yanchor="bottom", font=dict(size=12))
@@ -110,7 +93,7 @@ def timeline(result: CheckResult):
     fig.update_xaxes(type="date" if is_dates else "linear", row=2, col=1, title_text=m.get("time_column"))
     fig.update_xaxes(type="date" if is_dates else "linear", row=1, col=1)
     fig.update_yaxes(title_text="rows per period", row=2, col=1)
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), barmode="overlay", bargap=0.05,
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10), barmode="overlay", bargap=0.05,
                       legend=dict(orientation="h", y=-0.18))
     fig.update_traces(opacity=0.75, selector=dict(type="bar"))
     return fig
@@ -130,15 +113,16 @@ def oversampling_bars(result: CheckResult):
     fig.add_bar(x=names, y=share, name="% of the class's holdout rows copied from training", marker_color="#4c78a8",
                 text=[f"{s:.1f}%" for s in share], textposition="outside", cliponaxis=False,
                 hovertemplate="class %{x}: %{y:.1f}% copies<extra></extra>")
-    fig.add_bar(x=names, y=syn, name="interpolated points across the split (count)", marker_color="#c62828",
-                marker_pattern_shape="x", yaxis="y2", text=[f"{s:,}" for s in syn], textposition="outside",
-                cliponaxis=False, hovertemplate="class %{x}: %{y} interpolated points<extra></extra>")
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), barmode="group",
-                      xaxis_title="class",
-                      yaxis=dict(title="% copied", rangemode="tozero"),
-                      yaxis2=dict(title="interpolated points", overlaying="y", side="right", rangemode="tozero",
-                                  showgrid=False),
-                      legend=dict(orientation="h", y=1.15))
+    layout = dict(height=320, margin=dict(l=10, r=10, t=40, b=10), barmode="group",
+                  xaxis=dict(title="class", type="category"), yaxis=dict(title="% copied", rangemode="tozero"),
+                  legend=dict(orientation="h", y=1.15))
+    if any(syn):
+        fig.add_bar(x=names, y=syn, name="interpolated points across the split (count)", marker_color="#c62828",
+                    marker_pattern_shape="x", yaxis="y2", text=[f"{s:,}" for s in syn], textposition="outside",
+                    cliponaxis=False, hovertemplate="class %{x}: %{y} interpolated points<extra></extra>")
+        layout["yaxis2"] = dict(title="interpolated points", overlaying="y", side="right", rangemode="tozero",
+                                showgrid=False)
+    fig.update_layout(**layout)
     return fig
 
 
@@ -163,8 +147,10 @@ def reuse_curve(result: CheckResult):
     used = m.get("evaluations_including_this")
     if used:
         fig.add_vline(x=used, line=dict(color="#222", dash="dash"), annotation_text=f"used {used} times so far")
+    top = max(3 * 100 * m["epsilon"], 1.2 * 100 * max(c["nonadaptive"]))
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis=dict(type="log", title="number of evaluations of this holdout"),
-                      yaxis=dict(title="accuracy known to within ± points (95%)", rangemode="tozero"),
+                      xaxis=dict(type="log", title="number of evaluations of this holdout",
+                                 tickvals=[1, 10, 100, 1000], ticktext=["1", "10", "100", "1,000"]),
+                      yaxis=dict(title="accuracy known to within ± points (95%)", range=[0, top]),
                       legend=dict(orientation="h", y=1.15))
     return fig

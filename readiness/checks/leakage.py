@@ -43,6 +43,7 @@ MAX_EXAMPLE_ROWS = 20
 TEMPORAL_FAIL_SHARE = 0.10  # ≥ 10% of holdout rows before the end of training: not a forward split
 PEEK_FAIL_SHARE = 0.01
 TIMELINE_BINS = 40
+MAX_EARLY_ROWS = 200
 
 # --- leakage.oversampling --------------------------------------------------------------
 SMOTE_QUERY_CAP = 2_500  # query points per class and split
@@ -769,6 +770,8 @@ def temporal(ctx: ReviewContext) -> Outcome:
         "train_share_after_holdout_start": late_train / len(tr_v),
         "overlap_window": window,
         "forward_split": n_early == 0,
+        "early_holdout_rows": [{"row": int(i), "time": _fmt_time(t_te.iloc[i], kind)}
+                               for i in np.flatnonzero(early)[:MAX_EARLY_ROWS]],
         "time_missing_train": int(t_tr.isna().sum()), "time_missing_test": int(t_te.isna().sum()),
         "peek_a_boo": peek,
         "timeline": timeline,
@@ -932,9 +935,9 @@ def oversampling(ctx: ReviewContext) -> Outcome:
                     where = ("cross_split" if sp == {0, 1} else "within_train" if sp == {0} else "within_holdout")
                     by_class[c][f"synthetic_{where}"] += 1
                     if where == "cross_split" and len(examples) < MAX_EXAMPLE_ROWS:
-                        def ref(i):
-                            return {"split": "training" if split_u[i] == 0 else "holdout", "row": int(orig_u[i])}
-                        examples.append({"class": c, "point": ref(rec["point"]), "between": [ref(rec["a"]), ref(rec["b"])],
+                        refs = [{"split": "training" if split_u[i] == 0 else "holdout", "row": int(orig_u[i])}
+                                for i in (rec["point"], rec["a"], rec["b"])]
+                        examples.append({"class": c, "point": refs[0], "between": refs[1:],
                                          "position": round(rec["lambda"], 4)})
     findings: list[Finding] = []
     # duplicates concentrated in one class
@@ -1030,6 +1033,10 @@ def _scaled_over(values: np.ndarray) -> dict:
             "mean": mean, "std": float(v.std(ddof=0)), "min": float(v.min()), "max": float(v.max())}
 
 
+def _close(a: float, b: float) -> bool:
+    return bool(np.isfinite(b) and abs(a - b) <= 1e-9 * max(1.0, abs(b)))
+
+
 def _data_signatures(ctx: ReviewContext) -> tuple[dict, list[Finding]]:
     """(a) Columns that are standardised / min-max scaled / mean-imputed exactly over training + holdout."""
     out, findings = {}, []
@@ -1080,8 +1087,7 @@ def _data_signatures(ctx: ReviewContext) -> tuple[dict, list[Finding]]:
                 tr_f = tr[np.isfinite(tr)]
                 m_all = fin[fin != v].mean()
                 m_tr = tr_f[tr_f != v].mean() if (tr_f != v).any() else math.nan
-                close = (lambda a, b: np.isfinite(b) and abs(a - b) <= 1e-9 * max(1.0, abs(b)))
-                if close(v, m_all) and not close(v, m_tr):
+                if _close(v, m_all) and not _close(v, m_tr):
                     verdict = "mean_imputed_over_all"
                     findings.append(Finding(severity=Severity.WARN, columns=[col], message=(
                         f"'{col}' has {int(cnt)} rows set to {v:.6g}, exactly the mean of the other values over "
