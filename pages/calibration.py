@@ -112,11 +112,12 @@ if check_header(res) and not skipped_or_error(res):
             st.caption("Do the probabilities mean the same for every group? Predicted (mean score) against observed "
                        "rate per group; p-values are corrected for the number of groups tested (Bonferroni)."
                        + (" Multiclass: confidence against accuracy." if multi else ""))
-            cols = st.columns(min(2, len(groups)))
-            for i, (col, info) in enumerate(groups.items()):
-                with cols[i % len(cols)]:
-                    st.markdown(f"**{col}**")
+            for col, info in groups.items():
+                st.markdown(f"**{col}**")
+                left, right = st.columns([2, 3])
+                with left:
                     plot(group_calibration(res, col))
+                with right:
                     st.dataframe(pd.DataFrame([{
                         "group": g["group"], "rows": f"{g['n']:,}", "predicted": pct(g["predicted"]),
                         "observed (95%)": with_ci(g["observed"], g["observed_ci"]), "ECE": _pts(g["ece"]),
@@ -139,7 +140,7 @@ if check_header(res) and not skipped_or_error(res):
                    "cross-fitting on the holdout: every row is scored by a map fitted on the other folds, so the "
                    "'after' numbers are not graded on their own exam. A preview only — fit the real calibrator on "
                    "data the model did not train on.")
-        left, right = st.columns([2, 3])
+        left, right = st.columns([1, 1])
         with left:
             names = {"before": "as delivered", "platt": "Platt" + (" (temperature)" if multi else ""),
                      "isotonic": "isotonic"}
@@ -171,7 +172,7 @@ if check_header(res) and not skipped_or_error(res):
         st.markdown(
             f"Brier {m.get('top_label_brier', m['brier']):.4f} = reliability {d['reliability']:.4f} "
             f"− resolution {d['resolution']:.4f} + uncertainty {d['uncertainty']:.4f} "
-            f"+ within-band terms {d['within_bin_variance'] - d['within_bin_covariance']:+.4f}"
+            f"+ within-band terms ({d['within_bin_variance'] - d['within_bin_covariance']:+.4f})"
             + (" (top-label Brier)." if multi else "."))
         st.caption("Reliability: how far predictions are from observed rates (lower is better). Resolution: how much "
                    "the predictions separate cases with different outcome rates (higher is better). Uncertainty: the "
