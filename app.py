@@ -18,6 +18,7 @@ PAGES = {
         st.Page("pages/bias.py", title="Bias", icon=":material/groups:"),
         st.Page("pages/calibration.py", title="Calibration", icon=":material/tune:"),
         st.Page("pages/explanations.py", title="Explanations", icon=":material/psychology:"),
+        st.Page("pages/feasibility.py", title="Feasibility", icon=":material/flag:"),
     ],
     "Sign-off": [
         st.Page("pages/report.py", title="Report & sign-off", icon=":material/draw:"),

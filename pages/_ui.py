@@ -223,6 +223,7 @@ AREA_PAGES = {
     "bias": "pages/bias.py",
     "calibration": "pages/calibration.py",
     "explanations": "pages/explanations.py",
+    "feasibility": "pages/feasibility.py",
 }
 
 

@@ -54,7 +54,7 @@ def _class_view(disp: dict, cls: str | None) -> dict:
     return {**disp, "groups": {g: r["by_class"][cls] for g, r in disp["groups"].items() if cls in r.get("by_class", {})}}
 
 
-_SEV_WORD = {"fail": "Fail", "warn": "Needs review", "info": "Note (small group or may be chance)", None: "–"}
+_SEV_WORD = {"fail": "Fail", "warn": "Review", "info": "Note (small or chance)", None: "–"}
 
 # --- bias.groups ---------------------------------------------------------------------------
 res = report.check("bias.groups")
@@ -92,39 +92,58 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
               help=f"Groups of '{attribute}' in the holdout. Small: fewer than {th['small_group']} rows — shown with "
                    "wide intervals, never failing the review on their own.")
     g_eo, r_eo = _worst("equal_opportunity_difference", big)
-    c2.metric("Largest gap in positives caught", _pts(r_eo["equal_opportunity_difference"],
-                                                      r_eo["equal_opportunity_difference_ci"]) if r_eo else "–",
-              help=("Equal opportunity difference: the group's true positive rate minus the reference's, with its 95% "
-                    f"interval; among groups of at least {th['small_group']} rows."
-                    + (f" Group: {g_eo} vs {reference}." if g_eo else "")))
+    c2.metric("Largest gap in positives caught", _pts(r_eo["equal_opportunity_difference"]) if r_eo else "–",
+              help=("Equal opportunity difference: the group's true positive rate (share of actual positives the "
+                    "model catches) minus the reference group's, in percentage points, with its 95% interval; "
+                    f"among groups of at least {th['small_group']} rows."))
+    if r_eo:
+        ci = r_eo["equal_opportunity_difference_ci"]
+        c2.caption(f"{g_eo} vs {reference}" + (f" · 95% interval {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}" if ci else ""))
     g_od, r_od = _worst("equalized_odds_difference", big)
-    c3.metric("Largest error-rate gap", _pts(r_od["equalized_odds_difference"]).replace("+", "") if r_od else "–",
+    c3.metric("Largest error-rate gap", f"{100 * r_od['equalized_odds_difference']:.1f} pts" if r_od else "–",
               help=("Equalized odds difference: the larger of the TPR and FPR gaps against the reference. "
                     f"Review from {100 * th['warn_gap']:.0f} points; fails from {100 * th['fail_gap']:.0f} points "
-                    "when beyond chance." + (f" Group: {g_od}." if g_od else "")))
+                    "when beyond chance."))
+    if r_od:
+        c3.caption(f"{g_od} vs {reference} · review from {100 * th['warn_gap']:.0f}, fail from "
+                   f"{100 * th['fail_gap']:.0f} pts")
     g_dp, r_dp = _worst("demographic_parity_ratio", big, absolute=False)
     c4.metric("Lowest selection ratio", f"{r_dp['demographic_parity_ratio']:.2f}" if r_dp else "–",
               help=("Demographic parity ratio: the smaller selection rate divided by the larger (1 = equal). Below "
-                    f"{th['four_fifths']:.2f} fails the four-fifths rule of thumb." + (f" Group: {g_dp}." if g_dp else "")))
+                    f"{th['four_fifths']:.2f} fails the four-fifths rule of thumb."))
+    if r_dp:
+        c4.caption(f"{g_dp} vs {reference} · four-fifths rule: {th['four_fifths']:.2f}")
     scope = f"'{cls}' vs the rest" if cls else (f"positive = '{m['positive_label']}', flagged when score ≥ "
                                                 f"{m['threshold']}" if m["task"] == "binary" else "")
-    st.caption(f"{m['n']:,} holdout rows. {scope}. Dots are the group's value, bars its 95% interval; the dashed "
-               f"line is the reference group {reference}, the shaded band ±{100 * th['warn_gap']:.0f} points around it.")
+    st.caption(f"{m['n']:,} holdout rows. {scope}. Rates in %. Dots are the group's value, bars its 95% interval; "
+               f"the dashed line is the reference group {reference}, the shaded band ±{100 * th['warn_gap']:.0f} points "
+               "around it; grey hollow dots rest on few cases.")
     plot(group_metrics_chart(m, attribute, reference=reference, cls=cls))
     st.markdown(f"**Gaps against {reference}** — inside the white zone nothing to review; orange: review "
                 f"(≥ {100 * th['warn_gap']:.0f} points); red: fails when the interval excludes 0 "
                 f"(≥ {100 * th['fail_gap']:.0f} points). Right: the selection ratio with the four-fifths line.")
     plot(disparity_chart(view, warn_gap=th["warn_gap"], fail_gap=th["fail_gap"], four_fifths=th["four_fifths"]))
     st.dataframe(pd.DataFrame([{
-        "group": g, "rows": r["n"], "small": "yes" if r["small"] else "",
+        "group": g, "rows": r["n"], "verdict": _SEV_WORD[r["severity"]],
         "selection gap": _pts(r["demographic_parity_difference"], r["demographic_parity_difference_ci"]),
-        "selection ratio": None if r["demographic_parity_ratio"] is None else round(r["demographic_parity_ratio"], 2),
-        "TPR gap (equal opportunity)": _pts(r["equal_opportunity_difference"], r["equal_opportunity_difference_ci"]),
+        "ratio": None if r["demographic_parity_ratio"] is None else round(r["demographic_parity_ratio"], 2),
+        "TPR gap": _pts(r["equal_opportunity_difference"], r["equal_opportunity_difference_ci"]),
         "FPR gap": _pts(r["fpr_difference"], r["fpr_difference_ci"]),
-        "equalized odds": _pts(r["equalized_odds_difference"]).replace("+", ""),
-        "precision gap (predictive parity)": _pts(r["predictive_parity_difference"], r["predictive_parity_difference_ci"]),
-        "verdict": _SEV_WORD[r["severity"]],
-    } for g, r in rows.items()]), hide_index=True, width="stretch")
+        "eq. odds": f"{100 * r['equalized_odds_difference']:.1f} pts" if r["equalized_odds_difference"] is not None
+        else "–",
+        "precision gap": _pts(r["predictive_parity_difference"], r["predictive_parity_difference_ci"]),
+    } for g, r in rows.items()]), hide_index=True, width="stretch", column_config={
+        "group": st.column_config.TextColumn(width="medium"),
+        "rows": st.column_config.NumberColumn(width="small"),
+        "selection gap": st.column_config.TextColumn(help="Demographic parity difference, with its 95% interval"),
+        "ratio": st.column_config.NumberColumn(help="Demographic parity ratio (four-fifths rule below 0.8)"),
+        "TPR gap": st.column_config.TextColumn(help="Equal opportunity difference: true positive rate gap"),
+        "FPR gap": st.column_config.TextColumn(help="False positive rate gap"),
+        "eq. odds": st.column_config.TextColumn(help="Equalized odds difference: the larger of |TPR gap|, |FPR gap|"),
+        "precision gap": st.column_config.TextColumn(help="Predictive parity difference: precision gap"),
+        "verdict": st.column_config.TextColumn(help="Small groups and gaps that may be chance never fail",
+                                               width="medium"),
+    })
     findings(res, limit=8)
     with st.expander(f"Every metric per group of {attribute}, with 95% intervals"):
         src = groups if cls is None else {g: {**v["per_class"][cls], "n": v["n"]} for g, v in groups.items()}
@@ -184,7 +203,9 @@ def _evidence(cat: str, ev: dict) -> None:
             st.markdown(f"**Proxies for {attr}** — how well each feature alone predicts the group on the holdout "
                         f"(AUC; 0.5 = not at all, 1 = perfectly; warn from {ev['proxy_thresholds']['warn_auc']:.2f}). "
                         f"All features together: {p['all_features']['auc']:.2f}.")
-            st.dataframe(pd.DataFrame([{"feature": f, "AUC": round(r["auc"], 3), "best revealed group": r["best_group"]}
+            two = len(p["groups"]) == 2  # with two groups both one-vs-rest AUCs are the same
+            st.dataframe(pd.DataFrame([{"feature": f, "AUC": round(r["auc"], 3),
+                                        **({} if two else {"best revealed group": r["best_group"]})}
                                        for f, r in p["features"].items()]), hide_index=True)
         if ev.get("missingness_gaps"):
             st.markdown("**Missing values by group**")
@@ -212,6 +233,11 @@ def _evidence(cat: str, ev: dict) -> None:
             elif d.get("note"):
                 st.caption(d["note"][0].upper() + d["note"][1:] + ".")
     elif cat == "evaluation":
+        for attr, gs in ev.get("cases", {}).items():
+            st.markdown(f"**{attr}** — holdout cases behind each group's rates (fewer than 5 cannot measure a rate)")
+            st.dataframe(pd.DataFrame([{"group": g, "rows": v["n"], "actual positives": v["positives"],
+                                        "actual negatives": v["negatives"], "flagged": v["predicted_positive"]}
+                                       for g, v in gs.items()]), hide_index=True)
         if ev.get("hidden_failures"):
             st.markdown("**Overall numbers that hide a group's failure**")
             st.dataframe(pd.DataFrame([{"attribute": h["attribute"], "group": h["group"], "metric": h["metric"],
@@ -244,8 +270,9 @@ if check_header(cat_res, heading="Seven sources of harm") and not skipped_or_err
     counts = {w: sum(1 for c in cats.values() if c["status"] == w) for w in ("fail", "warn", "pass", "skipped")}
     st.caption(f"{counts['fail']} fail · {counts['warn']} need attention · {counts['pass']} show nothing of concern · "
                f"{counts['skipped']} could not be measured. Each card: the question, what the data shows, the evidence.")
-    grid = st.columns(2)
     for i, cat in enumerate(CATEGORIES):
+        if i % 2 == 0:
+            grid = st.columns(2)  # one row per pair, so cards side by side start level
         c = cats[cat]
         with grid[i % 2].container(border=True):
             st.markdown(f"#### {status_text(c['status'])} · {CATEGORY_TITLES[cat]}")

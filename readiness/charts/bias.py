@@ -8,6 +8,8 @@ print.
 
 from __future__ import annotations
 
+import math
+
 REF_COLOR = "#1f4e79"  # reference group: dark blue
 GROUP_COLOR = "#444444"
 SMALL_COLOR = "#9e9e9e"
@@ -16,10 +18,10 @@ FAIL_FILL = "rgba(198, 40, 40, 0.12)"
 _MARGIN = dict(l=10, r=10, t=50, b=10)
 
 GROUP_PANELS = (
-    ("selection_rate", "Flagged positive", "Selection rate: share of the group the model flags positive"),
-    ("tpr", "Positives caught (TPR)", "True positive rate: share of actual positives the model flags"),
-    ("fpr", "Negatives wrongly flagged (FPR)", "False positive rate: share of actual negatives the model flags"),
-    ("precision", "Flags that are right", "Precision: share of flagged rows that are actually positive"),
+    ("selection_rate", "Flagged positive<br>(selection rate)", "Selection rate: share of the group the model flags positive"),
+    ("tpr", "Positives caught<br>(TPR)", "True positive rate: share of actual positives the model flags"),
+    ("fpr", "Negatives wrongly<br>flagged (FPR)", "False positive rate: share of actual negatives the model flags"),
+    ("precision", "Flags that are right<br>(precision)", "Precision: share of flagged rows that are actually positive"),
     ("accuracy", "Accuracy", "Share of the group predicted right"),
 )
 
@@ -63,9 +65,10 @@ def group_metrics_chart(metrics: dict, attribute: str, *, reference: str | None 
     warn_gap = metrics.get("thresholds", {}).get("warn_gap", 0.1) if warn_gap is None else warn_gap
     order = list(rows)
     labels = [group_label(g, rows[g], reference) for g in order]
-    fig = make_subplots(rows=1, cols=len(GROUP_PANELS), shared_yaxes=True, horizontal_spacing=0.02,
+    fig = make_subplots(rows=1, cols=len(GROUP_PANELS), shared_yaxes=True, horizontal_spacing=0.035,
                         subplot_titles=[p[1] for p in GROUP_PANELS])
     for j, (key, _title, meaning) in enumerate(GROUP_PANELS, start=1):
+        lows, highs = [], []
         for kind in ("big", "small", "ref"):
             xs, ys, lo, hi, text = [], [], [], [], []
             for g, lab in zip(order, labels, strict=True):
@@ -85,6 +88,8 @@ def group_metrics_chart(metrics: dict, attribute: str, *, reference: str | None 
                             + (" · few cases: wide interval" if is_small else ""))
             if not xs:
                 continue
+            lows += [x - d for x, d in zip(xs, lo, strict=True)]
+            highs += [x + d for x, d in zip(xs, hi, strict=True)]
             color = {"ref": REF_COLOR, "big": GROUP_COLOR, "small": SMALL_COLOR}[kind]
             symbol = {"ref": "diamond", "big": "circle", "small": "circle-open"}[kind]
             fig.add_scatter(
@@ -99,9 +104,17 @@ def group_metrics_chart(metrics: dict, attribute: str, *, reference: str | None 
             fig.add_vrect(x0=max(0, rv - 100 * warn_gap), x1=min(100, rv + 100 * warn_gap), fillcolor=WARN_FILL,
                           line_width=0, row=1, col=j, layer="below")
             fig.add_vline(x=rv, line=dict(color=REF_COLOR, dash="dash", width=1), row=1, col=j)
-        fig.update_xaxes(range=[-2, 102], ticksuffix="%", row=1, col=j, title_text=None, showgrid=True)
+        # each panel zooms to its data (rounded to 10 points) so gaps stay readable; values in %
+        x0 = max(0.0, 10 * math.floor((min(lows, default=0) - 2) / 10))
+        x1 = min(100.0, 10 * math.ceil((max(highs, default=100) + 2) / 10))
+        if x1 - x0 < 20:
+            x1 = min(100.0, x0 + 20) if x0 + 20 <= 100 else 100.0
+            x0 = x1 - 20
+        fig.update_xaxes(range=[x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0)], nticks=4, row=1, col=j,
+                         title_text=None, showgrid=True)
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_layout(height=140 + 34 * len(order), margin=_MARGIN, hovermode="closest",
+    fig.update_annotations(font_size=13)
+    fig.update_layout(height=170 + 34 * len(order), margin=dict(l=10, r=10, t=70, b=10), hovermode="closest",
                       legend=dict(orientation="h", y=-0.08 - 2.5 / (len(order) + 4), x=0))
     return fig
 
@@ -110,7 +123,6 @@ def disparity_chart(disparity: dict, *, warn_gap: float = 0.10, fail_gap: float 
     """Gaps against the reference group, in percentage points, with 95% intervals. Shaded bands
     mark the review thresholds (±warn_gap needs review; beyond ±fail_gap fails when the interval
     excludes 0). A second panel shows the selection-rate ratio with the four-fifths line."""
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     rows = disparity.get("groups", {})
@@ -120,27 +132,23 @@ def disparity_chart(disparity: dict, *, warn_gap: float = 0.10, fail_gap: float 
     order = list(rows)
     labels = [f"{g} (n={rows[g]['n']:,})" + (" · small" if rows[g].get("small") else "") for g in order]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.74, 0.26], horizontal_spacing=0.03,
-                        subplot_titles=[f"Gap vs {ref} (percentage points)", "Selection ratio (four-fifths rule)"])
+                        subplot_titles=[f"Gap against {ref}, percentage points (group − reference)",
+                                        f"Selection ratio (line: {four_fifths:g})"])
     span = max([fail_gap + 0.05] + [abs(c) for r in rows.values() for k, _n, _s in DISPARITY_SERIES
                                       for c in (r.get(f"{k}_ci") or [])])
     lim = 100 * min(1.0, span + 0.02)
-    for x0, x1, fill in ((-lim, -100 * fail_gap, FAIL_FILL), (-100 * fail_gap, -100 * warn_gap, WARN_FILL),
-                         (100 * warn_gap, 100 * fail_gap, WARN_FILL), (100 * fail_gap, lim, FAIL_FILL)):
-        fig.add_vrect(x0=x0, x1=x1, fillcolor=fill, line_width=0, row=1, col=1, layer="below")
-    for x in (-fail_gap, -warn_gap, warn_gap, fail_gap):
-        fig.add_vline(x=100 * x, line=dict(color="#b35900" if abs(x) == warn_gap else "#c62828", dash="dot", width=1),
-                      row=1, col=1)
-    fig.add_vline(x=0, line=dict(color=REF_COLOR, width=1), row=1, col=1)
     colors = ("#1f4e79", "#6a3d9a", "#b35900", "#2e7d32")
+    k_series = len(DISPARITY_SERIES)
     for i, (key, name, symbol) in enumerate(DISPARITY_SERIES):
+        offset = (i - (k_series - 1) / 2) * 0.17
         xs, ys, lo, hi, text = [], [], [], [], []
-        for g, lab in zip(order, labels, strict=True):
+        for pos, g in enumerate(order):
             d = rows[g].get(key)
             if d is None:
                 continue
             ci = rows[g].get(f"{key}_ci") or [d, d]
             xs.append(100 * d)
-            ys.append(lab)
+            ys.append(pos + offset)
             lo.append(100 * (d - ci[0]))
             hi.append(100 * (ci[1] - d))
             text.append(f"{g} vs {ref}, {name.lower()}: {100 * d:+.1f} points (95% {100 * ci[0]:+.1f} to "
@@ -149,19 +157,38 @@ def disparity_chart(disparity: dict, *, warn_gap: float = 0.10, fail_gap: float 
             fig.add_scatter(x=xs, y=ys, mode="markers", name=name, row=1, col=1, hovertext=text, hoverinfo="text",
                             marker=dict(symbol=symbol, size=10, color=colors[i]),
                             error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color=colors[i],
-                                         thickness=1.2))
-    rx = [(lab, rows[g].get("demographic_parity_ratio")) for g, lab in zip(order, labels, strict=True)]
-    rx = [(lab, r) for lab, r in rx if r is not None]
+                                         thickness=1.4, width=3))
+    def dp_severity(g):
+        return next((f["severity"] for f in rows[g].get("flags", []) if f["metric"] == "demographic_parity_ratio"), None)
+
+    rx = [(pos, g, rows[g].get("demographic_parity_ratio")) for pos, g in enumerate(order)]
+    rx = [(pos, g, r) for pos, g, r in rx if r is not None]
     if rx:
-        fig.add_bar(x=[r for _, r in rx], y=[lab for lab, _ in rx], orientation="h", row=1, col=2,
-                    name="selection ratio", showlegend=False,
-                    marker=dict(color=["#c62828" if r < four_fifths else "#9e9e9e" for _, r in rx],
-                                pattern_shape=["/" if r < four_fifths else "" for _, r in rx]),
-                    hovertemplate="%{y}: ratio %{x:.2f}<extra></extra>")
-    fig.add_vline(x=four_fifths, line=dict(color="#c62828", dash="dot", width=1.5), row=1, col=2)
-    fig.update_xaxes(range=[-lim, lim], zeroline=False, row=1, col=1)
-    fig.update_xaxes(range=[0, 1.05], row=1, col=2)
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_layout(height=150 + 34 * len(order), margin=_MARGIN, hovermode="closest",
+        # red hatched: below the line and beyond chance; grey hatched: below the line but may be chance
+        colors_r = ["#c62828" if dp_severity(g) in ("warn", "fail") else "#9e9e9e" for _, g, _ in rx]
+        fig.add_bar(x=[r for _, _, r in rx], y=[pos for pos, _, _ in rx], orientation="h", row=1, col=2, width=0.5,
+                    name="selection ratio", showlegend=False, text=[f"{r:.2f}" for _, _, r in rx],
+                    textposition="outside", cliponaxis=False,
+                    marker=dict(color=colors_r, pattern_shape=["/" if r < four_fifths else "" for _, _, r in rx]),
+                    hovertemplate="ratio %{x:.2f}<extra></extra>")
+    # thresholds (added after the traces: plotly skips shapes on subplots that are still empty)
+    for x0, x1, fill in ((-lim, -100 * fail_gap, FAIL_FILL), (-100 * fail_gap, -100 * warn_gap, WARN_FILL),
+                         (100 * warn_gap, 100 * fail_gap, WARN_FILL), (100 * fail_gap, lim, FAIL_FILL)):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=fill, line_width=0, row=1, col=1, layer="below",
+                      exclude_empty_subplots=False)
+    for x in (-fail_gap, -warn_gap, warn_gap, fail_gap):
+        fig.add_vline(x=100 * x, line=dict(color="#b35900" if abs(x) == warn_gap else "#c62828", dash="dot", width=1),
+                      row=1, col=1, exclude_empty_subplots=False)
+    fig.add_vline(x=0, line=dict(color=REF_COLOR, width=1.5), row=1, col=1, exclude_empty_subplots=False)
+    fig.add_vline(x=four_fifths, line=dict(color="#c62828", dash="dot", width=1.5), row=1, col=2,
+                  exclude_empty_subplots=False)
+    ticks = [-100 * fail_gap, -100 * warn_gap, 0, 100 * warn_gap, 100 * fail_gap]
+    fig.update_xaxes(range=[-lim, lim], zeroline=False, tickvals=ticks, ticktext=[f"{t:+.0f}" if t else "0" for t in ticks],
+                     row=1, col=1)
+    fig.update_xaxes(range=[0, 1.25], tickvals=[0, 0.5, four_fifths, 1], row=1, col=2)
+    fig.update_yaxes(tickvals=list(range(len(order))), ticktext=labels, range=[len(order) - 0.5, -0.5],
+                     automargin=True, showgrid=False)
+    fig.update_annotations(font_size=13)
+    fig.update_layout(height=150 + 46 * len(order), margin=_MARGIN, hovermode="closest", bargap=0.4,
                       legend=dict(orientation="h", y=-0.08 - 2.5 / (len(order) + 4), x=0))
     return fig

@@ -8,3 +8,4 @@ To add a check: write ``readiness/checks/<area>.py`` with functions decorated by
 from readiness.checks import bias, calibration, data_quality, drift, evaluation, model  # noqa: F401
 from readiness.checks import holdout_reuse, leakage  # noqa: F401
 from readiness.checks import explanations  # noqa: F401
+from readiness.checks import feasibility  # noqa: F401

@@ -719,24 +719,34 @@ def _groups_summary(findings: list[Finding], attrs: list[Attribute], worst: dict
                 f"{100 * WARN_GAP:.0f} points of the reference group{largest}.")
     n_fail = sum(f.severity == Severity.FAIL for f in bad)
     n_warn = len(bad) - n_fail
+    n_sig = sum(any(x["significant"] for x in f.evidence["flags"]) for f in bad)
+
+    def top_flag(f):
+        return max(f.evidence["flags"], key=lambda x: (_SEV_RANK[x["severity"]], -_METRIC_PRIORITY[x["metric"]],
+                                                       abs(x.get("difference") or 0)))
+
     first = sorted(bad, key=lambda f: (f.severity != Severity.FAIL,
                                        all(x["metric"] == "demographic_parity_ratio" for x in f.evidence["flags"]),
                                        INTERSECTION_SEP in f.evidence["attribute"],
+                                       _METRIC_PRIORITY[top_flag(f)["metric"]],
                                        not any(x["significant"] for x in f.evidence["flags"]),
-                                       -max(abs(x.get("difference") or 0) for x in f.evidence["flags"])))[0]
+                                       -abs(top_flag(f).get("difference") or 0)))[0]
     ev = first.evidence
-    top = max(ev["flags"], key=lambda x: (_SEV_RANK[x["severity"]], x["metric"] != "demographic_parity_ratio",
-                                          abs(x.get("difference") or 0)))
+    top = top_flag(first)
     what = METRIC_PHRASE.get(top["metric"], "selection rate").split(" (")[0]
     cls = f" (class '{ev['class']}' vs the rest)" if ev.get("class") is not None else ""
-    head = (f"For {ev['attribute']} = {ev['group']}{cls}, the {what} is {_pct(top['group_value'])} against "
-            f"{_pct(top['reference_value'])} for {ev['reference']}")
-    counts = []
+    example = (f"for {ev['attribute']} = {ev['group']}{cls}, the {what} is {_pct(top['group_value'])} against "
+               f"{_pct(top['reference_value'])} for {ev['reference']}")
     if n_fail:
-        counts.append(f"{n_fail} group gap(s) fail")
-    if n_warn:
-        counts.append(f"{n_warn} group gap(s) need review")
-    return f"{head}; {' and '.join(counts)}."
+        more = f"; {n_warn} more need review" if n_warn else ""
+        return f"{n_fail} group gap(s) fail the review{more}. Worst: {example}."
+    chance = ("all beyond chance" if n_sig == n_warn else "none beyond chance" if n_sig == 0
+              else f"{n_sig} beyond chance")
+    return (f"{n_warn} group gap(s) of {100 * WARN_GAP:.0f} points or more need review ({chance}), none large and "
+            f"certain enough to fail. For example, {example}.")
+
+
+_METRIC_PRIORITY = {"tpr": 0, "fpr": 1, "precision": 2, "demographic_parity_ratio": 3}
 
 
 # --- reviewer answers ---------------------------------------------------------------------------------
@@ -1424,7 +1434,10 @@ def evaluation_cat(ctx: ReviewContext, singles: list[Attribute], attrs: list[Att
         if rows:
             composition[a.name] = rows
     unmeasurable: dict[str, dict] = {}
+    cases: dict[str, dict] = {}
     for a in singles:
+        cases[a.name] = {g: {"n": m["n"], "positives": m.get("positives"), "negatives": m.get("negatives"),
+                             "predicted_positive": m.get("predicted_positive")} for g, m in groups[a.name].items()}
         for g, m in groups[a.name].items():
             lack = [k for k in ("tpr", "fpr", "precision") if k in m.get("small_metrics", [])]
             if lack and not m["small"]:
@@ -1459,7 +1472,7 @@ def evaluation_cat(ctx: ReviewContext, singles: list[Attribute], attrs: list[Att
         summary = ("The holdout measures every group's error rates, and no overall metric hides a group's failure by "
                    f"{100 * HIDDEN_GAP:.0f} points or more")
         summary += "." if population else "; enter a reference population to check the holdout's composition."
-    return _Cat(status, summary, {"composition_vs_population": composition, "unmeasurable": unmeasurable,
+    return _Cat(status, summary, {"cases": cases, "composition_vs_population": composition, "unmeasurable": unmeasurable,
                                   "hidden_failures": hidden[:20], "issues": [{"severity": s.value, "text": t} for s, t in issues]})
 
 

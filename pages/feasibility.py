@@ -1,0 +1,268 @@
+"""Feasibility: better than simple baselines? Is the target possible at all? How often can the holdout be used?"""
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import (
+    check_details,
+    check_header,
+    findings,
+    metric_ci,
+    pct,
+    plot,
+    review,
+    skipped_or_error,
+    status_text,
+    what_to_do,
+)
+from readiness.charts.feasibility import error_ladder, learning_curve, regression_ladder
+from readiness.results import Status, worst_status
+
+ctx, report = review()
+st.title("Feasibility")
+st.caption("Is the model better than simple alternatives trained on the same data, and is the accuracy the business "
+           "asks for possible at all with these features?")
+
+SECTIONS = [
+    ("baselines.comparison", "Better than simple baselines?"),
+    ("feasibility.bayes_error", "Is the target reachable?"),
+    ("evaluation.holdout_reuse", "How often can the holdout be used?"),
+]
+results = {cid: report.check(cid) for cid, _ in SECTIONS}
+base, bayes, reuse = (results[cid] for cid, _ in SECTIONS)
+usable = {cid: r for cid, r in results.items() if r is not None and r.status not in (Status.SKIPPED, Status.ERROR)}
+
+
+def _verdict() -> str:
+    parts = []
+    if base is not None and base.status in (Status.PASS, Status.WARN, Status.FAIL):
+        parts.append({Status.PASS: "the model beats simple baselines by more than chance",
+                      Status.WARN: "the model is not shown to beat simple baselines",
+                      Status.FAIL: "a simple baseline does better than the model"}[base.status])
+    if bayes is not None and bayes.status in (Status.PASS, Status.WARN, Status.FAIL):
+        v = bayes.metrics.get("verdict")
+        parts.append({"achieved": "the target accuracy is reachable (the model reaches it)",
+                      "reachable": "the target accuracy is reachable",
+                      "infeasible": "the target accuracy is not reachable with these features",
+                      "probably_infeasible": "the target accuracy is probably not reachable",
+                      "undetermined": "whether the target accuracy is reachable cannot be settled",
+                      "no_target": "no target accuracy was set"}.get(v, bayes.summary))
+    if not parts:
+        return "The feasibility checks did not apply to this review."
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+present = [r for r in results.values() if r is not None]
+if present:
+    overall = worst_status(r.status for r in present)
+    st.markdown(f"### {status_text(overall)} — {_verdict()}")
+    cols = st.columns(len(SECTIONS))
+    for col, (cid, label) in zip(cols, SECTIONS, strict=True):
+        r = results[cid]
+        with col.container(border=True):
+            st.markdown(status_text(r.status) if r is not None else "Not run")
+            st.markdown(f"[{label}](#{cid.replace('.', '-')})")
+
+# --- key numbers and the ladder ------------------------------------------------------------
+if report.task != "regression" and (base in usable.values() or bayes in usable.values()):
+    bm = bayes.metrics if bayes in usable.values() else {}
+    cm = base.metrics if base in usable.values() else {}
+    c1, c2, c3, c4 = st.columns(4)
+    if bm:
+        metric_ci(c1, "The model's error", bm["model_error"], bm["model_error_ci"],
+                  help="Share of holdout rows the model gets wrong at its decision threshold (95% Clopper–Pearson)")
+        c2.metric("Best possible error (estimate)", f"{pct(bm['ber_lower'])} – {pct(bm['ber_upper'])}",
+                  help="Range in which the Bayes error lies: the error even a perfect model would make with these "
+                       "features, because the same inputs lead to different outcomes")
+        c2.caption("95% ends " + f"{pct(bm['ber_lower_low'])} – {pct(bm['ber_upper_high'])}"
+                   + ("" if bm["lower_bound_trusted"] else " · lower end not reliable"))
+        te = bm.get("target_error")
+        c3.metric("Target error", pct(te) if te is not None else "not set",
+                  help="1 − the target accuracy set in Setup: the largest share of wrong predictions the business "
+                       "accepts")
+        if te is not None:
+            c3.caption(f"target accuracy {pct(1 - te)}")
+    elif cm:
+        mo = cm["model"]
+        metric_ci(c1, "The model's error", 1 - mo["accuracy"], [1 - mo["accuracy_ci"][1], 1 - mo["accuracy_ci"][0]],
+                  help="Share of holdout rows the model gets wrong (95% Clopper–Pearson)")
+    if cm:
+        b = cm["baselines"][cm["best_baseline"]]
+        metric_ci(c4, f"Best baseline's error ({b['name']})", 1 - b["accuracy"],
+                  [1 - b["accuracy_ci"][1], 1 - b["accuracy_ci"][0]],
+                  help="The most accurate of the simple baselines, trained on the same training rows and features "
+                       "and scored on the same holdout rows")
+    st.markdown("**The error ladder.** Each rung is the share of holdout rows predicted wrong, with its 95% interval. "
+                "The shaded band is where the best possible model's error lies; nothing can reliably get below it. "
+                "The dashed red line is the target.")
+    plot(error_ladder(bayes if bm else None, base if cm else None))
+
+# --- baselines -----------------------------------------------------------------------------
+st.divider()
+if check_header(base) and not skipped_or_error(base):
+    m = base.metrics
+    regression = m["task"] == "regression"
+    best = m["baselines"][m["best_baseline"]]
+    conf = f"{100 * (1 - m['alpha']):.3g}%"
+    if regression:
+        c1, c2, c3 = st.columns(3)
+        metric_ci(c1, "Model MAE", m["model"]["mae"], m["model"]["mae_ci"], as_pct=False, digits=4,
+                  help="Mean absolute error of the model on the holdout (95% bootstrap)")
+        metric_ci(c2, f"Best baseline MAE ({best['name']})", best["mae"], best["mae_ci"], as_pct=False, digits=4,
+                  help="The baseline with the smallest mean absolute error")
+        metric_ci(c3, "How much smaller the model's errors are", m["mae_improvement"], m["mae_improvement_ci"],
+                  as_pct=False, digits=4, help=f"Mean over holdout rows of |baseline error| − |model error|; "
+                                               f"{conf} paired t-interval. Above 0: the model errs less")
+        plot(regression_ladder(base))
+    else:
+        c1, c2, c3, c4 = st.columns(4)
+        d, (lo, hi) = m["accuracy_difference"], m["accuracy_difference_ci"]
+        c1.metric("Accuracy gain over the best baseline", f"{100 * d:+.1f} points",
+                  help=f"Model accuracy − best baseline accuracy on the same holdout rows; {conf} Newcombe interval "
+                       "for paired data")
+        c1.caption(f"{conf} interval {100 * lo:+.1f} to {100 * hi:+.1f} points")
+        c2.metric("McNemar p-value", f"{m['p_value']:.3g}",
+                  help="Chance of a split of disagreements at least this lopsided if model and baseline were equally "
+                       "accurate (exact test when fewer than 25 rows disagree)")
+        pr = best["paired"]
+        c2.caption(f"{pr['mcnemar_test']} · model alone right on {pr['c_model_only_right']:,}, baseline alone on "
+                   f"{pr['b_baseline_only_right']:,} rows")
+        if m.get("auc_difference") is not None:
+            alo, ahi = m["auc_difference_ci"]
+            c3.metric("ROC AUC gain over the best ranking baseline", f"{m['auc_difference']:+.3f}",
+                      help=f"Model AUC − AUC of {m['baselines'][m['best_auc_baseline']]['name']} on the same rows; "
+                           f"{conf} paired bootstrap interval. AUC ignores the threshold")
+            if alo is not None:
+                c3.caption(f"{conf} interval {alo:+.3f} to {ahi:+.3f}")
+        c4.metric("Baselines trained on", f"{m['train_rows_used']:,} rows",
+                  help=f"Training rows used (up to {m['train_cap']:,}, stratified); the same {m['features']} features "
+                       "as the model")
+    findings(base)
+    rows = []
+    for key, b in m["baselines"].items():
+        pr = b["paired"]
+        if regression:
+            lo, hi = pr["mae_improvement_ci"]
+            rows.append({"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),
+                         "MAE": b["mae"], "R²": b["r2"],
+                         "model's MAE smaller by": pr["mae_improvement"],
+                         f"{conf} interval": f"{lo:.4g} to {hi:.4g}", "p-value": pr["p_value"]})
+        else:
+            lo, hi = pr["difference_ci"]
+            row = {"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),
+                   "accuracy": pct(b["accuracy"]),
+                   "95% interval": f"{pct(b['accuracy_ci'][0])} – {pct(b['accuracy_ci'][1])}"}
+            if "roc_auc" in b:
+                row["ROC AUC"] = f"{b['roc_auc']:.3f}"
+            row.update({"model − baseline (points)": f"{100 * pr['difference']:+.1f}",
+                        f"{conf} interval (Newcombe)": f"{100 * lo:+.1f} to {100 * hi:+.1f}",
+                        "model alone right": pr["c_model_only_right"], "baseline alone right": pr["b_baseline_only_right"],
+                        "McNemar p": f"{pr['p_value']:.3g}"})
+            rows.append(row)
+    if not regression:
+        mo = m["model"]
+        rows.append({"baseline": "The model", "accuracy": pct(mo["accuracy"]),
+                     "95% interval": f"{pct(mo['accuracy_ci'][0])} – {pct(mo['accuracy_ci'][1])}",
+                     **({"ROC AUC": f"{mo['roc_auc']:.3f}"} if "roc_auc" in mo else {})})
+    st.markdown("**Every baseline against the model, on the same holdout rows**")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    with st.expander("How the baselines were built and compared"):
+        st.markdown(
+            "- Trained on the same training rows and the same feature columns as the model; numbers are imputed "
+            "(median, plus a missing-value flag) and scaled, text columns are one-hot encoded (30 most common values).\n"
+            "- **Always the most common class** and **random guess at the class rates** need no features: a model "
+            "must beat them by a wide margin. **Logistic regression** and a **depth-4 decision tree** are what a "
+            "careful analyst would try first.\n"
+            + ("- The model is judged at its decision threshold "
+               f"{ctx.settings.threshold:g}; the baselines call a row positive when their probability is at least 0.5.\n"
+               if report.task == "binary" else "")
+            + "- The comparison uses the best baseline on these same rows (choosing it there favours the baseline, "
+            "so a win for the model is conservative). McNemar's test looks only at the rows where the two disagree; "
+            "the interval for the accuracy difference is Newcombe's for paired data"
+            + ("; the AUC difference has a paired bootstrap interval (rows resampled within each class)."
+               if report.task == "binary" else ".")
+            + (f"\n- This holdout has been used {m['holdout_uses']} times, so the tests run at α = {m['alpha']:.4f} "
+               "(0.05 divided by the uses)." if (m.get("holdout_uses") or 1) > 1 else ""))
+    check_details(base)
+    todo = []
+    if base.status == Status.FAIL:
+        todo.append(f"Do not deploy this model over a simple {best['name'].lower()}: the simpler model is more "
+                    "accurate, cheaper to run and easier to explain. Find out why the model underperforms (leakage in "
+                    "training, over-fitting, a threshold set for another purpose).")
+    elif base.status == Status.WARN:
+        todo.append(f"Ask the model's authors what the extra complexity buys over a {best['name'].lower()}: the "
+                    "holdout cannot tell them apart. If nothing, prefer the simpler model.")
+        todo.append("A larger holdout narrows the interval; see how many rows are needed under the holdout budget "
+                    "below.")
+    if todo:
+        todo.append("See the Explanations page for where the model's performance comes from.")
+    what_to_do(todo)
+
+# --- Bayes error ---------------------------------------------------------------------------
+st.divider()
+if check_header(bayes) and not skipped_or_error(bayes):
+    m = bayes.metrics
+    findings(bayes)
+    with st.expander("The estimators behind the range"):
+        knn = m["knn"]
+        est_rows = [
+            {"estimate": "1-nearest-neighbour error (leave-one-out)", "value": pct(m["error_1nn"]),
+             "role": "above the true Bayes error (asymptotically at most twice it)"},
+            {"estimate": "Cover–Hart floor from the 1-NN error", "value": pct(m["lower_1nn"]),
+             "role": "lower bound (asymptotic)"},
+            {"estimate": "GHP minimum-spanning-tree floor", "value": pct(m["ghp_lower"]), "role": "lower bound (asymptotic)"},
+            {"estimate": "GHP minimum-spanning-tree ceiling", "value": pct(m["ghp_upper"]), "role": "upper bound"},
+            {"estimate": "Identical features, different outcome", "value": pct(m["label_conflict_rate"], 2),
+             "role": "hard floor (a share of rows that must be wrong)"},
+            {"estimate": "Always the most common class", "value": pct(m["prior_cap"]), "role": "ceiling"},
+        ] + [{"estimate": f"{k}-nearest-neighbour error (leave-one-out)", "value": pct(v["error"]),
+              "role": "upper estimate (a real classifier's error)" + (" · best" if int(k) == m["best_k"] else "")}
+             for k, v in knn.items() if k != "1"]
+        st.dataframe(pd.DataFrame(est_rows), hide_index=True)
+        dim = m["intrinsic_dimension"]
+        st.caption(
+            f"Estimated on {m['sample_rows']:,} of {m['pooled_rows']:,} labelled rows (training and holdout pooled, "
+            f"class shares kept), {m['dimensions']} dimensions after encoding ({m['numeric_features']} numeric "
+            f"standardised, {m['categorical_features']} text one-hot). Intrinsic dimension (TwoNN) "
+            f"{'not measurable' if dim is None else f'{dim:.1f}'}; the floors are trusted up to 12. The range shown "
+            f"is from the highest trusted floor ({m['ber_lower_source'].replace('_', ' ')}) to the lowest ceiling "
+            f"({m['ber_upper_source']}).")
+        st.markdown("**Has the estimate levelled off?** A floor still falling as rows are added is not converged.")
+        plot(learning_curve(bayes))
+    check_details(bayes)
+    todo = []
+    v = m.get("verdict")
+    if v == "infeasible":
+        todo.append(f"Renegotiate the target: with these features no model can be right more than about "
+                    f"{pct(1 - m['ber_lower'])} of the time. Higher accuracy needs new information (more informative "
+                    "features, cleaner labels), not a better algorithm.")
+    elif v in ("probably_infeasible", "undetermined"):
+        todo.append("Treat the target as a stretch: the data cannot settle whether it is possible. More labelled rows "
+                    "and fewer, more informative features tighten the range.")
+    if m["room_max"] is not None and m["room_max"] < 0.01:
+        todo.append("The model is already close to the best possible error: spend effort on new features or label "
+                    "quality, not on tuning.")
+    if any(f.severity == "warn" and "floor" in f.message and "Leakage" in f.message for f in bayes.findings):
+        todo.append("Open the Leakage page: a model that beats the floor usually sees information it should not.")
+    what_to_do(todo)
+
+# --- holdout reuse (another area's check, shown here for the budget) ----------------------
+st.divider()
+if check_header(reuse, heading="Holdout reuse budget") and not skipped_or_error(reuse):
+    m = reuse.metrics
+    c1, c2, c3 = st.columns(3)
+    eps = f"±{100 * m['epsilon']:.0f} points"
+    na = m["budget_nonadaptive"]
+    c1.metric(f"Evaluations at {eps}, models fixed in advance",
+              f"{na:,}" if na is not None else f"~10^{m['budget_nonadaptive_log10']:.0f}",
+              help=f"How many pre-chosen models this {m['n']:,}-row holdout can score with every result within {eps} "
+                   "at 95% confidence")
+    c2.metric(f"Evaluations at {eps}, each steering the next", f"{m['budget_adaptive']:,}",
+              help="When each result influences the next model or threshold and only pass/fail is shared")
+    used = m.get("evaluations_including_this")
+    c3.metric("Used so far (incl. this review)", f"{used:,}" if used is not None else "not recorded",
+              help="Evaluations of this exact holdout file (same SHA-256) in the review history")
+    findings(reuse)
+    st.page_link("pages/leakage.py", label="The full budget, with the tolerance curve, is on the Leakage page",
+                 icon=":material/water_drop:")
