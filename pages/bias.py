@@ -246,7 +246,7 @@ def _evidence(cat: str, ev: dict) -> None:
         for attr, gs in ev.get("unmeasurable", {}).items():
             st.caption(f"{attr}: " + "; ".join(f"{g} cannot measure {', '.join(v['rates'])}" for g, v in gs.items()))
     elif cat == "deployment":
-        for key, a in ev.get("answers", {}).items():
+        for a in ev.get("answers", {}).values():
             st.markdown(f"**{a['question']}**  \n{a['answer_text'] or '_not answered_'}")
     if cat != "deployment":
         for issue in ev.get("issues", [])[3:]:

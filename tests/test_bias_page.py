@@ -112,10 +112,10 @@ def test_page_without_sensitive_attributes_explains_the_skip():
 
 
 def test_page_renders_a_multiclass_model_one_class_at_a_time():
+    from sklearn.compose import make_column_transformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder
-    from sklearn.compose import make_column_transformer
 
     df = _frame(seed=1, classes=("lo", "mid", "hi"))
     pre = make_column_transformer((OneHotEncoder(), ["group"]), remainder="passthrough")

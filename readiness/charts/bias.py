@@ -55,7 +55,6 @@ def group_metrics_chart(metrics: dict, attribute: str, *, reference: str | None 
     """One panel per rate (selection, TPR, FPR, precision, accuracy): each group's value with
     its 95% interval; the reference group's value as a vertical line with a ±``warn_gap``
     band. Small groups are grey hollow markers, labelled 'small'."""
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     rows = _group_rows(metrics, attribute, cls)
@@ -67,7 +66,7 @@ def group_metrics_chart(metrics: dict, attribute: str, *, reference: str | None 
     labels = [group_label(g, rows[g], reference) for g in order]
     fig = make_subplots(rows=1, cols=len(GROUP_PANELS), shared_yaxes=True, horizontal_spacing=0.035,
                         subplot_titles=[p[1] for p in GROUP_PANELS])
-    for j, (key, _title, meaning) in enumerate(GROUP_PANELS, start=1):
+    for j, (key, _title, _meaning) in enumerate(GROUP_PANELS, start=1):
         lows, highs = [], []
         for kind in ("big", "small", "ref"):
             xs, ys, lo, hi, text = [], [], [], [], []
