@@ -21,6 +21,26 @@ SESSION_KEY = "readiness_review"
 MAX_CACHED_REPORTS = 8
 
 
+def _route_through_app() -> None:
+    """Make sure app.py's st.navigation routes every page, even on a fresh server.
+
+    Streamlit keeps a process-wide flag that sends a fresh server's first request for a
+    page URL (e.g. /calibration) straight to the file in pages/ (its old multipage mode),
+    skipping app.py; the flag is cleared only when st.navigation runs. If we find
+    ourselves in that mode, clear the flag and rerun, so app.py routes the same URL.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - internal module moved
+        return
+    if getattr(PagesManager, "uses_pages_directory", None):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_route_through_app()
+
+
 @dataclass
 class AppState:
     """Everything a review needs across pages; widget values are copied in here."""

@@ -131,3 +131,33 @@ def test_upload_and_run_a_review(server, page):
     settled(page)
     assert page.get_by_text("You are viewing the sample review").count() == 0
     shot(page, "overview_after_upload")
+
+
+def test_a_fresh_server_routes_a_deep_link_through_the_app(browser, tmp_path):
+    """The first request of a new server goes straight to a page URL: navigation must hold."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--server.fileWatcherType", "none"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "READINESS_DB": str(tmp_path / "r.db")})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(180):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.set_default_timeout(180_000)
+        pg.goto(f"{url}/data_quality")
+        pg.get_by_text("Completeness and missing values").first.wait_for()
+        settled(pg)
+        nav = pg.get_by_test_id("stSidebarNav").inner_text()
+        assert "Overview" in nav and "Holdout performance" in nav, nav
+        assert not {"ui", "_ui", "app"} & {line.strip() for line in nav.splitlines()}, nav
+        assert pg.get_by_text("You are viewing the sample review").count() == 1
+        pg.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
