@@ -9,3 +9,4 @@ from readiness.checks import bias, calibration, data_quality, drift, evaluation,
 from readiness.checks import holdout_reuse, leakage  # noqa: F401
 from readiness.checks import explanations  # noqa: F401
 from readiness.checks import feasibility  # noqa: F401
+from readiness.checks import business  # noqa: F401

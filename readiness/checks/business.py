@@ -1,0 +1,526 @@
+"""Business threshold: the decision a threshold makes, in money.
+
+A binary model gives scores; the business flags a case when its score is at least the
+threshold. A false positive (flagging a case that is not positive) costs ``cost_fp``, a
+false negative (missing a positive) costs ``cost_fn``, in the user's own cost units.
+The expected cost per 1,000 decisions is ``1000 · (cost_fp·FP + cost_fn·FN) / n``.
+
+Everything here is exact over *cut points*: with the holdout's distinct scores
+``u[0] < … < u[K-1]``, cut ``k`` flags the rows with score ≥ ``u[k]`` (cut 0 flags
+everyone, cut ``K`` flags no one). Every threshold lands on one cut, so the cheapest
+threshold is found by one sort and two cumulative sums; bootstrap resamples are row
+weights over the same sorted order (fast enough for 50,000 rows and 200 resamples).
+
+Pure functions (:func:`analyse`, :func:`decision_at`, :func:`describe_decision`) serve
+the check and the page's what-ifs alike; nothing here draws or imports streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from readiness.inputs.context import ReviewContext
+from readiness.registry import Outcome, SkipCheck, register
+from readiness.results import Finding, Severity
+from readiness.stats import clopper_pearson
+
+MATERIAL_SHARE = 0.05  # a saving below 5% of the current cost is not worth a flag
+GRID_POINTS = 200  # points on the reported curves
+PER = 1000  # costs are reported per 1,000 decisions
+_TIE = 1e-9
+
+FLAG_ALL, FLAG_NONE, THRESHOLD = "flag_all", "flag_none", "threshold"
+POLICY_WORDS = {FLAG_ALL: "flag everyone", FLAG_NONE: "flag no one", THRESHOLD: "use the model"}
+
+
+# --- the cut-point machinery -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cuts:
+    y: np.ndarray  # labels (0/1) in ascending score order
+    u: np.ndarray  # distinct scores, ascending
+    bounds: np.ndarray  # for cut k = 0..K: first sorted row flagged (K: n, nobody)
+    thresholds: np.ndarray  # a threshold realising each cut (midpoints between distinct scores)
+
+    @property
+    def K(self) -> int:
+        return len(self.u)
+
+    def cut_of(self, threshold: float) -> int:
+        """The cut a threshold lands on (flag when score >= threshold)."""
+        return int(np.searchsorted(self.u, threshold, side="left"))
+
+    def counts(self, w: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """(tp, fp, tn, fn) at every cut; ``w`` weights rows (bootstrap counts, out-of-bag masks)."""
+        pos = self.y if w is None else w * self.y
+        neg = (1 - self.y) if w is None else w * (1 - self.y)
+        fn = np.concatenate([[0], np.cumsum(pos)])[self.bounds]
+        tn = np.concatenate([[0], np.cumsum(neg)])[self.bounds]
+        return fn[-1] - fn, tn[-1] - tn, tn, fn
+
+
+def _cuts(scores: np.ndarray, y: np.ndarray) -> _Cuts:
+    order = np.argsort(scores, kind="mergesort")
+    s, yy = scores[order], y[order].astype(np.int64)
+    u, starts = np.unique(s, return_index=True)
+    bounds = np.append(starts, len(s))
+    if len(u) > 1:
+        mid = (u[:-1] + u[1:]) / 2
+        mid = np.where(mid > u[:-1], mid, u[1:])  # adjacent floats: the midpoint may round down
+        top = u[-1] + (u[-1] - u[-2]) / 2
+    else:
+        mid = np.array([])
+        top = u[-1] + max(abs(float(u[-1])), 1.0) * 1e-6
+    if not top > u[-1]:
+        top = np.nextafter(u[-1], np.inf)
+    return _Cuts(y=yy, u=u, bounds=bounds, thresholds=np.concatenate([[u[0]], mid, [top]]))
+
+
+def _cost(tp, fp, tn, fn, cost_fp: float, cost_fn: float):
+    return cost_fp * fp + cost_fn * fn
+
+
+def _best(cost: np.ndarray, near: int, among: np.ndarray | None = None) -> int:
+    """Cheapest cut; among equally cheap cuts the one nearest ``near`` (the current threshold)."""
+    idx = np.arange(len(cost)) if among is None else among
+    c = cost[idx]
+    lo = c.min()
+    cand = idx[c <= lo + _TIE * max(1.0, abs(lo))]
+    return int(cand[np.argmin(np.abs(cand - near))])
+
+
+def _ratio(a, b):
+    return None if b == 0 else float(a / b)
+
+
+def _point(cuts: _Cuts, counts, k: int, n: int, cost_fp: float, cost_fn: float, threshold: float | None = None) -> dict:
+    tp, fp, tn, fn = (int(c[k]) for c in counts)
+    return {
+        "threshold": float(cuts.thresholds[k] if threshold is None else threshold),
+        "policy": FLAG_ALL if k == 0 else FLAG_NONE if k == cuts.K else THRESHOLD,
+        "tp": tp, "fp": fp, "tn": tn, "fn": fn,
+        "flagged": tp + fp,
+        "selection_rate": (tp + fp) / n,
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "fpr": _ratio(fp, fp + tn),
+        "accuracy": (tp + tn) / n,
+        "cost_per_1000": PER * (cost_fp * fp + cost_fn * fn) / n,
+    }
+
+
+def _grid(cuts: _Cuts, n: int, extra: list[int]) -> np.ndarray:
+    """Cuts for the reported curves: every cut when there are few, else ~200 at evenly
+    spaced score quantiles, plus the cuts that must be on the curve."""
+    if cuts.K + 1 <= GRID_POINTS:
+        ks = np.arange(cuts.K + 1)
+    else:
+        rows = np.linspace(0, n, GRID_POINTS)
+        ks = np.searchsorted(cuts.bounds, rows, side="left")
+    return np.unique(np.concatenate([ks, [0, cuts.K], extra]).clip(0, cuts.K).astype(int))
+
+
+def _interval(values: list[float], n_boot: int) -> list[float | None]:
+    if len(values) < max(10, n_boot // 4):
+        return [None, None]
+    return [float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))]
+
+
+# --- the analysis --------------------------------------------------------------------------------
+
+
+def _validate(cost_fp: float, cost_fn: float) -> None:
+    bad = [(name, v) for name, v in (("cost_fp", cost_fp), ("cost_fn", cost_fn))
+           if v is None or not math.isfinite(v) or v < 0]
+    if bad:
+        name, v = bad[0]
+        raise ValueError(f"{name} must be a finite number of zero or more; got {v!r}.")
+    if cost_fp == 0 and cost_fn == 0:
+        raise ValueError("cost_fp and cost_fn are both 0: every threshold costs nothing, so there is nothing to "
+                         "optimise. Set the cost of a false positive and of a false negative.")
+
+
+def analyse_scores(
+    scores: np.ndarray,
+    y: np.ndarray,
+    *,
+    threshold: float,
+    cost_fp: float,
+    cost_fn: float,
+    target_accuracy: float | None = None,
+    target_recall: float | None = None,
+    probabilities: bool = False,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> dict:
+    """Cost, rates and confusion counts over thresholds; the cheapest threshold with a
+    bootstrap interval; the current threshold against it and against the trivial policies.
+
+    ``scores``: one score per row (positive when score >= threshold), NaN-free;
+    ``y``: 1 for the positive label, 0 otherwise. Returns plain JSON values.
+    """
+    _validate(cost_fp, cost_fn)
+    scores = np.asarray(scores, dtype=float)
+    y = np.asarray(y).astype(int)
+    n = len(scores)
+    if n == 0:
+        raise ValueError("no scored rows")
+    cuts = _cuts(scores, y)
+    counts = cuts.counts()
+    cost = _cost(*counts, cost_fp, cost_fn)
+    K = cuts.K
+    k0 = cuts.cut_of(threshold)
+    k_opt = _best(cost, k0)
+    current = _point(cuts, counts, k0, n, cost_fp, cost_fn, threshold=threshold)
+    optimal = _point(cuts, counts, k_opt, n, cost_fp, cost_fn)
+    flag_all, flag_none = PER * cost[0] / n, PER * cost[K] / n
+    k_triv = 0 if cost[0] < cost[K] else K
+    cheaper_trivial = FLAG_ALL if k_triv == 0 else FLAG_NONE
+    savings = current["cost_per_1000"] - optimal["cost_per_1000"]
+
+    # bootstrap: re-find the cheapest threshold (and the cheaper trivial policy) on each
+    # resample; judge both on the rows the resample left out, so the interval carries the
+    # cost of picking a threshold from data.
+    rng = np.random.default_rng(seed)
+    thr_b, sav_b, adv_b = [], [], []
+    for _ in range(n_boot):
+        w = np.bincount(rng.integers(0, n, n), minlength=n)
+        c_in = _cost(*cuts.counts(w), cost_fp, cost_fn)
+        kb = _best(c_in, k0)
+        kt = 0 if c_in[0] < c_in[K] else K
+        thr_b.append(float(cuts.thresholds[kb]))
+        oob = (w == 0).astype(np.int64)
+        n_oob = int(oob.sum())
+        if n_oob == 0:
+            continue
+        c_out = _cost(*cuts.counts(oob), cost_fp, cost_fn) * PER / n_oob
+        sav_b.append(float(c_out[k0] - c_out[kb]))
+        adv_b.append(float(c_out[kt] - c_out[kb]))
+    optimal["threshold_ci"] = _interval(thr_b, n_boot)
+
+    m: dict = {
+        "n": n,
+        "positives": int(y.sum()),
+        "prevalence": float(y.mean()),
+        "cost_fp": float(cost_fp),
+        "cost_fn": float(cost_fn),
+        "scores_are_probabilities": bool(probabilities),
+        "distinct_scores": int(K),
+        "score_min": float(cuts.u[0]),
+        "score_max": float(cuts.u[-1]),
+        "current": current,
+        "optimal": optimal,
+        "savings_per_1000": float(savings),
+        "savings_share": _ratio(savings, current["cost_per_1000"]),
+        "savings_ci": _interval(sav_b, n_boot),
+        "flag_all_cost_per_1000": float(flag_all),
+        "flag_none_cost_per_1000": float(flag_none),
+        "cheaper_trivial": cheaper_trivial,
+        "model_advantage_per_1000": float(PER * (cost[k_triv] - cost[k_opt]) / n),
+        "model_advantage_ci": _interval(adv_b, n_boot),
+        "current_vs_trivial_per_1000": float(PER * cost[k_triv] / n - current["cost_per_1000"]),
+    }
+
+    # the threshold the costs imply for calibrated probabilities: flag when p·cost_fn >= (1-p)·cost_fp
+    m["bayes"] = None
+    if probabilities:
+        tb = cost_fp / (cost_fp + cost_fn)
+        kb = cuts.cut_of(tb)
+        lo, hi = optimal["threshold_ci"]
+        m["bayes"] = {
+            "threshold": float(tb),
+            "cost_per_1000": float(PER * cost[kb] / n),
+            "extra_cost_per_1000": float(PER * (cost[kb] - cost[k_opt]) / n),
+            "within_ci": None if lo is None else bool(lo <= tb <= hi),
+        }
+
+    tp, fp, tn, fn = counts
+    acc = (tp + tn) / n
+    m["target_accuracy"] = None
+    if target_accuracy is not None:
+        ok = np.flatnonzero(acc >= target_accuracy - 1e-12)
+        k_best_acc = _best(-acc, k0)
+        entry = {"target": float(target_accuracy), "reachable": bool(len(ok)),
+                 "best_accuracy": float(acc[k_best_acc]), "best_accuracy_threshold": float(cuts.thresholds[k_best_acc]),
+                 "current_accuracy": float(acc[k0])}
+        if len(ok):
+            k = _best(cost, k0, among=ok)
+            pt = _point(cuts, counts, k, n, cost_fp, cost_fn)
+            correct = int(tp[k] + tn[k])
+            entry.update(threshold=pt["threshold"], accuracy=pt["accuracy"], accuracy_ci=list(clopper_pearson(correct, n)),
+                         cost_per_1000=pt["cost_per_1000"], selection_rate=pt["selection_rate"],
+                         lowest_threshold=float(cuts.thresholds[ok.min()]),
+                         highest_threshold=float(cuts.thresholds[ok.max()]))
+        m["target_accuracy"] = entry
+
+    m["target_recall"] = None
+    P = int(y.sum())
+    if target_recall is not None and P > 0:
+        rec = tp / P
+        ok = np.flatnonzero(rec >= target_recall - 1e-12)  # recall falls as the threshold rises; cut 0 always reaches 1
+        k = int(ok.max())
+        pt = _point(cuts, counts, k, n, cost_fp, cost_fn)
+        m["target_recall"] = {"target": float(target_recall), "threshold": pt["threshold"], "recall": pt["recall"],
+                              "recall_ci": list(clopper_pearson(int(tp[k]), P)), "precision": pt["precision"],
+                              "selection_rate": pt["selection_rate"], "cost_per_1000": pt["cost_per_1000"],
+                              "current_recall": float(rec[k0])}
+
+    ks = _grid(cuts, n, [k0, k_opt])
+    curve = {key: [] for key in ("threshold", "tp", "fp", "tn", "fn", "selection_rate", "precision", "recall", "fpr",
+                                 "accuracy", "cost_per_1000")}
+    for k in ks:
+        pt = _point(cuts, counts, int(k), n, cost_fp, cost_fn, threshold=threshold if k == k0 else None)
+        for key in curve:
+            curve[key].append(pt[key])
+    m["curve"] = curve
+    m["bootstrap"] = {"resamples": n_boot, "seed": seed, "method": "out-of-bag",
+                      "used": len(sav_b)}
+    m["rule"] = {"material_share": MATERIAL_SHARE}
+    return m
+
+
+def _binary_inputs(ctx: ReviewContext) -> tuple[np.ndarray, np.ndarray, int]:
+    if ctx.task == "regression":
+        raise SkipCheck("A decision threshold turns scores into yes/no decisions; this is a regression model "
+                        "(numeric predictions), so there is no threshold to choose.")
+    if ctx.task != "binary":
+        raise SkipCheck(f"The model chooses among {len(ctx.classes)} classes; a single decision threshold applies "
+                        "only to yes/no (binary) decisions.")
+    scores = np.asarray(ctx.test_scores, dtype=float)
+    ok = ~np.isnan(scores)
+    if not ok.any():
+        raise SkipCheck("No holdout row has a score, so no threshold can be evaluated.")
+    return scores[ok], ctx.y_test_binary[ok], int((~ok).sum())
+
+
+def analyse(ctx: ReviewContext, *, cost_fp: float | None = None, cost_fn: float | None = None,
+            target_recall: float | None = None) -> dict:
+    """:func:`analyse_scores` on a review's holdout, with its settings (costs overridable
+    for what-ifs). Raises :class:`SkipCheck` when the task is not binary."""
+    s = ctx.settings
+    scores, y, missing = _binary_inputs(ctx)
+    if target_recall is None:
+        target_recall = getattr(s, "target_recall", None)
+    m = analyse_scores(scores, y, threshold=s.threshold, cost_fp=s.cost_fp if cost_fp is None else cost_fp,
+                       cost_fn=s.cost_fn if cost_fn is None else cost_fn, target_accuracy=s.target_accuracy,
+                       target_recall=target_recall, probabilities=ctx.scores_are_probabilities,
+                       n_boot=s.bootstrap, seed=s.random_state)
+    m["rows_without_score"] = missing
+    m["positive_label"] = ctx.positive_label
+    return m
+
+
+def decision_at(ctx: ReviewContext, threshold: float, *, cost_fp: float | None = None,
+                cost_fn: float | None = None) -> dict:
+    """Confusion counts, rates and cost per 1,000 decisions at one threshold (a what-if)."""
+    s = ctx.settings
+    cost_fp = s.cost_fp if cost_fp is None else cost_fp
+    cost_fn = s.cost_fn if cost_fn is None else cost_fn
+    _validate(cost_fp, cost_fn)
+    scores, y, _ = _binary_inputs(ctx)
+    cuts = _cuts(scores, y)
+    return _point(cuts, cuts.counts(), cuts.cut_of(threshold), len(scores), cost_fp, cost_fn, threshold=threshold)
+
+
+def per_thousand(point: dict) -> dict:
+    """The confusion counts scaled to 1,000 decisions, rounded so the parts add up."""
+    n = point["tp"] + point["fp"] + point["tn"] + point["fn"]
+    flagged = round(PER * (point["tp"] + point["fp"]) / n)
+    tp = min(flagged, round(PER * point["tp"] / n))
+    passed = PER - flagged
+    fn = min(passed, round(PER * point["fn"] / n))
+    return {"flagged": flagged, "tp": tp, "fp": flagged - tp, "passed": passed, "fn": fn, "tn": passed - fn}
+
+
+def describe_decision(point: dict, *, positive: str = "positive", noun: str = "cases") -> str:
+    """The confusion matrix in words, per 1,000 decisions (markdown-free plain text)."""
+    q = per_thousand(point)
+    flagged = f"the model flags {q['flagged']:,}" if q["flagged"] else "the model flags none"
+    text = f"Of every 1,000 {noun}, {flagged}"
+    if q["flagged"]:
+        text += (f": {q['tp']:,} of them truly are {positive} and {q['fp']:,} are false alarms")
+    text += "."
+    if q["passed"]:
+        text += (f" Of the {q['passed']:,} it lets through, {q['fn']:,} truly are {positive} and are missed.")
+    else:
+        text += " It lets none through, so it misses none."
+    return text
+
+
+# --- the check -----------------------------------------------------------------------------------
+
+
+def fmt_cost(x: float) -> str:
+    """A cost per 1,000: whole numbers when large, three significant digits when small."""
+    if x is None:
+        return "–"
+    ax = abs(x)
+    text = f"{x:,.0f}" if ax >= 100 else f"{x:,.1f}" if ax >= 1 else f"{x:.3g}"
+    return text.replace("-", "−")
+
+
+def fmt_threshold(x: float) -> str:
+    return (f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}").replace("-", "−")
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _ci(ci, fmt=fmt_cost) -> str:
+    if not ci or ci[0] is None:
+        return "interval not available"
+    return f"95% interval {fmt(ci[0])} to {fmt(ci[1])}"
+
+
+def policy_text(point: dict) -> str:
+    if point["policy"] == FLAG_ALL:
+        return f"{fmt_threshold(point['threshold'])} (flags everyone)"
+    if point["policy"] == FLAG_NONE:
+        return "above every score (flags no one)"
+    return fmt_threshold(point["threshold"])
+
+
+def verdict(m: dict) -> str:
+    """'fail' | 'warn' | 'pass' from the metrics (the rules documented in docs/checks.md)."""
+    adv_lo = m["model_advantage_ci"][0]
+    if (adv_lo is not None and adv_lo <= 0) or m["model_advantage_per_1000"] <= 0:
+        return "fail"
+    sav_lo = m["savings_ci"][0]
+    if sav_lo is not None and sav_lo > 0 and (m["savings_share"] or 0) >= MATERIAL_SHARE:
+        return "warn"
+    return "pass"
+
+
+@register("business.threshold", title="Business threshold: the decision in money", area="business",
+          antipatterns=("pest",), order=70)
+def threshold(ctx: ReviewContext) -> Outcome:
+    """Expected cost per 1,000 decisions, 1000·(cost_fp·FP + cost_fn·FN)/n, at every
+    distinct holdout score used as threshold (flag when score ≥ threshold); the cheapest
+    threshold with a 95% bootstrap interval (resample holdout rows, re-find the cheapest;
+    savings judged on the rows each resample left out); the current threshold against it
+    and against the trivial policies (flag everyone, flag no one); the threshold the costs
+    imply for calibrated probabilities, cost_fp/(cost_fp+cost_fn); and the thresholds
+    that reach the required accuracy or recall."""
+    s = ctx.settings
+    try:
+        m = analyse(ctx)
+    except ValueError as exc:
+        raise SkipCheck(f"The business costs cannot be used: {exc}") from None
+    cur, opt = m["current"], m["optimal"]
+    positive = f"{ctx.target} = {ctx.positive_label}"
+    triv = POLICY_WORDS[m["cheaper_trivial"]]
+    triv_cost = m[f"{m['cheaper_trivial']}_cost_per_1000"]
+    units = "per 1,000 decisions (in your cost units)"
+    status = verdict(m)
+    findings: list[Finding] = []
+
+    if m["distinct_scores"] == 1:
+        findings.append(Finding(severity=Severity.FAIL, message=(
+            f"Every holdout row has the same score ({fmt_threshold(m['score_min'])}): no "
+            "threshold separates one case from another, so the model can only flag everyone or no one."),
+            evidence={"distinct_scores": 1}))
+    if status == "fail":
+        findings.append(Finding(severity=Severity.FAIL, message=(
+            f"Even at its cheapest threshold the model costs {fmt_cost(opt['cost_per_1000'])} {units}, and "
+            f"the simple policy to {triv} costs {fmt_cost(triv_cost)}: the model's advantage is "
+            f"{fmt_cost(m['model_advantage_per_1000'])} ({_ci(m['model_advantage_ci'])} on new data), so the holdout "
+            f"does not show that using the model is cheaper than to {triv}."),
+            evidence={"optimal_cost_per_1000": opt["cost_per_1000"], "trivial_cost_per_1000": triv_cost,
+                      "model_advantage_ci": m["model_advantage_ci"]}))
+    sav, share = m["savings_per_1000"], m["savings_share"]
+    if sav > 0:
+        sev = Severity.WARN if status == "warn" else Severity.INFO
+        direction = "Lowering" if opt["threshold"] < cur["threshold"] else "Raising"
+        shown = m["savings_ci"][0] is not None and m["savings_ci"][0] > 0
+        if status == "warn":
+            tail = (f"The saving holds up on resampling and is more than {MATERIAL_SHARE:.0%} of today's cost: the "
+                    "current threshold is not the cheapest.")
+        elif status == "pass" and not shown:
+            tail = ("The holdout is too small to show that this saving is real; a larger holdout, with more "
+                    f"{positive} cases, would settle it.")
+        elif status == "pass":
+            tail = f"The saving is real but under {MATERIAL_SHARE:.0%} of today's cost."
+        else:
+            tail = ""
+        lo, hi = opt["threshold_ci"]
+        if lo is not None and not lo <= cur["threshold"] <= hi:
+            tail += (f" The current threshold lies outside the 95% interval of the cheapest one "
+                     f"({fmt_threshold(lo)} to {fmt_threshold(hi)}).")
+        findings.append(Finding(severity=sev, message=(
+            f"{direction} the threshold from {fmt_threshold(cur['threshold'])} to {policy_text(opt)} would cut the expected cost "
+            f"from {fmt_cost(cur['cost_per_1000'])} to {fmt_cost(opt['cost_per_1000'])} {units}: a saving of {fmt_cost(sav)} "
+            f"({_pct(share)} of today's cost; {_ci(m['savings_ci'])} when the threshold is picked from data and "
+            f"used on new cases). It would flag {_pct(opt['selection_rate'])} of cases instead of "
+            f"{_pct(cur['selection_rate'])}, catching {_pct(opt['recall'])} of the {positive} cases instead "
+            f"of {_pct(cur['recall'])}. {tail}").strip(),
+            evidence={"current_threshold": cur["threshold"], "optimal_threshold": opt["threshold"],
+                      "optimal_threshold_ci": opt["threshold_ci"], "savings_per_1000": sav,
+                      "savings_ci": m["savings_ci"], "savings_share": share}))
+    if m["current_vs_trivial_per_1000"] < 0 and status != "fail":
+        findings.append(Finding(severity=Severity.WARN if status == "warn" else Severity.INFO, message=(
+            f"At the current threshold the model costs {fmt_cost(cur['cost_per_1000'])} {units}, more than the simple "
+            f"policy to {triv} ({fmt_cost(triv_cost)}): as set today, using the model loses money."),
+            evidence={"current_cost_per_1000": cur["cost_per_1000"], "trivial_cost_per_1000": triv_cost}))
+    b = m["bayes"]
+    if b is not None:
+        if b["within_ci"] is False:
+            findings.append(Finding(severity=Severity.INFO, message=(
+                f"If the scores were calibrated probabilities, the costs would put the threshold at "
+                f"{fmt_threshold(b['threshold'])} (= {s.cost_fp:g} / ({s.cost_fp:g} + {s.cost_fn:g})); the holdout's cheapest "
+                f"is {policy_text(opt)} ({_ci(opt['threshold_ci'], fmt_threshold)}), and {fmt_threshold(b['threshold'])} would cost "
+                f"{fmt_cost(b['extra_cost_per_1000'])} more {units}. The probabilities are probably miscalibrated: pick "
+                "the threshold from data, or recalibrate (see Calibration)."),
+                evidence=b))
+        elif b["within_ci"]:
+            findings.append(Finding(severity=Severity.INFO, message=(
+                f"The costs imply a threshold of {fmt_threshold(b['threshold'])} for calibrated probabilities "
+                f"(= {s.cost_fp:g} / ({s.cost_fp:g} + {s.cost_fn:g})), inside the 95% interval of the holdout's "
+                f"cheapest threshold ({fmt_threshold(opt['threshold_ci'][0])} to {fmt_threshold(opt['threshold_ci'][1])}): the scores behave like probabilities here."),
+                evidence=b))
+    ta = m["target_accuracy"]
+    if ta is not None:
+        if ta["reachable"]:
+            msg = (f"The required accuracy {_pct(ta['target'])} is reached on the holdout at thresholds from "
+                   f"{fmt_threshold(ta['lowest_threshold'])} to {fmt_threshold(ta['highest_threshold'])}; the cheapest of them, "
+                   f"{fmt_threshold(ta['threshold'])}, gives {_pct(ta['accuracy'])} accuracy "
+                   f"({_ci(ta['accuracy_ci'], _pct)}) at {fmt_cost(ta['cost_per_1000'])} {units}.")
+            if ta["accuracy_ci"][0] < ta["target"]:
+                msg += " The interval still reaches below the requirement."
+        else:
+            msg = (f"No threshold reaches the required accuracy {_pct(ta['target'])} on the holdout; the best is "
+                   f"{_pct(ta['best_accuracy'])} at {fmt_threshold(ta['best_accuracy_threshold'])}. A threshold cannot fix "
+                   "this; the model itself must improve (see Holdout performance).")
+        findings.append(Finding(severity=Severity.INFO, message=msg, evidence=ta))
+    tr = m["target_recall"]
+    if tr is not None:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"To catch {_pct(tr['target'])} of the {positive} cases, flag when the score is at least {fmt_threshold(tr['threshold'])}: "
+            f"recall {_pct(tr['recall'])} ({_ci(tr['recall_ci'], _pct)}), precision {_pct(tr['precision'])}, "
+            f"{_pct(tr['selection_rate'])} of cases flagged, at {fmt_cost(tr['cost_per_1000'])} {units}."), evidence=tr))
+    if m["rows_without_score"]:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"{m['rows_without_score']:,} holdout rows have no score and were left out of the costs."),
+            evidence={"rows_without_score": m["rows_without_score"]}))
+
+    if status == "fail":
+        summary = (f"Even at its cheapest threshold the model costs {fmt_cost(opt['cost_per_1000'])} {units}, no less "
+                   f"than to {triv} ({fmt_cost(triv_cost)}): on this holdout the model does not pay for itself.")
+    elif status == "warn":
+        summary = (f"The threshold {fmt_threshold(cur['threshold'])} costs {fmt_cost(cur['cost_per_1000'])} {units}; "
+                   f"{policy_text(opt)} would cost {fmt_cost(opt['cost_per_1000'])}, {_pct(share)} less.")
+    elif sav <= 0:
+        summary = (f"The threshold {fmt_threshold(cur['threshold'])} is the cheapest on the holdout: "
+                   f"{fmt_cost(cur['cost_per_1000'])} {units}, against {fmt_cost(triv_cost)} to {triv}.")
+    elif m["savings_ci"][0] is None or m["savings_ci"][0] <= 0:
+        summary = (f"The threshold {fmt_threshold(cur['threshold'])} costs {fmt_cost(cur['cost_per_1000'])} {units}; "
+                   f"{policy_text(opt)} would cost {fmt_cost(opt['cost_per_1000'])} on the holdout, but the holdout "
+                   f"cannot show that saving is real ({_ci(m['savings_ci'])}).")
+    else:
+        summary = (f"The threshold {fmt_threshold(cur['threshold'])} is within {MATERIAL_SHARE:.0%} of the cheapest: "
+                   f"{fmt_cost(cur['cost_per_1000'])} against {fmt_cost(opt['cost_per_1000'])} {units}.")
+    return Outcome(summary=summary, findings=findings, metrics=m)
