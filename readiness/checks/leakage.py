@@ -46,8 +46,8 @@ TIMELINE_BINS = 40
 MAX_EARLY_ROWS = 200
 
 # --- leakage.oversampling --------------------------------------------------------------
-SMOTE_QUERY_CAP = 2_500  # query points per class and split
-SMOTE_POOL_CAP = 50_000  # indexed points per class
+SMOTE_QUERY_CAP = 1_000  # query points per class and split
+SMOTE_POOL_CAP = 20_000  # indexed training points per class
 SMOTE_K = 10
 SMOTE_TOL = 1e-4  # distance from the segment, relative to the segment's length
 SMOTE_FAIL = 3
@@ -168,10 +168,19 @@ def _target_matrix(ctx: ReviewContext, y: pd.Series) -> np.ndarray:
     return pd.to_numeric(y, errors="coerce").to_numpy(float)[:, None]
 
 
+def _auc(y: np.ndarray, s: np.ndarray) -> float:
+    """ROC AUC by the rank-sum (Mann–Whitney) formula, ties counted half."""
+    from scipy.stats import rankdata
+
+    pos = y > 0.5
+    n1 = int(pos.sum())
+    n0 = len(y) - n1
+    ranks = rankdata(s)
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
 def _score(task: str, Y: np.ndarray, P: np.ndarray) -> float:
     """AUC (binary), one-vs-rest macro AUC (multiclass) or R² (regression)."""
-    from sklearn.metrics import roc_auc_score
-
     if task == "regression":
         y, p = Y[:, 0], P[:, 0]
         sst = float(np.sum((y - y.mean()) ** 2))
@@ -180,7 +189,7 @@ def _score(task: str, Y: np.ndarray, P: np.ndarray) -> float:
     for j in range(Y.shape[1]):
         yj = Y[:, j]
         if 0 < yj.sum() < len(yj):
-            aucs.append(roc_auc_score(yj, P[:, j]))
+            aucs.append(_auc(yj, P[:, j]))
     return float(np.mean(aucs)) if aucs else math.nan
 
 
@@ -537,8 +546,10 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
     shared = None
     if id_col:
         ids_tr = train[id_col].dropna().astype(str)
-        ids_te = test[id_col].astype(str).where(test[id_col].notna())
-        in_tr = ids_te.isin(set(ids_tr)).to_numpy()
+        ids_te = test[id_col].astype(str)
+        h_tr = pd.util.hash_pandas_object(ids_tr, index=False).to_numpy()
+        h_te = pd.util.hash_pandas_object(ids_te, index=False).to_numpy()
+        in_tr = np.isin(h_te, h_tr) & test[id_col].notna().to_numpy()
         is_group = ids_tr.duplicated().any() or ids_te.dropna().duplicated().any()
         shared = {"column": id_col, "rows": int(in_tr.sum()), "ids": int(ids_te[in_tr].nunique()),
                   "share": float(in_tr.mean()) if n_te else 0.0, "kind": "group" if is_group else "id",
@@ -871,7 +882,8 @@ def oversampling(ctx: ReviewContext) -> Outcome:
     training and holdout that concentrate in one class (random oversampling), and SMOTE-like
     synthetic points lying on a segment between two other points of the same class where the
     three span both splits. Nearest neighbours are searched per class over the numeric
-    features (standardised), for up to 2,500 query points per class and split."""
+    features (standardised), for up to 1,000 query points per class and split among up to
+    20,000 indexed points per class and split."""
     if ctx.task == "regression":
         raise SkipCheck("Oversampling applies to classification targets; this is a regression model.")
     train, test, target = ctx.train, ctx.test, ctx.target
@@ -911,15 +923,20 @@ def oversampling(ctx: ReviewContext) -> Outcome:
                 ite = np.flatnonzero((y_te == c) & np.isfinite(Xte).all(axis=1))
                 if len(itr) > SMOTE_POOL_CAP:
                     itr = np.sort(rng.choice(itr, SMOTE_POOL_CAP, replace=False))
+                if len(ite) > SMOTE_POOL_CAP:
+                    ite = np.sort(rng.choice(ite, SMOTE_POOL_CAP, replace=False))
                 P = np.vstack([Xtr[itr], Xte[ite]])
                 R = np.vstack([Rtr[itr], Rte[ite]])
                 split = np.r_[np.zeros(len(itr), int), np.ones(len(ite), int)]
                 orig = np.r_[itr, ite]
                 # exact copies confuse "between": keep one point per distinct vector, remember the splits
                 keys = pd.util.hash_pandas_object(pd.DataFrame(P), index=False).to_numpy()
+                codes, _ = pd.factorize(keys)
                 first = ~pd.Series(keys).duplicated().to_numpy()
-                splits_of = pd.Series(split).groupby(keys).agg(lambda s: set(s.tolist()))
-                P_u, split_u, orig_u, keys_u, R_u = P[first], split[first], orig[first], keys[first], R[first]
+                in_tr = np.bincount(codes, weights=(split == 0).astype(float)) > 0  # per distinct point
+                in_te = np.bincount(codes, weights=(split == 1).astype(float)) > 0
+                P_u, split_u, orig_u, R_u = P[first], split[first], orig[first], R[first]
+                code_u = codes[first]
                 q_tr = np.flatnonzero(split_u == 0)
                 q_te = np.flatnonzero(split_u == 1)
                 if len(q_tr) > SMOTE_QUERY_CAP:
@@ -930,8 +947,8 @@ def oversampling(ctx: ReviewContext) -> Outcome:
                 by_class[c]["points_checked"] = int(len(queries))
                 for rec in _synthetic_points(P_u, split_u, queries, SMOTE_K, raw=R_u, grid=grid):
                     sp = set()
-                    for key in (rec["point"], rec["a"], rec["b"]):
-                        sp |= splits_of[keys_u[key]]
+                    for u in (rec["point"], rec["a"], rec["b"]):
+                        sp |= ({0} if in_tr[code_u[u]] else set()) | ({1} if in_te[code_u[u]] else set())
                     where = ("cross_split" if sp == {0, 1} else "within_train" if sp == {0} else "within_holdout")
                     by_class[c][f"synthetic_{where}"] += 1
                     if where == "cross_split" and len(examples) < MAX_EXAMPLE_ROWS:
