@@ -77,13 +77,17 @@ shap_res = report.check("explanations.shap")
 if check_header(shap_res) and not skipped_or_error(shap_res):
     m = shap_res.metrics
     top = next(iter(m["global_importance"]), None)
+    shares = sorted(m["importance_share"].values(), reverse=True)
+    carry80 = next((i + 1 for i in range(len(shares)) if sum(shares[: i + 1]) >= 0.8), len(shares))
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Most influential feature", top or "–",
-              help="The input with the largest average effect on the model's output (mean |SHAP|)")
-    c2.metric("Its share of the effect", pct(m["importance_share"].get(top)) if top else "–",
-              help="Its mean |SHAP| as a share of all features' mean |SHAP|. Above 50% the model leans on one column.")
-    c3.metric("Holdout rows explained", f"{m['rows_explained']:,} of {m['rows_available']:,}",
-              help="A seeded random sample of the holdout; larger holdouts are sampled to keep the review fast")
+    c1.metric("Largest share of the effect", pct(shares[0]) if shares else "–",
+              help=f"'{top}': its mean |SHAP| as a share of all features' mean |SHAP|. Above 50% the model leans "
+                   "on one column.")
+    c2.metric("Features carrying 80% of it", f"{carry80} of {len(shares)}",
+              help="How many of the largest features it takes to add up to 80% of the total mean |SHAP|")
+    c3.metric("Holdout rows explained", f"{m['rows_explained']:,}",
+              help=f"Of {m['rows_available']:,} holdout rows: a seeded random sample when the holdout is larger "
+                   "than the explainer's plan (docs/checks.md)")
     c4.metric("Explainer", m["explainer_label"].split(" (")[0],
               help=m["explainer_label"] + ". Tree and linear explainers are exact; the model-agnostic one "
                                           "estimates from a 50-row training background.")
@@ -93,7 +97,7 @@ if check_header(shap_res) and not skipped_or_error(shap_res):
                "(e.g. one-hot categories) are summed back to the column they came from.")
     left, right = st.columns(2)
     with left:
-        st.markdown("**Which features matter overall** (mean |SHAP|)")
+        st.markdown("**Which features matter overall** (mean |SHAP|; labels: share of the total)")
         plot(global_importance(shap_res, flagged=[f for f in flagged if f in m["global_importance"]]))
     with right:
         st.markdown("**How they push each row** (one dot per holdout row; colour: the feature's value)")
@@ -185,8 +189,13 @@ if check_header(lime_res, heading="Explain one decision: SHAP and LIME side by s
         with left:
             st.markdown("**SHAP waterfall**: from the average output to this row's")
             plot(waterfall(expl))
-            st.caption(f"{SPACE_TEXT.get(expl['shap']['output_space'], '').capitalize()}; red pushes towards "
-                       f"{expl['explained_output'].replace('the ', 'a higher ', 1)}, blue away from it.")
+            sh = expl["shap"]
+            note = (f"{SPACE_TEXT.get(sh['output_space'], '').capitalize()}; red pushes towards "
+                    f"{expl['explained_output'].replace('the ', 'a higher ', 1)}, blue away from it.")
+            if sh.get("base_probability") is not None:
+                note += (f" In probability: from the average {pct(sh['base_probability'])} to "
+                         f"{pct(sh['output_probability'])} for this row.")
+            st.caption(note)
         with right:
             st.markdown("**LIME**: weights of a local linear model around this row")
             plot(lime_bars(expl))
@@ -215,17 +224,16 @@ if check_header(perm) and not skipped_or_error(perm):
     pm = perm.metrics
     imp = pm["importances"]
     top = next(iter(imp), None)
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4 = st.columns([1, 1.5, 1, 1])
     c1.metric(f"Holdout {pm['metric']}", f"{pm['baseline_score']:.3f}",
               help="The score on the holdout sample before any feature is shuffled")
     if top is not None:
         v = imp[top]
-        c2.metric(f"Lost without '{top}'", f"{v['mean']:.3f} ({v['ci'][0]:.3f}–{v['ci'][1]:.3f})",
-                  help="Drop in the score when this feature's values are shuffled across rows; 95% interval over "
-                       "the repeats")
-    c3.metric("Features that contribute nothing", f"{len(pm['contributes_nothing'])} of {len(imp)}",
-              help=f"Interval reaches 0 and the mean drop is below {pm['negligible_below']:.4f}")
-    c4.metric("Sample", f"{pm['rows']:,} rows × {pm['n_repeats']} repeats",
+        c2.metric("Largest drop (95% interval)", f"{v['mean']:.3f} ({v['ci'][0]:.3f}–{v['ci'][1]:.3f})",
+                  help=f"Shuffling '{top}' across rows costs this much {pm['metric']}; interval over the repeats")
+    c3.metric("Contribute nothing", f"{len(pm['contributes_nothing'])} of {len(imp)}",
+              help=f"Features whose interval reaches 0 and whose mean drop is below {pm['negligible_below']:.4f}")
+    c4.metric("Rows × repeats", f"{pm['rows']:,} × {pm['n_repeats']}",
               help="Holdout rows scored (stratified sample) and how often each feature was shuffled")
     plot(permutation_bars(perm))
     findings(perm)

@@ -634,8 +634,7 @@ def _points(ctx, values: np.ndarray, rows: np.ndarray, names: list[str], top: li
         if numeric:
             v = col.to_numpy(dtype=float)
             entry["value"] = _round(v, 6)
-            pct = pd.Series(v).rank(pct=True).to_numpy()
-            entry["pct"] = _round(pct, 3)
+            entry["pct"] = _round(_colour_scale(v), 3)
             ok = ~np.isnan(v)
             entry["trend"] = (_spearman(v[ok], shap_col[ok]) if ok.sum() > 2 else None)
         else:
@@ -644,6 +643,21 @@ def _points(ctx, values: np.ndarray, rows: np.ndarray, names: list[str], top: li
             entry["trend"] = None
         out[name] = entry
     return out
+
+
+def _colour_scale(v: np.ndarray) -> np.ndarray:
+    """Value -> [0, 1] for the beeswarm colour: linear between the 5th and 95th percentile,
+    clipped (as SHAP's own beeswarm does); ties stay ties, so a zero-inflated column's zeros
+    are all 'low'. Min-max when those percentiles coincide; 0.5 for a constant column."""
+    ok = v[~np.isnan(v)]
+    if ok.size == 0:
+        return np.full(len(v), np.nan)
+    lo, hi = np.nanpercentile(ok, [5, 95])
+    if hi <= lo:
+        lo, hi = float(ok.min()), float(ok.max())
+    if hi <= lo:
+        return np.where(np.isnan(v), np.nan, 0.5)
+    return np.clip((v - lo) / (hi - lo), 0, 1)
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -825,6 +839,17 @@ def _display(v) -> Any:
     return v if isinstance(v, (int, bool)) else str(v)
 
 
+def _as_probability(space: str, base: float, output: float) -> dict:
+    """Log-odds start and end points of a waterfall, translated to probabilities for readers."""
+    if space != "log-odds":
+        return {"base_probability": None, "output_probability": None}
+
+    def sigmoid(z):
+        return float(1 / (1 + math.exp(-z))) if z > -700 else 0.0
+
+    return {"base_probability": sigmoid(base), "output_probability": sigmoid(output)}
+
+
 def explain_row(ctx: ReviewContext, row: int, *, with_lime: bool = True) -> dict:
     """SHAP (waterfall data) and LIME for one holdout row (position 0..n-1), plus agreement.
 
@@ -851,7 +876,8 @@ def explain_row(ctx: ReviewContext, row: int, *, with_lime: bool = True) -> dict
         "predicted": _display(np.asarray(ctx.test_pred)[row]),
         "explained_output": explained_output(ctx),
         "shap": {"explainer": st.kind, "output_space": st.output_space, "base_value": float(sv.base[0]),
-                 "output_value": float(sv.base[0] + sv.values[0].sum()), "contributions": contribs},
+                 "output_value": float(sv.base[0] + sv.values[0].sum()), "contributions": contribs,
+                 **_as_probability(st.output_space, float(sv.base[0]), float(sv.base[0] + sv.values[0].sum()))},
     }
     if with_lime:
         lime = lime_row(ctx, row)

@@ -16,10 +16,10 @@ def test_explanations_page_renders_and_row_picker_works():
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["Explanations"]
     labels = [m.label for m in at.metric]
-    for wanted in ("Most influential feature", "Rows where SHAP and LIME agree", "Features that contribute nothing"):
+    for wanted in ("Largest share of the effect", "Rows where SHAP and LIME agree", "Contribute nothing"):
         assert wanted in labels
-    top = next(m for m in at.metric if m.label == "Most influential feature")
-    assert top.value == "collections_contacts"
+    share = next(m for m in at.metric if m.label == "Largest share of the effect")
+    assert share.value.endswith("%") and "collections_contacts" in share.help
 
     # the planted post-outcome column: when the leakage check flags it, the page says so
     from readiness.checks.explanations import leakage_flagged_columns

@@ -35,7 +35,7 @@ def global_importance(result: CheckResult, *, flagged: list[str] | None = None):
         text=[f"{100 * share[n]:.1f}%" for n in names], textposition="outside", cliponaxis=False,
         hovertemplate="%{y}: mean |SHAP| %{x:.4f}<extra></extra>"))
     fig.update_layout(height=90 + 26 * len(names), margin=dict(l=10, r=50, t=10, b=10),
-                      xaxis_title=f"mean |SHAP| ({_axis_space(m.get('output_space'))}); label: share of the total",
+                      xaxis_title=f"mean |SHAP| ({_axis_space(m.get('output_space'))})",
                       yaxis=dict(automargin=True))
     return fig
 
@@ -101,8 +101,12 @@ def dependence(result: CheckResult, feature: str):
 def _value_text(v) -> str:
     if v is None:
         return "missing"
-    if isinstance(v, float):
-        return f"{v:,.4g}"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (int, float)):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:.4g}"
     return str(v)
 
 
@@ -123,13 +127,23 @@ def waterfall(row: dict, *, max_features: int = 10):
     measure = ["absolute"] + ["relative"] * len(values) + ["total"]
     x = [s["base_value"]] + values + [s["output_value"]]
     text = [f"{s['base_value']:.3f}"] + [f"{v:+.3f}" for v in values] + [f"{s['output_value']:.3f}"]
+    # start and end bars are labelled inside (they are long and start at 0); steps outside
+    position = ["inside"] + ["outside"] * len(values) + ["auto"]
     fig = go.Figure(go.Waterfall(
-        orientation="h", y=y, x=x, measure=measure, text=text, textposition="outside", cliponaxis=False,
+        orientation="h", y=y, x=x, measure=measure, text=text, textposition=position, cliponaxis=False,
         increasing=dict(marker=dict(color=UP)), decreasing=dict(marker=dict(color=DOWN)),
         totals=dict(marker=dict(color="#5b6b7f")), connector=dict(line=dict(color="#bbb", width=1)),
         hovertemplate="%{y}: %{text}<extra></extra>"))
+    # room on both sides for the labels outside the bars
+    ends = [0.0, s["base_value"], s["output_value"]]
+    running = s["base_value"]
+    for v in values:
+        running += v
+        ends.append(running)
+    lo, hi = min(ends), max(ends)
+    pad = 0.18 * ((hi - lo) or 1.0)
     fig.update_layout(height=120 + 30 * len(y), margin=dict(l=10, r=60, t=10, b=10),
-                      xaxis_title=f"{_axis_space(s.get('output_space'))}",
+                      xaxis=dict(range=[lo - pad, hi + pad], title=_axis_space(s.get("output_space"))),
                       yaxis=dict(autorange="reversed", automargin=True))
     return fig
 
@@ -145,7 +159,7 @@ def lime_bars(row: dict):
     fig = go.Figure(go.Bar(
         x=[c["weight"] for c in items], y=[c["condition"] for c in items], orientation="h",
         marker_color=[UP if c["weight"] > 0 else DOWN for c in items],
-        text=[f"{c['weight']:+.3f}" for c in items], textposition="outside", cliponaxis=False,
+        text=[f"{c['weight']:+.3f}" for c in items], textposition="auto", cliponaxis=False,
         hovertemplate="%{y}: %{x:+.4f}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     fig.update_layout(height=120 + 30 * len(items), margin=dict(l=10, r=60, t=10, b=10),
@@ -168,10 +182,12 @@ def permutation_bars(result: CheckResult):
         marker_color=[NEUTRAL if n in nothing else "#4c78a8" for n in names],
         error_x=dict(type="data", symmetric=False, array=[imp[n]["ci"][1] - imp[n]["mean"] for n in names],
                      arrayminus=[imp[n]["mean"] - imp[n]["ci"][0] for n in names], color="#333", thickness=1.2),
-        text=[f"{v:.3f}" for v in means], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+        text=[f"{v:.3f}" for v in means], textposition="inside", insidetextanchor="start",
+        hovertemplate="%{y}: %{x:.4f} (95%: %{customdata})<extra></extra>",
+        customdata=[f"{imp[n]['ci'][0]:.4f} to {imp[n]['ci'][1]:.4f}" for n in names]))
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     fig.update_layout(height=90 + 26 * len(names), margin=dict(l=10, r=50, t=10, b=10),
+                      uniformtext=dict(minsize=10, mode="hide"),
                       xaxis_title=f"drop in holdout {m['metric']} when shuffled (95% interval)",
                       yaxis=dict(automargin=True))
     return fig
@@ -190,9 +206,10 @@ def group_bars(result: CheckResult):
         x=[groups[n]["mean"] for n in names], y=names, orientation="h", marker_color="#4c78a8",
         error_x=dict(type="data", symmetric=False, array=[groups[n]["ci"][1] - groups[n]["mean"] for n in names],
                      arrayminus=[groups[n]["mean"] - groups[n]["ci"][0] for n in names], color="#333"),
-        text=[f"{groups[n]['mean']:.3f}" for n in names], textposition="outside", cliponaxis=False))
+        text=[f"{groups[n]['mean']:.3f}" for n in names], textposition="inside", insidetextanchor="start"))
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     fig.update_layout(height=90 + 32 * len(names), margin=dict(l=10, r=50, t=10, b=10),
+                      uniformtext=dict(minsize=10, mode="hide"),
                       xaxis_title=f"drop in holdout {m['metric']} when the group is shuffled together",
                       yaxis=dict(automargin=True))
     return fig
