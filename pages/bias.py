@@ -309,6 +309,12 @@ if check_header(cat_res, heading="Seven sources of harm") and not skipped_or_err
             "reference_population"):
         todo.append("Enter the shares of each group in the population the model will serve, to check that training "
                     "and holdout represent it.")
+    if cats["representation"]["status"] in ("warn", "fail"):
+        todo.append("Collect more data for the under-represented or small groups (or reweight training), then review "
+                    "again; a group the model rarely saw is the group it is most likely to fail.")
+    if cats["evaluation"]["status"] in ("warn", "fail"):
+        todo.append("Report the per-group numbers next to the overall ones, and resample or reweight the holdout to "
+                    "the population before quoting an overall figure.")
     if cats["learning"]["status"] in ("warn", "fail"):
         todo.append("Where the model widens a gap or uses a sensitive attribute directly, decide with legal and the "
                     "business owner whether that is acceptable; if not, retrain without it and review again.")

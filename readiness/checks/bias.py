@@ -1429,8 +1429,8 @@ def evaluation_cat(ctx: ReviewContext, singles: list[Attribute], attrs: list[Att
             rows[g] = {"test_n": c, "test_share": ts, "test_share_ci": _ci(lo, hi), "population_share": share,
                        "off": bool(off)}
             if off:
-                issues.append((Severity.WARN, f"the holdout has {_pct(ts)} {a.name} = {g} against {_pct(share)} in the "
-                                              "population, so its overall numbers weight groups differently from use"))
+                issues.append((Severity.WARN, f"{a.name} = {g} is {_pct(ts)} of the holdout but {_pct(share)} of the "
+                                              "population, so overall numbers weight it less than use will"))
         if rows:
             composition[a.name] = rows
     unmeasurable: dict[str, dict] = {}
