@@ -18,6 +18,7 @@ PAGES = {
         st.Page("pages/bias.py", title="Bias", icon=":material/groups:"),
         st.Page("pages/calibration.py", title="Calibration", icon=":material/tune:"),
         st.Page("pages/explanations.py", title="Explanations", icon=":material/psychology:"),
+        st.Page("pages/business.py", title="Business threshold", icon=":material/payments:"),
         st.Page("pages/feasibility.py", title="Feasibility", icon=":material/flag:"),
     ],
     "Sign-off": [

@@ -243,6 +243,7 @@ AREA_PAGES = {
     "bias": "pages/bias.py",
     "calibration": "pages/calibration.py",
     "explanations": "pages/explanations.py",
+    "business": "pages/business.py",
     "feasibility": "pages/feasibility.py",
 }
 

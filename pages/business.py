@@ -1,0 +1,246 @@
+"""Business threshold: the decision a threshold makes, in money."""
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import check_details, check_header, findings, pct, plot, review, skipped_or_error, what_to_do
+from readiness.charts.business import cost_curve, decision_bar, rates_curve
+from readiness.checks.business import (
+    FLAG_NONE,
+    POLICY_WORDS,
+    analyse,
+    decision_at,
+    describe_decision,
+    fmt_cost,
+    fmt_threshold,
+    per_thousand,
+    policy_text,
+)
+from readiness.results import Status
+
+ctx, report = review()
+st.title("Business threshold")
+st.caption("Where should the model draw the line? What each threshold costs, in your own cost units, and whether "
+           "the current one is the cheapest.")
+
+
+@st.cache_data(show_spinner="Recomputing the costs…", max_entries=32)
+def _analysis(digest: str, cost_fp: float, cost_fn: float, target_recall: float | None, _ctx):
+    return analyse(_ctx, cost_fp=cost_fp, cost_fn=cost_fn, target_recall=target_recall)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _decision(digest: str, threshold: float, cost_fp: float, cost_fn: float, _ctx):
+    return decision_at(_ctx, threshold, cost_fp=cost_fp, cost_fn=cost_fn)
+
+
+def _metric(col, label, value, note=None, help=None):
+    col.metric(label, value, help=help)
+    if note:
+        col.caption(note)
+
+
+def _per_1000(x):
+    return f"{fmt_cost(x)} per 1,000"
+
+
+def _slider_spec(m: dict) -> tuple[float, float, float, str]:
+    """Range, step and format of the what-if slider: 0–1 for probabilities, else the score range."""
+    if m["scores_are_probabilities"]:
+        return 0.0, 1.0, 0.005, "%.3f"
+    lo, hi = m["score_min"], m["score_max"]
+    raw = (hi - lo) / 200 or 1.0
+    step = 10 ** math.floor(math.log10(raw))
+    step = next(s * step for s in (1, 2, 5, 10) if s * step >= raw)
+    lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+    digits = max(0, -math.floor(math.log10(step)))
+    return float(lo), float(hi), float(step), f"%.{digits}f"
+
+
+res = report.check("business.threshold")
+if check_header(res) and not skipped_or_error(res):
+    m = res.metrics
+    s = ctx.settings
+    cur, opt = m["current"], m["optimal"]
+    positive = f"{report.roles.target} = {m['positive_label']}"
+    triv_key = m["cheaper_trivial"]
+    triv_cost = m[f"{triv_key}_cost_per_1000"]
+    sav_lo, sav_hi = m["savings_ci"]
+    thr_lo, thr_hi = opt["threshold_ci"]
+
+    c1, c2, c3, c4 = st.columns(4)
+    _metric(c1, f"Cost at the current threshold {fmt_threshold(cur['threshold'])}", _per_1000(cur["cost_per_1000"]),
+            note=f"flags {pct(cur['selection_rate'])} of cases",
+            help=("Expected cost per 1,000 decisions in your cost units: 1,000 × (cost of a false positive × false "
+                  "positives + cost of a false negative × false negatives) / holdout rows."))
+    _metric(c2, "Cheapest threshold on the holdout", policy_text(opt),
+            note=(f"95% interval {fmt_threshold(thr_lo)} – {fmt_threshold(thr_hi)}" if thr_lo is not None else None),
+            help=("The threshold with the lowest expected cost on the holdout. The interval shows where the cheapest "
+                  "threshold lands when the holdout rows are resampled (bootstrap)."))
+    _metric(c3, "Saving if you switch", _per_1000(m["savings_per_1000"]),
+            note=(f"{pct(m['savings_share'])} of today's cost; on new cases 95%: {fmt_cost(sav_lo)} to "
+                  f"{fmt_cost(sav_hi)}" if sav_lo is not None else f"{pct(m['savings_share'])} of today's cost"),
+            help=("Current cost minus the cheapest cost, on the holdout. The interval is honest about choosing the "
+                  "threshold from data: on each resample the cheapest threshold is picked again and judged on the "
+                  "holdout rows that resample left out. If it includes 0, the holdout cannot show the saving is real."))
+    _metric(c4, "Without the model", _per_1000(triv_cost), note=f"the cheaper simple policy: {POLICY_WORDS[triv_key]}",
+            help=(f"Flag no one costs {fmt_cost(m['flag_none_cost_per_1000'])} per 1,000 (every {positive} case is "
+                  f"missed); flag everyone costs {fmt_cost(m['flag_all_cost_per_1000'])} (every other case is a false "
+                  "alarm). A model is worth using only if it is cheaper than the better of the two."))
+    st.caption(
+        f"**Costs, in your units:** a false positive (flagging a case that is not {positive}) costs "
+        f"**{s.cost_fp:g}**; a false negative (missing a {positive} case) costs **{s.cost_fn:g}**. "
+        f"A case is flagged when its score is at least the threshold. Measured on {m['n']:,} holdout rows, "
+        f"{m['positives']:,} of them {positive} ({pct(m['prevalence'])}).")
+
+    cost_slot = st.container()
+    rates_slot = st.container()
+    findings(res)
+
+    # --- what-if -------------------------------------------------------------------------------
+    lo, hi, step, fmt = _slider_spec(m)
+    key = f"business_whatif_{ctx.digest[:12]}"
+
+    def _snap(x: float) -> float:
+        return float(min(hi, max(lo, round(round((x - lo) / step) * step + lo, 10))))
+
+    def _to_cheapest():
+        st.session_state[f"{key}_thr"] = _snap(opt["threshold"]) if opt["policy"] != FLAG_NONE else hi
+
+    def _to_current():
+        st.session_state[f"{key}_thr"] = _snap(cur["threshold"])
+
+    with st.container(border=True):
+        st.markdown("#### What if… another threshold, or other costs?")
+        st.caption("Explore here; this does not change the review or the signed report. Costs start from the "
+                   "review's settings.")
+        w1, w2, w3, w4 = st.columns([3, 1, 1, 1.3])
+        if f"{key}_thr" not in st.session_state:  # set once here, so the buttons can move it without a clash
+            st.session_state[f"{key}_thr"] = _snap(cur["threshold"])
+        thr = w1.slider("Threshold (flag when the score is at least this)", min_value=lo, max_value=hi,
+                        step=step, format=fmt, key=f"{key}_thr")
+        cfp = w2.number_input("Cost of a false positive", min_value=0.0, value=float(s.cost_fp), key=f"{key}_fp",
+                              help=f"e.g. the cost of acting on a case that is not {positive}")
+        cfn = w3.number_input("Cost of a false negative", min_value=0.0, value=float(s.cost_fn), key=f"{key}_fn",
+                              help=f"e.g. the cost of missing a {positive} case")
+        recall_pct = w4.number_input(f"Catch at least this % of {positive} cases", min_value=0.0, max_value=100.0,
+                                     value=0.0, step=5.0, key=f"{key}_recall",
+                                     help="Optional: find the highest threshold that still catches this share "
+                                          "(0 = no target)")
+        b1, b2, _ = st.columns([1, 1, 3])
+        b1.button("Set to the cheapest threshold", on_click=_to_cheapest, key=f"{key}_cheapest",
+                  icon=":material/savings:")
+        b2.button("Back to the current threshold", on_click=_to_current, key=f"{key}_current",
+                  icon=":material/undo:")
+        if cfp == 0 and cfn == 0:
+            st.warning("Both costs are 0: every threshold costs nothing. Enter at least one cost.")
+            wi, wm = None, None
+        else:
+            costs_changed = (cfp, cfn) != (float(s.cost_fp), float(s.cost_fn))
+            target_recall = recall_pct / 100 if recall_pct > 0 else None
+            wm = (_analysis(ctx.digest, cfp, cfn, target_recall, ctx) if costs_changed or target_recall else m)
+            wi = _decision(ctx.digest, float(thr), cfp, cfn, ctx)
+            q = per_thousand(wi)
+            st.markdown(f"**{describe_decision(wi, positive=positive)}**")
+            plot(decision_bar(q, positive=positive))
+            wopt = wm["optimal"]
+            v1, v2, v3, v4 = st.columns(4)
+            _metric(v1, f"Cost at {fmt_threshold(thr)}", _per_1000(wi["cost_per_1000"]),
+                    note=f"{wi['fp']:,} false alarms and {wi['fn']:,} missed on {m['n']:,} holdout rows",
+                    help="Expected cost per 1,000 decisions at this threshold, with the costs entered here")
+            cur_here = wm["current"]["cost_per_1000"]
+            _metric(v2, f"Against the current {fmt_threshold(cur['threshold'])}",
+                    f"{'+' if wi['cost_per_1000'] >= cur_here else '−'}{fmt_cost(abs(wi['cost_per_1000'] - cur_here))}"
+                    " per 1,000", note="more" if wi["cost_per_1000"] > cur_here else "cheaper"
+                    if wi["cost_per_1000"] < cur_here else "the same",
+                    help="Difference in expected cost per 1,000 decisions against the review's current threshold")
+            _metric(v3, "Cheapest with these costs", policy_text(wopt), note=_per_1000(wopt["cost_per_1000"]),
+                    help="The cheapest threshold on the holdout for the costs entered here")
+            _metric(v4, "Precision · recall", f"{pct(wi['precision'])} · {pct(wi['recall'])}",
+                    note=f"flags {pct(wi['selection_rate'])} of cases",
+                    help=(f"Precision: share of flagged cases that truly are {positive}. Recall: share of the "
+                          f"{positive} cases that get flagged."))
+            tr = wm.get("target_recall")
+            if tr:
+                st.markdown(f"To catch **{pct(tr['target'])}** of the {positive} cases, flag when the score is at "
+                            f"least **{fmt_threshold(tr['threshold'])}**: recall {pct(tr['recall'])} (95% interval "
+                            f"{pct(tr['recall_ci'][0])}–{pct(tr['recall_ci'][1])}), precision {pct(tr['precision'])}, "
+                            f"{pct(tr['selection_rate'])} of cases flagged, {_per_1000(tr['cost_per_1000'])}.")
+            if costs_changed:
+                st.markdown(f"**Cost against threshold with these costs** ({cfp:g} per false positive, {cfn:g} per "
+                            "false negative)")
+                plot(cost_curve(wm, what_if=wi))
+
+    # --- the main charts (filled after the what-if so they can mark it) ---------------------------
+    same_costs = wm is m or (wm is not None and (wm["cost_fp"], wm["cost_fn"]) == (m["cost_fp"], m["cost_fn"]))
+    marker = wi if (wi is not None and same_costs and wi["threshold"] != cur["threshold"]) else None
+    with cost_slot:
+        st.markdown("**Expected cost per 1,000 decisions at each threshold** — lower is better; the grey lines are "
+                    "what you pay without the model")
+        plot(cost_curve(res, what_if=marker))
+    with rates_slot:
+        with st.expander("Precision, recall and the share flagged at each threshold", expanded=True):
+            st.caption(f"Raising the threshold flags fewer cases: those flagged are more often truly {positive} "
+                       "(precision rises), but more of them are missed (recall falls).")
+            plot(rates_curve(res, what_if=marker))
+
+    with st.expander("Threshold table"):
+        c = m["curve"]
+        st.dataframe(pd.DataFrame({
+            "threshold": [round(t, 4) for t in c["threshold"]],
+            "flagged": [tp + fp for tp, fp in zip(c["tp"], c["fp"], strict=True)],
+            "true positives": c["tp"], "false alarms": c["fp"], "missed": c["fn"], "correctly let through": c["tn"],
+            "precision %": [None if v is None else round(100 * v, 1) for v in c["precision"]],
+            "recall %": [None if v is None else round(100 * v, 1) for v in c["recall"]],
+            "accuracy %": [round(100 * v, 1) for v in c["accuracy"]],
+            "cost per 1,000": [round(v, 1) for v in c["cost_per_1000"]],
+        }), hide_index=True)
+        st.caption(f"{len(c['threshold'])} thresholds at evenly spaced score quantiles ({m['distinct_scores']:,} "
+                   "distinct scores); the cheapest threshold is searched over all of them.")
+    with st.expander("Method"):
+        b = m.get("bayes")
+        st.markdown(
+            f"- **Cost**: 1,000 × ({m['cost_fp']:g} × false positives + {m['cost_fn']:g} × false negatives) / "
+            f"{m['n']:,} holdout rows, at every distinct score used as threshold.\n"
+            f"- **Intervals**: {m['bootstrap']['used']} bootstrap resamples of the holdout rows (seed "
+            f"{m['bootstrap']['seed']}). On each, the cheapest threshold (and the cheaper simple policy) is found "
+            "again; its saving is measured on the rows that resample left out, so the interval includes the luck "
+            "of picking a threshold from data.\n"
+            "- **Verdict**: *fail* when the model at its cheapest is not shown to beat the cheaper simple policy "
+            "(the interval of its advantage reaches 0); *warn* when switching to the cheapest threshold saves "
+            f"money (interval above 0) and at least {100 * m['rule']['material_share']:.0f}% of today's cost; "
+            "*pass* otherwise.\n"
+            + (f"- **Cost-implied threshold**: for calibrated probabilities, flagging pays when p × {m['cost_fn']:g} "
+               f"≥ (1 − p) × {m['cost_fp']:g}, i.e. p ≥ {m['cost_fp']:g} / ({m['cost_fp']:g} + {m['cost_fn']:g}) = "
+               f"{b['threshold']:.3f}. It costs {_per_1000(b['cost_per_1000'])} on the holdout.\n" if b else
+               "- The scores are not probabilities, so no threshold follows from the costs alone; it must be picked "
+               "from data, as here.\n"))
+    check_details(res)
+
+    todo = []
+    if res.status == Status.FAIL:
+        todo.append(f"Do not use the model for this decision at these costs: at its best it is not shown to be "
+                    f"cheaper than to {POLICY_WORDS[triv_key]}. Check the costs with the business; if they hold, the "
+                    "model must separate cases better (see Holdout performance and Feasibility).")
+    elif res.status == Status.WARN:
+        todo.append(f"Move the threshold from {fmt_threshold(cur['threshold'])} to about {policy_text(opt)}: "
+                    f"expected saving {_per_1000(m['savings_per_1000'])} decisions (your cost units). The model would "
+                    f"flag {pct(opt['selection_rate'])} of cases instead of {pct(cur['selection_rate'])}; check "
+                    "that the team can handle that volume.")
+    elif m["savings_per_1000"] > 0 and (sav_lo is None or sav_lo <= 0):
+        todo.append(f"The holdout hints that {policy_text(opt)} would be cheaper (about "
+                    f"{_per_1000(m['savings_per_1000'])}) but cannot show it. Collect more labelled cases, especially "
+                    f"{positive} ones, before moving the threshold — or move it as a monitored trial.")
+    else:
+        todo.append("Keep the threshold.")
+    b = m.get("bayes")
+    if b is not None and b["within_ci"] is False:
+        todo.append("The costs imply a different threshold than the data for probabilities: the scores are likely "
+                    "miscalibrated. Pick the threshold from data, as here, or recalibrate (see Calibration).")
+    todo.append(f"Confirm both costs with the business owner: the best threshold depends on their ratio "
+                f"({m['cost_fn']:g} : {m['cost_fp']:g} here). Use the what-if above to see how much the choice moves.")
+    todo.append("Re-check the threshold after deployment whenever the share of "
+                f"{positive} cases or the costs change (see drift on the Data quality page).")
+    what_to_do(todo)

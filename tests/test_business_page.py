@@ -1,0 +1,111 @@
+"""The Business threshold page renders on the sample and its what-ifs work; it also renders
+reviews that warn, fail, use raw scores, or skip the check."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import make_ctx
+from streamlit.testing.v1 import AppTest
+from test_business import calibrated, ctx_from_scores
+
+from readiness.checks.business import decision_at, describe_decision
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/business.py"
+
+
+def _text(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def _metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_business_page_on_the_sample_and_the_what_if(sample_ctx):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Business threshold"
+    text = _text(at)
+    assert "per 1,000 decisions (in your cost units)" in text  # the verdict states the units
+    assert "What to do" in text and "What if" in text
+    metrics = _metrics(at)
+    assert "Cost at the current threshold 0.5" in metrics and metrics["Cost at the current threshold 0.5"] == \
+        "397 per 1,000"
+    assert "Cheapest threshold on the holdout" in metrics and "Without the model" in metrics
+    charts = len(at.get("plotly_chart"))
+
+    # the slider starts at the review's threshold and the words describe that decision
+    slider = at.slider[0]
+    assert slider.value == 0.5
+    assert describe_decision(decision_at(sample_ctx, 0.5), positive="default = 1") in text
+
+    # move it: the words and the cost follow the library's what-if at that threshold
+    slider.set_value(0.2).run()
+    assert not at.exception, at.exception
+    expected = describe_decision(decision_at(sample_ctx, 0.2), positive="default = 1")
+    assert expected in _text(at)
+    cost = decision_at(sample_ctx, 0.2)["cost_per_1000"]
+    assert _metrics(at)["Cost at 0.2"] == f"{cost:,.0f} per 1,000"
+
+    # other costs: a cost curve for them appears in the what-if
+    next(n for n in at.number_input if n.label == "Cost of a false negative").set_value(1.0).run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == charts + 1
+    assert "(1 per false positive, 1 per false negative)" in _text(at)
+    cost_1_1 = decision_at(sample_ctx, 0.2, cost_fp=1, cost_fn=1)["cost_per_1000"]
+    assert _metrics(at)["Cost at 0.2"] == f"{cost_1_1:,.0f} per 1,000"
+
+    # the button moves the slider to the cheapest threshold
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.slider[0].value != 0.2
+
+
+def _render(ctx):
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.review import run_review
+
+    report = run_review(ctx, checks=["business.threshold"])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="test review", is_sample=False)
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at, report.check("business.threshold")
+
+
+@pytest.mark.parametrize("case", ["warn", "fail", "raw", "skipped"])
+def test_business_page_renders_other_reviews(case):
+    if case == "skipped":
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=200)
+        frame = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(size=200) + 0.5, "pred": 2 * x})
+        ctx = make_ctx(frame.iloc[:100], frame.iloc[100:], target="y", prediction_column="pred")
+    else:
+        _, p, y = calibrated(1500, seed=2)
+        if case == "fail":
+            p = np.random.default_rng(1).random(len(y))
+        scores = np.log(p / (1 - p)) if case == "raw" else p
+        ctx = ctx_from_scores(scores, y, threshold=0.0 if case == "raw" else 0.5, bootstrap=50)
+    at, res = _render(ctx)
+    text = _text(at)
+    if case == "skipped":
+        assert res.status == "skipped"
+        assert any("regression" in i.value for i in at.info)
+        return
+    assert res.status == ("fail" if case == "fail" else "warn"), res.summary
+    assert "What to do" in text
+    if case == "fail":
+        assert "Do not use the model for this decision" in text
+    else:
+        assert "Move the threshold from" in text
+    if case == "raw":
+        assert "not probabilities" in text
+        slider = at.slider[0]
+        assert slider.min < -3 and slider.max > 3
+        slider.set_value(1.0).run()
+        assert not at.exception, at.exception
+        assert describe_decision(decision_at(ctx, 1.0), positive="y = yes") in _text(at)
