@@ -182,18 +182,20 @@ if built:
             slot = a1.selectbox("Sign as", open_slots, format_func=lambda x: f"{x.role} ({x.field})")
             decision = a2.selectbox("Your decision", list(Outcome), format_func=lambda o: OUTCOME_WORD[o],
                                     index=list(Outcome).index(rec.decision.outcome) if rec.decision.outcome else 0)
-            note = st.text_input("Your note (optional; signed with your decision)", max_chars=500)
+            note = st.text_input("Your note (optional; signed with your decision)", max_chars=500, key=f"so_snote_{len(signed)}")
+            step = len(signed)  # fresh key fields for each signer: nobody signs with the last signer's key
             how = st.radio("Signing key", ["Generate a new key in this session", "Upload my key and certificate"],
-                           horizontal=True)
+                           horizontal=True, key=f"so_how_{step}")
             key = cert = passphrase = None
             if how.startswith("Generate"):
                 k1, k2, k3 = st.columns([2, 2, 1])
-                name = k1.text_input("Your name (in the certificate)", value=slot.name or "")
-                email = k2.text_input("Your email")
+                name = k1.text_input("Your name (in the certificate)", value=slot.name or "", key=f"so_name_{step}")
+                email = k2.text_input("Your email", key=f"so_email_{step}")
                 algo = k3.selectbox("Key type", ["rsa", "p256"], format_func=lambda a: {"rsa": "RSA-2048",
                                                                                        "p256": "ECDSA P-256"}[a])
                 made = so["keys"].get(name.strip()) if name.strip() else None
-                if st.button("Generate key and certificate", icon=":material/key:", disabled=not name.strip()):
+                if st.button("Generate key and certificate", icon=":material/key:", disabled=not name.strip(),
+                             key=f"so_gen_{step}"):
                     try:
                         made = so["keys"][name.strip()] = generate_key(name, email or None, algorithm=algo)
                     except SigningError as err:
@@ -212,13 +214,26 @@ if built:
                                        mime="application/x-pem-file", icon=":material/badge:", on_click="ignore")
             else:
                 u1, u2, u3 = st.columns([2, 2, 1])
-                up_key = u1.file_uploader("Private key (PEM or DER)", type=["pem", "key", "der"], key="so_up_key")
+                up_key = u1.file_uploader("Private key (PEM or DER)", type=["pem", "key", "der"], key=f"so_up_key_{step}")
                 up_cert = u2.file_uploader("Certificate (PEM or DER)", type=["pem", "crt", "cer", "der"],
-                                           key="so_up_cert")
-                pw = u3.text_input("Passphrase", type="password", help="Only if the key is encrypted")
+                                           key=f"so_up_cert_{step}")
+                pw = u3.text_input("Passphrase", type="password", help="Only if the key is encrypted",
+                                   key=f"so_pw_{step}")
                 key = up_key.getvalue() if up_key else None
                 cert = up_cert.getvalue() if up_cert else None
                 passphrase = pw.encode() if pw else None
+            if cert is not None:
+                from readiness.report.sign import SigningError as _SE
+                from readiness.report.sign import cert_fingerprint
+
+                try:
+                    fp = cert_fingerprint(cert)
+                except _SE:
+                    fp = None
+                earlier = [x.role for x in signed if x.cert_sha256 == fp]
+                if earlier:
+                    st.warning(f"This certificate already signed as {', '.join(earlier)}. Sign with your own key "
+                               "unless you really hold both roles.", icon=":material/warning:")
             if st.button(f"Sign as {slot.role}", type="primary", icon=":material/draw:",
                          disabled=key is None or cert is None):
                 try:

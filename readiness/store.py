@@ -292,7 +292,7 @@ class ReviewStore:
 
         from readiness.report.canonical import sha256_hex
 
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
             if conn.execute(select(self.records.c.record_id).where(
                     self.records.c.record_id == record.record_id)).first() is not None:
                 return
@@ -300,6 +300,13 @@ class ReviewStore:
                 review_id = conn.execute(
                     select(self.reviews.c.id).where(self.reviews.c.review_digest == record.review_digest)
                     .order_by(self.reviews.c.id.desc()).limit(1)).scalar()
+        if review_id is None:  # a review not recorded when it ran (e.g. the sample): the record holds it
+            files = {f.role: f.sha256 for f in record.review.inputs}
+            review_id = self.record_review(
+                record.review, review_digest=record.review_digest or f"record:{record.record_id}", source="record",
+                project=record.project, model_name=record.model_name, model_version=record.model_version,
+                title=record.title, test_sha256=files.get("test"))
+        with self.engine.begin() as conn:
             conn.execute(insert(self.records).values(
                 record_id=record.record_id, review_id=review_id, created_at=_parse_time(record.created_at),
                 project=record.project, model_name=record.model_name, model_version=record.model_version,

@@ -72,6 +72,7 @@ def _styles():
         "small": ParagraphStyle("small", parent=base, fontSize=7.8, leading=10.2, textColor=HexColor(MUTED)),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.2, leading=10.6, spaceAfter=0),
         "cellb": ParagraphStyle("cellb", parent=base, fontName=BOLD, fontSize=8.2, leading=10.6, spaceAfter=0),
+        "cellsm": ParagraphStyle("cellsm", parent=base, fontSize=7.7, leading=9.6, spaceAfter=0),
         "cells": ParagraphStyle("cells", parent=base, fontSize=7.4, leading=9.4, spaceAfter=0,
                                 textColor=HexColor(MUTED)),
         "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=6.9, leading=9, spaceAfter=0),
@@ -87,8 +88,9 @@ def _styles():
         "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=25, leading=30, spaceAfter=6),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=12.5, leading=17, textColor=HexColor(MUTED)),
         "big": ParagraphStyle("big", parent=base, fontName=BOLD, fontSize=15, leading=19, spaceAfter=2),
-        "toc0": ParagraphStyle("toc0", parent=base, fontName=BOLD, fontSize=9.6, leading=15, leftIndent=0),
-        "toc1": ParagraphStyle("toc1", parent=base, fontSize=8.6, leading=12, leftIndent=14),
+        "toc0": ParagraphStyle("toc0", parent=base, fontName=BOLD, fontSize=9.4, leading=12, leftIndent=0,
+                               spaceBefore=5, spaceAfter=0),
+        "toc1": ParagraphStyle("toc1", parent=base, fontSize=8.2, leading=10.4, leftIndent=14, spaceAfter=0),
     }
 
 
@@ -365,7 +367,7 @@ def scalar_metrics(result: CheckResult, limit: int = 12) -> list[tuple[str, str,
                 isinstance(x, (str, int, float)) for x in v)):
             continue
         if isinstance(v, list):
-            value = ", ".join(str(x) for x in v) or "none"
+            value = ", ".join(fmt_value(key, x) if isinstance(x, float) else str(x) for x in v) or "none"
         else:
             value = fmt_value(key, v, m.get(f"{key}_ci"))
         meaning = next((d for k, d in docs.items() if k == key or k.startswith(f"{key},")), "")
@@ -377,6 +379,32 @@ def scalar_metrics(result: CheckResult, limit: int = 12) -> list[tuple[str, str,
         if len(rows) >= limit:
             break
     return rows
+
+
+TOP_FINDINGS = 6
+
+
+def _first_sentence(text: str, limit: int = 230) -> str:
+    """The first sentence of a finding, for the executive summary (the full text is in its section)."""
+    m = re.search(r"(?<=[.!?])\s+(?=[A-Z'‘“(])", text)
+    head = text[: m.start()] if m and m.start() > 40 else text
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+
+
+def _evidence_cell(related: list[CheckResult]) -> list:
+    """Checks behind an anti-pattern: those needing attention by name, passing ones counted."""
+    if not related:
+        return [P("No check in this review; reviewers judge it.", "cells")]
+    attention = [c for c in related if c.status not in (Status.PASS, Status.SKIPPED)]
+    quiet = [c for c in related if c not in attention]
+    out = [P(f"{PDF_STATUS_MARK[c.status]} {c.title}", "cell") for c in attention]
+    if quiet:
+        names = "; ".join(c.title for c in quiet)
+        if len(quiet) > 2 and attention:
+            names = f"{len(quiet)} more checks pass or do not apply"
+        marks = "".join(sorted({PDF_STATUS_MARK[c.status] for c in quiet}))
+        out.append(P(f"{marks} {names}", "cells" if attention else "cell"))
+    return out
 
 
 def _sorted_findings(result: CheckResult):
@@ -456,7 +484,7 @@ class _Builder:
 
     # executive summary ---------------------------------------------------------------------
     def summary(self) -> list:
-        from reportlab.platypus import Spacer
+        from reportlab.platypus import PageBreak, Spacer
 
         rep = self.report
         out = [heading("1  Executive summary", 0, "summary")]
@@ -479,8 +507,7 @@ class _Builder:
         for ap in ANTIPATTERNS:
             related = [c for c in rep.checks if ap.id in c.antipatterns]
             st = chip(worst_status(c.status for c in related)) if related else P(f"{NOT_ASSESSED} Not assessed", "cellb")
-            ev = [P(f"{PDF_STATUS_MARK[c.status]} {c.title}", "cell") for c in related] or [
-                P("No check in this review; reviewers judge it.", "cells")]
+            ev = _evidence_cell(related)
             rows.append([st, [P(ap.title, "cellb"), P(ap.question, "cells")], ev])
         out.append(_table(rows, [72, 200, self.width - 272]))
         out.append(Spacer(1, 4))
@@ -489,16 +516,19 @@ class _Builder:
         top.sort(key=lambda cf: 0 if cf[1].severity == Severity.FAIL else 1)
         if not top:
             out.append(P("No check reported a warning or a failure.", "body"))
-        for c, f in top[:8]:
-            out.append(P(f"<b>{SEVERITY_MARK[f.severity]} {markup(c.title, BOLD)}:</b> {markup(f.message)}",
-                         "body", raw=True))
-        if len(top) > 8:
-            out.append(P(f"… and {len(top) - 8} more warnings and failures in the sections below.", "small"))
+        shown = top[:TOP_FINDINGS]
+        for c, f in shown:
+            out.append(P(f"<b>{SEVERITY_MARK[f.severity]} {markup(c.title, BOLD)}:</b> {markup(_first_sentence(f.message))}",
+                         "cell", raw=True))
+            out.append(Spacer(1, 3))
+        if len(top) > len(shown):
+            out.append(P(f"… and {len(top) - len(shown)} more warnings and failures in the sections below.", "small"))
+        out.append(PageBreak())
         out.append(heading("Every check", 1, "every-check"))
         rows = [[P("Status", "cellb"), P("Check", "cellb"), P("Summary", "cellb")]]
         for c in rep.checks:
-            rows.append([chip(c.status), P(c.title, "cellb"), P(c.summary, "cell")])
-        out.append(_table(rows, [72, 150, self.width - 222]))
+            rows.append([chip(c.status), P(c.title, "cellb"), P(c.summary, "cellsm")])
+        out.append(_table(rows, [72, 150, self.width - 222], pad=2.4))
         return out
 
     # decision and signatures -----------------------------------------------------------------
@@ -630,7 +660,7 @@ class _Builder:
 
     # appendix -------------------------------------------------------------------------------------
     def appendix(self, letter_start: int) -> list:
-        from reportlab.platypus import PageBreak
+        from reportlab.platypus import CondPageBreak, PageBreak
 
         rep, r = self.report, self.record
         out = [PageBreak(), heading("A  Appendix: data lineage", 0, "lineage")]
@@ -681,7 +711,7 @@ class _Builder:
                      raw=True))
         out.append(P(f"{B('Review')}: ran {markup(rep.created_at)} in {rep.duration_s or 0:.1f} s; review digest "
                      f"<font name=\"{MONO}\" size=\"7\">{r.review_digest or '–'}</font>", raw=True))
-        out += [PageBreak(), heading("B  Appendix: method notes", 0, "methods")]
+        out += [CondPageBreak(200), heading("B  Appendix: method notes", 0, "methods")]
         out.append(P("What each check measures, from the check registry. Metric definitions are in the project's "
                      "docs/checks.md.", "small"))
         for c in rep.checks:
@@ -717,7 +747,8 @@ class _Builder:
         toc = TableOfContents(dotsMinLevel=0)
         toc.levelStyles = [_styles()["toc0"], _styles()["toc1"]]
         toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                     ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+                                     ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                     ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0.6)])
         return [P("Contents", "h1"), toc, PageBreak()]
 
     def story(self) -> list:
