@@ -214,6 +214,8 @@ if check_header(res) and not skipped_or_error(res):
               help=f"Up to {m['query_cap_per_class_and_split']:,} rows per class and split are searched among their "
                    f"{m['neighbours']} nearest neighbours")
     if m["cross_split_duplicates"] or m["synthetic_cross_split"]:
+        st.markdown("**Copies and interpolated points across the split, per class.** Oversampling before the split "
+                    "shows as one class standing far above the others.")
         plot(oversampling_bars(res))
     findings(res)
     if m["examples"]:

@@ -977,9 +977,11 @@ def oversampling(ctx: ReviewContext) -> Outcome:
                 "split, so copies of the same rows are graded. Split first, then oversample the training part only, "
                 "and re-evaluate on an untouched holdout.")))
         else:
+            lo_rate = min(rates.values())
             findings.append(Finding(severity=Severity.INFO, columns=[target], evidence=ev, message=(
-                f"Holdout rows that copy training rows are spread over the classes ({_pct(rates[top])} of '{top}' at "
-                "most), which is not the pattern of oversampling; see the row-overlap check for what they mean.")))
+                f"Holdout rows that copy training rows are spread evenly over the classes ({_pct(lo_rate)} to "
+                f"{_pct(rates[top])} of each class), which is not the pattern of oversampling; the row-overlap check "
+                "above says what they mean.")))
     cross_syn = {c: v["synthetic_cross_split"] for c, v in by_class.items() if v["synthetic_cross_split"]}
     n_cross_syn = sum(cross_syn.values())
     if n_cross_syn:
