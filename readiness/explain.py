@@ -509,6 +509,11 @@ def _agnostic_raw(ctx, st: _State, X: pd.DataFrame, rows: np.ndarray) -> tuple[n
     permutations from NumPy's global generator; its state is restored afterwards)."""
     p = len(st.names)
     Z = st.encoding.encode(X)
+    with st.lock:  # the global NumPy generator is shared: one explanation at a time
+        return _agnostic_locked(ctx, st, Z, rows, p)
+
+
+def _agnostic_locked(ctx, st: _State, Z: np.ndarray, rows: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
     vals, bases = [], []
     saved = np.random.get_state()
     try:
