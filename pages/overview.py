@@ -50,6 +50,20 @@ for i, ap in enumerate(ANTIPATTERNS):
         else:
             st.caption("No check in this review gives evidence on this yet; reviewers must judge it themselves.")
 
+cats = report.check("bias.categories")
+if cats is not None and cats.metrics.get("categories"):
+    st.markdown("## Seven sources of harm")
+    st.caption("Suresh & Guttag's harm categories, each with what the data shows (details on the Bias page).")
+    order = cats.metrics["order"]
+    cols = st.columns(len(order))
+    for col, key in zip(cols, order, strict=True):
+        card = cats.metrics["categories"][key]
+        with col.container(border=True):
+            st.markdown(f"**{status_text(card['status'])}**")
+            st.markdown(f"**{cats.metrics['titles'][key].replace(' bias', '')}**")
+    if area_page("bias"):
+        status_link(area_page("bias"), cats)
+
 st.markdown("## Every check")
 for c in report.checks:
     with st.container(border=True):
