@@ -1,0 +1,252 @@
+"""baselines.comparison: the paired statistics against reference values, then planted cases —
+a model no better than a baseline (warn), one worse (fail), one clearly better (pass), a
+threshold trade-off, a prediction column, regression and multiclass."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import make_ctx
+from scipy import stats
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+from readiness import ber
+from readiness.checks.feasibility import auc_fast, paired_accuracy
+from readiness.inputs import Settings
+from readiness.registry import get_check
+from readiness.review import run_check
+
+# --- reference values --------------------------------------------------------------------------
+
+# science doc, part B6: (b, c) -> exact two-sided p, χ²_cc, p_cc, exact one-sided p
+MCNEMAR_TABLE = [
+    ((10, 25), 0.01667, 5.60, 0.01796, 0.00834),
+    ((40, 60), 0.05689, 3.61, 0.05743, 0.02844),
+    ((5, 15), 0.04139, 4.05, 0.04417, 0.02069),
+    ((100, 130), 0.05561, 3.657, 0.05585, 0.02781),
+]
+
+
+@pytest.mark.parametrize("bc,exact,chi2,p_cc,one_sided", MCNEMAR_TABLE)
+def test_mcnemar_reproduces_the_reference_table(bc, exact, chi2, p_cc, one_sided):
+    b, c = bc
+    assert ber.mcnemar_exact(b, c) == pytest.approx(exact, abs=1e-4)
+    got_chi2, got_p = ber.mcnemar_cc(b, c)
+    decimals = len(str(chi2).split(".")[1])
+    assert got_chi2 == pytest.approx(chi2, abs=0.5 * 10 ** -decimals)
+    assert got_p == pytest.approx(p_cc, abs=1e-4)
+    assert ber.mcnemar_exact_one_sided(b, c) == pytest.approx(one_sided, abs=1e-4)
+
+
+def test_mcnemar_switches_to_exact_below_25_discordant_rows():
+    assert ber.mcnemar(5, 15) == {"test": "exact", "p_value": pytest.approx(0.04139, abs=1e-4), "statistic": None}
+    assert ber.mcnemar(10, 25)["test"] == "continuity-corrected chi-squared"
+    assert ber.mcnemar(0, 0)["p_value"] == 1.0
+
+
+def test_newcombe_paired_interval_reference():
+    """Fagerland, Lydersen & Laake, 'Statistical Analysis of Contingency Tables', ch. 8 (R package
+    contingencytables, test-ch8.R): table [[59, 6], [16, 80]] -> −0.0621 (95% CI −0.1186 to −0.0046)."""
+    d, lo, hi = ber.newcombe_paired(59, 6, 16, 80)
+    assert d == pytest.approx(-0.0621, abs=5e-5)
+    assert lo == pytest.approx(-0.1186, abs=5e-5)
+    assert hi == pytest.approx(-0.0046, abs=5e-5)
+
+
+def test_wald_paired_by_hand():
+    d, lo, hi = ber.wald_paired(10, 25, 200)
+    half = 1.959964 * math.sqrt((35 / 200 - (15 / 200) ** 2) / 200)
+    assert (d, lo, hi) == (pytest.approx(0.075), pytest.approx(0.075 - half, abs=1e-6), pytest.approx(0.075 + half, abs=1e-6))
+
+
+def test_paired_accuracy_counts_discordant_rows():
+    model = np.array([1, 1, 1, 0, 0, 1, 0, 1], bool)
+    base = np.array([1, 0, 0, 1, 0, 1, 0, 0], bool)
+    out = paired_accuracy(model, base, alpha=0.05)
+    assert (out["both_right"], out["c_model_only_right"], out["b_baseline_only_right"], out["both_wrong"]) == (2, 3, 1, 2)
+    assert out["difference"] == pytest.approx(2 / 8)
+    assert out["mcnemar_test"] == "exact" and out["p_value"] == pytest.approx(ber.mcnemar_exact(1, 3))
+
+
+def test_auc_fast_matches_sklearn_with_ties():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    s = np.round(rng.random(500) + 0.3 * y, 1)  # many ties
+    assert auc_fast(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+# --- planted cases -----------------------------------------------------------------------------
+
+
+def run(train, test, model=None, threshold=0.5, **roles):
+    ctx = make_ctx(train, test, target="y", model=model, settings=Settings(threshold=threshold), **roles)
+    return ctx, run_check(get_check("baselines.comparison"), ctx)
+
+
+def linear_frames(n_train=3000, n_test=1500, seed=0):
+    """Logistic-linear truth: logistic regression is already (nearly) Bayes-optimal."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    X = rng.standard_normal((n, 3))
+    p = 1 / (1 + np.exp(-(1.5 * X[:, 0] - X[:, 1])))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(region=rng.choice(["n", "s", "e"], n))
+    frame["y"] = (rng.random(n) < p).astype(int)
+    return frame.iloc[:n_train].reset_index(drop=True), frame.iloc[n_train:].reset_index(drop=True)
+
+
+def checkerboard_frames(n_train=4000, n_test=1500, seed=0, noise=0.0):
+    """A 4×4 checkerboard: neither a linear model nor a depth-4 tree can draw it; nearest neighbours can.
+    (k-NN models keep the tests fast: OpenMP boosting crawls on a shared, busy machine.)"""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    X = rng.uniform(0, 4, (n, 2))
+    y = ((np.floor(X[:, 0]) + np.floor(X[:, 1])) % 2).astype(int)
+    if noise:
+        flip = rng.random(n) < noise
+        y = np.where(flip, 1 - y, y)
+    frame = pd.DataFrame(X, columns=["u", "v"]).assign(y=y)
+    return frame.iloc[:n_train].reset_index(drop=True), frame.iloc[n_train:].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def checkerboard():
+    train, test = checkerboard_frames()
+    model = KNeighborsClassifier(n_neighbors=25).fit(train[["u", "v"]], train["y"])
+    return train, test, model
+
+
+def test_planted_model_no_better_than_a_baseline_warns():
+    """The 'model' is a logistic regression on the same data: nothing to show over the baseline."""
+    train, test = linear_frames()
+    model = LogisticRegression(C=0.5).fit(train[["a", "b", "c"]], train["y"])
+    train, test = train.drop(columns="region"), test.drop(columns="region")
+    _, res = run(train, test, model)
+    m = res.metrics
+    assert res.status == "warn", res.summary
+    assert m["accuracy_verdict"] == "tie" and m["auc_verdict"] == "tie"
+    assert m["best_baseline"] in ("logistic_regression", "decision_tree")
+    assert "not shown to be better" in res.summary
+
+
+def test_planted_model_worse_than_a_baseline_fails():
+    """Vendor scores that are pure noise: logistic regression is significantly better."""
+    train, test = linear_frames()
+    test = test.assign(vendor=np.random.default_rng(1).random(len(test)))
+    _, res = run(train, test, prediction_column="vendor")
+    m = res.metrics
+    assert res.status == "fail"
+    assert m["accuracy_verdict"] == "worse" and m["accuracy_difference_ci"][1] < 0
+    assert m["p_value"] < 1e-6
+    assert "significantly worse" in res.summary
+
+
+def test_clean_control_clearly_better_passes(checkerboard):
+    _, res = run(*checkerboard)
+    m = res.metrics
+    assert res.status == "pass", res.summary
+    assert m["accuracy_verdict"] == "better" and m["accuracy_difference_ci"][0] > 0.2
+    assert m["model"]["accuracy"] > 0.95
+    # every baseline was scored on the same holdout rows as the model
+    assert m["holdout_rows"] == 1500 and all(
+        sum(b["paired"][k] for k in ("both_right", "both_wrong", "b_baseline_only_right", "c_model_only_right")) == 1500
+        for b in m["baselines"].values())
+
+
+def test_baseline_numbers_are_independent_recomputations(checkerboard):
+    """The logistic baseline's accuracy and the paired counts, recomputed here from scratch."""
+    train, test, model = checkerboard
+    ctx, res = run(train, test, model)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(train[["u", "v"]], train["y"])
+    base_right = (lr.predict_proba(test[["u", "v"]])[:, 1] >= 0.5).astype(int) == test["y"].to_numpy()
+    model_right = (model.predict_proba(test[["u", "v"]])[:, 1] >= 0.5).astype(int) == test["y"].to_numpy()
+    got = res.metrics["baselines"]["logistic_regression"]
+    assert got["accuracy"] == pytest.approx(base_right.mean(), abs=2 / len(test))
+    assert got["paired"]["c_model_only_right"] == pytest.approx(int((model_right & ~base_right).sum()), abs=3)
+    majority = res.metrics["baselines"]["majority"]
+    assert majority["accuracy"] == pytest.approx(max(test["y"].mean(), 1 - test["y"].mean()))
+    assert majority["roc_auc"] == 0.5
+
+
+def test_threshold_trade_off_warns_instead_of_failing():
+    """A good ranker judged at a threshold of 0.02 calls nearly everything positive: less accurate
+    than the tree, but it ranks cases far better — a reviewer's call, not a fail."""
+    train, test = checkerboard_frames(noise=0.2, seed=3)
+    model = KNeighborsClassifier(n_neighbors=25).fit(train[["u", "v"]], train["y"])
+    _, res = run(train, test, model, threshold=0.02)
+    m = res.metrics
+    assert m["accuracy_verdict"] == "worse" and m["auc_verdict"] == "better"
+    assert res.status == "warn"
+    assert "threshold 0.02" in res.findings[0].message
+
+
+def test_prediction_column_is_compared_like_a_model(checkerboard):
+    train, test, model = checkerboard
+    test = test.assign(score=model.predict_proba(test[["u", "v"]])[:, 1])
+    _, res = run(train, test, prediction_column="score")
+    assert res.status == "pass" and res.metrics["features"] == 2  # the score column is not a feature
+
+
+def test_bonferroni_over_recorded_holdout_uses(checkerboard):
+    ctx, _ = run(*checkerboard)
+    ctx.prior_holdout_evaluations = 4
+    res = run_check(get_check("baselines.comparison"), ctx)
+    assert res.metrics["alpha"] == pytest.approx(0.01) and res.metrics["holdout_uses"] == 5
+    assert any("α = 0.05/5" in f.message for f in res.findings)
+
+
+def test_training_cap_is_reported(checkerboard, monkeypatch):
+    from readiness.checks import feasibility
+
+    monkeypatch.setattr(feasibility, "BASELINE_TRAIN_CAP", 600)
+    _, res = run(*checkerboard)
+    assert res.metrics["train_rows_used"] == 600 and res.metrics["train_rows"] == 4000
+    assert any("600" in f.message and "sample" in f.message for f in res.findings)
+
+
+def test_multiclass():
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 2400)
+    X = rng.uniform(0, 3, (2400, 2))
+    cls = ((np.floor(X[:, 0]) + 2 * np.floor(X[:, 1])) % 3).astype(int)
+    frame = pd.DataFrame(X, columns=["u", "v"]).assign(y=np.array(["a", "b", "c"])[cls])
+    train, test = frame.iloc[:1800].reset_index(drop=True), frame.iloc[1800:].reset_index(drop=True)
+    model = KNeighborsClassifier(n_neighbors=25).fit(train[["u", "v"]], train["y"])
+    _, res = run(train, test, model)
+    assert res.status == "pass" and "roc_auc" not in res.metrics["model"]
+    assert set(res.metrics["baselines"]) == {"majority", "stratified", "logistic_regression", "decision_tree"}
+    del y
+
+
+def regression_frames(nonlinear: bool, seed=0):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    X = rng.uniform(-3, 3, (n, 2))
+    y = np.sin(2 * X[:, 0]) * 3 + np.cos(3 * X[:, 1]) * 2 if nonlinear else 2 * X[:, 0] - X[:, 1]
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(y=y + 0.3 * rng.standard_normal(n))
+    return frame.iloc[:2000].reset_index(drop=True), frame.iloc[2000:].reset_index(drop=True)
+
+
+def test_regression_planted_and_clean():
+    train, test = regression_frames(nonlinear=False)
+    _, res = run(train, test, Ridge(alpha=0.5).fit(train[["a", "b"]], train["y"]))
+    assert res.status == "warn" and res.metrics["mae_verdict"] == "tie"
+    assert res.metrics["best_baseline"] == "ridge"
+    train, test = regression_frames(nonlinear=True)
+    _, res = run(train, test, KNeighborsRegressor(n_neighbors=15).fit(train[["a", "b"]], train["y"]))
+    m = res.metrics
+    assert res.status == "pass" and m["mae_verdict"] == "better"
+    # the paired interval is the textbook t-interval of the per-row differences
+    d = m["mae_improvement"]
+    assert m["mae_improvement_ci"][0] < d < m["mae_improvement_ci"][1]
+    assert m["p_value"] < 1e-6
+    assert m["baselines"]["mean"]["r2"] == pytest.approx(
+        1 - np.sum((test["y"] - train["y"].mean()) ** 2) / np.sum((test["y"] - test["y"].mean()) ** 2))
+    assert stats  # scipy imported for the reference above
