@@ -254,7 +254,7 @@ def _build_state(ctx: ReviewContext) -> _State:
             weights, names = _ownership(pre, probe, feats)
             Xt_probe = _dense(pre.transform(probe))
         else:
-            if not all(_is_numeric(probe[c]) for c in feats):
+            if not all(pd.api.types.is_numeric_dtype(probe[c]) for c in feats):  # bools are fine here
                 raise TypeError("the model takes non-numeric columns directly")
             weights, names = np.eye(len(feats)), list(feats)
             Xt_probe = _dense(probe)

@@ -14,7 +14,11 @@ import pandas as pd
 import pytest
 from helpers import make_ctx
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import (
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
@@ -355,6 +359,28 @@ def test_multiclass_tree_explains_the_predicted_class():
     np.testing.assert_allclose(got.base + got.values.sum(axis=1), raw[np.arange(len(te)), cls], atol=1e-6)
     res = _run("explanations.shap", ctx)
     assert res.metrics["top_features"][0] == "u"
+
+
+def test_random_forest_is_explained_in_probability_and_bools_take_the_fast_path():
+    rng = np.random.default_rng(11)
+    n = 400
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "flag": rng.random(n) < 0.5})
+    df["y"] = np.where(df["a"] + 0.3 * rng.normal(size=n) > 0, "pos", "neg")
+    df["amount"] = 3 * df["a"] + 2 * df["flag"] + rng.normal(scale=0.1, size=n)
+    tr, te = df.iloc[:300].reset_index(drop=True), df.iloc[300:].reset_index(drop=True)
+    rf = RandomForestClassifier(20, random_state=0).fit(tr[["a", "b", "flag"]], tr["y"])
+    ctx = make_ctx(tr.drop(columns="amount"), te.drop(columns="amount"), target="y", model=rf, positive_label="pos")
+    info = X.explainer_info(ctx)
+    assert info["explainer"] == "tree" and info["output_space"] == "probability"
+    got = X.shap_values(ctx, np.arange(len(te)))
+    np.testing.assert_allclose(got.base + got.values.sum(axis=1), ctx.test_scores, atol=1e-9)
+    gbr = GradientBoostingRegressor(n_estimators=30, random_state=0).fit(tr[["a", "b", "flag"]], tr["amount"])
+    ctx = make_ctx(tr.drop(columns="y"), te.drop(columns="y"), target="amount", model=gbr)
+    info = X.explainer_info(ctx)
+    assert info["explainer"] == "tree" and info["output_space"] == "prediction"
+    got = X.shap_values(ctx, np.arange(len(te)))
+    np.testing.assert_allclose(got.base + got.values.sum(axis=1), ctx.test_scores, atol=1e-6)
+    assert got.names[int(np.argmax(np.abs(got.values).mean(axis=0)))] == "a"
 
 
 @pytest.mark.parametrize("check_id", ["explanations.shap", "explanations.lime", "explanations.permutation"])

@@ -278,7 +278,8 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
         v = imp[top]
         summary = (f"The holdout {metric} ({p['baseline_score']:.3f}) drops most when '{top}' is scrambled "
                    f"(−{v['mean']:.3f}, {_pct(shares[top])} of all features' drops together)")
-        summary += f"; {len(nothing)} of {len(imp)} features contribute nothing." if nothing else "."
+        verb = "contributes" if len(nothing) == 1 else "contribute"
+        summary += f"; {len(nothing)} of {len(imp)} features {verb} nothing." if nothing else "."
     return Outcome(summary=summary, findings=findings, metrics=metrics)
 
 
