@@ -175,6 +175,18 @@ def heading(text: str, level: int, key: str):
     return p
 
 
+def _runs_at(x: float, text: str, size: float) -> list[tuple[float, str, str]]:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from readiness.report.fonts import text_runs
+
+    out = []
+    for font, run in text_runs(text):
+        out.append((x, font, run))
+        x += stringWidth(run, font, size)
+    return out
+
+
 def _sig_box_class():
     from reportlab.lib.colors import HexColor
     from reportlab.platypus import Flowable
@@ -198,8 +210,11 @@ def _sig_box_class():
             c.rect(0, 0, self.width, self.height, stroke=1, fill=0)
             c.setFillColor(HexColor(MUTED))
             c.setFont(REGULAR, 7.2)
-            c.drawString(6, self.height - 12, f"Signature field {self.field} · not signed yet")
-            c.drawString(6, 8, "readiness sign REPORT.pdf --role …  (or the app's sign-off page)")
+            for x, run_font, run in _runs_at(6, f"Signature field {self.field} · {self.role}", 7.2):
+                c.setFont(run_font, 7.2)
+                c.drawString(x, self.height - 12, run)
+            c.setFont(REGULAR, 7.2)
+            c.drawString(6, 8, "Signed with the app's sign-off page or  readiness sign REPORT.pdf --role …")
             c.restoreState()
             x1, y1 = c.absolutePosition(0, 0)
             x2, y2 = c.absolutePosition(self.width, self.height)
@@ -701,16 +716,16 @@ class _Builder:
         else:
             out.append(P("No hyper-parameters recorded (scores were given as a column).", "small"))
         out.append(heading("Settings and versions", 1, "settings"))
+        out.append(P(f"{B('Library versions')}: " + markup(" · ".join(f"{k} {v}" for k, v in rep.versions.items())),
+                     raw=True))
+        out.append(P(f"{B('Review')}: ran {markup(rep.created_at)} in {rep.duration_s or 0:.1f} s; review digest "
+                     f"<font name=\"{MONO}\" size=\"7\">{r.review_digest or '–'}</font>", raw=True))
         rows = [[P("Setting", "cellb"), P("Value", "cellb")]]
         for k, v in rep.settings.items():
             if isinstance(v, dict):
                 v = json.dumps(v, ensure_ascii=False) if v else "–"
             rows.append([P(_humanize(k), "cell"), P(fmt_value(k, v) if not isinstance(v, str) else v, "cell")])
         out.append(_table(rows, [140, self.width - 140]))
-        out.append(P(f"{B('Library versions')}: " + markup(" · ".join(f"{k} {v}" for k, v in rep.versions.items())),
-                     raw=True))
-        out.append(P(f"{B('Review')}: ran {markup(rep.created_at)} in {rep.duration_s or 0:.1f} s; review digest "
-                     f"<font name=\"{MONO}\" size=\"7\">{r.review_digest or '–'}</font>", raw=True))
         out += [CondPageBreak(200), heading("B  Appendix: method notes", 0, "methods")]
         out.append(P("What each check measures, from the check registry. Metric definitions are in the project's "
                      "docs/checks.md.", "small"))
