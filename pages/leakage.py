@@ -16,6 +16,7 @@ from pages._ui import (
     what_to_do,
 )
 from readiness.charts.leakage import feature_power_bars, oversampling_bars, reuse_curve, timeline
+from readiness.checks.explanations import dominant_and_leaky
 from readiness.results import Status, worst_status
 
 ctx, report = review()
@@ -80,6 +81,11 @@ if check_header(res) and not skipped_or_error(res):
                 "line are suspicious, past the solid line they are leaks; the diamond shows the same column on the "
                 "holdout.")
     plot(feature_power_bars(res))
+    for item in dominant_and_leaky(report):
+        share = item["shap_share"] if item["shap_share"] is not None else item["permutation_share"]
+        st.warning(f"**'{item['feature']}' also dominates the model's explanations** "
+                   f"({100 * (share or 0):.0f}% of the explained effect; see the Explanations page). A flagged column "
+                   "that drives the decisions means the holdout score rests on it.", icon=":material/link:")
     findings(res)
     with st.expander("All features, ranked"):
         st.dataframe(pd.DataFrame([{
