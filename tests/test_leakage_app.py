@@ -20,3 +20,5 @@ def test_leakage_page_renders_on_the_sample():
     assert labels["Identical rows (target included)"].startswith("40 ")
     assert labels["Holdout rows dated before training ends"].startswith("52 ")
     assert not at.error
+    # cross-check with the explanations: the planted leak also dominates them
+    assert any("'collections_contacts' also dominates the model's explanations" in w.value for w in at.warning)
