@@ -16,6 +16,7 @@ from pages._ui import (
     what_to_do,
 )
 from readiness.charts.feasibility import error_ladder, learning_curve, regression_ladder
+from readiness.checks.feasibility import BASELINE_SHORT
 from readiness.results import Status, worst_status
 
 ctx, report = review()
@@ -31,6 +32,10 @@ SECTIONS = [
 results = {cid: report.check(cid) for cid, _ in SECTIONS}
 base, bayes, reuse = (results[cid] for cid, _ in SECTIONS)
 usable = {cid: r for cid, r in results.items() if r is not None and r.status not in (Status.SKIPPED, Status.ERROR)}
+
+
+def _p(p: float | None) -> str:
+    return "–" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def _verdict() -> str:
@@ -89,10 +94,10 @@ if report.task != "regression" and (base in usable.values() or bayes in usable.v
                   help="Share of holdout rows the model gets wrong (95% Clopper–Pearson)")
     if cm:
         b = cm["baselines"][cm["best_baseline"]]
-        metric_ci(c4, f"Best baseline's error ({b['name']})", 1 - b["accuracy"],
-                  [1 - b["accuracy_ci"][1], 1 - b["accuracy_ci"][0]],
+        c4.metric("Best baseline's error", pct(1 - b["accuracy"]),
                   help="The most accurate of the simple baselines, trained on the same training rows and features "
                        "and scored on the same holdout rows")
+        c4.caption(f"{b['name']} · 95% interval {pct(1 - b['accuracy_ci'][1])} – {pct(1 - b['accuracy_ci'][0])}")
     st.markdown("**The error ladder.** Each rung is the share of holdout rows predicted wrong, with its 95% interval. "
                 "The shaded band is where the best possible model's error lies; nothing can reliably get below it. "
                 "The dashed red line is the target.")
@@ -118,11 +123,11 @@ if check_header(base) and not skipped_or_error(base):
     else:
         c1, c2, c3, c4 = st.columns(4)
         d, (lo, hi) = m["accuracy_difference"], m["accuracy_difference_ci"]
-        c1.metric("Accuracy gain over the best baseline", f"{100 * d:+.1f} points",
-                  help=f"Model accuracy − best baseline accuracy on the same holdout rows; {conf} Newcombe interval "
-                       "for paired data")
+        c1.metric("Accuracy gain", f"{100 * d:+.1f} points",
+                  help=f"Model accuracy − accuracy of the best baseline ({best['name']}) on the same holdout rows; "
+                       f"{conf} Newcombe interval for paired data")
         c1.caption(f"{conf} interval {100 * lo:+.1f} to {100 * hi:+.1f} points")
-        c2.metric("McNemar p-value", f"{m['p_value']:.3g}",
+        c2.metric("McNemar p-value", _p(m["p_value"]),
                   help="Chance of a split of disagreements at least this lopsided if model and baseline were equally "
                        "accurate (exact test when fewer than 25 rows disagree)")
         pr = best["paired"]
@@ -130,7 +135,7 @@ if check_header(base) and not skipped_or_error(base):
                    f"{pr['b_baseline_only_right']:,} rows")
         if m.get("auc_difference") is not None:
             alo, ahi = m["auc_difference_ci"]
-            c3.metric("ROC AUC gain over the best ranking baseline", f"{m['auc_difference']:+.3f}",
+            c3.metric("ROC AUC gain", f"{m['auc_difference']:+.3f}",
                       help=f"Model AUC − AUC of {m['baselines'][m['best_auc_baseline']]['name']} on the same rows; "
                            f"{conf} paired bootstrap interval. AUC ignores the threshold")
             if alo is not None:
@@ -147,7 +152,7 @@ if check_header(base) and not skipped_or_error(base):
             rows.append({"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),
                          "MAE": b["mae"], "R²": b["r2"],
                          "model's MAE smaller by": pr["mae_improvement"],
-                         f"{conf} interval": f"{lo:.4g} to {hi:.4g}", "p-value": pr["p_value"]})
+                         f"{conf} interval": f"{lo:.4g} to {hi:.4g}", "p-value": _p(pr["p_value"])})
         else:
             lo, hi = pr["difference_ci"]
             row = {"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),
@@ -155,16 +160,19 @@ if check_header(base) and not skipped_or_error(base):
                    "95% interval": f"{pct(b['accuracy_ci'][0])} – {pct(b['accuracy_ci'][1])}"}
             if "roc_auc" in b:
                 row["ROC AUC"] = f"{b['roc_auc']:.3f}"
-            row.update({"model − baseline (points)": f"{100 * pr['difference']:+.1f}",
-                        f"{conf} interval (Newcombe)": f"{100 * lo:+.1f} to {100 * hi:+.1f}",
-                        "model alone right": pr["c_model_only_right"], "baseline alone right": pr["b_baseline_only_right"],
-                        "McNemar p": f"{pr['p_value']:.3g}"})
+            row.update({"model − baseline": f"{100 * pr['difference']:+.1f} pts",
+                        f"{conf} interval": f"{100 * lo:+.1f} to {100 * hi:+.1f}",
+                        "rows only model / only baseline right": f"{pr['c_model_only_right']:,} / "
+                                                                 f"{pr['b_baseline_only_right']:,}",
+                        "McNemar p": _p(pr["p_value"])})
             rows.append(row)
     if not regression:
         mo = m["model"]
-        rows.append({"baseline": "The model", "accuracy": pct(mo["accuracy"]),
+        rows.append({"baseline": "The model (for reference)", "accuracy": pct(mo["accuracy"]),
                      "95% interval": f"{pct(mo['accuracy_ci'][0])} – {pct(mo['accuracy_ci'][1])}",
-                     **({"ROC AUC": f"{mo['roc_auc']:.3f}"} if "roc_auc" in mo else {})})
+                     **({"ROC AUC": f"{mo['roc_auc']:.3f}"} if "roc_auc" in mo else {}),
+                     "model − baseline": "", f"{conf} interval": "", "rows only model / only baseline right": "",
+                     "McNemar p": ""})
     st.markdown("**Every baseline against the model, on the same holdout rows**")
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     with st.expander("How the baselines were built and compared"):
@@ -187,11 +195,11 @@ if check_header(base) and not skipped_or_error(base):
     check_details(base)
     todo = []
     if base.status == Status.FAIL:
-        todo.append(f"Do not deploy this model over a simple {best['name'].lower()}: the simpler model is more "
+        todo.append(f"Do not deploy this model over a simple {BASELINE_SHORT[m['best_baseline']]}: the simpler model is more "
                     "accurate, cheaper to run and easier to explain. Find out why the model underperforms (leakage in "
                     "training, over-fitting, a threshold set for another purpose).")
     elif base.status == Status.WARN:
-        todo.append(f"Ask the model's authors what the extra complexity buys over a {best['name'].lower()}: the "
+        todo.append(f"Ask the model's authors what the extra complexity buys over a {BASELINE_SHORT[m['best_baseline']]}: the "
                     "holdout cannot tell them apart. If nothing, prefer the simpler model.")
         todo.append("A larger holdout narrows the interval; see how many rows are needed under the holdout budget "
                     "below.")
@@ -200,9 +208,27 @@ if check_header(base) and not skipped_or_error(base):
     what_to_do(todo)
 
 # --- Bayes error ---------------------------------------------------------------------------
+SOURCES = {"cover_hart_1nn": "Cover–Hart floor of the 1-NN error", "ghp": "GHP spanning-tree bound",
+           "label_conflicts": "conflicting labels", "knn": "best k-nearest-neighbour error",
+           "prior": "always the most common class", "model": "the model's own holdout error"}
 st.divider()
 if check_header(bayes) and not skipped_or_error(bayes):
     m = bayes.metrics
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Accuracy left to gain, at most", f"{100 * m['room_max']:.1f} points",
+              help="The model's holdout error minus the lower end of the best possible error: what a perfect model "
+                   "could still add. Near 0 means tuning will not help; only new information will")
+    c2.metric("Floor reliable?", "yes" if m["lower_bound_trusted"] else "no",
+              help="Nearest-neighbour floors hold only in few effective dimensions (≤ 12) and once the estimate has "
+                   "levelled off as rows are added; otherwise they can overstate the floor")
+    dim = m["intrinsic_dimension"]
+    c2.caption(f"effective dimensions {'–' if dim is None else f'{dim:.1f}'} of {m['dimensions']} encoded")
+    c3.metric("Conflicting labels", pct(m["label_conflict_rate"], 2),
+              help="Share of rows that must be wrong whatever the model does: their features equal another row's "
+                   "but the outcome differs")
+    c4.metric("Rows in the estimate", f"{m['sample_rows']:,}",
+              help=f"Training and holdout rows pooled, class shares kept, at most {m['sample_cap']:,}")
+    c4.caption(f"of {m['pooled_rows']:,} labelled rows")
     findings(bayes)
     with st.expander("The estimators behind the range"):
         knn = m["knn"]
@@ -219,15 +245,15 @@ if check_header(bayes) and not skipped_or_error(bayes):
         ] + [{"estimate": f"{k}-nearest-neighbour error (leave-one-out)", "value": pct(v["error"]),
               "role": "upper estimate (a real classifier's error)" + (" · best" if int(k) == m["best_k"] else "")}
              for k, v in knn.items() if k != "1"]
-        st.dataframe(pd.DataFrame(est_rows), hide_index=True)
+        st.dataframe(pd.DataFrame(est_rows), hide_index=True, height=36 * (len(est_rows) + 1) + 3)
         dim = m["intrinsic_dimension"]
         st.caption(
             f"Estimated on {m['sample_rows']:,} of {m['pooled_rows']:,} labelled rows (training and holdout pooled, "
             f"class shares kept), {m['dimensions']} dimensions after encoding ({m['numeric_features']} numeric "
             f"standardised, {m['categorical_features']} text one-hot). Intrinsic dimension (TwoNN) "
             f"{'not measurable' if dim is None else f'{dim:.1f}'}; the floors are trusted up to 12. The range shown "
-            f"is from the highest trusted floor ({m['ber_lower_source'].replace('_', ' ')}) to the lowest ceiling "
-            f"({m['ber_upper_source']}).")
+            f"runs from the highest floor ({SOURCES.get(m['ber_lower_source'], m['ber_lower_source'])}) to the "
+            f"lowest ceiling ({SOURCES.get(m['ber_upper_source'], m['ber_upper_source'])}).")
         st.markdown("**Has the estimate levelled off?** A floor still falling as rows are added is not converged.")
         plot(learning_curve(bayes))
     check_details(bayes)
@@ -240,9 +266,9 @@ if check_header(bayes) and not skipped_or_error(bayes):
     elif v in ("probably_infeasible", "undetermined"):
         todo.append("Treat the target as a stretch: the data cannot settle whether it is possible. More labelled rows "
                     "and fewer, more informative features tighten the range.")
-    if m["room_max"] is not None and m["room_max"] < 0.01:
-        todo.append("The model is already close to the best possible error: spend effort on new features or label "
-                    "quality, not on tuning.")
+    if m["room_max"] is not None and m["room_max"] < 0.02:
+        todo.append(f"Do not expect tuning to help: at most {100 * m['room_max']:.1f} points of accuracy are left "
+                    "with these features. Spend effort on new information (features, label quality) instead.")
     if any(f.severity == "warn" and "floor" in f.message and "Leakage" in f.message for f in bayes.findings):
         todo.append("Open the Leakage page: a model that beats the floor usually sees information it should not.")
     what_to_do(todo)
@@ -254,12 +280,13 @@ if check_header(reuse, heading="Holdout reuse budget") and not skipped_or_error(
     c1, c2, c3 = st.columns(3)
     eps = f"±{100 * m['epsilon']:.0f} points"
     na = m["budget_nonadaptive"]
-    c1.metric(f"Evaluations at {eps}, models fixed in advance",
+    c1.metric("Evaluations, models fixed in advance",
               f"{na:,}" if na is not None else f"~10^{m['budget_nonadaptive_log10']:.0f}",
               help=f"How many pre-chosen models this {m['n']:,}-row holdout can score with every result within {eps} "
                    "at 95% confidence")
-    c2.metric(f"Evaluations at {eps}, each steering the next", f"{m['budget_adaptive']:,}",
-              help="When each result influences the next model or threshold and only pass/fail is shared")
+    c2.metric("Evaluations, each steering the next", f"{m['budget_adaptive']:,}",
+              help=f"Evaluations with every result within {eps} at 95% confidence when each result influences the "
+                   "next model or threshold and only pass/fail is shared")
     used = m.get("evaluations_including_this")
     c3.metric("Used so far (incl. this review)", f"{used:,}" if used is not None else "not recorded",
               help="Evaluations of this exact holdout file (same SHA-256) in the review history")

@@ -16,7 +16,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 from readiness import ber
-from readiness.checks.feasibility import auc_fast, paired_accuracy
+from readiness.checks.feasibility import auc_fast, bootstrap_aucs, paired_accuracy, weighted_auc
 from readiness.inputs import Settings
 from readiness.registry import get_check
 from readiness.review import run_check
@@ -78,6 +78,22 @@ def test_auc_fast_matches_sklearn_with_ties():
     y = rng.integers(0, 2, 500)
     s = np.round(rng.random(500) + 0.3 * y, 1)  # many ties
     assert auc_fast(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_weighted_auc_equals_the_auc_of_the_explicit_resample():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    s = np.round(rng.random(300) + 0.5 * y, 1)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    draw_pos, draw_neg = rng.integers(0, len(pos), len(pos)), rng.integers(0, len(neg), len(neg))
+    idx = np.concatenate([pos[draw_pos], neg[draw_neg]])
+    uniq, inv = np.unique(s, return_inverse=True)
+    got = weighted_auc(inv, len(uniq), pos, neg, np.bincount(draw_pos, minlength=len(pos)).astype(float),
+                       np.bincount(draw_neg, minlength=len(neg)).astype(float))
+    assert got == pytest.approx(auc_fast(y[idx], s[idx]), abs=1e-12)
+    boots = bootstrap_aucs(y, {"a": s, "b": s.copy()}, n_boot=50, seed=0)
+    assert np.array_equal(boots["a"], boots["b"])  # the same resamples for every score: a paired bootstrap
+    assert abs(np.mean(boots["a"]) - auc_fast(y, s)) < 0.02
 
 
 # --- planted cases -----------------------------------------------------------------------------

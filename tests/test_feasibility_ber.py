@@ -24,9 +24,9 @@ SEEDS = range(5)
 
 def r_inf_two_gaussians(delta: float) -> float:
     """Asymptotic 1-NN risk ∫ 2σ(ℓ)(1−σ(ℓ)) φ((ℓ − Δ²/2)/Δ)/Δ dℓ (science doc V1)."""
-    def f(l):
-        s = 1 / (1 + math.exp(-l))
-        return 2 * s * (1 - s) * stats.norm.pdf((l - delta ** 2 / 2) / delta) / delta
+    def f(lo):
+        s = 1 / (1 + math.exp(-lo))
+        return 2 * s * (1 - s) * stats.norm.pdf((lo - delta ** 2 / 2) / delta) / delta
     return integrate.quad(f, -60, 60, limit=200)[0]
 
 

@@ -49,7 +49,8 @@ def test_target_above_the_bayes_limit_is_infeasible(low_dim):
     assert "95.0% is not reachable" in res.summary and "errs on about" in res.summary
     # the range brackets the analytic Bayes error
     assert m["ber_lower_low"] <= R_STAR <= m["ber_upper_high"]
-    assert m["ber_lower"] <= R_STAR + 0.03 and m["ber_upper"] >= R_STAR - 0.02
+    # point ends within 3 points (the upper end is the model's 1,000-row holdout error here: sd ≈ 1.2 points)
+    assert m["ber_lower"] <= R_STAR + 0.03 and m["ber_upper"] >= R_STAR - 0.03
 
 
 def test_target_comfortably_below_passes(low_dim):

@@ -55,7 +55,12 @@ def test_sample_results_and_documentation(sample_results):
 
 
 def test_ladder_and_charts(sample_results):
-    from readiness.charts.feasibility import error_ladder, ladder_rows, learning_curve, regression_ladder
+    from readiness.charts.feasibility import (
+        error_ladder,
+        ladder_rows,
+        learning_curve,
+        regression_ladder,
+    )
 
     base, bayes = sample_results["baselines.comparison"], sample_results["feasibility.bayes_error"]
     rows = ladder_rows(bayes, base)

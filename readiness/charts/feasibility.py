@@ -67,7 +67,8 @@ def error_ladder(bayes: CheckResult | None, baselines: CheckResult | None):
         fig.add_scatter(y=[floor_label, floor_label], x=[100 * (lo95 if lo95 is not None else lo), 100 * (hi95 or hi)],
                         mode="markers", marker=dict(symbol="line-ns", size=16, line=dict(width=2, color=BAND_EDGE)),
                         name="95% ends of the range", hoverinfo="skip")
-        fig.add_annotation(y=floor_label, x=100 * hi, text=f"  {100 * lo:.1f}–{100 * hi:.1f}%", showarrow=False,
+        fig.add_annotation(y=floor_label, x=100 * max(hi, hi95 or hi), text=f"   {100 * lo:.1f}–{100 * hi:.1f}%",
+                           showarrow=False,
                            xanchor="left", font=dict(color=BAND_EDGE, size=13))
     for kind, color, symbol, size, name in (("baseline", BASELINE_COLOR, "circle", 11, "baseline"),
                                             ("best baseline", "#555", "square", 13, "best baseline"),
@@ -142,7 +143,8 @@ def learning_curve(bayes: CheckResult | None):
                     name="floor derived from it (Cover–Hart)", line=dict(color=BAND_EDGE, width=3),
                     hovertemplate="%{x:,} rows: %{y:.1f}%<extra></extra>")
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis=dict(type="log", title="rows in the estimate (log scale)"),
+                      xaxis=dict(type="log", title="rows in the estimate (log scale)", tickvals=c["n"],
+                                 ticktext=[f"{v:,}" for v in c["n"]]),
                       yaxis=dict(title="error rate (%)", rangemode="tozero", ticksuffix="%"),
                       legend=dict(orientation="h", y=1.15))
     return fig

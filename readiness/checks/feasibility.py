@@ -165,22 +165,41 @@ def auc_fast(y: np.ndarray, s: np.ndarray) -> float:
     return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def paired_auc_difference(y: np.ndarray, s_model: np.ndarray, s_base: np.ndarray, *, n_boot: int, seed: int,
-                          alpha: float) -> tuple[float, float, float]:
-    """AUC(model) − AUC(baseline) with a paired, class-stratified percentile bootstrap interval."""
-    d = auc_fast(y, s_model) - auc_fast(y, s_base)
-    rng = np.random.default_rng(seed)
+def weighted_auc(codes: np.ndarray, n_codes: int, pos: np.ndarray, neg: np.ndarray, w_pos: np.ndarray,
+                 w_neg: np.ndarray) -> float:
+    """AUC of a resample given as multiplicities: ``codes`` rank the scores (np.unique inverse),
+    ``w_pos``/``w_neg`` count how often each positive/negative row was drawn. O(n), no sorting."""
+    neg_w = np.bincount(codes[neg], weights=w_neg, minlength=n_codes)
+    below = np.cumsum(neg_w) - neg_w
+    cp = codes[pos]
+    return float(np.sum(w_pos * (below[cp] + 0.5 * neg_w[cp])) / (w_pos.sum() * w_neg.sum()))
+
+
+def bootstrap_aucs(y: np.ndarray, scores: dict[str, np.ndarray], *, n_boot: int, seed: int) -> dict[str, np.ndarray]:
+    """AUC of every score vector on the *same* class-stratified bootstrap resamples of the holdout
+    (so differences are paired). Returns name -> array of ``n_boot`` AUCs."""
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    diffs = []
-    for _ in range(n_boot):
-        idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
-        yy = y[idx]
-        diffs.append(auc_fast(yy, s_model[idx]) - auc_fast(yy, s_base[idx]))
-    diffs = np.asarray(diffs)
-    diffs = diffs[np.isfinite(diffs)]
-    if len(diffs) < 10:
-        return d, math.nan, math.nan
-    return d, float(np.quantile(diffs, alpha / 2)), float(np.quantile(diffs, 1 - alpha / 2))
+    if len(pos) == 0 or len(neg) == 0:
+        return {k: np.full(n_boot, np.nan) for k in scores}
+    coded = {}
+    for k, s in scores.items():
+        uniq, inv = np.unique(s, return_inverse=True)
+        coded[k] = (inv, len(uniq))
+    rng = np.random.default_rng(seed)
+    out = {k: np.empty(n_boot) for k in scores}
+    for b in range(n_boot):
+        w_pos = np.bincount(rng.integers(0, len(pos), len(pos)), minlength=len(pos)).astype(float)
+        w_neg = np.bincount(rng.integers(0, len(neg), len(neg)), minlength=len(neg)).astype(float)
+        for k, (inv, n_codes) in coded.items():
+            out[k][b] = weighted_auc(inv, n_codes, pos, neg, w_pos, w_neg)
+    return out
+
+
+def _interval(values: np.ndarray, alpha: float) -> list:
+    v = values[np.isfinite(values)]
+    if len(v) < 10:
+        return [None, None]
+    return [float(np.quantile(v, alpha / 2)), float(np.quantile(v, 1 - alpha / 2))]
 
 
 def paired_accuracy(model_right: np.ndarray, base_right: np.ndarray, *, alpha: float) -> dict:
@@ -279,7 +298,6 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
         model["threshold"] = ctx.settings.threshold
     if has_auc:
         model["roc_auc"] = auc_fast(yb, model_scores)
-        model["roc_auc_ci"] = list(bootstrap_ci(auc_fast, yb, model_scores, n_boot=B, seed=seed, stratify=yb))
     m["model"] = model
     baselines: dict = {}
     base_scores: dict = {}
@@ -299,11 +317,19 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
         row = {"name": BASELINE_NAMES[key], "accuracy": x / n, "accuracy_ci": list(clopper_pearson(x, n))}
         if binary:
             row["roc_auc"] = auc_fast(yb, base_scores[key]) if len(np.unique(base_scores[key])) > 1 else 0.5
-            row["roc_auc_ci"] = (list(bootstrap_ci(auc_fast, yb, base_scores[key], n_boot=B, seed=seed, stratify=yb))
-                                 if len(np.unique(base_scores[key])) > 2 else [None, None])
         row["paired"] = paired_accuracy(model_right, right, alpha=alpha)
         baselines[key] = row
     m["baselines"] = baselines
+    boots = {}
+    if binary:  # AUC intervals: one set of class-stratified resamples for every score, so differences are paired
+        ranked_scores = {k: v for k, v in base_scores.items() if len(np.unique(v)) > 2}
+        if has_auc:
+            ranked_scores["model"] = model_scores
+        boots = bootstrap_aucs(yb, ranked_scores, n_boot=B, seed=seed)
+        if has_auc:
+            model["roc_auc_ci"] = _interval(boots["model"], ALPHA)
+        for key in baselines:
+            baselines[key]["roc_auc_ci"] = _interval(boots[key], ALPHA) if key in boots else [None, None]
     order = list(baselines)
     best = max(order, key=lambda k: (baselines[k]["accuracy"], -order.index(k)))
     m["best_baseline"] = best
@@ -317,7 +343,8 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
         ranked = [k for k in order if len(np.unique(base_scores[k])) > 2]
         if ranked:
             best_auc = max(ranked, key=lambda k: (baselines[k]["roc_auc"], -order.index(k)))
-            d, lo, hi = paired_auc_difference(yb, model_scores, base_scores[best_auc], n_boot=B, seed=seed, alpha=alpha)
+            d = model["roc_auc"] - baselines[best_auc]["roc_auc"]
+            lo, hi = _interval(boots["model"] - boots[best_auc], alpha)
             m["best_auc_baseline"] = best_auc
             m["auc_difference"], m["auc_difference_ci"] = d, [lo, hi]
             auc_verdict = _verdict(lo, hi)
@@ -525,10 +552,12 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
                    "prior": (est.prior_cap, _cp_hi(round(est.prior_cap * n), n))}
     if est.ghp_upper is not None:
         upper_parts["ghp"] = (est.ghp_upper, _cp_hi(round(est.ghp_upper * n), n))
-    upper_src = min(upper_parts, key=lambda k: upper_parts[k][0])
-    upper, upper_hi = upper_parts[upper_src]
     nn_lower = max(v[0] for v in lower_parts.values())
-    consistent = nn_lower <= upper + 1e-12
+    consistent = nn_lower <= min(v[0] for v in upper_parts.values()) + 1e-12  # floors vs the data's own ceilings
+    # any trained model's holdout error is an upper estimate of R*, its Clopper–Pearson top a finite-sample bound
+    upper_parts["model"] = (model_err, model_ci[1])
+    upper_src = min(upper_parts, key=lambda k: (upper_parts[k][0], upper_parts[k][1]))
+    upper, upper_hi = upper_parts[upper_src]
     trusted = low_dim and converged and consistent
     lower_src = max(lower_parts, key=lambda k: lower_parts[k][0])
     lower, lower_lo = lower_parts[lower_src]
@@ -561,7 +590,10 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
         "room_max": max(0.0, model_err - lower_point_for_range), "room_min": max(0.0, model_err - upper),
     }
     findings: list[Finding] = []
-    rng_txt = f"{_pct(lower_point_for_range)}–{_pct(upper)}"
+    if upper - lower_point_for_range < 0.0005:
+        rng_txt = f"at most about {_pct(upper)}"
+    else:
+        rng_txt = f"about {_pct(lower_point_for_range)}–{_pct(upper)}" + ("" if trusted else " (lower end uncertain)")
 
     # --- caveats (biases of the estimators) ---------------------------------------------------
     reasons = []
@@ -608,12 +640,14 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
 
     # --- the verdict on the target ---------------------------------------------------------
     target = ctx.settings.target_accuracy
+    numbers = (f"The model errs on {_pct(model_err)} of the holdout rows ({_pct(model_ci[0])}–{_pct(model_ci[1])}); "
+               f"the best possible model on {rng_txt} (95% ends {_pct(lower_lo)}–{_pct(upper_hi)})")
     if target is None:
         findings.insert(0, Finding(severity=Severity.INFO, message=(
-            f"No target accuracy was set. The model errs on {_pct(model_err)} of holdout rows; the best possible model "
-            f"would err on about {rng_txt}, so at most {_pts(m['room_max'])} of accuracy are left to gain."),
+            f"No target accuracy was set, so nothing is judged. {numbers}: between "
+            f"{_pts(m['room_min'])} and {_pts(m['room_max'])} of accuracy are left for any better model to gain."),
             evidence={"room_max": m["room_max"], "room_min": m["room_min"]}))
-        summary = (f"Even the best possible model would err on about {rng_txt} of cases; the model errs on "
+        summary = (f"Even the best possible model would err on {rng_txt} of cases; the model errs on "
                    f"{_pct(model_err)}, so at most {_pts(m['room_max'])} of accuracy are left to gain.")
         m["verdict"] = "no_target"
         return Outcome(summary=summary, findings=findings, metrics=m)
@@ -622,11 +656,11 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
     if e_t >= model_ci[1]:
         verdict, sev = "achieved", Severity.INFO
         summary = (f"A target accuracy of {_pct(target)} is reachable: the model already errs on only {_pct(model_err)} "
-                   f"of holdout rows; the best possible model would err on about {rng_txt}.")
+                   f"of holdout rows; the best possible model would err on {rng_txt}.")
     elif e_t >= upper_hi:
         verdict, sev = "reachable", Severity.INFO
         summary = (f"A target accuracy of {_pct(target)} is reachable: a simple nearest-neighbour rule already errs on "
-                   f"about {_pct(upper)}; the best possible model would err on about {rng_txt}.")
+                   f"about {_pct(upper)}; the best possible model would err on {rng_txt}.")
     elif e_t < floor_lo:
         verdict, sev = "infeasible", Severity.FAIL
         summary = (f"A target accuracy of {_pct(target)} is not reachable: even the best possible model errs on about "
@@ -634,14 +668,24 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
                    "confidence).")
     elif e_t < lower_lo:
         verdict, sev = "probably_infeasible", Severity.WARN
-        summary = (f"A target accuracy of {_pct(target)} is probably not reachable: the best possible model is "
-                   f"estimated to err on about {rng_txt}, but that floor is not reliable with these features.")
+        summary = (f"A target accuracy of {_pct(target)} is probably not reachable: the estimated floor of the best "
+                   f"possible error, about {_pct(lower)}, is above the required {_pct(e_t)}, but that floor is not "
+                   "reliable with these features.")
     else:
         verdict, sev = "undetermined", Severity.WARN
         summary = (f"Whether {_pct(target)} accuracy is reachable cannot be settled: the required error "
                    f"{_pct(e_t)} lies within the estimated range of the best possible error, {rng_txt}.")
     m["verdict"] = verdict
-    findings.insert(0, Finding(severity=sev, message=summary + (
-        f" The model errs on {_pct(model_err)} ({_pct(model_ci[0])}–{_pct(model_ci[1])}) of the holdout rows."),
-        evidence=ev))
+    reason = {
+        "achieved": f"the required {_pct(e_t)} error is above the top of the model's interval",
+        "reachable": f"the required {_pct(e_t)} error is above the 95% top of the range, which a nearest-neighbour "
+                     "rule attains",
+        "infeasible": f"the required {_pct(e_t)} error is below the 95% bottom of a trusted floor",
+        "probably_infeasible": f"the required {_pct(e_t)} error is below the floor, but the floor is not reliable "
+                               "here (see below)",
+        "undetermined": f"the required {_pct(e_t)} error is inside the range",
+    }[verdict]
+    findings.insert(0, Finding(severity=sev, message=(
+        f"Target accuracy {_pct(target)}: {reason}. {numbers}; at most {_pts(m['room_max'])} of accuracy can still "
+        "be gained by any model."), evidence=ev))
     return Outcome(summary=summary, findings=findings, metrics=m)
