@@ -6,7 +6,10 @@ import streamlit as st
 
 from pages._ui import state
 from readiness.report.canonical import outcome_word
+from readiness.report.pdf import PDF_STATUS_MARK
+from readiness.results import Status
 from readiness.store import StoreError, display_url, holdout_key_for, last_error, shared_store
+from readiness.style import STATUS_WORD
 
 s = state()
 st.title("Review history")
@@ -43,7 +46,7 @@ else:
             "Project": r.project or "—",
             "Model": r.model_name or "—",
             "Version": r.model_version or "—",
-            "Checks": r.status or "—",
+            "Checks": f"{PDF_STATUS_MARK[Status(r.status)]} {STATUS_WORD[Status(r.status)]}" if r.status else "—",
             "Decision": outcome_word(r.decision) if r.record_id else "no report",
             "Signed by": who or ("—" if r.record_id else ""),
             "Open signatures": open_ if r.record_id else None,

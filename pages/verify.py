@@ -75,13 +75,14 @@ rec = res.record or {}
 if rec:
     st.subheader(f"{rec.get('model_name')} {rec.get('model_version')} · {rec.get('project')}")
     dec = rec.get("decision") or {}
-    cols = st.columns(4)
-    cols[0].metric("Review decision", outcome_word(dec.get("outcome")))
-    cols[1].metric("Signatures", f"{len(res.signatures)} of {len(rec.get('signers', []))}")
-    cols[2].metric("Checks", len((rec.get("review") or {}).get("checks", [])))
-    cols[3].metric("Reviewed", str(rec.get("created_at", ""))[:10])
+    cols = st.columns(3)
+    cols[0].metric("Signatures", f"{len(res.signatures)} of {len(rec.get('signers', []))}")
+    cols[1].metric("Checks", len((rec.get("review") or {}).get("checks", [])))
+    cols[2].metric("Reviewed", str(rec.get("created_at", ""))[:10])
+    line = f"**Review decision:** {outcome_word(dec.get('outcome'))}"
     if dec.get("conditions"):
-        st.markdown("**Conditions:** " + "; ".join(dec["conditions"]))
+        line += " — conditions: " + "; ".join(dec["conditions"])
+    st.markdown(line)
     st.caption(f"Source: {source} · record `{rec.get('record_id')}` · record SHA-256 `{res.record_sha256}`")
 
 st.markdown("#### Signatures")
@@ -98,7 +99,8 @@ for x in res.signatures:
         "Problems": "; ".join(p for p in x.problems if not p.startswith(UNTRUSTED)) or "",
     })
 for m in res.missing_signers:
-    rows.append({"Field": m["field"], "Role": m["role"], "Signer": "— not signed yet —"})
+    rows.append({k: "" for k in (rows[0] if rows else {})} | {"Field": m["field"], "Role": m["role"],
+                                                               "Signer": "— not signed yet —"})
 if rows:
     st.dataframe(rows, hide_index=True, width="stretch")
 else:
