@@ -5,7 +5,16 @@ import math
 import pandas as pd
 import streamlit as st
 
-from pages._ui import check_details, check_header, findings, pct, plot, review, skipped_or_error, what_to_do
+from pages._ui import (
+    check_details,
+    check_header,
+    findings,
+    pct,
+    plot,
+    review,
+    skipped_or_error,
+    what_to_do,
+)
 from readiness.charts.business import cost_curve, decision_bar, rates_curve
 from readiness.checks.business import (
     FLAG_NONE,
@@ -46,12 +55,18 @@ def _per_1000(x):
     return f"{fmt_cost(x)} per 1,000"
 
 
+def _short(point: dict) -> str:
+    """A threshold for a metric tile; the simple policies by name."""
+    return POLICY_WORDS[point["policy"]] if point["policy"] != "threshold" else fmt_threshold(point["threshold"])
+
+
 def _slider_spec(m: dict) -> tuple[float, float, float, str]:
-    """Range, step and format of the what-if slider: 0–1 for probabilities, else the score range."""
+    """Range, step and format of the what-if slider: 0–1 for probabilities, else the score range;
+    fine steps, so the reported (round) thresholds can be set exactly."""
     if m["scores_are_probabilities"]:
-        return 0.0, 1.0, 0.005, "%.3f"
+        return 0.0, 1.0, 0.0001, "%.4f"
     lo, hi = m["score_min"], m["score_max"]
-    raw = (hi - lo) / 200 or 1.0
+    raw = (hi - lo) / 10000 or 1.0
     step = 10 ** math.floor(math.log10(raw))
     step = next(s * step for s in (1, 2, 5, 10) if s * step >= raw)
     lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
@@ -75,9 +90,9 @@ if check_header(res) and not skipped_or_error(res):
             note=f"flags {pct(cur['selection_rate'])} of cases",
             help=("Expected cost per 1,000 decisions in your cost units: 1,000 × (cost of a false positive × false "
                   "positives + cost of a false negative × false negatives) / holdout rows."))
-    _metric(c2, "Cheapest threshold on the holdout", policy_text(opt),
+    _metric(c2, "Cheapest threshold", _short(opt),
             note=(f"95% interval {fmt_threshold(thr_lo)} – {fmt_threshold(thr_hi)}" if thr_lo is not None else None),
-            help=("The threshold with the lowest expected cost on the holdout. The interval shows where the cheapest "
+            help=("The threshold with the lowest expected cost on the holdout rows. The interval shows where the cheapest "
                   "threshold lands when the holdout rows are resampled (bootstrap)."))
     _metric(c3, "Saving if you switch", _per_1000(m["savings_per_1000"]),
             note=(f"{pct(m['savings_share'])} of today's cost; on new cases 95%: {fmt_cost(sav_lo)} to "
@@ -107,7 +122,12 @@ if check_header(res) and not skipped_or_error(res):
         return float(min(hi, max(lo, round(round((x - lo) / step) * step + lo, 10))))
 
     def _to_cheapest():
-        st.session_state[f"{key}_thr"] = _snap(opt["threshold"]) if opt["policy"] != FLAG_NONE else hi
+        """The cheapest threshold for the costs entered in the what-if (the review's costs at first)."""
+        fp, fn = st.session_state.get(f"{key}_fp", s.cost_fp), st.session_state.get(f"{key}_fn", s.cost_fn)
+        best = opt
+        if (fp, fn) != (float(s.cost_fp), float(s.cost_fn)) and (fp or fn):
+            best = _analysis(ctx.digest, fp, fn, None, ctx)["optimal"]
+        st.session_state[f"{key}_thr"] = _snap(best["threshold"]) if best["policy"] != FLAG_NONE else hi
 
     def _to_current():
         st.session_state[f"{key}_thr"] = _snap(cur["threshold"])
@@ -126,14 +146,14 @@ if check_header(res) and not skipped_or_error(res):
         cfn = w3.number_input("Cost of a false negative", min_value=0.0, value=float(s.cost_fn), key=f"{key}_fn",
                               help=f"e.g. the cost of missing a {positive} case")
         recall_pct = w4.number_input(f"Catch at least this % of {positive} cases", min_value=0.0, max_value=100.0,
-                                     value=0.0, step=5.0, key=f"{key}_recall",
+                                     value=0.0, step=5.0, format="%.0f", key=f"{key}_recall",
                                      help="Optional: find the highest threshold that still catches this share "
                                           "(0 = no target)")
-        b1, b2, _ = st.columns([1, 1, 3])
-        b1.button("Set to the cheapest threshold", on_click=_to_cheapest, key=f"{key}_cheapest",
-                  icon=":material/savings:")
+        b1, b2, _ = st.columns([1.2, 1.2, 2])
+        b1.button("Try the cheapest threshold", on_click=_to_cheapest, key=f"{key}_cheapest",
+                  icon=":material/savings:", width="stretch")
         b2.button("Back to the current threshold", on_click=_to_current, key=f"{key}_current",
-                  icon=":material/undo:")
+                  icon=":material/undo:", width="stretch")
         if cfp == 0 and cfn == 0:
             st.warning("Both costs are 0: every threshold costs nothing. Enter at least one cost.")
             wi, wm = None, None
@@ -151,12 +171,13 @@ if check_header(res) and not skipped_or_error(res):
                     note=f"{wi['fp']:,} false alarms and {wi['fn']:,} missed on {m['n']:,} holdout rows",
                     help="Expected cost per 1,000 decisions at this threshold, with the costs entered here")
             cur_here = wm["current"]["cost_per_1000"]
+            diff = wi["cost_per_1000"] - cur_here
             _metric(v2, f"Against the current {fmt_threshold(cur['threshold'])}",
-                    f"{'+' if wi['cost_per_1000'] >= cur_here else '−'}{fmt_cost(abs(wi['cost_per_1000'] - cur_here))}"
-                    " per 1,000", note="more" if wi["cost_per_1000"] > cur_here else "cheaper"
-                    if wi["cost_per_1000"] < cur_here else "the same",
+                    "no change" if diff == 0 else f"{'+' if diff > 0 else '−'}{fmt_cost(abs(diff))}",
+                    note=("per 1,000 decisions: costs more" if diff > 0 else "per 1,000 decisions: cheaper"
+                          if diff < 0 else "the same cost"),
                     help="Difference in expected cost per 1,000 decisions against the review's current threshold")
-            _metric(v3, "Cheapest with these costs", policy_text(wopt), note=_per_1000(wopt["cost_per_1000"]),
+            _metric(v3, "Cheapest with these costs", _short(wopt), note=_per_1000(wopt["cost_per_1000"]),
                     help="The cheapest threshold on the holdout for the costs entered here")
             _metric(v4, "Precision · recall", f"{pct(wi['precision'])} · {pct(wi['recall'])}",
                     note=f"flags {pct(wi['selection_rate'])} of cases",
@@ -175,7 +196,8 @@ if check_header(res) and not skipped_or_error(res):
 
     # --- the main charts (filled after the what-if so they can mark it) ---------------------------
     same_costs = wm is m or (wm is not None and (wm["cost_fp"], wm["cost_fn"]) == (m["cost_fp"], m["cost_fn"]))
-    marker = wi if (wi is not None and same_costs and wi["threshold"] != cur["threshold"]) else None
+    marker = wi if (wi is not None and same_costs and wi["threshold"] not in (cur["threshold"], opt["threshold"])) \
+        else None
     with cost_slot:
         st.markdown("**Expected cost per 1,000 decisions at each threshold** — lower is better; the grey lines are "
                     "what you pay without the model")

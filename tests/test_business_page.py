@@ -35,7 +35,7 @@ def test_business_page_on_the_sample_and_the_what_if(sample_ctx):
     metrics = _metrics(at)
     assert "Cost at the current threshold 0.5" in metrics and metrics["Cost at the current threshold 0.5"] == \
         "397 per 1,000"
-    assert "Cheapest threshold on the holdout" in metrics and "Without the model" in metrics
+    assert metrics["Cheapest threshold"] == "0.1554" and "Without the model" in metrics
     charts = len(at.get("plotly_chart"))
 
     # the slider starts at the review's threshold and the words describe that decision
@@ -62,7 +62,10 @@ def test_business_page_on_the_sample_and_the_what_if(sample_ctx):
     # the button moves the slider to the cheapest threshold
     at.button[0].click().run()
     assert not at.exception, at.exception
-    assert at.slider[0].value != 0.2
+    cheapest = _metrics(at)["Cheapest with these costs"]  # for the 1 : 1 costs now entered
+    assert at.slider[0].value == pytest.approx(float(cheapest))
+    # the cost at the slider equals the cheapest cost written under that tile
+    assert _metrics(at)[f"Cost at {cheapest}"] in [c.value for c in at.caption]
 
 
 def _render(ctx):

@@ -34,12 +34,11 @@ def _x_range(m: dict) -> list[float]:
     return [lo - pad, hi + pad]
 
 
-def _marker(fig, x, y, name, color, symbol, text, *, row=None):
-    kw = {} if row is None else dict(row=row, col=1)
-    fig.add_scatter(x=[x], y=[y], mode="markers+text", name=name, text=[text], textposition="top center",
+def _marker(fig, x, y, name, color, symbol, text, *, position="top center"):
+    fig.add_scatter(x=[x], y=[y], mode="markers+text", name=name, text=[text], textposition=position,
                     textfont=dict(color=color, size=13), cliponaxis=False,
                     marker=dict(color=color, size=14, symbol=symbol, line=dict(color="white", width=1.5)),
-                    hovertemplate=f"{name}<br>threshold %{{x:.3g}}: %{{y:,.1f}} per 1,000<extra></extra>", **kw)
+                    hovertemplate=f"{name}<br>threshold %{{x:.4g}}: %{{y:,.1f}} per 1,000<extra></extra>")
 
 
 def cost_curve(data: CheckResult | dict, *, what_if: dict | None = None):
@@ -63,7 +62,7 @@ def cost_curve(data: CheckResult | dict, *, what_if: dict | None = None):
                     line=dict(color=MODEL_COLOR, width=3, shape="hv"),
                     customdata=[[100 * s, f"{r:.1%}" if r is not None else "–"] for s, r in
                                 zip(c["selection_rate"], c["recall"], strict=True)],
-                    hovertemplate=("threshold %{x:.3g}: %{y:,.1f} per 1,000<br>flags %{customdata[0]:.1f}% of cases, "
+                    hovertemplate=("threshold %{x:.4g}: %{y:,.1f} per 1,000<br>flags %{customdata[0]:.1f}% of cases, "
                                    "catches %{customdata[1]} of positives<extra></extra>"))
     for key, name, dash in (("flag_none_cost_per_1000", "flag no one (no model)", "dash"),
                             ("flag_all_cost_per_1000", "flag everyone (no model)", "dot")):
@@ -76,13 +75,13 @@ def cost_curve(data: CheckResult | dict, *, what_if: dict | None = None):
         fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=BAYES_COLOR, dash="dot", width=1.5),
                         name=f"threshold the costs imply for true probabilities: {b['threshold']:.3g}")
     _marker(fig, cur["threshold"], cur["cost_per_1000"], "current threshold", CURRENT_COLOR, "circle",
-            f"current {cur['threshold']:.3g}: {_fmt(cur['cost_per_1000'])}")
+            f"current {cur['threshold']:.6g}: {_fmt(cur['cost_per_1000'])}")
     if opt["threshold"] != cur["threshold"] or opt["cost_per_1000"] != cur["cost_per_1000"]:
         _marker(fig, opt["threshold"], opt["cost_per_1000"], "cheapest threshold", OPTIMAL_COLOR, "star",
-                f"cheapest {opt['threshold']:.3g}: {_fmt(opt['cost_per_1000'])}")
+                f"cheapest {opt['threshold']:.6g}: {_fmt(opt['cost_per_1000'])}", position="bottom center")
     if what_if is not None:
         _marker(fig, what_if["threshold"], what_if["cost_per_1000"], "your what-if", WHATIF_COLOR, "diamond",
-                f"what-if {what_if['threshold']:.3g}")
+                f"what-if {what_if['threshold']:.6g}")
     top = max(max(c["cost_per_1000"]), m["flag_all_cost_per_1000"], m["flag_none_cost_per_1000"])
     fig.update_layout(height=460, margin=_MARGIN, hovermode="closest",
                       legend=dict(orientation="h", x=0, y=-0.18, yanchor="top"),
@@ -108,14 +107,14 @@ def rates_curve(data: CheckResult | dict, *, what_if: dict | None = None):
     for key, name, color, dash in series:
         fig.add_scatter(x=c["threshold"], y=c[key], mode="lines", name=name, connectgaps=False,
                         line=dict(color=color, dash=dash, width=2.5, shape="hv"),
-                        hovertemplate=f"threshold %{{x:.3g}}: {name} %{{y:.1%}}<extra></extra>")
+                        hovertemplate=f"threshold %{{x:.4g}}: {name} %{{y:.1%}}<extra></extra>")
     marks = [(m["current"]["threshold"], "current", CURRENT_COLOR, "dash"),
              (m["optimal"]["threshold"], "cheapest", OPTIMAL_COLOR, "dash")]
     if what_if is not None:
         marks.append((what_if["threshold"], "what-if", WHATIF_COLOR, "dot"))
     for i, (x, label, color, dash) in enumerate(marks):
         fig.add_vline(x=x, line=dict(color=color, dash=dash, width=1.5))
-        fig.add_annotation(x=x, y=1.02 + 0.07 * i, yref="paper", text=f"{label} {x:.3g}", showarrow=False,
+        fig.add_annotation(x=x, y=1.02 + 0.07 * i, yref="paper", text=f"{label} {x:.6g}", showarrow=False,
                            font=dict(color=color, size=12), xanchor="left")
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=60, b=10), hovermode="x unified",
                       legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"),
@@ -139,6 +138,6 @@ def decision_bar(q: dict, *, positive: str = "positive"):
                     text=[f"{q[key]:,}" if q[key] >= 25 else ""], textposition="inside", insidetextanchor="middle",
                     hovertemplate=f"{name}: {q[key]:,} of 1,000<extra></extra>")
     fig.update_layout(barmode="stack", height=150, margin=dict(l=10, r=10, t=10, b=10), showlegend=True,
-                      legend=dict(orientation="h", x=0, y=-0.25, yanchor="top"),
+                      legend=dict(orientation="h", x=0, y=-0.25, yanchor="top", traceorder="normal"),
                       xaxis=dict(range=[0, 1000], showticklabels=False), yaxis=dict(showticklabels=False))
     return fig

@@ -44,7 +44,7 @@ class _Cuts:
     y: np.ndarray  # labels (0/1) in ascending score order
     u: np.ndarray  # distinct scores, ascending
     bounds: np.ndarray  # for cut k = 0..K: first sorted row flagged (K: n, nobody)
-    thresholds: np.ndarray  # a threshold realising each cut (midpoints between distinct scores)
+    thresholds: np.ndarray  # a threshold realising each cut (the roundest between distinct scores)
 
     @property
     def K(self) -> int:
@@ -63,21 +63,30 @@ class _Cuts:
         return fn[-1] - fn, tn[-1] - tn, tn, fn
 
 
+def round_between(lo: float, hi: float) -> float:
+    """The roundest number x with lo < x <= hi (fewest decimals): a threshold people can
+    type that makes exactly the same decisions as any other in the gap."""
+    big = max(abs(lo), abs(hi))
+    start = -math.floor(math.log10(big)) - 1 if big > 0 else 0
+    for d in range(start, start + 18):
+        scale = 10.0 ** d
+        x = math.floor(hi * scale) / scale
+        if lo < x <= hi:
+            return float(x)
+    return float(hi)
+
+
 def _cuts(scores: np.ndarray, y: np.ndarray) -> _Cuts:
     order = np.argsort(scores, kind="mergesort")
     s, yy = scores[order], y[order].astype(np.int64)
     u, starts = np.unique(s, return_index=True)
     bounds = np.append(starts, len(s))
-    if len(u) > 1:
-        mid = (u[:-1] + u[1:]) / 2
-        mid = np.where(mid > u[:-1], mid, u[1:])  # adjacent floats: the midpoint may round down
-        top = u[-1] + (u[-1] - u[-2]) / 2
-    else:
-        mid = np.array([])
-        top = u[-1] + max(abs(float(u[-1])), 1.0) * 1e-6
-    if not top > u[-1]:
-        top = np.nextafter(u[-1], np.inf)
-    return _Cuts(y=yy, u=u, bounds=bounds, thresholds=np.concatenate([[u[0]], mid, [top]]))
+    # cut k is realised by any threshold in (u[k-1], u[k]]; report the roundest one
+    span = max(float(u[-1] - u[0]), abs(float(u[0])), abs(float(u[-1])), 1.0)
+    lows = np.concatenate([[u[0] - span], u])
+    highs = np.concatenate([u, [u[-1] + span]])
+    thresholds = np.array([round_between(float(a), float(b)) for a, b in zip(lows, highs, strict=True)])
+    return _Cuts(y=yy, u=u, bounds=bounds, thresholds=thresholds)
 
 
 def _cost(tp, fp, tn, fn, cost_fp: float, cost_fn: float):
@@ -364,7 +373,12 @@ def fmt_cost(x: float) -> str:
 
 
 def fmt_threshold(x: float) -> str:
-    return (f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}").replace("-", "−")
+    """All the digits a reported threshold has (they are round already): 0.5, 0.1554, 1240."""
+    return f"{x:.6g}".replace("-", "−")
+
+
+def _bayes(b: dict) -> str:
+    return f"{b['threshold']:.3g}"
 
 
 def _pct(x: float | None) -> str:
@@ -471,14 +485,14 @@ def threshold(ctx: ReviewContext) -> Outcome:
         if b["within_ci"] is False:
             findings.append(Finding(severity=Severity.INFO, message=(
                 f"If the scores were calibrated probabilities, the costs would put the threshold at "
-                f"{fmt_threshold(b['threshold'])} (= {s.cost_fp:g} / ({s.cost_fp:g} + {s.cost_fn:g})); the holdout's cheapest "
-                f"is {policy_text(opt)} ({_ci(opt['threshold_ci'], fmt_threshold)}), and {fmt_threshold(b['threshold'])} would cost "
+                f"{_bayes(b)} (= {s.cost_fp:g} / ({s.cost_fp:g} + {s.cost_fn:g})); the holdout's cheapest "
+                f"is {policy_text(opt)} ({_ci(opt['threshold_ci'], fmt_threshold)}), and {_bayes(b)} would cost "
                 f"{fmt_cost(b['extra_cost_per_1000'])} more {units}. The probabilities are probably miscalibrated: pick "
                 "the threshold from data, or recalibrate (see Calibration)."),
                 evidence=b))
         elif b["within_ci"]:
             findings.append(Finding(severity=Severity.INFO, message=(
-                f"The costs imply a threshold of {fmt_threshold(b['threshold'])} for calibrated probabilities "
+                f"The costs imply a threshold of {_bayes(b)} for calibrated probabilities "
                 f"(= {s.cost_fp:g} / ({s.cost_fp:g} + {s.cost_fn:g})), inside the 95% interval of the holdout's "
                 f"cheapest threshold ({fmt_threshold(opt['threshold_ci'][0])} to {fmt_threshold(opt['threshold_ci'][1])}): the scores behave like probabilities here."),
                 evidence=b))
