@@ -18,10 +18,12 @@ from pages._ui import (
 from readiness.charts.business import cost_curve, decision_bar, rates_curve
 from readiness.checks.business import (
     FLAG_NONE,
+    POLICY_GERUND,
     POLICY_WORDS,
     analyse,
     decision_at,
     describe_decision,
+    fmt_approx,
     fmt_cost,
     fmt_threshold,
     per_thousand,
@@ -91,7 +93,7 @@ if check_header(res) and not skipped_or_error(res):
             help=("Expected cost per 1,000 decisions in your cost units: 1,000 × (cost of a false positive × false "
                   "positives + cost of a false negative × false negatives) / holdout rows."))
     _metric(c2, "Cheapest threshold", _short(opt),
-            note=(f"95% interval {fmt_threshold(thr_lo)} – {fmt_threshold(thr_hi)}" if thr_lo is not None else None),
+            note=(f"95% interval {fmt_approx(thr_lo)} – {fmt_approx(thr_hi)}" if thr_lo is not None else None),
             help=("The threshold with the lowest expected cost on the holdout rows. The interval shows where the cheapest "
                   "threshold lands when the holdout rows are resampled (bootstrap)."))
     _metric(c3, "Saving if you switch", _per_1000(m["savings_per_1000"]),
@@ -244,7 +246,7 @@ if check_header(res) and not skipped_or_error(res):
     todo = []
     if res.status == Status.FAIL:
         todo.append(f"Do not use the model for this decision at these costs: at its best it is not shown to be "
-                    f"cheaper than to {POLICY_WORDS[triv_key]}. Check the costs with the business; if they hold, the "
+                    f"cheaper than {POLICY_GERUND[triv_key]}. Check the costs with the business; if they hold, the "
                     "model must separate cases better (see Holdout performance and Feasibility).")
     elif res.status == Status.WARN:
         todo.append(f"Move the threshold from {fmt_threshold(cur['threshold'])} to about {policy_text(opt)}: "

@@ -34,6 +34,7 @@ _TIE = 1e-9
 
 FLAG_ALL, FLAG_NONE, THRESHOLD = "flag_all", "flag_none", "threshold"
 POLICY_WORDS = {FLAG_ALL: "flag everyone", FLAG_NONE: "flag no one", THRESHOLD: "use the model"}
+POLICY_GERUND = {FLAG_ALL: "flagging everyone", FLAG_NONE: "flagging no one", THRESHOLD: "using the model"}
 
 
 # --- the cut-point machinery -------------------------------------------------------------------
@@ -377,6 +378,11 @@ def fmt_threshold(x: float) -> str:
     return f"{x:.6g}".replace("-", "−")
 
 
+def fmt_approx(x: float) -> str:
+    """Three significant digits, for interval ends and formula values."""
+    return f"{x:.3g}".replace("-", "−")
+
+
 def _bayes(b: dict) -> str:
     return f"{b['threshold']:.3g}"
 
@@ -427,7 +433,7 @@ def threshold(ctx: ReviewContext) -> Outcome:
         raise SkipCheck(f"The business costs cannot be used: {exc}") from None
     cur, opt = m["current"], m["optimal"]
     positive = f"{ctx.target} = {ctx.positive_label}"
-    triv = POLICY_WORDS[m["cheaper_trivial"]]
+    triv = POLICY_GERUND[m["cheaper_trivial"]]
     triv_cost = m[f"{m['cheaper_trivial']}_cost_per_1000"]
     units = "per 1,000 decisions (in your cost units)"
     status = verdict(m)
@@ -441,9 +447,9 @@ def threshold(ctx: ReviewContext) -> Outcome:
     if status == "fail":
         findings.append(Finding(severity=Severity.FAIL, message=(
             f"Even at its cheapest threshold the model costs {fmt_cost(opt['cost_per_1000'])} {units}, and "
-            f"the simple policy to {triv} costs {fmt_cost(triv_cost)}: the model's advantage is "
+            f"the simple policy of {triv} costs {fmt_cost(triv_cost)}: the model's advantage is "
             f"{fmt_cost(m['model_advantage_per_1000'])} ({_ci(m['model_advantage_ci'])} on new data), so the holdout "
-            f"does not show that using the model is cheaper than to {triv}."),
+            f"does not show that using the model is cheaper than {triv}."),
             evidence={"optimal_cost_per_1000": opt["cost_per_1000"], "trivial_cost_per_1000": triv_cost,
                       "model_advantage_ci": m["model_advantage_ci"]}))
     sav, share = m["savings_per_1000"], m["savings_share"]
@@ -464,21 +470,22 @@ def threshold(ctx: ReviewContext) -> Outcome:
         lo, hi = opt["threshold_ci"]
         if lo is not None and not lo <= cur["threshold"] <= hi:
             tail += (f" The current threshold lies outside the 95% interval of the cheapest one "
-                     f"({fmt_threshold(lo)} to {fmt_threshold(hi)}).")
+                     f"({fmt_approx(lo)} to {fmt_approx(hi)}).")
         findings.append(Finding(severity=sev, message=(
-            f"{direction} the threshold from {fmt_threshold(cur['threshold'])} to {policy_text(opt)} would cut the expected cost "
-            f"from {fmt_cost(cur['cost_per_1000'])} to {fmt_cost(opt['cost_per_1000'])} {units}: a saving of {fmt_cost(sav)} "
+            f"{direction} the threshold from {fmt_threshold(cur['threshold'])} to {policy_text(opt)} would cut the "
+            f"expected cost from {fmt_cost(cur['cost_per_1000'])} to {fmt_cost(opt['cost_per_1000'])} {units}: a "
+            f"saving of {fmt_cost(sav)} "
             f"({_pct(share)} of today's cost; {_ci(m['savings_ci'])} when the threshold is picked from data and "
             f"used on new cases). It would flag {_pct(opt['selection_rate'])} of cases instead of "
             f"{_pct(cur['selection_rate'])}, catching {_pct(opt['recall'])} of the {positive} cases instead "
-            f"of {_pct(cur['recall'])}. {tail}").strip(),
+            f"of {_pct(cur['recall'])}. {tail.strip()}").strip(),
             evidence={"current_threshold": cur["threshold"], "optimal_threshold": opt["threshold"],
                       "optimal_threshold_ci": opt["threshold_ci"], "savings_per_1000": sav,
                       "savings_ci": m["savings_ci"], "savings_share": share}))
     if m["current_vs_trivial_per_1000"] < 0 and status != "fail":
         findings.append(Finding(severity=Severity.WARN if status == "warn" else Severity.INFO, message=(
             f"At the current threshold the model costs {fmt_cost(cur['cost_per_1000'])} {units}, more than the simple "
-            f"policy to {triv} ({fmt_cost(triv_cost)}): as set today, using the model loses money."),
+            f"policy of {triv} ({fmt_cost(triv_cost)}): as set today, using the model loses money."),
             evidence={"current_cost_per_1000": cur["cost_per_1000"], "trivial_cost_per_1000": triv_cost}))
     b = m["bayes"]
     if b is not None:
@@ -486,15 +493,16 @@ def threshold(ctx: ReviewContext) -> Outcome:
             findings.append(Finding(severity=Severity.INFO, message=(
                 f"If the scores were calibrated probabilities, the costs would put the threshold at "
                 f"{_bayes(b)} (= {s.cost_fp:g} / ({s.cost_fp:g} + {s.cost_fn:g})); the holdout's cheapest "
-                f"is {policy_text(opt)} ({_ci(opt['threshold_ci'], fmt_threshold)}), and {_bayes(b)} would cost "
-                f"{fmt_cost(b['extra_cost_per_1000'])} more {units}. The probabilities are probably miscalibrated: pick "
-                "the threshold from data, or recalibrate (see Calibration)."),
+                f"is {policy_text(opt)} ({_ci(opt['threshold_ci'], fmt_approx)}), and {_bayes(b)} would cost "
+                f"{fmt_cost(b['extra_cost_per_1000'])} more {units}. The probabilities are probably miscalibrated: "
+                "pick the threshold from data, or recalibrate (see Calibration)."),
                 evidence=b))
         elif b["within_ci"]:
             findings.append(Finding(severity=Severity.INFO, message=(
                 f"The costs imply a threshold of {_bayes(b)} for calibrated probabilities "
                 f"(= {s.cost_fp:g} / ({s.cost_fp:g} + {s.cost_fn:g})), inside the 95% interval of the holdout's "
-                f"cheapest threshold ({fmt_threshold(opt['threshold_ci'][0])} to {fmt_threshold(opt['threshold_ci'][1])}): the scores behave like probabilities here."),
+                f"cheapest threshold ({fmt_approx(opt['threshold_ci'][0])} to {fmt_approx(opt['threshold_ci'][1])}): "
+                "the scores behave like probabilities here."),
                 evidence=b))
     ta = m["target_accuracy"]
     if ta is not None:
@@ -523,13 +531,13 @@ def threshold(ctx: ReviewContext) -> Outcome:
 
     if status == "fail":
         summary = (f"Even at its cheapest threshold the model costs {fmt_cost(opt['cost_per_1000'])} {units}, no less "
-                   f"than to {triv} ({fmt_cost(triv_cost)}): on this holdout the model does not pay for itself.")
+                   f"than {triv} ({fmt_cost(triv_cost)}): on this holdout the model does not pay for itself.")
     elif status == "warn":
         summary = (f"The threshold {fmt_threshold(cur['threshold'])} costs {fmt_cost(cur['cost_per_1000'])} {units}; "
                    f"{policy_text(opt)} would cost {fmt_cost(opt['cost_per_1000'])}, {_pct(share)} less.")
     elif sav <= 0:
         summary = (f"The threshold {fmt_threshold(cur['threshold'])} is the cheapest on the holdout: "
-                   f"{fmt_cost(cur['cost_per_1000'])} {units}, against {fmt_cost(triv_cost)} to {triv}.")
+                   f"{fmt_cost(cur['cost_per_1000'])} {units}, against {fmt_cost(triv_cost)} for {triv}.")
     elif m["savings_ci"][0] is None or m["savings_ci"][0] <= 0:
         summary = (f"The threshold {fmt_threshold(cur['threshold'])} costs {fmt_cost(cur['cost_per_1000'])} {units}; "
                    f"{policy_text(opt)} would cost {fmt_cost(opt['cost_per_1000'])} on the holdout, but the holdout "
