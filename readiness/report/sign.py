@@ -171,7 +171,7 @@ def load_signer(key_data: bytes, cert_data: bytes, passphrase: bytes | None = No
     """A pyHanko SimpleSigner from PEM/DER bytes; refuses Ed25519 and key/cert mismatch."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from pyhanko.keys import load_private_key_from_pemder_data
+    from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -198,8 +198,9 @@ def load_signer(key_data: bytes, cert_data: bytes, passphrase: bytes | None = No
     key_asn1 = load_private_key_from_pemder_data(
         key_obj.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                               serialization.NoEncryption()), passphrase=None)
+    chain = list(load_certs_from_pemder_data(cert_data))  # a PEM file may carry intermediates after the cert
     return signers.SimpleSigner(signing_cert=cert, signing_key=key_asn1,
-                                cert_registry=SimpleCertificateStore.from_certs([cert]))
+                                cert_registry=SimpleCertificateStore.from_certs(chain or [cert]))
 
 
 # --- preparing the unsigned report -------------------------------------------------------
