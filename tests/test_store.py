@@ -205,6 +205,11 @@ def test_cli_review_records_history_and_prior_evaluations(tmp_path, capsys):
     assert main([*base[:-2], "--db", "nosuchdialect://x"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+    # report options that cannot make a record fail before the review runs
+    out3 = tmp_path / "r3.json"
+    assert main([*base, "--json", str(out3), "--pdf", str(tmp_path / "x.pdf"), "--decision",
+                 "approve_with_conditions"]) == 2
+    assert "needs at least one condition" in capsys.readouterr().err and not out3.exists()
     # --no-history: prior evaluations unknown, nothing recorded
     assert main([*base[:-2], "--no-history", "--json", str(out1)]) == 0
     assert json.loads(out1.read_text())["checks"][0]["metrics"]["prior_evaluations"] is None

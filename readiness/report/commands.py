@@ -64,8 +64,35 @@ def _warn(msg: str) -> None:
     print(f"readiness: warning: {' '.join(msg.split())}", file=sys.stderr)
 
 
+def _validation_message(exc) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(x) for x in err.get("loc", ()))
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
+
+
+def _check_report_options(a) -> None:
+    """Fail before the review runs when the --pdf options cannot make a record."""
+    from pydantic import ValidationError
+
+    from readiness.registry import registered_checks
+    from readiness.report.canonical import Decision
+
+    try:
+        Decision(outcome=a.decision, conditions=a.condition)
+    except ValidationError as exc:
+        raise E.ReadinessError(f"cannot build the report: {_validation_message(exc)}") from None
+    known = {s.id for s in registered_checks()}
+    unknown = sorted({k for k, _ in a.note} - known)
+    if unknown:
+        raise E.ReadinessError(f"--note names unknown check ids {unknown}; see 'readiness checks'.")
+
+
 def before_review(a, ctx):
-    """Open the history (bad explicit --db: exit 2) and set the holdout's prior evaluations."""
+    """Validate the report options, open the history (bad explicit --db: exit 2) and set
+    the holdout's prior evaluations."""
+    if a.pdf is not None:
+        _check_report_options(a)
     if getattr(a, "no_history", False):
         return None
     from readiness.store import StoreError, holdout_key_for, open_store
@@ -130,9 +157,7 @@ def _after_review(a, ctx, report, store) -> None:
             notes=dict(a.note), signer_roles=a.signer_role, review_digest=ctx.digest,
             title=ident["project"] if getattr(a, "sample", False) else "")
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err.get("loc", ())) or "report"
-        raise E.ReadinessError(f"cannot build the report: {where}: {err.get('msg')}") from None
+        raise E.ReadinessError(f"cannot build the report: {_validation_message(exc)}") from None
     data = record_bytes(record)
     built = build_pdf(record, data)
     try:
