@@ -79,7 +79,9 @@ if report.task != "regression" and (base in usable.values() or bayes in usable.v
                   help="Share of holdout rows the model gets wrong at its decision threshold (95% Clopper–Pearson)")
         c2.metric("Best possible error (estimate)", f"{pct(bm['ber_lower'])} – {pct(bm['ber_upper'])}",
                   help="Range in which the Bayes error lies: the error even a perfect model would make with these "
-                       "features, because the same inputs lead to different outcomes")
+                       "features, because the same inputs lead to different outcomes. Lower end: the highest "
+                       "nearest-neighbour floor; upper end: the lowest of the nearest-neighbour errors, the "
+                       "most-common-class share and the model's own error")
         c2.caption("95% ends " + f"{pct(bm['ber_lower_low'])} – {pct(bm['ber_upper_high'])}"
                    + ("" if bm["lower_bound_trusted"] else " · lower end not reliable"))
         te = bm.get("target_error")
@@ -242,6 +244,8 @@ if check_header(bayes) and not skipped_or_error(bayes):
             {"estimate": "Identical features, different outcome", "value": pct(m["label_conflict_rate"], 2),
              "role": "hard floor (a share of rows that must be wrong)"},
             {"estimate": "Always the most common class", "value": pct(m["prior_cap"]), "role": "ceiling"},
+            {"estimate": "The model's own holdout error", "value": pct(m["model_error"]),
+             "role": "upper estimate (an actual model; its 95% top is a guaranteed bound)"},
         ] + [{"estimate": f"{k}-nearest-neighbour error (leave-one-out)", "value": pct(v["error"]),
               "role": "upper estimate (a real classifier's error)" + (" · best" if int(k) == m["best_k"] else "")}
              for k, v in knn.items() if k != "1"]

@@ -33,7 +33,7 @@ def test_page_renders_on_the_sample():
     assert "The error ladder" in text and "Every baseline against the model" in text
     labels = {m.label for m in at.metric}
     assert {"The model's error", "Best possible error (estimate)", "Target error", "McNemar p-value",
-            "Accuracy gain over the best baseline"} <= labels
+            "Accuracy gain", "Accuracy left to gain, at most", "Floor reliable?"} <= labels
     assert any("Holdout reuse budget" in h.value for h in at.subheader)
     assert len(at.get("plotly_chart")) >= 2  # the ladder and the learning curve
 

@@ -17,7 +17,7 @@ def _usable(result: CheckResult | None) -> bool:
 
 def ladder_rows(bayes: CheckResult | None, baselines: CheckResult | None) -> list[dict]:
     """Rows of the error ladder (classification): the model and each baseline as error rates
-    with their 95% intervals, worst at the top. Shared by the chart and the PDF."""
+    with their 95% intervals, worst at the top (plain data, so a PDF renderer can reuse it)."""
     rows = []
     if _usable(baselines) and "accuracy" in baselines.metrics.get("model", {}):
         m = baselines.metrics
