@@ -85,6 +85,23 @@ if rec:
     st.markdown(line)
     st.caption(f"Source: {source} · record `{rec.get('record_id')}` · record SHA-256 `{res.record_sha256}`")
 
+# the history may know signatures this file does not carry (a file cut back to an earlier revision
+# is an earlier, still valid, version of the report)
+try:
+    from readiness.store import shared_store
+
+    known = shared_store().signatures_of(rec.get("record_id", "")) if rec else []
+except Exception:
+    known = []
+have = {x.field for x in res.signatures}
+absent = [k for k in known if k["field"] not in have]
+if absent:
+    st.warning("The review history records signature(s) this file does not carry: "
+               + "; ".join(f"{k['signer_name']} as {k['role']} ({k['field']}, {k['signed_at'][:16].replace('T', ' ')})"
+                           for k in absent)
+               + ". This may be an earlier copy of the report; ask for the latest signed file.",
+               icon=":material/history:")
+
 st.markdown("#### Signatures")
 rows = []
 for x in res.signatures:

@@ -346,6 +346,15 @@ class ReviewStore:
             return conn.execute(select(self.records.c.record_json).where(
                 self.records.c.record_id == record_id)).scalar()
 
+    def signatures_of(self, record_id: str) -> list[dict]:
+        """The signatures recorded for one record, in signing order."""
+        from sqlalchemy import select
+
+        sig = self.signatures
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(sig).where(sig.c.record_id == record_id).order_by(sig.c.signed_at, sig.c.id))
+            return [{**dict(r._mapping), "signed_at": _iso(r.signed_at)} for r in rows]
+
     def count(self, table: str) -> int:
         from sqlalchemy import func, select
 

@@ -109,6 +109,15 @@ def test_signoff_flow_in_the_app(small_review, db):
     assert not vt.exception, vt.exception
     assert any(x.value.startswith("**Valid.**") for x in vt.success), [x.value for x in vt.success]
 
+    # an earlier copy of the report (before the signature): the history knows better
+    vt2 = _page("pages/verify.py", small_review)
+    next(u for u in vt2.get("file_uploader") if u.label.startswith("Signed report")).set_value(
+        ("old.pdf", so["unsigned"], "application/pdf"))
+    vt2.run()
+    assert not vt2.exception, vt2.exception
+    assert any("NOT SIGNED" in e.value for e in vt2.error)
+    assert any("does not carry: Zoë Müller as Data scientist" in w.value for w in vt2.warning)
+
     ht = _page("pages/history.py", small_review, state)
     assert not ht.exception, ht.exception
     assert ht.title[0].value == "Review history"
