@@ -414,7 +414,7 @@ def _evidence_cell(related: list[CheckResult]) -> list:
     quiet = [c for c in related if c not in attention]
     out = [P(f"{PDF_STATUS_MARK[c.status]} {c.title}", "cell") for c in attention]
     if quiet:
-        names = "; ".join(c.title for c in quiet)
+        names = " · ".join(c.title for c in quiet)
         if len(quiet) > 2 and attention:
             names = f"{len(quiet)} more checks pass or do not apply"
         marks = "".join(sorted({PDF_STATUS_MARK[c.status] for c in quiet}))
