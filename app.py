@@ -28,7 +28,7 @@ PAGES = {
     ],
 }
 
-nav = st.navigation(PAGES)
+nav = st.navigation(PAGES, expanded=True)
 s = state()
 with st.sidebar:
     st.caption(f"**{s.title}**")

@@ -148,10 +148,11 @@ def with_ci(value: float | None, ci: Iterable | None, *, as_pct: bool = True, di
     return f"{fmt(value)}{unit}"
 
 
-def status_link(page: str, result: CheckResult) -> None:
+def status_link(page: str, result: CheckResult, *, label: str | None = None) -> None:
     """A link to the page holding a check's evidence, labelled with its status word and icon."""
     status = Status(result.status)
-    st.page_link(page, label=f"{STATUS_WORD[status]} · {result.title}", icon=f":material/{STATUS_MATERIAL[status]}:")
+    st.page_link(page, label=f"{STATUS_WORD[status]} · {label or result.title}",
+                 icon=f":material/{STATUS_MATERIAL[status]}:")
 
 
 def metric_ci(container, label: str, value: float | None, ci: Iterable | None = None, *, as_pct: bool = True,

@@ -30,25 +30,26 @@ for col, s, help_ in zip(cols, Status, [
 st.markdown("## Anti-pattern scorecard")
 st.caption("The nine MLOps anti-patterns (Muralidhar et al., 2021). Each card shows the worst status of the checks "
            "that give evidence on it.")
-grid = st.columns(3)
-for i, ap in enumerate(ANTIPATTERNS):
-    related = [c for c in report.checks if ap.id in c.antipatterns]
-    with grid[i % 3].container(border=True):
-        if related:
-            st.markdown(f"#### {status_text(worst_status(c.status for c in related))}")
-        else:
-            st.markdown("#### :gray[:material/help: Not assessed]")
-        st.markdown(f"**{ap.title}**")
-        st.caption(ap.question)
-        if related:
+for row_start in range(0, len(ANTIPATTERNS), 3):
+    row = st.columns(3)
+    for col, ap in zip(row, ANTIPATTERNS[row_start:row_start + 3], strict=False):
+        related = [c for c in report.checks if ap.id in c.antipatterns]
+        with col.container(border=True):
+            if related:
+                st.markdown(f"#### {status_text(worst_status(c.status for c in related))}")
+            else:
+                st.markdown("#### :gray[:material/help: Not assessed]")
+            st.markdown(f"**{ap.title}**")
+            st.caption(ap.question)
             for c in related:
                 page = area_page(specs[c.id].area) if c.id in specs else None
+                short = c.title.split(":")[0].split(" (")[0]
                 if page:
-                    status_link(page, c)
+                    status_link(page, c, label=short)
                 else:
-                    st.markdown(f"{status_text(c.status)} · {c.title}")
-        else:
-            st.caption("No check in this review gives evidence on this yet; reviewers must judge it themselves.")
+                    st.markdown(f"{status_text(c.status)} · {short}")
+            if not related:
+                st.caption("No check in this review gives evidence on this; reviewers must judge it themselves.")
 
 cats = report.check("bias.categories")
 if cats is not None and cats.metrics.get("categories"):

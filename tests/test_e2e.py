@@ -106,7 +106,7 @@ def test_sample_review_opens_and_pages_navigate(server, page):
     assert page.get_by_text("employment_years").count() > 0
     shot(page, "data_quality")
     page.get_by_role("link", name="Holdout performance").first.click()
-    page.get_by_text("Confusion matrix").wait_for()
+    page.get_by_text("Confusion matrix").first.wait_for()
     settled(page)
     shot(page, "holdout")
 
@@ -161,3 +161,21 @@ def test_a_fresh_server_routes_a_deep_link_through_the_app(browser, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+PAGE_TITLES = ["Overview", "Setup", "Data quality", "Holdout performance", "Leakage", "Bias", "Calibration",
+               "Explanations", "Business threshold", "Feasibility", "Report & sign-off", "Verify a report",
+               "Review history"]
+
+
+def test_every_page_renders_in_the_browser_without_an_exception(server, page):
+    page.goto(server)
+    page.get_by_text("Anti-pattern scorecard").wait_for()
+    settled(page)
+    for title in PAGE_TITLES:
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        page.wait_for_timeout(300)
+        settled(page)
+        page.get_by_test_id("stHeading").first.wait_for()
+        assert page.get_by_test_id("stException").count() == 0, title
+        shot(page, "page_" + title.lower().replace(" ", "_").replace("&", "and"))
