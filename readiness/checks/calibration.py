@@ -441,7 +441,7 @@ def _not_probabilities_reason(ctx: ReviewContext) -> str | None:
 def _labelled(ctx: ReviewContext):
     """Rows with a score: (ok mask, scores, findings)."""
     scores = np.asarray(ctx.test_scores, dtype=float)
-    ok = ~np.isnan(scores) if scores.ndim == 1 else ~np.isnan(scores).any(axis=1)
+    ok = ctx.scored
     findings = []
     if (~ok).any():
         findings.append(Finding(severity=Severity.INFO, message=(

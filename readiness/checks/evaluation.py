@@ -44,8 +44,7 @@ def balanced_accuracy(y_codes: np.ndarray, pred_codes: np.ndarray, k: int) -> fl
 
 
 def _valid_rows(ctx: ReviewContext) -> tuple[np.ndarray, list[Finding]]:
-    scores = np.asarray(ctx.test_scores, dtype=float)
-    ok = ~np.isnan(scores) if scores.ndim == 1 else ~np.isnan(scores).any(axis=1)
+    ok = ctx.scored
     findings = []
     if (~ok).any():
         findings.append(Finding(severity=Severity.WARN, message=(

@@ -111,6 +111,12 @@ class ReviewContext:
         return self.model.scores(self.test)
 
     @cached_property
+    def scored(self) -> np.ndarray:
+        """Mask of holdout rows that have a score (a prediction column may have gaps)."""
+        scores = np.asarray(self.test_scores, dtype=float)
+        return ~np.isnan(scores) if scores.ndim == 1 else ~np.isnan(scores).any(axis=1)
+
+    @cached_property
     def test_pred(self) -> np.ndarray:
         """Predicted labels on the holdout (binary: positive when score >= threshold)."""
         if self.task == "regression":
