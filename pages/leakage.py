@@ -297,7 +297,7 @@ if check_header(res) and not skipped_or_error(res):
             f"{k} use{'s' if k != '1' else ''} (fixed / steering)": f"{v['nonadaptive']:,} / {v['adaptive']:,}"
             for k, v in rn[e].items()}} for e in rn]), hide_index=True)
         st.caption("Hoeffding bounds, 95% confidence; 'steering' assumes only pass/fail results are shared "
-                   "(shared/science, part B4). Holdout file SHA-256: " + str(m["holdout_sha256"]))
+                   "(method: docs/checks.md, evaluation.holdout_reuse). Holdout file SHA-256: " + str(m["holdout_sha256"]))
     check_details(res)
     todo = []
     if m["budget_nonadaptive"] == 0:
