@@ -100,8 +100,11 @@ if check_header(shap_res) and not skipped_or_error(shap_res):
         st.markdown("**Which features matter overall** (mean |SHAP|; labels: share of the total)")
         plot(global_importance(shap_res, flagged=[f for f in flagged if f in m["global_importance"]]))
     with right:
-        st.markdown("**How they push each row** (one dot per holdout row; colour: the feature's value)")
-        plot(beeswarm(shap_res))
+        shown = min(500, m["rows_explained"])
+        st.markdown("**How they push each row** (one dot per holdout row; colour: the feature's value)"
+                    + (f" — {shown:,} of the {m['rows_explained']:,} explained rows drawn" if shown < m["rows_explained"]
+                       else ""))
+        plot(beeswarm(shap_res, max_points=500))
     findings(shap_res)
     with st.expander("Dependence: how a feature's value changes its effect"):
         options = [f for f in m["top_features"] if f in (m.get("points") or {})]

@@ -40,8 +40,21 @@ def global_importance(result: CheckResult, *, flagged: list[str] | None = None):
     return fig
 
 
-def beeswarm(result: CheckResult, *, max_features: int = 10):
-    """One row of dots per top feature: SHAP value (x), feature value as colour (low blue, high red)."""
+def _thin(p: dict, max_points: int) -> dict:
+    """At most ``max_points`` evenly spaced rows of a feature's points (browsers draw thousands of dots slowly)."""
+    import numpy as np
+
+    n = len(p["shap"])
+    if n <= max_points:
+        return p
+    keep = np.unique(np.linspace(0, n - 1, max_points).astype(int))
+    return {k: ([v[i] for i in keep] if isinstance(v, list) and len(v) == n else v) for k, v in p.items()}
+
+
+def beeswarm(result: CheckResult, *, max_features: int = 10, max_points: int = 500):
+    """One row of dots per top feature: SHAP value (x), feature value as colour (low blue, high red).
+
+    Draws at most ``max_points`` rows per feature, evenly spaced over the explained rows."""
     import numpy as np
     import plotly.graph_objects as go
 
@@ -51,7 +64,7 @@ def beeswarm(result: CheckResult, *, max_features: int = 10):
     fig = go.Figure()
     jitter = np.random.default_rng(0)
     for i, name in enumerate(names):
-        p = points[name]
+        p = _thin(points[name], max_points)
         y = len(names) - 1 - i
         shap = np.asarray([np.nan if v is None else v for v in p["shap"]], dtype=float)
         jit = y + jitter.uniform(-0.32, 0.32, size=len(shap))
@@ -83,6 +96,7 @@ def dependence(result: CheckResult, feature: str):
     p = (m.get("points") or {}).get(feature)
     if not p:
         return None
+    p = _thin(p, 1000)
     shap = p["shap"]
     if p.get("numeric"):
         fig = go.Figure(go.Scatter(x=p["value"], y=shap, mode="markers",
