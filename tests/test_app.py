@@ -112,3 +112,31 @@ def test_wrong_roles_show_the_error_on_run(tmp_path):
     at.button[-1].click().run()
     assert any("missing ['income']" in e for e in errors(at)), errors(at)
     assert at.title[0].value == "Setup"
+
+
+def test_one_file_with_a_split_column_and_a_prediction_column():
+    """The other two set-ups: one file plus a split column, and scores instead of a model."""
+    rng = np.random.default_rng(7)
+    n = 600
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"x": x, "grp": rng.choice(["a", "b"], n), "y": (x + rng.normal(size=n) > 0).astype(int),
+                       "vendor_score": 1 / (1 + np.exp(-1.5 * x)), "split": ["train"] * 450 + ["test"] * 150})
+    at = fresh()
+    at.switch_page("pages/setup.py").run()
+    at.radio(key="setup_layout").set_value("One file with a split column").run()
+    _upload(at, "Data (training and holdout rows)", "all.csv", df.to_csv(index=False).encode())
+    at.radio(key="setup_model_mode").set_value("Scores in a holdout column (vendor, R or remote model)").run()
+    _select(at, "Target", "y")
+    _select(at, "Split column", "split")
+    _select(at, "Prediction column", "vendor_score")
+    assert not errors(at), errors(at)
+    at.button[-1].click().run()
+    assert not at.exception and not errors(at), errors(at)
+    state = at.session_state["readiness_review"]
+    assert not state.is_sample
+    assert (len(state.ctx.train), len(state.ctx.test)) == (450, 150)
+    assert state.report.model.kind == "predictions"
+    ev = state.report.check("evaluation.holdout")
+    test = df[df.split == "test"]
+    assert ev.metrics["accuracy"] == pytest.approx(((test.vendor_score >= 0.5).astype(int) == test.y).mean())
+    assert state.report.check("explanations.shap").status == "skipped"
