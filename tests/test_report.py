@@ -186,3 +186,62 @@ def test_charts_are_drawn_for_known_results():
         assert charts_for(report.check(check_id)), check_id
     png, caption = charts_for(report.check("evaluation.holdout"))[0]
     assert png.startswith(b"\x89PNG") and "ROC" in caption
+
+
+def test_pdf_draws_the_cost_curve_and_one_error_ladder():
+    """business.threshold gets its cost curve, and the two feasibility checks share one error
+    ladder (in the Bayes-error section): each caption is printed only under its chart."""
+    from readiness.report.charts_pdf import charts_for
+
+    _rec, _data, built = built_full()
+    text = _flat(_text(built.pdf))
+    assert text.count("Business threshold: expected cost per 1,000 decisions at every threshold") == 1
+    assert text.count("Error ladder: error rate of each simple baseline and of the model on the holdout") == 1
+    assert text.count("Error ladder:") == 1 and "the hatched band is the estimated error of the best possible" in text
+    _ctx, report = small_full_review()
+    assert charts_for(report.check("baselines.comparison"), report) == []  # drawn once, with the Bayes error
+    for check_id in ("business.threshold", "feasibility.bayes_error"):
+        [(png, _caption)] = charts_for(report.check(check_id), report)
+        assert png.startswith(b"\x89PNG"), check_id
+
+
+def test_cost_curve_and_error_ladder_with_missing_or_partial_metrics():
+    """Partial metrics draw what they have, missing ones draw nothing, and the PDF still builds."""
+    from readiness.report.charts_pdf import charts_for
+
+    _ctx, report = small_full_review()
+    business, bayes, baselines = (report.check(i) for i in
+                                  ("business.threshold", "feasibility.bayes_error", "baselines.comparison"))
+
+    def with_metrics(c: CheckResult, metrics: dict, status: Status | None = None) -> CheckResult:
+        return c.model_copy(update={"metrics": metrics, "status": status or c.status})
+
+    curve_only = {"curve": {k: business.metrics["curve"][k] for k in ("threshold", "cost_per_1000")}}
+    assert charts_for(with_metrics(business, curve_only))  # no markers, interval or policies: still a curve
+    for odd in ({}, {"curve": {"threshold": [0, 1], "cost_per_1000": [5]}}, {"curve": "x", "current": None},
+                {**curve_only, "current": {"threshold": "x"}, "optimal": {"threshold_ci": [None, 1]},
+                 "bayes": 3, "flag_all_cost_per_1000": float("nan")}):
+        assert isinstance(charts_for(with_metrics(business, odd)), list)
+    assert not charts_for(with_metrics(business, {}))
+
+    # no Bayes-error result to draw in: the ladder moves to the baselines section
+    skipped = report.model_copy(update={"checks": [with_metrics(c, {}, Status.SKIPPED) if c.id == bayes.id else c
+                                                   for c in report.checks]})
+    [(_png, caption)] = charts_for(baselines, skipped)
+    assert "each simple baseline" in caption and "hatched band" not in caption
+    # baselines without intervals: the Bayes check still draws the model's rung and the range
+    broken = {**baselines.metrics, "model": {"accuracy": 0.8}}
+    odd_review = report.model_copy(update={"checks": [with_metrics(c, broken) if c.id == baselines.id else c
+                                                      for c in report.checks]})
+    [(_png, caption)] = charts_for(bayes, odd_review)
+    assert "error rate of the model" in caption and "hatched band" in caption
+    assert not charts_for(with_metrics(bayes, {"ber_lower": 0.1, "ber_upper": None}), None)
+
+    partial = {business.id: {"curve": curve_only["curve"], "current": {"threshold": 0.5}},
+               bayes.id: {"ber_lower": 0.1, "ber_upper": 0.2, "target_error": "x"},
+               baselines.id: {"model": {"accuracy": 0.8, "accuracy_ci": [None]}, "baselines": {"m": {}}}}
+    checks = [with_metrics(c, partial[c.id]) for c in report.checks if c.id in partial]
+    rec = new_record(report.model_copy(update={"checks": checks}), project="P", model_version="1")
+    text = _flat(_text(build_pdf(rec, record_bytes(rec)).pdf))
+    assert "Business threshold: expected cost per 1,000 decisions" in text
+    assert "Error ladder: the model's error rate is not in the metrics; the hatched band" in text

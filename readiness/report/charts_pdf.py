@@ -288,6 +288,222 @@ def abstention(r: CheckResult) -> list[Chart]:
     return [(_png(fig), "Accuracy on the rows the model still decides, as the least confident rows are deferred.")]
 
 
+def _cost(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def business_threshold(r: CheckResult) -> list[Chart]:
+    """Expected cost per 1,000 decisions against the threshold (``business.threshold``)."""
+    m = r.metrics
+    curve = m.get("curve")
+    if not isinstance(curve, dict):
+        return []
+    xs, ys = curve.get("threshold"), curve.get("cost_per_1000")
+    if not (isinstance(xs, list) and isinstance(ys, list) and len(xs) == len(ys)):
+        return []
+    pts = sorted((x, y) for x, y in zip(map(_num, xs), map(_num, ys), strict=True) if x is not None and y is not None)
+    if len(pts) < 2:
+        return []
+    cur = m.get("current") if isinstance(m.get("current"), dict) else {}
+    opt = m.get("optimal") if isinstance(m.get("optimal"), dict) else {}
+    cur_pt = (_num(cur.get("threshold")), _num(cur.get("cost_per_1000")))
+    opt_pt = (_num(opt.get("threshold")), _num(opt.get("cost_per_1000")))
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.0))
+    ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", color=DARK, lw=1.5, zorder=3,
+            label="expected cost using the model")
+    ci = opt.get("threshold_ci")
+    ci = [_num(v) for v in ci] if isinstance(ci, list) and len(ci) == 2 else [None, None]
+    if None not in ci and ci[0] <= ci[1]:
+        ax.axvspan(ci[0], ci[1], facecolor=LIGHT, alpha=0.45, edgecolor="#6f8aa6", hatch="....", lw=0,
+                   label=f"95% interval of the cheapest threshold ({ci[0]:.3g}–{ci[1]:.3g})")
+    bayes = m.get("bayes")
+    bt = _num(bayes.get("threshold")) if isinstance(bayes, dict) else None
+    if bt is not None:
+        ax.axvline(bt, color="#555555", ls="-.", lw=0.9,
+                   label=f"threshold the costs imply for calibrated probabilities ({bt:.3g})")
+    if m.get("scores_are_probabilities") is True:
+        x0, x1 = 0.0, 1.0
+    else:
+        lo = min(_num(m.get("score_min")) or pts[0][0], pts[0][0])
+        hi = max(_num(m.get("score_max")) or pts[-1][0], pts[-1][0])
+        pad = (hi - lo) * 0.03 or 1.0
+        x0, x1 = lo - pad, hi + pad
+    ax.set_xlim(x0, x1)
+    top = max(p[1] for p in pts)
+    # the no-model policies, labelled at the right end of their lines, outside the plot, where
+    # neither the curve nor a marker's label can be; labels of close lines are pushed apart
+    lines = [(y, name, ls) for key, name, ls in (("flag_all_cost_per_1000", "flag everyone", ":"),
+                                                  ("flag_none_cost_per_1000", "flag no one", "--"))
+             if (y := _num(m.get(key))) is not None]
+    top = max([top] + [y for y, *_ in lines])
+    x_low = min(pts, key=lambda p: p[1])[0]
+    sep = 0.25 * top  # a two-line label's height in data units at this figure size
+    ys_text = [y for y, *_ in lines]
+    if len(lines) == 2 and abs(ys_text[0] - ys_text[1]) < sep:
+        mid, up = (ys_text[0] + ys_text[1]) / 2, 1 if ys_text[0] >= ys_text[1] else -1
+        ys_text = [mid + up * sep / 2, mid - up * sep / 2]
+    for (y, name, ls), yt in zip(lines, ys_text, strict=True):
+        ax.axhline(y, color="#444444", ls=ls, lw=1.1)
+        ax.annotate(f"{name}\n(no model): {_cost(y)}", (x1, y), xytext=(x1 + 0.03 * (x1 - x0), yt),
+                    textcoords="data", ha="left", va="center", fontsize=7, color="#222222", annotation_clip=False,
+                    arrowprops=dict(arrowstyle="-", lw=0.6, color="#444444", shrinkA=0, shrinkB=2))
+    same = cur_pt == opt_pt
+    gap = 0.11 * top  # about one label's height at this figure size
+
+    def point_label(pt, text, left):
+        """Below the point (on the side where the curve climbs away); above it when a no-model
+        line is right below and none right above."""
+        below = (not any(pt[1] - gap <= y <= pt[1] for y, *_ in lines)
+                 or any(pt[1] <= y <= pt[1] + gap for y, *_ in lines))
+        ax.annotate(text, pt, xytext=(-7 if left else 7, -5 if below else 5), textcoords="offset points",
+                    ha="right" if left else "left", va="top" if below else "bottom", fontsize=7.5,
+                    fontweight="bold", color="#222222", bbox=dict(facecolor="white", alpha=0.8, lw=0, pad=0.6))
+
+    if None not in cur_pt:
+        ax.plot(*cur_pt, ls="none", marker="o", ms=6.5, mfc="white", mec=ACCENT, mew=1.6, zorder=5)
+        point_label(cur_pt, f"{'current = cheapest' if same else 'current'} {cur_pt[0]:g}: {_cost(cur_pt[1])}",
+                    cur_pt[0] < x_low or cur_pt[0] > x0 + 0.75 * (x1 - x0))
+    if None not in opt_pt and not same:
+        ax.plot(*opt_pt, ls="none", marker="*", ms=11, mfc=DARK, mec="white", mew=0.6, zorder=6)
+        point_label(opt_pt, f"cheapest {opt_pt[0]:g}: {_cost(opt_pt[1])}", opt_pt[0] > x0 + 0.75 * (x1 - x0))
+    ax.set_ylim(0, top * 1.14)
+    ax.set_xlabel("threshold: a case is flagged when its score is at least this")
+    ax.set_ylabel("expected cost per 1,000 decisions\n(your cost units)")
+    fp, fn = _num(m.get("cost_fp")), _num(m.get("cost_fn"))
+    costs = f" (a false alarm costs {fp:g}, a missed positive {fn:g})" if fp is not None and fn is not None else ""
+    ax.set_title("Expected cost by threshold" + costs)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
+    fig.tight_layout()
+    return [(_png(fig), "Business threshold: expected cost per 1,000 decisions at every threshold on the holdout, "
+             "with the current and the cheapest threshold, and the cost of the two policies that need no model "
+             "(flag everyone, flag no one).")]
+
+
+_BASELINES, _BAYES = "baselines.comparison", "feasibility.bayes_error"
+
+
+def _drawable(r: CheckResult | None) -> bool:
+    return r is not None and r.status.value not in ("skipped", "error") and bool(r.metrics)
+
+
+def _ladder(bayes: CheckResult | None, baselines: CheckResult | None):
+    """Rungs (from :func:`readiness.charts.feasibility.ladder_rows`, the app's data), the
+    Bayes-error range and the target error; ``None`` when there is nothing to draw."""
+    from readiness.charts.feasibility import ladder_rows
+
+    rows: list[dict] = []
+    for base in (baselines, None):  # odd baseline metrics: still the model's rung from the Bayes check
+        try:
+            rows = ladder_rows(bayes, base)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            continue
+        rows = [x for x in rows if isinstance(x, dict) and _num(x.get("error")) is not None]
+        break
+    band = target = None
+    if _drawable(bayes):
+        m = bayes.metrics
+        lo, hi = _num(m.get("ber_lower")), _num(m.get("ber_upper"))
+        if lo is not None and hi is not None and lo <= hi:
+            lo95, hi95 = _num(m.get("ber_lower_low")), _num(m.get("ber_upper_high"))
+            band = (lo, hi, min(lo, lo95) if lo95 is not None else lo, max(hi, hi95) if hi95 is not None else hi)
+        target = _num(m.get("target_error"))
+    if not rows and band is None:
+        return None
+    trusted = not _drawable(bayes) or bayes.metrics.get("lower_bound_trusted") is not False
+    return rows, band, target, trusted
+
+
+def _error_ladder(bayes: CheckResult | None, baselines: CheckResult | None) -> list[Chart]:
+    found = _ladder(bayes, baselines)
+    if found is None:
+        return []
+    rows, band, target, trusted = found
+    plt = _plt()
+    n = len(rows) + (band is not None)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.15 + 0.36 * n))
+    styles = {"baseline": dict(marker="o", mfc="white", mec="#555555", color="#555555", ms=5),
+              "best baseline": dict(marker="s", mfc="#555555", mec="#555555", color="#555555", ms=5),
+              "model": dict(marker="D", mfc=DARK, mec=DARK, color=DARK, ms=6)}
+    ticks = []
+    xmax = 0.05
+    for i, row in enumerate(rows):
+        y = n - 1 - i
+        e = _num(row["error"])
+        lo, hi = _num(row.get("low")), _num(row.get("high"))
+        lo, hi = (lo if lo is not None else e), (hi if hi is not None else e)
+        st = styles.get(row.get("kind"), styles["baseline"])
+        ax.errorbar([100 * e], [y], xerr=[[100 * max(e - lo, 0)], [100 * max(hi - e, 0)]], fmt="none",
+                    ecolor=st["color"], elinewidth=1.1, capsize=2.5)
+        ax.plot([100 * e], [y], ls="none", zorder=4, **{k: v for k, v in st.items() if k != "color"})
+        ax.annotate(f"{100 * e:.1f}%", (100 * e, y), xytext=(0, 4.5), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=7, fontweight="bold" if row.get("kind") == "model" else "normal",
+                    bbox=dict(facecolor="white", alpha=0.8, lw=0, pad=0.4))
+        label = _short(row.get("label", row.get("key", "")), 34)
+        ticks.append((y, label + (" (best baseline)" if row.get("kind") == "best baseline" else "")))
+        xmax = max(xmax, hi)
+    if band is not None:
+        lo, hi, lo95, hi95 = band
+        ax.axvspan(100 * lo, 100 * hi, facecolor=LIGHT, alpha=0.35, edgecolor="#6f8aa6", hatch="////", lw=0,
+                   zorder=0)
+        ax.barh([0], [100 * (hi - lo)], left=[100 * lo], height=0.45, color="white", edgecolor=DARK,
+                hatch="////", lw=0.9, zorder=3)
+        if round(100 * lo, 1) == round(100 * hi, 1):  # a range of one point: a bar too thin to see
+            ax.plot([100 * lo], [0], ls="none", marker="|", ms=11, mew=1.8, color=DARK, zorder=4)
+        ax.errorbar([100 * (lo + hi) / 2], [0], xerr=[[100 * ((lo + hi) / 2 - lo95)], [100 * (hi95 - (lo + hi) / 2)]],
+                    fmt="none", ecolor=DARK, elinewidth=0.8, capsize=3, zorder=2)
+        ends = f" (95%: {100 * lo95:.1f}–{100 * hi95:.1f}%)" if (lo95, hi95) != (lo, hi) else ""
+        rng = f"{100 * lo:.1f}%" if round(100 * lo, 1) == round(100 * hi, 1) else f"{100 * lo:.1f}–{100 * hi:.1f}%"
+        ax.annotate(f"{rng}{ends}",
+                    (100 * max(hi, hi95), 0), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7,
+                    bbox=dict(facecolor="white", alpha=0.8, lw=0, pad=0.4))
+        ticks.append((0, "Best possible model\n(Bayes error range)"))
+        xmax = max(xmax, hi95)
+    if target is not None:
+        xmax = max(xmax, target)
+        ax.axvline(100 * target, color=ACCENT, ls="--", lw=1.2, zorder=1)
+        right = target > 0.55 * xmax
+        ax.text(100 * target, n - 0.45, f" target: at most {100 * target:.1f}% wrong ({100 * (1 - target):.1f}% "
+                "accuracy) ", ha="right" if right else "left", va="bottom", fontsize=7, color=ACCENT,
+                fontweight="bold")
+    ax.set_ylim(-0.6, n - 0.4 + (0.45 if target is not None else 0))
+    ax.set_xlim(0, 100 * xmax * 1.3)
+    ax.set_yticks([t[0] for t in ticks], [t[1] for t in ticks])
+    for tick, row in zip(ax.get_yticklabels(), rows, strict=False):
+        if row.get("kind") == "model":
+            tick.set_fontweight("bold")
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("error rate, % (share of rows predicted wrong); lower is better")
+    kinds = {row.get("kind") for row in rows}
+    shown = [w for ok, w in ((bool(kinds - {"model"}), "simple baselines"), ("model" in kinds, "the model"),
+                             (band is not None, "the best possible error")) if ok]
+    ax.set_title("Error ladder: " + (", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]))
+    fig.tight_layout()
+    who = " and ".join(w for k, w in (("baseline", "of each simple baseline"), ("model", "of the model")) if
+                       k in kinds or (k == "baseline" and "best baseline" in kinds))
+    parts = [f"Error ladder: error rate {who} on the holdout, with 95% intervals" if who else
+             "Error ladder: the model's error rate is not in the metrics"]
+    if band is not None:
+        parts.append("the hatched band is the estimated error of the best possible model with these features "
+                     "(Bayes error), whiskers its 95% ends" + ("" if trusted else "; its lower end is not trusted "
+                                                               "here, see the findings"))
+    if target is not None:
+        parts.append("the dashed line is the target error")
+    return [(_png(fig), "; ".join(parts) + ".")]
+
+
+def feasibility_ladder(r: CheckResult, review=None) -> list[Chart]:
+    """One error ladder for the two feasibility checks: drawn in the Bayes-error section,
+    or in the baselines section when the review has no drawable Bayes-error result."""
+    find = getattr(review, "check", None)
+    other = find(_BAYES if r.id == _BASELINES else _BASELINES) if callable(find) else None
+    bayes, baselines = (r, other) if r.id == _BAYES else (other, r)
+    if r.id == _BASELINES and _drawable(bayes) and _ladder(bayes, baselines if _drawable(baselines) else None):
+        return []  # the ladder is in the Bayes-error section
+    return _error_ladder(bayes, baselines if _drawable(baselines) else None)
+
+
 # --- generic: a ranking found in any check's metrics ----------------------------------------
 
 _RANK_KEYS = ("importance", "shap", "ranking", "ranked", "top_features", "feature_target", "drift", "scores")
@@ -338,17 +554,25 @@ RENDERERS: dict[str, Callable[[CheckResult], list[Chart]]] = {
     "calibration": calibration,
     "bias.groups": bias_groups,
     "uncertainty.abstention": abstention,
+    "business.threshold": business_threshold,
+}
+# renderers that also read another check of the same review
+WITH_REVIEW: dict[str, Callable[..., list[Chart]]] = {
+    "baselines.comparison": feasibility_ladder,
+    "feasibility.bayes_error": feasibility_ladder,
 }
 
 
-def charts_for(result: CheckResult) -> list[Chart]:
+def charts_for(result: CheckResult, review=None) -> list[Chart]:
     """PNG charts for one result: a specific renderer when its id is known, else a ranking
-    if the metrics hold one. Never raises."""
+    if the metrics hold one. ``review`` (a :class:`ReviewReport`) lets a renderer read a
+    related check (the error ladder joins the baselines and the Bayes error). Never raises."""
     if result.status.value in ("skipped", "error"):
         return []
-    func = RENDERERS.get(result.id, ranked_bars)
     try:
-        return func(result)
+        if result.id in WITH_REVIEW:
+            return WITH_REVIEW[result.id](result, review)
+        return RENDERERS.get(result.id, ranked_bars)(result)
     except Exception as exc:  # a chart must never break the report
         log.warning("chart for %s failed: %s: %s", result.id, type(exc).__name__, exc)
         try:

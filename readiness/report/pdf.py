@@ -654,7 +654,7 @@ class _Builder:
             table += [[P(k, "cell"), P(v, "cell"), P(m or "", "cells")] for k, v, m in rows]
             out.append(_table(table, [125, 125, self.width - 250]))
             out.append(Spacer(1, 4))
-        for png, caption in charts_for(c):
+        for png, caption in charts_for(c, self.report):
             img = Image(BytesIO(png))
             scale = min(72 / DPI, self.width / img.imageWidth, 330 / img.imageHeight)
             img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
