@@ -6,6 +6,7 @@ from pages._ui import area_page, review, status_link, status_text
 from readiness.antipatterns import ANTIPATTERNS
 from readiness.registry import registered_checks
 from readiness.results import Status, worst_status
+from readiness.style import OVERALL_VERDICT
 
 ctx, report = review()
 specs = {s.id: s for s in registered_checks()}
@@ -13,13 +14,11 @@ specs = {s.id: s for s in registered_checks()}
 st.title("Overview")
 counts = {s: sum(c.status == s for c in report.checks) for s in Status}
 overall = report.status
-verdict = {
-    Status.PASS: "No check found a problem. Read the evidence, then sign off on the Report page.",
-    Status.WARN: "No blocking problem, but warnings need a reviewer's judgement before sign-off.",
-    Status.FAIL: "At least one check failed: the model is not ready as it stands. See the failing checks below.",
-    Status.ERROR: "Some checks could not run; their evidence is missing. See the errors below.",
-    Status.SKIPPED: "Checks were skipped.",
-}[overall]
+verdict = OVERALL_VERDICT[overall] + {
+    Status.PASS: " Read the evidence, then sign off on the Report page.",
+    Status.FAIL: " See the failing checks below.",
+    Status.ERROR: " See the errors below.",
+}.get(overall, "")
 st.markdown(f"### {status_text(overall)} — {verdict}")
 cols = st.columns(5)
 for col, s, help_ in zip(cols, Status, [

@@ -15,3 +15,12 @@ STATUS_STREAMLIT_COLOR = {Status.PASS: "green", Status.WARN: "orange", Status.FA
 # Material icon names (Streamlit ships the font, so they render everywhere)
 STATUS_MATERIAL = {Status.PASS: "check_circle", Status.WARN: "warning", Status.FAIL: "cancel",
                    Status.SKIPPED: "skip_next", Status.ERROR: "error"}
+
+# one sentence per overall status, shared by the Overview page and the PDF summary
+OVERALL_VERDICT = {
+    Status.PASS: "No check found a problem.",
+    Status.WARN: "No blocking problem, but warnings need a reviewer's judgement before sign-off.",
+    Status.FAIL: "At least one check failed: the model is not ready as it stands.",
+    Status.ERROR: "Some checks could not run; their evidence is missing.",
+    Status.SKIPPED: "All checks were skipped.",
+}

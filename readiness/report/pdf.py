@@ -25,7 +25,7 @@ from readiness.report.canonical import OUTCOME_MARK, Outcome, ReviewRecord, outc
 from readiness.report.fonts import BOLD, MONO, REGULAR, markup, register_fonts
 from readiness.report.sign import SigBox, prepare_document
 from readiness.results import CheckResult, Severity, Status
-from readiness.style import STATUS_COLOR, STATUS_WORD
+from readiness.style import OVERALL_VERDICT, STATUS_COLOR, STATUS_WORD
 
 # print-safe status marks: the emoji of style.STATUS_ICON have no glyph in print fonts,
 # so the PDF uses these DejaVu glyphs next to the same words and colours
@@ -504,13 +504,7 @@ class _Builder:
         rep = self.report
         out = [heading("1  Executive summary", 0, "summary")]
         overall = rep.status
-        verdict = {
-            Status.PASS: "No check found a problem.",
-            Status.WARN: "No blocking problem, but warnings need a reviewer's judgement.",
-            Status.FAIL: "At least one check failed: the model is not ready as it stands.",
-            Status.ERROR: "Some checks could not run; their evidence is missing.",
-            Status.SKIPPED: "All checks were skipped.",
-        }[overall]
+        verdict = OVERALL_VERDICT[overall]
         out.append(P(f"{B(status_label(overall))} — {markup(verdict)}", raw=True))
         out.append(heading("Anti-pattern scorecard", 1, "scorecard"))
         out.append(P("The nine MLOps anti-patterns (Muralidhar et al., 2021). Each row shows the worst status of the "
