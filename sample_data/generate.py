@@ -15,8 +15,9 @@ of the review has something to show:
   recorded *after* the loan went bad) nearly determines the target — target leakage;
 * a few dozen holdout rows duplicated from training (a re-exported batch);
 * a handful of holdout applications dated inside the training period;
-* historical bias: the label's base rate differs by ``sex`` through income, and the
-  ``region`` "North" is under-represented;
+* historical bias: the recorded default rate is higher for women (past collection
+  practice, a direct term in the simulation), and the ``region`` "North" is
+  under-represented;
 * conflicting labels: a few identical applications with different outcomes.
 """
 
@@ -64,11 +65,13 @@ def make_frame(seed: int = SEED, n: int = N) -> pd.DataFrame:
         + 0.35 * (purpose == "debt consolidation")
         + 0.015 * (term_months - 36)
         + 0.08 * (open_accounts - 4)
+        # historical bias: past collection practice recorded more defaults for women
+        + 0.75 * (sex == "female")
     )
     p = 1 / (1 + np.exp(-logit))
     default = (rng.random(n) < p).astype(int)
     # leakage: defaulted loans mostly get collections contacts (recorded after the outcome)
-    contacted = rng.random(n) < np.where(default == 1, 0.55, 0.04)
+    contacted = rng.random(n) < np.where(default == 1, 0.6, 0.04)
     collections_contacts = np.where(contacted, rng.poisson(2.0, size=n) + 1, 0)
     frame = pd.DataFrame({
         "application_id": [f"A{100000 + i}" for i in range(n)],

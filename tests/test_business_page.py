@@ -33,9 +33,18 @@ def test_business_page_on_the_sample_and_the_what_if(sample_ctx):
     assert "per 1,000 decisions (in your cost units)" in text  # the verdict states the units
     assert "What to do" in text and "What if" in text
     metrics = _metrics(at)
-    assert "Cost at the current threshold 0.5" in metrics and metrics["Cost at the current threshold 0.5"] == \
-        "397 per 1,000"
-    assert metrics["Cheapest threshold"] == "0.1554" and "Without the model" in metrics
+    # cost at 0.5 counted independently: 1,000 x (1 x false positives + 5 x false negatives) / rows
+    import numpy as np
+
+    y, s = sample_ctx.y_test_binary, np.asarray(sample_ctx.test_scores)
+    flagged = s >= 0.5
+    cost = 1000 * (1 * np.sum(flagged & (y == 0)) + 5 * np.sum(~flagged & (y == 1))) / len(y)
+    assert metrics["Cost at the current threshold 0.5"] == f"{cost:,.0f} per 1,000"
+    from readiness.registry import get_check
+    from readiness.review import run_check
+
+    optimal = run_check(get_check("business.threshold"), sample_ctx).metrics["optimal"]["threshold"]
+    assert metrics["Cheapest threshold"] == f"{optimal:g}" and "Without the model" in metrics
     charts = len(at.get("plotly_chart"))
 
     # the slider starts at the review's threshold and the words describe that decision
