@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from readiness.inputs.context import ReviewContext
-from readiness.results import CheckResult, ReviewReport, Severity, Status
+from readiness.results import CheckResult, ReviewReport, Severity, Status, worst_status
 from readiness.style import STATUS_MATERIAL, STATUS_STREAMLIT_COLOR, STATUS_WORD
 
 SESSION_KEY = "readiness_review"
@@ -146,6 +146,24 @@ def with_ci(value: float | None, ci: Iterable | None, *, as_pct: bool = True, di
     if len(ci) == 2 and None not in ci and all(c == c for c in ci):
         return f"{fmt(value)}{unit} ({fmt(ci[0])}–{fmt(ci[1])}{unit})"
     return f"{fmt(value)}{unit}"
+
+
+def page_verdict(results: dict[str, CheckResult | None], sections: list[tuple[str, str]], verdict) -> None:
+    """The page's status line (worst of its checks + one sentence) and a card per section linking to it.
+
+    ``verdict`` maps the overall status to the sentence (a dict or a callable)."""
+    present = [r for r in results.values() if r is not None]
+    if not present:
+        return
+    overall = Status(worst_status(r.status for r in present))
+    sentence = verdict(overall) if callable(verdict) else verdict[overall]
+    st.markdown(f"### {status_text(overall)} — {sentence}")
+    cols = st.columns(len(sections))
+    for col, (cid, label) in zip(cols, sections, strict=True):
+        r = results[cid]
+        with col.container(border=True):
+            st.markdown(status_text(r.status) if r is not None else "Not run")
+            st.markdown(f"[{label}](#{cid.replace('.', '-')})")
 
 
 def status_link(page: str, result: CheckResult, *, label: str | None = None) -> None:

@@ -8,16 +8,16 @@ from pages._ui import (
     check_header,
     findings,
     metric_ci,
+    page_verdict,
     pct,
     plot,
     review,
     skipped_or_error,
-    status_text,
     what_to_do,
 )
 from readiness.charts.feasibility import error_ladder, learning_curve, regression_ladder
 from readiness.checks.feasibility import BASELINE_SHORT
-from readiness.results import Status, worst_status
+from readiness.results import Status
 
 ctx, report = review()
 st.title("Feasibility")
@@ -58,16 +58,7 @@ def _verdict() -> str:
     return text[0].upper() + text[1:] + "."
 
 
-present = [r for r in results.values() if r is not None]
-if present:
-    overall = worst_status(r.status for r in present)
-    st.markdown(f"### {status_text(overall)} — {_verdict()}")
-    cols = st.columns(len(SECTIONS))
-    for col, (cid, label) in zip(cols, SECTIONS, strict=True):
-        r = results[cid]
-        with col.container(border=True):
-            st.markdown(status_text(r.status) if r is not None else "Not run")
-            st.markdown(f"[{label}](#{cid.replace('.', '-')})")
+page_verdict(results, SECTIONS, lambda _overall: _verdict())
 
 # --- key numbers and the ladder ------------------------------------------------------------
 if report.task != "regression" and (base in usable.values() or bayes in usable.values()):

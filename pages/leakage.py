@@ -8,16 +8,16 @@ from pages._ui import (
     check_header,
     findings,
     metric_ci,
+    page_verdict,
     pct,
     plot,
     review,
     skipped_or_error,
-    status_text,
     what_to_do,
 )
 from readiness.charts.leakage import feature_power_bars, oversampling_bars, reuse_curve, timeline
 from readiness.checks.explanations import dominant_and_leaky
-from readiness.results import Status, worst_status
+from readiness.results import Status
 
 ctx, report = review()
 st.title("Leakage and test independence")
@@ -33,23 +33,13 @@ SECTIONS = [
     ("evaluation.holdout_reuse", "How often the holdout can be used"),
 ]
 results = {cid: report.check(cid) for cid, _ in SECTIONS}
-present = [r for r in results.values() if r is not None]
-if present:
-    overall = worst_status(r.status for r in present)
-    verdict = {
-        Status.PASS: "No sign of leakage: the holdout score can be taken as an honest estimate.",
-        Status.WARN: "Possible leakage: a reviewer must settle the warnings below before trusting the holdout score.",
-        Status.FAIL: "Leakage found: the holdout score is optimistic and cannot support a release decision as it stands.",
-        Status.ERROR: "Some leakage checks could not run; their evidence is missing.",
-        Status.SKIPPED: "The leakage checks did not apply.",
-    }[Status(overall)]
-    st.markdown(f"### {status_text(overall)} — {verdict}")
-    cols = st.columns(len(SECTIONS))
-    for col, (cid, label) in zip(cols, SECTIONS, strict=True):
-        r = results[cid]
-        with col.container(border=True):
-            st.markdown(status_text(r.status) if r is not None else "Not run")
-            st.markdown(f"[{label}](#{cid.replace('.', '-')})")
+page_verdict(results, SECTIONS, {
+    Status.PASS: "No sign of leakage: the holdout score can be taken as an honest estimate.",
+    Status.WARN: "Possible leakage: a reviewer must settle the warnings below before trusting the holdout score.",
+    Status.FAIL: "Leakage found: the holdout score is optimistic and cannot support a release decision as it stands.",
+    Status.ERROR: "Some leakage checks could not run; their evidence is missing.",
+    Status.SKIPPED: "The leakage checks did not apply.",
+})
 
 
 def _num(v, digits=3):
