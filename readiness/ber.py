@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from readiness.stats import wilson
+
 BLOCK = 1024  # query rows per distance block (BLOCK × n float64)
 
 
@@ -312,14 +314,6 @@ def mcnemar(b: int, c: int) -> dict:
     return {"test": "continuity-corrected chi-squared", "p_value": p, "statistic": chi2}
 
 
-def _wilson(x: int, n: int, z: float) -> tuple[float, float]:
-    p = x / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
-
-
 def newcombe_paired(both: int, only_first: int, only_second: int, neither: int, *,
                     alpha: float = 0.05) -> tuple[float, float, float]:
     """Newcombe's (1998, method 10) square-and-add interval for p₁ − p₂ on paired data.
@@ -330,11 +324,10 @@ def newcombe_paired(both: int, only_first: int, only_second: int, neither: int, 
     n = both + only_first + only_second + neither
     if n == 0:
         return math.nan, math.nan, math.nan
-    z = float(stats.norm.ppf(1 - alpha / 2))
     r1, r2 = both + only_first, both + only_second  # successes of first / second
     p1, p2 = r1 / n, r2 / n
-    l1, u1 = _wilson(r1, n, z)
-    l2, u2 = _wilson(r2, n, z)
+    l1, u1 = wilson(r1, n, alpha=alpha)
+    l2, u2 = wilson(r2, n, alpha=alpha)
     f1, f2 = n - r1, n - r2
     if min(r1, f1, r2, f2) == 0:
         phi = 0.0

@@ -30,6 +30,20 @@ def wilson(x: int, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def rank_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """ROC AUC by the Mann–Whitney rank sum (ties count one half); NaN when a class is absent.
+
+    ``y`` holds 0/1 (or booleans) for negative/positive; ``s`` the scores.
+    """
+    pos = np.asarray(y).astype(bool)
+    n1 = int(pos.sum())
+    n0 = len(pos) - n1
+    if n1 == 0 or n0 == 0:
+        return math.nan
+    ranks = stats.rankdata(np.asarray(s, dtype=float))
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
 def bootstrap_ci(
     statistic: Callable[..., float],
     *arrays: np.ndarray,

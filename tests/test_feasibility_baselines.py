@@ -16,10 +16,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 from readiness import ber
-from readiness.checks.feasibility import auc_fast, bootstrap_aucs, paired_accuracy, weighted_auc
+from readiness.checks.feasibility import bootstrap_aucs, paired_accuracy, weighted_auc
 from readiness.inputs import Settings
 from readiness.registry import get_check
 from readiness.review import run_check
+from readiness.stats import rank_auc
 
 # --- reference values --------------------------------------------------------------------------
 
@@ -73,11 +74,11 @@ def test_paired_accuracy_counts_discordant_rows():
     assert out["mcnemar_test"] == "exact" and out["p_value"] == pytest.approx(ber.mcnemar_exact(1, 3))
 
 
-def test_auc_fast_matches_sklearn_with_ties():
+def test_rank_auc_matches_sklearn_with_ties():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 500)
     s = np.round(rng.random(500) + 0.3 * y, 1)  # many ties
-    assert auc_fast(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert rank_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
 
 
 def test_weighted_auc_equals_the_auc_of_the_explicit_resample():
@@ -90,10 +91,10 @@ def test_weighted_auc_equals_the_auc_of_the_explicit_resample():
     uniq, inv = np.unique(s, return_inverse=True)
     got = weighted_auc(inv, len(uniq), pos, neg, np.bincount(draw_pos, minlength=len(pos)).astype(float),
                        np.bincount(draw_neg, minlength=len(neg)).astype(float))
-    assert got == pytest.approx(auc_fast(y[idx], s[idx]), abs=1e-12)
+    assert got == pytest.approx(rank_auc(y[idx], s[idx]), abs=1e-12)
     boots = bootstrap_aucs(y, {"a": s, "b": s.copy()}, n_boot=50, seed=0)
     assert np.array_equal(boots["a"], boots["b"])  # the same resamples for every score: a paired bootstrap
-    assert abs(np.mean(boots["a"]) - auc_fast(y, s)) < 0.02
+    assert abs(np.mean(boots["a"]) - rank_auc(y, s)) < 0.02
 
 
 # --- planted cases -----------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status, worst_status
 from readiness.stats import clopper_pearson, wilson
+from readiness.stats import rank_auc as stats_rank_auc
 
 # --- thresholds (documented in docs/checks.md, "Bias") ---------------------------------
 MISSING_GROUP = "(missing)"
@@ -170,15 +171,8 @@ def boot_mean_ci(values: np.ndarray, *, n_boot: int, seed: int, alpha: float = 0
 
 def rank_auc(y: np.ndarray, s: np.ndarray) -> float | None:
     """ROC AUC by the Mann–Whitney rank sum (ties count one half); None when a class is absent."""
-    from scipy.stats import rankdata
-
-    y = np.asarray(y).astype(bool)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return None
-    ranks = rankdata(np.asarray(s, dtype=float))
-    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    auc = stats_rank_auc(y, s)
+    return None if math.isnan(auc) else auc
 
 
 def hanley_mcneil_auc(y: np.ndarray, s: np.ndarray) -> tuple[float | None, list | None]:
@@ -188,10 +182,7 @@ def hanley_mcneil_auc(y: np.ndarray, s: np.ndarray) -> tuple[float | None, list 
     n1, n0 = int(y.sum()), int(len(y) - y.sum())
     if n1 == 0 or n0 == 0:
         return None, None
-    from scipy.stats import rankdata
-
-    ranks = rankdata(s)
-    auc = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    auc = stats_rank_auc(y, s)
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
     var = (auc * (1 - auc) + (n1 - 1) * (q1 - auc * auc) + (n0 - 1) * (q2 - auc * auc)) / (n1 * n0)
     se = math.sqrt(max(var, 0.0))

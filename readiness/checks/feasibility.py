@@ -18,7 +18,7 @@ from readiness import ber
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status
-from readiness.stats import bootstrap_ci, clopper_pearson
+from readiness.stats import bootstrap_ci, clopper_pearson, rank_auc
 
 # --- baselines.comparison ----------------------------------------------------------------
 BASELINE_TRAIN_CAP = 50_000  # training rows the baselines are fitted on (stratified sample above this)
@@ -155,16 +155,6 @@ def _baseline_models(task: str, seed: int, frame: pd.DataFrame, features: list[s
     }
 
 
-def auc_fast(y: np.ndarray, s: np.ndarray) -> float:
-    """ROC AUC by the Mann–Whitney rank sum (ties get mid-ranks); NaN with one class only."""
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return math.nan
-    r = stats.rankdata(s)
-    return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
 def weighted_auc(codes: np.ndarray, n_codes: int, pos: np.ndarray, neg: np.ndarray, w_pos: np.ndarray,
                  w_neg: np.ndarray) -> float:
     """AUC of a resample given as multiplicities: ``codes`` rank the scores (np.unique inverse),
@@ -297,7 +287,7 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
     if binary:
         model["threshold"] = ctx.settings.threshold
     if has_auc:
-        model["roc_auc"] = auc_fast(yb, model_scores)
+        model["roc_auc"] = rank_auc(yb, model_scores)
     m["model"] = model
     baselines: dict = {}
     base_scores: dict = {}
@@ -316,7 +306,7 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
         x = int(right.sum())
         row = {"name": BASELINE_NAMES[key], "accuracy": x / n, "accuracy_ci": list(clopper_pearson(x, n))}
         if binary:
-            row["roc_auc"] = auc_fast(yb, base_scores[key]) if len(np.unique(base_scores[key])) > 1 else 0.5
+            row["roc_auc"] = rank_auc(yb, base_scores[key]) if len(np.unique(base_scores[key])) > 1 else 0.5
         row["paired"] = paired_accuracy(model_right, right, alpha=alpha)
         baselines[key] = row
     m["baselines"] = baselines

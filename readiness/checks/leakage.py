@@ -17,6 +17,7 @@ import pandas as pd
 from readiness.inputs.context import ReviewContext, _label_equals
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status
+from readiness.stats import rank_auc
 
 # --- leakage.feature_target ------------------------------------------------------------
 #: power = 2·AUC − 1 (classification; one-vs-rest macro AUC for multiclass) or the
@@ -168,17 +169,6 @@ def _target_matrix(ctx: ReviewContext, y: pd.Series) -> np.ndarray:
     return pd.to_numeric(y, errors="coerce").to_numpy(float)[:, None]
 
 
-def _auc(y: np.ndarray, s: np.ndarray) -> float:
-    """ROC AUC by the rank-sum (Mann–Whitney) formula, ties counted half."""
-    from scipy.stats import rankdata
-
-    pos = y > 0.5
-    n1 = int(pos.sum())
-    n0 = len(y) - n1
-    ranks = rankdata(s)
-    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
 def _score(task: str, Y: np.ndarray, P: np.ndarray) -> float:
     """AUC (binary), one-vs-rest macro AUC (multiclass) or R² (regression)."""
     if task == "regression":
@@ -189,7 +179,7 @@ def _score(task: str, Y: np.ndarray, P: np.ndarray) -> float:
     for j in range(Y.shape[1]):
         yj = Y[:, j]
         if 0 < yj.sum() < len(yj):
-            aucs.append(_auc(yj, P[:, j]))
+            aucs.append(rank_auc(yj, P[:, j]))
     return float(np.mean(aucs)) if aucs else math.nan
 
 
