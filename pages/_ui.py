@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from readiness.fmt import pct  # noqa: F401  (re-exported for the pages)
 from readiness.inputs.context import ReviewContext
 from readiness.results import CheckResult, ReviewReport, Severity, Status, worst_status
 from readiness.style import STATUS_MATERIAL, STATUS_STREAMLIT_COLOR, STATUS_WORD
@@ -130,10 +131,6 @@ def status_text(status: Status | str, *, color: bool = True) -> str:
     status = Status(status)
     text = f":material/{STATUS_MATERIAL[status]}: {STATUS_WORD[status]}"
     return f":{STATUS_STREAMLIT_COLOR[status]}[{text}]" if color else text
-
-
-def pct(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{100 * x:.{digits}f}%"
 
 
 def with_ci(value: float | None, ci: Iterable | None, *, as_pct: bool = True, digits: int = 3) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
@@ -385,10 +386,6 @@ def fmt_approx(x: float) -> str:
 
 def _bayes(b: dict) -> str:
     return f"{b['threshold']:.3g}"
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
 
 
 def _ci(ci, fmt=fmt_cost) -> str:

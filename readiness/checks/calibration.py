@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
@@ -396,10 +397,6 @@ def crossfit_multiclass(P, Y, method: str, *, seed: int = 0) -> np.ndarray | Non
 
 
 # --- helpers for the checks ----------------------------------------------------------------
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 def _pts(x: float) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.inputs.tables import MISSING_TOKENS
 from readiness.registry import Outcome, register
@@ -13,10 +14,6 @@ SENTINELS = (-1, -9, -99, -999, -9999, -99999, -999999, 99, 999, 9999, 99999, 99
 WARN_MISSING = 0.05
 FAIL_MISSING = 0.50
 SHIFT_MISSING = 0.05  # |train rate - holdout rate| that counts as a shift
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 def disguised_tokens(series: pd.Series) -> dict[str, int]:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from readiness.inputs.context import ReviewContext
+from readiness.inputs.roles import parse_time
 from readiness.registry import Outcome, register
 from readiness.results import Finding, Severity
 
@@ -55,18 +56,6 @@ def binned_shares(train: pd.Series, test: pd.Series, bins: int = 10) -> tuple[li
     return labels, e, a
 
 
-def _parse_time(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        out = s
-    elif pd.api.types.is_numeric_dtype(s):
-        out = pd.to_datetime(s, errors="coerce", unit="s")
-    else:
-        out = pd.to_datetime(s, errors="coerce", format="mixed")
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out
-
-
 @register("drift.features", title="Drift between training and holdout", area="data_quality",
           antipatterns=("set_and_forget",), order=12)
 def feature_drift(ctx: ReviewContext) -> Outcome:
@@ -106,9 +95,10 @@ def feature_drift(ctx: ReviewContext) -> Outcome:
             "over time, so thresholds and calibration may need revisiting."), evidence={"psi": target["psi"]}))
     age: dict = {}
     if ctx.roles.time_column:
-        t_train = _parse_time(ctx.train[ctx.roles.time_column]).dropna()
-        t_test = _parse_time(ctx.test[ctx.roles.time_column]).dropna()
-        if len(t_train) and len(t_test):
+        t_train, kind = parse_time(ctx.train[ctx.roles.time_column])
+        t_test, _ = parse_time(ctx.test[ctx.roles.time_column])
+        t_train, t_test = t_train.dropna(), t_test.dropna()
+        if kind == "datetime" and len(t_train) and len(t_test):
             now = datetime.now(UTC).replace(tzinfo=None)
             newest = t_train.max()
             age = {"train_start": t_train.min().isoformat(), "train_end": newest.isoformat(),

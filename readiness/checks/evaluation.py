@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
+from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, register
 from readiness.results import Finding, Severity
@@ -12,10 +13,6 @@ from readiness.stats import bootstrap_ci, clopper_pearson
 
 SMALL_HOLDOUT = 200
 SMALL_CLASS = 30
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 def _ci_text(lo: float, hi: float, pct: bool = True) -> str:

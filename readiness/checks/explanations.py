@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from readiness import explain as X
+from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, ReviewReport, Severity, Status
@@ -32,10 +33,6 @@ def _need_model(ctx: ReviewContext) -> None:
         raise SkipCheck(NO_MODEL)
     if not ctx.features:
         raise SkipCheck("The model has no feature columns to explain.")
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 def _names(cols: list[str], limit: int = 3) -> str:

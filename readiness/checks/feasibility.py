@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from readiness import ber
+from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status
@@ -35,10 +36,6 @@ TRUSTED_DIMENSION = 12.0  # TwoNN intrinsic dimension above which the asymptotic
 CONVERGED_CHANGE = 0.01  # the floor may fall by up to 1 point (or 2 sd of noise) over the last doubling
 MIN_ROWS_PER_CLASS = 1_000  # Wheat et al. 2025: below this the estimates are loose
 RARE_CLASS = 0.05
-
-
-def _pct(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.{digits}f}%"
 
 
 def _pts(x: float) -> str:

@@ -14,7 +14,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext, _label_equals
+from readiness.inputs.roles import parse_time
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status
 from readiness.stats import rank_auc
@@ -69,10 +71,6 @@ PREPROCESSORS = {
 }
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
 def _plain(v):
     if isinstance(v, np.generic):
         v = v.item()
@@ -90,27 +88,6 @@ def _is_num(s: pd.Series) -> bool:
 # ======================================================================================
 # shared helpers: times, row keys
 # ======================================================================================
-
-
-def parse_time(series: pd.Series) -> tuple[pd.Series, str]:
-    """A time column as datetimes (kind 'datetime') or plain numbers (kind 'number')."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        s = series
-        if getattr(s.dt, "tz", None) is not None:
-            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        return s.astype("datetime64[ns]"), "datetime"
-    if _is_num(series):
-        return pd.to_numeric(series, errors="coerce").astype(float), "number"
-    text = series.astype("string")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, errors="coerce")
-        ok = series.notna()
-        if ok.any() and parsed[ok].isna().mean() > 0.05:
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed.astype("datetime64[ns]"), "datetime"
 
 
 def _looks_like_time(series: pd.Series) -> bool:

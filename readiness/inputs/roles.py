@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import pandas as pd
 
@@ -45,3 +46,28 @@ def guess_roles(frame: pd.DataFrame) -> dict:
         "prediction_column": pred_cols[0] if pred_cols else None,
         "sensitive": sensitive,
     }
+
+
+def parse_time(series: pd.Series) -> tuple[pd.Series, str]:
+    """A time column as datetimes (kind 'datetime') or plain numbers (kind 'number').
+
+    Text is parsed as dates (a mixed-format pass when the plain one fails on more than
+    5% of values); time zones are converted to UTC and dropped. Unparseable values are NaT.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        s = series
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        return s.astype("datetime64[ns]"), "datetime"
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return pd.to_numeric(series, errors="coerce").astype(float), "number"
+    text = series.astype("string")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(text, errors="coerce")
+        ok = series.notna()
+        if ok.any() and parsed[ok].isna().mean() > 0.05:
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.astype("datetime64[ns]"), "datetime"
