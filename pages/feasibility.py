@@ -16,7 +16,7 @@ from pages._ui import (
     what_to_do,
 )
 from readiness.charts.feasibility import error_ladder, learning_curve, regression_ladder
-from readiness.checks.feasibility import BASELINE_SHORT
+from readiness.checks.baselines import BASELINE_SHORT
 from readiness.results import Status
 
 ctx, report = review()

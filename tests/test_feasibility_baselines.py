@@ -16,7 +16,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 from readiness import ber
-from readiness.checks.feasibility import bootstrap_aucs, paired_accuracy, weighted_auc
+from readiness.checks.baselines import bootstrap_aucs, paired_accuracy, weighted_auc
 from readiness.inputs import Settings
 from readiness.registry import get_check
 from readiness.review import run_check
@@ -220,9 +220,9 @@ def test_bonferroni_over_recorded_holdout_uses(checkerboard):
 
 
 def test_training_cap_is_reported(checkerboard, monkeypatch):
-    from readiness.checks import feasibility
+    from readiness.checks import baselines
 
-    monkeypatch.setattr(feasibility, "BASELINE_TRAIN_CAP", 600)
+    monkeypatch.setattr(baselines, "BASELINE_TRAIN_CAP", 600)
     _, res = run(*checkerboard)
     assert res.metrics["train_rows_used"] == 600 and res.metrics["train_rows"] == 4000
     assert any("600" in f.message and "sample" in f.message for f in res.findings)

@@ -1,0 +1,427 @@
+"""Baselines: does the model beat simple models trained on the same data (PEST)?
+
+Simple baselines are fitted on the same training rows and compared with the model on the
+same holdout rows with paired tests (science notes part B6); the Bayes-error study lives in
+:mod:`readiness.checks.feasibility`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from readiness import ber
+from readiness.checks.feasibility import MAX_CATEGORIES, _scored_rows, _stratified_sample
+from readiness.fmt import pct as _pct
+from readiness.inputs.context import ReviewContext
+from readiness.registry import Outcome, SkipCheck, register
+from readiness.results import Finding, Severity, Status
+from readiness.stats import bootstrap_ci, clopper_pearson, rank_auc
+
+# --- baselines.comparison ----------------------------------------------------------------
+BASELINE_TRAIN_CAP = 50_000  # training rows the baselines are fitted on (stratified sample above this)
+BASELINE_THRESHOLD = 0.5  # baselines call a row positive when their probability is >= 0.5
+ALPHA = 0.05  # two-sided, divided by the number of recorded uses of this holdout (Bonferroni, part B6)
+TREE_DEPTH = 4
+TREE_MIN_LEAF = 20
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _holdout_uses(ctx: ReviewContext) -> int | None:
+    prior = ctx.prior_holdout_evaluations
+    return None if prior is None else prior + 1
+
+
+# =========================================================================================
+# baselines.comparison
+# =========================================================================================
+
+
+def _preprocessor(frame: pd.DataFrame, features: list[str]):
+    """Impute + scale numbers (with missing indicators), one-hot text (30 most common values)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    num = [c for c in features if _is_numeric(frame[c])]
+    cat = [c for c in features if c not in num]
+    parts = []
+    if num:
+        parts.append(("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), num))
+    if cat:
+        parts.append(("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_CATEGORIES,
+                                           sparse_output=False), cat))
+    return ColumnTransformer(parts, remainder="drop")
+
+
+def _as_text(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """Text/boolean columns as plain object strings ('(missing)' for gaps) for the encoder."""
+    out = frame[features].copy()
+    for c in features:
+        if not _is_numeric(out[c]):
+            out[c] = out[c].astype("object").where(out[c].notna(), "(missing)").astype(str).astype(object)
+        else:
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    return out
+
+
+BASELINE_NAMES = {
+    "majority": "Always the most common class",
+    "stratified": "Random guess at the class rates",
+    "logistic_regression": "Logistic regression",
+    "decision_tree": f"Decision tree, depth {TREE_DEPTH}",
+    "mean": "Always the training mean",
+    "median": "Always the training median",
+    "ridge": "Ridge regression",
+    "decision_tree_regressor": f"Regression tree, depth {TREE_DEPTH}",
+}
+# the same, as they read inside a sentence ("... better than a simple {short}")
+BASELINE_SHORT = {
+    "majority": "guess of the most common class",
+    "stratified": "random guess at the class rates",
+    "logistic_regression": "logistic regression",
+    "decision_tree": f"depth-{TREE_DEPTH} decision tree",
+    "mean": "prediction of the training mean",
+    "median": "prediction of the training median",
+    "ridge": "ridge regression",
+    "decision_tree_regressor": f"depth-{TREE_DEPTH} regression tree",
+}
+
+
+def _baseline_models(task: str, seed: int, frame: pd.DataFrame, features: list[str]) -> dict:
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    if task == "regression":
+        return {
+            "mean": DummyRegressor(strategy="mean"),
+            "median": DummyRegressor(strategy="median"),
+            "ridge": make_pipeline(_preprocessor(frame, features), Ridge(alpha=1.0)),
+            "decision_tree_regressor": make_pipeline(_preprocessor(frame, features), DecisionTreeRegressor(
+                max_depth=TREE_DEPTH, min_samples_leaf=TREE_MIN_LEAF, random_state=seed)),
+        }
+    return {
+        "majority": DummyClassifier(strategy="prior"),
+        "stratified": DummyClassifier(strategy="stratified", random_state=seed),
+        "logistic_regression": make_pipeline(_preprocessor(frame, features), LogisticRegression(max_iter=2000)),
+        "decision_tree": make_pipeline(_preprocessor(frame, features), DecisionTreeClassifier(
+            max_depth=TREE_DEPTH, min_samples_leaf=TREE_MIN_LEAF, random_state=seed)),
+    }
+
+
+def weighted_auc(codes: np.ndarray, n_codes: int, pos: np.ndarray, neg: np.ndarray, w_pos: np.ndarray,
+                 w_neg: np.ndarray) -> float:
+    """AUC of a resample given as multiplicities: ``codes`` rank the scores (np.unique inverse),
+    ``w_pos``/``w_neg`` count how often each positive/negative row was drawn. O(n), no sorting."""
+    neg_w = np.bincount(codes[neg], weights=w_neg, minlength=n_codes)
+    below = np.cumsum(neg_w) - neg_w
+    cp = codes[pos]
+    return float(np.sum(w_pos * (below[cp] + 0.5 * neg_w[cp])) / (w_pos.sum() * w_neg.sum()))
+
+
+def bootstrap_aucs(y: np.ndarray, scores: dict[str, np.ndarray], *, n_boot: int, seed: int) -> dict[str, np.ndarray]:
+    """AUC of every score vector on the *same* class-stratified bootstrap resamples of the holdout
+    (so differences are paired). Returns name -> array of ``n_boot`` AUCs."""
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    if len(pos) == 0 or len(neg) == 0:
+        return {k: np.full(n_boot, np.nan) for k in scores}
+    coded = {}
+    for k, s in scores.items():
+        uniq, inv = np.unique(s, return_inverse=True)
+        coded[k] = (inv, len(uniq))
+    rng = np.random.default_rng(seed)
+    out = {k: np.empty(n_boot) for k in scores}
+    for b in range(n_boot):
+        w_pos = np.bincount(rng.integers(0, len(pos), len(pos)), minlength=len(pos)).astype(float)
+        w_neg = np.bincount(rng.integers(0, len(neg), len(neg)), minlength=len(neg)).astype(float)
+        for k, (inv, n_codes) in coded.items():
+            out[k][b] = weighted_auc(inv, n_codes, pos, neg, w_pos, w_neg)
+    return out
+
+
+def _interval(values: np.ndarray, alpha: float) -> list:
+    v = values[np.isfinite(values)]
+    if len(v) < 10:
+        return [None, None]
+    return [float(np.quantile(v, alpha / 2)), float(np.quantile(v, 1 - alpha / 2))]
+
+
+def paired_accuracy(model_right: np.ndarray, base_right: np.ndarray, *, alpha: float) -> dict:
+    """McNemar (exact when b + c < 25) and Newcombe/Wald intervals for accuracy(model) − accuracy(baseline).
+
+    b = rows the baseline gets right and the model wrong; c = the reverse.
+    """
+    mr, br = model_right.astype(bool), base_right.astype(bool)
+    both, c, b, neither = int((mr & br).sum()), int((mr & ~br).sum()), int((~mr & br).sum()), int((~mr & ~br).sum())
+    n = both + b + c + neither
+    d, lo, hi = ber.newcombe_paired(both, c, b, neither, alpha=alpha)
+    _, wlo, whi = ber.wald_paired(b, c, n, alpha=alpha)
+    test = ber.mcnemar(b, c)
+    return {"b_baseline_only_right": b, "c_model_only_right": c, "both_right": both, "both_wrong": neither,
+            "difference": d, "difference_ci": [lo, hi], "difference_ci_wald": [wlo, whi],
+            "mcnemar_test": test["test"], "mcnemar_statistic": test["statistic"], "p_value": test["p_value"],
+            "p_value_one_sided": ber.mcnemar_exact_one_sided(b, c)}
+
+
+def _verdict(lo: float, hi: float) -> str:
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return "undetermined"
+    if lo > 0:
+        return "better"
+    if hi < 0:
+        return "worse"
+    return "tie"
+
+
+@register("baselines.comparison", title="Model against simple baselines", area="feasibility",
+          antipatterns=("pest", "bad_credit_assignment"), order=22)
+def baselines_comparison(ctx: ReviewContext) -> Outcome:
+    """Simple baselines trained on the same training rows and features (majority class,
+    random guess at the class rates, logistic regression on imputed/scaled/one-hot features,
+    a depth-4 decision tree; for regression: mean, median, ridge, depth-4 tree), scored on
+    the same holdout rows as the model. The model is compared with the best baseline on
+    the same rows: McNemar (exact when b + c < 25, else continuity-corrected) with a
+    Newcombe interval for the accuracy difference, and a paired bootstrap for the AUC
+    difference (binary). Regression: paired t-interval for the MAE difference."""
+    seed = ctx.settings.random_state
+    features = [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]
+    if not features:
+        raise SkipCheck("No feature columns are shared by training and holdout, so no baseline can be trained.")
+    y_train = ctx.y_train
+    strata = y_train.astype(str).to_numpy() if ctx.task != "regression" else None
+    rows = _stratified_sample(len(ctx.train), BASELINE_TRAIN_CAP, seed, strata)
+    Xtr = _as_text(ctx.train.iloc[rows], features)
+    ytr = y_train.iloc[rows].to_numpy()
+    ok = _scored_rows(ctx)
+    Xte = _as_text(ctx.test.loc[ok], features)
+    uses = _holdout_uses(ctx)
+    alpha = ALPHA / (uses or 1)
+    m: dict = {"task": ctx.task, "train_rows_used": int(len(rows)), "train_rows": int(len(ctx.train)),
+               "train_cap": BASELINE_TRAIN_CAP, "holdout_rows": int(ok.sum()), "alpha": alpha,
+               "holdout_uses": uses, "features": len(features)}
+    findings: list[Finding] = []
+    fitted, failed = {}, {}
+    for key, est in _baseline_models(ctx.task, seed, Xtr, features).items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fitted[key] = est.fit(Xtr, ytr)
+        except Exception as exc:  # one baseline failing must not stop the others
+            failed[key] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+    if failed:
+        m["failed_baselines"] = failed
+        findings.append(Finding(severity=Severity.INFO, message=(
+            "Some baselines could not be trained and are left out: " + "; ".join(
+                f"{BASELINE_NAMES[k]} ({v})" for k, v in failed.items())), evidence={"failed": failed}))
+    if not fitted:
+        raise SkipCheck("None of the baselines could be trained on these features.")
+    if len(rows) < len(ctx.train):
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"The baselines were trained on a stratified sample of {len(rows):,} of the {len(ctx.train):,} training "
+            "rows to keep the review fast; more rows would only make them stronger."),
+            evidence={"train_rows_used": len(rows)}))
+    if ctx.task == "regression":
+        return _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha)
+    return _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha)
+
+
+def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
+    seed, B = ctx.settings.random_state, ctx.settings.bootstrap
+    y = ctx.y_test.to_numpy()[ok]
+    y_s = y.astype(str)
+    n = len(y)
+    model_pred = np.asarray(ctx.test_pred)[ok].astype(str)
+    model_right = model_pred == y_s
+    binary = ctx.task == "binary"
+    model_scores = np.asarray(ctx.test_scores, dtype=float)[ok] if binary else None
+    has_auc = binary and len(np.unique(model_scores)) > 2
+    yb = ctx.y_test_binary[ok] if binary else None
+    x_model = int(model_right.sum())
+    model = {"name": "The model", "accuracy": x_model / n, "accuracy_ci": list(clopper_pearson(x_model, n))}
+    if binary:
+        model["threshold"] = ctx.settings.threshold
+    if has_auc:
+        model["roc_auc"] = rank_auc(yb, model_scores)
+    m["model"] = model
+    baselines: dict = {}
+    base_scores: dict = {}
+    for key, est in fitted.items():
+        classes = [str(c) for c in est.classes_]
+        proba = np.asarray(est.predict_proba(Xte), dtype=float)
+        if binary:
+            pos = classes.index(str(ctx.positive_label)) if str(ctx.positive_label) in classes else None
+            neg = next(c for c in [str(c) for c in ctx.classes] if c != str(ctx.positive_label))
+            p_pos = proba[:, pos] if pos is not None else np.zeros(n)
+            pred = np.where(p_pos >= BASELINE_THRESHOLD, str(ctx.positive_label), neg)
+            base_scores[key] = p_pos
+        else:
+            pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)].astype(str)
+        right = pred == y_s
+        x = int(right.sum())
+        row = {"name": BASELINE_NAMES[key], "accuracy": x / n, "accuracy_ci": list(clopper_pearson(x, n))}
+        if binary:
+            row["roc_auc"] = rank_auc(yb, base_scores[key]) if len(np.unique(base_scores[key])) > 1 else 0.5
+        row["paired"] = paired_accuracy(model_right, right, alpha=alpha)
+        baselines[key] = row
+    m["baselines"] = baselines
+    boots = {}
+    if binary:  # AUC intervals: one set of class-stratified resamples for every score, so differences are paired
+        ranked_scores = {k: v for k, v in base_scores.items() if len(np.unique(v)) > 2}
+        if has_auc:
+            ranked_scores["model"] = model_scores
+        boots = bootstrap_aucs(yb, ranked_scores, n_boot=B, seed=seed)
+        if has_auc:
+            model["roc_auc_ci"] = _interval(boots["model"], ALPHA)
+        for key in baselines:
+            baselines[key]["roc_auc_ci"] = _interval(boots[key], ALPHA) if key in boots else [None, None]
+    order = list(baselines)
+    best = max(order, key=lambda k: (baselines[k]["accuracy"], -order.index(k)))
+    m["best_baseline"] = best
+    acc_cmp = baselines[best]["paired"]
+    m["accuracy_difference"], m["accuracy_difference_ci"] = acc_cmp["difference"], acc_cmp["difference_ci"]
+    m["p_value"], m["mcnemar_test"] = acc_cmp["p_value"], acc_cmp["mcnemar_test"]
+    acc_verdict = _verdict(*acc_cmp["difference_ci"])
+    m["accuracy_verdict"] = acc_verdict
+    auc_verdict = None
+    if has_auc:
+        ranked = [k for k in order if len(np.unique(base_scores[k])) > 2]
+        if ranked:
+            best_auc = max(ranked, key=lambda k: (baselines[k]["roc_auc"], -order.index(k)))
+            d = model["roc_auc"] - baselines[best_auc]["roc_auc"]
+            lo, hi = _interval(boots["model"] - boots[best_auc], alpha)
+            m["best_auc_baseline"] = best_auc
+            m["auc_difference"], m["auc_difference_ci"] = d, [lo, hi]
+            auc_verdict = _verdict(lo, hi)
+            m["auc_verdict"] = auc_verdict
+
+    # --- status ----------------------------------------------------------------------------
+    bname = BASELINE_SHORT[best]
+    conf = f"{100 * (1 - alpha):.0f}%" if alpha >= 0.01 else f"{100 * (1 - alpha):.1f}%"
+    acc_txt = (f"accuracy {_pct(model['accuracy'])} against {_pct(baselines[best]['accuracy'])} for the best baseline "
+               f"({bname}); difference {100 * acc_cmp['difference']:+.1f} points ({conf} interval "
+               f"{100 * acc_cmp['difference_ci'][0]:+.1f} to {100 * acc_cmp['difference_ci'][1]:+.1f}), McNemar "
+               f"p = {acc_cmp['p_value']:.3g} (b = {acc_cmp['b_baseline_only_right']}, c = {acc_cmp['c_model_only_right']})")
+    auc_txt = ""
+    if auc_verdict is not None:
+        ab = baselines[m["best_auc_baseline"]]
+        auc_txt = (f"ROC AUC {model['roc_auc']:.3f} against {ab['roc_auc']:.3f} for {BASELINE_SHORT[m['best_auc_baseline']]}; "
+                   f"difference "
+                   f"{m['auc_difference']:+.3f} ({conf} paired bootstrap {m['auc_difference_ci'][0]:+.3f} to "
+                   f"{m['auc_difference_ci'][1]:+.3f})")
+    ev = {"best_baseline": best, "accuracy_difference_ci": acc_cmp["difference_ci"], "p_value": acc_cmp["p_value"]}
+    thr_note = ""
+    if binary and ctx.settings.threshold != BASELINE_THRESHOLD:
+        thr_note = (f" The model is judged at its decision threshold {ctx.settings.threshold:g}, the baselines at "
+                    f"{BASELINE_THRESHOLD:g}; a threshold chosen for costs can trade accuracy for catching positives.")
+    if acc_verdict == "worse" and auc_verdict != "better":
+        sev, status = Severity.FAIL, Status.FAIL
+        msg = f"A simple baseline is significantly better than the model: {acc_txt}." + thr_note
+        summary = (f"The model is significantly worse than a simple {bname} on the same holdout rows "
+                   f"({_pct(model['accuracy'])} against {_pct(baselines[best]['accuracy'])} accuracy).")
+    elif acc_verdict == "worse":
+        sev, status = Severity.WARN, Status.WARN
+        msg = (f"At its threshold the model is less accurate than the best baseline ({acc_txt}), but it ranks cases "
+               f"significantly better ({auc_txt}). Check the threshold on the Calibration page." + thr_note)
+        summary = (f"The model ranks cases better than every simple baseline, but at its threshold it is less accurate "
+                   f"than a {bname}.")
+    elif auc_verdict == "worse":
+        # better accuracy but worse ranking: judgement (warn); no better accuracy and worse ranking: fail
+        sev = Severity.FAIL if acc_verdict == "tie" else Severity.WARN
+        status = Status(sev.value)
+        msg = f"A simple baseline ranks cases significantly better than the model: {auc_txt}; {acc_txt}."
+        summary = (f"A simple {BASELINE_SHORT[m['best_auc_baseline']]} ranks cases significantly better "
+                   f"than the model.")
+    elif acc_verdict == "better" or auc_verdict == "better":
+        sev, status = Severity.INFO, Status.PASS
+        parts = [acc_txt] + ([auc_txt] if auc_txt else [])
+        if acc_verdict == "better":
+            summary = (f"The model is significantly more accurate than the best simple baseline ({bname}): "
+                       f"{_pct(model['accuracy'])} against {_pct(baselines[best]['accuracy'])}.")
+            msg = "The model beats every simple baseline by more than chance: " + "; ".join(parts) + "."
+        else:
+            summary = (f"The model ranks cases significantly better than every simple baseline; at its threshold its "
+                       f"accuracy cannot be told apart from the best baseline ({bname}).")
+            msg = ("On ranking the model beats the baselines by more than chance, on accuracy at the threshold it does "
+                   "not: " + "; ".join(parts) + ".")
+    else:
+        sev, status = Severity.WARN, Status.WARN
+        parts = [acc_txt] + ([auc_txt] if auc_txt else [])
+        msg = ("The holdout cannot tell the model apart from a simple baseline: " + "; ".join(parts) + ". Its extra "
+               "complexity is not shown to buy anything." + thr_note)
+        summary = (f"The model is not shown to be better than a simple {bname} "
+                   f"({_pct(model['accuracy'])} against {_pct(baselines[best]['accuracy'])} accuracy).")
+    findings.insert(0, Finding(severity=sev, message=msg, evidence=ev))
+    uses = m["holdout_uses"]
+    if uses and uses > 1:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"This holdout has been evaluated {uses} times (review history), so the tests use α = 0.05/{uses} = "
+            f"{alpha:.4f} (Bonferroni) to keep the chance of a false 'better' at 5% over all uses."),
+            evidence={"holdout_uses": uses, "alpha": alpha}))
+    return Outcome(summary=summary, findings=findings, metrics=m, status=status)
+
+
+def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
+    seed, B = ctx.settings.random_state, ctx.settings.bootstrap
+    y = ctx.y_test.to_numpy(dtype=float)[ok]
+    p_model = np.asarray(ctx.test_scores, dtype=float)[ok]
+    err_model = np.abs(y - p_model)
+
+    def r2(a, b):
+        sst = float(np.sum((a - a.mean()) ** 2))
+        return 1 - float(np.sum((a - b) ** 2)) / sst if sst > 0 else math.nan
+
+    def mae(a, b):
+        return float(np.mean(np.abs(a - b)))
+
+    model = {"name": "The model", "mae": mae(y, p_model), "mae_ci": list(bootstrap_ci(mae, y, p_model, n_boot=B, seed=seed)),
+             "r2": r2(y, p_model), "r2_ci": list(bootstrap_ci(r2, y, p_model, n_boot=B, seed=seed))}
+    m["model"] = model
+    baselines = {}
+    for key, est in fitted.items():
+        p = np.asarray(est.predict(Xte), dtype=float)
+        d = np.abs(y - p) - err_model  # > 0: the model errs less on this row
+        t = stats.ttest_1samp(d, 0.0) if np.std(d) > 0 else None
+        se = float(np.std(d, ddof=1) / math.sqrt(len(d))) if len(d) > 1 else math.nan
+        q = float(stats.t.ppf(1 - alpha / 2, max(1, len(d) - 1)))
+        baselines[key] = {"name": BASELINE_NAMES[key], "mae": mae(y, p),
+                          "mae_ci": list(bootstrap_ci(mae, y, p, n_boot=B, seed=seed)), "r2": r2(y, p),
+                          "r2_ci": list(bootstrap_ci(r2, y, p, n_boot=B, seed=seed)),
+                          "paired": {"mae_improvement": float(d.mean()),
+                                     "mae_improvement_ci": [float(d.mean() - q * se), float(d.mean() + q * se)],
+                                     "test": "paired t-test on absolute errors",
+                                     "p_value": float(t.pvalue) if t is not None else 1.0}}
+    m["baselines"] = baselines
+    order = list(baselines)
+    best = min(order, key=lambda k: (baselines[k]["mae"], order.index(k)))
+    m["best_baseline"] = best
+    cmp_ = baselines[best]["paired"]
+    m["mae_improvement"], m["mae_improvement_ci"], m["p_value"] = cmp_["mae_improvement"], cmp_["mae_improvement_ci"], cmp_["p_value"]
+    verdict = _verdict(*cmp_["mae_improvement_ci"])
+    m["mae_verdict"] = verdict
+    bname = BASELINE_SHORT[best]
+    lo, hi = cmp_["mae_improvement_ci"]
+    txt = (f"MAE {model['mae']:.4g} against {baselines[best]['mae']:.4g} for the best baseline ({bname}); the model's "
+           f"absolute error is lower by {cmp_['mae_improvement']:.4g} per row on average (interval {lo:.4g} to {hi:.4g}, "
+           f"p = {cmp_['p_value']:.3g})")
+    ev = {"best_baseline": best, "mae_improvement_ci": [lo, hi], "p_value": cmp_["p_value"]}
+    if verdict == "better":
+        sev, status = Severity.INFO, Status.PASS
+        summary = f"The model's errors are significantly smaller than the best simple baseline's ({bname})."
+    elif verdict == "worse":
+        sev, status = Severity.FAIL, Status.FAIL
+        summary = f"A simple {bname} makes significantly smaller errors than the model."
+    else:
+        sev, status = Severity.WARN, Status.WARN
+        summary = f"The model is not shown to be better than a simple {bname}."
+    findings.insert(0, Finding(severity=sev, message=txt + ".", evidence=ev))
+    return Outcome(summary=summary, findings=findings, metrics=m, status=status)
