@@ -1,14 +1,13 @@
 """Setup: load data and a model, assign roles, run the review."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from pages._ui import SESSION_KEY, AppState, run_review_cached, state
 from readiness.errors import ReadinessError
-from readiness.inputs import Roles, Settings, build_context, load_model, load_table
-from readiness.inputs.models import PICKLE_SUFFIXES
+from readiness.inputs import Roles, Settings, build_context, load_table
+from readiness.inputs.models import load_uploaded_model, operator_trusted_pickles
 from readiness.inputs.roles import guess_roles
+from readiness.inputs.sandbox import prestart as prestart_model_checks
 from readiness.inputs.tables import sha256_bytes
 
 s = state()
@@ -71,33 +70,29 @@ mode = st.radio("What is reviewed?", ["A model file", "Scores in a holdout colum
                 horizontal=True, key="setup_model_mode")
 model = None
 if mode == "A model file":
-    up = st.file_uploader("Model (.skops recommended; .joblib/.pkl only if you trust the file)",
-                          type=["skops", "joblib", "pkl", "pickle"], key="up_model")
+    prestart_model_checks()  # the isolated checker warms up while files are chosen
+    up = st.file_uploader("Model (.skops recommended)", type=["skops", "joblib", "pkl", "pickle"], key="up_model",
+                          help="A .skops file loads without running code from it. A pickle (.pkl, .joblib) runs "
+                               "whatever code it contains: " + ("this server loads one only if its operator has "
+                               "allowed that exact file." if operator_trusted_pickles() else
+                               "this server does not load pickles."))
     if up is not None:
         data = up.getvalue()
-        digest = sha256_bytes(data)
         cached = ex.get("model")
-        if cached is not None and cached.sha256 == digest:
+        if cached is not None and cached.sha256 == sha256_bytes(data):
             model = cached
         else:
-            trusted = None
-            if Path(up.name).suffix.lower() in PICKLE_SUFFIXES:
-                st.warning(f"**{up.name}** is a pickle: loading it runs whatever code the file contains. "
-                           "Only trust files you made yourself or received from someone you trust. "
-                           "Safer: save the model with skops (`skops.io.dump(model, 'model.skops')`).",
-                           icon=":material/warning:")
-                if st.checkbox(f"I trust this exact file (SHA-256 `{digest}`)", key=f"trust_{digest}"):
-                    trusted = digest
-            if trusted or Path(up.name).suffix.lower() not in PICKLE_SUFFIXES:
-                try:
-                    model = load_model(data, name=up.name, trusted_sha256=trusted)
-                    ex["model"] = model
-                except ReadinessError as err:
-                    st.error(str(err), icon=":material/error:")
+            ex.pop("model", None)
+            try:
+                with st.spinner("Checking the model in an isolated process…"):
+                    model = load_uploaded_model(data, name=up.name)
+                ex["model"] = model
+            except ReadinessError as err:
+                st.error(str(err), icon=":material/error:")
     else:
         model = ex.get("model")
     if model is not None:
-        st.success(f"Model: **{model.name}** ({type(model.estimator).__name__}, {model.format}) · "
+        st.success(f"Model: **{model.name}** ({type(model.estimator).__name__}, {model.format}) · checked before use · "
                    f"SHA-256 `{model.sha256[:16]}…`", icon=":material/check_circle:")
 
 # --- 3. roles ---------------------------------------------------------------------------

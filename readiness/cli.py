@@ -106,11 +106,15 @@ def _context_from_args(a):
     roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
                   id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
                   split_column=a.split_column)
-    trusted = None
-    if a.model is not None and a.trust_model:
-        trusted = model_digest(a.model)
-    return prepare_review(train=a.train, test=a.test, roles=roles, model=a.model, trusted_model_sha256=trusted,
-                          settings=settings)
+    model, trusted = a.model, None
+    if a.model is not None:
+        from readiness.inputs.tables import read_source
+
+        model, _ = read_source(a.model, role="model")  # read once: the trusted bytes are the loaded bytes
+        if a.trust_model:
+            trusted = model_digest(model)
+    return prepare_review(train=a.train, test=a.test, roles=roles, model=model, model_name=a.model and a.model.name,
+                          trusted_model_sha256=trusted, settings=settings)
 
 
 def _print_summary(report) -> None:

@@ -46,12 +46,45 @@ SPLIT_COLUMN_VALUES = "Split column '{column}' must mark rows as train or test (
 MODEL_FORMAT = "Model file {name} has an unsupported format: use .skops (recommended), or .joblib/.pkl with explicit trust."
 MODEL_UNTRUSTED_PICKLE = (
     "Model file {name} is a pickle (sha256 {sha256}): loading it can run any code. "
-    "Convert it to .skops, or pass --trust-model (app: tick 'I trust this exact file') if you trust this exact file."
+    "Convert it to .skops, or pass --trust-model if you trust this exact file."
+)
+MODEL_PICKLE_NOT_ALLOWED = (
+    "Model file {name} is a pickle (sha256 {sha256}): loading it can run any code, and this server's operator "
+    "has not allowed this exact file. Save the model with skops.io.dump(model, 'model.skops'), or ask the operator "
+    "to add this SHA-256 to the server's allow-list (READINESS_TRUSTED_PICKLES, see docs/models.md)."
 )
 MODEL_UNTRUSTED_TYPES = (
     "Model file {name} asks for types outside the reviewed allow-list: {types}. "
     "If you trust this file, save it with skops and review these types, or load it as a trusted pickle."
 )
+MODEL_NOT_ZIP = "{name} is not a skops file (it is not a zip archive); save the model with skops.io.dump."
+MODEL_ARCHIVE_DAMAGED = "Model file {name} is a damaged or tampered zip archive ({detail}); save the model again with skops.io.dump."
+MODEL_ARCHIVE_TOO_BIG = (
+    "Model file {name} would unpack to {size}, more than the {limit} allowed; it was refused before unpacking. "
+    "If the model really is this large, raise READINESS_MODEL_MAX_MB (docs/models.md)."
+)
+MODEL_ARCHIVE_RATIO = (
+    "Model file {name} looks like a decompression bomb: entry {member!r} unpacks to {size}, {ratio:,.0f} times its "
+    "packed size; it was refused before unpacking. Save the model again with skops.io.dump."
+)
+MODEL_ARCHIVE_MEMBERS = "Model file {name} holds {n:,} entries, more than the {limit:,} allowed; it was refused before unpacking."
+MODEL_INVALID = (
+    "Model file {name} holds an invalid {kind}: {detail}. It was refused before use (a file like this can crash "
+    "the program); save the model again from scikit-learn with skops.io.dump."
+)
+MODEL_SANDBOX_CRASH = (
+    "Model file {name} crashed the isolated process {stage} ({detail}); it was refused and nothing else was "
+    "affected. Save the model again from scikit-learn with skops.io.dump."
+)
+MODEL_SANDBOX_MEMORY = (
+    "Model file {name} needed more than the {limit} MB of memory allowed {stage}; it was refused. "
+    "If the model really is this large, raise READINESS_MODEL_MEMORY_MB (docs/models.md)."
+)
+MODEL_SANDBOX_TIMEOUT = (
+    "Model file {name} took longer than the {limit:g} s allowed {stage}; it was refused. "
+    "If the model really is this slow, raise READINESS_MODEL_TIMEOUT_S (docs/models.md)."
+)
+MODEL_SANDBOX_UNAVAILABLE = "Model file {name} could not be checked in an isolated process ({detail}); it was not loaded. Try again."
 MODEL_CORRUPT = "Model file {name} could not be read: {detail}"
 MODEL_COLUMNS = "The model expects columns the data does not have: missing {missing}; extra in the data: {extra}."
 MODEL_NOT_ESTIMATOR = "Model file {name} holds a {kind}, not a fitted model with predict()."

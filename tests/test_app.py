@@ -1,6 +1,5 @@
 """AppTest: the app and every page render on the sample, and after a simulated upload."""
 
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -79,27 +78,6 @@ def test_bad_upload_shows_a_clear_error_and_keeps_going():
     _upload(at, "Training data", "train.csv", b"")
     assert any("is empty" in e for e in errors(at))
     assert not at.exception
-
-
-def test_untrusted_pickle_needs_the_checkbox():
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=200)
-    df = pd.DataFrame({"x": x, "y": (x > 0).astype(int)})
-    data = pickle.dumps(LogisticRegression().fit(df[["x"]], df["y"]))
-    at = fresh()
-    at.switch_page("pages/setup.py").run()
-    _upload(at, "Model", "m.pkl", data, "application/octet-stream")
-    assert any("is a pickle" in w.value for w in at.warning)
-    assert "Model: **m.pkl**" not in " ".join(s.value for s in at.success)
-    box = at.checkbox[0]
-    assert box.label.startswith("I trust this exact file")
-    import hashlib
-
-    assert hashlib.sha256(data).hexdigest() in box.label
-    box.check().run()
-    assert any("Model: **m.pkl**" in s.value for s in at.success)
 
 
 def test_wrong_roles_show_the_error_on_run(tmp_path):

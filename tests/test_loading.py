@@ -168,8 +168,13 @@ def test_skops_file_with_types_outside_the_allow_list_is_refused_naming_them():
 
 
 def test_corrupt_skops_and_unknown_format():
-    with pytest.raises(E.ModelError, match="could not be read"):
+    with pytest.raises(E.ModelError) as err:
         load_model(b"not a zip", name="m.skops")
+    assert str(err.value) == "m.skops is not a skops file (it is not a zip archive); save the model with skops.io.dump."
+    good = sio.dumps(LogisticRegression().fit(small_frame()[["x"]], small_frame()["y"]))
+    broken = good.replace(b"schema.json", b"schema.jsox")  # a zip, but not one skops wrote
+    with pytest.raises(E.ModelError, match="no schema.json"):
+        load_model(broken, name="m.skops")
     with pytest.raises(E.ModelError, match="unsupported format"):
         load_model(b"x", name="m.h5")
 

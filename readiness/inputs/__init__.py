@@ -22,8 +22,17 @@ def prepare_review(
     settings: Settings | None = None,
     train_name: str | None = None,
     test_name: str | None = None,
+    sandbox: bool = True,
 ) -> ReviewContext:
-    """Load files (paths or bytes) and validate them into a review context."""
+    """Load files (paths or bytes) and validate them into a review context.
+
+    A model file is loaded and first scored in an isolated child process unless
+    ``sandbox=False`` (only for files you made yourself; see :func:`load_model`).
+    """
+    if sandbox and model is not None and not isinstance(model, LoadedModel):
+        from readiness.inputs.sandbox import prestart
+
+        prestart()  # the isolation server warms up while the tables load
     train_t = train if isinstance(train, Table) else load_table(train, role="train", name=train_name)
     test_t = None
     if test is not None:
@@ -31,7 +40,7 @@ def prepare_review(
     loaded = None
     if model is not None:
         loaded = model if isinstance(model, LoadedModel) else load_model(
-            model, name=model_name, trusted_sha256=trusted_model_sha256)
+            model, name=model_name, trusted_sha256=trusted_model_sha256, sandbox=sandbox)
     return build_context(train=train_t, test=test_t, roles=roles, model=loaded, settings=settings)
 
 

@@ -15,6 +15,7 @@ from readiness import errors as E
 from readiness.inputs.models import (
     LoadedModel,
     ModelAdapter,
+    check_first_score,
     describe_estimator,
     expected_columns,
     is_classifier,
@@ -277,6 +278,7 @@ def build_context(
     adapter = None
     if estimator is not None:
         adapter = ModelAdapter(estimator, task=task, positive_label=positive, features=features)
+        check_first_score(model, adapter, test_df)  # in the isolated child first, for a model from a file
         est_name, params = describe_estimator(estimator)
         info = ModelInfo(kind="model", name=model.name, estimator=est_name, format=model.format,
                          trusted_pickle=model.trusted_pickle, classes=classes, hyperparameters=params)

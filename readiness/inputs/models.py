@@ -1,16 +1,28 @@
 """Loading models safely, and one adapter over every way a model can score rows.
 
-* ``.skops`` (default): loaded with a reviewed allow-list of extra types on top of the
-  ones skops trusts itself. A file that asks for anything else is refused, naming the
-  types. ``get_untrusted_types()`` is never fed back as ``trusted=``.
-* ``.joblib`` / ``.pkl`` / ``.pickle``: refused *before any byte is unpickled* unless the
-  caller passes the file's exact SHA-256 as ``trusted_sha256``.
+Every model file goes the same way (formats in :mod:`readiness.inputs.formats`):
+
+1. the format is told by the suffix; a format whose loading runs code (pickles) is
+   refused *before any byte is unpickled* unless the caller trusts the file's exact
+   SHA-256 (``trusted_sha256``; in a served app only the operator's allow-list,
+   :func:`load_uploaded_model`);
+2. cheap structural checks in this process (``.skops``: zip bomb caps, the reviewed
+   type allow-list; never ``get_untrusted_types()`` fed back as ``trusted=``);
+3. the first load and validation in an isolated child process with memory and time
+   limits (:mod:`readiness.inputs.sandbox`), so a crash there is a one-line
+   :class:`readiness.errors.ModelError`, never a dead process;
+4. the load here, and the same validation (:mod:`readiness.inputs.validation`) on the
+   very object that is then scored. The first scoring of the holdout also runs in the
+   child (:func:`check_first_score`, called by ``build_context``).
+
+Details and limits: docs/models.md.
 """
 
 from __future__ import annotations
 
-import io
-import pickle
+import hashlib
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,27 +31,17 @@ import numpy as np
 import pandas as pd
 
 from readiness import errors as E
+from readiness.inputs.formats import FORMATS, SKOPS_ALLOWED_TYPES, ModelFormat, format_for
 from readiness.inputs.tables import read_source, sha256_bytes
 
-#: Types that skops does not trust by default but that ordinary scikit-learn models
-#: consist of. Reviewed: each is a data container or a fitted-state class with no
-#: callable behaviour beyond its own methods (no ``functools.partial``, no builtins).
-SKOPS_ALLOWED_TYPES: frozenset[str] = frozenset(
-    {
-        "numpy.dtype",
-        "sklearn.tree._tree.Tree",
-        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-        "sklearn.calibration._CalibratedClassifier",
-        "sklearn.calibration._SigmoidCalibration",
-        "sklearn.neighbors._kd_tree.KDTree",
-        "sklearn.neighbors._ball_tree.BallTree",
-        "sklearn.metrics._dist_metrics.EuclideanDistance64",
-        "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-        "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
-    }
-)
-SKOPS_SUFFIXES = {".skops"}
-PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
+__all__ = ["SKOPS_ALLOWED_TYPES", "LoadedModel", "ModelAdapter", "check_first_score", "load_model",
+           "load_uploaded_model", "model_digest", "operator_trusted_pickles"]
+
+PICKLE_SUFFIXES = FORMATS["pickle"].suffixes
+SKOPS_SUFFIXES = FORMATS["skops"].suffixes
+#: Holdout rows scored in the isolated child before the model scores anything here.
+FIRST_SCORE_ROWS = 2000
+TRUSTED_PICKLES_ENV = "READINESS_TRUSTED_PICKLES"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class LoadedModel:
     size_bytes: int
     format: str  # skops | pickle
     trusted_pickle: bool = False
+    #: loaded through the isolated child; its first scoring runs there too
+    sandboxed: bool = False
 
 
 def model_digest(source: str | Path | bytes) -> str:
@@ -59,57 +63,152 @@ def model_digest(source: str | Path | bytes) -> str:
 
 
 def load_model(
-    source: str | Path | bytes, *, name: str | None = None, trusted_sha256: str | None = None
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    trusted_sha256: str | None = None,
+    sandbox: bool = True,
 ) -> LoadedModel:
-    """Load a model file. Pickles load only when ``trusted_sha256`` equals the file's digest."""
+    """Load and validate a model file. Pickles load only when ``trusted_sha256`` equals the file's digest.
+
+    ``sandbox=False`` skips the isolated child (validation still runs): only for files
+    you made yourself, such as the bundled sample.
+    """
     data, name = read_source(source, role="model", name=name)
     digest = sha256_bytes(data)
-    suffix = Path(name).suffix.lower()
-    if suffix in PICKLE_SUFFIXES:
-        if trusted_sha256 is None or trusted_sha256.lower() != digest:
-            raise E.UntrustedModelError(E.MODEL_UNTRUSTED_PICKLE.format(name=name, sha256=digest))
-        estimator = _load_pickle(data, name=name, suffix=suffix)
-        fmt, trusted = "pickle", True
-    elif suffix in SKOPS_SUFFIXES:
-        estimator = _load_skops(data, name=name)
-        fmt, trusted = "skops", False
-    else:
-        raise E.ModelError(E.MODEL_FORMAT.format(name=name))
+    fmt = format_for(name)
+    if fmt.executes_code and (trusted_sha256 is None or trusted_sha256.strip().lower() != digest):
+        raise E.UntrustedModelError(E.MODEL_UNTRUSTED_PICKLE.format(name=name, sha256=digest))
+    options = fmt.precheck(data, name)
+    if sandbox:
+        _isolated_load(fmt, data, name=name, digest=digest, options=options)
+    estimator = fmt.load(data, name=name, **options)
+    check_estimator(estimator, name=name)
+    return LoadedModel(estimator=estimator, name=name, sha256=digest, size_bytes=len(data), format=fmt.name,
+                       trusted_pickle=fmt.executes_code, sandboxed=sandbox)
+
+
+def load_uploaded_model(data: bytes, *, name: str) -> LoadedModel:
+    """Load a model a visitor uploaded to a served app.
+
+    A visitor's own trust never suffices: a pickle loads only when this server's operator
+    has put its exact SHA-256 on the allow-list (:func:`operator_trusted_pickles`).
+    """
+    fmt = format_for(name)
+    if fmt.executes_code:
+        digest = sha256_bytes(data)
+        if digest not in operator_trusted_pickles():
+            raise E.UntrustedModelError(E.MODEL_PICKLE_NOT_ALLOWED.format(name=name, sha256=digest))
+        return load_model(data, name=name, trusted_sha256=digest)
+    return load_model(data, name=name)
+
+
+def operator_trusted_pickles() -> frozenset[str]:
+    """SHA-256 digests the operator allows as pickles, from the file ``$READINESS_TRUSTED_PICKLES``.
+
+    One digest per line, as ``sha256sum`` writes them (``<digest>  <file name>``); ``#``
+    starts a comment. Unset, missing or unreadable: empty (no pickle loads in the app).
+    """
+    path = os.environ.get(TRUSTED_PICKLES_ENV, "").strip()
+    if not path:
+        return frozenset()
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    digests = set()
+    for line in text.splitlines():
+        token = line.split("#", 1)[0].strip().split(maxsplit=1)
+        if token and len(token[0]) == 64 and all(c in "0123456789abcdef" for c in token[0].lower()):
+            digests.add(token[0].lower())
+    return frozenset(digests)
+
+
+def check_estimator(estimator, *, name: str) -> None:
+    """A fitted model with ``predict()`` whose arrays are sound (``ModelError`` otherwise)."""
+    from readiness.inputs.validation import validate_estimator
+
     if not hasattr(estimator, "predict"):
         raise E.ModelError(E.MODEL_NOT_ESTIMATOR.format(name=name, kind=type(estimator).__name__))
-    return LoadedModel(estimator=estimator, name=name, sha256=digest, size_bytes=len(data), format=fmt,
-                       trusted_pickle=trusted)
+    validate_estimator(estimator, name=name)
 
 
-def _load_skops(data: bytes, *, name: str):
-    import skops.io as sio
+# --- the isolated child -----------------------------------------------------------------------
 
+_VERIFIED: set[str] = set()  # what the child already accepted in this process (same bytes, same answer)
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _isolated_load(fmt: ModelFormat, data: bytes, *, name: str, digest: str, options: dict) -> None:
+    key = f"load:{fmt.name}:{digest}"
+    if key in _VERIFIED:
+        return
+    _run_isolated("readiness.inputs.models:_child_load", {"format": fmt.name, "data": data, "name": name,
+                                                          "options": options}, name=name, stage="while loading it")
+    with _VERIFIED_LOCK:
+        _VERIFIED.add(key)
+
+
+def _child_load(*, format: str, data: bytes, name: str, options: dict) -> dict:
+    """In the child: load, validate, describe."""
+    estimator = FORMATS[format].load(data, name=name, **options)
+    check_estimator(estimator, name=name)
+    return {"estimator": type(estimator).__name__}
+
+
+def check_first_score(model: LoadedModel, adapter: ModelAdapter, frame: pd.DataFrame) -> None:
+    """Score up to ``FIRST_SCORE_ROWS`` holdout rows in the isolated child before scoring here."""
+    if not model.sandboxed:
+        return
+    rows = frame[adapter.features]
+    if len(rows) > FIRST_SCORE_ROWS:
+        rows = rows.iloc[np.linspace(0, len(rows) - 1, FIRST_SCORE_ROWS).astype(int)]
+    h = hashlib.sha256(f"{model.sha256}|{adapter.task}|{adapter.positive_label!r}|{adapter.features}".encode())
+    h.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    key = f"score:{h.hexdigest()}"
+    if key in _VERIFIED:
+        return
+    _run_isolated("readiness.inputs.models:_child_score", {"adapter": adapter, "rows": rows.reset_index(drop=True)},
+                  name=model.name, stage="while scoring the holdout")
+    with _VERIFIED_LOCK:
+        _VERIFIED.add(key)
+
+
+def _child_score(*, adapter: ModelAdapter, rows: pd.DataFrame) -> dict:
+    """In the child: the same scoring the review does first, on a sample of the holdout."""
     try:
-        untrusted = sio.get_untrusted_types(data=data)
+        scores = adapter.scores(rows)
+        adapter.predict(rows)
+    except E.ReadinessError:
+        raise
     except Exception as exc:
-        raise E.ModelError(E.MODEL_CORRUPT.format(name=name, detail=_short(exc))) from None
-    refused = sorted(set(untrusted) - SKOPS_ALLOWED_TYPES)
-    if refused:
-        raise E.UntrustedModelError(E.MODEL_UNTRUSTED_TYPES.format(name=name, types=", ".join(refused)))
+        raise E.ModelError(E.MODEL_PREDICT_FAILED.format(detail=" ".join(str(exc).split())[:300])) from None
+    return {"rows": len(rows), "shape": list(np.shape(scores))}
+
+
+def _run_isolated(func: str, payload: dict, *, name: str, stage: str) -> dict:
+    from readiness.inputs import sandbox
+
+    limits = sandbox.Limits.from_env()
     try:
-        return sio.loads(data, trusted=sorted(set(untrusted)))
-    except Exception as exc:
-        raise E.ModelError(E.MODEL_CORRUPT.format(name=name, detail=_short(exc))) from None
-
-
-def _load_pickle(data: bytes, *, name: str, suffix: str):
-    try:
-        if suffix == ".joblib":
-            import joblib
-
-            return joblib.load(io.BytesIO(data))
-        return pickle.loads(data)  # noqa: S301 - the user trusted this exact file (sha256 checked)
-    except Exception as exc:
-        raise E.ModelError(E.MODEL_CORRUPT.format(name=name, detail=_short(exc))) from None
-
-
-def _short(exc: BaseException) -> str:
-    return (" ".join(str(exc).split()) or type(exc).__name__)[:300]
+        answer = sandbox.run_isolated(func, payload, limits=limits)
+    except sandbox.SandboxFailure as failure:
+        if failure.kind == "memory":
+            raise E.ModelError(E.MODEL_SANDBOX_MEMORY.format(name=name, limit=limits.memory_mb, stage=stage)) from None
+        if failure.kind == "timeout":
+            raise E.ModelError(E.MODEL_SANDBOX_TIMEOUT.format(name=name, limit=limits.timeout_s, stage=stage)) from None
+        if failure.kind == "crash":
+            raise E.ModelError(E.MODEL_SANDBOX_CRASH.format(name=name, stage=stage, detail=failure.detail)) from None
+        raise E.ModelError(E.MODEL_SANDBOX_UNAVAILABLE.format(name=name, detail=failure.detail)) from None
+    if answer.get("ok"):
+        return answer.get("result") or {}
+    error, message = str(answer.get("error")), " ".join(str(answer.get("message", "")).split())[:600]
+    if error == "MemoryError":
+        raise E.ModelError(E.MODEL_SANDBOX_MEMORY.format(name=name, limit=limits.memory_mb, stage=stage))
+    cls = getattr(E, error, None)
+    if isinstance(cls, type) and issubclass(cls, E.ReadinessError):
+        raise cls(message)
+    raise E.ModelError(E.MODEL_CORRUPT.format(name=name, detail=f"{error}: {message}"))
 
 
 # --- adapter ----------------------------------------------------------------------------
