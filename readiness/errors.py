@@ -41,6 +41,14 @@ TARGET_ALL_MISSING = "Target column '{target}' has no values in the {split} data
 COLUMN_MISSING = "{role} column '{column}' is not in the {split} data. Columns are: {columns}."
 PREDICTION_NOT_NUMERIC = "Prediction column '{column}' must hold numeric scores for the positive class; found values like {example!r}."
 POSITIVE_LABEL_UNKNOWN = "Positive label {label!r} is not a value of target '{target}'. Values are: {values}."
+FAVORABLE_LABEL_UNKNOWN = ("Favourable label {label!r} is not a value of target '{target}'. Values are: {values}; "
+                           "name the outcome that is good for the person.")
+FAVORABLE_LABEL_REGRESSION = ("A favourable label needs a classification target; '{target}' is numeric with many "
+                              "values. Leave the favourable label out.")
+REFERENCE_GROUP_FORMAT = "--reference-group must be ATTRIBUTE=GROUP (e.g. race=Caucasian), got {value!r}."
+REFERENCE_GROUP_ATTRIBUTE = ("Reference group given for '{attribute}', which is not a sensitive attribute of this "
+                             "review; sensitive attributes and their combinations: {attributes}.")
+REFERENCE_GROUP_UNKNOWN = "Reference group {group!r} is not a group of '{attribute}'. Groups are: {groups}."
 NO_MODEL_NO_PREDICTIONS = "Give a model or a prediction column: without either there is nothing to review."
 SPLIT_COLUMN_VALUES = "Split column '{column}' must mark rows as train or test (values like train/test, 0/1); found {values}."
 MODEL_FORMAT = "Model file {name} has an unsupported format: use .skops (recommended), or .joblib/.pkl with explicit trust."

@@ -129,6 +129,7 @@ class RolesInfo(_Frozen):
     exclude: list[str] = Field(default_factory=list)
     prediction_column: str | None = None
     split_column: str | None = None
+    favorable_label: Any = None  # bias review: the outcome that is good for the person
     features: list[str] = Field(default_factory=list)
 
 

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
 
 from readiness.checks import bias as B
+from readiness.checks import bias_categories as BC
 from readiness.inputs import Settings
 from readiness.registry import get_check
 from readiness.review import run_check, run_review, update_report
@@ -142,12 +143,16 @@ def test_disparities_against_the_largest_group_are_exact(hand):
     assert hi < 0 and res.status == "fail"
     fail = [f for f in res.findings if f.severity == "fail"]
     assert len(fail) == 1 and fail[0].evidence["group"] == "B" and fail[0].columns == ["sex"]
-    assert {f["metric"] for f in fail[0].evidence["flags"]} == {"tpr"}
-    # the selection ratio .56 is below 0.8, but its difference (-20 points) is within chance in groups of 40: a note
+    assert {f["metric"] for f in fail[0].evidence["flags"] if f["severity"] != "info"} == {"tpr"}
+    # no favourable label: no side is named, and no four-fifths verdict is given
+    assert all(f["disadvantaged"] is None for f in row["flags"])
+    assert "favorable_rate_ratio" not in row and "four-fifths" not in fail[0].message
+    assert any("No favourable label" in f.message and f.severity == "info" for f in res.findings)
+    # the selection gap (-20 points) is within chance in groups of 40: a note that says so
     _, dlo, dhi = newcombe_ref(10, 40, 18, 40)
     assert dlo < 0 < dhi
-    dp = [f for f in row["flags"] if f["metric"] == "demographic_parity_ratio"]
-    assert len(dp) == 1 and dp[0]["severity"] == "info"
+    sel = [f for f in row["flags"] if f["metric"] == "selection_rate"]
+    assert len(sel) == 1 and sel[0]["severity"] == "info" and "may be chance" in sel[0]["message"]
     assert "B" in res.summary and "A" in res.summary
     json.dumps(m, allow_nan=False)
 
@@ -198,7 +203,7 @@ def test_control_without_a_gap_passes():
     res = run_check(GROUPS, ctx_from(_planted(8, tpr_f=0.9)))
     assert res.status == "pass", res.summary
     assert res.metrics["worst"]["sex"]["max_equalized_odds_difference"] < B.WARN_GAP
-    assert "within 10 points" in res.summary
+    assert "10 points or more beyond chance" in res.summary
 
 
 def test_small_groups_are_shown_but_never_fail_on_their_own():
@@ -225,7 +230,13 @@ def test_rates_resting_on_few_cases_are_marked():
     assert b["small"] is False
     row = res.metrics["disparities"]["sex"]["groups"]["B"]
     assert {f["metric"] for f in row["flags"]} >= {"tpr", "precision"}
-    assert all(f["small"] for f in row["flags"] if f["metric"] in ("tpr", "precision"))
+    few = [f for f in row["flags"] if f["metric"] in ("tpr", "precision")]
+    assert all(f["few_cases"] and f["severity"] == "info" for f in few)
+    # the downgrade is explained: "only 3 actual y = 1 cases in sex = B: the 47-point gap cannot be judged"
+    tpr = next(f for f in few if f["metric"] == "tpr")
+    assert tpr["few_cases"] == {"side": "group", "cases": 3, "kind": "positive_actual"}
+    assert f"only 3 actual y = 1 cases in sex = B: the {round(100 * abs(1 / 3 - 40 / 50))}-point gap cannot be judged" \
+        in tpr["message"]
     assert res.status != "fail"
 
 
@@ -326,8 +337,8 @@ def _cat(res, name):
 
 def test_every_category_has_status_summary_and_evidence():
     res = run_check(CATS, ctx_from(_planted(2, 0.9, n=800)))
-    assert res.metrics["order"] == list(B.CATEGORIES)
-    for c in B.CATEGORIES:
+    assert res.metrics["order"] == list(BC.CATEGORIES)
+    for c in BC.CATEGORIES:
         cat = _cat(res, c)
         assert cat["status"] in {"pass", "warn", "fail", "skipped", "error"} and cat["summary"]
     assert len(res.findings) == 7
@@ -458,12 +469,12 @@ def test_representation_reference_population_small_groups_and_unseen_groups():
 
 def test_reference_population_parsing():
     groups = {"sex": ["female", "male"], "region": ["North", "South"], "team": ["North", "B"]}
-    out, problems = B.parse_reference_population("female=51%, male=0.49; sex:male = 49 ; region:North=10%", groups)
+    out, problems = BC.parse_reference_population("female=51%, male=0.49; sex:male = 49 ; region:North=10%", groups)
     assert out == {"sex": {"female": 0.51, "male": 0.49}, "region": {"North": 0.10}}
     assert problems == []
-    _, problems = B.parse_reference_population("North=10%, Mars=3%, female=abc, male", groups)
+    _, problems = BC.parse_reference_population("North=10%, Mars=3%, female=abc, male", groups)
     assert len(problems) == 4 and "attribute:group" in problems[0] and "Mars" in problems[1]
-    _, problems = B.parse_reference_population("female=70%, male=40%", groups)
+    _, problems = BC.parse_reference_population("female=70%, male=40%", groups)
     assert "more than 100%" in problems[0]
 
 
@@ -484,7 +495,7 @@ def test_evaluation_names_the_metric_that_hides_a_group_failure():
 def test_deployment_answers():
     base = _planted(18, 0.9, n=400)
     none = _cat(run_check(CATS, ctx_from(base)), "deployment")
-    assert none["status"] == "warn" and set(none["evidence"]["unanswered"]) == set(B.REQUIRED_ANSWERS)
+    assert none["status"] == "warn" and set(none["evidence"]["unanswered"]) == set(BC.REQUIRED_ANSWERS)
     good = {"intended_use": "Rank", "affected_population": "Applicants", "human_oversight": "all",
             "population_match": "yes", "recourse": "yes"}
     ok = _cat(run_check(CATS, ctx_from(base, answers=good)), "deployment")
@@ -511,12 +522,12 @@ def test_answers_file(tmp_path):
 
     good = tmp_path / "a.json"
     good.write_text(json.dumps({"intended_use": "Rank", "human_oversight": "some"}))
-    assert B.read_answers_file(good) == {"intended_use": "Rank", "human_oversight": "some"}
+    assert BC.read_answers_file(good) == {"intended_use": "Rank", "human_oversight": "some"}
     for content, words in [("[1]", "JSON object"), ("{", "not valid JSON"), ('{"colour": "red"}', "unknown"),
                            ('{"human_oversight": "maybe"}', "must be one of"), ('{"intended_use": [1]}', "must be text")]:
         bad = tmp_path / "bad.json"
         bad.write_text(content)
         with pytest.raises(ReadinessError, match=words):
-            B.read_answers_file(bad)
+            BC.read_answers_file(bad)
     with pytest.raises(ReadinessError, match="not found"):
-        B.read_answers_file(tmp_path / "missing.json")
+        BC.read_answers_file(tmp_path / "missing.json")

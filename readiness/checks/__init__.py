@@ -8,6 +8,7 @@ To add a check: write ``readiness/checks/<area>.py`` with functions decorated by
 from readiness.checks import (  # noqa: F401
     baselines,
     bias,
+    bias_categories,
     business,
     calibration,
     data_quality,

@@ -40,6 +40,9 @@ class Roles(BaseModel):
     exclude: list[str] = Field(default_factory=list)
     prediction_column: str | None = None
     split_column: str | None = None
+    # bias review: the target value that is good for the person (AIF360's favorable label);
+    # None = not given, then bias findings name no disadvantaged group
+    favorable_label: Any = None
 
 
 class Settings(BaseModel):
@@ -53,6 +56,8 @@ class Settings(BaseModel):
     random_state: int = 0
     reviewer_answers: dict[str, str] = Field(default_factory=dict, description="questionnaire answers (bias.categories)")
     bootstrap: int = Field(200, ge=20, description="bootstrap resamples for intervals")
+    reference_groups: dict[str, str] = Field(
+        default_factory=dict, description="bias review: reference group per sensitive attribute (default: most advantaged)")
 
 
 @dataclass
@@ -274,7 +279,8 @@ def build_context(
             if n_in is not None and n_in != len(features):
                 raise E.ModelError(E.MODEL_COLUMNS.format(
                     missing=f"{n_in} unnamed columns expected", extra=f"{len(features)} feature columns given: {features}"))
-    roles = roles.model_copy(update={"positive_label": _plain(positive)})
+    roles = roles.model_copy(update={"positive_label": _plain(positive),
+                                     "favorable_label": _favorable(roles.favorable_label, task, classes, target)})
     adapter = None
     if estimator is not None:
         adapter = ModelAdapter(estimator, task=task, positive_label=positive, features=features)
@@ -332,6 +338,18 @@ def _match_label(label, classes: list, target: str):
         if c == label or str(c) == str(label):
             return c
     raise E.RoleError(E.POSITIVE_LABEL_UNKNOWN.format(label=label, target=target, values=[_plain(c) for c in classes]))
+
+
+def _favorable(label, task: str, classes: list, target: str):
+    """The favourable label (bias review) matched to a class of the target; None when not given."""
+    if label is None:
+        return None
+    if task == "regression":
+        raise E.RoleError(E.FAVORABLE_LABEL_REGRESSION.format(target=target))
+    for c in classes:
+        if c == label or str(c) == str(label):
+            return _plain(c)
+    raise E.RoleError(E.FAVORABLE_LABEL_UNKNOWN.format(label=label, target=target, values=[_plain(c) for c in classes]))
 
 
 def _plain(v):
