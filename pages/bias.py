@@ -16,13 +16,12 @@ from pages._ui import (
     with_ci,
 )
 from readiness.charts.bias import disparity_chart, group_metrics_chart
-from readiness.checks.bias import (
+from readiness.checks.bias import recompute_disparities, with_reviewer_answers
+from readiness.checks.bias_categories import (
     CATEGORIES,
     CATEGORY_QUESTIONS,
     CATEGORY_TITLES,
     QUESTIONS,
-    recompute_disparities,
-    with_reviewer_answers,
 )
 from readiness.results import Status
 
@@ -54,13 +53,24 @@ def _class_view(disp: dict, cls: str | None) -> dict:
     return {**disp, "groups": {g: r["by_class"][cls] for g, r in disp["groups"].items() if cls in r.get("by_class", {})}}
 
 
-_SEV_WORD = {"fail": "Fail", "warn": "Review", "info": "Note (small or chance)", None: "–"}
+_SEV_WORD = {"fail": "Fail", "warn": "Review", "info": "Note (small, few cases or chance)", None: "–"}
+_SEV_ICON = {"fail": ":red[:material/cancel:]", "warn": ":orange[:material/warning:]", "info": ":gray[:material/info:]"}
 
 # --- bias.groups ---------------------------------------------------------------------------
 res = report.check("bias.groups")
 if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
     m = res.metrics
     th = m["thresholds"]
+    direction = m.get("direction") or {}
+    directed = direction.get("positive_favorable") is not None or direction.get("favorable_class") is not None
+    target = direction.get("target") or "the target"
+    if directed:
+        st.markdown(f"**Favourable outcome: {target} = {direction['favorable']}** (good for the person); adverse: "
+                    f"{target} = {direction['adverse']}. Every gap below is read from the side that bears the harm.")
+    else:
+        st.warning(f"No favourable label was given, so this page cannot say which group is disadvantaged and does not "
+                   f"apply the four-fifths rule. Choose which outcome of '{target}' is good for the person in Setup.",
+                   icon=":material/help:")
     all_attrs = m["attributes"] + m["intersections"]
     left, mid, right = st.columns([2, 2, 1])
     attribute = left.selectbox("Sensitive attribute", all_attrs, key="bias_attribute",
@@ -68,10 +78,13 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
     groups = m["groups"][attribute]
     default_ref = m["reference"][attribute]
     options = list(groups)
+    source = (m.get("reference_source") or {}).get(attribute, "largest")
     reference = mid.selectbox(
         "Reference group", options, index=options.index(default_ref) if default_ref in options else 0,
         key=f"bias_reference_{attribute}",
-        help="Every other group is compared with this one. By default the largest group.")
+        help=("Every other group is compared with this one. By default the most advantaged group (the highest rate of "
+              "the favourable outcome); without a favourable label, the largest group. Whatever the reference, each "
+              "finding names the group that bears the harm."))
     cls = None
     if m["task"] == "multiclass":
         cls = right.selectbox("Class (one vs the rest)", m["classes"], key="bias_class")
@@ -79,6 +92,7 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
     view = _class_view(disp, cls)
     rows = view["groups"]
     big = {g: r for g, r in rows.items() if not r["small"]}
+    row_directed = bool(rows) and all("favorable_rate_difference" in r for r in rows.values())
 
     def _worst(key, rs, absolute=True):
         cands = [(g, r) for g, r in rs.items() if r.get(key) is not None]
@@ -86,65 +100,123 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
             return None, None
         return (max(cands, key=lambda t: abs(t[1][key])) if absolute else min(cands, key=lambda t: t[1][key]))
 
+    def _harmed(row, metric):
+        f = next((f for f in row.get("flags", []) if f["metric"] == metric), None)
+        return f.get("disadvantaged") if f else None
+
     n_small = sum(1 for g in groups.values() if g["small"])
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Groups", f"{len(groups)}" + (f" ({n_small} small)" if n_small else ""),
               help=f"Groups of '{attribute}' in the holdout. Small: fewer than {th['small_group']} rows — shown with "
                    "wide intervals, never failing the review on their own.")
-    g_eo, r_eo = _worst("equal_opportunity_difference", big)
-    c2.metric("Largest gap in positives caught", _pts(r_eo["equal_opportunity_difference"]) if r_eo else "–",
-              help=("Equal opportunity difference: the group's true positive rate (share of actual positives the "
-                    "model catches) minus the reference group's, in percentage points, with its 95% interval; "
-                    f"among groups of at least {th['small_group']} rows."))
-    if r_eo:
-        ci = r_eo["equal_opportunity_difference_ci"]
-        c2.caption(f"{g_eo} vs {reference}" + (f" · 95% interval {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}" if ci else ""))
+    if row_directed:
+        g_fa, r_fa = _worst("false_adverse_rate_difference", big)
+        c2.metric("Largest wrongly-adverse gap", _pts(r_fa["false_adverse_rate_difference"]) if r_fa else "–",
+                  help=("False-adverse rate: of people whose actual outcome was favourable, the share predicted the "
+                        "adverse outcome (FPR when the positive label is adverse, FNR when it is favourable). Group "
+                        "minus reference, in points, with its 95% interval."))
+        if r_fa:
+            harmed = g_fa if r_fa["false_adverse_rate_difference"] > 0 else reference
+            c2.caption(f"{g_fa} vs {reference} · harms {harmed}")
+    else:
+        g_fa, r_fa = _worst("equal_opportunity_difference", big)
+        c2.metric("Largest gap in positives caught", _pts(r_fa["equal_opportunity_difference"]) if r_fa else "–",
+                  help=("Equal opportunity difference: the group's true positive rate minus the reference group's, in "
+                        f"points; among groups of at least {th['small_group']} rows."))
+        if r_fa:
+            c2.caption(f"{g_fa} vs {reference}")
     g_od, r_od = _worst("equalized_odds_difference", big)
     c3.metric("Largest error-rate gap", f"{100 * r_od['equalized_odds_difference']:.1f} pts" if r_od else "–",
               help=("Equalized odds difference: the larger of the TPR and FPR gaps against the reference. "
-                    f"Review from {100 * th['warn_gap']:.0f} points; fails from {100 * th['fail_gap']:.0f} points "
-                    "when beyond chance."))
+                    f"Review from {100 * th['warn_gap']:.0f} points when beyond chance; fails from "
+                    f"{100 * th['fail_gap']:.0f} points."))
     if r_od:
         c3.caption(f"{g_od} vs {reference} · review from {100 * th['warn_gap']:.0f}, fail from "
                    f"{100 * th['fail_gap']:.0f} pts")
-    g_dp, r_dp = _worst("demographic_parity_ratio", big, absolute=False)
-    c4.metric("Lowest selection ratio", f"{r_dp['demographic_parity_ratio']:.2f}" if r_dp else "–",
-              help=("Demographic parity ratio: the smaller selection rate divided by the larger (1 = equal). Below "
-                    f"{th['four_fifths']:.2f} fails the four-fifths rule of thumb."))
-    if r_dp:
-        c4.caption(f"{g_dp} vs {reference} · four-fifths rule: {th['four_fifths']:.2f}")
+    head = (m.get("selection") or {}).get(attribute)
+    if row_directed:
+        g_dp, r_dp = _worst("favorable_rate_ratio", big, absolute=False)
+        c4.metric("Lowest favourable-outcome ratio", f"{r_dp['favorable_rate_ratio']:.2f}" if r_dp else "–",
+                  help=("The lower group's rate of the favourable outcome divided by the higher one's (1 = equal). "
+                        f"Below {th['four_fifths']:.2f} fails the four-fifths rule of thumb."))
+        if r_dp:
+            c4.caption(f"harms {_harmed(r_dp, 'favorable_rate') or (g_dp if r_dp['favorable_rate_difference'] < 0 else reference)}"
+                       f" · four-fifths rule: {th['four_fifths']:.2f}")
+    else:
+        g_dp, r_dp = _worst("demographic_parity_difference", big)
+        c4.metric("Largest selection gap", _pts(r_dp["demographic_parity_difference"]) if r_dp else "–",
+                  help="Share predicted positive, group minus reference. No four-fifths verdict without a favourable "
+                       "label: which way is the harm is not known.")
+        if r_dp:
+            c4.caption(f"{g_dp} vs {reference}")
+    if head and cls is None:
+        st.markdown(f"{':material/balance:'} {head['message']}")
     scope = f"'{cls}' vs the rest" if cls else (f"positive = '{m['positive_label']}', flagged when score ≥ "
                                                 f"{m['threshold']}" if m["task"] == "binary" else "")
-    st.caption(f"{m['n']:,} holdout rows. {scope}. Rates in %. Dots are the group's value, bars its 95% interval; "
-               f"the dashed line is the reference group {reference}, the shaded band ±{100 * th['warn_gap']:.0f} points "
-               "around it; grey hollow dots rest on few cases.")
+    st.caption(f"{m['n']:,} holdout rows. {scope}. Reference: {reference}"
+               + (" (most advantaged)" if reference == default_ref and source == "most advantaged" else
+                  " (largest group)" if reference == default_ref and source == "largest" else "")
+               + f". Rates in %. Dots are the group's value, bars its 95% interval; the dashed line is the reference "
+               f"group, the shaded band ±{100 * th['warn_gap']:.0f} points around it; grey hollow dots rest on few cases.")
     plot(group_metrics_chart(m, attribute, reference=reference, cls=cls))
-    st.markdown(f"**Gaps against {reference}** — inside the white zone nothing to review; orange: review "
-                f"(≥ {100 * th['warn_gap']:.0f} points); red: fails when the interval excludes 0 "
-                f"(≥ {100 * th['fail_gap']:.0f} points). Right: the selection ratio with the four-fifths line.")
+    if row_directed:
+        st.markdown(f"**Who is worse off than {reference}** — right of zero: the group is worse off on that measure; "
+                    f"orange band: review (≥ {100 * th['warn_gap']:.0f} points, beyond chance); red: fails "
+                    f"(≥ {100 * th['fail_gap']:.0f} points). Right: the favourable-outcome ratio with the four-fifths line.")
+    else:
+        st.markdown(f"**Gaps against {reference}** (group − reference) — orange: review (≥ {100 * th['warn_gap']:.0f} "
+                    f"points, beyond chance); red: fails (≥ {100 * th['fail_gap']:.0f} points). Without a favourable "
+                    "label the chart cannot say which side is worse off.")
     plot(disparity_chart(view, warn_gap=th["warn_gap"], fail_gap=th["fail_gap"], four_fifths=th["four_fifths"]))
-    st.dataframe(pd.DataFrame([{
-        "group": g, "rows": r["n"], "verdict": _SEV_WORD[r["severity"]],
-        "selection gap": _pts(r["demographic_parity_difference"], r["demographic_parity_difference_ci"]),
-        "ratio": None if r["demographic_parity_ratio"] is None else round(r["demographic_parity_ratio"], 2),
-        "TPR gap": _pts(r["equal_opportunity_difference"], r["equal_opportunity_difference_ci"]),
-        "FPR gap": _pts(r["fpr_difference"], r["fpr_difference_ci"]),
-        "eq. odds": f"{100 * r['equalized_odds_difference']:.1f} pts" if r["equalized_odds_difference"] is not None
-        else "–",
-        "precision gap": _pts(r["predictive_parity_difference"], r["predictive_parity_difference_ci"]),
-    } for g, r in rows.items()]), hide_index=True, width="stretch", column_config={
+
+    def _harm_cell(r):
+        names = sorted({f["disadvantaged"] for f in r["flags"] if f.get("disadvantaged") and f["severity"] != "info"})
+        return ", ".join(names) or ("–" if row_directed else "not known")
+
+    if row_directed:
+        table = [{"group": g, "rows": r["n"], "verdict": _SEV_WORD[r["severity"]], "bears the harm": _harm_cell(r),
+                  "favourable gap": _pts(r["favorable_rate_difference"], r["favorable_rate_difference_ci"]),
+                  "ratio": None if r.get("favorable_rate_ratio") is None else round(r["favorable_rate_ratio"], 2),
+                  "wrongly adverse gap": _pts(r["false_adverse_rate_difference"], r["false_adverse_rate_difference_ci"]),
+                  "benefit-of-doubt gap": _pts(r["false_favorable_rate_difference"],
+                                               r["false_favorable_rate_difference_ci"]),
+                  "adverse calls wrong gap": _pts(r["false_adverse_discovery_rate_difference"],
+                                                  r["false_adverse_discovery_rate_difference_ci"])}
+                 for g, r in rows.items()]
+        helps = {"favourable gap": "Favourable rate, group − reference (lower harms), with its 95% interval",
+                 "ratio": "Favourable-outcome ratio, lower / higher (four-fifths rule below 0.8)",
+                 "wrongly adverse gap": "False-adverse rate (FPR or FNR), group − reference (higher harms)",
+                 "benefit-of-doubt gap": "False-favourable rate, group − reference (lower harms)",
+                 "adverse calls wrong gap": "Share of adverse predictions that were wrong, group − reference "
+                                            "(higher harms)"}
+    else:
+        table = [{"group": g, "rows": r["n"], "verdict": _SEV_WORD[r["severity"]],
+                  "selection gap": _pts(r["demographic_parity_difference"], r["demographic_parity_difference_ci"]),
+                  "TPR gap": _pts(r["equal_opportunity_difference"], r["equal_opportunity_difference_ci"]),
+                  "FPR gap": _pts(r["fpr_difference"], r["fpr_difference_ci"]),
+                  "precision gap": _pts(r["predictive_parity_difference"], r["predictive_parity_difference_ci"])}
+                 for g, r in rows.items()]
+        helps = {"selection gap": "Demographic parity difference, with its 95% interval",
+                 "TPR gap": "Equal opportunity difference: true positive rate gap",
+                 "FPR gap": "False positive rate gap", "precision gap": "Predictive parity difference: precision gap"}
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", column_config={
         "group": st.column_config.TextColumn(width="medium"),
         "rows": st.column_config.NumberColumn(width="small"),
-        "selection gap": st.column_config.TextColumn(help="Demographic parity difference, with its 95% interval"),
-        "ratio": st.column_config.NumberColumn(help="Demographic parity ratio (four-fifths rule below 0.8)"),
-        "TPR gap": st.column_config.TextColumn(help="Equal opportunity difference: true positive rate gap"),
-        "FPR gap": st.column_config.TextColumn(help="False positive rate gap"),
-        "eq. odds": st.column_config.TextColumn(help="Equalized odds difference: the larger of |TPR gap|, |FPR gap|"),
-        "precision gap": st.column_config.TextColumn(help="Predictive parity difference: precision gap"),
-        "verdict": st.column_config.TextColumn(help="Small groups and gaps that may be chance never fail",
+        "verdict": st.column_config.TextColumn(help="Small groups, few cases and gaps that may be chance never fail",
                                                width="medium"),
-    })
-    findings(res, limit=8)
+        **{k: st.column_config.TextColumn(help=v) for k, v in helps.items()}})
+    flagged = [f for r in rows.values() for f in r["flags"] if f.get("message")]
+    if flagged:
+        st.markdown(f"**Each gap against {reference}, in words** (worst first)")
+        rank = {"fail": 0, "warn": 1, "info": 2}
+        for f in sorted(flagged, key=lambda f: rank[f["severity"]])[:10]:
+            st.markdown(f"{_SEV_ICON[f['severity']]} {f['message']}")
+        if len(flagged) > 10:
+            with st.expander(f"{len(flagged) - 10} more"):
+                for f in sorted(flagged, key=lambda f: rank[f["severity"]])[10:]:
+                    st.markdown(f"{_SEV_ICON[f['severity']]} {f['message']}")
+    with st.expander("Findings of the whole check (every attribute and combination)"):
+        findings(res, limit=8)
     with st.expander(f"Every metric per group of {attribute}, with 95% intervals"):
         src = groups if cls is None else {g: {**v["per_class"][cls], "n": v["n"]} for g, v in groups.items()}
         st.dataframe(pd.DataFrame([{
@@ -158,10 +230,16 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
             "Brier": with_ci(v.get("brier"), v.get("brier_ci"), as_pct=False),
             "few cases behind": ", ".join(v.get("small_metrics", [])),
         } for g, v in src.items()]), hide_index=True, width="stretch")
+        mt = m.get("multiple_testing") or {}
         st.caption("Proportions: exact Clopper–Pearson intervals. Mean score and Brier: percentile bootstrap. Gaps: "
-                   "Newcombe intervals for a difference of two proportions.")
+                   "Newcombe intervals for a difference of two proportions. \"Beyond chance\" allows for all "
+                   f"{mt.get('comparisons_total', 0):,} comparisons of this check (Bonferroni, family-wise "
+                   f"{100 * mt.get('family_alpha', 0.05):.0f}%).")
     check_details(res)
     todo = []
+    if not directed:
+        todo.append("Say in Setup which outcome is good for the person, so each gap names the group that bears the "
+                    "harm and the four-fifths rule can be applied.")
     if res.status in (Status.FAIL, Status.WARN):
         todo.append("For each flagged gap, read the Historical and Learning cards below: a gap the labels already carry "
                     "needs a business decision; a gap the model adds needs a model fix (reweighting, more data for "
@@ -169,9 +247,10 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
     if any(g["small"] for a in m["groups"].values() for g in a.values()):
         todo.append(f"Collect more holdout rows for the small groups before concluding anything about them; their "
                     f"intervals are too wide to tell a {100 * th['warn_gap']:.0f}-point gap from chance.")
-    if any(f.get("metric") == "demographic_parity_ratio" for fi in res.findings for f in fi.evidence.get("flags", [])):
-        todo.append("Selection ratios below 0.8 are a legal red flag in some domains (the US four-fifths rule): "
-                    "have the model owner explain them by the groups' actual rates.")
+    if any(f.get("metric") == "favorable_rate" and f["severity"] != "info"
+           for fi in res.findings for f in fi.evidence.get("flags", [])):
+        todo.append("Favourable-outcome ratios below 0.8 are a legal red flag in some domains (the US four-fifths "
+                    "rule): have the model owner explain them by the groups' actual rates.")
     what_to_do(todo)
 
 # --- bias.categories -----------------------------------------------------------------------

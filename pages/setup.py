@@ -114,15 +114,34 @@ def _pick(label, options, default, key, help_=None):
     return None if v == NONE else v
 
 
+NOT_SAID = "— choose —"
+
+
+def _favorable_label(target, labels):
+    """Bias review: which value of the target is good for the person (no default: it must be said)."""
+    if not target or not 0 < len(labels) <= 20:
+        return None
+    v = st.selectbox(f"Which outcome is good for the person: {', '.join(f'{target} = {x}' for x in labels[:4])}?",
+                     [NOT_SAID, *labels], key="role_favorable",
+                     help="The favourable label, e.g. 0 when the target is a default, 1 when it is a loan approval. "
+                          "The Bias page uses it to say which group bears the harm; without it, gaps are shown with no "
+                          "direction and the four-fifths rule is not applied.")
+    if v == NOT_SAID:
+        st.caption(":orange[:material/help: Not chosen: the Bias page will not say who is disadvantaged.]")
+        return None
+    return v
+
+
 r1, r2, r3 = st.columns(3)
 with r1:
     target = _pick("Target (what the model predicts)", cols, guess["target"], "role_target")
     labels = sorted(frame[target].dropna().astype(str).unique().tolist())[:50] if target else []
-    positive = None
+    positive, favorable = None, None
     if target and 0 < len(labels) <= 2:
         default_pos = next((lab for lab in labels if lab.lower() in {"1", "true", "yes"}), labels[-1])
         positive = st.selectbox("Positive label (the outcome you look for)", labels, index=labels.index(default_pos),
                                 key="role_positive")
+    favorable = _favorable_label(target, labels)  # bias review: the favourable label
 with r2:
     split_col = None
     if not two_files:
@@ -163,7 +182,8 @@ if not ready:
 if st.button("Run review", type="primary", disabled=not ready, icon=":material/play_arrow:"):
     try:
         roles = Roles(target=target, positive_label=positive, sensitive=sensitive, time_column=time_col,
-                      id_column=id_col, exclude=exclude, prediction_column=pred_col, split_column=split_col)
+                      id_column=id_col, exclude=exclude, prediction_column=pred_col, split_column=split_col,
+                      favorable_label=favorable)
         settings = Settings(threshold=threshold, target_accuracy=(target_acc / 100) or None, cost_fp=cost_fp,
                             cost_fn=cost_fn)
         ctx = build_context(train=train_t, test=test_t if two_files else None, roles=roles,

@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     roles = r.add_argument_group("roles")
     roles.add_argument("--target", help="target column")
     roles.add_argument("--positive-label", help="the positive class (default: 1/true/yes, else the last class)")
+    # bias review: which outcome is good for the person, and whom to compare against
+    roles.add_argument("--favorable-label", metavar="VALUE",
+                       help="the target value that is good for the person (e.g. 0 = no default, 1 = loan approved); "
+                            "without it bias findings name no disadvantaged group and skip the four-fifths rule")
+    roles.add_argument("--reference-group", action="append", default=[], metavar="ATTR=VALUE",
+                       help="bias reference group of a sensitive attribute (repeat; default: the most advantaged group)")
     roles.add_argument("--sensitive", action="append", default=[], metavar="COL", help="sensitive attribute (repeat)")
     roles.add_argument("--time-column", help="timestamp column")
     roles.add_argument("--id-column", help="ID or group column")
@@ -88,13 +94,20 @@ def _progress(quiet: bool):
 
 
 def _context_from_args(a):
+    from readiness.checks.bias import parse_reference_groups, validate_reference_groups
     from readiness.inputs import Roles, Settings, model_digest, prepare_review
 
-    settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn)
+    settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn,
+                        reference_groups=parse_reference_groups(a.reference_group))
     if a.sample:
-        from readiness.sample import load_sample
+        from readiness.sample import load_sample, sample_config
 
-        return load_sample(settings_override=None)
+        # the sample keeps its own settings; only the bias reference groups are added
+        override = Settings(**{**sample_config().get("settings", {}), "reference_groups": settings.reference_groups}) \
+            if a.reference_group else None
+        ctx = load_sample(settings_override=override)
+        validate_reference_groups(ctx)
+        return ctx
     if a.train is None:
         raise E.ReadinessError("--train is required (or --sample to review the bundled sample).")
     if a.target is None:
@@ -105,7 +118,7 @@ def _context_from_args(a):
         raise E.ReadinessError("--trust-model needs --model.")
     roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
                   id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
-                  split_column=a.split_column)
+                  split_column=a.split_column, favorable_label=a.favorable_label)
     model, trusted = a.model, None
     if a.model is not None:
         from readiness.inputs.tables import read_source
@@ -113,8 +126,10 @@ def _context_from_args(a):
         model, _ = read_source(a.model, role="model")  # read once: the trusted bytes are the loaded bytes
         if a.trust_model:
             trusted = model_digest(model)
-    return prepare_review(train=a.train, test=a.test, roles=roles, model=model, model_name=a.model and a.model.name,
-                          trusted_model_sha256=trusted, settings=settings)
+    ctx = prepare_review(train=a.train, test=a.test, roles=roles, model=model, model_name=a.model and a.model.name,
+                         trusted_model_sha256=trusted, settings=settings)
+    validate_reference_groups(ctx)
+    return ctx
 
 
 def _print_summary(report) -> None:

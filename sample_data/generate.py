@@ -147,6 +147,7 @@ def make_model(train: pd.DataFrame):
 SAMPLE_ROLES = {
     "target": "default",
     "positive_label": 1,
+    "favorable_label": 0,  # no default: the outcome that is good for the applicant
     "sensitive": ["sex", "region"],
     "time_column": "application_date",
     "id_column": "application_id",

@@ -88,15 +88,15 @@ def test_compas_names_african_american_defendants_as_disadvantaged(compas, again
     assert sel["ratio"] == pytest.approx((1 - ref.loc[AA, "flagged"]) / (1 - ref.loc[CA, "flagged"]), abs=1e-12)
     assert sel["ratio"] < 0.8 and sel["severity"] == "warn"
     times = ref.loc[AA, "flagged"] / ref.loc[CA, "flagged"]
-    assert sel["message"].startswith(f"People with race = {AA} are predicted two_year_recid = 1 (the adverse "
-                                     f"outcome) {times:.1f}× as often as people with race = {CA}")
+    assert sel["message"].startswith(f"People with race = {AA} are predicted the adverse outcome (two_year_recid = "
+                                     f"1) {times:.1f}× as often as people with race = {CA}")
     # the false positive rate is the false-adverse rate: 42.3% vs 23.0%
     fpr = _flag(res, AA, "false_adverse_rate")
     assert fpr["rate"] == "fpr" and fpr["disadvantaged"] == AA
     assert (fpr["group_value"], fpr["reference_value"]) == pytest.approx((ref.loc[AA, "fpr"], ref.loc[CA, "fpr"]),
                                                                          abs=1e-12)
     assert fpr["significant"] and fpr["severity"] in ("warn", "fail")
-    assert f"those with race = {AA} are wrongly predicted two_year_recid = 1 " \
+    assert f"those with race = {AA} are wrongly predicted the adverse outcome (two_year_recid = 1) " \
            f"{ref.loc[AA, 'fpr'] / ref.loc[CA, 'fpr']:.1f}× as often as those with race = {CA}" in fpr["message"]
     # reoffenders labelled low risk (FNR): Caucasian defendants get the benefit of the doubt more often
     fnr = _flag(res, AA, "false_favorable_rate")

@@ -52,9 +52,9 @@ def test_bias_page_renders_on_the_sample(sample_app):
                   "Evaluation bias", "Deployment bias"):
         assert title in text
     labels = [m.label for m in at.metric]
-    assert "Largest gap in positives caught" in labels and "Lowest selection ratio" in labels
+    assert "Largest wrongly-adverse gap" in labels and "Lowest favourable-outcome ratio" in labels
     assert at.selectbox(key="bias_attribute").value == "sex"
-    assert at.selectbox(key="bias_reference_sex").value == "male"  # the largest group of the sample
+    assert at.selectbox(key="bias_reference_sex").value == "male"  # the most advantaged group of the sample
     assert len(at.get("plotly_chart")) >= 2
 
 
@@ -62,7 +62,7 @@ def test_reference_group_and_attribute_can_be_switched(sample_app):
     at = sample_app
     at.selectbox(key="bias_reference_sex").select("female").run()
     assert not at.exception
-    assert "Gaps against female" in _text(at)
+    assert "Who is worse off than female" in _text(at)
     at.selectbox(key="bias_attribute").select("sex × region").run()
     assert not at.exception
     assert at.selectbox(key="bias_reference_sex × region").value == "male × South"

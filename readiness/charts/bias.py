@@ -25,6 +25,24 @@ GROUP_PANELS = (
     ("accuracy", "Accuracy", "Share of the group predicted right"),
 )
 
+# with a favourable label: the directed rates (readiness.checks.bias_stats), read from the harmed side
+DIRECTED_PANELS = (
+    ("favorable_rate", "Predicted favourable<br>(favourable rate)", "Share of the group predicted the favourable outcome"),
+    ("false_adverse_rate", "Wrongly adverse<br>(false-adverse rate)",
+     "Of those whose actual outcome was favourable, the share predicted adverse"),
+    ("false_favorable_rate", "Benefit of the doubt<br>(false-favourable rate)",
+     "Of those whose actual outcome was adverse, the share still predicted favourable"),
+    ("false_adverse_discovery_rate", "Adverse calls that<br>were wrong",
+     "Of those predicted adverse, the share whose actual outcome was favourable"),
+    ("accuracy", "Accuracy", "Share of the group predicted right"),
+)
+DIRECTED_SERIES = (  # key, legend, marker, sign: +1 when a higher value harms the group
+    ("favorable_rate_difference", "Favourable outcome (lower harms)", "circle", -1),
+    ("false_adverse_rate_difference", "Wrongly adverse (higher harms)", "square", 1),
+    ("false_favorable_rate_difference", "Benefit of the doubt (lower harms)", "diamond", -1),
+    ("false_adverse_discovery_rate_difference", "Adverse calls wrong (higher harms)", "triangle-up", 1),
+)
+
 DISPARITY_SERIES = (
     ("demographic_parity_difference", "Selection rate", "circle"),
     ("equal_opportunity_difference", "True positive rate", "diamond"),
@@ -60,13 +78,14 @@ def group_metrics_chart(metrics: dict, attribute: str, *, reference: str | None 
     rows = _group_rows(metrics, attribute, cls)
     if not rows:
         return None
+    panels = DIRECTED_PANELS if all("favorable_rate" in m for m in rows.values()) else GROUP_PANELS
     reference = reference or metrics.get("reference", {}).get(attribute)
     warn_gap = metrics.get("thresholds", {}).get("warn_gap", 0.1) if warn_gap is None else warn_gap
     order = list(rows)
     labels = [group_label(g, rows[g], reference) for g in order]
-    fig = make_subplots(rows=1, cols=len(GROUP_PANELS), shared_yaxes=True, horizontal_spacing=0.035,
-                        subplot_titles=[p[1] for p in GROUP_PANELS])
-    for j, (key, _title, _meaning) in enumerate(GROUP_PANELS, start=1):
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.035,
+                        subplot_titles=[p[1] for p in panels])
+    for j, (key, _title, _meaning) in enumerate(panels, start=1):
         lows, highs = [], []
         for kind in ("big", "small", "ref"):
             xs, ys, lo, hi, text = [], [], [], [], []
@@ -129,16 +148,21 @@ def disparity_chart(disparity: dict, *, warn_gap: float = 0.10, fail_gap: float 
         return None
     ref = disparity.get("reference")
     order = list(rows)
+    directed = all("favorable_rate_difference" in r for r in rows.values())
+    series = DIRECTED_SERIES if directed else tuple((k, n, m, 1) for k, n, m in DISPARITY_SERIES)
+    ratio_key = "favorable_rate_ratio" if directed else "demographic_parity_ratio"
     labels = [f"{g} (n={rows[g]['n']:,})" + (" · small" if rows[g].get("small") else "") for g in order]
+    titles = ([f"How much worse off than {ref}, points (right: worse off)",
+               f"Favourable-outcome ratio (line: {four_fifths:g})"] if directed else
+              [f"Gap against {ref}, percentage points (group − reference)", "Selection ratio (lower / higher)"])
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.74, 0.26], horizontal_spacing=0.03,
-                        subplot_titles=[f"Gap against {ref}, percentage points (group − reference)",
-                                        f"Selection ratio (line: {four_fifths:g})"])
-    span = max([fail_gap + 0.05] + [abs(c) for r in rows.values() for k, _n, _s in DISPARITY_SERIES
+                        subplot_titles=titles)
+    span = max([fail_gap + 0.05] + [abs(c) for r in rows.values() for k, _n, _s, _sg in series
                                       for c in (r.get(f"{k}_ci") or [])])
     lim = 100 * min(1.0, span + 0.02)
     colors = ("#1f4e79", "#6a3d9a", "#b35900", "#2e7d32")
-    k_series = len(DISPARITY_SERIES)
-    for i, (key, name, symbol) in enumerate(DISPARITY_SERIES):
+    k_series = len(series)
+    for i, (key, name, symbol, sign) in enumerate(series):
         offset = (i - (k_series - 1) / 2) * 0.17
         xs, ys, lo, hi, text = [], [], [], [], []
         for pos, g in enumerate(order):
@@ -146,21 +170,24 @@ def disparity_chart(disparity: dict, *, warn_gap: float = 0.10, fail_gap: float 
             if d is None:
                 continue
             ci = rows[g].get(f"{key}_ci") or [d, d]
+            if sign < 0:  # directed: plotted as "worse off" (positive) or "better off" (negative)
+                d, ci = -d, [-ci[1], -ci[0]]
             xs.append(100 * d)
             ys.append(pos + offset)
             lo.append(100 * (d - ci[0]))
             hi.append(100 * (ci[1] - d))
-            text.append(f"{g} vs {ref}, {name.lower()}: {100 * d:+.1f} points (95% {100 * ci[0]:+.1f} to "
-                        f"{100 * ci[1]:+.1f})")
+            what = ("worse off" if d > 0 else "better off") if directed else "gap"
+            text.append(f"{g} vs {ref}, {name.lower()}: {100 * abs(d) if directed else 100 * d:+.1f} points {what} "
+                        f"(95% {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})")
         if xs:
             fig.add_scatter(x=xs, y=ys, mode="markers", name=name, row=1, col=1, hovertext=text, hoverinfo="text",
                             marker=dict(symbol=symbol, size=10, color=colors[i]),
                             error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color=colors[i],
                                          thickness=1.4, width=3))
     def dp_severity(g):
-        return next((f["severity"] for f in rows[g].get("flags", []) if f["metric"] == "demographic_parity_ratio"), None)
+        return next((f["severity"] for f in rows[g].get("flags", []) if f["metric"] == "favorable_rate"), None)
 
-    rx = [(pos, g, rows[g].get("demographic_parity_ratio")) for pos, g in enumerate(order)]
+    rx = [(pos, g, rows[g].get(ratio_key)) for pos, g in enumerate(order)]
     rx = [(pos, g, r) for pos, g, r in rx if r is not None]
     if rx:
         # red hatched: below the line and beyond chance; grey hatched: below the line but may be chance
@@ -168,7 +195,8 @@ def disparity_chart(disparity: dict, *, warn_gap: float = 0.10, fail_gap: float 
         fig.add_bar(x=[r for _, _, r in rx], y=[pos for pos, _, _ in rx], orientation="h", row=1, col=2, width=0.5,
                     name="selection ratio", showlegend=False, text=[f"{r:.2f}" for _, _, r in rx],
                     textposition="outside", cliponaxis=False,
-                    marker=dict(color=colors_r, pattern_shape=["/" if r < four_fifths else "" for _, _, r in rx]),
+                    marker=dict(color=colors_r, pattern_shape=["/" if directed and r < four_fifths else ""
+                                                               for _, _, r in rx]),
                     hovertemplate="ratio %{x:.2f}<extra></extra>")
     # thresholds (added after the traces: plotly skips shapes on subplots that are still empty)
     for x0, x1, fill in ((-lim, -100 * fail_gap, FAIL_FILL), (-100 * fail_gap, -100 * warn_gap, WARN_FILL),
@@ -179,8 +207,9 @@ def disparity_chart(disparity: dict, *, warn_gap: float = 0.10, fail_gap: float 
         fig.add_vline(x=100 * x, line=dict(color="#b35900" if abs(x) == warn_gap else "#c62828", dash="dot", width=1),
                       row=1, col=1, exclude_empty_subplots=False)
     fig.add_vline(x=0, line=dict(color=REF_COLOR, width=1.5), row=1, col=1, exclude_empty_subplots=False)
-    fig.add_vline(x=four_fifths, line=dict(color="#c62828", dash="dot", width=1.5), row=1, col=2,
-                  exclude_empty_subplots=False)
+    if directed:  # no four-fifths verdict without knowing which outcome is favourable
+        fig.add_vline(x=four_fifths, line=dict(color="#c62828", dash="dot", width=1.5), row=1, col=2,
+                      exclude_empty_subplots=False)
     ticks = [-100 * fail_gap, -100 * warn_gap, 0, 100 * warn_gap, 100 * fail_gap]
     fig.update_xaxes(range=[-lim, lim], zeroline=False, tickvals=ticks, ticktext=[f"{t:+.0f}" if t else "0" for t in ticks],
                      row=1, col=1)

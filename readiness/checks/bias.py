@@ -264,10 +264,16 @@ def _times(k: float | None) -> str:
     return f"{k:.1f}× as often as" if k is not None and k >= 1.05 else "more often than"
 
 
-def _gap_text(f: dict, harmed_first: bool) -> str:
+def _oriented(f: dict) -> tuple[float, list | None]:
+    """The flag's difference and 95% interval, harmed group minus the other when a side is known."""
     d, ci = f["difference"], f["ci"]
-    if harmed_first and f.get("disadvantaged_side") == "reference":
+    if f.get("disadvantaged_side") == "reference":
         d, ci = -d, ([-ci[1], -ci[0]] if ci else None)
+    return d, ci
+
+
+def _gap_text(f: dict) -> str:
+    d, ci = _oriented(f)
     text = f"{100 * abs(d):.1f}-point gap"
     if ci:
         text += f", 95% interval {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}"
@@ -294,7 +300,7 @@ def downgrade_text(f: dict, attr: str, group: str, reference: str, row: dict, o:
         parts.append(f"only {fc['cases']} {_cases_noun(fc['kind'], o)} in {_who(attr, who)}: the "
                      f"{100 * abs(f['difference']):.0f}-point gap cannot be judged")
     elif "not_significant" in f.get("downgrades", []):
-        ci = f.get("ci")
+        _, ci = _oriented(f)
         if ci and ci[0] <= 0 <= ci[1]:
             parts.append(f"the 95% interval ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f} points) includes no gap, "
                          "so this may be chance")
@@ -318,16 +324,16 @@ def flag_sentence(f: dict, attr: str, group: str, reference: str, o: Outcomes) -
         if metric == "favorable_rate":
             if o.positive_favorable is False:
                 k = (1 - dv) / (1 - av) if av < 1 else None
-                return (f"people with {wd} are predicted {adv} (the adverse outcome) {_times(k)} people with {wa}: "
+                return (f"people with {wd} are predicted the adverse outcome ({adv}) {_times(k)} people with {wa}: "
                         f"{_pct(1 - dv)} vs {_pct(1 - av)}; their rate of the favourable outcome ({fav}) is "
                         f"{f['ratio']:.2f} of theirs, below the four-fifths rule")
-            return (f"people with {wd} are predicted {fav} (the favourable outcome) at {f['ratio']:.2f} the rate of "
+            return (f"people with {wd} are predicted the favourable outcome ({fav}) at {f['ratio']:.2f} the rate of "
                     f"people with {wa}: {_pct(dv)} vs {_pct(av)}, below the four-fifths rule")
-        gap = _gap_text(f, True)
+        gap = _gap_text(f)
         if metric == "false_adverse_rate":
             k = dv / av if av > 0 else None
             return (f"of people whose actual outcome was favourable ({fav}), those with {wd} are wrongly predicted "
-                    f"{adv} {_times(k)} those with {wa}: {_pct(dv)} vs {_pct(av)} ({rate}; {gap})")
+                    f"the adverse outcome ({adv}) {_times(k)} those with {wa}: {_pct(dv)} vs {_pct(av)} ({rate}; {gap})")
         if metric == "false_favorable_rate":
             return (f"of people whose actual outcome was adverse ({adv}), those with {wd} are given the favourable "
                     f"prediction less often than those with {wa}: {_pct(dv)} vs {_pct(av)} ({rate}; {gap})")
@@ -335,7 +341,7 @@ def flag_sentence(f: dict, attr: str, group: str, reference: str, o: Outcomes) -
                 f"those with {wa}: {_pct(dv)} vs {_pct(av)} ({rate}; {gap})")
     pos = f"{o.target} = {o.positive}" if o.positive is not None else "positive"
     wg, wr = _who(attr, group), _who(attr, reference)
-    gv, rv, gap = _pct(f["group_value"]), _pct(f["reference_value"]), _gap_text(f, False)
+    gv, rv, gap = _pct(f["group_value"]), _pct(f["reference_value"]), _gap_text(f)
     return {
         "selection_rate": f"{wg} are predicted {pos} for {gv} vs {rv} of {wr} ({gap})",
         "tpr": f"of actual {pos} cases, {wg} are predicted {pos} for {gv} vs {rv} of {wr} (true positive rate; {gap})",
@@ -357,6 +363,56 @@ def word_disparities(disp: dict, attr: str, o: Outcomes, *, comparisons: int | N
                 lead = f"Class '{cls}' vs the rest: " if cls is not None else ""
                 f["message"] = lead + text[0].upper() + text[1:] + (f" ({down})" if down else "")
     return disp
+
+
+def selection_headline(attr: str, groups: dict, o: Outcomes) -> dict | None:
+    """Who gets the adverse prediction most often, against who gets it least: one sentence, harmed side first.
+
+    Between the groups with the lowest and the highest favourable rate (among groups of
+    at least ``SMALL_GROUP`` rows when there are two; '(missing)' and '(other)' left
+    out), whether or not the gap is flagged, so a reader always sees which way selection
+    leans. Without a direction: the highest and lowest selection rates, no side named.
+    """
+    from readiness.checks.bias_stats import rate_counts
+
+    if o.favorable_class is not None:
+        groups = {g: {**m["per_class"][o.favorable_class], "small": m["small"]} for g, m in groups.items()
+                  if o.favorable_class in m.get("per_class", {})}
+    elif any("per_class" in m for m in groups.values()):
+        return None
+    cands = [g for g in groups if g not in (MISSING_GROUP, OTHER_GROUP)]
+    big = [g for g in cands if not groups[g]["small"]]
+    cands = big if len(big) >= 2 else cands
+    if len(cands) < 2:
+        return None
+    pf = True if o.favorable_class is not None else o.positive_favorable
+
+    def rate(g):
+        x, n, _, _ = rate_counts(groups[g], "favorable_rate" if pf is not None else "selection_rate", pf)
+        return x / n if n else 0.0
+
+    lo, hi = min(cands, key=rate), max(cands, key=rate)
+    rl, rh = rate(lo), rate(hi)
+    if rl == rh:
+        return None
+    if pf is None:
+        return {"highest": hi, "lowest": lo, "selection_rate": {hi: rh, lo: rl}, "disadvantaged": None,
+                "message": (f"People with {attr} = {hi} are predicted {o.target} = {o.positive} for {_pct(rh)} against "
+                            f"{_pct(rl)} of {attr} = {lo}; no favourable label was given, so neither is named as "
+                            "disadvantaged.")}
+    ratio = rl / rh if rh else None
+    rule = (f"favourable-outcome ratio {ratio:.2f}, {'below' if ratio < FOUR_FIFTHS else 'within'} the four-fifths "
+            "rule" if ratio is not None else "")
+    fav = f"{o.target} = {o.favorable}"
+    if pf:
+        text = (f"People with {attr} = {lo} are predicted the favourable outcome ({fav}) less often than people with "
+                f"{attr} = {hi}: {_pct(rl)} vs {_pct(rh)} ({rule}).")
+    else:
+        k = (1 - rl) / (1 - rh) if rh < 1 else None
+        text = (f"People with {attr} = {lo} are predicted the adverse outcome ({o.target} = {o.adverse}) {_times(k)} "
+                f"people with {attr} = {hi}: {_pct(1 - rl)} vs {_pct(1 - rh)} ({rule}).")
+    return {"disadvantaged": lo, "advantaged": hi, "favorable_rate": {lo: rl, hi: rh}, "ratio": ratio,
+            "message": text}
 
 
 # --- bias.groups ---------------------------------------------------------------------------------------
@@ -401,7 +457,7 @@ def groups_check(ctx: ReviewContext) -> Outcome:
     n_metrics = 4 * (len(ctx.classes) if ctx.task == "multiclass" else 1)
     alphas, counts = _alphas(attrs, groups, n_metrics)
     total = sum(counts.values())
-    disparities, worst = {}, {}
+    disparities, worst, selection = {}, {}, {}
     findings: list[Finding] = []
     if (~ok).any():
         findings.append(Finding(severity=Severity.WARN, message=(
@@ -426,9 +482,11 @@ def groups_check(ctx: ReviewContext) -> Outcome:
         disparities[a.name] = d
         worst[a.name] = worst_summary(d)
         for grp, row in d["groups"].items():
-            flags = sorted(row["flags"], key=_flag_key)
-            if not flags or (a.is_intersection and row["severity"] == "info"):
+            if not row["flags"] or (a.is_intersection and row["severity"] == "info"):
                 continue  # intersections: only what needs review (their notes would drown the page)
+            # the finding states what sets its severity; every flag stays in the metrics
+            flags = sorted((f for f in row["flags"] if _SEV_RANK_WORD[f["severity"]] >= _SEV_RANK_WORD[row["severity"]]),
+                           key=_flag_key)
             findings.append(Finding(severity=_SEV[row["severity"]], columns=a.columns,
                                     message=" ".join(f["message"].rstrip(".") + "." for f in flags),
                                     evidence={"attribute": a.name, "group": grp, "reference": ref, "n": row["n"],
@@ -436,6 +494,11 @@ def groups_check(ctx: ReviewContext) -> Outcome:
                                               "class": row.get("class"),
                                               "disadvantaged": sorted({f["disadvantaged"] for f in flags
                                                                        if f.get("disadvantaged")})}))
+        head = selection_headline(a.name, g, o) if not a.is_intersection else None
+        if head is not None:
+            selection[a.name] = head
+            findings.append(Finding(severity=Severity.INFO, columns=a.columns, message=head["message"],
+                                    evidence={"attribute": a.name, "selection": head}))
         smalls = {k: v["n"] for k, v in g.items() if v["small"]}
         if smalls:
             findings.append(Finding(severity=Severity.INFO, columns=a.columns, message=(
@@ -474,6 +537,7 @@ def groups_check(ctx: ReviewContext) -> Outcome:
         "reference_source": ref_source,
         "disparities": disparities,
         "worst": worst,
+        "selection": selection,
     }
     return Outcome(summary=_groups_summary(findings, attrs, worst, o, reference, ref_source), findings=findings,
                    metrics=metrics)
@@ -503,7 +567,8 @@ def _groups_summary(findings: list[Finding], attrs: list[Attribute], worst: dict
     first = sorted(bad, key=rank)[0]
     top = first.evidence["flags"][0]
     example = top["message"][0].lower() + top["message"][1:]
-    harmed = sorted({d for f in bad for d in f.evidence.get("disadvantaged", [])})
+    harmed = sorted({x["disadvantaged"] for f in bad for x in f.evidence["flags"]
+                     if x.get("disadvantaged") and x["severity"] in ("warn", "fail")})
     who = f" Disadvantaged: {', '.join(harmed[:4])}{' and others' if len(harmed) > 4 else ''}." if harmed else ""
     if n_fail:
         more = f"; {n_warn} more need review" if n_warn else ""

@@ -323,12 +323,15 @@ def historical(ctx: ReviewContext, singles: list[Attribute]) -> _Cat:
                 cls = "" if ctx.task == "binary" else f" (class '{gap_info['class']}')"
                 worst_txt = (f"{_pct(gap_info['highest_rate'])} of {a.name} = {gap_info['highest']} vs "
                              f"{_pct(gap_info['lowest_rate'])} of {gap_info['lowest']} carry the label{cls}")
-                if gap_info["disadvantaged"] is not None:
-                    good = "favourable" if gap_info["disadvantaged"] == gap_info["lowest"] else "adverse"
-                    worst_txt += (f" — the {good} outcome, so the record is less favourable to "
-                                  f"{a.name} = {gap_info['disadvantaged']}")
+                if gap_info["disadvantaged"] is not None:  # name the outcome and whom the record disfavours
+                    good = gap_info["disadvantaged"] == gap_info["lowest"]
+                    label = o.favorable if good else o.adverse
+                    worst_txt = (f"the {'favourable' if good else 'adverse'} outcome ({ctx.target} = {label}) is "
+                                 f"recorded for {_pct(gap_info['highest_rate'])} of {a.name} = {gap_info['highest']} "
+                                 f"vs {_pct(gap_info['lowest_rate'])} of {gap_info['lowest']}{cls}, so the record is "
+                                 f"less favourable to {a.name} = {gap_info['disadvantaged']}")
     status = _status_of(sevs)
-    pos = "" if ctx.task != "binary" else f" '{ctx.target} = {label_text(ctx.positive_label)}'"
+    pos = "" if ctx.task != "binary" or o.directed else f" '{ctx.target} = {label_text(ctx.positive_label)}'"
     if worst_txt is None:
         summary = "Too few rows per group to compare the labels' base rates."
     elif status == Status.WARN:

@@ -498,9 +498,13 @@ def rate_counts(m: dict, metric: str, positive_favorable: bool | None = None) ->
 def directed_rates(m: dict, positive_favorable: bool) -> dict:
     """The four directed rates of one group (and ``true_favorable_rate``), each with an exact interval."""
     out: dict[str, Any] = {}
+    few = []
     for h in HARMS:
         x, n, _, _ = rate_counts(m, h, positive_favorable)
         out[h], out[f"{h}_ci"] = prop(x, n)
+        if h not in ROW_RATES and n < SMALL_CLASS:
+            few.append(h)
+    out["small_metrics"] = sorted(set(m.get("small_metrics", [])) | set(few))
     x, n, _, _ = rate_counts(m, "false_adverse_rate", positive_favorable)
     out["true_favorable_rate"], out["true_favorable_rate_ci"] = prop(n - x, n)
     return out

@@ -218,6 +218,11 @@ def bias_groups(r: CheckResult) -> list[Chart]:
         return []
     metrics = [("selection_rate", "selection rate", "o", DARK), ("tpr", "true positive rate", "s", ACCENT),
                ("base_rate", "base rate (labels)", "^", "#555555")]
+    d = r.metrics.get("direction") if isinstance(r.metrics.get("direction"), dict) else {}
+    if d.get("positive_favorable") is not None:  # read from the harmed side, as the findings are
+        metrics = [("favorable_rate", f"predicted favourable ({d.get('target')} = {d.get('favorable')})", "o", DARK),
+                   ("false_adverse_rate", "wrongly adverse (false-adverse rate)", "s", ACCENT),
+                   ("base_rate", "base rate (labels)", "^", "#555555")]
     panels = []
     for a in attrs[:3]:
         g = groups.get(a)
@@ -257,7 +262,9 @@ def bias_groups(r: CheckResult) -> list[Chart]:
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.28 / height))
-    return [(_png(fig), "Rates by group with 95% intervals, per sensitive attribute (markers differ by metric).")]
+    note = (" Favourable rate: lower harms; false-adverse rate: higher harms." if d.get("positive_favorable") is not None
+            else " No favourable label was given: the chart does not say which side is harmed.")
+    return [(_png(fig), "Rates by group with 95% intervals, per sensitive attribute (markers differ by metric)." + note)]
 
 
 def abstention(r: CheckResult) -> list[Chart]:
