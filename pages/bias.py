@@ -150,7 +150,7 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
         if r_dp:
             c4.caption(f"{g_dp} vs {reference}")
     if head and cls is None:
-        st.markdown(f"{':material/balance:'} {head['message']}")
+        st.markdown(f":material/balance: **Widest selection gap of {attribute}:** {head['message']}")
     scope = f"'{cls}' vs the rest" if cls else (f"positive = '{m['positive_label']}', flagged when score ≥ "
                                                 f"{m['threshold']}" if m["task"] == "binary" else "")
     st.caption(f"{m['n']:,} holdout rows. {scope}. Reference: {reference}"

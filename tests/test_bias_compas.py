@@ -105,6 +105,8 @@ def test_compas_names_african_american_defendants_as_disadvantaged(compas, again
                                                                          abs=1e-12)
     finding = next(f for f in res.findings if f.evidence.get("group") == AA)
     assert finding.evidence["disadvantaged"] == [AA] and AA in res.summary
+    # the finding (what the PDF prints) carries the selection and FPR sentences, not only the worst one
+    assert fpr["message"] in finding.message and sel["message"] in finding.message
 
 
 def test_compas_figures_match_fairlearn(compas, against_caucasian):
@@ -155,6 +157,7 @@ def test_compas_without_a_favourable_label_names_nobody(compas):
 def test_compas_categories_read_the_same_direction(compas):
     res = run_check(get_check("bias.categories"), compas_ctx(compas, reference={"race": CA}))
     cats = res.metrics["categories"]
+    assert not [c for c, v in cats.items() if v["status"] == "error"]  # decile scores are not probabilities
     hist = cats["historical"]["evidence"]["attributes"]["race"]["largest_gap"]
     assert hist["disadvantaged"] == hist["highest"]  # more recorded re-arrests: the record is less favourable to them
     learn = cats["learning"]["evidence"]["amplification"]["race"]

@@ -484,9 +484,9 @@ def groups_check(ctx: ReviewContext) -> Outcome:
         for grp, row in d["groups"].items():
             if not row["flags"] or (a.is_intersection and row["severity"] == "info"):
                 continue  # intersections: only what needs review (their notes would drown the page)
-            # the finding states what sets its severity; every flag stays in the metrics
-            flags = sorted((f for f in row["flags"] if _SEV_RANK_WORD[f["severity"]] >= _SEV_RANK_WORD[row["severity"]]),
-                           key=_flag_key)
+            # the finding states every gap that needs review (notes only when nothing does); all flags stay in metrics
+            floor = min(_SEV_RANK_WORD[row["severity"]], _SEV_RANK_WORD["warn"])
+            flags = sorted((f for f in row["flags"] if _SEV_RANK_WORD[f["severity"]] >= floor), key=_flag_key)
             findings.append(Finding(severity=_SEV[row["severity"]], columns=a.columns,
                                     message=" ".join(f["message"].rstrip(".") + "." for f in flags),
                                     evidence={"attribute": a.name, "group": grp, "reference": ref, "n": row["n"],

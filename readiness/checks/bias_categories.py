@@ -565,7 +565,8 @@ def aggregation(ctx: ReviewContext, attrs: list[Attribute], groups: dict, overal
             if cg is not None:  # a group calibrated differently from the whole (a model miscalibrated alike for all is
                 # the calibration check's business, not bias)
                 row["calibration_gap_vs_overall"] = cg - overall_cal
-            se = float(np.std(v.score[mask] - v.y[mask], ddof=1) / np.sqrt(mask.sum())) if mask.sum() > 1 else None
+            se = (float(np.std(v.score[mask] - v.y[mask], ddof=1) / np.sqrt(mask.sum()))
+                  if cg is not None and mask.sum() > 1 else None)
             if cg is not None and se is not None and abs(cg - overall_cal) >= CALIBRATION_GAP \
                     and abs(cg - overall_cal) > z_adj * se:
                 cg = cg - overall_cal
