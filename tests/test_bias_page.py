@@ -127,3 +127,35 @@ def test_page_renders_a_multiclass_model_one_class_at_a_time():
     at.selectbox(key="bias_class").select("mid").run()
     assert not at.exception
     assert "'mid' vs the rest" in _text(at)
+
+
+def test_setup_asks_which_outcome_is_good_for_the_person():
+    """Setup's favourable-label choice reaches the roles, and the Bias page then names who bears the harm."""
+    rng = np.random.default_rng(8)
+    n = 600
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"x": x, "sex": rng.choice(["f", "m"], n), "y": (x + rng.normal(size=n) > 0).astype(int),
+                       "vendor_score": 1 / (1 + np.exp(-1.5 * x)), "split": ["train"] * 450 + ["test"] * 150})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/setup.py").run()
+    at.radio(key="setup_layout").set_value("One file with a split column").run()
+    up = next(u for u in at.get("file_uploader") if u.label.startswith("Data (training and holdout rows)"))
+    up.set_value(("all.csv", df.to_csv(index=False).encode(), "text/csv"))
+    at.run()
+    at.radio(key="setup_model_mode").set_value("Scores in a holdout column (vendor, R or remote model)").run()
+    for label, value in (("Target", "y"), ("Split column", "split"), ("Prediction column", "vendor_score")):
+        next(s for s in at.selectbox if s.label.startswith(label)).set_value(value)
+        at.run()
+    fav = at.selectbox(key="role_favorable")
+    assert fav.label.startswith("Which outcome is good for the person") and fav.value == "— choose —"
+    assert any("will not say who is disadvantaged" in c.value for c in at.caption)
+    fav.set_value("0").run()
+    at.button[-1].click().run()
+    assert not at.exception
+    state = at.session_state["readiness_review"]
+    assert state.ctx.roles.favorable_label == 0
+    assert state.report.check("bias.groups").metrics["direction"]["positive_favorable"] is False
+    at.switch_page("pages/bias.py").run()
+    assert not at.exception
+    assert "Favourable outcome: y = 0" in _text(at)
