@@ -63,13 +63,17 @@ if check_header(res) and not skipped_or_error(res):
     if top:
         c2.caption(f"'{top['column']}'")
     c3.metric("Columns that leak", len(m["leaking_columns"]),
-              help=f"{name} ≥ {m['fail_score']:.2f} on its own: the column nearly determines the target")
-    c4.metric("Suspicious columns", len(m["suspicious_columns"]) + len(m["identifier_signal_columns"]),
-              help=f"{name} ≥ {m['warn_score_effective']:.2f} on its own, as strong as the whole model, or an "
-                   "identifier that carries target signal")
-    st.markdown("**Each feature's power to predict the target on its own**, strongest first. Bars past the dashed "
-                "line are suspicious, past the solid line they are leaks; the diamond shows the same column on the "
-                "holdout.")
+              help="Columns with the shape of a post-outcome leak: a rule that holds without exception over at least "
+                   f"{100 * m['rule_min_share']:.0f}% of the rows (like is_recid = 0 ⇒ two_year_recid = 0), or the "
+                   "reviewers' answer that the column is filled in after the outcome")
+    c4.metric("Questions to the data owner", len(m["suspicious_columns"]) + len(m["question_columns"])
+              + len(m["identifier_signal_columns"]),
+              help=f"Columns strong on their own ({name} ≥ {m['warn_score']:.2f}; a warning from {m['extreme_score']:.2f}) "
+                   "or identifiers that carry signal. Strength alone does not show a leak — a good feature is strong "
+                   "too — so these are questions: is the column known at prediction time?")
+    st.markdown("**Each feature's power to predict the target on its own**, strongest first. Past the dashed line a "
+                "column is worth a question to the data owner; red bars have the shape of a leak (a rule without "
+                "exception), whatever their length. The diamond shows the same column on the holdout.")
     plot(feature_power_bars(res))
     for item in dominant_and_leaky(report):
         share = item["shap_share"] if item["shap_share"] is not None else item["permutation_share"]
@@ -93,10 +97,11 @@ if check_header(res) and not skipped_or_error(res):
     if m["leaking_columns"]:
         todo.append(f"Remove {', '.join(m['leaking_columns'])} from the features, retrain, and review again: until "
                     "then the holdout score is not evidence of anything.")
-    if m["suspicious_columns"]:
-        todo.append(f"Ask the data owner when {', '.join(m['suspicious_columns'])} is recorded: at the moment of "
-                    "prediction, or after the outcome is known? If after, drop it and retrain; if before, note the "
-                    "answer in the sign-off.")
+    asked = m["suspicious_columns"] + m["question_columns"]
+    if asked:
+        todo.append(f"Ask the data owner when {', '.join(asked)} {'is' if len(asked) == 1 else 'are'} recorded: at "
+                    "the moment of prediction, or after the outcome is known? Record the answer in the questionnaire "
+                    "('post_outcome:<column>' = yes / no); if after, drop the column and retrain.")
     if m["identifier_signal_columns"]:
         todo.append(f"Drop identifier columns {', '.join(m['identifier_signal_columns'])} from the features.")
     if todo:

@@ -70,8 +70,9 @@ def make_frame(seed: int = SEED, n: int = N) -> pd.DataFrame:
     )
     p = 1 / (1 + np.exp(-logit))
     default = (rng.random(n) < p).astype(int)
-    # leakage: defaulted loans mostly get collections contacts (recorded after the outcome)
-    contacted = rng.random(n) < np.where(default == 1, 0.6, 0.04)
+    # leakage: most defaulted loans get collections contacts, recorded after the outcome; a loan
+    # that did not default never does (the rule without exception the leakage check looks for)
+    contacted = (rng.random(n) < 0.6) & (default == 1)
     collections_contacts = np.where(contacted, rng.poisson(2.0, size=n) + 1, 0)
     frame = pd.DataFrame({
         "application_id": [f"A{100000 + i}" for i in range(n)],

@@ -5,13 +5,13 @@ from __future__ import annotations
 from readiness.results import CheckResult, Status
 from readiness.style import STATUS_COLOR
 
-_PATTERN = {"pass": "", "warn": "/", "fail": "x"}  # never colour alone
-_BAR = {"pass": "#8da5c4", "warn": STATUS_COLOR[Status.WARN], "fail": STATUS_COLOR[Status.FAIL]}
+_PATTERN = {"pass": "", "question": ".", "warn": "/", "fail": "x"}  # never colour alone
+_BAR = {"pass": "#8da5c4", "question": "#8da5c4", "warn": STATUS_COLOR[Status.WARN], "fail": STATUS_COLOR[Status.FAIL]}
 
 
 def feature_power_bars(result: CheckResult, *, top: int = 30):
-    """Each feature's standalone score (training, cross-validated) ranked, with the
-    suspicious / leak lines and the whole model's holdout score drawn."""
+    """Each feature's standalone score (training, cross-validated) ranked, with the question /
+    warning lines and the whole model's holdout score drawn (a leak is a rule, not a length)."""
     import plotly.graph_objects as go
 
     m = result.metrics
@@ -36,9 +36,9 @@ def feature_power_bars(result: CheckResult, *, top: int = 30):
                     mode="markers", name="same column on the holdout",
                     marker=dict(symbol="diamond", size=9, color="#222", line=dict(color="white", width=1)),
                     hovertemplate=f"%{{y}}: {name} %{{x:.3f}} on the holdout<extra></extra>")
-    lines = [(m.get("warn_score_effective"), f"suspicious ({name} {m.get('warn_score_effective', 0):.2f})",
-              STATUS_COLOR[Status.WARN], "dash"),
-             (m.get("fail_score"), f"leak ({name} {m.get('fail_score', 0):.2f})", STATUS_COLOR[Status.FAIL], "solid"),
+    lines = [(m.get("warn_score"), f"ask ({name} {m.get('warn_score', 0):.2f})", "#666", "dash"),
+             (m.get("extreme_score"), f"extreme ({name} {m.get('extreme_score', 0):.2f})", STATUS_COLOR[Status.WARN],
+              "dash"),
              (m.get("model_score"), f"whole model on holdout ({m.get('model_score') or 0:.2f})", "#4c78a8", "dot")]
     for i, (x, label, color, dash) in enumerate(lines):
         if x is None:

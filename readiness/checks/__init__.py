@@ -18,5 +18,7 @@ from readiness.checks import (  # noqa: F401
     feasibility,
     holdout_reuse,
     leakage,
+    leakage_preprocessing,
+    leakage_temporal,
     model,
 )
