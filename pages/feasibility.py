@@ -41,9 +41,12 @@ def _p(p: float | None) -> str:
 def _verdict() -> str:
     parts = []
     if base is not None and base.status in (Status.PASS, Status.WARN, Status.FAIL):
-        parts.append({Status.PASS: "the model beats simple baselines by more than chance",
-                      Status.WARN: "the model is not shown to beat simple baselines",
-                      Status.FAIL: "a simple baseline does better than the model"}[base.status])
+        dv = base.metrics.get("decision_verdict")
+        parts.append("the model beats simple baselines by more than chance" if dv == "better" else
+                     "a simple baseline does better than the model, by more than the margin" if dv == "worse" and
+                     base.status == Status.FAIL else
+                     "the model is about as good as a simple baseline (the simpler model may be preferable)"
+                     if base.status == Status.PASS else "the model and the baselines disagree (see below)")
     if bayes is not None and bayes.status in (Status.PASS, Status.WARN, Status.FAIL):
         v = bayes.metrics.get("verdict")
         parts.append({"achieved": "the target accuracy is reachable (the model reaches it)",
@@ -133,9 +136,18 @@ if check_header(base) and not skipped_or_error(base):
                            f"{conf} paired bootstrap interval. AUC ignores the threshold")
             if alo is not None:
                 c3.caption(f"{conf} interval {alo:+.3f} to {ahi:+.3f}")
-        c4.metric("Baselines trained on", f"{m['train_rows_used']:,} rows",
-                  help=f"Training rows used (up to {m['train_cap']:,}, stratified); the same {m['features']} features "
-                       "as the model")
+        if m["decision_measure"] == "cost_per_1000":
+            c4.metric("Margin of practical relevance", f"{m['margin']:,.0f} per 1,000",
+                      help="A baseline fails the model only when it is cheaper by more than this, with confidence: "
+                           "one accuracy point of errors at the average error cost, per 1,000 decisions")
+            dlo, dhi = m["decision_difference_ci"]
+            c4.caption(f"model saves {m['decision_difference']:+,.0f} per 1,000 ({dlo:+,.0f} to {dhi:+,.0f})")
+        else:
+            c4.metric("Margin of practical relevance", f"{100 * m['margin']:.1f} accuracy point",
+                      help="A baseline fails the model only when it is more accurate by more than this, with "
+                           "confidence; a smaller difference is one nobody would act on")
+        st.caption(f"Baselines trained on {m['train_rows_used']:,} training rows (up to {m['train_cap']:,}, "
+                   f"stratified), with the same {m['features']} features as the model.")
     findings(base)
     rows = []
     for key, b in m["baselines"].items():
@@ -192,10 +204,14 @@ if check_header(base) and not skipped_or_error(base):
                     "accurate, cheaper to run and easier to explain. Find out why the model underperforms (leakage in "
                     "training, over-fitting, a threshold set for another purpose).")
     elif base.status == Status.WARN:
-        todo.append(f"Ask the model's authors what the extra complexity buys over a {BASELINE_SHORT[m['best_baseline']]}: the "
-                    "holdout cannot tell them apart. If nothing, prefer the simpler model.")
-        todo.append("A larger holdout narrows the interval; see how many rows are needed under the holdout budget "
-                    "below.")
+        todo.append("Check the model's threshold and ranking against the best baseline (see the finding above) before "
+                    "choosing the more complex model.")
+    elif m.get("decision_verdict") in ("within_margin", "undetermined"):
+        todo.append(f"Ask the model's authors what the extra complexity buys over a {BASELINE_SHORT[m['best_baseline']]}: "
+                    "on this holdout they are about as good. If nothing, prefer the simpler model.")
+        if m.get("decision_verdict") == "undetermined":
+            todo.append("A larger holdout narrows the interval; see how many rows are needed under the holdout budget "
+                        "below.")
     if todo:
         todo.append("See the Explanations page for where the model's performance comes from.")
     what_to_do(todo)

@@ -28,6 +28,11 @@ BASELINE_THRESHOLD = 0.5  # baselines call a row positive when their probability
 ALPHA = 0.05  # two-sided, divided by the number of recorded uses of this holdout (Bonferroni, part B6)
 TREE_DEPTH = 4
 TREE_MIN_LEAF = 20
+#: margin of practical relevance: a baseline must beat the model by more than this, with confidence, to fail
+#: it; with costs set, one accuracy point of errors at the average error cost, per 1,000 decisions
+MARGIN_POINTS = 0.01
+AUC_MARGIN = 0.02  # a ranking worse by more than this (with confidence) is worth a warning
+MAE_MARGIN = 0.01  # regression: 1% of the best baseline's mean absolute error
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -173,6 +178,34 @@ def paired_accuracy(model_right: np.ndarray, base_right: np.ndarray, *, alpha: f
             "p_value_one_sided": ber.mcnemar_exact_one_sided(b, c)}
 
 
+def _decision(lo: float, hi: float, margin: float) -> str:
+    """better (interval above 0), worse (interval below −margin), within_margin (inside ±margin) or undetermined."""
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return "undetermined"
+    if lo > 0:
+        return "better"
+    if hi < -margin:
+        return "worse"
+    if lo >= -margin and hi <= margin:
+        return "within_margin"
+    return "undetermined"
+
+
+def _gain(d: float, by_cost: bool) -> str:
+    return f"saves {d:+,.0f} per 1,000 decisions" if by_cost else f"{100 * d:+.1f} accuracy points"
+
+
+def _paired_mean_ci(d: np.ndarray, alpha: float) -> tuple[float, list[float]]:
+    """Mean of paired differences with a t-interval."""
+    n = len(d)
+    mean = float(d.mean()) if n else math.nan
+    if n < 2:
+        return mean, [math.nan, math.nan]
+    se = float(d.std(ddof=1) / math.sqrt(n))
+    q = float(stats.t.ppf(1 - alpha / 2, n - 1))
+    return mean, [mean - q * se, mean + q * se]
+
+
 def _verdict(lo: float, hi: float) -> str:
     if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
         return "undetermined"
@@ -255,6 +288,7 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
     m["model"] = model
     baselines: dict = {}
     base_scores: dict = {}
+    base_preds: dict = {}
     for key, est in fitted.items():
         classes = [str(c) for c in est.classes_]
         proba = np.asarray(est.predict_proba(Xte), dtype=float)
@@ -266,6 +300,7 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
             base_scores[key] = p_pos
         else:
             pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)].astype(str)
+        base_preds[key] = pred
         right = pred == y_s
         x = int(right.sum())
         row = {"name": BASELINE_NAMES[key], "accuracy": x / n, "accuracy_ci": list(clopper_pearson(x, n))}
@@ -304,62 +339,100 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
             auc_verdict = _verdict(lo, hi)
             m["auc_verdict"] = auc_verdict
 
+    # --- the measure that decides, and its margin of practical relevance ----------------------
+    costs = (ctx.settings.cost_fp, ctx.settings.cost_fn)
+    by_cost = binary and costs != (1.0, 1.0)
+    if by_cost:
+        pos_l = str(ctx.positive_label)
+        truth_pos = y_s == pos_l
+
+        def row_cost(pred):
+            return np.where((pred == pos_l) & ~truth_pos, costs[0], 0.0) + np.where((pred != pos_l) & truth_pos,
+                                                                                     costs[1], 0.0)
+        model_cost = row_cost(model_pred)
+        model["cost_per_1000"] = 1000 * float(model_cost.mean())
+        for key in baselines:
+            c = row_cost(base_preds[key])
+            baselines[key]["cost_per_1000"] = 1000 * float(c.mean())
+            baselines[key]["paired"]["cost_saving_per_1000"] = _paired_mean_ci(1000 * (c - model_cost), alpha)
+        dec_best = min(order, key=lambda k: (baselines[k]["cost_per_1000"], order.index(k)))
+        gain, (glo, ghi) = baselines[dec_best]["paired"]["cost_saving_per_1000"]
+        margin = 1000 * MARGIN_POINTS * (costs[0] + costs[1]) / 2
+        unit = "cost per 1,000 decisions"
+    else:
+        dec_best = best
+        gain, (glo, ghi) = acc_cmp["difference"], acc_cmp["difference_ci"]
+        margin = MARGIN_POINTS
+        unit = "accuracy points"
+    decision = _decision(glo, ghi, margin)
+    m.update({"decision_measure": "cost_per_1000" if by_cost else "accuracy", "decision_baseline": dec_best,
+              "margin": margin, "margin_unit": unit, "decision_difference": gain,
+              "decision_difference_ci": [glo, ghi], "decision_verdict": decision, "auc_margin": AUC_MARGIN})
+
     # --- status ----------------------------------------------------------------------------
-    bname = BASELINE_SHORT[best]
+    bname = BASELINE_SHORT[dec_best]
     conf = f"{100 * (1 - alpha):.0f}%" if alpha >= 0.01 else f"{100 * (1 - alpha):.1f}%"
-    acc_txt = (f"accuracy {_pct(model['accuracy'])} against {_pct(baselines[best]['accuracy'])} for the best baseline "
-               f"({bname}); difference {100 * acc_cmp['difference']:+.1f} points ({conf} interval "
+    b_acc = baselines[best]
+    acc_txt = (f"accuracy {_pct(model['accuracy'])} against {_pct(b_acc['accuracy'])} for the best baseline "
+               f"({BASELINE_SHORT[best]}); difference {100 * acc_cmp['difference']:+.1f} points ({conf} interval "
                f"{100 * acc_cmp['difference_ci'][0]:+.1f} to {100 * acc_cmp['difference_ci'][1]:+.1f}), McNemar "
                f"p = {acc_cmp['p_value']:.3g} (b = {acc_cmp['b_baseline_only_right']}, c = {acc_cmp['c_model_only_right']})")
+    if by_cost:
+        dec_txt = (f"cost {model['cost_per_1000']:,.0f} per 1,000 decisions against "
+                   f"{baselines[dec_best]['cost_per_1000']:,.0f} for the cheapest baseline ({bname}); the model saves "
+                   f"{gain:+,.0f} ({conf} interval {glo:+,.0f} to {ghi:+,.0f})")
+        margin_txt = f"{margin:,.0f} per 1,000 decisions (one accuracy point of errors at the average error cost)"
+    else:
+        dec_txt = acc_txt
+        margin_txt = f"{100 * margin:.1f} accuracy point"
     auc_txt = ""
     if auc_verdict is not None:
         ab = baselines[m["best_auc_baseline"]]
         auc_txt = (f"ROC AUC {model['roc_auc']:.3f} against {ab['roc_auc']:.3f} for {BASELINE_SHORT[m['best_auc_baseline']]}; "
-                   f"difference "
-                   f"{m['auc_difference']:+.3f} ({conf} paired bootstrap {m['auc_difference_ci'][0]:+.3f} to "
-                   f"{m['auc_difference_ci'][1]:+.3f})")
-    ev = {"best_baseline": best, "accuracy_difference_ci": acc_cmp["difference_ci"], "p_value": acc_cmp["p_value"]}
+                   f"difference {m['auc_difference']:+.3f} ({conf} paired bootstrap {m['auc_difference_ci'][0]:+.3f} "
+                   f"to {m['auc_difference_ci'][1]:+.3f})")
+    auc_worse = auc_verdict is not None and m["auc_difference_ci"][1] < -AUC_MARGIN
+    ev = {"best_baseline": dec_best, "decision_difference_ci": [glo, ghi], "margin": margin,
+          "p_value": acc_cmp["p_value"]}
     thr_note = ""
     if binary and ctx.settings.threshold != BASELINE_THRESHOLD:
         thr_note = (f" The model is judged at its decision threshold {ctx.settings.threshold:g}, the baselines at "
                     f"{BASELINE_THRESHOLD:g}; a threshold chosen for costs can trade accuracy for catching positives.")
-    if acc_verdict == "worse" and auc_verdict != "better":
+    parts = [dec_txt] + ([acc_txt] if by_cost else []) + ([auc_txt] if auc_txt else [])
+    if decision == "worse" and auc_verdict != "better":
         sev, status = Severity.FAIL, Status.FAIL
-        msg = f"A simple baseline is significantly better than the model: {acc_txt}." + thr_note
-        summary = (f"The model is significantly worse than a simple {bname} on the same holdout rows "
-                   f"({_pct(model['accuracy'])} against {_pct(baselines[best]['accuracy'])} accuracy).")
-    elif acc_verdict == "worse":
+        msg = (f"A simple baseline beats the model by more than the margin of practical relevance ({margin_txt}), "
+               f"with {conf} confidence: " + "; ".join(parts) + "." + thr_note)
+        summary = f"A simple {bname} does better than the model, by more than {margin_txt}, on the same holdout rows."
+    elif decision == "worse":
         sev, status = Severity.WARN, Status.WARN
-        msg = (f"At its threshold the model is less accurate than the best baseline ({acc_txt}), but it ranks cases "
-               f"significantly better ({auc_txt}). Check the threshold on the Calibration page." + thr_note)
-        summary = (f"The model ranks cases better than every simple baseline, but at its threshold it is less accurate "
-                   f"than a {bname}.")
-    elif auc_verdict == "worse":
-        # better accuracy but worse ranking: judgement (warn); no better accuracy and worse ranking: fail
-        sev = Severity.FAIL if acc_verdict == "tie" else Severity.WARN
-        status = Status(sev.value)
-        msg = f"A simple baseline ranks cases significantly better than the model: {auc_txt}; {acc_txt}."
-        summary = (f"A simple {BASELINE_SHORT[m['best_auc_baseline']]} ranks cases significantly better "
-                   f"than the model.")
-    elif acc_verdict == "better" or auc_verdict == "better":
+        msg = (f"At its threshold the model does worse than the best baseline by more than {margin_txt}, but it ranks "
+               "cases significantly better: " + "; ".join(parts) + ". Check the threshold on the Business threshold "
+               "page." + thr_note)
+        summary = (f"The model ranks cases better than every simple baseline, but at its threshold a {bname} does "
+                   "better.")
+    elif auc_worse:
+        sev, status = Severity.WARN, Status.WARN
+        msg = (f"A simple baseline ranks cases better than the model by more than {AUC_MARGIN:.2f} AUC, with "
+               f"{conf} confidence: " + "; ".join(parts) + ".")
+        summary = (f"A simple {BASELINE_SHORT[m['best_auc_baseline']]} ranks cases better than the model by more "
+                   f"than {AUC_MARGIN:.2f} AUC.")
+    elif decision == "better":
         sev, status = Severity.INFO, Status.PASS
-        parts = [acc_txt] + ([auc_txt] if auc_txt else [])
-        if acc_verdict == "better":
-            summary = (f"The model is significantly more accurate than the best simple baseline ({bname}): "
-                       f"{_pct(model['accuracy'])} against {_pct(baselines[best]['accuracy'])}.")
-            msg = "The model beats every simple baseline by more than chance: " + "; ".join(parts) + "."
-        else:
-            summary = (f"The model ranks cases significantly better than every simple baseline; at its threshold its "
-                       f"accuracy cannot be told apart from the best baseline ({bname}).")
-            msg = ("On ranking the model beats the baselines by more than chance, on accuracy at the threshold it does "
-                   "not: " + "; ".join(parts) + ".")
+        msg = "The model beats every simple baseline by more than chance: " + "; ".join(parts) + "."
+        summary = (f"The model does better than the best simple baseline ({bname}) by more than chance "
+                   f"({_gain(gain, by_cost)}).")
     else:
-        sev, status = Severity.WARN, Status.WARN
-        parts = [acc_txt] + ([auc_txt] if auc_txt else [])
-        msg = ("The holdout cannot tell the model apart from a simple baseline: " + "; ".join(parts) + ". Its extra "
-               "complexity is not shown to buy anything." + thr_note)
-        summary = (f"The model is not shown to be better than a simple {bname} "
-                   f"({_pct(model['accuracy'])} against {_pct(baselines[best]['accuracy'])} accuracy).")
+        sev, status = Severity.INFO, Status.PASS
+        within = decision == "within_margin"
+        msg = (("As good as a simple baseline — within the margin of practical relevance "
+                f"(±{margin_txt}), so the simpler model may be preferable: ") if within else
+               (f"The holdout cannot tell the model apart from a simple baseline, and no baseline is shown to be "
+                f"better by more than {margin_txt}; the simpler model may be preferable: ")) + "; ".join(parts) + "."
+        summary = (f"As good as a simple {bname} ({_gain(gain, by_cost)}, within ±{margin_txt}): the simpler model "
+                   "may be preferable." if within else
+                   f"About as good as a simple {bname} ({_gain(gain, by_cost)}; the holdout cannot separate them): "
+                   "the simpler model may be preferable.")
     findings.insert(0, Finding(severity=sev, message=msg, evidence=ev))
     uses = m["holdout_uses"]
     if uses and uses > 1:
@@ -391,13 +464,11 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
         p = np.asarray(est.predict(Xte), dtype=float)
         d = np.abs(y - p) - err_model  # > 0: the model errs less on this row
         t = stats.ttest_1samp(d, 0.0) if np.std(d) > 0 else None
-        se = float(np.std(d, ddof=1) / math.sqrt(len(d))) if len(d) > 1 else math.nan
-        q = float(stats.t.ppf(1 - alpha / 2, max(1, len(d) - 1)))
+        mean_d, ci_d = _paired_mean_ci(d, alpha)
         baselines[key] = {"name": BASELINE_NAMES[key], "mae": mae(y, p),
                           "mae_ci": list(bootstrap_ci(mae, y, p, n_boot=B, seed=seed)), "r2": r2(y, p),
                           "r2_ci": list(bootstrap_ci(r2, y, p, n_boot=B, seed=seed)),
-                          "paired": {"mae_improvement": float(d.mean()),
-                                     "mae_improvement_ci": [float(d.mean() - q * se), float(d.mean() + q * se)],
+                          "paired": {"mae_improvement": mean_d, "mae_improvement_ci": ci_d,
                                      "test": "paired t-test on absolute errors",
                                      "p_value": float(t.pvalue) if t is not None else 1.0}}
     m["baselines"] = baselines
@@ -406,22 +477,26 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
     m["best_baseline"] = best
     cmp_ = baselines[best]["paired"]
     m["mae_improvement"], m["mae_improvement_ci"], m["p_value"] = cmp_["mae_improvement"], cmp_["mae_improvement_ci"], cmp_["p_value"]
-    verdict = _verdict(*cmp_["mae_improvement_ci"])
+    margin = MAE_MARGIN * baselines[best]["mae"]
+    verdict = _decision(*cmp_["mae_improvement_ci"], margin)
     m["mae_verdict"] = verdict
+    m.update({"decision_measure": "mae", "decision_baseline": best, "margin": margin,
+              "margin_unit": "mean absolute error", "decision_difference": cmp_["mae_improvement"],
+              "decision_difference_ci": cmp_["mae_improvement_ci"], "decision_verdict": verdict})
     bname = BASELINE_SHORT[best]
     lo, hi = cmp_["mae_improvement_ci"]
     txt = (f"MAE {model['mae']:.4g} against {baselines[best]['mae']:.4g} for the best baseline ({bname}); the model's "
            f"absolute error is lower by {cmp_['mae_improvement']:.4g} per row on average (interval {lo:.4g} to {hi:.4g}, "
-           f"p = {cmp_['p_value']:.3g})")
-    ev = {"best_baseline": best, "mae_improvement_ci": [lo, hi], "p_value": cmp_["p_value"]}
+           f"p = {cmp_['p_value']:.3g}); margin of practical relevance {margin:.4g} (1% of the baseline's MAE)")
+    ev = {"best_baseline": best, "mae_improvement_ci": [lo, hi], "p_value": cmp_["p_value"], "margin": margin}
     if verdict == "better":
         sev, status = Severity.INFO, Status.PASS
         summary = f"The model's errors are significantly smaller than the best simple baseline's ({bname})."
     elif verdict == "worse":
         sev, status = Severity.FAIL, Status.FAIL
-        summary = f"A simple {bname} makes significantly smaller errors than the model."
+        summary = f"A simple {bname} makes smaller errors than the model, by more than the margin of {margin:.4g}."
     else:
-        sev, status = Severity.WARN, Status.WARN
-        summary = f"The model is not shown to be better than a simple {bname}."
+        sev, status = Severity.INFO, Status.PASS
+        summary = f"About as good as a simple {bname}: the simpler model may be preferable."
     findings.insert(0, Finding(severity=sev, message=txt + ".", evidence=ev))
     return Outcome(summary=summary, findings=findings, metrics=m, status=status)
