@@ -192,7 +192,9 @@ def _decision(lo: float, hi: float, margin: float) -> str:
 
 
 def _gain(d: float, by_cost: bool) -> str:
-    return f"saves {d:+,.0f} per 1,000 decisions" if by_cost else f"{100 * d:+.1f} accuracy points"
+    if by_cost:
+        return f"saves {d:,.0f} per 1,000 decisions" if d >= 0 else f"costs {-d:,.0f} more per 1,000 decisions"
+    return f"{100 * d:+.1f} accuracy points"
 
 
 def _paired_mean_ci(d: np.ndarray, alpha: float) -> tuple[float, list[float]]:
@@ -379,9 +381,10 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
                f"p = {acc_cmp['p_value']:.3g} (b = {acc_cmp['b_baseline_only_right']}, c = {acc_cmp['c_model_only_right']})")
     if by_cost:
         dec_txt = (f"cost {model['cost_per_1000']:,.0f} per 1,000 decisions against "
-                   f"{baselines[dec_best]['cost_per_1000']:,.0f} for the cheapest baseline ({bname}); the model saves "
-                   f"{gain:+,.0f} ({conf} interval {glo:+,.0f} to {ghi:+,.0f})")
-        margin_txt = f"{margin:,.0f} per 1,000 decisions (one accuracy point of errors at the average error cost)"
+                   f"{baselines[dec_best]['cost_per_1000']:,.0f} for the cheapest baseline ({bname}); the model "
+                   f"{_gain(gain, True)} ({conf} interval of the saving {glo:+,.0f} to {ghi:+,.0f}; the margin, "
+                   f"{margin:,.0f}, is one accuracy point of errors at the average error cost)")
+        margin_txt = f"{margin:,.0f} per 1,000 decisions"
     else:
         dec_txt = acc_txt
         margin_txt = f"{100 * margin:.1f} accuracy point"

@@ -360,7 +360,7 @@ def feature_target(ctx: ReviewContext) -> Outcome:
     top = rows[0] if rows else None
     if leaking:
         summary = (f"{_listed(leaking, quote=True)} look{'s' if len(leaking) == 1 else ''} recorded after the "
-                   "outcome (a rule that holds without exception ties it to the target): the holdout score cannot be trusted "
+                   "outcome (a rule with no or almost no exception ties it to the target): the holdout score cannot be trusted "
                    "until it is dropped.")
     elif suspicious or id_signal:
         cols = suspicious + id_signal
