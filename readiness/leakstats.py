@@ -38,6 +38,8 @@ RULE_MIN_SHARE = 0.10  # a rule must cover ≥ 10% of the rows ...
 RULE_MIN_ROWS = 100  # ... and at least 100 of them
 RULE_RATE_FACTOR = 50.0  # the exception rate must be ≥ 50x below the other classes' share (95% upper bound)
 RULE_MAX_EXCEPTIONS = 0.005  # at most 1 exception in 200 rows (a data-entry slip does not hide a rule)
+RULE_MIN_OTHER_SHARE = 0.20  # the classes a rule excludes must make up ≥ 20% of the rows: only then is
+#                              a clean rule surprising (a level with no positives in 5%-positive data is not)
 POINT_MASS = 0.05  # a value held by ≥ 5% of the rows is a level, not a point on a continuum
 SEPARATION_MAX_SHARE = 0.005  # ranges of the classes overlap on ≤ 0.5% of the rows: they do not overlap
 
@@ -330,7 +332,7 @@ def post_outcome_rules(values: pd.Series, classes: np.ndarray, n_classes: int) -
         exceptions = rows - int(counts_c[c])
         others = 1.0 - class_share[c]
         bound = _exception_bound(exceptions, rows)
-        if others <= 0 or exceptions > RULE_MAX_EXCEPTIONS * rows or bound > others / RULE_RATE_FACTOR:
+        if others < RULE_MIN_OTHER_SHARE or exceptions > RULE_MAX_EXCEPTIONS * rows or bound > others / RULE_RATE_FACTOR:
             continue
         key = (rows, c, exceptions)
         if key in seen:

@@ -715,3 +715,27 @@ def test_sample_review_flags_what_the_sample_plants(sample_ctx):
     assert results["leakage.oversampling"].status.value == "pass"
     assert results["leakage.preprocessing"].status.value == "pass"
     assert results["evaluation.holdout_reuse"].metrics["n"] == 1033
+
+
+def test_rules_count_exceptions_and_need_a_common_excluded_class():
+    from scipy.stats import beta
+
+    from readiness import leakstats as ls
+
+    rng = np.random.default_rng(30)
+    n = 6000
+    level_a = rng.random(n) < 0.3
+    for share, expect_rule in ((0.40, True), (0.04, False)):
+        # level A never holds a positive; elsewhere positives have the share that makes `share` overall
+        y = np.where(level_a, 0, (rng.random(n) < share / 0.7).astype(int))
+        values = pd.Series(np.where(level_a, "A", rng.choice(["B", "C"], n)))
+        rules = ls.post_outcome_rules(values, y, 2)
+        assert bool(rules) == expect_rule, (share, rules)
+    y = np.where(level_a, 0, (rng.random(n) < 0.4 / 0.7).astype(int))
+    y[np.flatnonzero(level_a)[:3]] = 1  # three slips: still a rule (≤ 1 in 200), counted
+    rule = ls.post_outcome_rules(pd.Series(np.where(level_a, "A", "B")), y, 2)[0]
+    rows = int(level_a.sum())
+    assert rule["values"] == ["A"] and rule["exceptions"] == 3 and rule["rows"] == rows
+    assert rule["exception_rate_upper"] == pytest.approx(beta.ppf(0.95, 4, rows - 3))  # Clopper–Pearson
+    assert ls.name_from_target("is_recid", "two_year_recid") == "recid"
+    assert ls.name_from_target("days_since_last", "default_date") is None  # generic words only

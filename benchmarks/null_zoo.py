@@ -1,0 +1,210 @@
+"""The null zoo: how often each check cries wolf on honest data, next to how often it finds a
+planted defect (issue 18).
+
+    python benchmarks/null_zoo.py                    # 30 honest sets (500-100,000 rows), 5 seeds per planted case
+    python benchmarks/null_zoo.py --sets 60 --out docs/false-alarms.md
+
+Every honest set (tests/zoo.py) is reviewed twice — with a model file and with a prediction
+column holding the true probability — by the whole review. Planted cases put one known
+defect into an honest set and run the check that must find it. The table is written to
+docs/false-alarms.md; the raw rows to benchmarks/null_zoo_results.csv.
+Targets: a check that judges the data or the model fails on < 1% and warns on < 5% of honest
+reviews; checks that ask the reviewer a question are listed apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import zoo  # noqa: E402
+from helpers import make_ctx  # noqa: E402
+
+
+def _split(frame, seed, share=0.3):
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[rng.permutation(len(frame))[: int(share * len(frame))]] = True
+    return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)
+
+
+def _honest(seed, rows=3000, mix="gaussian", features=4, share=0.2):
+    spec = zoo.Spec(seed=seed, rows=rows, features=features, mix=mix, positive_share=share, signal=2.0)
+    return zoo.make_set(spec)
+
+
+def planted_smote(seed):
+    from imblearn.over_sampling import SMOTE
+
+    train, test, feats = _honest(seed)
+    full = pd.concat([train, test.drop(columns="p_true")], ignore_index=True)
+    X, y = SMOTE(random_state=seed).fit_resample(full[feats], full["y"])
+    tr, te = _split(pd.DataFrame(X, columns=feats).assign(y=y), seed)
+    return make_ctx(tr, te.assign(p=0.5 + 0.0 * te["y"]), target="y", prediction_column="p")
+
+
+def planted_duplicates(seed):
+    train, test, feats = _honest(seed)
+    full = pd.concat([train, test.drop(columns="p_true")], ignore_index=True)
+    minority = full[full["y"] == 1]
+    full = pd.concat([full, minority.sample(len(minority), replace=True, random_state=seed)], ignore_index=True)
+    tr, te = _split(full, seed)
+    return make_ctx(tr, te.assign(p=0.5), target="y", prediction_column="p")
+
+
+def planted_copies(seed):
+    train, test, feats = _honest(seed)
+    copies = train.sample(int(0.05 * len(test)), random_state=seed).assign(p_true=0.5)
+    return make_ctx(train, pd.concat([test, copies], ignore_index=True), target="y", prediction_column="p_true")
+
+
+def planted_post_outcome(seed):
+    train, test, feats = _honest(seed)
+    rng = np.random.default_rng(seed)
+    for f in (train, test):
+        f["recovery_calls"] = np.where((f["y"] == 1) & (rng.random(len(f)) < 0.7), rng.poisson(2, len(f)) + 1, 0)
+    return make_ctx(train, test, target="y", prediction_column="p_true")
+
+
+def planted_compas(seed):
+    df = pd.read_csv(ROOT / "tests" / "fixtures" / "compas.csv").drop(columns=["id"])
+    tr, te = _split(df.drop(columns="split"), seed)
+    return make_ctx(tr, te.assign(score=te["decile_score"] / 10), target="two_year_recid", prediction_column="score")
+
+
+def planted_noise_vendor(seed):
+    train, test, feats = _honest(seed, share=0.35)
+    return make_ctx(train, test.assign(vendor=np.random.default_rng(seed).random(len(test))), target="y",
+                    prediction_column="vendor")
+
+
+PLANTED = [
+    ("leakage.oversampling", "SMOTE (imbalanced-learn) on the whole table, then split", planted_smote),
+    ("leakage.oversampling", "minority rows duplicated before the split", planted_duplicates),
+    ("leakage.train_test_overlap", "5% of the holdout copied from training", planted_copies),
+    ("leakage.feature_target", "a column filled in only for positives (post-outcome)", planted_post_outcome),
+    ("leakage.feature_target", "COMPAS is_recid (real data, random 70/30 splits)", planted_compas),
+    ("baselines.comparison", "vendor scores that are noise (a baseline is far better)", planted_noise_vendor),
+]
+
+
+def run_planted(seeds: int) -> pd.DataFrame:
+    from readiness.registry import get_check
+    from readiness.review import run_check
+
+    rows = []
+    for check, what, make in PLANTED:
+        found = 0
+        for s in range(seeds):
+            res = run_check(get_check(check), make(100 + s))
+            found += res.status.value == "fail"
+        rows.append({"check": check, "planted defect": what, "found (fail)": f"{found}/{seeds}"})
+        print(f"  planted {check}: {what}: {found}/{seeds}", flush=True)
+    return pd.DataFrame(rows)
+
+
+SKIP_REASON = {"bias.groups": "the honest sets have no sensitive attribute yet",
+               "leakage.temporal": "the honest sets have no time column yet"}
+
+
+def _rate(k: int, n: int) -> str:
+    return f"{100 * k / n:.1f}% ({k}/{n})" if n else "–"
+
+
+def write_table(tally: pd.DataFrame, planted: pd.DataFrame, *, sets: int, seconds: float, out: Path,
+                specs: list) -> None:
+    rows_axis = sorted(s.rows for s in specs)
+    judged = tally[~tally["check"].isin(zoo.QUESTION_CHECKS)]
+    asked = tally[tally["check"].isin(zoo.QUESTION_CHECKS)]
+
+    def line(r):
+        ran = int(r["reviews"] - r["skipped"])
+        ok = (r["fail_rate"] < 0.01) and (r["warn_rate"] < 0.05)
+        if ran == 0:
+            return (f"| `{r['check']}` | 0 | – | – | not exercised (skipped: {SKIP_REASON.get(r['check'], 'n/a')}) | "
+                    "known-answer tests in tests/ |")
+        det = planted[planted["check"] == r["check"]]
+        found = "; ".join(f"{d['planted defect']}: {d['found (fail)']}" for _, d in det.iterrows()) or \
+            "known-answer tests in tests/"
+        return (f"| `{r['check']}` | {ran} | {_rate(int(r['fail']), ran)} | {_rate(int(r['warn']), ran)} | "
+                f"{'yes' if ok else '**no**'} | {found} |")
+
+    text = [
+        "# False alarms: the null zoo",
+        "",
+        "How often each check fails or warns on **honest** data sets with no defect of any kind, next to how "
+        "often it finds a **planted** defect. Made by `python benchmarks/null_zoo.py` (generator: "
+        "`tests/zoo.py`); a small zoo runs in the test suite (`tests/test_null_zoo.py`).",
+        "",
+        f"- {sets} honest sets, each reviewed twice (a logistic-regression model file fit on the training rows, "
+        f"and a prediction column holding the true probability): {2 * sets} reviews; {rows_axis[0]:,} to "
+        f"{rows_axis[-1]:,} rows (median {int(np.median(rows_axis)):,}); 1–20 features; Gaussian, skewed, "
+        "heavy-tailed, integer and categorical columns and mixtures; positive share 50% to 5%; random 70/30 split.",
+        f"- Targets: a check that judges the data or the model fails on < 1% and warns on < 5% of honest "
+        f"reviews. Run time {seconds / 60:.0f} minutes on the 2-core review machine.",
+        "",
+        "## Checks that judge the data or the model",
+        "",
+        "| check | honest reviews | fail | warn | within target | planted defect found |",
+        "|---|---|---|---|---|---|",
+        *[line(r) for _, r in judged.sort_values("check").iterrows()],
+        "",
+        "## Checks that ask the reviewer a question (not alarms)",
+        "",
+        "`model.hyperparameters` asks for the tuning record and `bias.categories` for the harm categories "
+        "data cannot show; their warnings are questions to answer in the questionnaire.",
+        "",
+        "| check | honest reviews | fail | warn |",
+        "|---|---|---|---|",
+        *[f"| `{r['check']}` | {int(r['reviews'] - r['skipped'])} | {_rate(int(r['fail']), int(r['reviews'] - r['skipped']))} "
+          f"| {_rate(int(r['warn']), int(r['reviews'] - r['skipped']))} |" for _, r in asked.iterrows()],
+        "",
+    ]
+    out.write_text("\n".join(text) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sets", type=int, default=30)
+    ap.add_argument("--max-rows", type=int, default=100_000)
+    ap.add_argument("--planted-seeds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=18)
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "false-alarms.md")
+    ap.add_argument("--csv", type=Path, default=ROOT / "benchmarks" / "null_zoo_results.csv")
+    ap.add_argument("--from-csv", action="store_true", help="re-tally the honest reviews saved in --csv (no re-run)")
+    ap.add_argument("--minutes", type=float, help="with --from-csv: the run time to report")
+    a = ap.parse_args()
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    specs = zoo.specs(a.sets, seed=a.seed, max_rows=a.max_rows)
+    if a.from_csv:
+        rows = pd.read_csv(a.csv).to_dict("records")
+        planted = run_planted(a.planted_seeds)
+        write_table(zoo.tally(rows), planted, sets=a.sets, seconds=60 * (a.minutes or 0), out=a.out, specs=specs)
+        print(a.out.read_text())
+        return
+    rows = []
+    for sp in specs:
+        t = time.perf_counter()
+        got = zoo.review_set(sp)
+        rows += got
+        alarms = [f"{r['mode'][:5]}:{r['check']}={r['status']}" for r in got if r["status"] in ("fail", "warn")]
+        print(f"{sp.name()}: {time.perf_counter() - t:.0f} s; {', '.join(alarms) or 'no alarm'}", flush=True)
+    pd.DataFrame(rows).to_csv(a.csv, index=False)
+    planted = run_planted(a.planted_seeds)
+    write_table(zoo.tally(rows), planted, sets=a.sets, seconds=time.perf_counter() - t0, out=a.out, specs=specs)
+    print(a.out.read_text())
+
+
+if __name__ == "__main__":
+    main()

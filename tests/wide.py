@@ -1,0 +1,67 @@
+"""A wide table (thousands of columns) and a child-process run of the CLI with its peak memory.
+
+Shared by tests/test_wide_memory.py and benchmarks/bench_wide.py (issue 9, item 7).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_wide(folder: Path, *, columns: int, rows: int, seed: int = 0) -> dict:
+    """train.csv / test.csv (half the rows each), model.skops (logistic regression on every
+    column) and a ``p_true`` column in the holdout with the true probability."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, columns)).astype(np.float32)
+    logit = X[:, :5] @ np.array([1.0, -0.8, 0.6, 0.5, -0.4])
+    p = 1 / (1 + np.exp(-logit))
+    y = (rng.random(rows) < p).astype(int)
+    names = [f"f{i}" for i in range(columns)]
+    frame = pd.DataFrame(X, columns=names)
+    frame["y"] = y
+    n_train = rows // 2
+    train, test = frame.iloc[:n_train], frame.iloc[n_train:].copy()
+    model = LogisticRegression(max_iter=300).fit(train[names], train["y"])
+    test_pred = test.copy()
+    test_pred["p_true"] = p[n_train:]
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"train": folder / "train.csv", "test": folder / "test.csv", "test_pred": folder / "test_pred.csv",
+             "model": folder / "model.skops", "folder": folder}
+    train.to_csv(paths["train"], index=False)
+    test.to_csv(paths["test"], index=False)
+    test_pred.to_csv(paths["test_pred"], index=False)
+    sio.dump(model, paths["model"])
+    return paths
+
+
+def run_cli(paths: dict, *, mode: str = "model", checks: list[str] | None = None, preexec=None) -> dict:
+    """``readiness review`` in a child process: exit code, seconds, peak RSS (MiB), JSON path."""
+    out = paths["folder"] / f"review-{mode}.json"
+    args = [sys.executable, "-m", "readiness.cli", "review", "--train", str(paths["train"]), "--target", "y",
+            "--json", str(out), "--quiet"]
+    if mode == "model":
+        args += ["--test", str(paths["test"]), "--model", str(paths["model"])]
+    else:
+        args += ["--test", str(paths["test_pred"]), "--prediction-column", "p_true"]
+    for c in checks or []:
+        args += ["--check", c]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=preexec)
+    stderr = proc.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"exit": proc.returncode, "seconds": time.perf_counter() - t0, "max_rss_mib": usage.ru_maxrss / 1024,
+            "json": out, "stderr": stderr}
