@@ -145,7 +145,7 @@ def cmd_review(a) -> int:
     answers = None
     if a.answers is not None:  # read first: a bad file fails before the data is loaded
         from readiness.checks.bias import with_reviewer_answers
-        from readiness.checks.bias_categories import read_answers_file
+        from readiness.checks.bias_questions import read_answers_file
 
         answers = read_answers_file(a.answers)
     ctx = _context_from_args(a)
