@@ -4,7 +4,7 @@ import streamlit as st
 
 st.set_page_config(page_title="Model Readiness Review", page_icon="✅", layout="wide")
 
-from pages._ui import state  # noqa: E402  (after set_page_config)
+from pages._ui import esc, show_navigation, state  # noqa: E402  (after set_page_config)
 
 PAGES = {
     "Review": [
@@ -28,10 +28,11 @@ PAGES = {
     ],
 }
 
+show_navigation()
 nav = st.navigation(PAGES, expanded=True)
 s = state()
 with st.sidebar:
-    st.caption(f"**{s.title}**")
+    st.caption(f"**{esc(s.title)}**")
     if s.report is not None:
         st.caption(f"{s.ctx.task} task · {len(s.ctx.train):,} training / {len(s.ctx.test):,} holdout rows")
 if s.is_sample and nav.title != "Setup":

@@ -7,9 +7,11 @@ Streamlit's DataFrame hashing.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import streamlit as st
 
@@ -22,24 +24,45 @@ SESSION_KEY = "readiness_review"
 MAX_CACHED_REPORTS = 8
 
 
-def _route_through_app() -> None:
-    """Make sure app.py's st.navigation routes every page, even on a fresh server.
+def _route_through_app(*, at_import: bool = False) -> None:
+    """Make sure app.py's st.navigation (and its login gate) routes every page, on every run.
 
-    Streamlit keeps a process-wide flag that sends a fresh server's first request for a
-    page URL (e.g. /calibration) straight to the file in pages/ (its old multipage mode),
-    skipping app.py; the flag is cleared only when st.navigation runs. If we find
-    ourselves in that mode, clear the flag and rerun, so app.py routes the same URL.
+    A fresh server's first request for a page URL (e.g. /calibration) runs that file from
+    pages/ directly (Streamlit's old multipage mode, used while no st.navigation has run in
+    the process), skipping app.py — its navigation and its authentication. That run's page
+    registry then lists app.py itself as a page; a run routed by app.py's st.navigation never
+    does. Whenever we find ourselves in such a run (at import, and again in :func:`state`:
+    concurrent first sessions import this module only once), leave that mode and rerun,
+    so app.py routes the same URL. ``.streamlit/config.toml`` keeps the sidebar navigation
+    off until then, so the raw pages/ list is never drawn; app.py turns it on.
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
     except ImportError:  # pragma: no cover - internal module moved
         return
-    if getattr(PagesManager, "uses_pages_directory", None):
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    pm = ctx.pages_manager
+    main = pm.main_script_path
+    if Path(main).name != "app.py":  # AppTest of a single page file
+        return
+    pages = pm.get_pages().values()
+    v1_registry = len(pages) > 1 and any(p.get("script_path") == main for p in pages)
+    # at import (from app.py too, before its st.navigation) only the process-wide flag tells
+    if PagesManager.uses_pages_directory or (v1_registry and not at_import):
         PagesManager.uses_pages_directory = False
+        show_navigation()
         st.rerun()
 
 
-_route_through_app()
+def show_navigation() -> None:
+    """Turn on the sidebar navigation (config.toml leaves it off until app.py routes the run)."""
+    st.set_option("client.showSidebarNavigation", True)
+
+
+_route_through_app(at_import=True)
 
 
 @dataclass
@@ -100,6 +123,7 @@ def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", 
 
 def state() -> AppState:
     """The session's review; opens the bundled sample when nothing was loaded."""
+    _route_through_app()
     s = st.session_state.get(SESSION_KEY)
     if s is None:
         s = AppState()
@@ -118,6 +142,27 @@ def review() -> tuple[ReviewContext, ReviewReport]:
 
 
 # --- rendering ---------------------------------------------------------------------------
+
+# Markdown (CommonMark + GFM + math + Streamlit's directives) gives these ASCII characters a meaning.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:&=\"'])")
+# Streamlit draws icons and links bare URLs *after* unescaping: a zero-width space defuses those.
+_ZWSP = "\u200b"
+_MD_AFTER_UNESCAPE = re.compile(r"(?<=:)(?=material/|streamlit:)|(?<=:)(?=//)|(?<=\bwww)(?=\.)", re.IGNORECASE)
+
+
+def esc(text) -> str:
+    """User text made inert for any Streamlit element that renders Markdown.
+
+    For column names, category values, file names, titles, reviewer names, notes and the
+    library's messages and summaries (which quote column names and values). Every
+    Markdown-active ASCII character is backslash-escaped, so an image link, raw HTML, a
+    ``javascript:`` link, ``**bold**``, ``$math$`` or ``:red[...]`` shows as the text it is;
+    line breaks become spaces (no headings or lists); icon shortcodes and bare URLs get a
+    zero-width space. Escape at render time, in pages, never in the library: the PDF and the
+    JSON carry the plain text.
+    """
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", _MD_AFTER_UNESCAPE.sub(_ZWSP, flat))
 
 
 def status_badge(status: Status | str, *, label: str | None = None) -> None:
@@ -192,11 +237,11 @@ def findings(result: CheckResult, *, limit: int = 12) -> None:
         return
     head, tail = items[:limit], items[limit:]
     for f in head:
-        st.markdown(f"{_SEV_ICON[f.severity]} {f.message}")
+        st.markdown(f"{_SEV_ICON[f.severity]} {esc(f.message)}")
     if tail:
         with st.expander(f"{len(tail)} more findings"):
             for f in tail:
-                st.markdown(f"{_SEV_ICON[f.severity]} {f.message}")
+                st.markdown(f"{_SEV_ICON[f.severity]} {esc(f.message)}")
 
 
 def check_header(result: CheckResult | None, *, heading: str | None = None) -> bool:
@@ -209,7 +254,7 @@ def check_header(result: CheckResult | None, *, heading: str | None = None) -> b
     with cols[0]:
         status_badge(result.status)
     with cols[1]:
-        st.markdown(f"**{result.summary}**")
+        st.markdown(f"**{esc(result.summary)}**")
     return True
 
 
@@ -232,10 +277,10 @@ def _spec(check_id: str):
 def skipped_or_error(result: CheckResult) -> bool:
     """Render skipped/error results fully; returns True when the page should not go on."""
     if result.status == Status.SKIPPED:
-        st.info(f"Skipped: {result.summary}")
+        st.info(f"Skipped: {esc(result.summary)}")
         return True
     if result.status == Status.ERROR:
-        st.error(f"{result.summary} The other checks are unaffected; report this with the check id `{result.id}`.")
+        st.error(f"{esc(result.summary)} The other checks are unaffected; report this with the check id `{result.id}`.")
         return True
     return False
 

@@ -6,6 +6,7 @@ import streamlit as st
 from pages._ui import (
     check_details,
     check_header,
+    esc,
     findings,
     pct,
     plot,
@@ -107,7 +108,7 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
     n_small = sum(1 for g in groups.values() if g["small"])
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Groups", f"{len(groups)}" + (f" ({n_small} small)" if n_small else ""),
-              help=f"Groups of '{attribute}' in the holdout. Small: fewer than {th['small_group']} rows — shown with "
+              help=f"Groups of '{esc(attribute)}' in the holdout. Small: fewer than {th['small_group']} rows — shown with "
                    "wide intervals, never failing the review on their own.")
     if row_directed:
         g_fa, r_fa = _worst("false_adverse_rate_difference", big)
@@ -117,21 +118,21 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
                         "minus reference, in points, with its 95% interval."))
         if r_fa:
             harmed = g_fa if r_fa["false_adverse_rate_difference"] > 0 else reference
-            c2.caption(f"{g_fa} vs {reference} · harms {harmed}")
+            c2.caption(f"{esc(g_fa)} vs {esc(reference)} · harms {esc(harmed)}")
     else:
         g_fa, r_fa = _worst("equal_opportunity_difference", big)
         c2.metric("Largest gap in positives caught", _pts(r_fa["equal_opportunity_difference"]) if r_fa else "–",
                   help=("Equal opportunity difference: the group's true positive rate minus the reference group's, in "
                         f"points; among groups of at least {th['small_group']} rows."))
         if r_fa:
-            c2.caption(f"{g_fa} vs {reference}")
+            c2.caption(f"{esc(g_fa)} vs {esc(reference)}")
     g_od, r_od = _worst("equalized_odds_difference", big)
     c3.metric("Largest error-rate gap", f"{100 * r_od['equalized_odds_difference']:.1f} pts" if r_od else "–",
               help=("Equalized odds difference: the larger of the TPR and FPR gaps against the reference. "
                     f"Review from {100 * th['warn_gap']:.0f} points when beyond chance; fails from "
                     f"{100 * th['fail_gap']:.0f} points."))
     if r_od:
-        c3.caption(f"{g_od} vs {reference} · review from {100 * th['warn_gap']:.0f}, fail from "
+        c3.caption(f"{esc(g_od)} vs {esc(reference)} · review from {100 * th['warn_gap']:.0f}, fail from "
                    f"{100 * th['fail_gap']:.0f} pts")
     head = (m.get("selection") or {}).get(attribute)
     if row_directed:
@@ -140,7 +141,7 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
                   help=("The lower group's rate of the favourable outcome divided by the higher one's (1 = equal). "
                         f"Below {th['four_fifths']:.2f} fails the four-fifths rule of thumb."))
         if r_dp:
-            c4.caption(f"harms {_harmed(r_dp, 'favorable_rate') or (g_dp if r_dp['favorable_rate_difference'] < 0 else reference)}"
+            c4.caption(f"harms {esc(_harmed(r_dp, 'favorable_rate') or (g_dp if r_dp['favorable_rate_difference'] < 0 else reference))}"
                        f" · four-fifths rule: {th['four_fifths']:.2f}")
     else:
         g_dp, r_dp = _worst("demographic_parity_difference", big)
@@ -148,23 +149,23 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
                   help="Share predicted positive, group minus reference. No four-fifths verdict without a favourable "
                        "label: which way is the harm is not known.")
         if r_dp:
-            c4.caption(f"{g_dp} vs {reference}")
+            c4.caption(f"{esc(g_dp)} vs {esc(reference)}")
     if head and cls is None:
-        st.markdown(f":material/balance: **Widest selection gap of {attribute}:** {head['message']}")
-    scope = f"'{cls}' vs the rest" if cls else (f"positive = '{m['positive_label']}', flagged when score ≥ "
+        st.markdown(f":material/balance: **Widest selection gap of {esc(attribute)}:** {esc(head['message'])}")
+    scope = f"'{esc(cls)}' vs the rest" if cls else (f"positive = '{esc(m['positive_label'])}', flagged when score ≥ "
                                                 f"{m['threshold']}" if m["task"] == "binary" else "")
-    st.caption(f"{m['n']:,} holdout rows. {scope}. Reference: {reference}"
+    st.caption(f"{m['n']:,} holdout rows. {scope}. Reference: {esc(reference)}"
                + (" (most advantaged)" if reference == default_ref and source == "most advantaged" else
                   " (largest group)" if reference == default_ref and source == "largest" else "")
                + f". Rates in %. Dots are the group's value, bars its 95% interval; the dashed line is the reference "
                f"group, the shaded band ±{100 * th['warn_gap']:.0f} points around it; grey hollow dots rest on few cases.")
     plot(group_metrics_chart(m, attribute, reference=reference, cls=cls))
     if row_directed:
-        st.markdown(f"**Who is worse off than {reference}** — right of zero: the group is worse off on that measure; "
+        st.markdown(f"**Who is worse off than {esc(reference)}** — right of zero: the group is worse off on that measure; "
                     f"orange band: review (≥ {100 * th['warn_gap']:.0f} points, beyond chance); red: fails "
                     f"(≥ {100 * th['fail_gap']:.0f} points). Right: the favourable-outcome ratio with the four-fifths line.")
     else:
-        st.markdown(f"**Gaps against {reference}** (group − reference) — orange: review (≥ {100 * th['warn_gap']:.0f} "
+        st.markdown(f"**Gaps against {esc(reference)}** (group − reference) — orange: review (≥ {100 * th['warn_gap']:.0f} "
                     f"points, beyond chance); red: fails (≥ {100 * th['fail_gap']:.0f} points). Without a favourable "
                     "label the chart cannot say which side is worse off.")
     plot(disparity_chart(view, warn_gap=th["warn_gap"], fail_gap=th["fail_gap"], four_fifths=th["four_fifths"]))
@@ -207,17 +208,17 @@ if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
         **{k: st.column_config.TextColumn(help=v) for k, v in helps.items()}})
     flagged = [f for r in rows.values() for f in r["flags"] if f.get("message")]
     if flagged:
-        st.markdown(f"**Each gap against {reference}, in words** (worst first)")
+        st.markdown(f"**Each gap against {esc(reference)}, in words** (worst first)")
         rank = {"fail": 0, "warn": 1, "info": 2}
         for f in sorted(flagged, key=lambda f: rank[f["severity"]])[:10]:
-            st.markdown(f"{_SEV_ICON[f['severity']]} {f['message']}")
+            st.markdown(f"{_SEV_ICON[f['severity']]} {esc(f['message'])}")
         if len(flagged) > 10:
             with st.expander(f"{len(flagged) - 10} more"):
                 for f in sorted(flagged, key=lambda f: rank[f["severity"]])[10:]:
-                    st.markdown(f"{_SEV_ICON[f['severity']]} {f['message']}")
+                    st.markdown(f"{_SEV_ICON[f['severity']]} {esc(f['message'])}")
     with st.expander("Findings of the whole check (every attribute and combination)"):
         findings(res, limit=8)
-    with st.expander(f"Every metric per group of {attribute}, with 95% intervals"):
+    with st.expander(f"Every metric per group of {esc(attribute)}, with 95% intervals"):
         src = groups if cls is None else {g: {**v["per_class"][cls], "n": v["n"]} for g, v in groups.items()}
         st.dataframe(pd.DataFrame([{
             "group": g, "rows": v["n"], "actual positives": v.get("positives"),
@@ -262,13 +263,13 @@ def _evidence(cat: str, ev: dict) -> None:
     """Category evidence as small tables; everything else stays in the raw JSON."""
     if cat == "historical":
         for attr, a in ev.get("attributes", {}).items():
-            st.markdown(f"**{attr}** — share of rows with the label (training + holdout)")
+            st.markdown(f"**{esc(attr)}** — share of rows with the label (training + holdout)")
             st.dataframe(pd.DataFrame([{"group": g, "rows": v["n"], **{f"rate '{c}'": with_ci(r["rate"], r["ci"])
                                                                       for c, r in v["rates"].items()}}
                                        for g, v in a["groups"].items()]), hide_index=True)
     elif cat == "representation":
         for attr, a in ev.get("attributes", {}).items():
-            st.markdown(f"**{attr}**" + (f" — χ² p-value training vs holdout {a['chi2_p_value']:.3g}"
+            st.markdown(f"**{esc(attr)}**" + (f" — χ² p-value training vs holdout {a['chi2_p_value']:.3g}"
                                          if a.get("chi2_p_value") is not None else ""))
             st.dataframe(pd.DataFrame([{"group": g, "training rows": v["train_n"], "training share": pct(v["train_share"]),
                                         "holdout rows": v["test_n"], "holdout share": pct(v["test_share"]),
@@ -276,10 +277,10 @@ def _evidence(cat: str, ev: dict) -> None:
                                        for g, v in a["groups"].items()]), hide_index=True)
         if ev.get("small_intersections"):
             st.caption("Small combinations (holdout rows): " + "; ".join(
-                f"{a}: " + ", ".join(f"{g} {n}" for g, n in v.items()) for a, v in ev["small_intersections"].items()))
+                f"{esc(a)}: " + ", ".join(f"{esc(g)} {n}" for g, n in v.items()) for a, v in ev["small_intersections"].items()))
     elif cat == "measurement":
         for attr, p in ev.get("proxies", {}).items():
-            st.markdown(f"**Proxies for {attr}** — how well each feature alone predicts the group on the holdout "
+            st.markdown(f"**Proxies for {esc(attr)}** — how well each feature alone predicts the group on the holdout "
                         f"(AUC; 0.5 = not at all, 1 = perfectly; warn from {ev['proxy_thresholds']['warn_auc']:.2f}). "
                         f"All features together: {p['all_features']['auc']:.2f}.")
             two = len(p["groups"]) == 2  # with two groups both one-vs-rest AUCs are the same
@@ -291,7 +292,7 @@ def _evidence(cat: str, ev: dict) -> None:
             st.dataframe(pd.DataFrame(ev["missingness_gaps"]), hide_index=True)
     elif cat == "aggregation":
         for attr, rows in ev.get("attributes", {}).items():
-            st.markdown(f"**{attr}** — overall accuracy {pct(ev['overall_accuracy'])}"
+            st.markdown(f"**{esc(attr)}** — overall accuracy {pct(ev['overall_accuracy'])}"
                         + (f", overall AUC {ev['overall_auc']:.3f}" if ev.get("overall_auc") is not None else ""))
             st.dataframe(pd.DataFrame([{"group": g, "rows": r["n"], "accuracy": with_ci(r["accuracy"], r["accuracy_ci"]),
                                         "AUC": with_ci(r.get("auc"), r.get("auc_ci"), as_pct=False),
@@ -299,7 +300,7 @@ def _evidence(cat: str, ev: dict) -> None:
                                        for g, r in rows.items()]), hide_index=True)
     elif cat == "learning":
         for attr, a in ev.get("amplification", {}).items():
-            st.markdown(f"**{attr}** vs {a['reference']} — gap in the labels vs gap in the model's decisions")
+            st.markdown(f"**{esc(attr)}** vs {esc(a['reference'])} — gap in the labels vs gap in the model's decisions")
             st.dataframe(pd.DataFrame([{"group": g, "rows": r["n"], "label gap": _pts(r["label_gap"]),
                                         "decision gap": _pts(r["model_gap"]),
                                         "added by the model": _pts(r["amplification"], r["amplification_ci"])}
@@ -307,13 +308,13 @@ def _evidence(cat: str, ev: dict) -> None:
         for col, d in ev.get("direct_use", {}).items():
             ft = d.get("flip_test")
             if ft:
-                st.caption(f"'{col}' is a model input: setting it to another value ({', '.join(ft['values_tried'])}) "
+                st.caption(f"'{esc(col)}' is a model input: setting it to another value ({esc(', '.join(ft['values_tried']))}) "
                            f"changes {ft['changed']} of {ft['rows']:,} holdout decisions ({pct(ft['changed_share'])}).")
             elif d.get("note"):
-                st.caption(d["note"][0].upper() + d["note"][1:] + ".")
+                st.caption(esc(d["note"][0].upper() + d["note"][1:] + "."))
     elif cat == "evaluation":
         for attr, gs in ev.get("cases", {}).items():
-            st.markdown(f"**{attr}** — holdout cases behind each group's rates (fewer than 5 cannot measure a rate)")
+            st.markdown(f"**{esc(attr)}** — holdout cases behind each group's rates (fewer than 5 cannot measure a rate)")
             st.dataframe(pd.DataFrame([{"group": g, "rows": v["n"], "actual positives": v["positives"],
                                         "actual negatives": v["negatives"], "flagged": v["predicted_positive"]}
                                        for g, v in gs.items()]), hide_index=True)
@@ -323,13 +324,13 @@ def _evidence(cat: str, ev: dict) -> None:
                                         "overall": pct(h["overall"]), "group value": with_ci(h["group_value"], h["group_ci"]),
                                         "rows": h["n"]} for h in ev["hidden_failures"]]), hide_index=True)
         for attr, gs in ev.get("unmeasurable", {}).items():
-            st.caption(f"{attr}: " + "; ".join(f"{g} cannot measure {', '.join(v['rates'])}" for g, v in gs.items()))
+            st.caption(f"{esc(attr)}: " + "; ".join(f"{esc(g)} cannot measure {', '.join(v['rates'])}" for g, v in gs.items()))
     elif cat == "deployment":
         for a in ev.get("answers", {}).values():
-            st.markdown(f"**{a['question']}**  \n{a['answer_text'] or '_not answered_'}")
+            st.markdown(f"**{a['question']}**  \n{esc(a['answer_text']) if a['answer_text'] else '_not answered_'}")
     if cat != "deployment":
         for issue in ev.get("issues", [])[3:]:
-            st.caption(f"{issue['severity']}: {issue['text']}")
+            st.caption(f"{issue['severity']}: {esc(issue['text'])}")
 
 
 def _save_answers() -> None:
@@ -356,7 +357,7 @@ if check_header(cat_res, heading="Seven sources of harm") and not skipped_or_err
         with grid[i % 2].container(border=True):
             st.markdown(f"#### {status_text(c['status'])} · {CATEGORY_TITLES[cat]}")
             st.caption(CATEGORY_QUESTIONS[cat])
-            st.markdown(c["summary"])
+            st.markdown(esc(c["summary"]))
             if c["evidence"]:
                 with st.expander("Evidence"):
                     _evidence(cat, c["evidence"])

@@ -8,6 +8,7 @@ import streamlit as st
 from pages._ui import (
     check_details,
     check_header,
+    esc,
     findings,
     pct,
     plot,
@@ -82,6 +83,7 @@ if check_header(res) and not skipped_or_error(res):
     s = ctx.settings
     cur, opt = m["current"], m["optimal"]
     positive = f"{report.roles.target} = {m['positive_label']}"
+    positive_md = esc(positive)  # in Markdown; charts take the plain text
     triv_key = m["cheaper_trivial"]
     triv_cost = m[f"{triv_key}_cost_per_1000"]
     sav_lo, sav_hi = m["savings_ci"]
@@ -103,14 +105,14 @@ if check_header(res) and not skipped_or_error(res):
                   "threshold from data: on each resample the cheapest threshold is picked again and judged on the "
                   "holdout rows that resample left out. If it includes 0, the holdout cannot show the saving is real."))
     _metric(c4, "Without the model", _per_1000(triv_cost), note=f"the cheaper simple policy: {POLICY_WORDS[triv_key]}",
-            help=(f"Flag no one costs {fmt_cost(m['flag_none_cost_per_1000'])} per 1,000 (every {positive} case is "
+            help=(f"Flag no one costs {fmt_cost(m['flag_none_cost_per_1000'])} per 1,000 (every {positive_md} case is "
                   f"missed); flag everyone costs {fmt_cost(m['flag_all_cost_per_1000'])} (every other case is a false "
                   "alarm). A model is worth using only if it is cheaper than the better of the two."))
     st.caption(
-        f"**Costs, in your units:** a false positive (flagging a case that is not {positive}) costs "
-        f"**{s.cost_fp:g}**; a false negative (missing a {positive} case) costs **{s.cost_fn:g}**. "
+        f"**Costs, in your units:** a false positive (flagging a case that is not {positive_md}) costs "
+        f"**{s.cost_fp:g}**; a false negative (missing a {positive_md} case) costs **{s.cost_fn:g}**. "
         f"A case is flagged when its score is at least the threshold. Measured on {m['n']:,} holdout rows, "
-        f"{m['positives']:,} of them {positive} ({pct(m['prevalence'])}).")
+        f"{m['positives']:,} of them {positive_md} ({pct(m['prevalence'])}).")
 
     cost_slot = st.container()
     rates_slot = st.container()
@@ -144,10 +146,10 @@ if check_header(res) and not skipped_or_error(res):
         thr = w1.slider("Threshold (flag when the score is at least this)", min_value=lo, max_value=hi,
                         step=step, format=fmt, key=f"{key}_thr")
         cfp = w2.number_input("Cost of a false positive", min_value=0.0, value=float(s.cost_fp), key=f"{key}_fp",
-                              help=f"e.g. the cost of acting on a case that is not {positive}")
+                              help=f"e.g. the cost of acting on a case that is not {positive_md}")
         cfn = w3.number_input("Cost of a false negative", min_value=0.0, value=float(s.cost_fn), key=f"{key}_fn",
-                              help=f"e.g. the cost of missing a {positive} case")
-        recall_pct = w4.number_input(f"Catch at least this % of {positive} cases", min_value=0.0, max_value=100.0,
+                              help=f"e.g. the cost of missing a {positive_md} case")
+        recall_pct = w4.number_input(f"Catch at least this % of {positive_md} cases", min_value=0.0, max_value=100.0,
                                      value=0.0, step=5.0, format="%.0f", key=f"{key}_recall",
                                      help="Optional: find the highest threshold that still catches this share "
                                           "(0 = no target)")
@@ -165,7 +167,7 @@ if check_header(res) and not skipped_or_error(res):
             wm = (_analysis(ctx.digest, cfp, cfn, target_recall, ctx) if costs_changed or target_recall else m)
             wi = _decision(ctx.digest, float(thr), cfp, cfn, ctx)
             q = per_thousand(wi)
-            st.markdown(f"**{describe_decision(wi, positive=positive)}**")
+            st.markdown(f"**{esc(describe_decision(wi, positive=positive))}**")
             plot(decision_bar(q, positive=positive))
             wopt = wm["optimal"]
             v1, v2, v3, v4 = st.columns(4)
@@ -183,11 +185,11 @@ if check_header(res) and not skipped_or_error(res):
                     help="The cheapest threshold on the holdout for the costs entered here")
             _metric(v4, "Precision · recall", f"{pct(wi['precision'])} · {pct(wi['recall'])}",
                     note=f"flags {pct(wi['selection_rate'])} of cases",
-                    help=(f"Precision: share of flagged cases that truly are {positive}. Recall: share of the "
-                          f"{positive} cases that get flagged."))
+                    help=(f"Precision: share of flagged cases that truly are {positive_md}. Recall: share of the "
+                          f"{positive_md} cases that get flagged."))
             tr = wm.get("target_recall")
             if tr:
-                st.markdown(f"To catch **{pct(tr['target'])}** of the {positive} cases, flag when the score is at "
+                st.markdown(f"To catch **{pct(tr['target'])}** of the {positive_md} cases, flag when the score is at "
                             f"least **{fmt_threshold(tr['threshold'])}**: recall {pct(tr['recall'])} (95% interval "
                             f"{pct(tr['recall_ci'][0])}–{pct(tr['recall_ci'][1])}), precision {pct(tr['precision'])}, "
                             f"{pct(tr['selection_rate'])} of cases flagged, {_per_1000(tr['cost_per_1000'])}.")
@@ -206,7 +208,7 @@ if check_header(res) and not skipped_or_error(res):
         plot(cost_curve(res, what_if=marker))
     with rates_slot:
         with st.expander("Precision, recall and the share flagged at each threshold", expanded=True):
-            st.caption(f"Raising the threshold flags fewer cases: those flagged are more often truly {positive} "
+            st.caption(f"Raising the threshold flags fewer cases: those flagged are more often truly {positive_md} "
                        "(precision rises), but more of them are missed (recall falls).")
             plot(rates_curve(res, what_if=marker))
 
@@ -256,7 +258,7 @@ if check_header(res) and not skipped_or_error(res):
     elif m["savings_per_1000"] > 0 and (sav_lo is None or sav_lo <= 0):
         todo.append(f"The holdout hints that {policy_text(opt)} would be cheaper (about "
                     f"{_per_1000(m['savings_per_1000'])}) but cannot show it. Collect more labelled cases, especially "
-                    f"{positive} ones, before moving the threshold — or move it as a monitored trial.")
+                    f"{positive_md} ones, before moving the threshold — or move it as a monitored trial.")
     else:
         todo.append("Keep the threshold.")
     b = m.get("bayes")
@@ -266,5 +268,5 @@ if check_header(res) and not skipped_or_error(res):
     todo.append(f"Confirm both costs with the business owner: the best threshold depends on their ratio "
                 f"({m['cost_fn']:g} : {m['cost_fp']:g} here). Use the what-if above to see how much the choice moves.")
     todo.append("Re-check the threshold after deployment whenever the share of "
-                f"{positive} cases or the costs change (see drift on the Data quality page).")
+                f"{positive_md} cases or the costs change (see drift on the Data quality page).")
     what_to_do(todo)

@@ -6,6 +6,7 @@ import streamlit as st
 from pages._ui import (
     check_details,
     check_header,
+    esc,
     findings,
     pct,
     plot,
@@ -89,7 +90,7 @@ if check_header(res) and not skipped_or_error(res):
         _metric(c4, "Calibration slope", _num(slope, 2), note="1 is ideal",
                 help=("1 is ideal. Below 1: the probabilities are too extreme (overconfident); above 1: too timid. "
                       "From a logistic regression of the outcome on the log-odds of the score."))
-    st.caption(f"Compared on {m['n']:,} holdout rows: {m['variable']}. "
+    st.caption(f"Compared on {m['n']:,} holdout rows: {esc(m['variable'])}. "
                + (f"Mean predicted {pct(m['mean_score'])} vs observed {pct(m['prevalence'])}. Log loss "
                   f"{m['log_loss']:.4f}." if not multi else
                   f"Mean confidence {pct(m['mean_confidence'])} vs accuracy {pct(m['accuracy'])}. Log loss "
@@ -108,12 +109,12 @@ if check_header(res) and not skipped_or_error(res):
     groups = m.get("groups") or {}
     if groups:
         flagged = any(f.columns and f.columns[0] in groups for f in res.findings)
-        with st.expander(f"Calibration per group ({', '.join(groups)})", expanded=flagged):
+        with st.expander(f"Calibration per group ({esc(', '.join(groups))})", expanded=flagged):
             st.caption("Do the probabilities mean the same for every group? Predicted (mean score) against observed "
                        "rate per group; p-values are corrected for the number of groups tested (Bonferroni)."
                        + (" Multiclass: confidence against accuracy." if multi else ""))
             for col, info in groups.items():
-                st.markdown(f"**{col}**")
+                st.markdown(f"**{esc(col)}**")
                 left, right = st.columns([2, 3])
                 with left:
                     plot(group_calibration(res, col))

@@ -6,6 +6,7 @@ import streamlit as st
 from pages._ui import (
     check_details,
     check_header,
+    esc,
     findings,
     pct,
     plot,
@@ -40,7 +41,7 @@ if check_header(comp) and not skipped_or_error(comp):
     check_details(comp)
     todo = []
     if m["disguised_missing_columns"]:
-        todo.append("Replace placeholders (" + ", ".join(m["disguised_missing_columns"]) + ") by real missing values "
+        todo.append("Replace placeholders (" + esc(", ".join(m["disguised_missing_columns"])) + ") by real missing values "
                     "in the pipeline, retrain, and review again.")
     if any(v["total_missing_rate"] >= 0.05 for v in m["columns"].values()):
         todo.append("For heavily missing columns, find out why values are missing; if missingness depends on the "

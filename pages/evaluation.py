@@ -5,6 +5,7 @@ import streamlit as st
 from pages._ui import (
     check_details,
     check_header,
+    esc,
     findings,
     metric_ci,
     plot,
@@ -37,7 +38,7 @@ if check_header(res) and not skipped_or_error(res):
         metric_ci(c4, "Log loss", m.get("log_loss"), m.get("log_loss_ci"), as_pct=False,
                   help="Penalty for confident wrong probabilities; lower is better")
         st.caption(f"Always predicting the most common class would give {100 * m['majority_class_rate']:.1f}% accuracy."
-                   + (f" Positive class: **{m['positive_label']}**, decision threshold {m['threshold']}."
+                   + (f" Positive class: **{esc(m['positive_label'])}**, decision threshold {m['threshold']}."
                       if report.task == "binary" else ""))
         left, right = st.columns(2)
         with left:
@@ -68,7 +69,7 @@ if check_header(hp) and not skipped_or_error(hp):
                       for k, v in m["changed_from_default"].items()], hide_index=True)
     with st.expander("Every step and hyper-parameter"):
         for name, step in m["steps"].items():
-            st.markdown(f"**{name}** · `{step['class']}`")
+            st.markdown(f"**{esc(name)}** · `{step['class']}`")
             st.dataframe([{"parameter": k, "value": str(v)} for k, v in step["params"].items()], hide_index=True)
     check_details(hp)
     what_to_do(["Ask for the search space, the validation scheme and the number of configurations tried; tuning "

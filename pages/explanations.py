@@ -7,6 +7,7 @@ from pages._ui import (
     area_page,
     check_details,
     check_header,
+    esc,
     findings,
     pct,
     plot,
@@ -65,7 +66,7 @@ for item in dominant_and_leaky(report):
         shares.append(f"{pct(item['shap_share'])} of the explained effect")
     if item["permutation_share"] is not None:
         shares.append(f"{pct(item['permutation_share'])} of the holdout performance")
-    st.error(f"**'{item['feature']}' dominates the explanations** ({' and '.join(shares)}) **and the leakage checks "
+    st.error(f"**'{esc(item['feature'])}' dominates the explanations** ({' and '.join(shares)}) **and the leakage checks "
              f"flag it** ({', '.join(f'`{c}`' for c in item['leakage_checks'])}). A model that leans on a leaking "
              "column will not perform like this in production: its explanations and its score both rest on "
              "information it will not have.", icon=":material/warning:")
@@ -81,7 +82,7 @@ if check_header(shap_res) and not skipped_or_error(shap_res):
     carry80 = next((i + 1 for i in range(len(shares)) if sum(shares[: i + 1]) >= 0.8), len(shares))
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Largest share of the effect", pct(shares[0]) if shares else "–",
-              help=f"'{top}': its mean |SHAP| as a share of all features' mean |SHAP|. Above 50% the model leans "
+              help=f"'{esc(top)}': its mean |SHAP| as a share of all features' mean |SHAP|. Above 50% the model leans "
                    "on one column.")
     c2.metric("Features carrying 80% of it", f"{carry80} of {len(shares)}",
               help="How many of the largest features it takes to add up to 80% of the total mean |SHAP|")
@@ -91,7 +92,7 @@ if check_header(shap_res) and not skipped_or_error(shap_res):
     c4.metric("Explainer", m["explainer_label"].split(" (")[0],
               help=m["explainer_label"] + ". Tree and linear explainers are exact; the model-agnostic one "
                                           "estimates from a 50-row training background.")
-    st.caption(f"Explains {m['explained_output']}, {SPACE_TEXT.get(m['output_space'], m['output_space'])}. "
+    st.caption(f"Explains {esc(m['explained_output'])}, {SPACE_TEXT.get(m['output_space'], m['output_space'])}. "
                "A SHAP value is how much a feature moves one row's output away from the average output "
                f"({m['base_value']:.3f}); for each row the values add up exactly to its output. Transformed columns "
                "(e.g. one-hot categories) are summed back to the column they came from.")
@@ -166,27 +167,27 @@ if check_header(lime_res, heading="Explain one decision: SHAP and LIME side by s
             expl = _explain_row(ctx.digest, row, ctx)
         except Exception as exc:  # a row the explainers cannot handle: say so, keep the page
             expl = None
-            st.error(f"Row {row} could not be explained: {type(exc).__name__}: {exc}")
+            st.error(f"Row {row} could not be explained: {type(exc).__name__}: {esc(exc)}")
     if expl is not None:
         facts = []
         if expl["row_id"] is not None:
-            facts.append(f"{id_col} **{expl['row_id']}**")
+            facts.append(f"{esc(id_col)} **{esc(expl['row_id'])}**")
         if expl["score"] is not None:
             facts.append(f"score **{expl['score']:.3f}**" if report.task != "regression"
                          else f"prediction **{expl['score']:.4g}**")
-        facts.append(f"predicted **{expl['predicted']}**" if report.task != "regression" else "")
-        facts.append(f"actual **{expl['actual']}**")
+        facts.append(f"predicted **{esc(expl['predicted'])}**" if report.task != "regression" else "")
+        facts.append(f"actual **{esc(expl['actual'])}**")
         st.markdown(" · ".join(f for f in facts if f))
         a = expl["agreement"]
         if a["agree"]:
-            st.success(f"SHAP and LIME agree on this row: {', '.join(a['shared'])} "
+            st.success(f"SHAP and LIME agree on this row: {esc(', '.join(a['shared']))} "
                        f"{'matters' if len(a['shared']) == 1 else 'matter'} most, pushing the same way.",
                        icon=":material/check_circle:")
         else:
-            msg = (f"SHAP and LIME disagree on this row: SHAP ranks {', '.join(a['shap_top']) or 'nothing'} highest, "
-                   f"LIME {', '.join(a['lime_top']) or 'nothing'}")
+            msg = (f"SHAP and LIME disagree on this row: SHAP ranks {esc(', '.join(a['shap_top'])) or 'nothing'} highest, "
+                   f"LIME {esc(', '.join(a['lime_top'])) or 'nothing'}")
             if a["direction_conflicts"]:
-                msg += f"; they push {', '.join(a['direction_conflicts'])} in opposite directions"
+                msg += f"; they push {esc(', '.join(a['direction_conflicts']))} in opposite directions"
             st.warning(msg + ". Treat this row's explanation as uncertain.", icon=":material/warning:")
         left, right = st.columns(2)
         with left:
@@ -194,7 +195,7 @@ if check_header(lime_res, heading="Explain one decision: SHAP and LIME side by s
             plot(waterfall(expl))
             sh = expl["shap"]
             note = (f"{SPACE_TEXT.get(sh['output_space'], '').capitalize()}; red pushes towards "
-                    f"{expl['explained_output'].replace('the ', 'a higher ', 1)}, blue away from it.")
+                    f"{esc(expl['explained_output'].replace('the ', 'a higher ', 1))}, blue away from it.")
             if sh.get("base_probability") is not None:
                 note += (f" In probability: from the average {pct(sh['base_probability'])} to "
                          f"{pct(sh['output_probability'])} for this row.")
@@ -233,7 +234,7 @@ if check_header(perm) and not skipped_or_error(perm):
     if top is not None:
         v = imp[top]
         c2.metric("Largest drop (95% interval)", f"{v['mean']:.3f} ({v['ci'][0]:.3f}–{v['ci'][1]:.3f})",
-                  help=f"Shuffling '{top}' across rows costs this much {pm['metric']}; interval over the repeats")
+                  help=f"Shuffling '{esc(top)}' across rows costs this much {pm['metric']}; interval over the repeats")
     c3.metric("Contribute nothing", f"{len(pm['contributes_nothing'])} of {len(imp)}",
               help=f"Features whose interval reaches 0 and whose mean drop is below {pm['negligible_below']:.4f}")
     c4.metric("Rows × repeats", f"{pm['rows']:,} × {pm['n_repeats']}",
@@ -258,7 +259,7 @@ if check_header(perm) and not skipped_or_error(perm):
 todo = []
 overlap = dominant_and_leaky(report)
 if overlap:
-    todo.append(f"Resolve the leakage of {', '.join(repr(i['feature']) for i in overlap)} first: drop the column if it "
+    todo.append(f"Resolve the leakage of {esc(', '.join(repr(i['feature']) for i in overlap))} first: drop the column if it "
                 "is not known at prediction time, retrain, and review again.")
 if shap_res is not None and shap_res.status.value == "warn":
     todo.append("A single column drives most decisions: confirm with the data owner that it is legitimate, stable "

@@ -6,6 +6,7 @@ import streamlit as st
 from pages._ui import (
     check_details,
     check_header,
+    esc,
     findings,
     metric_ci,
     page_verdict,
@@ -61,7 +62,7 @@ if check_header(res) and not skipped_or_error(res):
               help=f"The feature that predicts the target best on its own, cross-validated on {m['sample_rows']:,} "
                    f"training rows ({m['cv_folds']} folds) from its per-value target rate")
     if top:
-        c2.caption(f"'{top['column']}'")
+        c2.caption(f"'{esc(top['column'])}'")
     c3.metric("Columns that leak", len(m["leaking_columns"]),
               help="Columns with the shape of a post-outcome leak: a rule that holds without exception over at least "
                    f"{100 * m['rule_min_share']:.0f}% of the rows (like is_recid = 0 ⇒ two_year_recid = 0), or the "
@@ -77,7 +78,7 @@ if check_header(res) and not skipped_or_error(res):
     plot(feature_power_bars(res))
     for item in dominant_and_leaky(report):
         share = item["shap_share"] if item["shap_share"] is not None else item["permutation_share"]
-        st.warning(f"**'{item['feature']}' also dominates the model's explanations** "
+        st.warning(f"**'{esc(item['feature'])}' also dominates the model's explanations** "
                    f"({100 * (share or 0):.0f}% of the explained effect; see the Explanations page). A flagged column "
                    "that drives the decisions means the holdout score rests on it.", icon=":material/link:")
     findings(res)
@@ -95,15 +96,15 @@ if check_header(res) and not skipped_or_error(res):
     check_details(res)
     todo = []
     if m["leaking_columns"]:
-        todo.append(f"Remove {', '.join(m['leaking_columns'])} from the features, retrain, and review again: until "
+        todo.append(f"Remove {esc(', '.join(m['leaking_columns']))} from the features, retrain, and review again: until "
                     "then the holdout score is not evidence of anything.")
     asked = m["suspicious_columns"] + m["question_columns"]
     if asked:
-        todo.append(f"Ask the data owner when {', '.join(asked)} {'is' if len(asked) == 1 else 'are'} recorded: at "
+        todo.append(f"Ask the data owner when {esc(', '.join(asked))} {'is' if len(asked) == 1 else 'are'} recorded: at "
                     "the moment of prediction, or after the outcome is known? Record the answer in the questionnaire "
                     "('post_outcome:<column>' = yes / no); if after, drop the column and retrain.")
     if m["identifier_signal_columns"]:
-        todo.append(f"Drop identifier columns {', '.join(m['identifier_signal_columns'])} from the features.")
+        todo.append(f"Drop identifier columns {esc(', '.join(m['identifier_signal_columns']))} from the features.")
     if todo:
         todo.append("Cross-check with the Explanations page: a leaking column usually tops the importance ranking.")
     what_to_do(todo)
@@ -130,7 +131,7 @@ if check_header(res) and not skipped_or_error(res):
                    "significant digits (includes the exact matches)")
     chance(c3, m["near_duplicate_expected_rows"])
     if m["shared_id_column"]:
-        c4.metric(f"Shared '{m['shared_id_column']}' values", f"{m['shared_ids']:,}",
+        c4.metric(f"Shared '{esc(m['shared_id_column'])}' values", f"{m['shared_ids']:,}",
                   help=f"Values of the ID/group column found in both splits; {m['shared_id_test_rows']:,} holdout rows "
                        "carry them")
     else:
@@ -149,7 +150,7 @@ if check_header(res) and not skipped_or_error(res):
     if res.status in (Status.FAIL, Status.WARN):
         todo.append("Remove the overlapping rows from the holdout and re-run the review to see the honest score.")
         if m["shared_id_column"]:
-            todo.append(f"Rebuild the split by '{m['shared_id_column']}' (e.g. scikit-learn GroupShuffleSplit), so no "
+            todo.append(f"Rebuild the split by '{esc(m['shared_id_column'])}' (e.g. scikit-learn GroupShuffleSplit), so no "
                         "customer or record sits on both sides.")
         todo.append("Find out how the copies got in (a re-exported batch, a join that duplicated rows) and fix it "
                     "upstream.")
@@ -160,8 +161,8 @@ st.divider()
 res = results["leakage.temporal"]
 if check_header(res) and not skipped_or_error(res):
     m = res.metrics
-    st.markdown(f"Training rows run from **{m['train_start']}** to **{m['train_end']}**; holdout rows from "
-                f"**{m['holdout_start']}** to **{m['holdout_end']}** (time column '{m['time_column']}').")
+    st.markdown(f"Training rows run from **{esc(m['train_start'])}** to **{esc(m['train_end'])}**; holdout rows from "
+                f"**{esc(m['holdout_start'])}** to **{esc(m['holdout_end'])}** (time column '{esc(m['time_column'])}').")
     c1, c2, c3 = st.columns(3)
     c1.metric("Holdout rows dated before training ends", f"{m['holdout_rows_before_train_end']:,} "
               f"({pct(m['holdout_share_before_train_end'])})",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import area_page, review, status_link, status_text
+from pages._ui import area_page, esc, review, status_link, status_text
 from readiness.antipatterns import ANTIPATTERNS
 from readiness.registry import registered_checks
 from readiness.results import Status, worst_status
@@ -75,10 +75,10 @@ for c in report.checks:
     with st.container(border=True):
         left, right = st.columns([2, 7])
         left.markdown(f"**{status_text(c.status)}**")
-        right.markdown(f"**{c.title}** — {c.summary}")
+        right.markdown(f"**{c.title}** — {esc(c.summary)}")
 
 with st.expander("Inputs and lineage"):
     st.dataframe([{"role": f.role, "file": f.name, "rows": f.rows, "columns": f.columns,
                    "size (bytes)": f.size_bytes, "sha256": f.sha256} for f in report.inputs], hide_index=True)
-    st.caption(f"Model: {report.model.name} ({report.model.estimator or report.model.kind}) · task: {report.task} · "
+    st.caption(f"Model: {esc(report.model.name)} ({esc(report.model.estimator or report.model.kind)}) · task: {report.task} · "
                f"review ran {report.created_at} in {report.duration_s:.1f} s")

@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from pages._ui import state, status_text
+from pages._ui import esc, state, status_text
 from readiness.report.canonical import (
     DEFAULT_SIGNER_ROLES,
     OUTCOME_WORD,
@@ -63,7 +63,7 @@ def _note_row(c):
     with st.container(border=True):
         left, right = st.columns([2, 3])
         left.markdown(f"{status_text(c.status)}  \n**{c.title}**")
-        left.caption(c.summary)
+        left.caption(esc(c.summary))
         notes[c.id] = right.text_area(f"Note on {c.title}", value=notes.get(c.id, ""), height=80, disabled=built,
                                       key=f"so_note_{c.id}", label_visibility="collapsed",
                                       placeholder="Reviewer note (optional): judgement, context, follow-up")
@@ -104,7 +104,7 @@ def _build() -> None:
     try:
         reviewers = parse_reviewers(form["reviewers"])
     except ValidationError as exc:
-        st.error(f"A reviewer line cannot be read: {exc.errors()[0].get('msg')}", icon=":material/error:")
+        st.error(f"A reviewer line cannot be read: {esc(exc.errors()[0].get('msg'))}", icon=":material/error:")
         return
     signers = parse_signer_roles(form["signers"])
     if not signers:
@@ -122,7 +122,7 @@ def _build() -> None:
         err = exc.errors()[0]
         where = " › ".join(str(x) for x in err.get("loc", ()))
         msg = re.sub(r"^Value error, ", "", err.get("msg", ""))
-        st.error(f"Cannot build the report: {where + ': ' if where else ''}{msg}", icon=":material/error:")
+        st.error(f"Cannot build the report: {esc(where + ': ' if where else '')}{esc(msg)}", icon=":material/error:")
         return
     data = record_bytes(record)
     with st.spinner("Building the PDF report…"):
@@ -151,7 +151,7 @@ else:
                f"`{sha256_hex(so['data'])[:16]}…` · {len(rec.signers)} signature field(s).",
                icon=":material/task_alt:")
     if so.get("stored") is not True:
-        st.warning(f"The report was not stored in the review history ({so.get('stored')}).", icon=":material/warning:")
+        st.warning(f"The report was not stored in the review history ({esc(so.get('stored'))}).", icon=":material/warning:")
     if st.button("Edit the review again", icon=":material/edit:",
                  help="Unlocks the fields above; the report is rebuilt and any signatures are discarded"):
         for k in ("record", "data", "pdf", "unsigned", "pages", "statements", "stored"):
@@ -199,10 +199,10 @@ if built:
                     try:
                         made = so["keys"][name.strip()] = generate_key(name, email or None, algorithm=algo)
                     except SigningError as err:
-                        st.error(str(err), icon=":material/error:")
+                        st.error(esc(err), icon=":material/error:")
                 if made is not None:
                     key, cert = made.key_pem, made.cert_pem
-                    st.caption(f"Key for **{name.strip()}** · certificate SHA-256 `{made.fingerprint}`. Download "
+                    st.caption(f"Key for **{esc(name.strip())}** · certificate SHA-256 `{made.fingerprint}`. Download "
                                "both now: the private key lives only in this browser session. Share the certificate "
                                "with whoever verifies the report (they pass it to `--trust`).")
                     base = re.sub(r"[^A-Za-z0-9]+", "-", name.strip()).strip("-").lower() or "signer"
@@ -232,16 +232,16 @@ if built:
                     fp = None
                 earlier = [x.role for x in signed if x.cert_sha256 == fp]
                 if earlier:
-                    st.warning(f"This certificate already signed as {', '.join(earlier)}. Sign with your own key "
+                    st.warning(f"This certificate already signed as {esc(', '.join(earlier))}. Sign with your own key "
                                "unless you really hold both roles.", icon=":material/warning:")
-            if st.button(f"Sign as {slot.role}", type="primary", icon=":material/draw:",
+            if st.button(f"Sign as {esc(slot.role)}", type="primary", icon=":material/draw:",
                          disabled=key is None or cert is None):
                 try:
                     with st.spinner("Signing…"):
                         result = sign_report(so["pdf"], key=key, cert=cert, role=slot.field, decision=decision.value,
                                              note=note, passphrase=passphrase)
                 except SigningError as err:
-                    st.error(str(err), icon=":material/error:")
+                    st.error(esc(err), icon=":material/error:")
                 else:
                     so["pdf"] = result.pdf
                     so["statements"] = [*signed, result.statement]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import SESSION_KEY, AppState, run_review_cached, state
+from pages._ui import SESSION_KEY, AppState, esc, run_review_cached, state
 from readiness.errors import ReadinessError
 from readiness.inputs import Roles, Settings, build_context, load_table
 from readiness.inputs.models import load_uploaded_model, operator_trusted_pickles
@@ -33,7 +33,7 @@ def _parse_table(upload, role: str):
     try:
         table = load_table(data, role=role, name=upload.name)
     except ReadinessError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(esc(err), icon=":material/error:")
         ex.pop(f"{role}_table", None)
         return None
     ex[f"{role}_table"] = table
@@ -42,7 +42,7 @@ def _parse_table(upload, role: str):
 
 def _show_table(table, label):
     if table is not None:
-        st.success(f"{label}: **{table.name}** · {len(table.frame):,} rows × {table.frame.shape[1]} columns · "
+        st.success(f"{label}: **{esc(table.name)}** · {len(table.frame):,} rows × {table.frame.shape[1]} columns · "
                    f"SHA-256 `{table.sha256[:16]}…`", icon=":material/check_circle:")
 
 
@@ -88,11 +88,11 @@ if mode == "A model file":
                     model = load_uploaded_model(data, name=up.name)
                 ex["model"] = model
             except ReadinessError as err:
-                st.error(str(err), icon=":material/error:")
+                st.error(esc(err), icon=":material/error:")
     else:
         model = ex.get("model")
     if model is not None:
-        st.success(f"Model: **{model.name}** ({type(model.estimator).__name__}, {model.format}) · checked before use · "
+        st.success(f"Model: **{esc(model.name)}** ({type(model.estimator).__name__}, {model.format}) · checked before use · "
                    f"SHA-256 `{model.sha256[:16]}…`", icon=":material/check_circle:")
 
 # --- 3. roles ---------------------------------------------------------------------------
@@ -189,7 +189,7 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
         ctx = build_context(train=train_t, test=test_t if two_files else None, roles=roles,
                             model=model if mode == "A model file" else None, settings=settings)
     except ReadinessError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(esc(err), icon=":material/error:")
         st.stop()
     report = run_review_cached(ctx)
     s.ctx, s.report, s.title, s.is_sample = ctx, report, title, False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._ui import state
+from pages._ui import esc, state
 from readiness.report.canonical import outcome_word
 from readiness.report.verify import UNTRUSTED, VerifyInputError, verify_report
 
@@ -52,12 +52,12 @@ trust = [f.getvalue() for f in (certs or [])] + (session_certs if use_session el
 try:
     res = verify_report(pdf, trust=trust, inputs=inputs)
 except VerifyInputError as err:
-    st.error(str(err), icon=":material/error:")
+    st.error(esc(err), icon=":material/error:")
     st.stop()
 
 # --- verdict ---------------------------------------------------------------------------------
 if res.status == "valid":
-    st.success(f"**Valid.** {res.headline.split(': ', 1)[1]}", icon=":material/verified:")
+    st.success(f"**Valid.** {esc(res.headline.split(': ', 1)[1])}", icon=":material/verified:")
 elif res.status == "untrusted":
     st.warning("**Intact, but who signed is not established.** Every signature is intact and nothing changed since "
                "signing, but " + ("no trusted certificate was given: upload the signers' certificates to confirm "
@@ -65,15 +65,15 @@ elif res.status == "untrusted":
                                   "a signer's certificate is not among the trusted ones."),
                icon=":material/gpp_maybe:")
 else:
-    st.error(f"**Invalid.** {res.reasons[0]}", icon=":material/gpp_bad:")
+    st.error(f"**Invalid.** {esc(res.reasons[0])}", icon=":material/gpp_bad:")
 if len(res.reasons) > 1 or (res.reasons and res.status != "invalid"):
     with st.expander(f"All reasons ({len(res.reasons)})", expanded=res.status == "invalid"):
         for r in res.reasons:
-            st.markdown(f"- {r}")
+            st.markdown(f"- {esc(r)}")
 
 rec = res.record or {}
 if rec:
-    st.subheader(f"{rec.get('model_name')} {rec.get('model_version')} · {rec.get('project')}")
+    st.subheader(esc(f"{rec.get('model_name')} {rec.get('model_version')} · {rec.get('project')}"))
     dec = rec.get("decision") or {}
     cols = st.columns(3)
     cols[0].metric("Signatures", f"{len(res.signatures)} of {len(rec.get('signers', []))}")
@@ -81,9 +81,9 @@ if rec:
     cols[2].metric("Reviewed", str(rec.get("created_at", ""))[:10])
     line = f"**Review decision:** {outcome_word(dec.get('outcome'))}"
     if dec.get("conditions"):
-        line += " — conditions: " + "; ".join(dec["conditions"])
+        line += " — conditions: " + esc("; ".join(map(str, dec["conditions"])))
     st.markdown(line)
-    st.caption(f"Source: {source} · record `{rec.get('record_id')}` · record SHA-256 `{res.record_sha256}`")
+    st.caption(f"Source: {esc(source)} · record `{esc(rec.get('record_id'))}` · record SHA-256 `{res.record_sha256}`")
 
 # the history may know signatures this file does not carry (a file cut back to an earlier revision
 # is an earlier, still valid, version of the report)
@@ -97,8 +97,8 @@ have = {x.field for x in res.signatures}
 absent = [k for k in known if k["field"] not in have]
 if absent:
     st.warning("The review history records signature(s) this file does not carry: "
-               + "; ".join(f"{k['signer_name']} as {k['role']} ({k['field']}, {k['signed_at'][:16].replace('T', ' ')})"
-                           for k in absent)
+               + esc("; ".join(f"{k['signer_name']} as {k['role']} ({k['field']}, {k['signed_at'][:16].replace('T', ' ')})"
+                           for k in absent))
                + ". This may be an earlier copy of the report; ask for the latest signed file.",
                icon=":material/history:")
 
