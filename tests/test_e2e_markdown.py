@@ -10,16 +10,13 @@ developer toolbar ("Deploy").
 from __future__ import annotations
 
 import http.server
-import os
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 
 import numpy as np
 import pandas as pd
 import pytest
+from e2e_support import streamlit_app
 from test_e2e import PAGE_TITLES, ROOT, _free_port, browser, goto_page, page, server, settled, shot  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -123,38 +120,21 @@ new MutationObserver(() => {
 
 
 def test_a_fresh_servers_deep_link_never_shows_the_raw_pages_list(browser, tmp_path):  # noqa: F811
-    path = "/leakage"
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--server.fileWatcherType", "none"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "READINESS_DB": str(tmp_path / "r.db")})
-    try:
-        url = f"http://localhost:{port}"  # config.toml binds to localhost
-        for _ in range(180):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with streamlit_app(_free_port(), env={"READINESS_DB": str(tmp_path / "r.db")}) as url:  # localhost, per config
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         pg.set_default_timeout(180_000)
         pg.add_init_script(NAV_WATCH)
-        pg.goto(url + path)
+        pg.goto(f"{url}/leakage")
         pg.get_by_test_id("stSidebarNav").get_by_text("Holdout performance").wait_for()
         settled(pg)
         navs = pg.evaluate("window.__navs")
         assert navs, "no sidebar navigation was ever drawn"
         raw = {"app", "ui", "overview", "data quality", "evaluation", "report"}  # only the raw pages/ list says these
         for nav in navs:
-            lines = {line.strip() for line in nav.splitlines()}
-            assert not raw & lines, nav
+            assert not raw & {line.strip() for line in nav.splitlines()}, nav
         assert pg.get_by_test_id("stAppDeployButton").count() == 0
         assert pg.get_by_role("button", name="Deploy").count() == 0
         pg.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_the_server_listens_on_localhost_only():
