@@ -37,24 +37,29 @@ def _route_through_app(*, at_import: bool = False) -> None:
     off until then, so the raw pages/ list is never drawn; app.py turns it on.
     """
     try:
+        from streamlit import runtime
         from streamlit.runtime.pages_manager import PagesManager
         from streamlit.runtime.scriptrunner import get_script_run_ctx
     except ImportError:  # pragma: no cover - internal module moved
         return
+    if at_import:  # (from app.py too, before its st.navigation): only the process-wide flag tells
+        if PagesManager.uses_pages_directory:
+            _reroute(PagesManager)
+        return
     ctx = get_script_run_ctx()
-    if ctx is None:
+    # AppTest runs page files directly by design (it resets the mode every run)
+    if ctx is None or not runtime.exists() or type(runtime.get_instance()) is not runtime.Runtime:
         return
-    pm = ctx.pages_manager
-    main = pm.main_script_path
-    if Path(main).name != "app.py":  # AppTest of a single page file
-        return
-    pages = pm.get_pages().values()
-    v1_registry = len(pages) > 1 and any(p.get("script_path") == main for p in pages)
-    # at import (from app.py too, before its st.navigation) only the process-wide flag tells
-    if PagesManager.uses_pages_directory or (v1_registry and not at_import):
-        PagesManager.uses_pages_directory = False
-        show_navigation()
-        st.rerun()
+    main = ctx.pages_manager.main_script_path
+    pages = ctx.pages_manager.get_pages().values()
+    if Path(main).name == "app.py" and len(pages) > 1 and any(p.get("script_path") == main for p in pages):
+        _reroute(PagesManager)
+
+
+def _reroute(pages_manager) -> None:
+    pages_manager.uses_pages_directory = False
+    show_navigation()
+    st.rerun()
 
 
 def show_navigation() -> None:
@@ -143,8 +148,12 @@ def review() -> tuple[ReviewContext, ReviewReport]:
 
 # --- rendering ---------------------------------------------------------------------------
 
-# Markdown (CommonMark + GFM + math + Streamlit's directives) gives these ASCII characters a meaning.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:&=\"'])")
+# What makes text Markdown-active (CommonMark + GFM + math + Streamlit's directives), wherever it
+# stands: escapes, code, emphasis (an underscore only at a word's edge: snake_case stays as is),
+# links and images, HTML and autolinks, math, strikethrough.
+_MD_ACTIVE = re.compile(r"[\\`*\[\]<>$~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+# ... and at the start of a line: headings, block quotes, lists.
+_MD_LEADING = re.compile(r"^(?:[#>+\-]|\d+(?=[.)]))")
 # Streamlit draws icons and links bare URLs *after* unescaping: a zero-width space defuses those.
 _ZWSP = "\u200b"
 _MD_AFTER_UNESCAPE = re.compile(r"(?<=:)(?=material/|streamlit:)|(?<=:)(?=//)|(?<=\bwww)(?=\.)", re.IGNORECASE)
@@ -154,15 +163,20 @@ def esc(text) -> str:
     """User text made inert for any Streamlit element that renders Markdown.
 
     For column names, category values, file names, titles, reviewer names, notes and the
-    library's messages and summaries (which quote column names and values). Every
-    Markdown-active ASCII character is backslash-escaped, so an image link, raw HTML, a
+    library's messages and summaries (which quote column names and values). The characters
+    that make Markdown active are backslash-escaped, so an image link, raw HTML, a
     ``javascript:`` link, ``**bold**``, ``$math$`` or ``:red[...]`` shows as the text it is;
-    line breaks become spaces (no headings or lists); icon shortcodes and bare URLs get a
-    zero-width space. Escape at render time, in pages, never in the library: the PDF and the
-    JSON carry the plain text.
+    line breaks become spaces (no headings, lists or tables); icon shortcodes and bare URLs get
+    a zero-width space. Plain text (``employment_years``, ``default = 1 (k€)``) is unchanged.
+    Escape at render time, in pages, never in the library: the PDF and JSON carry plain text.
     """
-    flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", _MD_AFTER_UNESCAPE.sub(_ZWSP, flat))
+    flat = _MD_AFTER_UNESCAPE.sub(_ZWSP, " ".join(str(text).split()))
+    flat = _MD_ACTIVE.sub(lambda m: "\\" + m.group(0), flat)
+    lead = _MD_LEADING.match(flat)
+    if lead:
+        end = lead.end()
+        flat = "\\" + flat if not lead.group(0)[0].isdigit() else flat[:end] + "\\" + flat[end:]
+    return flat
 
 
 def status_badge(status: Status | str, *, label: str | None = None) -> None:

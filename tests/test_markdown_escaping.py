@@ -203,9 +203,12 @@ def test_esc_keeps_plain_text_readable():
 
     assert esc("employment years") == "employment years"
     assert esc("a\nb") == "a b"
-    assert esc("income_band") == "income\\_band"  # renders as income_band
-    html = MarkdownIt("commonmark").render(esc("income_band (k€) #1"))
-    assert html.strip() == "<p>income_band (k€) #1</p>"
+    assert esc("income_band") == "income_band"  # intraword: never emphasis
+    assert esc("default = 1 (k€), 5.0%") == "default = 1 (k€), 5.0%"
+    for text in ["income_band (k€) #1", "# not a heading", "1. not a list", "- nor this", "> nor a quote",
+                 "_a_ *b* `c` ~d~ $e$ <f> [g](h)", "back\\slash"]:
+        html = MarkdownIt("commonmark").enable("strikethrough").render(esc(text))
+        assert html.strip() == f"<p>{text.replace('<', '&lt;').replace('>', '&gt;')}</p>", text
 
 
 def _leaks(at) -> list:
