@@ -150,8 +150,10 @@ def review() -> tuple[ReviewContext, ReviewReport]:
 
 # What makes text Markdown-active (CommonMark + GFM + math + Streamlit's directives), wherever it
 # stands: escapes, code, emphasis (an underscore only at a word's edge: snake_case stays as is),
-# links and images, HTML and autolinks, math, strikethrough.
-_MD_ACTIVE = re.compile(r"[\\`*\[\]<>$~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+# HTML and autolinks, math, strikethrough; a link or image needs "](", "][" or "]:" (or a "]"
+# the template continues), a Streamlit directive ":red[" — so "['income']" stays as written.
+_MD_ACTIVE = re.compile(r"[\\`*<>$~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])|\](?=[(\[:]|$)")
+_MD_DIRECTIVE = re.compile(r"(:[A-Za-z][\w-]*)\[")
 # ... and at the start of a line: headings, block quotes, lists.
 _MD_LEADING = re.compile(r"^(?:[#>+\-]|\d+(?=[.)]))")
 # Streamlit draws icons and links bare URLs *after* unescaping: a zero-width space defuses those.
@@ -172,6 +174,7 @@ def esc(text) -> str:
     """
     flat = _MD_AFTER_UNESCAPE.sub(_ZWSP, " ".join(str(text).split()))
     flat = _MD_ACTIVE.sub(lambda m: "\\" + m.group(0), flat)
+    flat = _MD_DIRECTIVE.sub(lambda m: m.group(1) + "\\[", flat)
     lead = _MD_LEADING.match(flat)
     if lead:
         end = lead.end()

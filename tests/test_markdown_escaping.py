@@ -205,6 +205,7 @@ def test_esc_keeps_plain_text_readable():
     assert esc("a\nb") == "a b"
     assert esc("income_band") == "income_band"  # intraword: never emphasis
     assert esc("default = 1 (k€), 5.0%") == "default = 1 (k€), 5.0%"
+    assert esc("missing ['income']; extra ['salary'].") == "missing ['income']; extra ['salary']."
     for text in ["income_band (k€) #1", "# not a heading", "1. not a list", "- nor this", "> nor a quote",
                  "_a_ *b* `c` ~d~ $e$ <f> [g](h)", "back\\slash"]:
         html = MarkdownIt("commonmark").enable("strikethrough").render(esc(text))
