@@ -4,7 +4,10 @@ import streamlit as st
 
 st.set_page_config(page_title="Model Readiness Review", page_icon="✅", layout="wide")
 
-from pages._ui import esc, show_navigation, state  # noqa: E402  (after set_page_config)
+from pages._auth import account_box, require_login  # noqa: E402  (after set_page_config)
+from pages._ui import esc, show_navigation, state  # noqa: E402
+
+require_login()  # with [auth] in .streamlit/secrets.toml nothing below runs for a visitor who has not signed in
 
 PAGES = {
     "Review": [
@@ -32,6 +35,7 @@ show_navigation()
 nav = st.navigation(PAGES, expanded=True)
 s = state()
 with st.sidebar:
+    account_box()
     st.caption(f"**{esc(s.title)}**")
     if s.report is not None:
         st.caption(f"{s.ctx.task} task · {len(s.ctx.train):,} training / {len(s.ctx.test):,} holdout rows")

@@ -4,30 +4,62 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._ui import state
+from pages._auth import auth_enabled, policy, viewer
+from pages._ui import esc, state
+from readiness.errors import AccessConfigError
 from readiness.report.canonical import outcome_word
 from readiness.report.pdf import PDF_STATUS_MARK
 from readiness.results import Status
 from readiness.store import StoreError, display_url, holdout_key_for, last_error, shared_store
 from readiness.style import STATUS_WORD
 
-s = state()
 st.title("Review history")
+me = viewer()
+if me is None:  # app.py asks for a sign-in first; this page never relies on that alone
+    st.info("Sign in to see the reviews of your projects.", icon=":material/lock:")
+    st.stop()
+try:
+    rules = policy()
+except AccessConfigError as err:
+    st.error(esc(err), icon=":material/error:")
+    st.stop()
+operator = rules.is_operator(me)
+s = state()
+if not auth_enabled():
+    st.info("**Authentication is off**: anyone who can open this app sees every review, report and signature "
+            "below. That suits one person on their own machine (the app listens on localhost only). To serve it "
+            "to a team, turn on sign-in and per-project access first (SECURITY.md).", icon=":material/lock_open:")
 
 try:
     store = shared_store()
 except StoreError as err:
-    st.error(f"{err} Set the `READINESS_DB` environment variable to a writable SQLite file or a database URL, "
-             "then restart the app.", icon=":material/error:")
+    st.error(f"{esc(err) if operator else 'The review history is unavailable.'} Set the `READINESS_DB` environment "
+             "variable to a writable SQLite file or a database URL, then restart the app.", icon=":material/error:")
     st.stop()
-st.caption(f"Every completed review, report and signature, stored in `{display_url(store.url)}` "
-           "(set `READINESS_DB` to use another file or a database URL such as PostgreSQL).")
-if last_error():
-    st.warning(f"The last write to the history failed: {last_error()}", icon=":material/warning:")
+if operator:
+    st.caption(f"Every completed review, report and signature, stored in `{display_url(store.url)}` "
+               "(set `READINESS_DB` to use another file or a database URL such as PostgreSQL).")
+    if last_error():
+        st.warning(f"The last write to the history failed: {esc(last_error())}", icon=":material/warning:")
+else:
+    st.caption(f"Reviews, reports and signatures of the projects you may see, as **{esc(me.name or me.email)}**. "
+               "Ask the app's operator for access to another project.")
 
-projects = store.projects()
-flt = st.selectbox("Project", ["All projects", *projects]) if projects else "All projects"
-rows = store.history(project=None if flt == "All projects" else flt)
+projects = rules.visible_projects(me, store.projects())
+if not operator and not projects:
+    st.info("You have access to no project's reviews yet. Ask the app's operator to add you (SECURITY.md, "
+            "per-project access).", icon=":material/lock:")
+    st.stop()
+everything = "All projects" if operator else "All my projects"
+flt = st.selectbox("Project", [everything, *projects]) if projects else everything
+if flt != everything:
+    rows = store.history(project=flt)
+elif operator:
+    rows = store.history()
+else:
+    rows = sorted((r for p in projects for r in store.history(project=p)), key=lambda r: r.created_at or "",
+                  reverse=True)
+rows = rules.visible(me, rows)
 if not rows:
     st.info("No review is recorded yet. Reviews run in **Setup** (or with `readiness review`) and reports built on "
             "**Report & sign-off** appear here. The sample review is not recorded.", icon=":material/history:")
@@ -62,12 +94,16 @@ else:
             pick = st.selectbox("Record", ids, format_func=lambda i: next(
                 f"{r.created_at[:16].replace('T', ' ')} · {r.project} · {r.model_name} {r.model_version}"
                 for r in rows if r.record_id == i))
-            data = store.record_data(pick)
+            allowed = any(r.record_id == pick for r in rows)  # the rows are this viewer's only
+            data = store.record_data(pick) if allowed else None
             if data:
                 st.download_button("Download review-record.json", data, file_name=f"review-record-{pick}.json",
                                    mime="application/json", on_click="ignore")
         else:
             st.caption("No report has been built yet.")
+
+if not operator:
+    st.stop()  # holdout digests and counts across every project are the operator's view
 
 st.subheader("Holdout reuse")
 st.caption("Each distinct evaluation of a holdout file spends some of its reuse budget (see Feasibility / "

@@ -97,3 +97,13 @@ MODEL_CORRUPT = "Model file {name} could not be read: {detail}"
 MODEL_COLUMNS = "The model expects columns the data does not have: missing {missing}; extra in the data: {extra}."
 MODEL_NOT_ESTIMATOR = "Model file {name} holds a {kind}, not a fitted model with predict()."
 MODEL_PREDICT_FAILED = "The model failed to predict on the holdout: {detail}"
+
+
+class AccessConfigError(ReadinessError):
+    """The operator's access rules ([access] in .streamlit/secrets.toml) cannot be read."""
+
+
+ACCESS_NOT_A_LIST = "[access] {key} must be a list of people: emails, '@domain' or 'group:NAME'; found {value!r}."
+ACCESS_BAD_PRINCIPAL = ("[access] {key}: {value!r} is neither an email, an '@domain' nor a 'group:NAME'. "
+                        "Fix .streamlit/secrets.toml and restart the app.")
+ACCESS_UNKNOWN_KEY = "[access] has an unknown setting {key!r}: use operators, projects and groups_claim."
