@@ -64,9 +64,9 @@ if cats is not None and cats.metrics.get("categories"):
     groups_res = report.check("bias.groups")  # who bears the harm, in the check's own words
     if groups_res is not None and groups_res.status not in (Status.SKIPPED, Status.ERROR):
         for head in list((groups_res.metrics.get("selection") or {}).values())[:2]:
-            st.markdown(f":material/balance: {head['message']}")
+            st.markdown(f":material/balance: {esc(head['message'])}")
         if groups_res.status in (Status.WARN, Status.FAIL):
-            st.markdown(f"{status_text(groups_res.status)} · {groups_res.summary}")
+            st.markdown(f"{status_text(groups_res.status)} · {esc(groups_res.summary)}")
     if area_page("bias"):
         status_link(area_page("bias"), cats)
 
