@@ -71,13 +71,14 @@ if report.task != "regression" and (base in usable.values() or bayes in usable.v
     if bm:
         metric_ci(c1, "The model's error", bm["model_error"], bm["model_error_ci"],
                   help="Share of holdout rows the model gets wrong at its decision threshold (95% Clopper–Pearson)")
-        c2.metric("Best possible error (estimate)", f"{pct(bm['ber_lower'])} – {pct(bm['ber_upper'])}",
-                  help="Range in which the Bayes error lies: the error even a perfect model would make with these "
-                       "features, because the same inputs lead to different outcomes. Lower end: the highest "
-                       "nearest-neighbour floor; upper end: the lowest of the nearest-neighbour errors, the "
-                       "most-common-class share and the model's own error")
-        c2.caption("95% ends " + f"{pct(bm['ber_lower_low'])} – {pct(bm['ber_upper_high'])}"
-                   + ("" if bm["lower_bound_trusted"] else " · lower end not reliable"))
+        c2.metric("Best possible error (95% range)", f"{pct(bm['ber_lower_low'])} – {pct(bm['ber_upper_high'])}",
+                  help="Range in which the Bayes error lies with 95% confidence: the error even a perfect model "
+                       "would make with these features, because the same inputs lead to different outcomes. "
+                       "Bottom: the highest trusted nearest-neighbour floor (or the conflicting labels); top: the "
+                       "lowest upper confidence limit of the nearest-neighbour errors, the most-common-class share "
+                       "and the model's own error. The verdict on the target uses these ends")
+        c2.caption("best estimate " + f"{pct(bm['ber_lower'])} – {pct(bm['ber_upper'])}"
+                   + ("" if bm["lower_bound_trusted"] else " · floor not reliable here"))
         te = bm.get("target_error")
         c3.metric("Target error", pct(te) if te is not None else "not set",
                   help="1 − the target accuracy set in Setup: the largest share of wrong predictions the business "
@@ -228,7 +229,7 @@ if check_header(bayes) and not skipped_or_error(bayes):
               help="The model's holdout error minus the lower end of the best possible error: what a perfect model "
                    "could still add. Near 0 means tuning will not help; only new information will")
     c2.metric("Floor reliable?", "yes" if m["lower_bound_trusted"] else "no",
-              help="Nearest-neighbour floors hold only in few effective dimensions (≤ 12) and once the estimate has "
+              help="Nearest-neighbour floors hold only in few effective dimensions (≤ 10) and once the estimate has "
                    "levelled off as rows are added; otherwise they can overstate the floor")
     dim = m["intrinsic_dimension"]
     c2.caption(f"effective dimensions {'–' if dim is None else f'{dim:.1f}'} of {m['dimensions']} encoded")
@@ -245,14 +246,15 @@ if check_header(bayes) and not skipped_or_error(bayes):
             {"estimate": "1-nearest-neighbour error (leave-one-out)", "value": pct(m["error_1nn"]),
              "role": "above the true Bayes error (asymptotically at most twice it)"},
             {"estimate": "Cover–Hart floor from the 1-NN error", "value": pct(m["lower_1nn"]),
-             "role": "lower bound (asymptotic)"},
+             "role": "lower bound (asymptotic: its 95% end covers sampling noise, not the bias of too few rows "
+                     "or too many dimensions, hence the trust rule)"},
             {"estimate": "GHP minimum-spanning-tree floor", "value": pct(m["ghp_lower"]), "role": "lower bound (asymptotic)"},
             {"estimate": "GHP minimum-spanning-tree ceiling", "value": pct(m["ghp_upper"]), "role": "upper bound"},
             {"estimate": "Identical features, different outcome", "value": pct(m["label_conflict_rate"], 2),
              "role": "hard floor (a share of rows that must be wrong)"},
             {"estimate": "Always the most common class", "value": pct(m["prior_cap"]), "role": "ceiling"},
             {"estimate": "The model's own holdout error", "value": pct(m["model_error"]),
-             "role": "upper estimate (an actual model; its 95% top is a guaranteed bound)"},
+             "role": "upper estimate (an actual model; only its upper confidence limit enters the range)"},
         ] + [{"estimate": f"{k}-nearest-neighbour error (leave-one-out)", "value": pct(v["error"]),
               "role": "upper estimate (a real classifier's error)" + (" · best" if int(k) == m["best_k"] else "")}
              for k, v in knn.items() if k != "1"]
@@ -262,17 +264,18 @@ if check_header(bayes) and not skipped_or_error(bayes):
             f"Estimated on {m['sample_rows']:,} of {m['pooled_rows']:,} labelled rows (training and holdout pooled, "
             f"class shares kept), {m['dimensions']} dimensions after encoding ({m['numeric_features']} numeric "
             f"standardised, {m['categorical_features']} text one-hot). Intrinsic dimension (TwoNN) "
-            f"{'not measurable' if dim is None else f'{dim:.1f}'}; the floors are trusted up to 12. The range shown "
-            f"runs from the highest floor ({SOURCES.get(m['ber_lower_source'], m['ber_lower_source'])}) to the "
-            f"lowest ceiling ({SOURCES.get(m['ber_upper_source'], m['ber_upper_source'])}).")
+            f"{'not measurable' if dim is None else f'{dim:.1f}'}; the floors are trusted up to 10. The 95% range "
+            f"runs from the highest trusted floor ({SOURCES.get(m['ber_lower_source'], m['ber_lower_source'])}) to "
+            f"the lowest ceiling ({SOURCES.get(m['ber_upper_source'], m['ber_upper_source'])}); each end's "
+            "confidence limit is split over the estimates on its side, so the range as a whole holds at 95%.")
         st.markdown("**Has the estimate levelled off?** A floor still falling as rows are added is not converged.")
         plot(learning_curve(bayes))
     check_details(bayes)
     todo = []
     v = m.get("verdict")
     if v == "infeasible":
-        todo.append(f"Renegotiate the target: with these features no model can be right more than about "
-                    f"{pct(1 - m['ber_lower'])} of the time. Higher accuracy needs new information (more informative "
+        todo.append(f"Renegotiate the target: with these features no model can be right more than "
+                    f"{pct(1 - m['ber_lower_low'])} of the time (95% confidence). Higher accuracy needs new information (more informative "
                     "features, cleaner labels), not a better algorithm.")
     elif v in ("probably_infeasible", "undetermined"):
         todo.append("Treat the target as a stretch: the data cannot settle whether it is possible. More labelled rows "

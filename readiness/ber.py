@@ -44,13 +44,27 @@ def cover_hart_lower(r: float, n_classes: int) -> float:
     return (c - 1) / c * (1 - math.sqrt(max(0.0, 1 - c / (c - 1) * r)))
 
 
+DEVROYE_ALPHA, DEVROYE_BETA = 0.3399, 0.9749  # Devroye (1981), property 2, as in dataeval's _knn_lowerbound
+
+
+def devroye_a(k: int) -> float:
+    """Devroye's (1981) constant a_k for the binary k-NN rule, k > 5: R_k ≤ (1 + a_k)·R* asymptotically,
+    a_k = 0.3399·√k/(k − 3.25)·(1 + 0.9749/√(k − 3))."""
+    return DEVROYE_ALPHA * math.sqrt(k) / (k - 3.25) * (1 + DEVROYE_BETA / math.sqrt(k - 3))
+
+
 def knn_lower(r: float, k: int, n_classes: int) -> float:
-    """FeeBee's lower bound from the k-NN error: LB_CH for C > 2 or k = 1; binary:
-    R̂_k/(1 + 1/√k) for k > 2, R̂_k/2 for k = 2 (asymptotic, like every lower bound here)."""
+    """Lower bound on R* from the k-NN error (asymptotic, like every floor here), as dataeval and FeeBee
+    compute it: LB_CH for C > 2 or k = 1; binary: R̂_k/2 for k = 2, R̂_k/(1 + 1/√k) for k = 3..5 and the
+    tighter R̂_k/(1 + a_k) of Devroye (1981) for k > 5."""
     if n_classes > 2 or k == 1:
         return cover_hart_lower(r, n_classes)
+    if r is None or not math.isfinite(r) or r <= 1e-10:
+        return 0.0
     if k == 2:
         return r / 2
+    if k > 5:
+        return r / (1 + devroye_a(k))
     return r / (1 + 1 / math.sqrt(k))
 
 

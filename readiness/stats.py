@@ -18,6 +18,16 @@ def clopper_pearson(x: int, n: int, *, alpha: float = 0.05) -> tuple[float, floa
     return lo, hi
 
 
+def cp_lower(x: int, n: int, *, alpha: float) -> float:
+    """One-sided Clopper–Pearson lower limit: P(p < limit) ≤ ``alpha``."""
+    return clopper_pearson(x, n, alpha=2 * alpha)[0]
+
+
+def cp_upper(x: int, n: int, *, alpha: float) -> float:
+    """One-sided Clopper–Pearson upper limit: P(p > limit) ≤ ``alpha``."""
+    return clopper_pearson(x, n, alpha=2 * alpha)[1]
+
+
 def wilson(x: int, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
     """Wilson score interval for a proportion x/n."""
     if n <= 0:
@@ -74,3 +84,65 @@ def bootstrap_ci(
     if len(values) < max(10, n_boot // 4):
         return (math.nan, math.nan)
     return float(np.quantile(values, alpha / 2)), float(np.quantile(values, 1 - alpha / 2))
+
+
+def delong(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+    """ROC AUC and DeLong's (1988) variance from the placement values (midranks, Sun & Xu 2014).
+
+    V10_i = share of negatives scored below positive i (ties one half), V01_j = share of
+    positives scored above negative j; var = s²(V10)/m + s²(V01)/n. NaN when a class is absent.
+    """
+    pos = np.asarray(y).astype(bool)
+    s = np.asarray(s, dtype=float)
+    m, n = int(pos.sum()), int((~pos).sum())
+    if m == 0 or n == 0:
+        return math.nan, math.nan
+    r_all = stats.rankdata(np.concatenate([s[pos], s[~pos]]))
+    v10 = (r_all[:m] - stats.rankdata(s[pos])) / n
+    v01 = 1 - (r_all[m:] - stats.rankdata(s[~pos])) / m
+    auc = float(v10.mean())
+    var = (v10.var(ddof=1) / m if m > 1 else 0.0) + (v01.var(ddof=1) / n if n > 1 else 0.0)
+    return auc, float(var)
+
+
+def _newcombe_auc(auc: float, m: int, n: int, z: float) -> tuple[float, float]:
+    """Newcombe's (2006, method 5) score-type interval: the θ with (θ̂ − θ)² ≤ z²·V(θ), where
+    V(θ) = θ(1−θ)/(mn)·[2N − 1 − 3(N − 1)/((2 − θ)(1 + θ))], N = (m + n)/2 (Hanley–McNeil with
+    both sample sizes replaced by their mean)."""
+    from scipy.optimize import brentq
+
+    big_n = (m + n) / 2
+
+    def f(t: float) -> float:
+        v = t * (1 - t) / (m * n) * (2 * big_n - 1 - 3 * (big_n - 1) / ((2 - t) * (1 + t)))
+        return (auc - t) ** 2 - z * z * v
+
+    eps = 1e-12  # f(auc) < 0 inside (0, 1); at auc = 1 (or 0) the other root lies just inside
+    a_in = min(max(auc, eps), 1 - eps)
+    lo = 0.0 if auc <= 0 else brentq(f, 0.0, a_in)
+    hi = 1.0 if auc >= 1 else brentq(f, a_in, 1.0)
+    return float(lo), float(hi)
+
+
+def auc_ci(y: np.ndarray, s: np.ndarray, *, alpha: float = 0.05) -> tuple[float, float]:
+    """The review's interval for a binary ROC AUC: the union of DeLong's interval on the logit scale
+    and Newcombe's score-type interval (method 5).
+
+    Either alone under-covers on small or unbalanced holdouts (measured, 2,000 replicates at 300 rows
+    and 10% positives: percentile bootstrap 91.7% at AUC 0.9, DeLong 90.7%; DeLong on the logit scale
+    93.7%; Newcombe 97.1% for equal-variance scores but 88% when the positives' scores spread twice
+    as wide): the union keeps ≥ 94% in every case measured (docs/checks.md, tests/test_auc_interval.py).
+    """
+    pos = np.asarray(y).astype(bool)
+    m, n = int(pos.sum()), int((~pos).sum())
+    if m == 0 or n == 0:
+        return (math.nan, math.nan)
+    auc, var = delong(pos, s)
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    lo, hi = _newcombe_auc(auc, m, n, z)
+    if 0 < auc < 1 and var > 0:
+        logit = math.log(auc / (1 - auc))
+        se = math.sqrt(var) / (auc * (1 - auc))
+        lo = min(lo, 1 / (1 + math.exp(-(logit - z * se))))
+        hi = max(hi, 1 / (1 + math.exp(-(logit + z * se))))
+    return lo, hi

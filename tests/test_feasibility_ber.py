@@ -103,7 +103,13 @@ def test_ghp_lower_is_cover_hart_of_twice_s_and_knn_lower_rules():
     assert lo == pytest.approx(ber.cover_hart_lower(0.15, 3), abs=1e-12)
     assert ber.knn_lower(0.2, 1, 2) == ber.cover_hart_lower(0.2, 2)
     assert ber.knn_lower(0.2, 2, 2) == pytest.approx(0.1)
-    assert ber.knn_lower(0.2, 9, 2) == pytest.approx(0.2 / (1 + 1 / 3))
+    assert ber.knn_lower(0.2, 3, 2) == pytest.approx(0.2 / (1 + 1 / math.sqrt(3)))
+    assert ber.knn_lower(0.2, 5, 2) == pytest.approx(0.2 / (1 + 1 / math.sqrt(5)))
+    # k > 5: Devroye (1981) as dataeval's _knn_lowerbound: a_k = 0.3399·√k/(k − 3.25)·(1 + 0.9749/√(k − 3));
+    # by hand for k = 9: a_9 = 1.0197/5.75 · (1 + 0.9749/2.449490) = 0.247920 -> 0.2/1.247920 = 0.160267
+    assert ber.knn_lower(0.2, 9, 2) == pytest.approx(0.160267, abs=1e-6)
+    for k in (9, 15, 25):  # tighter (higher) than the 1/(1 + 1/√k) rule it replaces
+        assert ber.knn_lower(0.2, k, 2) > 0.2 / (1 + 1 / math.sqrt(k))
     assert ber.knn_lower(0.2, 9, 4) == ber.cover_hart_lower(0.2, 4)
 
 

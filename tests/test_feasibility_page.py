@@ -32,7 +32,7 @@ def test_page_renders_on_the_sample():
     text = " ".join(m.value for m in at.markdown)
     assert "The error ladder" in text and "Every baseline against the model" in text
     labels = {m.label for m in at.metric}
-    assert {"The model's error", "Best possible error (estimate)", "Target error", "McNemar p-value",
+    assert {"The model's error", "Best possible error (95% range)", "Target error", "McNemar p-value",
             "Accuracy gain", "Accuracy left to gain, at most", "Floor reliable?"} <= labels
     assert any("Holdout reuse budget" in h.value for h in at.subheader)
     assert len(at.get("plotly_chart")) >= 2  # the ladder and the learning curve
@@ -70,7 +70,7 @@ def test_ladder_and_charts(sample_results):
     assert model["low"] <= model["error"] <= model["high"]
     fig = error_ladder(bayes, base)
     assert fig is not None and any(a.text.startswith("target") for a in fig.layout.annotations)
-    assert fig.layout.yaxis.categoryarray[0] == "Best possible model (Bayes error)"
+    assert fig.layout.yaxis.categoryarray[0] == "Best possible model (Bayes error, 95%)"
     assert learning_curve(bayes) is not None
     assert regression_ladder(base) is None  # a classification result
     assert error_ladder(None, None) is None

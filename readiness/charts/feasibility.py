@@ -48,28 +48,24 @@ def error_ladder(bayes: CheckResult | None, baselines: CheckResult | None):
     if not rows and not has_ber:
         return None
     labels = [r["label"] for r in rows]
-    floor_label = "Best possible model (Bayes error)"
+    floor_label = "Best possible model (Bayes error, 95%)"
     ys = ([floor_label] if has_ber else []) + labels[::-1]  # plotly draws the first category at the bottom
     fig = go.Figure()
     xmax = max([r["high"] or r["error"] for r in rows] + [0.05])
     if has_ber:
         m = bayes.metrics
-        lo, hi = m["ber_lower"], m["ber_upper"]
-        lo95, hi95 = m["ber_lower_low"], m["ber_upper_high"]
-        xmax = max(xmax, hi95 or hi)
+        lo, hi = m["ber_lower_low"], m["ber_upper_high"]  # the 95% range the verdict uses
+        plo, phi = m["ber_lower"], m["ber_upper"]
+        xmax = max(xmax, hi)
         # the band across the whole chart, so every rung can be read against the floor
         fig.add_vrect(x0=100 * lo, x1=100 * hi, fillcolor=BAND_COLOR, line_width=0, layer="below")
         fig.add_bar(y=[floor_label], x=[100 * (hi - lo)], base=[100 * lo], orientation="h", width=0.5,
                     marker=dict(color=BAND_COLOR, line=dict(color=BAND_EDGE, width=2), pattern_shape="/"),
-                    name="estimated range of the best possible error",
-                    hovertemplate=f"best possible error: {100 * lo:.1f}%–{100 * hi:.1f}%"
-                                  f"<br>95%: {100 * (lo95 or lo):.1f}%–{100 * (hi95 or hi):.1f}%<extra></extra>")
-        fig.add_scatter(y=[floor_label, floor_label], x=[100 * (lo95 if lo95 is not None else lo), 100 * (hi95 or hi)],
-                        mode="markers", marker=dict(symbol="line-ns", size=16, line=dict(width=2, color=BAND_EDGE)),
-                        name="95% ends of the range", hoverinfo="skip")
-        fig.add_annotation(y=floor_label, x=100 * max(hi, hi95 or hi), text=f"   {100 * lo:.1f}–{100 * hi:.1f}%",
-                           showarrow=False,
-                           xanchor="left", font=dict(color=BAND_EDGE, size=13))
+                    name="best possible error, 95% range",
+                    hovertemplate=f"best possible error, 95% range: {100 * lo:.1f}%–{100 * hi:.1f}%"
+                                  f"<br>best estimate: {100 * plo:.1f}%–{100 * phi:.1f}%<extra></extra>")
+        fig.add_annotation(y=floor_label, x=100 * hi, text=f"   {100 * lo:.1f}–{100 * hi:.1f}% (95%)",
+                           showarrow=False, xanchor="left", font=dict(color=BAND_EDGE, size=13))
     for kind, color, symbol, size, name in (("baseline", BASELINE_COLOR, "circle", 11, "baseline"),
                                             ("best baseline", "#555", "square", 13, "best baseline"),
                                             ("model", MODEL_COLOR, "diamond", 16, "the model")):

@@ -20,7 +20,7 @@ from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status
-from readiness.stats import bootstrap_ci, clopper_pearson, rank_auc
+from readiness.stats import auc_ci, bootstrap_ci, clopper_pearson, rank_auc
 
 # --- baselines.comparison ----------------------------------------------------------------
 BASELINE_TRAIN_CAP = 50_000  # training rows the baselines are fitted on (stratified sample above this)
@@ -317,10 +317,12 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
         if has_auc:
             ranked_scores["model"] = model_scores
         boots = bootstrap_aucs(yb, ranked_scores, n_boot=B, seed=seed)
+        # each AUC's own interval is the one the review uses wherever an AUC appears (stats.auc_ci);
+        # the paired resamples serve the differences only
         if has_auc:
-            model["roc_auc_ci"] = _interval(boots["model"], ALPHA)
+            model["roc_auc_ci"] = list(auc_ci(yb, model_scores))
         for key in baselines:
-            baselines[key]["roc_auc_ci"] = _interval(boots[key], ALPHA) if key in boots else [None, None]
+            baselines[key]["roc_auc_ci"] = list(auc_ci(yb, base_scores[key])) if key in boots else [None, None]
     order = list(baselines)
     best = max(order, key=lambda k: (baselines[k]["accuracy"], -order.index(k)))
     m["best_baseline"] = best

@@ -9,7 +9,7 @@ from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, register
 from readiness.results import Finding, Severity
-from readiness.stats import bootstrap_ci, clopper_pearson
+from readiness.stats import auc_ci, bootstrap_ci, clopper_pearson
 
 SMALL_HOLDOUT = 200
 SMALL_CLASS = 30
@@ -26,7 +26,9 @@ def _ci_text(lo: float, hi: float, pct: bool = True) -> str:
 def holdout(ctx: ReviewContext) -> Outcome:
     """Accuracy, balanced accuracy, ROC AUC and log loss (classification) or MAE, RMSE
     and R² (regression) on the holdout, each with a 95% interval: Clopper–Pearson for
-    proportions, a percentile bootstrap otherwise; plus the confusion matrix."""
+    proportions; for a binary ROC AUC the union of DeLong's interval (logit scale) and
+    Newcombe's score interval (:func:`readiness.stats.auc_ci`); a percentile bootstrap
+    otherwise; plus the confusion matrix."""
     if ctx.task == "regression":
         return _regression(ctx)
     return _classification(ctx)
@@ -79,7 +81,7 @@ def _classification(ctx: ReviewContext) -> Outcome:
         m["prevalence"] = float(yb.mean())
         if len(np.unique(scores)) > 2:
             m["roc_auc"] = float(skm.roc_auc_score(yb, scores))
-            m["roc_auc_ci"] = list(bootstrap_ci(skm.roc_auc_score, yb, scores, n_boot=B, seed=seed, stratify=yb))
+            m["roc_auc_ci"] = list(auc_ci(yb, scores))
             fpr, tpr, _ = skm.roc_curve(yb, scores)
             keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 200)).astype(int))
             m["roc_curve"] = {"fpr": fpr[keep].tolist(), "tpr": tpr[keep].tolist()}

@@ -411,10 +411,12 @@ def _ladder(bayes: CheckResult | None, baselines: CheckResult | None):
     band = target = None
     if _drawable(bayes):
         m = bayes.metrics
-        lo, hi = _num(m.get("ber_lower")), _num(m.get("ber_upper"))
+        # the band is the 95% range the verdict uses (feasibility.bayes_error), not the point estimates
+        lo, hi = _num(m.get("ber_lower_low")), _num(m.get("ber_upper_high"))
+        if lo is None or hi is None:
+            lo, hi = _num(m.get("ber_lower")), _num(m.get("ber_upper"))
         if lo is not None and hi is not None and lo <= hi:
-            lo95, hi95 = _num(m.get("ber_lower_low")), _num(m.get("ber_upper_high"))
-            band = (lo, hi, min(lo, lo95) if lo95 is not None else lo, max(hi, hi95) if hi95 is not None else hi)
+            band = (lo, hi, lo, hi)
         target = _num(m.get("target_error"))
     if not rows and band is None:
         return None
@@ -458,14 +460,12 @@ def _error_ladder(bayes: CheckResult | None, baselines: CheckResult | None) -> l
                 hatch="////", lw=0.9, zorder=3)
         if round(100 * lo, 1) == round(100 * hi, 1):  # a range of one point: a bar too thin to see
             ax.plot([100 * lo], [0], ls="none", marker="|", ms=11, mew=1.8, color=DARK, zorder=4)
-        ax.errorbar([100 * (lo + hi) / 2], [0], xerr=[[100 * ((lo + hi) / 2 - lo95)], [100 * (hi95 - (lo + hi) / 2)]],
-                    fmt="none", ecolor=DARK, elinewidth=0.8, capsize=3, zorder=2)
-        ends = f" (95%: {100 * lo95:.1f}–{100 * hi95:.1f}%)" if (lo95, hi95) != (lo, hi) else ""
+        ends = " (95%)"
         rng = f"{100 * lo:.1f}%" if round(100 * lo, 1) == round(100 * hi, 1) else f"{100 * lo:.1f}–{100 * hi:.1f}%"
         ax.annotate(f"{rng}{ends}",
                     (100 * max(hi, hi95), 0), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7,
                     bbox=dict(facecolor="white", alpha=0.8, lw=0, pad=0.4))
-        ticks.append((0, "Best possible model\n(Bayes error range)"))
+        ticks.append((0, "Best possible model\n(Bayes error, 95% range)"))
         xmax = max(xmax, hi95)
     if target is not None:
         xmax = max(xmax, target)
@@ -493,8 +493,8 @@ def _error_ladder(bayes: CheckResult | None, baselines: CheckResult | None) -> l
              "Error ladder: the model's error rate is not in the metrics"]
     if band is not None:
         parts.append("the hatched band is the estimated error of the best possible model with these features "
-                     "(Bayes error), whiskers its 95% ends" + ("" if trusted else "; its lower end is not trusted "
-                                                               "here, see the findings"))
+                     "(Bayes error), as a 95% range" + ("" if trusted else "; its lower end rests on conflicting "
+                                                         "labels alone here, see the findings"))
     if target is not None:
         parts.append("the dashed line is the target error")
     return [(_png(fig), "; ".join(parts) + ".")]
