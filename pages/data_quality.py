@@ -26,7 +26,9 @@ if check_header(comp) and not skipped_or_error(comp):
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows (training / holdout)", f"{m['rows_train']:,} / {m['rows_test']:,}",
               help="Labelled rows used by the review")
-    c2.metric("Missing cells", pct(m["missing_cell_rate"]), help="Share of all cells that are empty")
+    c2.metric("Missing cells", pct(m["missing_cell_rate"]),
+              help="Share of all cells that are empty or hold a placeholder for missing (such as '?' or -999); "
+                   "the same count as the per-column findings")
     c3.metric("Columns with disguised missing values", len(m["disguised_missing_columns"]),
               help="Columns where placeholders like '?', 'N/A' or -999 stand for 'unknown'")
     if m["columns_with_missing"]:

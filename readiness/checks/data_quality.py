@@ -14,6 +14,10 @@ SENTINELS = (-1, -9, -99, -999, -9999, -99999, -999999, 99, 999, 9999, 99999, 99
 WARN_MISSING = 0.05
 FAIL_MISSING = 0.50
 SHIFT_MISSING = 0.05  # |train rate - holdout rate| that counts as a shift
+FEW_CATEGORIES = 12  # a text column with at most this many distinct values is categorical
+# a placeholder word that is the most common value of a categorical column is a category, not missing:
+# German credit's other_debtors is "none" for 90.7% of applicants (no co-applicant or guarantor)
+CATEGORY_WORDS = frozenset({"none", "nil", "na", "n/a", "n.a.", "missing"})
 
 
 def disguised_tokens(series: pd.Series) -> dict[str, int]:
@@ -25,6 +29,21 @@ def disguised_tokens(series: pd.Series) -> dict[str, int]:
         return {}
     counts = values.astype(str).value_counts()
     return {str(v): int(c) for v, c in counts.items() if v.strip().lower() in MISSING_TOKENS}
+
+
+def category_placeholders(series: pd.Series, tokens: dict[str, int]) -> dict[str, int]:
+    """The placeholder words among ``tokens`` that read as a real category: the column has at most
+    FEW_CATEGORIES distinct values and the word is its most common one ('none' for "no guarantor").
+    Symbols ('?', '-', '') and 'null'/'nan' always mean missing."""
+    if not tokens:
+        return {}
+    counts = series.dropna().astype(str).value_counts()
+    if counts.empty or len(counts) > FEW_CATEGORIES:
+        return {}
+    top = str(counts.index[0])
+    if top in tokens and top.strip().lower() in CATEGORY_WORDS and (len(counts) == 1 or counts.iloc[0] > counts.iloc[1]):
+        return {top: int(counts.iloc[0])}
+    return {}
 
 
 def sentinel_values(series: pd.Series) -> dict[str, int]:
@@ -77,10 +96,13 @@ def completeness(ctx: ReviewContext) -> Outcome:
     for col in all_cols:
         tr, te = ctx.train[col], ctx.test[col]
         miss_tr, miss_te = int(tr.isna().sum()), int(te.isna().sum())
-        tokens = disguised_tokens(pd.concat([tr, te], ignore_index=True))
+        both = pd.concat([tr, te], ignore_index=True)
+        tokens = disguised_tokens(both)
+        as_category = category_placeholders(both, tokens)
+        tokens = {t: k for t, k in tokens.items() if t not in as_category}
         # tokens the loader turned into NaN are already in the NaN counts; report them as disguised too
         loader_tokens = repaired.get(col, {})
-        sentinels = sentinel_values(pd.concat([tr, te], ignore_index=True))
+        sentinels = sentinel_values(both)
         disguised = sum(tokens.values()) + sum(sentinels.values())
         loader_n = sum(loader_tokens.values())
         total = miss_tr + miss_te + disguised
@@ -93,8 +115,17 @@ def completeness(ctx: ReviewContext) -> Outcome:
             "disguised": {**tokens, **loader_tokens},
             "sentinels": sentinels,
             "total_missing_rate": total / (n_train + n_test),
+            "disguised_count": disguised,
+            "placeholder_categories": as_category,
         }
         rate = columns[col]["total_missing_rate"]
+        for tok, k in as_category.items():
+            findings.append(Finding(
+                severity=Severity.INFO, columns=[col],
+                message=(f"'{col}' has '{tok}' in {k:,} rows ({_pct(k / (n_train + n_test))}), its most common value "
+                         f"of {both.nunique()}: read as a real category (e.g. 'no guarantor'), not as missing. If "
+                         f"'{tok}' means 'unknown' here, recode it as missing and review again."),
+                evidence={"value": tok, "rows": k, "distinct_values": int(both.nunique())}))
         if tokens or loader_n or sentinels:
             what = ", ".join([f"'{t}' ×{k}" for t, k in {**tokens, **loader_tokens}.items()]
                              + [f"{v} ×{k}" for v, k in sentinels.items()])
@@ -125,15 +156,19 @@ def completeness(ctx: ReviewContext) -> Outcome:
             f"{unl.get('train', 0)} training and {unl.get('test', 0)} holdout rows have no target value; "
             "they were left out of the review."), evidence=unl))
     cells = (n_train + n_test) * max(1, len(all_cols))
-    missing_cells = sum((c["missing_train"] + c["missing_test"]) for c in columns.values())
+    # the headline counts what the per-column findings count: empty cells plus disguised ones
+    missing_cells = sum(c["missing_train"] + c["missing_test"] + c["disguised_count"] for c in columns.values())
     disguised_cols = sorted(c for c, v in columns.items() if v["disguised"] or v["sentinels"])
+    cells_disguised = sum(c["disguised_count"] for c in columns.values())
     with_missing = sorted(c for c, v in columns.items() if v["total_missing_rate"] > 0)
     metrics = {
         "rows_train": n_train, "rows_test": n_test,
         "unlabelled_train": unl.get("train", 0), "unlabelled_test": unl.get("test", 0),
         "missing_cell_rate": missing_cells / cells,
+        "disguised_cell_rate": cells_disguised / cells,
         "columns_with_missing": with_missing,
         "disguised_missing_columns": disguised_cols,
+        "placeholder_category_columns": sorted(c for c, v in columns.items() if v["placeholder_categories"]),
         "columns": columns,
     }
     if not findings or all(f.severity == Severity.INFO for f in findings):
@@ -178,6 +213,20 @@ def mixed_type_columns(frame: pd.DataFrame) -> dict[str, dict]:
                 out[str(col)] = {"numeric_share": share, "python_types": sorted(types),
                                  "numeric_examples": list(numeric_examples), "text_examples": list(text_examples)}
     return out
+
+
+def _minor_summary(counts: dict[str, tuple[int, str]]) -> str:
+    """A pass summary built from the counts: what is absent, then what is present but too small to matter
+    (never "no duplicates" above a non-zero duplicate count)."""
+    absent = [k for k, (n, _) in counts.items() if n == 0]
+    present = [text for n, text in counts.values() if n > 0]
+    parts = []
+    if absent:
+        parts.append("No " + (", ".join(absent[:-1]) + " or " + absent[-1] if len(absent) > 1 else absent[0]))
+    if present:
+        parts.append("; ".join(present) + ", too few to matter")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
 
 
 def _row_hash(frame: pd.DataFrame) -> pd.Series:
@@ -272,7 +321,15 @@ def integrity(ctx: ReviewContext) -> Outcome:
     }
     serious = [f for f in findings if f.severity != Severity.INFO]
     if not serious:
-        summary = "No constant columns, duplicates, label conflicts, mixed types or unseen categories of note."
+        summary = _minor_summary({
+            "constant columns": (len(constant), ""),
+            "duplicate rows": (dup["train"] + dup["test"],
+                               f"{dup['train']:,} training and {dup['test']:,} holdout rows repeat another row"),
+            "label conflicts": (conflicts_rows, f"{conflicts_rows:,} rows carry conflicting labels"),
+            "mixed types": (len(mixed), ""),
+            "unseen categories": (len(unseen), f"{sum(v['rows'] for v in unseen.values()):,} holdout rows have "
+                                               "categories training never saw"),
+        })
         status = Status.PASS
     else:
         kinds = []
