@@ -144,7 +144,7 @@ def test_a_useless_model_fails():
     res = run_check(SPEC, ctx_from_scores(rng.random(2000), y, threshold=0.5, cost_fp=1, cost_fn=2))
     assert res.status == "fail", res.summary
     assert res.metrics["model_advantage_ci"][0] <= 0
-    assert "does not pay for itself" in res.summary
+    assert "pay for itself" in res.summary and "less than flagging no one" in res.summary
 
 
 def test_all_scores_equal_only_trivial_policies():
@@ -295,3 +295,41 @@ def test_fast_on_50k_rows():
     assert elapsed < 6, elapsed
     assert len(m["curve"]["threshold"]) <= 205 and m["bootstrap"]["used"] == 200
     assert not math.isnan(m["optimal"]["cost_per_1000"])
+
+
+# --- issue 16: the fail summary is worded from its numbers, every branch -----------------------
+
+
+def test_no_gain_summary_every_branch():
+    """'costs 440 …, no less than flagging everyone (700)' contradicted its own numbers. Each branch of
+    the comparison word, from hand-made metrics: less (with the saving and its interval), the same
+    (as printed), more."""
+    from readiness.checks.business import compared, no_gain_summary
+
+    def metrics(opt, triv, ci):
+        return {"optimal": {"cost_per_1000": opt}, "cheaper_trivial": "flag_all", "flag_all_cost_per_1000": triv,
+                "model_advantage_ci": ci}
+
+    less = no_gain_summary(metrics(440.0, 700.0, [-20.0, 540.0]), "per 1,000 decisions")
+    assert "costs 440 per 1,000 decisions, less than flagging everyone (700)" in less
+    assert "saving of 260 is real (95% interval −20.0 to 540 on new data)" in less and "no less" not in less
+    same = no_gain_summary(metrics(700.2, 700.4, [-3.0, 3.0]), "per 1,000 decisions")
+    assert "the same as flagging everyone (700): on this holdout the model does not pay for itself." in same
+    more = no_gain_summary(metrics(710.0, 700.0, [-30.0, -1.0]), "per 1,000 decisions")
+    assert "more than flagging everyone (700)" in more
+    assert [compared(a, b) for a, b in ((1, 2), (2.0, 2.04), (3, 2))] == ["less than", "the same as", "more than"]
+
+
+def test_fail_summary_on_a_real_holdout_agrees_with_its_numbers():
+    """A weak model on a small holdout: cheaper than the trivial policy on the holdout, but not shown to
+    be on new data -> fail, and the summary says 'less than', never 'no less than'."""
+    rng = np.random.default_rng(12)
+    n = 150
+    y = (rng.random(n) < 0.3).astype(int)
+    scores = np.clip(0.3 + 0.08 * (y - 0.3) + 0.25 * rng.standard_normal(n), 0, 1)
+    res = run_check(SPEC, ctx_from_scores(scores, y, threshold=0.5, cost_fp=1, cost_fn=3))
+    m = res.metrics
+    opt, triv = m["optimal"]["cost_per_1000"], m[f"{m['cheaper_trivial']}_cost_per_1000"]
+    assert res.status == "fail" and m["model_advantage_ci"][0] <= 0
+    word = "less than" if round(opt) < round(triv) else "the same as"
+    assert word in res.summary and "no less" not in res.summary

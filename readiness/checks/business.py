@@ -388,6 +388,28 @@ def _bayes(b: dict) -> str:
     return f"{b['threshold']:.3g}"
 
 
+def compared(a: float, b: float) -> str:
+    """'less than' | 'the same as' | 'more than': a against b as the reader sees them (equal when both
+    print alike), so a sentence never contradicts its own numbers."""
+    if fmt_cost(a) == fmt_cost(b):
+        return "the same as"
+    return "less than" if a < b else "more than"
+
+
+def no_gain_summary(m: dict, units: str) -> str:
+    """The summary when the holdout does not show that the model is cheaper than the cheaper trivial
+    policy: worded from the numbers (point costs and the advantage's interval)."""
+    opt = m["optimal"]["cost_per_1000"]
+    key = m["cheaper_trivial"]
+    triv, triv_cost = POLICY_GERUND[key], m[f"{key}_cost_per_1000"]
+    head = (f"Even at its cheapest threshold the model costs {fmt_cost(opt)} {units}, "
+            f"{compared(opt, triv_cost)} {triv} ({fmt_cost(triv_cost)})")
+    if compared(opt, triv_cost) == "less than":
+        return (f"{head}, but the holdout cannot show that this saving of {fmt_cost(triv_cost - opt)} is real "
+                f"({_ci(m['model_advantage_ci'])} on new data): the model is not shown to pay for itself.")
+    return f"{head}: on this holdout the model does not pay for itself."
+
+
 def _ci(ci, fmt=fmt_cost) -> str:
     if not ci or ci[0] is None:
         return "interval not available"
@@ -481,8 +503,9 @@ def threshold(ctx: ReviewContext) -> Outcome:
                       "savings_ci": m["savings_ci"], "savings_share": share}))
     if m["current_vs_trivial_per_1000"] < 0 and status != "fail":
         findings.append(Finding(severity=Severity.WARN if status == "warn" else Severity.INFO, message=(
-            f"At the current threshold the model costs {fmt_cost(cur['cost_per_1000'])} {units}, more than the simple "
-            f"policy of {triv} ({fmt_cost(triv_cost)}): as set today, using the model loses money."),
+            f"At the current threshold the model costs {fmt_cost(cur['cost_per_1000'])} {units}, "
+            f"{compared(cur['cost_per_1000'], triv_cost)} the simple policy of {triv} ({fmt_cost(triv_cost)}): as set "
+            "today, using the model loses money."),
             evidence={"current_cost_per_1000": cur["cost_per_1000"], "trivial_cost_per_1000": triv_cost}))
     b = m["bayes"]
     if b is not None:
@@ -527,8 +550,7 @@ def threshold(ctx: ReviewContext) -> Outcome:
             evidence={"rows_without_score": m["rows_without_score"]}))
 
     if status == "fail":
-        summary = (f"Even at its cheapest threshold the model costs {fmt_cost(opt['cost_per_1000'])} {units}, no less "
-                   f"than {triv} ({fmt_cost(triv_cost)}): on this holdout the model does not pay for itself.")
+        summary = no_gain_summary(m, units)
     elif status == "warn":
         summary = (f"The threshold {fmt_threshold(cur['threshold'])} costs {fmt_cost(cur['cost_per_1000'])} {units}; "
                    f"{policy_text(opt)} would cost {fmt_cost(opt['cost_per_1000'])}, {_pct(share)} less.")
