@@ -604,7 +604,10 @@ def global_shap(ctx: ReviewContext, *, budget_s: float = SHAP_BUDGET_S, max_rows
     mean_signed = {names[j]: float(values[:, j].mean()) for j in rank}
     top = [names[j] for j in rank[:TOP_FEATURES] if mean_abs[j] > 0 or total == 0]
     points = _points(ctx, values, rows, names, top)
+    from readiness.explain_stats import ranking_stability
+
     return {
+        "ranking_stability": ranking_stability(values, names, seed=ctx.settings.random_state),
         **explainer_info(ctx),
         "rows_explained": int(len(rows)),
         "rows_available": int(n_test),
@@ -757,7 +760,8 @@ def _lime(ctx: ReviewContext, st: _State):
     return st.lime
 
 
-def lime_row(ctx: ReviewContext, row: int, *, num_features: int | None = None, num_samples: int = LIME_SAMPLES) -> dict:
+def lime_row(ctx: ReviewContext, row: int, *, num_features: int | None = None, num_samples: int = LIME_SAMPLES,
+             rerun: int = 0) -> dict:
     """LIME explanation of the explained output for one holdout row (position).
 
     LIME fits a weighted linear model on perturbed copies of the row (regression mode on
@@ -782,7 +786,8 @@ def lime_row(ctx: ReviewContext, row: int, *, num_features: int | None = None, n
     with st.lock, _single_thread():
         # one RandomState is shared by LIME's sampler and discretizer: reseed it per row so a
         # row's explanation does not depend on which rows were explained before
-        explainer.random_state.seed((ctx.settings.random_state * 1_000_003 + row) % (2**32))
+        # (``rerun`` > 0: another seed for the same row, to see whether the story depends on it)
+        explainer.random_state.seed((ctx.settings.random_state * 1_000_003 + row + 7_919 * rerun) % (2**32))
         exp = explainer.explain_instance(z, f, num_features=k, num_samples=num_samples)
     contribs = [{"feature": enc.features[int(j)], "condition": cond, "weight": float(w)}
                 for (j, w), (cond, _) in zip(exp.local_exp[1], exp.as_list(label=1), strict=True)]
@@ -855,7 +860,7 @@ def _as_probability(space: str, base: float, output: float) -> dict:
     return {"base_probability": sigmoid(base), "output_probability": sigmoid(output)}
 
 
-def explain_row(ctx: ReviewContext, row: int, *, with_lime: bool = True) -> dict:
+def explain_row(ctx: ReviewContext, row: int, *, with_lime: bool = True, lime_seeds: int | None = None) -> dict:
     """SHAP (waterfall data) and LIME for one holdout row (position 0..n-1), plus agreement.
 
     Plain data only (cacheable, JSON-able). Raises ``IndexError`` for a row outside the holdout.
@@ -885,9 +890,13 @@ def explain_row(ctx: ReviewContext, row: int, *, with_lime: bool = True) -> dict
                  **_as_probability(st.output_space, float(sv.base[0]), float(sv.base[0] + sv.values[0].sum()))},
     }
     if with_lime:
+        from readiness.explain_stats import LIME_SEEDS, lime_stability
+
         lime = lime_row(ctx, row)
         out["lime"] = lime
         out["agreement"] = agreement(contribs, lime["contributions"])
+        runs = [lime] + [lime_row(ctx, row, rerun=i) for i in range(1, lime_seeds or LIME_SEEDS)]
+        out["lime_stability"] = lime_stability(runs, k=AGREEMENT_TOP_K)
     return out
 
 

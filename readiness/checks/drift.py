@@ -17,6 +17,7 @@ PSI_MAJOR = 0.25
 EPS = 1e-4
 STALE_DAYS = 365
 MAX_CATEGORIES = 50
+SPIKE_SHARE = 0.10  # a single value with at least this share of training values gets its own bin
 
 
 def psi(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -28,21 +29,38 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
 
 def binned_shares(train: pd.Series, test: pd.Series, bins: int = 10) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Shares of training and holdout values per bin: training deciles for numbers (plus a
-    'missing' bin), categories for text (the rarest beyond 50 pooled as 'other')."""
+    'missing' bin; a value holding ≥ 10% of training values, such as the zeros of a
+    zero-inflated feature, gets its own bin and the deciles cover the rest), categories for
+    text (the rarest beyond 50 pooled as 'other')."""
     if pd.api.types.is_numeric_dtype(train) and not pd.api.types.is_bool_dtype(train):
         tr, te = pd.to_numeric(train, errors="coerce"), pd.to_numeric(test, errors="coerce")
-        edges = np.unique(np.nanquantile(tr.dropna(), np.linspace(0, 1, bins + 1))) if tr.notna().any() else np.array([])
+        known = tr.dropna()
+        # a value holding at least one bin's share (Adult's capital_gain: 92% zeros) would swallow the
+        # deciles: it gets its own bin and the deciles are taken over the other values
+        spike = None
+        if len(known):
+            top = known.value_counts(normalize=True)
+            if top.iloc[0] >= SPIKE_SHARE:
+                spike = float(top.index[0])
+        rest = known[known != spike] if spike is not None else known
+        edges = np.unique(np.nanquantile(rest, np.linspace(0, 1, bins + 1))) if len(rest) else np.array([])
         inner = edges[1:-1]
-        labels = [f"< {inner[0]:.4g}"] if len(inner) else ["all values"]
+        other = "all other values" if spike is not None else "all values"
+        labels = [f"= {spike:.4g}"] if spike is not None else []
+        labels += [f"< {inner[0]:.4g}"] if len(inner) else [other]
         labels += [f"{lo:.4g} – {hi:.4g}" for lo, hi in zip(inner[:-1], inner[1:], strict=True)]
         if len(inner):
             labels.append(f"≥ {inner[-1]:.4g}")
         labels.append("missing")
+        offset = 1 if spike is not None else 0
 
         def shares(s):
             v = s.to_numpy(float)
-            idx = np.where(np.isnan(v), len(inner) + 1, np.searchsorted(inner, v, side="right"))
-            return np.bincount(idx, minlength=len(inner) + 2) / max(len(v), 1)
+            idx = offset + np.searchsorted(inner, v, side="right")
+            if spike is not None:
+                idx = np.where(v == spike, 0, idx)
+            idx = np.where(np.isnan(v), offset + len(inner) + 1, idx)
+            return np.bincount(idx, minlength=offset + len(inner) + 2) / max(len(v), 1)
 
         return labels, shares(tr), shares(te)
     tr, te = train.astype("object").where(train.notna(), "(missing)").astype(str), \

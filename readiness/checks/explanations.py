@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from readiness import explain as X
+from readiness import explain_stats as ES
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -20,6 +21,7 @@ SINGLE_FEATURE_WARN = 0.5
 LIME_ROW_QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
 #: share of checked rows on which SHAP and LIME must agree for the LIME check to pass
 LIME_MIN_AGREEMENT = 0.5
+MIN_STABLE_ROWS = 3  # no verdict on agreement from fewer rows where LIME is stable across seeds
 #: permutation importance below max(this, 1% of the largest) with an interval reaching 0: "contributes nothing"
 NEGLIGIBLE_FLOOR = 0.001
 NEGLIGIBLE_SHARE = 0.01
@@ -83,6 +85,17 @@ def shap_check(ctx: ReviewContext) -> Outcome:
             f"{len(zero)} feature(s) never change the model's output: {_names(zero, 6)}"
             + (" …" if len(zero) > 6 else "") + ". The model does not use them."),
             evidence={"features": zero}))
+    rs = g["ranking_stability"]
+    if rs["resamples"]:
+        order = ", ".join(f"'{f}'" for f in rs["top"])
+        msg = (f"The top-{rs['top_k']} order ({order}) holds in {_pct(rs['same_order_share'])} of "
+               f"{rs['resamples']} bootstrap resamples of the {rs['rows']:,} explained rows (the same three, in any "
+               f"order, in {_pct(rs['same_set_share'])}).")
+        if rs["unsettled"]:
+            msg += " Not settled: " + "; ".join(
+                f"'{u['features'][0]}' and '{u['features'][1]}' swap places in {_pct(u['flip_share'])}"
+                for u in rs["unsettled"]) + " — read them as about equally important."
+        findings.append(Finding(severity=Severity.INFO, columns=rs["top"], message=msg, evidence=rs))
     for note in g.get("notes", []):
         findings.append(Finding(severity=Severity.INFO, message=note))
     if g["stopped_by_budget"]:
@@ -142,15 +155,28 @@ def lime_check(ctx: ReviewContext) -> Outcome:
     default = explained[0]
     agree = [e["agreement"]["agree"] for e in explained]
     rate = float(np.mean(agree))
+    stab = [e["lime_stability"] for e in explained]
+    stable = [s_["stable"] for s_ in stab]
+    agree_stable = [a_ for a_, ok in zip(agree, stable, strict=True) if ok]
     per_row = [{"row": e["row"], "row_id": e["row_id"], "score": e["score"], "agree": e["agreement"]["agree"],
                 "shap_top": e["agreement"]["shap_top"], "lime_top": e["agreement"]["lime_top"],
                 "shared": e["agreement"]["shared"], "direction_conflicts": e["agreement"]["direction_conflicts"],
-                "lime_fit_r2": e["lime"]["fit_r2"]} for e in explained]
+                "lime_fit_r2": e["lime"]["fit_r2"], "lime_stable": st_["stable"],
+                "lime_top_feature_votes": st_["top_feature_votes"], "lime_seeds": st_["seeds"]}
+               for e, st_ in zip(explained, stab, strict=True)]
+    groups = [g for name, g in X.feature_groups(ctx).items() if name.endswith("(correlated)")]
+    diagnosis = ES.which_to_believe(shap_kind=X.explainer_info(ctx)["explainer"], lime_runs=stab, correlated=groups,
+                                    n_features=len(ctx.model.features))
     metrics = {
         "default_row": default,
         "rows_checked": len(rows),
         "rows_agreeing": int(sum(agree)),
         "agreement_rate": rate,
+        "rows_lime_stable": int(sum(stable)),
+        "rows_agreeing_stable": int(sum(agree_stable)),
+        "agreement_rate_stable": float(np.mean(agree_stable)) if agree_stable else None,
+        "lime_seeds": ES.LIME_SEEDS,
+        "diagnosis": diagnosis,
         "min_agreement": LIME_MIN_AGREEMENT,
         "top_k": X.AGREEMENT_TOP_K,
         "num_samples": X.LIME_SAMPLES,
@@ -171,11 +197,24 @@ def lime_check(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=Severity.INFO, columns=conflicts, message=(
             f"SHAP and LIME disagree on the direction of {_names(conflicts, 5)} on some rows: read explanations of "
             "those features with care."), evidence={"features": conflicts}))
-    if rate < LIME_MIN_AGREEMENT:
+    n_stable = int(sum(stable))
+    if n_stable < len(rows):
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"LIME's top features change with its random seed on {len(rows) - n_stable} of {len(rows)} rows "
+            f"({ES.LIME_SEEDS} seeds each): on those rows LIME is not compared with SHAP."),
+            evidence={"rows": [r["row"] for r in per_row if not r["lime_stable"]], "seeds": ES.LIME_SEEDS}))
+    if n_stable >= MIN_STABLE_ROWS and metrics["agreement_rate_stable"] < LIME_MIN_AGREEMENT:
         findings.append(Finding(severity=Severity.WARN, message=(
-            f"SHAP and LIME agree on the top features for only {sum(agree)} of {len(rows)} rows checked: the "
-            "explanations of single decisions are not stable enough to tell a customer or an auditor without "
-            "care."), evidence={"rows_agreeing": int(sum(agree)), "rows_checked": len(rows)}))
+            f"SHAP and LIME agree on the top features for only {sum(agree_stable)} of the {n_stable} rows where LIME "
+            "is stable across seeds: the explanations of single decisions are not stable enough to tell a customer "
+            "or an auditor without care."),
+            evidence={"rows_agreeing_stable": int(sum(agree_stable)), "rows_lime_stable": n_stable}))
+    if not all(agree):
+        believe = {"shap": "believe SHAP", "either": "neither method is privileged"}[diagnosis["believe"]]
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"Where they differ, {believe} for this model: {diagnosis['why']}. Likely causes of the difference: "
+            + "; ".join(diagnosis["reasons"]) + f" (LIME's kernel width here: {diagnosis['kernel_width']:.2f})."),
+            evidence=diagnosis))
     low_fit = [r["row"] for r in per_row if r["lime_fit_r2"] < 0.3]
     if low_fit:
         findings.append(Finding(severity=Severity.INFO, message=(
@@ -184,7 +223,11 @@ def lime_check(ctx: ReviewContext) -> Outcome:
     what = "prediction" if ctx.task == "regression" else "score"
     lead = (f"For the closest call ({who}, {what} {default['score']:.3g})," if default["score"] is not None
             else f"For the least certain call ({who}),")
-    if a["agree"]:
+    if not stable[0]:
+        summary = (f"{lead} LIME's explanation changes with its random seed (its top feature held in "
+                   f"{stab[0]['top_feature_votes']} of {stab[0]['seeds']} runs), so it is not compared with SHAP; "
+                   f"on the {n_stable} of {len(rows)} rows where LIME is stable, they agree on {sum(agree_stable)}.")
+    elif a["agree"]:
         verb = "matters" if len(a["shared"]) == 1 else "matter"
         summary = (f"{lead} LIME and SHAP agree that {_names(a['shared'])} {verb} most; they agree on "
                    f"{sum(agree)} of {len(rows)} rows checked.")
