@@ -201,13 +201,21 @@ if check_header(ab) and not skipped_or_error(ab):
     m = ab.metrics
     band = m.get("band")
     c1, c2, c3, c4 = st.columns(4)
-    target_help = ("Required accuracy from the review settings" if m["target_source"] == "settings"
-                   else "No target accuracy was set in Setup: the review aims for holdout accuracy + 5 points, or "
-                        "half-way to 100% when accuracy is above 90%")
-    _metric(c1, "Target accuracy", pct(m["target_accuracy"]),
-            note="from the review settings" if m["target_source"] == "settings" else m["target_source"],
-            help=target_help)
-    if band is None:
+    if m["target_accuracy"] is not None:
+        _metric(c1, "Target accuracy", pct(m["target_accuracy"]), note="from the review settings",
+                help="Required accuracy from the review settings")
+    else:
+        _metric(c1, "Target accuracy", "not set", note="set it in Setup to size a review band",
+                help="No target accuracy was set, so no band is recommended: the curve below shows what deferring "
+                     "the least confident cases buys; pick the accuracy the business needs")
+    if m["target_accuracy"] is None:
+        o = m["deferral_options"][0]
+        _metric(c2, f"Deferring the least confident {pct(o['deferred_share'], 0)}", pct(o["kept_accuracy"]),
+                interval=_interval(o["kept_accuracy_ci"], pct), note="accuracy on the rest",
+                help="Accuracy on the cases the model would still decide alone (95% Clopper–Pearson interval)")
+        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=_interval(m["accuracy_ci"], pct),
+                help="Accuracy when the model decides every case (95% Clopper–Pearson interval)")
+    elif band is None:
         _metric(c2, "Cases for people", "not reachable", note="no band reaches the target",
                 help="No review band reaches the target while the model still decides at least 10% of cases")
         _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=_interval(m["accuracy_ci"], pct),

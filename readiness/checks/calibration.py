@@ -48,7 +48,7 @@ LOG_CLIP = 1e-15
 MIN_COVERAGE = 0.10  # a band must keep at least 10% of the holdout ...
 MIN_KEEP = 30  # ... and at least 30 rows
 MAX_DEFER = 0.50  # deferring more than half of the cases to people: warn
-DEFAULT_LIFT = 0.05  # no target accuracy set: aim for holdout accuracy + 5 points (at most half-way to 100%)
+CURVE_DEFERRALS = (0.1, 0.2, 0.3)  # without a target: what deferring these shares buys, from the curve
 MAX_EXAMPLES = 50
 
 
@@ -865,13 +865,10 @@ def abstention(ctx: ReviewContext) -> Outcome:
     pred = np.asarray(ctx.test_pred).astype(str)[ok]
     correct = (y == pred).astype(float)
     acc_all = float(correct.mean())
+    # a band is recommended only against a target someone set; without one the curve is shown and the
+    # target asked for (the review never invents one)
     target = ctx.settings.target_accuracy
-    target_source = "settings"
-    if target is None:
-        lift = min(DEFAULT_LIFT, (1 - acc_all) / 2)
-        target = acc_all + lift
-        target_source = ("holdout accuracy + 5 points (no target set)" if lift == DEFAULT_LIFT
-                         else "half-way from holdout accuracy to 100% (no target set)")
+    target_source = "settings" if target is not None else None
     from scipy import stats as sst
 
     min_keep = max(MIN_KEEP, int(math.ceil(MIN_COVERAGE * n)))
@@ -905,7 +902,7 @@ def abstention(ctx: ReviewContext) -> Outcome:
     m: dict = {"task": ctx.task, "n": n, "confidence": conf_name, "threshold": ctx.settings.threshold if ctx.task == "binary" else None,
                "scores_are_probabilities": bool(ctx.scores_are_probabilities),
                "accuracy": acc_all, "accuracy_ci": list(clopper_pearson(int(correct.sum()), n)),
-               "target_accuracy": float(target), "target_source": target_source,
+               "target_accuracy": None if target is None else float(target), "target_source": target_source,
                "min_keep": min_keep, "confidence_auc": auc, "confidence_auc_p": auc_p, "curve": points}
 
     # least confident 10%: how good are the predictions a review band would take?
@@ -920,7 +917,13 @@ def abstention(ctx: ReviewContext) -> Outcome:
         **_band_bounds(ctx, cut10, conf)}
 
     band = None
-    if acc_all >= target:
+    m["deferral_options"] = [
+        {"deferred_share": 1 - p_["coverage"], "kept_accuracy": p_["accuracy"], "kept_accuracy_ci": p_["accuracy_ci"]}
+        for want in CURVE_DEFERRALS
+        for p_ in [min(points, key=lambda r, w=want: abs((1 - r["coverage"]) - w))]]
+    if target is None:
+        m["band"] = None
+    elif acc_all >= target:
         m["band"] = {"deferred_share": 0.0, "deferred": 0, "kept_accuracy": acc_all,
                      "kept_accuracy_ci": m["accuracy_ci"], "needed": False}
     else:
@@ -939,7 +942,7 @@ def abstention(ctx: ReviewContext) -> Outcome:
     hits = np.round(curve["accuracy"] * ks)
     with np.errstate(all="ignore"):
         lower = np.where(hits > 0, sst.beta.ppf(0.025, hits, ks - hits + 1), 0.0)  # Clopper–Pearson lower bound
-    ok_j = np.flatnonzero((ks >= min_keep) & (lower >= target))
+    ok_j = np.flatnonzero((ks >= min_keep) & (lower >= target)) if target is not None else np.array([], int)
     if len(ok_j):
         j = ok_j[-1]
         k = int(ks[j])
@@ -960,14 +963,28 @@ def abstention(ctx: ReviewContext) -> Outcome:
     m["flagged_examples"] = _examples(ctx, ok, scores, pred, y, conf, flagged)
 
     # findings and summary
-    target_txt = f"{_pct(target)}" + ("" if target_source == "settings" else f" ({target_source.replace(' (', '; ')}")
+    target_txt = _pct(target) if target is not None else ""
     uninformative = (auc_p is not None and auc_p >= 0.05 and n_wrong >= 10 and n - n_wrong >= 10)
     if uninformative:
         findings.append(Finding(severity=Severity.WARN, message=(
             f"The model's confidence does not separate right from wrong predictions (AUC {auc:.2f}, {_p_text(auc_p)}): "
             "deferring 'uncertain' cases to people would not help, and its scores do not say how sure it is."),
             evidence={"confidence_auc": auc, "confidence_auc_p": auc_p}))
-    if m["band"] is None:
+    if target is None:
+        opts = "; ".join(f"deferring the least confident {_pct(o['deferred_share'], 0)} gives {_pct(o['kept_accuracy'])} "
+                         f"({_pct(o['kept_accuracy_ci'][0])}–{_pct(o['kept_accuracy_ci'][1])})"
+                         for o in m["deferral_options"])
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"No target accuracy was set, so no review band is recommended. What deferring buys, on the rest of the "
+            f"holdout (all cases: {_pct(acc_all)}): {opts}. Set the accuracy the business needs (Setup, or "
+            "--target-accuracy) to get a band sized for it."),
+            evidence={"deferral_options": m["deferral_options"]}))
+        o = m["deferral_options"]
+        summary = (f"No target accuracy was set: the model is right on {_pct(acc_all)} of cases; sending the least "
+                   f"confident {_pct(o[0]['deferred_share'], 0)} to people would give {_pct(o[0]['kept_accuracy'])} on "
+                   f"the rest, {_pct(o[-1]['deferred_share'], 0)} would give {_pct(o[-1]['kept_accuracy'])}. Set a target "
+                   "to size the band.")
+    elif m["band"] is None:
         best = max(points, key=lambda r: r["accuracy"])
         findings.append(Finding(severity=Severity.WARN, message=(
             f"No review band reaches the required accuracy {target_txt}: even keeping only the most confident "
