@@ -845,7 +845,7 @@ def abstention(ctx: ReviewContext) -> Outcome:
     decision threshold, |p − 0.5| at threshold 0.5; multiclass: top-class probability)
     and defers the least confident to people: accuracy on the kept rows against
     coverage, with 95% Clopper–Pearson intervals, and the band that reaches the target
-    accuracy (``settings.target_accuracy``, else holdout accuracy + 5 points) keeping at
+    accuracy (``settings.target_accuracy``; without one no band is recommended) keeping at
     least 10% and 30 rows. Tests that confidence separates right from wrong (one-sided
     Mann–Whitney; AUC). Warn when confidence does not separate right from wrong, when
     the target cannot be reached, or when more than half the cases must be deferred."""
