@@ -264,6 +264,9 @@ if check_header(ab) and not skipped_or_error(ab):
     if band and band.get("needed"):
         todo.append(f"Route cases with {band['rule'].removeprefix('defer when ')} to a person; that is about "
                     f"{pct(band['deferred_share'])} of the volume — check that the team can handle it.")
+    elif m["target_accuracy"] is None:
+        todo.append("Agree on the accuracy the business needs for the cases the model decides alone, set it in Setup "
+                    "and review again: the review then sizes the band for it (the curve above shows the trade-off).")
     elif band is None:
         todo.append("A review band cannot rescue this model at the required accuracy: improve the model or revisit "
                     "the target (see Feasibility).")

@@ -68,6 +68,10 @@ def test_calibration_page_renders_other_reviews(case):
         ctx = _binary(lambda p, g: np.ceil(p * 10).clip(1, 10), threshold=5.5)
     at, report = _render(ctx)
     text = " ".join(m.value for m in at.markdown)
+    ab = report.check("uncertainty.abstention")
+    if ab.status.value != "skipped" and ab.metrics["target_accuracy"] is None:  # no target: none invented
+        assert any(m.label == "Target accuracy" and m.value == "not set" for m in at.metric)
+        assert "set it in Setup and review again" in text
     cal = report.check("calibration")
     if case == "deciles":
         assert cal.status.value == "skipped"
