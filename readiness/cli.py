@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_review_options(r)  # --pdf, --project, --model-version, --reviewer, --db ...
     add_subcommands(sub)  # keygen, sign, verify, history
+    from readiness.store.commands import add_db_command
+
+    add_db_command(sub)  # db current | upgrade | export | import
     return p
 
 
@@ -189,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from readiness.report.commands import HANDLERS
+    from readiness.store.commands import HANDLERS as DB_HANDLERS
 
-    handler = {"review": cmd_review, "checks": cmd_checks, **HANDLERS}[args.command]
+    handler = {"review": cmd_review, "checks": cmd_checks, **HANDLERS, **DB_HANDLERS}[args.command]
     try:
         return handler(args)
     except E.ReadinessError as exc:

@@ -107,3 +107,41 @@ ACCESS_NOT_A_LIST = "[access] {key} must be a list of people: emails, '@domain' 
 ACCESS_BAD_PRINCIPAL = ("[access] {key}: {value!r} is neither an email, an '@domain' nor a 'group:NAME'. "
                         "Fix .streamlit/secrets.toml and restart the app.")
 ACCESS_UNKNOWN_KEY = "[access] has an unknown setting {key!r}: use operators, projects and groups_claim."
+
+# --- review history (readiness.store): {url} is shown without its password -------------
+DB_URL_EMPTY = "The review history database URL is empty: give --db URL or set READINESS_DB (a SQLite file or a database URL)."
+DB_URL_BAD = "Not a usable database URL ({url}): {detail}. Use a SQLite file path or e.g. postgresql+psycopg://user:password@host:5432/reviews."
+DB_DRIVER_MISSING = "The review history {url} needs the Python driver {driver}, which is not installed: {hint}."
+DB_DRIVER_HINT_PG = "pip install \"model-readiness-review[postgres]\" and use a postgresql+psycopg:// URL"
+DB_DRIVER_HINT_OTHER = "install it, or use SQLite or PostgreSQL (the databases readiness is tested on)"
+DB_UNREACHABLE = "Cannot reach the review history server {url}: {detail}. Check the host and port in --db / READINESS_DB and that the server is running."
+DB_AUTH_FAILED = "The review history server {url} refused the login: {detail}. Check the user name and password in --db / READINESS_DB."
+DB_MISSING = "The review history database {url} does not exist on the server: create it first (e.g. createdb), then retry."
+DB_CANNOT_OPEN = "Cannot open the review history {url}: {detail}."
+DB_NOT_A_DATABASE = "The review history file {url} is not a SQLite database: point --db / READINESS_DB at a review history or a new file."
+DB_FOREIGN = (
+    "The database {url} belongs to another application ({detail}); nothing was written. "
+    "Give the review history a database (or PostgreSQL schema) of its own."
+)
+DB_SCHEMA_OLDER = (
+    "The review history {url} has schema version {found}, older than this version's {head}; nothing was written. "
+    "Run `readiness db upgrade` with the same --db / READINESS_DB (back it up first with `readiness db export`)."
+)
+DB_SCHEMA_NEWER = (
+    "The review history {url} has schema version {found}, newer than this version of readiness knows (latest {head}); "
+    "nothing was written. Upgrade readiness (pip install -U model-readiness-review) to use it."
+)
+DB_SCHEMA_DAMAGED = "The review history {url} has a damaged schema version table ({detail}); nothing was written. Restore it from a backup (`readiness db import`)."
+DB_REVIEW_UNKNOWN = "Review {review_id} is not in the review history {url}: record the review before its report."
+DB_REVIEW_MISMATCH = "Review {review_id} in the history was run on other inputs (digest {found}) than record {record_id} (digest {expected}): not linked."
+DB_RECORD_CONFLICT = "Record {record_id} is already in the history with other bytes (SHA-256 {found}, not {expected}): a record id never changes content."
+DB_RECORD_UNKNOWN = "Review record {record_id} is not in the history; store it first."
+DB_SIGNATURE_MISMATCH = "The signature by {signer} is over record bytes {signed} but the history holds record {record_id} as {stored}: not recorded."
+DB_SLOT_TAKEN = (
+    "Signature slot {field} ({role}) of record {record_id} is already signed in the history by {other} "
+    "(certificate {other_cert}): this signature by {signer} is in the PDF but not recorded."
+)
+DB_EXPORT_BAD = "{path} is not a readiness history export: {detail}."
+DB_EXPORT_INCOMPLETE = "{path} is an incomplete readiness history export ({detail}): export again; nothing was imported."
+DB_IMPORT_NOT_EMPTY = "The review history {url} already holds {n} review(s): import only into an empty database (ids are kept); nothing was imported."
+DB_IMPORT_DIGEST = "Record {record_id} in {path} does not match its SHA-256 (stored {stored}, computed {computed}): the export was changed; nothing was imported."

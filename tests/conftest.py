@@ -1,12 +1,14 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-os.environ.setdefault("READINESS_DB", str(ROOT / "test-artifacts" / "test-reviews.db"))
+# a fresh review history per test process (a file kept between runs would carry an old schema)
+os.environ.setdefault("READINESS_DB", str(Path(tempfile.mkdtemp(prefix="readiness-test-")) / "reviews.db"))
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +37,28 @@ def sample_report(sample_ctx):
     from readiness import run_review
 
     return run_review(sample_ctx)
+
+
+# --- review history on both engines (tests/pg.py) --------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def history_url(request, tmp_path):
+    """A fresh, empty review-history database: a SQLite file, and a PostgreSQL database on
+    the server in READINESS_TEST_PG_URL (skipped without one, unless READINESS_REQUIRE_PG=1)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'history.db'}"
+        return
+    import pg
+
+    with pg.fresh_database() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database (skipped without a server, see tests/pg.py)."""
+    import pg
+
+    with pg.fresh_database() as url:
+        yield url

@@ -35,10 +35,10 @@ def small_review():
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    url = str(tmp_path / "history.db")
-    monkeypatch.setenv("READINESS_DB", url)
-    return url
+def db(history_url, monkeypatch):
+    """A fresh review history, on SQLite and on PostgreSQL (conftest's history_url)."""
+    monkeypatch.setenv("READINESS_DB", history_url)
+    return history_url
 
 
 def _page(path, small_review, state=None):

@@ -1,79 +1,66 @@
-"""Review history: a real SQLite file; a restart is a new engine on the same file."""
+"""Review history on SQLite and on a real PostgreSQL server (``history_url`` runs each test
+on both; see tests/pg.py): a restart is a new engine on the same database."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
-from functools import cache
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
-from helpers import make_ctx
-from sklearn.linear_model import LogisticRegression
+from store_helpers import ROOT, csvs, dump, small, statement
 
-from readiness.inputs import Settings
-from readiness.report.canonical import Outcome, Statement, new_record, record_bytes
-from readiness.review import run_review
+from readiness import errors as E
+from readiness.report.canonical import new_record, record_bytes
 from readiness.store import ReviewStore, StoreError, holdout_key_for, normalize_url, open_store
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-@cache
-def small():
-    rng = np.random.default_rng(3)
-    n = 240
-    x = rng.normal(size=(n, 2))
-    y = (x[:, 0] > 0).astype(int)
-    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "target": y})
-    train, test = frame.iloc[:160].reset_index(drop=True), frame.iloc[160:].reset_index(drop=True)
-    model = LogisticRegression().fit(train[["a", "b"]], train["target"])
-    ctx = make_ctx(train, test, target="target", model=model, settings=Settings(bootstrap=20))
-    return ctx, run_review(ctx, checks=["data_quality.completeness"])
-
-
-def _statement(record, data, field="Sig1", role="Data scientist", name="Zoë Müller") -> Statement:
-    from readiness.report.canonical import sha256_hex
-
-    return Statement(field=field, role=role, signer_name=name, signer_email="z@example.org",
-                     decision=Outcome.APPROVE, note="ok", signed_at="2026-01-02T03:04:05+00:00",
-                     record_id=record.record_id, record_sha256=sha256_hex(data), cert_sha256="ab" * 32,
-                     record_cms="")
-
-
-def test_history_survives_a_restart(tmp_path):
+def test_history_survives_a_restart(history_url):
     ctx, report = small()
-    path = tmp_path / "reviews.db"
-    store = ReviewStore(str(path))
+    store = ReviewStore(history_url)
     review_id = store.record_review(report, review_digest=ctx.digest, source="cli", project="Lending",
                                     model_name="m", model_version="1", test_sha256=holdout_key_for(ctx))
     record = new_record(report, project="Lending 支店", model_version="1", review_digest=ctx.digest)
     data = record_bytes(record)
-    store.save_record(record, data)
-    store.add_signature(_statement(record, data), certified=True)
+    store.save_record(record, data, review_id=review_id)
+    store.add_signature(statement(record, data), certified=True)
     store.close()
 
-    again = ReviewStore(f"sqlite:///{path}")  # restart: a new engine on the same file
+    again = ReviewStore(history_url)  # restart: a new engine on the same database
     rows = again.history()
     assert len(rows) == 1  # the review is shown through its record
     row = rows[0]
     assert row.review_id == review_id and row.record_id == record.record_id
     assert row.project == "Lending 支店" and row.status == report.status.value
     assert [s["signer_name"] for s in row.signatures] == ["Zoë Müller"] and row.signatures[0]["certified"]
+    assert row.signatures[0]["signed_at"] == "2026-01-02T03:04:05+00:00"
     assert again.record_data(record.record_id) == data  # the exact signed bytes
     assert again.holdout_evaluation_count(holdout_key_for(ctx)) == 1
     assert again.projects() == ["Lending", "Lending 支店"]
     again.close()
 
 
-def test_holdout_evaluations_count_distinct_reviews(tmp_path):
+def _one_record(url):
+    """An open store and a record (with its bytes) not stored yet."""
+    _, report = small()
+    record = new_record(report, project="P", model_version="1")
+    return ReviewStore(url), record, record_bytes(record)
+
+
+def test_times_are_stored_as_utc(history_url):
+    """A signature made at 05:04 in UTC+02:00 is 03:04 UTC on both engines (SQLite drops
+    offsets: storing wall-clock time would shift it by two hours)."""
+    store, record, data = _one_record(history_url)
+    store.add_signature(statement(record, data, signed_at="2026-01-02T05:04:05+02:00"), certified=True,
+                        record=record, data=data)
+    assert store.signatures_of(record.record_id)[0]["signed_at"] == "2026-01-02T03:04:05+00:00"
+    store.close()
+
+
+def test_holdout_evaluations_count_distinct_reviews(history_url):
     ctx, report = small()
-    store = ReviewStore(str(tmp_path / "h.db"))
+    store = ReviewStore(history_url)
     key = holdout_key_for(ctx)
     assert store.holdout_evaluation_count(key) == 0
     store.record_review(report, review_digest="d1", test_sha256=key)
@@ -87,23 +74,75 @@ def test_holdout_evaluations_count_distinct_reviews(tmp_path):
     store.close()
 
 
-def test_writes_are_idempotent_and_signatures_need_their_record(tmp_path):
-    ctx, report = small()
-    store = ReviewStore(str(tmp_path / "h.db"))
-    record = new_record(report, project="P", model_version="1")
-    data = record_bytes(record)
+def test_writes_are_idempotent_and_signatures_need_their_record(history_url):
+    store, record, data = _one_record(history_url)
     with pytest.raises(StoreError, match="not in the history"):
-        store.add_signature(_statement(record, data), certified=True)
-    store.add_signature(_statement(record, data), certified=True, record=record, data=data)
-    store.add_signature(_statement(record, data), certified=True, record=record, data=data)
+        store.add_signature(statement(record, data), certified=True)
+    store.add_signature(statement(record, data), certified=True, record=record, data=data)
+    store.add_signature(statement(record, data), certified=True, record=record, data=data)
     store.save_record(record, data)
-    assert store.count("records") == 1 and store.count("signatures") == 1
+    assert store.count("records") == 1 and store.count("signatures") == 1 and store.count("reviews") == 1
     store.close()
 
 
-def test_a_failed_write_rolls_back_entirely(tmp_path, monkeypatch):
+def test_a_record_is_linked_to_its_own_review_not_the_latest_with_its_digest(history_url):
+    """Two reviews of the same inputs recorded at the same time (two stores: two processes).
+    Linking by the review digest gave the first review's record to the second review."""
     ctx, report = small()
-    store = ReviewStore(str(tmp_path / "h.db"))
+    first, second = ReviewStore(history_url), ReviewStore(history_url)
+    id1 = first.record_review(report, review_digest=ctx.digest, project="first", test_sha256="t")
+    id2 = second.record_review(report, review_digest=ctx.digest, project="second", test_sha256="t")
+    assert id1 != id2
+    record = new_record(report, project="first", model_version="1", review_digest=ctx.digest)
+    first.save_record(record, record_bytes(record))  # the id this store recorded, not the newest
+    explicit = new_record(report, project="second", model_version="1", review_digest=ctx.digest)
+    first.save_record(explicit, record_bytes(explicit), review_id=id2)
+    rows = dump(first.url)
+    linked = {r["record_id"]: r["review_id"] for r in rows["records"]}
+    assert linked == {record.record_id: id1, explicit.record_id: id2}
+    assert len(rows["reviews"]) == 2  # no review invented for either record
+    # a record whose review this store never recorded brings its own (no guessing by digest)
+    third = ReviewStore(history_url)
+    other = new_record(report, project="third", model_version="1", review_digest=ctx.digest)
+    third.save_record(other, record_bytes(other))
+    rows = dump(first.url)
+    own = next(r for r in rows["records"] if r["record_id"] == other.record_id)["review_id"]
+    assert own not in (id1, id2)
+    assert next(r for r in rows["reviews"] if r["id"] == own)["source"] == "record"
+    # a review id of other inputs is refused, with nothing written
+    wrong = new_record(report, project="x", model_version="1", review_digest="0" * 64)
+    with pytest.raises(StoreError) as err:
+        first.save_record(wrong, record_bytes(wrong), review_id=id1)
+    assert str(err.value) == E.DB_REVIEW_MISMATCH.format(review_id=id1, found=ctx.digest[:12],
+                                                          record_id=wrong.record_id, expected="0" * 12)
+    with pytest.raises(StoreError, match="is not in the review history"):
+        first.save_record(wrong, record_bytes(wrong), review_id=999)
+    assert len(dump(first.url)["records"]) == 3
+    for s in (first, second, third):
+        s.close()
+
+
+def test_conflicting_writes_are_refused_not_overwritten(history_url):
+    store, record, data = _one_record(history_url)
+    store.add_signature(statement(record, data), certified=True, record=record, data=data)
+    # the same slot signed by someone else: refused, the first signature stays
+    with pytest.raises(StoreError, match="already signed in the history by Zoë Müller"):
+        store.add_signature(statement(record, data, name="Mallory", cert="cd" * 32), certified=False)
+    # a statement over other bytes than the stored record
+    with pytest.raises(StoreError, match="is over record bytes"):
+        store.add_signature(statement(record, data + b" ", field="Sig2", role="Owner"), certified=False)
+    # the same record id with other bytes
+    with pytest.raises(StoreError, match="a record id never changes content"):
+        store.save_record(record, data + b" ")
+    rows = dump(store.url)
+    assert [s["signer_name"] for s in rows["signatures"]] == ["Zoë Müller"]
+    assert [bytes(r["record_json"]) for r in rows["records"]] == [data]
+    store.close()
+
+
+def test_a_failed_write_rolls_back_entirely(history_url, monkeypatch):
+    _, report = small()
+    store = ReviewStore(history_url)
     store.record_review(report, review_digest="d1", test_sha256="t")
     real = store.holdout
 
@@ -122,34 +161,34 @@ def test_a_failed_write_rolls_back_entirely(tmp_path, monkeypatch):
     store.close()
 
 
-def test_a_crash_mid_write_loses_nothing_already_saved(tmp_path):
-    """A process killed inside a transaction: what was committed before survives, the
-    unfinished write leaves no trace, and the file is intact."""
-    ctx, report = small()
-    path = tmp_path / "h.db"
-    report_json = tmp_path / "report.json"
-    report_json.write_text(report.to_json())
+def test_a_crash_mid_write_loses_nothing_already_saved(history_url):
+    """A process that dies inside a transaction: what was committed before survives, the
+    unfinished write leaves no trace. (SIGKILL from outside: tests/test_store_concurrency.py.)"""
+    _, report = small()
+    store = ReviewStore(history_url)
+    store.record_review(report, review_digest="saved", test_sha256="t")
+    before = dump(history_url)
+    store.close()
     script = textwrap.dedent(f"""
-        import os
+        import datetime, os
         from sqlalchemy import insert
-        from readiness.results import ReviewReport
         from readiness.store import ReviewStore
-        report = ReviewReport.model_validate_json(open({str(report_json)!r}).read())
-        store = ReviewStore({str(path)!r})
-        store.record_review(report, review_digest="saved", test_sha256="t")
-        with store.engine.begin() as conn:
+        store = ReviewStore({history_url!r})
+        with store._write() as conn:
             conn.execute(insert(store.reviews).values(
-                created_at=__import__("datetime").datetime.now(), source="x", review_digest="lost", status="pass",
+                created_at=datetime.datetime.now(datetime.UTC), source="x", review_digest="lost", status="pass",
                 n_checks=0, status_counts="{{}}", report_json="{{}}"))
-            os._exit(9)  # killed before the commit
+            os._exit(9)  # dies before the commit
     """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 9, proc.stderr
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        digests = [d for (d,) in conn.execute("SELECT review_digest FROM reviews")]
-    assert digests == ["saved"]
-    store = ReviewStore(str(path))
+    assert dump(history_url) == before
+    if history_url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(history_url.split(":///", 1)[1]) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = ReviewStore(history_url)
     assert store.holdout_evaluation_count("t") == 1
     store.close()
 
@@ -157,32 +196,25 @@ def test_a_crash_mid_write_loses_nothing_already_saved(tmp_path):
 def test_urls_and_bad_databases(tmp_path):
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
     assert normalize_url(tmp_path / "a.db") == f"sqlite:///{tmp_path / 'a.db'}"
+    assert normalize_url("postgresql://u@h/db") == normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    with pytest.raises(StoreError, match="URL is empty"):
+        normalize_url("  ")
     store = open_store(str(tmp_path / "new" / "folder" / "h.db"))  # folders are created
     store.close()
-    with pytest.raises(StoreError):
+    with pytest.raises(StoreError, match="Not a usable database URL"):
         open_store("nosuchdialect://user@host/db")
     (tmp_path / "not-a-db").write_text("hello, this is not sqlite " * 100)
-    with pytest.raises(StoreError, match="Cannot open the review history"):
+    with pytest.raises(StoreError) as err:
         open_store(str(tmp_path / "not-a-db"))
+    assert str(err.value) == E.DB_NOT_A_DATABASE.format(url=f"sqlite:///{tmp_path / 'not-a-db'}")
+    assert (tmp_path / "not-a-db").read_text() == "hello, this is not sqlite " * 100
 
 
-def _csvs(tmp_path):
-    ctx, _ = small()
-    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
-    ctx.train.to_csv(train, index=False)
-    ctx.test.to_csv(test, index=False)
-    from skops.io import dump
-
-    model = tmp_path / "model.skops"
-    dump(ctx.model.estimator, model)
-    return train, test, model
-
-
-def test_cli_review_records_history_and_prior_evaluations(tmp_path, capsys):
+def test_cli_review_records_history_and_prior_evaluations(tmp_path, capsys, history_url):
     from readiness.cli import main
 
-    train, test, model = _csvs(tmp_path)
-    db = str(tmp_path / "h.db")
+    train, test, model = csvs(tmp_path)
+    db = history_url
     base = ["review", "--train", str(train), "--test", str(test), "--model", str(model), "--target", "target",
             "--check", "evaluation.holdout_reuse", "--quiet", "--db", db]
     out1, out2 = tmp_path / "r1.json", tmp_path / "r2.json"
@@ -193,6 +225,10 @@ def test_cli_review_records_history_and_prior_evaluations(tmp_path, capsys):
     second = json.loads(out2.read_text())["checks"][0]["metrics"]
     assert first["prior_evaluations"] == 0 and second["prior_evaluations"] == 1
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+    rows = dump(db)
+    record = rows["records"][0]
+    linked = next(r for r in rows["reviews"] if r["id"] == record["review_id"])
+    assert (linked["model_version"], linked["source"]) == ("7", "cli")  # the PDF's own review
     capsys.readouterr()
     assert main(["history", "--db", db]) == 0
     out = capsys.readouterr().out
@@ -213,3 +249,14 @@ def test_cli_review_records_history_and_prior_evaluations(tmp_path, capsys):
     # --no-history: prior evaluations unknown, nothing recorded
     assert main([*base[:-2], "--no-history", "--json", str(out1)]) == 0
     assert json.loads(out1.read_text())["checks"][0]["metrics"]["prior_evaluations"] is None
+    assert len(dump(db)["reviews"]) == 2
+
+
+def test_postgresql_without_its_driver_says_which_extra_to_install():
+    script = ("import sys; sys.modules['psycopg'] = None\n"
+              "from readiness.cli import main\n"
+              "sys.exit(main(['history', '--db', 'postgresql://u:secret@localhost/reviews']))")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    message = E.DB_DRIVER_MISSING.format(url="postgresql+psycopg://u:***@localhost/reviews", driver="psycopg",
+                                         hint=E.DB_DRIVER_HINT_PG)
+    assert (proc.returncode, proc.stderr) == (2, f"readiness: error: {message}\n")

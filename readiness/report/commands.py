@@ -95,12 +95,12 @@ def before_review(a, ctx):
         _check_report_options(a)
     if getattr(a, "no_history", False):
         return None
-    from readiness.store import StoreError, holdout_key_for, open_store
+    from readiness.store import SchemaError, StoreError, holdout_key_for, open_store
 
     try:
         store = open_store(a.db)
     except StoreError as exc:
-        if a.db:
+        if a.db or isinstance(exc, SchemaError):  # a schema not ours: never review around it
             raise
         _warn(f"{exc} The review is not recorded in the history.")
         return None
@@ -135,12 +135,13 @@ def after_review(a, ctx, report, store) -> None:
 
 def _after_review(a, ctx, report, store) -> None:
     ident = _identity(a, ctx, report)
+    review_id = None
     if store is not None:
         from readiness.store import holdout_key_for
 
-        try:
-            store.record_review(report, review_digest=ctx.digest, source="cli", test_sha256=holdout_key_for(ctx),
-                                **ident)
+        try:  # the record below is linked to this review's own id
+            review_id = store.record_review(report, review_digest=ctx.digest, source="cli",
+                                            test_sha256=holdout_key_for(ctx), **ident)
         except Exception as exc:
             _warn(f"the review could not be recorded in the history: {type(exc).__name__}: {exc}")
     if a.pdf is None:
@@ -167,7 +168,7 @@ def _after_review(a, ctx, report, store) -> None:
         raise E.ReadinessError(f"cannot write the PDF report to {a.pdf}: {exc.strerror}") from None
     if store is not None:
         try:
-            store.save_record(record, data)
+            store.save_record(record, data, review_id=review_id)
         except Exception as exc:
             _warn(f"the review record could not be stored in the history: {type(exc).__name__}: {exc}")
     if not a.quiet:
@@ -257,6 +258,7 @@ def cmd_sign(a) -> int:
     pdf = _read(a.report, "report")
     if not pdf.lstrip()[:5] == b"%PDF-":
         raise E.ReadinessError(f"{a.report} is not a PDF file.")
+    store = None if a.no_history else _open_history_for_signing(a)  # a bad history: exit 2 before signing
     result = sign_report(pdf, key=_read(a.key, "key file"), cert=_read(a.cert, "certificate file"), role=a.role,
                          decision=a.decision, note=a.note, passphrase=_passphrase(a.passphrase_env))
     try:
@@ -267,19 +269,32 @@ def cmd_sign(a) -> int:
     st = result.statement
     print(f"Signed {a.output}: {st.signer_name} as {st.role} ({st.decision.value})"
           + (" — certified the document (first signature)" if result.certified else ""))
-    if not a.no_history:
+    if store is not None:
         from readiness.report.sign import read_record
-        from readiness.store import StoreError, open_store
+        from readiness.store import StoreError
 
         try:
             data, record = read_record(result.pdf)
-            with open_store(a.db) as store:
-                store.add_signature(st, certified=result.certified, record=record, data=data)
+            store.add_signature(st, certified=result.certified, record=record, data=data)
         except StoreError as exc:
             if a.db:
                 raise
             _warn(f"{exc} The signature is in the PDF but not recorded in the history.")
+        finally:
+            store.close()
     return EXIT_OK
+
+
+def _open_history_for_signing(a):
+    from readiness.store import SchemaError, StoreError, open_store
+
+    try:
+        return open_store(a.db)
+    except StoreError as exc:
+        if a.db or isinstance(exc, SchemaError):
+            raise
+        _warn(f"{exc} The signature will be in the PDF but not recorded in the history.")
+        return None
 
 
 def cmd_verify(a) -> int:
