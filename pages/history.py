@@ -10,7 +10,14 @@ from readiness.errors import AccessConfigError
 from readiness.report.canonical import outcome_word
 from readiness.report.pdf import PDF_STATUS_MARK
 from readiness.results import Status
-from readiness.store import StoreError, display_url, holdout_key_for, last_error, shared_store
+from readiness.store import (
+    SchemaError,
+    StoreError,
+    display_url,
+    holdout_key_for,
+    last_error,
+    shared_store,
+)
 from readiness.style import STATUS_WORD
 
 st.title("Review history")
@@ -32,9 +39,10 @@ if not auth_enabled():
 
 try:
     store = shared_store()
-except StoreError as err:
-    st.error(f"{esc(err) if operator else 'The review history is unavailable.'} Set the `READINESS_DB` environment "
-             "variable to a writable SQLite file or a database URL, then restart the app.", icon=":material/error:")
+except StoreError as err:  # a SchemaError names its own fix (readiness db upgrade); the next visit retries
+    fix = "" if isinstance(err, SchemaError) else (" Set the `READINESS_DB` environment variable to a writable "
+                                                  "SQLite file or a database URL, then restart the app.")
+    st.error(f"{esc(err) if operator else 'The review history is unavailable.'}{fix}", icon=":material/error:")
     st.stop()
 if operator:
     st.caption(f"Every completed review, report and signature, stored in `{display_url(store.url)}` "
