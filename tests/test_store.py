@@ -260,3 +260,25 @@ def test_postgresql_without_its_driver_says_which_extra_to_install():
     message = E.DB_DRIVER_MISSING.format(url="postgresql+psycopg://u:***@localhost/reviews", driver="psycopg",
                                          hint=E.DB_DRIVER_HINT_PG)
     assert (proc.returncode, proc.stderr) == (2, f"readiness: error: {message}\n")
+
+
+def test_a_remembered_review_that_is_gone_is_not_linked(tmp_path):
+    """The history was replaced under a long-running app (e.g. restored from a backup): the
+    record brings its own review instead of pointing at an id that is no longer there."""
+    from sqlalchemy import create_engine, text
+
+    ctx, report = small()
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    store = ReviewStore(url)
+    store.record_review(report, review_digest=ctx.digest, test_sha256="t")
+    other = create_engine(url)
+    with other.begin() as conn:
+        conn.execute(text("DELETE FROM holdout_evaluations"))
+        conn.execute(text("DELETE FROM reviews"))
+    other.dispose()
+    record = new_record(report, project="P", model_version="1", review_digest=ctx.digest)
+    store.save_record(record, record_bytes(record))
+    rows = dump(url)
+    assert [(r["id"], r["source"]) for r in rows["reviews"]] == [(1, "record")]
+    assert rows["records"][0]["review_id"] == 1
+    store.close()

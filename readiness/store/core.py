@@ -121,6 +121,8 @@ class ReviewStore:
         self.reviews, self.holdout, self.records, self.signatures = (
             S.reviews, S.holdout_evaluations, S.records, S.signatures)
         self._writer = self.engine.execution_options(**WRITE)
+        self._reader = (self.engine.execution_options(isolation_level="REPEATABLE READ")
+                        if self.engine.dialect.name == "postgresql" else self.engine)
         self._recorded: dict[str, int] = {}  # review digest -> id of the review this store recorded
         try:
             self.schema = ensure_current(self.engine)
@@ -155,10 +157,7 @@ class ReviewStore:
     def _read(self):
         """A consistent snapshot for several statements (PostgreSQL: REPEATABLE READ;
         SQLite: one deferred transaction)."""
-        eng = self.engine
-        if eng.dialect.name == "postgresql":
-            eng = eng.execution_options(isolation_level="REPEATABLE READ")
-        with translated(self.url), eng.connect() as conn:
+        with translated(self.url), self._reader.connect() as conn:
             yield conn
 
     # --- holdout reuse ---------------------------------------------------------------------------
@@ -229,8 +228,11 @@ class ReviewStore:
         from readiness.report.canonical import sha256_hex
 
         sha = sha256_hex(data)
-        if review_id is None and record.review_digest:
-            review_id = self._recorded.get(record.review_digest)
+        if review_id is None and record.review_digest in self._recorded:
+            review_id = self._recorded[record.review_digest]
+            with self._read() as conn:  # the history may have been replaced since (an import)
+                if conn.execute(select(self.reviews.c.id).where(self.reviews.c.id == review_id)).first() is None:
+                    review_id = self._recorded.pop(record.review_digest) and None
         try:
             with self._write() as conn:
                 if self._same_record_stored(conn, record.record_id, sha):
