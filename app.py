@@ -23,6 +23,7 @@ PAGES = {
         st.Page("pages/explanations.py", title="Explanations", icon=":material/psychology:"),
         st.Page("pages/business.py", title="Business threshold", icon=":material/payments:"),
         st.Page("pages/feasibility.py", title="Feasibility", icon=":material/flag:"),
+        st.Page("pages/comparison.py", title="Compared with the current model", icon=":material/compare_arrows:"),
     ],
     "Sign-off": [
         st.Page("pages/report.py", title="Report & sign-off", icon=":material/draw:"),

@@ -108,7 +108,10 @@ def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", 
         cache.move_to_end(ctx.digest)
         return cache[ctx.digest]
     if record:
+        from readiness.checks.comparison_history import champion_review_for
+
         ctx.prior_holdout_evaluations = prior_holdout_evaluations(ctx)
+        ctx.champion_review = champion_review_for(ctx)  # the champion's signed review in the history, if any
     with st.status(label, expanded=True) as box:
         bar = st.progress(0.0)
 
@@ -323,6 +326,7 @@ AREA_PAGES = {
     "explanations": "pages/explanations.py",
     "business": "pages/business.py",
     "feasibility": "pages/feasibility.py",
+    "comparison": "pages/comparison.py",
 }
 
 

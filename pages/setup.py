@@ -64,6 +64,28 @@ if two_files:
         test_t = _parse_table(up, "test") if up is not None else ex.get("test_table")
         _show_table(test_t, "Holdout")
 
+def _uploaded_model(up, key: str, label: str):
+    """The uploaded model, loaded once per file (same bytes: the parsed model kept in the session)."""
+    if up is None:
+        return ex.get(key)
+    data = up.getvalue()
+    cached = ex.get(key)
+    if cached is not None and cached.sha256 == sha256_bytes(data):
+        loaded = cached
+    else:
+        ex.pop(key, None)
+        try:
+            with st.spinner(f"Checking the {label.lower()} in an isolated process…"):
+                loaded = load_uploaded_model(data, name=up.name)
+            ex[key] = loaded
+        except ReadinessError as err:
+            st.error(esc(err), icon=":material/error:")
+            return None
+    st.success(f"{label}: **{esc(loaded.name)}** ({type(loaded.estimator).__name__}, {loaded.format}) · checked before use · "
+               f"SHA-256 `{loaded.sha256[:16]}…`", icon=":material/check_circle:")
+    return loaded
+
+
 # --- 2. model ---------------------------------------------------------------------------
 st.header("2 · Model")
 mode = st.radio("What is reviewed?", ["A model file", "Scores in a holdout column (vendor, R or remote model)"],
@@ -76,24 +98,21 @@ if mode == "A model file":
                                "whatever code it contains: " + ("this server loads one only if its operator has "
                                "allowed that exact file." if operator_trusted_pickles() else
                                "this server does not load pickles."))
-    if up is not None:
-        data = up.getvalue()
-        cached = ex.get("model")
-        if cached is not None and cached.sha256 == sha256_bytes(data):
-            model = cached
-        else:
-            ex.pop("model", None)
-            try:
-                with st.spinner("Checking the model in an isolated process…"):
-                    model = load_uploaded_model(data, name=up.name)
-                ex["model"] = model
-            except ReadinessError as err:
-                st.error(esc(err), icon=":material/error:")
-    else:
-        model = ex.get("model")
-    if model is not None:
-        st.success(f"Model: **{esc(model.name)}** ({type(model.estimator).__name__}, {model.format}) · checked before use · "
-                   f"SHA-256 `{model.sha256[:16]}…`", icon=":material/check_circle:")
+    model = _uploaded_model(up, "model", "Model")
+
+# --- 2b. the model in production today (optional) ---------------------------------------------
+champion, champion_mode = None, "None"
+with st.expander("Optional: the model in production today, to compare with", expanded=bool(ex.get("champion")),
+                 icon=":material/compare_arrows:"):
+    st.caption("Bring the model that decides today (the champion): the page *Compared with the current model* then "
+               "shows, on the same holdout rows, whether the new model is better, for whom, and which decisions "
+               "change. Loaded and checked exactly like the model above.")
+    champion_mode = st.radio("Current model", ["None", "A model file", "Scores in a holdout column"],
+                             horizontal=True, key="setup_champion_mode")
+    if champion_mode == "A model file":
+        up = st.file_uploader("Current model (.skops recommended)", type=["skops", "joblib", "pkl", "pickle"],
+                              key="up_champion")
+        champion = _uploaded_model(up, "champion", "Current model")
 
 # --- 3. roles ---------------------------------------------------------------------------
 st.header("3 · Column roles")
@@ -161,6 +180,10 @@ if mode != "A model file":
     numeric = [c for c in cols if c != target]
     pred_col = _pick("Prediction column (score of the positive class, in the holdout)", numeric,
                      guess["prediction_column"], "role_pred")
+champion_col = None
+if champion_mode == "Scores in a holdout column":
+    champion_col = _pick("The current model's prediction column (its scores, in the holdout)",
+                         [c for c in cols if c not in (target, pred_col)], None, "role_champion_pred")
 
 # --- 4. business context ---------------------------------------------------------------
 st.header("4 · Business context")
@@ -173,6 +196,11 @@ cost_fp = b3.number_input("Cost of a false positive", min_value=0.0, value=1.0, 
                           help="e.g. a good customer refused")
 cost_fn = b4.number_input("Cost of a false negative", min_value=0.0, value=1.0, key="biz_fn",
                           help="e.g. a default not caught")
+champion_thr = None
+if champion is not None or champion_col:
+    champion_thr = st.number_input("The current model's decision threshold", value=float(threshold), step=0.05,
+                                   key="biz_champion_threshold",
+                                   help="The threshold the current model decides at in production (default: the same)")
 title = st.text_input("Review title", value=ex.get("title", f"Review of {model.name if model else train_t.name}"),
                       key="review_title")
 
@@ -183,11 +211,13 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
     try:
         roles = Roles(target=target, positive_label=positive, sensitive=sensitive, time_column=time_col,
                       id_column=id_col, exclude=exclude, prediction_column=pred_col, split_column=split_col,
-                      favorable_label=favorable)
+                      favorable_label=favorable, champion_prediction_column=champion_col)
         settings = Settings(threshold=threshold, target_accuracy=(target_acc / 100) or None, cost_fp=cost_fp,
-                            cost_fn=cost_fn)
+                            cost_fn=cost_fn,
+                            champion_threshold=None if champion_thr in (None, threshold) else champion_thr)
         ctx = build_context(train=train_t, test=test_t if two_files else None, roles=roles,
-                            model=model if mode == "A model file" else None, settings=settings)
+                            model=model if mode == "A model file" else None, settings=settings,
+                            champion=champion if champion_mode == "A model file" else None)
     except ReadinessError as err:
         st.error(esc(err), icon=":material/error:")
         st.stop()

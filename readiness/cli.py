@@ -53,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--trust-model", action="store_true",
                    help="trust this exact pickle/joblib file; loading it runs code from the file")
     m.add_argument("--prediction-column", help="holdout column with scores for the positive class (no model)")
+    ch = r.add_argument_group("current model (champion), to compare the new model with")
+    ch.add_argument("--champion", type=Path, metavar="CURRENT",
+                    help="the model in production today: a model file in any supported format (see --model)")
+    ch.add_argument("--trust-champion", action="store_true",
+                    help="trust this exact pickle/joblib champion file; loading it runs code from the file")
+    ch.add_argument("--champion-prediction-column", metavar="COL",
+                    help="holdout column with the current model's scores (instead of --champion)")
+    ch.add_argument("--champion-threshold", type=_float_in(-1e12, 1e12, "--champion-threshold"),
+                    help="the current model's decision threshold (default: --threshold)")
     roles = r.add_argument_group("roles")
     roles.add_argument("--target", help="target column")
     roles.add_argument("--positive-label", help="the positive class (default: 1/true/yes, else the last class)")
@@ -96,12 +105,24 @@ def _progress(quiet: bool):
     return cb
 
 
+def _model_bytes(path: Path | None, trust: bool, *, role: str = "model") -> tuple[bytes | None, str | None]:
+    """A model file read once (the trusted bytes are the loaded bytes) and its digest when trusted."""
+    if path is None:
+        return None, None
+    from readiness.inputs import model_digest
+    from readiness.inputs.tables import read_source
+
+    data, _ = read_source(path, role=role)
+    return data, model_digest(data) if trust else None
+
+
 def _context_from_args(a):
     from readiness.checks.bias import parse_reference_groups, validate_reference_groups
-    from readiness.inputs import Roles, Settings, model_digest, prepare_review
+    from readiness.inputs import Roles, Settings, prepare_review
 
     settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn,
-                        reference_groups=parse_reference_groups(a.reference_group))
+                        reference_groups=parse_reference_groups(a.reference_group),
+                        champion_threshold=a.champion_threshold)
     if a.sample:
         from readiness.sample import load_sample, sample_config
 
@@ -119,18 +140,19 @@ def _context_from_args(a):
         raise E.ReadinessError("--test is required (or --split-column to split the --train file).")
     if a.trust_model and a.model is None:
         raise E.ReadinessError("--trust-model needs --model.")
+    if a.trust_champion and a.champion is None:
+        raise E.ReadinessError("--trust-champion needs --champion.")
+    if a.champion is not None and a.champion_prediction_column:
+        raise E.ReadinessError(E.CHAMPION_BOTH)
     roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
                   id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
-                  split_column=a.split_column, favorable_label=a.favorable_label)
-    model, trusted = a.model, None
-    if a.model is not None:
-        from readiness.inputs.tables import read_source
-
-        model, _ = read_source(a.model, role="model")  # read once: the trusted bytes are the loaded bytes
-        if a.trust_model:
-            trusted = model_digest(model)
+                  split_column=a.split_column, favorable_label=a.favorable_label,
+                  champion_prediction_column=a.champion_prediction_column)
+    model, trusted = _model_bytes(a.model, a.trust_model)
+    champion, trusted_champion = _model_bytes(a.champion, a.trust_champion, role="champion")
     ctx = prepare_review(train=a.train, test=a.test, roles=roles, model=model, model_name=a.model and a.model.name,
-                         trusted_model_sha256=trusted, settings=settings)
+                         trusted_model_sha256=trusted, settings=settings, champion=champion,
+                         champion_name=a.champion and a.champion.name, trusted_champion_sha256=trusted_champion)
     validate_reference_groups(ctx)
     return ctx
 

@@ -145,3 +145,35 @@ DB_EXPORT_BAD = "{path} is not a readiness history export: {detail}."
 DB_EXPORT_INCOMPLETE = "{path} is an incomplete readiness history export ({detail}): export again; nothing was imported."
 DB_IMPORT_NOT_EMPTY = "The review history {url} already holds {n} review(s): import only into an empty database (ids are kept); nothing was imported."
 DB_IMPORT_DIGEST = "Record {record_id} in {path} does not match its SHA-256 (stored {stored}, computed {computed}): the export was changed; nothing was imported."
+# --- champion (the model in production today) and monitoring -----------------------------------
+CHAMPION_BOTH = "Give the current model (champion) as a model file or as a prediction column, not both."
+CHAMPION_TASK = ("The current model ({name}) is a {theirs} model, but this review's target makes it a {ours} task: "
+                 "a champion must predict the same target the same way.")
+CHAMPION_CLASSES = ("The current model ({name}) predicts the classes {theirs}; the target's classes are {ours}. "
+                    "Compare models that predict the same classes.")
+CHAMPION_COLUMNS = ("The current model ({name}) needs columns the holdout does not have: {missing}. Give a holdout "
+                    "that also holds the current model's features.")
+CHAMPION_PREDICT_FAILED = "The current model ({name}) failed to score the holdout: {detail}"
+CHAMPION_COLUMN_SAME = ("The current model's prediction column '{column}' is also the new model's prediction "
+                        "column: give each model its own column of scores.")
+CHAMPION_COLUMN_MULTICLASS = ("A prediction column can stand in for the current model only for a binary or regression "
+                              "target; this target has {n} classes. Give the current model's file instead.")
+CHAMPION_NO_SCORES = "The current model's prediction column '{column}' has no numeric values in the holdout."
+MONITOR_REVIEW_FORMAT = ("{name} is not a readiness review: give the review's JSON (readiness review --json), its "
+                         "review-record.json, or the PDF report.")
+MONITOR_NO_REFERENCE = ("The review in {name} holds no monitoring reference (check monitoring.reference); it was made "
+                        "by an older readiness. Run the review again with this version and sign it.")
+MONITOR_TAMPERED = ("The PDF report {name} has changed since it was signed ({reason}): it cannot serve as the "
+                    "reference. Use the signed original (readiness verify tells what changed).")
+MONITOR_MODEL_MISMATCH = ("The model file {name} (sha256 {actual}) is not the model this review is for (sha256 "
+                          "{expected}): monitor with the reviewed model, or review the new model first.")
+MONITOR_MODEL_NEEDED = "This review is of a model file: give it with --model so the batch can be scored."
+MONITOR_PREDICTION_COLUMN = ("This review used the prediction column '{column}' instead of a model: the batch must hold "
+                             "that column (and no --model is needed).")
+MONITOR_BATCH_COLUMNS = ("Batch {name} lacks columns the model needs: {missing}. Export the batch with every model "
+                         "feature ({n} in all).")
+MONITOR_BATCH_NO_SCORES = "No row of batch {name} could be scored (every score is missing)."
+MONITOR_TARGET_MISSING = ("Target column '{target}' is not in batch {name}; leave out --target to monitor a batch "
+                          "without labels.")
+MONITOR_TARGET_LABELS = ("Target column '{target}' in batch {name} holds values the review never saw ({values}); "
+                         "the review's classes are {classes}.")

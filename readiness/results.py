@@ -130,6 +130,7 @@ class RolesInfo(_Frozen):
     prediction_column: str | None = None
     split_column: str | None = None
     favorable_label: Any = None  # bias review: the outcome that is good for the person
+    champion_prediction_column: str | None = None  # the current model's scores (comparison.champion)
     features: list[str] = Field(default_factory=list)
 
 

@@ -21,4 +21,5 @@ def load_sample(settings_override: Settings | None = None):
     settings = settings_override or Settings(**cfg.get("settings", {}))
     return prepare_review(train=SAMPLE_DIR / cfg["train"], test=SAMPLE_DIR / cfg["test"],
                           model=SAMPLE_DIR / cfg["model"], roles=Roles(**cfg["roles"]), settings=settings,
+                          champion=SAMPLE_DIR / cfg["champion"] if cfg.get("champion") else None,
                           sandbox=False)  # shipped with the package, not an upload: validated, not isolated

@@ -19,6 +19,10 @@ of the review has something to show:
   practice, a direct term in the simulation), and the ``region`` "North" is
   under-represented;
 * conflicting labels: a few identical applications with different outcomes.
+
+The model in production today (the champion the review compares with, ``credit_model_v2``)
+is a logistic regression on the application's own fields — no ``collections_contacts``,
+no ``sex``/``region`` — deciding at the same threshold.
 """
 
 from __future__ import annotations
@@ -145,6 +149,29 @@ def make_model(train: pd.DataFrame):
     return model
 
 
+CHAMPION_NUMERIC = ["age", "income", "employment_years", "loan_amount", "term_months", "credit_score",
+                    "open_accounts", "debt_to_income"]
+CHAMPION_CATEGORICAL = ["housing", "purpose"]
+
+
+def make_champion(train: pd.DataFrame):
+    """Version 2, in production today: a scaled logistic regression on the application's fields."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    pre = ColumnTransformer([
+        ("num", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]),
+         CHAMPION_NUMERIC),
+        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), CHAMPION_CATEGORICAL),
+    ])
+    model = Pipeline([("prepare", pre), ("classifier", LogisticRegression(max_iter=1000))])
+    model.fit(train[CHAMPION_NUMERIC + CHAMPION_CATEGORICAL], train["default"])
+    return model
+
+
 SAMPLE_ROLES = {
     "target": "default",
     "positive_label": 1,
@@ -165,15 +192,17 @@ def main(out: Path = HERE) -> None:
     test.to_csv(out / "credit_holdout.csv", index=False)
     model = make_model(train)
     sio.dump(model, out / "credit_model.skops")
+    sio.dump(make_champion(train), out / "credit_model_v2.skops")
     (out / "sample_review.json").write_text(json.dumps({
         "title": "Consumer credit default model v3 (sample)",
         "train": "credit_train.csv",
         "test": "credit_holdout.csv",
         "model": "credit_model.skops",
+        "champion": "credit_model_v2.skops",
         "roles": SAMPLE_ROLES,
         "settings": SAMPLE_SETTINGS,
     }, indent=2) + "\n")
-    print(f"wrote {len(train)} training rows, {len(test)} holdout rows and a model to {out}")
+    print(f"wrote {len(train)} training rows, {len(test)} holdout rows, the model and the current model to {out}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ def test_generator_reproduces_the_committed_files(tmp_path):
     shipped = load_model(SAMPLE / "credit_model.skops").estimator
     X = pd.read_csv(SAMPLE / "credit_holdout.csv")
     assert np.allclose(fresh.predict_proba(X), shipped.predict_proba(X))
+    fresh = load_model(tmp_path / "credit_model_v2.skops").estimator  # the model in production today
+    shipped = load_model(SAMPLE / "credit_model_v2.skops").estimator
+    assert np.allclose(fresh.predict_proba(X), shipped.predict_proba(X))
 
 
 def test_planted_problems_are_there():

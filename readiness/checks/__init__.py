@@ -11,6 +11,7 @@ from readiness.checks import (  # noqa: F401
     bias_categories,
     business,
     calibration,
+    comparison,
     data_quality,
     drift,
     evaluation,

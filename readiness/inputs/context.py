@@ -43,6 +43,8 @@ class Roles(BaseModel):
     # bias review: the target value that is good for the person (AIF360's favorable label);
     # None = not given, then bias findings name no disadvantaged group
     favorable_label: Any = None
+    # the model in production today, as a holdout column of its scores (instead of a model file)
+    champion_prediction_column: str | None = None
 
 
 class Settings(BaseModel):
@@ -58,6 +60,8 @@ class Settings(BaseModel):
     bootstrap: int = Field(200, ge=20, description="bootstrap resamples for intervals")
     reference_groups: dict[str, str] = Field(
         default_factory=dict, description="bias review: reference group per sensitive attribute (default: most advantaged)")
+    champion_threshold: float | None = Field(
+        None, description="the current model's decision threshold (default: the same as the new model's)")
 
 
 @dataclass
@@ -84,6 +88,10 @@ class ReviewContext:
     unlabelled: dict[str, int] = field(default_factory=dict)  # rows dropped for a missing target
     # earlier evaluations of this same holdout (by SHA-256) found in the review history; None = unknown
     prior_holdout_evaluations: int | None = None
+    # the model in production today (comparison.champion); None = no comparison
+    champion: Any = None  # readiness.inputs.champion.Champion
+    # the champion's signed review found in the history (readiness.checks.comparison_history); None = none found
+    champion_review: dict | None = None
 
     @property
     def target(self) -> str:
@@ -210,6 +218,7 @@ def build_context(
     roles: Roles,
     model: LoadedModel | None = None,
     settings: Settings | None = None,
+    champion: LoadedModel | None = None,
 ) -> ReviewContext:
     """Validate roles against the data and the model; return the review context.
 
@@ -252,7 +261,8 @@ def build_context(
 
     estimator = model.estimator if model is not None else None
     task = detect_task(train_df[target], estimator)
-    non_features = {target, roles.prediction_column, roles.split_column, roles.id_column, roles.time_column, *roles.exclude}
+    non_features = {target, roles.prediction_column, roles.split_column, roles.id_column, roles.time_column,
+                    roles.champion_prediction_column, *roles.exclude}
     features = [c for c in train_df.columns if c not in non_features]
     classes: list[Any] = []
     positive = None
@@ -298,6 +308,10 @@ def build_context(
                         features=features, classes=classes, positive_label=positive, model=adapter,
                         model_info=info, input_files=files, tables=tables, unlabelled=unlabelled)
     _check_scores(ctx)
+    if champion is not None or roles.champion_prediction_column:
+        from readiness.inputs.champion import attach_champion
+
+        attach_champion(ctx, champion)
     return ctx
 
 

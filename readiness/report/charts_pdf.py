@@ -555,6 +555,14 @@ def ranked_bars(r: CheckResult) -> list[Chart]:
     return [(_png(fig), f"Ranking from the check's metrics ({key.replace('_', ' ')}); top {len(items)}.")]
 
 
+def comparison_champion(r: CheckResult) -> list[Chart]:
+    from readiness.charts.comparison import (
+        who_gains_who_loses_pdf,  # the page's rows, drawn for print
+    )
+
+    return who_gains_who_loses_pdf(r)
+
+
 RENDERERS: dict[str, Callable[[CheckResult], list[Chart]]] = {
     "evaluation.holdout": holdout,
     "data_quality.completeness": completeness,
@@ -562,6 +570,7 @@ RENDERERS: dict[str, Callable[[CheckResult], list[Chart]]] = {
     "bias.groups": bias_groups,
     "uncertainty.abstention": abstention,
     "business.threshold": business_threshold,
+    "comparison.champion": comparison_champion,
 }
 # renderers that also read another check of the same review
 WITH_REVIEW: dict[str, Callable[..., list[Chart]]] = {

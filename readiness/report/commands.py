@@ -108,6 +108,9 @@ def before_review(a, ctx):
         ctx.prior_holdout_evaluations = store.holdout_evaluation_count(holdout_key_for(ctx), exclude_digest=ctx.digest)
     except Exception as exc:
         _warn(f"cannot read the review history: {type(exc).__name__}: {exc}")
+    from readiness.checks.comparison_history import champion_review_for
+
+    ctx.champion_review = champion_review_for(ctx, store=store)  # the champion's signed review, if any
     return store
 
 

@@ -38,6 +38,7 @@ AREA_TITLES = {
     "bias": "Bias and fairness", "calibration": "Calibration", "uncertainty": "Uncertainty and human review",
     "explanations": "Explanations", "business": "Business threshold", "threshold": "Business threshold",
     "feasibility": "Feasibility", "drift": "Drift and age", "baselines": "Baselines", "lineage": "Lineage",
+    "comparison": "Compared with the current model", "monitoring": "Monitoring after sign-off",
 }
 BIAS_CATEGORIES = ("historical", "representation", "measurement", "aggregation", "learning", "evaluation",
                    "deployment")
