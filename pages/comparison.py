@@ -4,7 +4,17 @@ and which decisions change?"""
 import pandas as pd
 import streamlit as st
 
-from pages._ui import check_details, findings, metric_ci, pct, plot, review, status_text, what_to_do
+from pages._ui import (
+    check_details,
+    esc,
+    findings,
+    metric_ci,
+    pct,
+    plot,
+    review,
+    status_text,
+    what_to_do,
+)
 from readiness.charts.comparison import (
     VERDICT_WORD,
     change_unit,
@@ -27,7 +37,7 @@ if result is None or result.status == Status.SKIPPED:
     st.page_link("pages/setup.py", label="Go to Setup", icon=":material/upload_file:")
     st.stop()
 if result.status == Status.ERROR:
-    st.error(f"{result.summary} The other checks are unaffected; report this with the check id `{result.id}`.")
+    st.error(f"{esc(result.summary)} The other checks are unaffected; report this with the check id `{result.id}`.")
     st.stop()
 
 m = result.metrics
@@ -35,7 +45,7 @@ new, old = m["challenger"], m["champion"]
 VERDICT = {"better": "Better than the current model", "worse": "Worse than the current model",
            "mixed": "Mixed: better for some, worse for others", "no_difference": "No difference the holdout can show"}
 st.markdown(f"### {status_text(result.status)} — {VERDICT[m['verdict']]}")
-st.markdown(f"**{result.summary}**")
+st.markdown(f"**{esc(result.summary)}**")
 conf = f"{100 * (1 - m['alpha']):.3g}%"
 
 # --- key numbers ----------------------------------------------------------------------------------
@@ -95,7 +105,7 @@ if "newly_flagged" in m:
     pos = str(report.roles.positive_label)
     st.markdown(f"Replacing the current model changes **{m['decision_changes']:,}** of {m['rows']:,} holdout decisions "
                 f"({pct(m['decision_changes_share'])}): **{m['newly_flagged']:,} newly flagged** "
-                f"({report.roles.target} = {pos}), of which "
+                f"({esc(report.roles.target)} = {esc(pos)}), of which "
                 f"{m.get('newly_flagged_positive', 0):,} actually were, and **{m['no_longer_flagged']:,} no longer "
                 f"flagged**, of which {m.get('no_longer_flagged_positive', 0):,} actually were. These are the "
                 "customers whose outcome changes on the day of the switch.")
@@ -156,18 +166,18 @@ cm = m["champion_model"]
 with st.expander("The current model"):
     if cm["kind"] == "predictions":
         col = report.roles.champion_prediction_column
-        st.markdown(f"Given as scores in the holdout column `{col}`"
+        st.markdown(f"Given as scores in the holdout column **{esc(col)}**"
                     + (f"; decisions at threshold {cm['threshold']:g}." if cm.get("threshold") is not None else "."))
     else:
-        st.markdown(f"**{cm['name']}** · {cm['estimator']} ({cm['format']}) · SHA-256 `{cm['sha256'][:16]}…` · "
+        st.markdown(f"**{esc(cm['name'])}** · {cm['estimator']} ({cm['format']}) · SHA-256 `{cm['sha256'][:16]}…` · "
                     f"{len(cm['features'])} features" + (f" · threshold {cm['threshold']:g}" if cm.get("threshold")
                                                          is not None else ""))
         new_features = set(report.roles.features)
         added, removed = sorted(new_features - set(cm["features"])), sorted(set(cm["features"]) - new_features)
         if added or removed:
             st.markdown("Features: " + "; ".join(x for x in (
-                f"the new model adds {', '.join(added)}" if added else "",
-                f"drops {', '.join(removed)}" if removed else "") if x))
+                f"the new model adds {esc(', '.join(added))}" if added else "",
+                f"drops {esc(', '.join(removed))}" if removed else "") if x))
         hp_new, hp_old = report.model.hyperparameters, cm["hyperparameters"]
         keys = sorted(set(hp_new) | set(hp_old))
         if keys and report.model.estimator == cm["estimator"]:
@@ -184,14 +194,14 @@ link = m.get("champion_review")
 st.subheader("The current model's own review")
 if link:
     ch = link["changes"]
-    signers = ", ".join(f"{s['name']} ({s['role']}, {s['decision'].replace('_', ' ')})" for s in link.get("signers", []))
-    st.markdown(f"Reviewed and signed off on **{(link['created_at'] or '')[:10]}** — {link['project']}, "
-                f"{link['model_name']} {link['model_version']}; decision **{(link['decision'] or 'pending').replace('_', ' ')}**"
+    signers = ", ".join(f"{esc(s['name'])} ({esc(s['role'])}, {s['decision'].replace('_', ' ')})" for s in link.get("signers", []))
+    st.markdown(f"Reviewed and signed off on **{(link['created_at'] or '')[:10]}** — {esc(link['project'])}, "
+                f"{esc(link['model_name'])} {esc(link['model_version'])}; decision **{(link['decision'] or 'pending').replace('_', ' ')}**"
                 + (f"; signed by {signers}" if signers else "") + f". Record `{link['record_id']}`.")
     if link.get("conditions"):
-        st.markdown("Its conditions: " + "; ".join(f"*{c}*" for c in link["conditions"]))
+        st.markdown("Its conditions: " + "; ".join(f"*{esc(c)}*" for c in link["conditions"]))
     st.markdown("**What changed since — where a gain can come from:**")
-    st.markdown("\n".join(f"- {s}" for s in ch["sentences"]) if ch["sentences"] else
+    st.markdown("\n".join(f"- {esc(s)}" for s in ch["sentences"]) if ch["sentences"] else
                 "- nothing recorded besides the model itself")
     st.page_link("pages/history.py", label="Open the review history", icon=":material/history:")
 else:
@@ -207,7 +217,7 @@ if v == "worse":
     todo.append("Keep the current model: the new one is worse on the same rows. Find out why before another review "
                 "(see the Feasibility and Leakage pages).")
 elif v == "mixed":
-    who = ", ".join(f"{r['attribute']} = {r['group']}" for r in m["loses"][:3])
+    who = esc(", ".join(f"{r['attribute']} = {r['group']}" for r in m["loses"][:3]))
     todo.append(f"Decide, with the business owner, whether the overall gain justifies more errors for {who}; record "
                 "the reasoning as a condition or note on the Report & sign-off page.")
     todo.append("See the Bias page for how the new model treats these groups against the others.")
