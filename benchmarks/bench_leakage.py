@@ -98,7 +98,7 @@ def main() -> None:
             "leakage.temporal": lambda: f"{m['holdout_rows_before_train_end']:,} holdout rows before training ends",
             "leakage.oversampling": lambda: f"{m['points_checked']:,} points checked; {m['synthetic_cross_split']} interpolated across",
             "leakage.preprocessing": lambda: f"fit on holdout: {len(m['fit_on_holdout_columns'])} columns",
-            "evaluation.holdout_reuse": lambda: f"budget {m['budget_nonadaptive']} / {m['budget_adaptive']}",
+            "evaluation.holdout_reuse": lambda: f"budget {m['budget_fixed']} / {m['budget_steered']}",
         }[cid]()
         print(f"{cid:30s} {dt:6.2f} s  {res.status.value:5s}  {extra}")
     print(f"{'total':30s} {total:6.2f} s")

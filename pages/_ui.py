@@ -211,15 +211,21 @@ def with_ci(value: float | None, ci: Iterable | None, *, as_pct: bool = True, di
 
 
 def page_verdict(results: dict[str, CheckResult | None], sections: list[tuple[str, str]], verdict) -> None:
-    """The page's status line (worst of its checks + one sentence) and a card per section linking to it.
+    """The page's status line (worst of its checks + one sentence + the checks that set it) and a card per section.
 
-    ``verdict`` maps the overall status to the sentence (a dict or a callable)."""
+    ``verdict`` maps the overall status to the sentence: a dict, or a callable taking the status and the ids
+    of the checks that set it."""
     present = [r for r in results.values() if r is not None]
     if not present:
         return
     overall = Status(worst_status(r.status for r in present))
-    sentence = verdict(overall) if callable(verdict) else verdict[overall]
+    drivers = [cid for cid, _ in sections if results[cid] is not None and Status(results[cid].status) == overall]
+    sentence = verdict(overall, drivers) if callable(verdict) else verdict[overall]
     st.markdown(f"### {status_text(overall)} — {sentence}")
+    if overall in (Status.FAIL, Status.WARN, Status.ERROR) and len(drivers) < len(present):
+        labels = dict(sections)
+        st.markdown(f"{STATUS_WORD[overall]} set by: " + ", ".join(f"[{labels[c]}](#{c.replace('.', '-')})"
+                                                                  for c in drivers))
     cols = st.columns(len(sections))
     for col, (cid, label) in zip(cols, sections, strict=True):
         r = results[cid]

@@ -61,7 +61,7 @@ def _verdict() -> str:
     return text[0].upper() + text[1:] + "."
 
 
-page_verdict(results, SECTIONS, lambda _overall: _verdict())
+page_verdict(results, SECTIONS, lambda _overall, _drivers: _verdict())
 
 # --- key numbers and the ladder ------------------------------------------------------------
 if report.task != "regression" and (base in usable.values() or bayes in usable.values()):
@@ -292,15 +292,11 @@ st.divider()
 if check_header(reuse, heading="Holdout reuse budget") and not skipped_or_error(reuse):
     m = reuse.metrics
     c1, c2, c3 = st.columns(3)
-    eps = f"±{100 * m['epsilon']:.0f} points"
-    na = m["budget_nonadaptive"]
-    c1.metric("Evaluations, models fixed in advance",
-              f"{na:,}" if na is not None else f"~10^{m['budget_nonadaptive_log10']:.0f}",
-              help=f"How many pre-chosen models this {m['n']:,}-row holdout can score with every result within {eps} "
-                   "at 95% confidence")
-    c2.metric("Evaluations, each steering the next", f"{m['budget_adaptive']:,}",
-              help=f"Evaluations with every result within {eps} at 95% confidence when each result influences the "
-                   "next model or threshold and only pass/fail is shared")
+    c1.metric("Uses: models fixed in advance", f"{m['budget_fixed']:,}",
+              help="How many pre-chosen models this holdout can score before the 95% interval of the holdout page "
+                   "is twice as wide")
+    c2.metric("Uses: each result steers the next", f"{m['budget_steered']:,}",
+              help="The same when each result may influence the next model or threshold and only pass/fail is shared")
     used = m.get("evaluations_including_this")
     c3.metric("Used so far (incl. this review)", f"{used:,}" if used is not None else "not recorded",
               help="Evaluations of this exact holdout file (same SHA-256) in the review history")

@@ -34,13 +34,33 @@ SECTIONS = [
     ("evaluation.holdout_reuse", "How often the holdout can be used"),
 ]
 results = {cid: report.check(cid) for cid, _ in SECTIONS}
-page_verdict(results, SECTIONS, {
+LEAKAGE_VERDICT = {
     Status.PASS: "No sign of leakage: the holdout score can be taken as an honest estimate.",
     Status.WARN: "Possible leakage: a reviewer must settle the warnings below before trusting the holdout score.",
     Status.FAIL: "Leakage found: the holdout score is optimistic and cannot support a release decision as it stands.",
     Status.ERROR: "Some leakage checks could not run; their evidence is missing.",
     Status.SKIPPED: "The leakage checks did not apply.",
-})
+}
+REUSE_ONLY_VERDICT = {
+    Status.WARN: "No leakage found, but the holdout has been used more often than its budget allows if results "
+                 "steered the model: its score may be optimistic.",
+    Status.FAIL: "No leakage found, but the holdout has been used too often to be an independent exam: its score "
+                 "is optimistic.",
+    Status.ERROR: "The holdout reuse budget could not be computed; the leakage checks ran.",
+}
+
+
+def _verdict(overall: Status, drivers: list[str]) -> str:
+    if drivers == ["evaluation.holdout_reuse"] and overall in REUSE_ONLY_VERDICT:
+        return REUSE_ONLY_VERDICT[overall]
+    return LEAKAGE_VERDICT[overall]
+
+
+page_verdict(results, SECTIONS, _verdict)
+
+
+def metric_text(ci, as_pct: bool) -> str:
+    return f"{pct(ci[0])} – {pct(ci[1])}" if as_pct else f"{ci[0]:.3f} – {ci[1]:.3f}"
 
 
 def _num(v, digits=3):
@@ -264,45 +284,42 @@ st.divider()
 res = results["evaluation.holdout_reuse"]
 if check_header(res) and not skipped_or_error(res):
     m = res.metrics
+    acc = m["metric"] == "accuracy"
     c1, c2, c3, c4 = st.columns(4)
-    if m["metric"] == "accuracy":
-        metric_ci(c1, "Accuracy", m["value"], m["ci"], help="Share of holdout rows predicted right; 95% Wilson interval")
-    else:
-        metric_ci(c1, "R²", m["value"], m["ci"], as_pct=False, help="95% bootstrap interval")
-    eps = f"±{100 * m['epsilon']:.0f} points"
-    na = m["budget_nonadaptive"]
-    c2.metric("Uses allowed: fixed models",
-              f"{na:,}" if na is not None else f"~10^{m['budget_nonadaptive_log10']:.0f}",
-              help=f"How many models, chosen in advance, this {m['n']:,}-row holdout can score with every result "
-                   f"within {eps} at 95% confidence")
-    c2.caption(f"at {eps}, 95% confidence")
-    c3.metric("Uses allowed: results steer", f"{m['budget_adaptive']:,}",
-              help="When each result influences the next model or threshold (the usual case) and only pass/fail is "
-                   f"shared. Sharing exact scores cuts this to {m['budget_adaptive_scores']:,}")
-    c3.caption(f"at {eps}, 95% confidence")
+    metric_ci(c1, "Accuracy" if acc else "R²", m["value"], m["ci"], as_pct=acc,
+              help="The holdout page's figure and 95% interval: what one use of this holdout tells")
+    c2.metric("Uses: models fixed in advance", f"{m['budget_fixed']:,}",
+              help="How many models, chosen before any of them was scored, this holdout can score before the 95% "
+                   "interval is twice as wide as on its first use (Bonferroni)")
+    c3.metric("Uses: each result steers the next", f"{m['budget_steered']:,}",
+              help="When each result may influence the next model or threshold (the usual case) and only pass/fail "
+                   "is shared: the first use plus the steered ones before the interval is twice as wide. Sharing "
+                   f"exact scores cuts this to {m['budget_steered_scores']:,}")
     used = m["evaluations_including_this"]
     c4.metric("Used so far", f"{used:,}" if used is not None else "not recorded",
               help="Evaluations of this exact holdout file (same SHA-256) in the review history, this review included")
-    st.markdown("**How far the holdout accuracy can be from the truth**, by how many times the holdout has been "
-                "used. Below the dotted line the holdout still pins accuracy to the tolerance.")
+    if used is not None and used > 1:
+        c4.caption(f"if steered: 95% interval {metric_text(m['ci_reuse_adjusted'], acc)}")
+    st.markdown(f"**How the {'accuracy' if acc else 'R²'} interval widens with every use of the holdout.** At one use "
+                "it is the holdout page's interval; each further use spends part of the 95% confidence, more quickly "
+                "when each result steers the next model.")
     plot(reuse_curve(res))
     findings(res)
-    with st.expander("Holdout rows needed for a tolerance and number of uses"):
-        rn = m["rows_needed"]
-        st.dataframe(pd.DataFrame([{"tolerance": f"±{100 * float(e):.0f} points", **{
-            f"{k} use{'s' if k != '1' else ''} (fixed / steering)": f"{v['nonadaptive']:,} / {v['adaptive']:,}"
-            for k, v in rn[e].items()}} for e in rn]), hide_index=True)
-        st.caption("Hoeffding bounds, 95% confidence; 'steering' assumes only pass/fail results are shared "
-                   "(method: docs/checks.md, evaluation.holdout_reuse). Holdout file SHA-256: " + str(m["holdout_sha256"]))
+    if "rows_needed" in m:
+        with st.expander("Holdout rows needed to know accuracy within a tolerance"):
+            rn = m["rows_needed"]
+            st.dataframe(pd.DataFrame([{"accuracy within": f"±{100 * float(e):.0f} percentage points", **{
+                f"{k} use{'s' if k != '1' else ''} (fixed / steering)": f"{v['nonadaptive']:,} / {v['adaptive']:,}"
+                for k, v in rn[e].items()}} for e in rn]), hide_index=True)
+            st.caption("Hoeffding bounds, 95% confidence; 'steering' assumes only pass/fail results are shared "
+                       "(method: docs/checks.md, evaluation.holdout_reuse).")
+    st.caption("Holdout file SHA-256: " + str(m["holdout_sha256"]))
     check_details(res)
     todo = []
-    if m["budget_nonadaptive"] == 0:
-        todo.append(f"Collect a larger holdout: {m['rows_needed_one_use']:,} rows are needed to know accuracy within "
-                    f"{eps} even once.")
     if used is None:
         todo.append("Count every evaluation of this holdout (reviews of uploaded data are recorded in the Review "
                     "history by the holdout file's SHA-256), and share pass/fail rather than exact scores with the "
                     "people tuning the model.")
-    elif m["remaining_adaptive"] is not None and m["remaining_adaptive"] < 0:
+    elif m["remaining_steered"] is not None and m["remaining_steered"] < 0:
         todo.append("Retire this holdout for model selection; collect a fresh one for the release decision.")
     what_to_do(todo)

@@ -14,7 +14,7 @@ def clopper_pearson(x: int, n: int, *, alpha: float = 0.05) -> tuple[float, floa
     if n <= 0:
         return (math.nan, math.nan)
     lo = 0.0 if x == 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
-    hi = 1.0 if x == n else float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x))
+    hi = 1.0 if x == n else float(stats.beta.isf(alpha / 2, x + 1, n - x))  # isf: exact for tiny alpha
     return lo, hi
 
 

@@ -7,9 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import make_ctx
+from scipy.stats import norm
+from sklearn.metrics import r2_score
+from statsmodels.stats.proportion import proportion_confint
 
 from readiness.checks.holdout_reuse import (
+    alpha_steered,
     bennett_sample_size,
+    budget_fixed,
+    budget_steered,
     easeml_sample_size,
     epsilon_adaptive,
     epsilon_nonadaptive,
@@ -131,38 +137,89 @@ def reuse(ctx):
 def test_accuracy_intervals_match_the_reference_values(x, n, w, cp):
     m = reuse(holdout_ctx(n, x)).metrics
     assert m["value"] == x / n and m["n"] == n
-    assert np.allclose(m["ci"], w, atol=1e-4) and np.allclose(m["ci_clopper_pearson"], cp, atol=1e-4)
+    assert np.allclose(m["ci"], cp, atol=1e-4) and np.allclose(m["ci_wilson"], w, atol=1e-4)
+    assert np.allclose(m["ci"], proportion_confint(x, n, alpha=0.05, method="beta"), atol=1e-9)
+
+
+def test_the_first_use_interval_is_the_holdout_pages():
+    ctx = holdout_ctx(700, 679, prior=0)
+    ev = run_check(get_check("evaluation.holdout"), ctx).metrics
+    m = reuse(ctx).metrics
+    assert m["ci"] == ev["accuracy_ci"] and m["value"] == ev["accuracy"]
+    assert m["ci_reuse_adjusted"] == m["ci"] and m["ci_reuse_fixed"] == m["ci"]
+
+
+@pytest.mark.parametrize("prior", [None, 0])
+@pytest.mark.parametrize("n", [60, 300, 700])
+def test_a_first_use_is_never_a_failure_however_small(n, prior):
+    res = reuse(holdout_ctx(n, int(0.9 * n), prior=prior))
+    assert res.status.value == "pass", res.summary
+    assert "points" not in res.summary
+    assert not [f for f in res.findings if f.severity != "info"]
+
+
+def test_budgets_count_uses_until_the_interval_doubles():
+    # closed form: m outcomes share δ = 0.05 while z(δ/2m) ≤ 2·z(δ/2) = 3.92 → m ≤ 0.05 / (2·Φ(−3.92)) = 564.49
+    m_star = 0.05 / (2 * norm.cdf(-2 * norm.ppf(0.975)))
+    assert budget_fixed() == math.floor(m_star) == 564
+    assert budget_steered() == 1 + math.floor(math.log2(m_star)) == 10  # the first use + 9 steered by pass/fail
+    assert budget_steered(math.log2(1001)) == 1  # exact scores shared: the first use only
+    # at a large holdout the exact intervals scale like the normal ones: ~2× at the budget, more past it
+    x, n = 90_000, 100_000
+    w1 = np.diff(proportion_confint(x, n, alpha=0.05, method="beta"))[0]
+    w10 = np.diff(proportion_confint(x, n, alpha=alpha_steered(10), method="beta"))[0]
+    w11 = np.diff(proportion_confint(x, n, alpha=alpha_steered(11), method="beta"))[0]
+    assert w10 / w1 <= 2.0 < w11 / w1
 
 
 def test_without_history_the_budget_alone_is_reported():
     res = reuse(holdout_ctx(2000, 1800))
     m = res.metrics
     assert res.status.value == "pass"
-    assert (m["budget_nonadaptive"], m["budget_adaptive"]) == (550, 9)  # Table B, n = 2000, ε = 0.05
+    assert (m["budget_fixed"], m["budget_steered"]) == (564, 10)
+    assert m["budget_table"]["0.05"]["nonadaptive"] == 550 and m["budget_table"]["0.05"]["adaptive"] == 9  # Table B
     assert m["budget_table"]["0.02"]["nonadaptive"] == 0 and m["budget_table"]["0.01"]["adaptive"] == 0
     assert m["rows_needed"]["0.01"]["10"] == {"nonadaptive": 29958, "adaptive": 53102}
-    assert m["prior_evaluations"] is None and m["remaining_adaptive"] is None
-    assert "550" in res.summary and "9" in res.summary
+    assert m["prior_evaluations"] is None and m["remaining_steered"] is None
+    assert "564" in res.summary and "10" in res.summary
     assert m["holdout_sha256"] == next(f.sha256 for f in holdout_ctx(2000, 1800).input_files if f.role == "test")
 
 
-def test_a_holdout_too_small_for_one_use_warns():
-    res = reuse(holdout_ctx(500, 400))
-    assert res.status.value == "warn" and res.metrics["budget_nonadaptive"] == 0
-    assert res.metrics["rows_needed_one_use"] == 738
-
-
 def test_the_reuse_attack_is_flagged():
-    # B1/B7: n = 2000 evaluated 500 times; fine for fixed models (550), far past the adaptive budget (9)
+    # B1/B7: n = 2000 evaluated 500 times; within the fixed-model budget (564), far past the steered one (10)
     res = reuse(holdout_ctx(2000, 1100, prior=499))
     m = res.metrics
     assert res.status.value == "warn"
     assert m["evaluations_including_this"] == 500
-    assert m["remaining_nonadaptive"] == 50 and m["remaining_adaptive"] == 9 - 500
-    assert m["epsilon_guaranteed_adaptive"] == pytest.approx(math.sqrt((500 * math.log(2) + math.log(40)) / 4000))
+    assert m["remaining_fixed"] == 64 and m["remaining_steered"] == 10 - 500
+    assert np.allclose(m["ci_reuse_adjusted"], proportion_confint(1100, 2000, alpha=0.05 / 2 ** 499, method="beta"))
+    assert np.allclose(m["ci_reuse_fixed"], proportion_confint(1100, 2000, alpha=0.05 / 500, method="beta"))
 
 
-def test_exhausting_even_the_non_adaptive_budget_fails_and_a_fresh_history_passes():
+def test_exhausting_even_the_fixed_model_budget_fails_and_a_fresh_history_passes():
     assert reuse(holdout_ctx(2000, 1800, prior=600)).status.value == "fail"
     res = reuse(holdout_ctx(2000, 1800, prior=3))
-    assert res.status.value == "pass" and res.metrics["remaining_adaptive"] == 9 - 4
+    assert res.status.value == "pass" and res.metrics["remaining_steered"] == 10 - 4
+
+
+def test_regression_uses_the_holdout_pages_r2_interval_and_no_points():
+    rng = np.random.default_rng(4)
+    n = 300
+    x = rng.normal(size=n)
+    y = 2 * x + rng.normal(size=n)
+    test = pd.DataFrame({"x": x, "y": y, "pred": 2 * x})
+    train = pd.DataFrame({"x": x[:100], "y": y[:100], "pred": 2 * x[:100]})
+    ctx = make_ctx(train, test, target="y", prediction_column="pred")
+    ctx.prior_holdout_evaluations = 0
+    res = reuse(ctx)
+    ev = run_check(get_check("evaluation.holdout"), ctx).metrics
+    m = res.metrics
+    assert res.status.value == "pass" and m["metric"] == "r2"
+    assert m["value"] == pytest.approx(r2_score(y, 2 * x)) and m["ci"] == ev["r2_ci"]
+    assert "rows_needed" not in m
+    text = res.summary + " ".join(f.message for f in res.findings)
+    assert "points" not in text and "R²" in text
+    ctx.prior_holdout_evaluations = 20
+    res = reuse(ctx)
+    lo, hi = res.metrics["ci_reuse_adjusted"]
+    assert res.status.value == "warn" and lo < m["ci"][0] and hi > m["ci"][1]

@@ -127,30 +127,44 @@ def oversampling_bars(result: CheckResult):
 
 
 def reuse_curve(result: CheckResult):
-    """Guaranteed tolerance (± points) by number of evaluations of the same holdout."""
+    """The metric's 95% interval by number of uses of the same holdout: at one use the holdout page's."""
     import plotly.graph_objects as go
 
     m = result.metrics
-    c = m.get("epsilon_curve")
+    c = m.get("interval_curve")
     if not c:
         return None
+    acc = m["metric"] == "accuracy"
+    scale = 100 if acc else 1
+    unit, fmt = ("accuracy (%)", ".1f") if acc else ("R²", ".3f")
     fig = go.Figure()
-    fig.add_scatter(x=c["k"], y=[100 * e for e in c["nonadaptive"]], mode="lines+markers",
-                    name="models fixed in advance", line=dict(color="#4c78a8", width=3),
-                    hovertemplate="%{x} evaluations: ±%{y:.1f} points<extra></extra>")
-    fig.add_scatter(x=c["k"], y=[100 * e for e in c["adaptive"]], mode="lines+markers",
-                    name="each result steers the next model (pass/fail only)", line=dict(color="#f58518", width=3,
-                                                                                          dash="dash"),
-                    hovertemplate="%{x} evaluations: ±%{y:.1f} points<extra></extra>")
-    fig.add_hline(y=100 * m["epsilon"], line=dict(color="#c62828", dash="dot"),
-                  annotation_text=f"tolerance ±{100 * m['epsilon']:.0f} points", annotation_position="top left")
+    for key, name, color, dash in (("fixed", "models fixed in advance", "#4c78a8", "solid"),
+                                   ("steered", "each result steers the next model (pass/fail only)", "#f58518",
+                                    "dash")):
+        lo = [scale * v[0] for v in c[key]]
+        hi = [scale * v[1] for v in c[key]]
+        fig.add_scatter(x=c["k"], y=hi, mode="lines+markers", name=name, legendgroup=key,
+                        line=dict(color=color, width=3, dash=dash),
+                        hovertemplate=f"%{{x}} uses: up to %{{y:{fmt}}}<extra></extra>")
+        fig.add_scatter(x=c["k"], y=lo, mode="lines+markers", name=name, legendgroup=key, showlegend=False,
+                        line=dict(color=color, width=3, dash=dash),
+                        hovertemplate=f"%{{x}} uses: from %{{y:{fmt}}}<extra></extra>")
+    fig.add_hline(y=scale * m["value"], line=dict(color="#222", dash="dot"),
+                  annotation_text=f"holdout {'accuracy' if acc else 'R²'} {scale * m['value']:{fmt}}",
+                  annotation_position="bottom right")
     used = m.get("evaluations_including_this")
     if used:
-        fig.add_vline(x=used, line=dict(color="#222", dash="dash"), annotation_text=f"used {used} times so far")
-    top = max(3 * 100 * m["epsilon"], 1.2 * 100 * max(c["nonadaptive"]))
+        fig.add_vline(x=used, line=dict(color="#222", dash="dash"),
+                      annotation_text=f"used {used:,} time{'s' if used != 1 else ''} so far")
+    first = [scale * v for v in m["ci"]]
+    span = max(first[1] - first[0], 1e-9)
+    lo_all = min(scale * v[0] for k in ("fixed", "steered") for v in c[k])
+    hi_all = max(scale * v[1] for k in ("fixed", "steered") for v in c[k])
+    lo_view, hi_view = max(lo_all, first[0] - 2.5 * span), min(hi_all, first[1] + 2.5 * span)
+    pad = 0.05 * (hi_view - lo_view)
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis=dict(type="log", title="number of evaluations of this holdout",
+                      xaxis=dict(type="log", title="number of uses of this holdout",
                                  tickvals=[1, 10, 100, 1000], ticktext=["1", "10", "100", "1,000"]),
-                      yaxis=dict(title="accuracy known to within ± points (95%)", range=[0, top]),
+                      yaxis=dict(title=f"{unit}: 95% interval", range=[lo_view - pad, hi_view + pad]),
                       legend=dict(orientation="h", y=1.15))
     return fig

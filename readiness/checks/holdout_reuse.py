@@ -103,10 +103,66 @@ def _budget(n: int, eps: float) -> dict:
             "adaptive": kmax_adaptive(n, eps), "adaptive_scores": kmax_adaptive(n, eps, bits=BITS_SCORE)}
 
 
-def _count(v: int | None, lg: float | None = None) -> str:
-    if v is None:
-        return f"about 10^{lg:.0f}" if lg is not None else "practically unlimited"
-    return f"{v:,}"
+# --- reuse measured from the holdout page's interval -------------------------------------
+#
+# One use of the holdout: the 95% interval the holdout page shows (Clopper–Pearson for accuracy,
+# the percentile bootstrap for R²). Every later use is covered by a union bound: k models fixed in
+# advance share δ (Bonferroni, δ/k); when u earlier results may have steered the model, the
+# transcript of those results takes one of 2^(u·b) values, so δ/2^(u·b) (the same description-length
+# argument as the B4 adaptive bound). The interval is the holdout page's method at that smaller δ.
+# The budget is the number of uses before the interval is WIDEN times as wide as the first use's.
+
+WIDEN = 2.0
+
+
+def z_two_sided(alpha: float) -> float:
+    """Φ⁻¹(1 − α/2), computed in the tail so that α of 10⁻³⁰⁰ still works."""
+    from scipy.stats import norm
+
+    return float(-norm.ppf(alpha / 2)) if alpha > 0 else math.inf
+
+
+def widening(alpha: float, delta: float = DELTA) -> float:
+    """How much wider a normal interval at confidence 1 − α is than at 1 − δ."""
+    return z_two_sided(alpha) / z_two_sided(delta)
+
+
+def max_multiplicity(widen: float = WIDEN, delta: float = DELTA) -> float:
+    """The largest m with Φ⁻¹(1 − δ/(2m)) ≤ widen·Φ⁻¹(1 − δ/2): how many outcomes δ can be shared by."""
+    from scipy.stats import norm
+
+    return delta / (2 * float(norm.sf(widen * z_two_sided(delta))))
+
+
+def budget_fixed(widen: float = WIDEN, delta: float = DELTA) -> int:
+    """Evaluations of models fixed in advance before the interval is ``widen`` times as wide (Bonferroni)."""
+    return math.floor(max_multiplicity(widen, delta))
+
+
+def budget_steered(bits: float = BITS_PASS_FAIL, widen: float = WIDEN, delta: float = DELTA) -> int:
+    """Evaluations, each possibly steered by all earlier results of ``bits`` bits, before the interval is
+    ``widen`` times as wide: the first use plus ⌊log₂(m)/b⌋ steered ones."""
+    return 1 + math.floor(math.log2(max_multiplicity(widen, delta)) / bits)
+
+
+def alpha_fixed(k: int, delta: float = DELTA) -> float:
+    return delta / max(1, k)
+
+
+def alpha_steered(k: int, bits: float = BITS_PASS_FAIL, delta: float = DELTA) -> float:
+    """δ / 2^((k−1)·b): the k-th use may have been steered by the k − 1 results before it."""
+    return delta * 2.0 ** (-max(0, k - 1) * bits)
+
+
+def _accuracy_interval(correct: int, n: int, alpha: float) -> list[float]:
+    return list(clopper_pearson(correct, n, alpha=alpha))
+
+
+def _widened(value: float, ci: list[float], alpha: float, lo_cap: float = -math.inf, hi_cap: float = math.inf
+             ) -> list[float]:
+    """A bootstrap interval widened on each side by the normal quantile ratio (no bootstrap reaches tails of 10⁻⁶)."""
+    f = widening(alpha)
+    return [max(lo_cap, value - f * (value - ci[0])), min(hi_cap, value + f * (ci[1] - value))]
 
 
 # --- the check -------------------------------------------------------------------------
@@ -123,108 +179,109 @@ def _holdout_file(ctx: ReviewContext) -> tuple[str | None, str]:
 @register("evaluation.holdout_reuse", title="Holdout reuse budget (grade your own exam)", area="leakage",
           antipatterns=("grade_your_own_exam",), order=35)
 def holdout_reuse(ctx: ReviewContext) -> Outcome:
-    """How precisely the holdout pins the main metric (accuracy with Wilson and Clopper–Pearson
-    95% intervals; R² with a bootstrap interval for regression), and how many evaluations it
-    supports at tolerance ε = 0.05 and confidence 95% (Hoeffding): for fixed models
-    (non-adaptive) and for models chosen after seeing earlier results (adaptive, 1 bit per
-    pass/fail result). Earlier evaluations of the same holdout file (by SHA-256) come from
-    the review history when it is available."""
-    scores = np.asarray(ctx.test_scores, dtype=float)
-    ok = np.isfinite(scores) if scores.ndim == 1 else np.isfinite(scores).all(axis=1)
+    """How precisely the holdout pins the main metric, and how that changes with every use.
+
+    The first use's 95% interval is the holdout page's (Clopper–Pearson for accuracy, the
+    percentile bootstrap of R² for regression). Later uses are covered by a union bound — over
+    the models scored (fixed in advance) or over the pass/fail results that may have steered the
+    model (adaptive) — which widens the same interval; the budget is the number of uses before it
+    is twice as wide. Earlier evaluations of the same holdout file (by SHA-256) come from the
+    review history when it is available. A first use is never a failure."""
+    ok = np.asarray(ctx.scored, dtype=bool)
     n = int(ok.sum())
     findings: list[Finding] = []
-    m: dict = {"n": n, "epsilon": EPSILON, "delta": DELTA, "bits_per_pass_fail": BITS_PASS_FAIL,
+    m: dict = {"n": n, "delta": DELTA, "widen": WIDEN, "bits_per_pass_fail": BITS_PASS_FAIL,
                "bits_per_score": BITS_SCORE}
     sha, source = _holdout_file(ctx)
     m["holdout_sha256"], m["holdout_source"] = sha, source
-    if ctx.task == "regression":
-        y = ctx.y_test.to_numpy(dtype=float)[ok]
-        p = scores[ok]
-
-        def r2(a, b):
-            sst = float(np.sum((a - a.mean()) ** 2))
-            return 1 - float(np.sum((a - b) ** 2)) / sst if sst > 0 else math.nan
-
-        m["metric"], m["value"] = "r2", r2(y, p)
-        m["ci"] = list(bootstrap_ci(r2, y, p, n_boot=ctx.settings.bootstrap, seed=ctx.settings.random_state))
-        m["ci_method"] = "percentile bootstrap"
-        findings.append(Finding(severity=Severity.INFO, message=(
-            "The reuse budget below holds for any per-row score between 0 and 1 (for example the share of predictions "
-            "within an agreed tolerance); R² itself is not bounded, so treat the budget as a guide.")))
-    else:
-        correct = int((ctx.y_test.astype(str).to_numpy()[ok] == np.asarray(ctx.test_pred).astype(str)[ok]).sum())
-        acc = correct / n if n else math.nan
-        m["metric"], m["value"] = "accuracy", acc
-        m["ci"] = list(wilson(correct, n))
-        m["ci_method"] = "Wilson score"
-        m["ci_clopper_pearson"] = list(clopper_pearson(correct, n))
     if n == 0:
         return Outcome(summary="No holdout row has a score, so the holdout cannot be used at all.", findings=findings,
                        metrics=m, status=None)
-    b = _budget(n, EPSILON)
-    m["budget_nonadaptive"], m["budget_nonadaptive_log10"] = b["nonadaptive"], b["nonadaptive_log10"]
-    m["budget_adaptive"], m["budget_adaptive_scores"] = b["adaptive"], b["adaptive_scores"]
-    m["budget_table"] = {f"{e:g}": _budget(n, e) for e in EPSILONS}
-    m["rows_needed"] = {f"{e:g}": {str(k): {"nonadaptive": rows_needed_nonadaptive(e, k),
-                                            "adaptive": rows_needed_adaptive(e, k)} for k in KS} for e in EPSILONS}
-    m["rows_needed_one_use"] = rows_needed_nonadaptive(EPSILON, 1)
+    if ctx.task == "regression":
+        from sklearn.metrics import r2_score
+
+        y = ctx.y_test.to_numpy(dtype=float)[ok]
+        p = np.asarray(ctx.test_scores, dtype=float)[ok]
+        m["metric"], m["value"] = "r2", float(r2_score(y, p))
+        # the same call as evaluation.holdout's r2_ci, so the two pages show one interval
+        m["ci"] = list(bootstrap_ci(r2_score, y, p, n_boot=ctx.settings.bootstrap, seed=ctx.settings.random_state))
+        m["ci_method"] = "percentile bootstrap (as on the holdout page)"
+        value, ci = m["value"], m["ci"]
+
+        def interval(alpha: float) -> list[float]:
+            return _widened(value, ci, alpha, hi_cap=1.0) if all(np.isfinite(ci)) else [math.nan, math.nan]
+    else:
+        correct = int((ctx.y_test.astype(str).to_numpy()[ok] == np.asarray(ctx.test_pred).astype(str)[ok]).sum())
+        m["metric"], m["value"] = "accuracy", correct / n
+        m["ci"] = _accuracy_interval(correct, n, DELTA)
+        m["ci_method"] = "Clopper–Pearson (as on the holdout page)"
+        m["ci_clopper_pearson"] = m["ci"]
+        m["ci_wilson"] = list(wilson(correct, n))
+
+        def interval(alpha: float) -> list[float]:
+            return _accuracy_interval(correct, n, alpha)
+
+    # budgets in uses, counted from the first use's interval
+    m["budget_fixed"], m["budget_steered"] = budget_fixed(), budget_steered()
+    m["budget_steered_scores"] = budget_steered(BITS_SCORE)
     prior = ctx.prior_holdout_evaluations
     uses = (prior or 0) + 1
     m["prior_evaluations"] = prior
     m["evaluations_including_this"] = uses if prior is not None else None
-    m["epsilon_guaranteed_nonadaptive"] = epsilon_nonadaptive(n, uses)
-    m["epsilon_guaranteed_adaptive"] = epsilon_adaptive(n, uses)
-    if m["metric"] == "accuracy":
-        lo, hi = m["ci_clopper_pearson"]
-        e = m["epsilon_guaranteed_adaptive"]
-        m["ci_reuse_adjusted"] = [max(0.0, min(lo, m["value"] - e)), min(1.0, max(hi, m["value"] + e))]
+    m["ci_reuse_fixed"] = interval(alpha_fixed(uses))
+    m["ci_reuse_adjusted"] = interval(alpha_steered(uses))
+    m["remaining_fixed"] = None if prior is None else m["budget_fixed"] - uses
+    m["remaining_steered"] = None if prior is None else m["budget_steered"] - uses
     ks = sorted({1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, uses})
-    m["epsilon_curve"] = {"k": ks, "nonadaptive": [epsilon_nonadaptive(n, k) for k in ks],
-                          "adaptive": [epsilon_adaptive(n, k) for k in ks],
-                          "adaptive_scores": [epsilon_adaptive(n, k, bits=BITS_SCORE) for k in ks]}
-    na_txt = _count(b["nonadaptive"], b["nonadaptive_log10"])
-    eps_txt = f"±{100 * EPSILON:.0f} points"
-    need = rows_needed_nonadaptive(EPSILON, 1)
+    m["interval_curve"] = {"k": ks, "fixed": [interval(alpha_fixed(k)) for k in ks],
+                           "steered": [interval(alpha_steered(k)) for k in ks]}
+    # Hoeffding planning figures for a per-row score in [0, 1] (accuracy only): rows for a tolerance
+    if m["metric"] == "accuracy":
+        m["tolerances"] = list(EPSILONS)
+        m["budget_table"] = {f"{e:g}": _budget(n, e) for e in EPSILONS}
+        m["rows_needed"] = {f"{e:g}": {str(k): {"nonadaptive": rows_needed_nonadaptive(e, k),
+                                                "adaptive": rows_needed_adaptive(e, k)} for k in KS}
+                            for e in EPSILONS}
+
+    fmt = (lambda v: f"{100 * v:.1f}%") if m["metric"] == "accuracy" else (lambda v: f"{v:.3f}")
+    name = "accuracy" if m["metric"] == "accuracy" else "R²"
+
+    def span(ci: list[float]) -> str:
+        return f"{fmt(ci[0])}–{fmt(ci[1])}" if all(np.isfinite(ci)) else "an interval that could not be computed"
+
+    first = f"{name} {fmt(m['value'])} (95% interval {span(m['ci'])}, the holdout page's)"
+    budgets = (f"it can score {m['budget_fixed']:,} models fixed in advance, or {m['budget_steered']:,} when each "
+               "result steers the next model and only pass/fail is shared, before that interval is twice as wide")
+    ev = {"prior_evaluations": prior, "uses": uses, "budget_fixed": m["budget_fixed"],
+          "budget_steered": m["budget_steered"], "ci": m["ci"], "ci_reuse_adjusted": m["ci_reuse_adjusted"]}
     if prior is None:
-        m["remaining_nonadaptive"] = m["remaining_adaptive"] = None
         findings.append(Finding(severity=Severity.INFO, message=(
             "No review history of this holdout file is available, so earlier uses cannot be counted. Count them "
             "yourself: every time a score on this holdout influenced a model or a threshold counts as one use.")))
-        if b["nonadaptive"] == 0:
-            findings.append(Finding(severity=Severity.WARN, evidence={"n": n, "rows_needed": need}, message=(
-                f"With {n:,} rows, even a single evaluation cannot pin the score to {eps_txt} at 95% confidence "
-                f"(that needs {need:,} rows). Treat small differences between models as noise and collect a larger "
-                "holdout before deciding.")))
-        summary = (f"At {eps_txt} and 95% confidence this {n:,}-row holdout supports {na_txt} evaluations of models "
-                   f"fixed in advance, or {b['adaptive']:,} if each result steers the next model; earlier uses are "
-                   "not recorded yet.")
-        if b["nonadaptive"] == 0:
-            summary = (f"This {n:,}-row holdout is too small to pin the score to {eps_txt} even once "
-                       f"({need:,} rows needed); earlier uses are not recorded yet.")
+        summary = f"First recorded use: {first}; {budgets}. Earlier uses are not recorded."
+    elif uses == 1:
+        summary = f"First use of this holdout: {first}; {budgets}."
     else:
-        rem_na = None if b["nonadaptive"] is None else b["nonadaptive"] - uses
-        rem_ad = b["adaptive"] - uses
-        m["remaining_nonadaptive"], m["remaining_adaptive"] = rem_na, rem_ad
-        ev = {"prior_evaluations": prior, "budget_nonadaptive": b["nonadaptive"], "budget_adaptive": b["adaptive"],
-              "epsilon_guaranteed_adaptive": m["epsilon_guaranteed_adaptive"]}
-        fresh = rows_needed_adaptive(EPSILON, uses + 10)
-        if rem_na is not None and rem_na < 0:
+        summary = (f"Use {uses:,} of this holdout (the review history counts {prior:,} before this one): {first}; "
+                   f"if earlier results steered the model it is known only to {span(m['ci_reuse_adjusted'])}.")
+        if m["remaining_fixed"] < 0:
             findings.append(Finding(severity=Severity.FAIL, evidence=ev, message=(
-                f"This holdout has been evaluated {uses:,} times (including this review) against a budget of "
-                f"{b['nonadaptive']:,} even for models fixed in advance: its score is no longer an independent "
-                f"exam (guaranteed only to ±{100 * m['epsilon_guaranteed_adaptive']:.1f} points). Collect a fresh "
-                f"holdout ({fresh:,} rows for ten more adaptive uses at {eps_txt}) and keep results pass/fail.")))
-        elif rem_ad < 0:
+                f"This holdout has been evaluated {uses:,} times (including this review), past the {m['budget_fixed']:,} "
+                f"that even models fixed in advance allow: {name} is known only to {span(m['ci_reuse_fixed'])} "
+                f"(fixed models) or {span(m['ci_reuse_adjusted'])} (steered), against {span(m['ci'])} on first use. "
+                "It is no longer an independent exam: collect a fresh holdout and share only pass/fail results.")))
+        elif m["remaining_steered"] < 0:
             findings.append(Finding(severity=Severity.WARN, evidence=ev, message=(
-                f"This holdout has been evaluated {uses:,} times (including this review); if earlier results steered "
-                f"the model, the budget of {b['adaptive']:,} adaptive uses is spent and the score may be optimistic by "
-                f"up to {100 * m['epsilon_guaranteed_adaptive']:.1f} points. Confirm the models were fixed in advance, "
-                f"or collect a fresh holdout ({fresh:,} rows for ten more adaptive uses).")))
-        summary = (f"This holdout has been evaluated {uses:,} time(s) including this review; at {eps_txt} and 95% "
-                   f"confidence it supports {na_txt} evaluations of fixed models or {b['adaptive']:,} adaptive ones"
-                   + (f" ({rem_ad:,} adaptive left)." if rem_ad >= 0 else " — the adaptive budget is spent."))
-        if b["nonadaptive"] == 0:
-            findings.append(Finding(severity=Severity.WARN, evidence={"n": n, "rows_needed": need}, message=(
-                f"With {n:,} rows, even a single evaluation cannot pin the score to {eps_txt} at 95% confidence "
-                f"(that needs {need:,} rows). Collect a larger holdout.")))
+                f"This holdout has been evaluated {uses:,} times (including this review). If earlier results steered "
+                f"the model, the budget of {m['budget_steered']:,} such uses is spent and {name} is known only to "
+                f"{span(m['ci_reuse_adjusted'])} instead of {span(m['ci'])}. Confirm the models were fixed in advance, "
+                "or collect a fresh holdout for the release decision.")))
+        else:
+            findings.append(Finding(severity=Severity.INFO, message=(
+                f"{m['remaining_steered']:,} more steered use(s) (pass/fail only) or {m['remaining_fixed']:,} of fixed "
+                "models remain before the interval is twice as wide.")))
+    if m["metric"] == "r2":
+        findings.append(Finding(severity=Severity.INFO, message=(
+            "R² is not bounded, so its widened interval scales the bootstrap interval by the normal quantile ratio; "
+            "the budget in uses is the same as for accuracy.")))
     return Outcome(summary=summary, findings=findings, metrics=m)
