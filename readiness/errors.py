@@ -177,3 +177,18 @@ MONITOR_TARGET_MISSING = ("Target column '{target}' is not in batch {name}; leav
                           "without labels.")
 MONITOR_TARGET_LABELS = ("Target column '{target}' in batch {name} holds values the review never saw ({values}); "
                          "the review's classes are {classes}.")
+
+# --- sign-off: keys, certificates, signers (readiness.report) --------------------------
+SIGNER_NAME_MISSING = "A signer name is needed for the certificate (--name)."
+SIGNER_NAME_TOO_LONG = ("The signer name is {length} characters long; a certificate name holds at most {limit}. "
+                        "Use a shorter form of the name.")
+EMAIL_INVALID = "{what} {email!r} is not a valid email address: write it as name@domain.example."
+CERT_DAYS_RANGE = "Certificate validity (--days) must be a whole number of days from 1 to {limit:,}; got {days}."
+CERT_EXPIRED = ("The certificate of {subject} expired on {date}: make a new key and certificate "
+                "(readiness keygen) and sign with those.")
+CERT_NOT_YET_VALID = ("The certificate of {subject} is not valid before {date}: check the computer's clock, or "
+                      "sign with a certificate that is valid now.")
+CERT_NOT_FOR_SIGNING = ("The certificate of {subject} is not for signing (key usage: {usage}); a signing "
+                        "certificate must allow 'digital signature' or 'non-repudiation'.")
+NOTE_TOO_LONG = ("The signer's note is {length:,} characters long; the limit is {limit:,}. Put longer text in "
+                 "the review's notes per check.")

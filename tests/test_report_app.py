@@ -156,3 +156,19 @@ def signed_pair(small_review):
     pdf = sign_report(build_pdf(rec, data).pdf, key=key.key_pem, cert=key.cert_pem, role="Data scientist",
                       decision="approve").pdf
     return pdf, [key.cert_pem]
+
+
+def test_key_generation_bad_input_is_an_error_box_not_a_traceback(small_review, db):
+    at = _page("pages/report.py", small_review)
+    next(t for t in at.text_input if t.label == "Project").set_value("P")
+    at.run()
+    _button(at, "Build the PDF report").click().run()
+    assert not at.exception, at.exception
+    for name, email, message in (("N" * 70, "", "a certificate name holds at most 64"),
+                                 ("Ana", "ana@", "'ana@' is not a valid email address")):
+        next(t for t in at.text_input if t.label.startswith("Your name")).set_value(name)
+        next(t for t in at.text_input if t.label.startswith("Your email")).set_value(email)
+        at.run()
+        _button(at, "Generate key and certificate").click().run()
+        assert not at.exception, at.exception
+        assert any(message in e.value for e in at.error), [e.value for e in at.error]

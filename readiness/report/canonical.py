@@ -241,6 +241,18 @@ class Statement(_Frozen):
         return canonical_json(self.model_dump(mode="json"))
 
 
+# WHATWG HTML's "valid e-mail address" (what browsers accept in <input type=email>), with a dot
+# required in the domain: local@example.org. ASCII only, as X.509 rfc822Name is.
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_MAX = 254
+
+
+def valid_email(text: str | None) -> bool:
+    """True for an address like ``ana@bank.example`` (see :data:`EMAIL_RE`)."""
+    return bool(text) and len(text) <= EMAIL_MAX and EMAIL_RE.match(text) is not None
+
+
 _EMAIL_IN_NAME = re.compile(r"^\s*(?P<name>[^<]+?)\s*<(?P<email>[^>]+)>\s*$")
 
 

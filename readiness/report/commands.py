@@ -197,7 +197,7 @@ def add_subcommands(sub) -> None:
     s.add_argument("--cert", type=Path, required=True, help="the key's X.509 certificate (PEM or DER)")
     s.add_argument("--role", required=True, help="the planned signer role to sign as (e.g. 'Model-risk reviewer')")
     s.add_argument("--decision", type=_decision, required=True, help=" | ".join(DECISIONS))
-    s.add_argument("--note", default="", help="the signer's note (signed with the decision)")
+    s.add_argument("--note", default="", help="the signer's note, at most 2,000 characters (signed with the decision)")
     s.add_argument("-o", "--output", type=Path, required=True, metavar="SIGNED.pdf")
     s.add_argument("--passphrase-env", metavar="VAR", help="variable holding the key's passphrase")
     s.add_argument("--db", metavar="URL", help="review history to record the signature in "

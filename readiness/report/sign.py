@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
+from readiness import errors as E
 from readiness.errors import ReadinessError
 from readiness.report.canonical import (
     RECORD_FILENAME,
@@ -36,6 +37,7 @@ from readiness.report.canonical import (
     outcome_word,
     parse_record,
     sha256_hex,
+    valid_email,
 )
 
 
@@ -45,6 +47,9 @@ class SigningError(ReadinessError):
 
 KEY_ALGORITHMS = ("rsa", "p256")
 CERT_VALID_DAYS = 3650
+CERT_MAX_DAYS = 3650  # ten years: a signing certificate longer-lived than that is a key nobody rotates
+CN_MAX = 64  # X.509 upper bound of a common name (RFC 5280, ub-common-name)
+NOTE_MAX = 2000  # a signer's note is a sentence or two on the stamp; longer text goes into the review's notes
 
 
 # --- keys and certificates -------------------------------------------------------------
@@ -69,8 +74,15 @@ def generate_key(name: str, email: str | None = None, *, algorithm: str = "rsa",
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     name = " ".join((name or "").split())
+    email = (email or "").strip() or None
     if not name:
-        raise SigningError("A signer name is needed for the certificate (--name).")
+        raise SigningError(E.SIGNER_NAME_MISSING)
+    if len(name) > CN_MAX:
+        raise SigningError(E.SIGNER_NAME_TOO_LONG.format(length=len(name), limit=CN_MAX))
+    if email is not None and not valid_email(email):
+        raise SigningError(E.EMAIL_INVALID.format(what="The signer's email", email=email))
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= CERT_MAX_DAYS:
+        raise SigningError(E.CERT_DAYS_RANGE.format(limit=CERT_MAX_DAYS, days=days))
     if algorithm == "rsa":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     elif algorithm == "p256":
@@ -79,7 +91,7 @@ def generate_key(name: str, email: str | None = None, *, algorithm: str = "rsa",
         raise SigningError(f"Key algorithm must be one of {', '.join(KEY_ALGORITHMS)}; got {algorithm!r}.")
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, name)]
     if email:
-        attrs.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email.strip()))
+        attrs.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
     subject = x509.Name(attrs)
     now = datetime.now(UTC)
     builder = (
@@ -100,7 +112,7 @@ def generate_key(name: str, email: str | None = None, *, algorithm: str = "rsa",
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
     if email:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email.strip())]), critical=False)
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
     cert = builder.sign(key, hashes.SHA256())
     enc = (serialization.BestAvailableEncryption(passphrase) if passphrase
            else serialization.NoEncryption())
@@ -165,6 +177,65 @@ def cert_subject(cert) -> tuple[str, str | None]:
     if isinstance(email, list):
         email = email[0]
     return str(name), (str(email) if email else None)
+
+
+KEY_USAGE_WORDS = {"digital_signature": "digital signature", "content_commitment": "non-repudiation",
+                   "key_encipherment": "key encipherment", "data_encipherment": "data encipherment",
+                   "key_agreement": "key agreement", "key_cert_sign": "certificate signing", "crl_sign": "CRL signing"}
+
+
+def _x509(cert):
+    """The ``cryptography`` view of an asn1crypto certificate."""
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(cert.dump())
+
+
+def signing_usage_problem(cert) -> str | None:
+    """None when the certificate's key usage allows signing documents (digital signature or
+    non-repudiation); otherwise the usages it does state. A certificate without a key usage
+    extension is refused too: a certificate made for signing says so."""
+    from cryptography import x509
+
+    try:
+        ku = _x509(cert).extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return "none stated"
+    except Exception as exc:  # an extension cryptography cannot parse
+        return f"unreadable ({type(exc).__name__})"
+    if ku.digital_signature or ku.content_commitment:
+        return None
+    return ", ".join(w for attr, w in KEY_USAGE_WORDS.items() if getattr(ku, attr)) or "none"
+
+
+def validity_problem(cert, at: datetime) -> tuple[str, datetime] | None:
+    """('expired' | 'not yet valid', the bound) when ``at`` is outside the certificate's validity."""
+    c = _x509(cert)
+    if at < c.not_valid_before_utc:
+        return "not yet valid", c.not_valid_before_utc
+    if at > c.not_valid_after_utc:
+        return "expired", c.not_valid_after_utc
+    return None
+
+
+def _who_cert(cert) -> str:
+    name, email = cert_subject(cert)
+    return f"{name} <{email}>" if email else name
+
+
+def check_signing_certificate(cert, at: datetime) -> None:
+    """Refuse (:class:`SigningError`) a certificate that is not valid at ``at`` or not for signing."""
+    try:
+        bad = validity_problem(cert, at)
+    except Exception as exc:
+        raise SigningError(f"The certificate cannot be read ({type(exc).__name__}).") from None
+    if bad is not None:
+        kind, when = bad
+        template = E.CERT_EXPIRED if kind == "expired" else E.CERT_NOT_YET_VALID
+        raise SigningError(template.format(subject=_who_cert(cert), date=when.strftime("%Y-%m-%d %H:%M UTC")))
+    usage = signing_usage_problem(cert)
+    if usage is not None:
+        raise SigningError(E.CERT_NOT_FOR_SIGNING.format(subject=_who_cert(cert), usage=usage))
 
 
 def load_signer(key_data: bytes, cert_data: bytes, passphrase: bytes | None = None):
@@ -359,6 +430,23 @@ class SignResult:
     certified: bool
 
 
+def _fit_line(text: str, font: str, size: float, room: float) -> str:
+    """The longest prefix of ``text`` (plus '…') that fits ``room`` points: bisection, so the
+    cost is linear in the text (a character-by-character loop made long notes quadratic)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if stringWidth(text, font, size) <= room:
+        return text
+    lo, hi = 0, min(len(text), int(room / (0.2 * size)) + 1)  # no glyph is narrower than 0.2 em
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if stringWidth(text[:mid] + "…", font, size) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
+
+
 def _stamp_pdf(statement: Statement, width: float, height: float, fingerprint: str) -> bytes:
     """The visible signature appearance, drawn with the shipped fonts (any name renders)."""
     from reportlab.lib.colors import HexColor
@@ -383,12 +471,7 @@ def _stamp_pdf(statement: Statement, width: float, height: float, fingerprint: s
             c.drawString(x, y, run)
             x += c.stringWidth(run, run_font, size)
 
-    def fit(text, font, size, room):
-        from reportlab.pdfbase.pdfmetrics import stringWidth
-
-        while text and stringWidth(text, font, size) > room:
-            text = text[:-2] + "…"
-        return text
+    fit = _fit_line
 
     room = width - 12
     top = height - 13
@@ -444,7 +527,11 @@ def sign_report(
         outcome = Outcome(decision)
     except ValueError:
         raise SigningError(f"Decision must be one of {', '.join(o.value for o in Outcome)}; got {decision!r}.") from None
+    note = " ".join(note.split()) if note else ""
+    if len(note) > NOTE_MAX:
+        raise SigningError(E.NOTE_TOO_LONG.format(length=len(note), limit=NOTE_MAX))
     signer = load_signer(key, cert, passphrase)
+    check_signing_certificate(signer.signing_cert, datetime.now(UTC))
     data, record = read_record(pdf)
     signed = _open_slots(pdf, record)
     wanted = " ".join(role.split()).casefold()
@@ -471,7 +558,7 @@ def sign_report(
     now = datetime.now(UTC).isoformat(timespec="seconds")
     statement = Statement(
         field=slot.field, role=slot.role, signer_name=signer_name, signer_email=signer_email, decision=outcome,
-        note=" ".join(note.split()) if note else "", signed_at=now, record_id=record.record_id,
+        note=note, signed_at=now, record_id=record.record_id,
         record_sha256=sha256_hex(data), cert_sha256=fingerprint,
         record_cms=base64.b64encode(cms.dump()).decode("ascii"))
 

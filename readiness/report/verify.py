@@ -15,6 +15,8 @@ A report is **valid** only when every one of these holds:
   record's SHA-256, and its detached CMS signature verifies over the exact attached
   record bytes with the same certificate as the PDF signature;
 - the record attached now is byte-identical to the one the first signer signed;
+- every signer certificate allows signing (key usage) and was valid at the time the
+  signature states, even when it is itself the ``--trust`` anchor;
 - every signer certificate chains to a ``--trust`` certificate (without one, the
   report is *intact but untrusted*, which is not valid: anyone can make a
   self-signed certificate with any name);
@@ -56,6 +58,7 @@ NOT_SIGNED = "NOT SIGNED"
 DAMAGED = "DAMAGED"
 NO_RECORD = "NO RECORD"
 UNPLANNED = "UNPLANNED SIGNATURE"
+BAD_CERTIFICATE = "BAD CERTIFICATE"
 
 
 class VerifyInputError(ReadinessError):
@@ -192,8 +195,12 @@ def _der_length(data: bytes) -> int | None:
 
 
 def _contents_hole_ok(pdf: bytes, byte_range) -> str | None:
-    """The bytes outside the byte range must be '<' + uppercase/lowercase-consistent hex
-    of the CMS + zero padding + '>'. Returns a problem, or None."""
+    """The bytes outside the byte range must be exactly what the signer wrote: '<' + the
+    upper-case hex of the DER CMS (pyHanko's form) + '0' padding + '>'. Returns a problem, or None.
+
+    No signature covers these bytes (a PDF reader decodes the hex, so every re-cased or
+    re-padded variant decodes to the same signature value); the hole of the last signature
+    is covered by nothing else, so only this exact comparison catches a change there."""
     try:
         a, b = int(byte_range[0]) + int(byte_range[1]), int(byte_range[2])
     except Exception:
@@ -211,10 +218,11 @@ def _contents_hole_ok(pdf: bytes, byte_range) -> str | None:
         return "its signature value is malformed"
     if any(raw[n:]):
         return "bytes in the padding after its signature value were changed"
-    canonical = binascii.hexlify(raw[:n])
-    head = hexs[: 2 * n]
-    if head not in (canonical.upper(), canonical.lower()) or set(hexs[2 * n:]) - {ord("0")}:
-        return "the hex encoding of its signature value was changed"
+    written = binascii.hexlify(raw[:n]).upper() + b"0" * (len(hexs) - 2 * n)
+    if hexs != written:
+        changed = sum(a != b for a, b in zip(hexs, written, strict=True))
+        return (f"the hex encoding of its signature value was changed ({changed:,} byte(s) differ from the "
+                "upper-case hex the signature was written in)")
     return None
 
 
@@ -234,6 +242,32 @@ def _hash_file(path_or_bytes) -> str:
 def _who(sc: SignatureCheck) -> str:
     role = f"{sc.role}, " if sc.role else ""
     return f"signature {sc.field} ({role}{sc.signer_name or 'unknown signer'})"
+
+
+def _certificate_problems(sc: SignatureCheck, emb) -> list[str]:
+    """The signer's certificate must allow signing and be valid when the signature was made,
+    whether or not it is itself a --trust anchor (pyHanko checks neither for an anchor)."""
+    from datetime import UTC, datetime
+
+    from readiness.report.sign import signing_usage_problem, validity_problem
+
+    out = []
+    try:
+        cert = emb.signer_cert
+        usage = signing_usage_problem(cert)
+        if usage is not None:
+            out.append(f"{BAD_CERTIFICATE}: {_who(sc)}: its certificate is not for signing (key usage: {usage}); a "
+                       "signing certificate must allow 'digital signature' or 'non-repudiation'.")
+        when = emb.self_reported_timestamp or datetime.now(UTC)
+        bad = validity_problem(cert, when)
+        if bad is not None:
+            kind, bound = bad
+            word = f"had expired on {bound:%Y-%m-%d}" if kind == "expired" else f"was not valid before {bound:%Y-%m-%d}"
+            out.append(f"{BAD_CERTIFICATE}: {_who(sc)}: its certificate {word}, but the signature says it was made "
+                       f"on {when:%Y-%m-%d %H:%M} UTC.")
+    except Exception as exc:
+        out.append(f"{BAD_CERTIFICATE}: {_who(sc)}: its certificate cannot be read ({type(exc).__name__}).")
+    return out
 
 
 def _validate_cms(record: bytes, cms_b64: str, vc, kus):
@@ -349,6 +383,7 @@ def verify_report(
                 sc.problems.append(f"{MODIFIED}: after {_who(sc)} the document was changed in a way its "
                                    f"certification does not allow{detail}.")
             if st.intact and st.valid:
+                sc.problems += _certificate_problems(sc, emb)
                 if roots:
                     sc.trusted = bool(st.trusted)
                     if not st.trusted:
