@@ -6,7 +6,12 @@ import streamlit as st
 
 from pages._ui import esc, state
 from readiness.report.canonical import outcome_word
-from readiness.report.verify import UNTRUSTED, VerifyInputError, verify_report
+from readiness.report.verify import (
+    UNTRUSTED,
+    VerifyInputError,
+    describe_certificates,
+    verify_report,
+)
 
 s = state()
 so = s.extras.get("signoff", {})
@@ -26,8 +31,10 @@ certs = c2.file_uploader("Trusted signer certificates (PEM or DER)", type=["pem"
 session_certs = list(so.get("certs", {}).values())
 use_session = False
 if session_certs:
-    use_session = c2.checkbox(f"Also trust the {len(session_certs)} certificate(s) used to sign in this session",
-                              value=True)
+    use_session = c2.checkbox(
+        f"Also trust the {len(session_certs)} certificate(s) that signed in this browser session", value=False,
+        help="Tick this only if you saw these people sign here. A key made in this session proves only that "
+             "someone using this browser made it, not who they are.")
 with st.expander("Also check the input files (their SHA-256 must match the report)"):
     i1, i2, i3 = st.columns(3)
     inputs = {}
@@ -48,7 +55,22 @@ if pdf is None:
     st.info("Upload a report to verify it.", icon=":material/upload_file:")
     st.stop()
 
-trust = [f.getvalue() for f in (certs or [])] + (session_certs if use_session else [])
+# where trust comes from: certificate SHA-256 -> the file (or the session) that holds it
+trust, sources = [], {}
+for f in certs or []:
+    try:
+        infos = describe_certificates(f.getvalue())
+    except VerifyInputError as err:
+        st.error(esc(f"{f.name}: {err}"), icon=":material/error:")
+        st.stop()
+    trust.append(f.getvalue())
+    for info in infos:
+        sources.setdefault(info.sha256, (f"file {f.name}", info.subject))
+if use_session:
+    for c in session_certs:
+        trust.append(c)
+        for info in describe_certificates(c):
+            sources.setdefault(info.sha256, ("signed in this browser session", info.subject))
 try:
     res = verify_report(pdf, trust=trust, inputs=inputs)
 except VerifyInputError as err:
@@ -66,6 +88,12 @@ elif res.status == "untrusted":
                icon=":material/gpp_maybe:")
 else:
     st.error(f"**Invalid.** {esc(res.reasons[0])}", icon=":material/gpp_bad:")
+if sources:
+    st.caption("Trust comes from: " + "; ".join(
+        f"**{esc(who)}** ({esc(where)})" for where, who in dict.fromkeys(sources.values())))
+else:
+    st.caption("Trust comes from: nothing yet. No certificate was given, so the signatures can be shown intact but "
+               "not who made them.")
 if len(res.reasons) > 1 or (res.reasons and res.status != "invalid"):
     with st.expander(f"All reasons ({len(res.reasons)})", expanded=res.status == "invalid"):
         for r in res.reasons:
@@ -103,25 +131,43 @@ if absent:
                icon=":material/history:")
 
 st.markdown("#### Signatures")
-rows = []
-for x in res.signatures:
-    rows.append({
-        "Field": x.field, "Role": x.role or "?", "Signer": x.signer_name + (f" <{x.signer_email}>" if x.signer_email else ""),
-        "Decision": x.decision_word, "Note": x.note, "Signed at (UTC)": (x.signed_at or "").replace("T", " ")[:19],
-        "Intact": "✔ yes" if x.intact else "✖ no",
-        "Trusted": {True: "✔ yes", False: "✖ no", None: "– not checked"}[x.trusted],
-        "JSON signature": "✔ ok" if x.json_signature_ok else "✖ not ok",
-        "Certifies": "yes" if x.certifies else "",
-        "Certificate SHA-256": x.cert_sha256[:16] + "…",
-        "Problems": "; ".join(p for p in x.problems if not p.startswith(UNTRUSTED)) or "",
-    })
-for m in res.missing_signers:
-    rows.append({k: "" for k in (rows[0] if rows else {})} | {"Field": m["field"], "Role": m["role"],
-                                                               "Signer": "— not signed yet —"})
+
+
+def _verdict(x) -> str:
+    if x.ok:
+        return "✔ valid"
+    if all(p.startswith(UNTRUSTED) for p in x.problems):
+        return "⚠ intact, not trusted"
+    return "✖ invalid"
+
+
+def _vouched(x) -> str:
+    if x.trust_anchor_sha256:
+        where, _who = sources.get(x.trust_anchor_sha256, ("a trusted certificate", ""))
+        if x.trust_anchor_sha256 == x.cert_sha256:
+            return f"own certificate · {where}"
+        return f"issuer {x.trust_anchor} · {where}"
+    return "nobody: no trusted certificate given" if x.trusted is None else "nobody: not among the trusted"
+
+
+rows = [{"Slot": f"{x.field} · {x.role or '?'}",
+         "Signer": x.signer_name + (f" <{x.signer_email}>" if x.signer_email else ""),
+         "Decision": x.decision_word, "Signed at (UTC)": (x.signed_at or "").replace("T", " ")[:16],
+         "Result": _verdict(x), "Vouched for by": _vouched(x)} for x in res.signatures]
+rows += [{"Slot": f"{m['field']} · {m['role']}", "Signer": "— not signed yet —" + (
+    f" (planned: {m['name']})" if m.get("name") else ""), "Decision": "", "Signed at (UTC)": "", "Result": "open",
+          "Vouched for by": ""} for m in res.missing_signers]
 if rows:
     st.dataframe(rows, hide_index=True, width="stretch")
 else:
     st.caption("No signatures.")
+if res.signatures:
+    with st.expander("Signature details"):
+        st.dataframe([{"Slot": f"{x.field} · {x.role or '?'}", "Intact": "✔ yes" if x.intact else "✖ no",
+                       "Signed the review record": "✔ yes" if x.json_signature_ok else "✖ no",
+                       "Certifies": "yes (first signature)" if x.certifies else "", "Note": x.note,
+                       "Certificate SHA-256": x.cert_sha256, "Problems": " · ".join(x.problems)}
+                      for x in res.signatures], hide_index=True, width="stretch")
 
 if res.inputs:
     st.markdown("#### Input files")

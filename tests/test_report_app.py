@@ -101,13 +101,22 @@ def test_signoff_flow_in_the_app(small_review, db):
     assert rows[0].signatures[0]["signer_name"] == "Zoë Müller"
     store.close()
 
-    # Verify page: the session's report, with the session's certificates trusted
+    # Verify page: the session's report; the session's certificates are trusted only when ticked
     state = at.session_state[SESSION_KEY]
     vt = _page("pages/verify.py", small_review, state)
     assert not vt.exception, vt.exception
     _button(vt, "Verify the report built").click().run()
     assert not vt.exception, vt.exception
+    session_box = next(c for c in vt.checkbox if "signed in this browser session" in c.label)
+    assert session_box.value is False
+    assert not vt.success and any("Intact, but who signed is not established" in w.value for w in vt.warning)
+    assert any("Trust comes from: nothing yet" in c.value for c in vt.caption)
+    session_box.check().run()
+    assert not vt.exception, vt.exception
     assert any(x.value.startswith("**Valid.**") for x in vt.success), [x.value for x in vt.success]
+    assert any("Trust comes from: **Zoë Müller** (signed in this browser session)" in c.value
+               for c in vt.caption), [c.value for c in vt.caption]
+    assert vt.dataframe[0].value["Vouched for by"][0] == "own certificate · signed in this browser session"
 
     # an earlier copy of the report (before the signature): the history knows better
     vt2 = _page("pages/verify.py", small_review)
@@ -172,3 +181,22 @@ def test_key_generation_bad_input_is_an_error_box_not_a_traceback(small_review, 
         _button(at, "Generate key and certificate").click().run()
         assert not at.exception, at.exception
         assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_verify_page_trusts_each_certificate_of_an_uploaded_bundle(small_review, db):
+    """What a second party does: the signed PDF plus the one certificate file the app hands out."""
+    from test_sign import keys, two_signed
+
+    k = keys()
+    vt = _page("pages/verify.py", small_review)
+    next(u for u in vt.get("file_uploader") if u.label.startswith("Signed report")).set_value(
+        ("report.pdf", two_signed(), "application/pdf"))
+    next(u for u in vt.get("file_uploader") if u.label.startswith("Trusted signer certificates")).set_value(
+        [("signers.cert.pem", k["ana"].cert_pem + k["li"].cert_pem, "application/x-pem-file")])
+    vt.run()
+    assert not vt.exception, vt.exception
+    assert any(x.value.startswith("**Valid.**") for x in vt.success), [x.value for x in vt.success + vt.warning]
+    table = vt.dataframe[0].value
+    assert list(table["Vouched for by"][:2]) == ["own certificate · file signers.cert.pem"] * 2
+    trust_line = next(c.value for c in vt.caption if c.value.startswith("Trust comes from:"))
+    assert "**Ana Müller \\<ana@example\\.org\\>** (file signers\\.cert\\.pem)" in trust_line, trust_line

@@ -207,7 +207,8 @@ def add_subcommands(sub) -> None:
     v = sub.add_parser("verify", help="verify every signature, the signed JSON and (optionally) the input files")
     v.add_argument("report", type=Path, metavar="REPORT.pdf")
     v.add_argument("--trust", type=Path, action="append", default=[], metavar="CERT",
-                   help="a trusted signer (or CA) certificate (repeat); without one, signers are not trusted")
+                   help="a trusted signer (or CA) certificate file, PEM or DER; a PEM bundle trusts each "
+                        "certificate in it (repeat); without one, signers are not trusted")
     v.add_argument("--train", type=Path, help="training file: its SHA-256 must match the report")
     v.add_argument("--test", type=Path, help="holdout file: its SHA-256 must match the report")
     v.add_argument("--model", type=Path, help="model file: its SHA-256 must match the report")
@@ -301,10 +302,18 @@ def _open_history_for_signing(a):
 
 
 def cmd_verify(a) -> int:
-    from readiness.report.verify import verify_report
+    from readiness.report.verify import VerifyInputError, describe_certificates, verify_report
 
     pdf = _read(a.report, "report")
     trust = [_read(p, "--trust certificate") for p in a.trust]
+    anchors: dict[str, str] = {}  # certificate SHA-256 -> the --trust file it came from
+    for path, data in zip(a.trust, trust, strict=True):
+        try:
+            infos = describe_certificates(data)
+        except VerifyInputError as exc:
+            raise E.ReadinessError(f"--trust {path}: {exc}") from None
+        for info in infos:
+            anchors.setdefault(info.sha256, str(path))
     inputs = {role: p for role, p in (("train", a.train), ("test", a.test), ("model", a.model)) if p is not None}
     for role, p in inputs.items():
         if not p.is_file():
@@ -317,15 +326,17 @@ def cmd_verify(a) -> int:
             raise E.ReadinessError(f"cannot write {a.extract}: {exc.strerror}.") from None
     if a.json:
         d = res.to_dict()
+        for sig in d["signatures"]:
+            sig["trust_anchor_file"] = anchors.get(sig.get("trust_anchor_sha256") or "")
         print(json.dumps(d, indent=2, ensure_ascii=False))
     else:
-        _print_verification(res)
+        _print_verification(res, anchors)
     if not res.valid:
         print(f"readiness: invalid: {res.reasons[0]}", file=sys.stderr)
     return EXIT_OK if res.valid else EXIT_INVALID
 
 
-def _print_verification(res) -> None:
+def _print_verification(res, anchors: dict[str, str] | None = None) -> None:
     rec = res.record or {}
     print(res.headline)
     if rec:
@@ -345,6 +356,12 @@ def _print_verification(res) -> None:
               f"JSON signature {'ok' if s.json_signature_ok else 'NOT ok'}"
               + (" — certifies the document" if s.certifies else ""))
         print(f"        certificate SHA-256 {s.cert_sha256}")
+        if s.trust_anchor:
+            where = (anchors or {}).get(s.trust_anchor_sha256 or "")
+            print(f"        trusted because: --trust {where or 'certificate'} holds {s.trust_anchor} "
+                  f"(SHA-256 {(s.trust_anchor_sha256 or '')[:16]}…)"
+                  + (" — the signer's own certificate" if s.trust_anchor_sha256 == s.cert_sha256 else
+                     " — the authority that issued the signer's certificate"))
     for m in res.missing_signers:
         print(f"  [ - ] {m['field']} {m['role']}: not signed yet")
     for i in res.inputs:

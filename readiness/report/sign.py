@@ -143,7 +143,8 @@ def write_keypair(pair: KeyPair, out_dir: Path, name: str) -> tuple[Path, Path]:
     return key_path, cert_path
 
 
-def _load_cert_asn1(cert_data: bytes):
+def load_certificates(cert_data: bytes) -> list:
+    """Every certificate of a PEM file (one or more blocks, e.g. a chain or a bundle) or a DER file."""
     from pyhanko.keys import load_certs_from_pemder_data
 
     try:
@@ -152,7 +153,11 @@ def _load_cert_asn1(cert_data: bytes):
         raise SigningError(f"Not an X.509 certificate (PEM or DER): {type(exc).__name__}.") from None
     if not certs:
         raise SigningError("No X.509 certificate found in the certificate file (expected PEM or DER).")
-    return certs[0]
+    return certs
+
+
+def _load_cert_asn1(cert_data: bytes):
+    return load_certificates(cert_data)[0]
 
 
 def cert_fingerprint(cert_data: bytes) -> str:

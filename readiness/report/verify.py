@@ -79,6 +79,8 @@ class SignatureCheck:
     intact: bool = False
     valid: bool = False
     trusted: bool | None = None  # None: no trust roots given
+    trust_anchor: str | None = None  # the --trust certificate that vouched for it: "Name <email>"
+    trust_anchor_sha256: str | None = None
     changes_after: str = ""  # none | form filling | other (pyHanko's modification level)
     json_signature_ok: bool = False
     problems: list[str] = field(default_factory=list)
@@ -169,16 +171,52 @@ def _quiet_pyhanko():
             lg.setLevel(lvl)
 
 
-def load_trust_certs(certs: Iterable[bytes]) -> list:
-    from readiness.report.sign import SigningError, _load_cert_asn1
+@dataclass(frozen=True)
+class CertInfo:
+    """One certificate of a --trust file: who it names and its SHA-256 (of the DER)."""
 
-    out = []
-    for data in certs:
-        try:
-            out.append(_load_cert_asn1(data))
-        except SigningError as exc:
-            raise VerifyInputError(f"A --trust file is not a certificate: {exc}") from None
+    subject: str
+    sha256: str
+
+
+def read_certificates(data: bytes) -> list:
+    """Every certificate of a PEM bundle (one or more ``BEGIN CERTIFICATE`` blocks) or a DER file."""
+    from readiness.report.sign import SigningError, load_certificates
+
+    try:
+        return load_certificates(data)
+    except SigningError as exc:
+        raise VerifyInputError(f"A --trust file is not usable: {exc}") from None
+
+
+def describe_certificates(data: bytes) -> list[CertInfo]:
+    """Who each certificate of a --trust file names, to show where trust comes from."""
+    from readiness.report.sign import _who_cert
+
+    return [CertInfo(_who_cert(c), hashlib.sha256(c.dump()).hexdigest()) for c in read_certificates(data)]
+
+
+def load_trust_certs(files: Iterable[bytes]) -> list:
+    """Every certificate of every --trust file; each one is a trust anchor of its own."""
+    out, seen = [], set()
+    for data in files:
+        for cert in read_certificates(data):
+            digest = hashlib.sha256(cert.dump()).hexdigest()
+            if digest not in seen:
+                seen.add(digest)
+                out.append(cert)
     return out
+
+
+def _anchor_of(status):
+    """The trust anchor certificate pyHanko's path validation ended at, or None."""
+    path = getattr(status, "validation_path", None)
+    if path is None:
+        return None
+    try:
+        return path.trust_anchor.authority.certificate
+    except Exception:
+        return None
 
 
 def _der_length(data: bytes) -> int | None:
@@ -386,6 +424,12 @@ def verify_report(
                 sc.problems += _certificate_problems(sc, emb)
                 if roots:
                     sc.trusted = bool(st.trusted)
+                    anchor = _anchor_of(st) if st.trusted else None
+                    if anchor is not None:
+                        from readiness.report.sign import _who_cert
+
+                        sc.trust_anchor = _who_cert(anchor)
+                        sc.trust_anchor_sha256 = hashlib.sha256(anchor.dump()).hexdigest()
                     if not st.trusted:
                         sc.problems.append(f"{UNTRUSTED}: {_who(sc)} is intact, but its certificate (SHA-256 "
                                            f"{sc.cert_sha256[:16]}…) does not chain to any --trust certificate.")
