@@ -11,6 +11,8 @@ from readiness.report.canonical import (
     DEFAULT_SIGNER_ROLES,
     OUTCOME_WORD,
     Outcome,
+    RecordError,
+    failing_without_rationale,
     new_record,
     outcome_word,
     parse_reviewers,
@@ -64,9 +66,10 @@ def _note_row(c):
         left, right = st.columns([2, 3])
         left.markdown(f"{status_text(c.status)}  \n**{c.title}**")
         left.caption(esc(c.summary))
+        hint = ("Rationale — required to approve: why is this failure acceptable, and what follows?"
+                if c.status == Status.FAIL else "Reviewer note (optional): judgement, context, follow-up")
         notes[c.id] = right.text_area(f"Note on {c.title}", value=notes.get(c.id, ""), height=80, disabled=built,
-                                      key=f"so_note_{c.id}", label_visibility="collapsed",
-                                      placeholder="Reviewer note (optional): judgement, context, follow-up")
+                                      key=f"so_note_{c.id}", label_visibility="collapsed", placeholder=hint)
 
 
 st.caption(f"{len(attention)} check(s) need judgement; their notes go into the report next to the evidence.")
@@ -88,11 +91,18 @@ form["conditions"] = d2.text_area("Conditions (one per line)", value=form.get("c
                                   disabled=built, placeholder="e.g. Monitor drift monthly; re-review in 6 months",
                                   help="Required for 'Approve with conditions'")
 form["rationale"] = d2.text_area("Rationale", value=form.get("rationale", ""), height=70, disabled=built)
+if form["decision"] in (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS) and not built:
+    unexplained = failing_without_rationale(report, notes)
+    if unexplained:
+        st.warning("Approving needs a written rationale for each failing check. Add a note above on: "
+                   + "; ".join(f"**{esc(c.title)}**" for c in unexplained) + ".", icon=":material/rule:")
 form["signers"] = st.text_area(
-    "Planned signers, in signing order (one per line: Role, or Role: expected name)",
+    "Planned signers, in signing order (one per line: Role = Name <email>, or a role alone)",
     value=form.get("signers", "\n".join(DEFAULT_SIGNER_ROLES)), height=90, disabled=built,
-    help="One signature field per line. The first to sign certifies the report; later signers add their signature "
-         "without changing anything else.")
+    placeholder="Data scientist = Ana Müller <ana@bank.example>\nModel-risk reviewer = Li Wei <li@bank.example>",
+    help="One signature field per line, signed in this order. The first to sign certifies the report. When a line "
+         "names a person, only a certificate with that name and email can sign the role; someone else can sign "
+         "only by an explicit, recorded re-assignment.")
 
 
 def _build() -> None:
@@ -106,7 +116,11 @@ def _build() -> None:
     except ValidationError as exc:
         st.error(f"A reviewer line cannot be read: {esc(exc.errors()[0].get('msg'))}", icon=":material/error:")
         return
-    signers = parse_signer_roles(form["signers"])
+    try:
+        signers = parse_signer_roles(form["signers"])
+    except RecordError as exc:
+        st.error(esc(exc), icon=":material/error:")
+        return
     if not signers:
         st.error("Plan at least one signer (one role per line).", icon=":material/error:")
         return
@@ -123,6 +137,9 @@ def _build() -> None:
         where = " › ".join(str(x) for x in err.get("loc", ()))
         msg = re.sub(r"^Value error, ", "", err.get("msg", ""))
         st.error(f"Cannot build the report: {esc(where + ': ' if where else '')}{esc(msg)}", icon=":material/error:")
+        return
+    except RecordError as exc:
+        st.error(f"Cannot build the report: {esc(exc)}", icon=":material/error:")
         return
     data = record_bytes(record)
     with st.spinner("Building the PDF report…"):
@@ -169,28 +186,44 @@ if built:
     rows = []
     for slot in rec.signers:
         x = done.get(slot.field)
-        rows.append({"Field": slot.field, "Role": slot.role, "Signed by": x.signer_name if x else "—",
-                     "Decision": outcome_word(x.decision) if x else "—", "Note": x.note if x else "",
-                     "Signed at (UTC)": x.signed_at.replace("T", " ")[:19] if x else "open"})
+        signed_by = ((x.signer_name + (f" (in place of {x.reassigned_from})" if x.reassigned_from else ""))
+                     if x else "—")
+        rows.append({"Order": slot.field, "Role": slot.role, "Planned": slot.planned or "anyone in the role",
+                     "Signed by": signed_by, "Decision": outcome_word(x.decision) if x else "—",
+                     "Note": x.note if x else "", "Signed at (UTC)": x.signed_at.replace("T", " ")[:16] if x else "open"})
     st.dataframe(rows, hide_index=True, width="stretch")
     open_slots = [slot for slot in rec.signers if slot.field not in done]
     if not open_slots:
         st.success("Every planned signer has signed.", icon=":material/verified:")
     else:
+        slot = open_slots[0]  # signatures follow the planned order
         with st.container(border=True):
+            st.markdown(f"**Next to sign: {esc(slot.role)}** ({slot.field})"
+                        + (f" — planned for {esc(slot.planned)}" if slot.planned else " — anyone in this role"))
             a1, a2 = st.columns(2)
-            slot = a1.selectbox("Sign as", open_slots, format_func=lambda x: f"{x.role} ({x.field})")
-            decision = a2.selectbox("Your decision", list(Outcome), format_func=lambda o: OUTCOME_WORD[o],
+            decision = a1.selectbox("Your decision", list(Outcome), format_func=lambda o: OUTCOME_WORD[o],
                                     index=list(Outcome).index(rec.decision.outcome) if rec.decision.outcome else 0)
-            note = st.text_input("Your note (optional; signed with your decision)", max_chars=500, key=f"so_snote_{len(signed)}")
+            note = a2.text_input("Your note (optional; signed with your decision)", max_chars=500,
+                                 key=f"so_snote_{len(signed)}")
             step = len(signed)  # fresh key fields for each signer: nobody signs with the last signer's key
+            reassign = None
+            if slot.planned and st.checkbox(f"Sign in place of {esc(slot.planned)} (re-assign this role)",
+                                            key=f"so_reassign_{step}",
+                                            help="Only the planned person's certificate can sign this role. Someone "
+                                                 "else may sign only by an explicit re-assignment: the reason is "
+                                                 "signed with your statement and shown by every verification."):
+                reassign = st.text_input("Why someone else signs (required)", key=f"so_reason_{step}",
+                                         max_chars=500, placeholder="e.g. Li Wei is on leave; delegated by the CRO")
+                if not reassign.strip():
+                    st.info("Say why the planned person does not sign: the reason is part of the signed record.",
+                            icon=":material/edit_note:")
             how = st.radio("Signing key", ["Generate a new key in this session", "Upload my key and certificate"],
                            horizontal=True, key=f"so_how_{step}")
             key = cert = passphrase = None
             if how.startswith("Generate"):
                 k1, k2, k3 = st.columns([2, 2, 1])
                 name = k1.text_input("Your name (in the certificate)", value=slot.name or "", key=f"so_name_{step}")
-                email = k2.text_input("Your email", key=f"so_email_{step}")
+                email = k2.text_input("Your email", value=slot.email or "", key=f"so_email_{step}")
                 algo = k3.selectbox("Key type", ["rsa", "p256"], format_func=lambda a: {"rsa": "RSA-2048",
                                                                                        "p256": "ECDSA P-256"}[a])
                 made = so["keys"].get(name.strip()) if name.strip() else None
@@ -222,24 +255,12 @@ if built:
                 key = up_key.getvalue() if up_key else None
                 cert = up_cert.getvalue() if up_cert else None
                 passphrase = pw.encode() if pw else None
-            if cert is not None:
-                from readiness.report.sign import SigningError as _SE
-                from readiness.report.sign import cert_fingerprint
-
-                try:
-                    fp = cert_fingerprint(cert)
-                except _SE:
-                    fp = None
-                earlier = [x.role for x in signed if x.cert_sha256 == fp]
-                if earlier:
-                    st.warning(f"This certificate already signed as {esc(', '.join(earlier))}. Sign with your own key "
-                               "unless you really hold both roles.", icon=":material/warning:")
             if st.button(f"Sign as {esc(slot.role)}", type="primary", icon=":material/draw:",
-                         disabled=key is None or cert is None):
+                         disabled=key is None or cert is None or (reassign is not None and not reassign.strip())):
                 try:
                     with st.spinner("Signing…"):
                         result = sign_report(so["pdf"], key=key, cert=cert, role=slot.field, decision=decision.value,
-                                             note=note, passphrase=passphrase)
+                                             note=note, passphrase=passphrase, reassign=reassign)
                 except SigningError as err:
                     st.error(esc(err), icon=":material/error:")
                 else:

@@ -192,3 +192,21 @@ CERT_NOT_FOR_SIGNING = ("The certificate of {subject} is not for signing (key us
                         "certificate must allow 'digital signature' or 'non-repudiation'.")
 NOTE_TOO_LONG = ("The signer's note is {length:,} characters long; the limit is {limit:,}. Put longer text in "
                  "the review's notes per check.")
+REVIEWER_EMAIL = ("Reviewer {line!r} needs a valid email: write the line as 'Name <name@domain.example>' "
+                  "(then ', role' if you like).")
+SIGNER_PERSON = ("Planned signer {text!r} must be 'ROLE=Name <name@domain.example>' (a person in a role) or a "
+                 "role alone (--signer-role ROLE).")
+APPROVAL_NEEDS_RATIONALE = ("Approving a review in which checks failed needs a written rationale for each failing "
+                            "check; there is none for: {checks}. Add a note on each (CLI: --note CHECK_ID=TEXT; app: "
+                            "the note beside the check), or decide 'reject'.")
+SIGN_OUT_OF_ORDER = ("Signing order: '{role}' ({field}) signs after {waiting}, not signed yet. The planned order "
+                     "is {order}.")
+SIGN_WRONG_PERSON = ("The '{role}' signature ({field}) is planned for {planned}, but this certificate is "
+                     "{actual}. Sign with the planned person's certificate, or re-assign the role explicitly "
+                     "(readiness sign --reassign REASON; app: 'Sign in place of the planned person').")
+SIGN_SAME_PERSON = ("{actual} already signed as '{role}' ({field}): one person signs one role, unless the plan "
+                    "names them for both.")
+SIGN_APPROVE_NEEDS_RATIONALE = ("Approving needs a written rationale for each failing check, and this report has "
+                                "none for: {checks}. Rebuild the report with a note on each, or decide 'reject'.")
+REASSIGN_NOT_NEEDED = ("Nothing to re-assign: the '{role}' signature ({field}) is {why}; sign without "
+                       "--reassign.")

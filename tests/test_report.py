@@ -62,11 +62,12 @@ def built_full():
     ctx, report = small_full_review()
     rec = new_record(report, project=f"Lending — {NAMES[1]} 支店", model_version="2.0-rc1", model_name="Default model",
                      reviewers=[{"name": NAMES[0], "email": "zoe@example.org", "role": "Data scientist"},
-                                {"name": NAMES[1], "role": "Model-risk reviewer"}],
+                                {"name": NAMES[1], "email": "li@example.cn", "role": "Model-risk reviewer"}],
                      decision={"outcome": "approve_with_conditions", "conditions": ["Monitor drift monthly"]},
                      notes={"evaluation.holdout": f"Checked by {NAMES[2]}; fine."},
-                     signer_roles=["Data scientist", {"role": "Model-risk reviewer", "name": NAMES[4]},
-                                   {"role": "Business owner", "name": NAMES[3]}],
+                     signer_roles=["Data scientist",
+                                   {"role": "Model-risk reviewer", "name": NAMES[4], "email": "olga@example.org"},
+                                   {"role": "Business owner", "name": NAMES[3], "email": "omega@example.org"}],
                      review_digest=ctx.digest)
     data = record_bytes(rec)
     return rec, data, build_pdf(rec, data)

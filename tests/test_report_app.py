@@ -200,3 +200,78 @@ def test_verify_page_trusts_each_certificate_of_an_uploaded_bundle(small_review,
     assert list(table["Vouched for by"][:2]) == ["own certificate · file signers.cert.pem"] * 2
     trust_line = next(c.value for c in vt.caption if c.value.startswith("Trust comes from:"))
     assert "**Ana Müller \\<ana@example\\.org\\>** (file signers\\.cert\\.pem)" in trust_line, trust_line
+
+
+def _build_with(at, **fields):
+    next(t for t in at.text_input if t.label == "Project").set_value("Lending")
+    for label, value in fields.items():
+        next(t for t in at.text_area if t.label.startswith(label)).set_value(value)
+    at.run()
+    _button(at, "Build the PDF report").click().run()
+    assert not at.exception, at.exception
+
+
+def test_app_refuses_a_signer_other_than_the_planned_person_unless_reassigned(small_review, db):
+    from pages._ui import SESSION_KEY
+    from readiness.report.verify import verify_report
+
+    at = _page("pages/report.py", small_review)
+    _build_with(at, **{"Planned signers": "Model-risk reviewer = Li Wei <li@bank.example>\nBusiness owner"})
+    assert not at.error, [e.value for e in at.error]
+    assert any("Next to sign: Model-risk reviewer" in m.value and "Li Wei" in m.value for m in at.markdown)
+    # the key form starts with the planned person; someone else generates their own key
+    assert next(t for t in at.text_input if t.label.startswith("Your name")).value == "Li Wei"
+    next(t for t in at.text_input if t.label.startswith("Your name")).set_value("Omar Haddad")
+    next(t for t in at.text_input if t.label.startswith("Your email")).set_value("omar@bank.example")
+    at.run()
+    _button(at, "Generate key and certificate").click().run()
+    _button(at, "Sign as Model-risk reviewer").click().run()
+    assert not at.exception, at.exception
+    assert any("is planned for Li Wei <li@bank.example>, but this certificate is Omar Haddad" in e.value
+               for e in at.error), [e.value for e in at.error]
+    so = at.session_state[SESSION_KEY].extras["signoff"]
+    assert so["statements"] == []  # blocked: nothing signed
+    next(c for c in at.checkbox if c.label.startswith("Sign in place of Li Wei")).check().run()
+    assert _button(at, "Sign as Model-risk reviewer").disabled  # a reason is required
+    next(t for t in at.text_input if t.label.startswith("Why someone else signs")).set_value("Li is on leave")
+    at.run()
+    _button(at, "Sign as Model-risk reviewer").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    so = at.session_state[SESSION_KEY].extras["signoff"]
+    [st] = so["statements"]
+    assert (st.signer_name, st.reassigned_from, st.reassign_reason) == ("Omar Haddad", "Li Wei <li@bank.example>",
+                                                                        "Li is on leave")
+    res = verify_report(so["pdf"], trust=list(so["certs"].values()))
+    assert res.valid and res.reassignments, res.reasons
+
+
+def test_app_blocks_approval_of_failing_checks_without_rationale(small_review, db):
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.results import Status
+
+    ctx, report = small_review
+    failing = report.model_copy(update={"checks": [c.model_copy(update={"status": Status.FAIL})
+                                                   if c.id == "evaluation.holdout" else c for c in report.checks]})
+    at = _page("pages/report.py", small_review, AppState(ctx=ctx, report=failing, title="t", is_sample=False))
+    at.radio[0].set_value(at.radio[0].options[1])  # Approve
+    at.run()
+    assert any("Approving needs a written rationale for each failing check" in w.value for w in at.warning)
+    _build_with(at)
+    assert any("needs a written rationale for each failing check" in e.value and "(evaluation.holdout)" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert at.session_state[SESSION_KEY].extras["signoff"].get("pdf") is None
+    title = failing.check("evaluation.holdout").title
+    next(t for t in at.text_area if t.label == f"Note on {title}").set_value("Accepted: seasonal dip; re-review in Q3.")
+    at.run()
+    _button(at, "Build the PDF report").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state[SESSION_KEY].extras["signoff"]["pdf"] is not None
+
+
+def test_app_reviewer_and_signer_lines_need_valid_emails(small_review, db):
+    at = _page("pages/report.py", small_review)
+    _build_with(at, **{"Reviewers": "Ana Müller, Data scientist"})
+    assert any("Reviewer 'Ana Müller' needs a valid email" in e.value for e in at.error), [e.value for e in at.error]
+    at = _page("pages/report.py", small_review)
+    _build_with(at, **{"Planned signers": "Model-risk reviewer = Li Wei"})
+    assert any("must be 'ROLE=Name <name@domain.example>'" in e.value for e in at.error), [e.value for e in at.error]

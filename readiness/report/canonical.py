@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -20,7 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from readiness.results import ReviewReport
+from readiness import errors as E
+from readiness.errors import ReadinessError
+from readiness.results import ReviewReport, Status
 
 RECORD_FILENAME = "review-record.json"
 RECORD_MIME = "application/json"
@@ -47,6 +50,10 @@ def outcome_word(value: str | None) -> str:
         return OUTCOME_WORD[Outcome(value)]
     except ValueError:
         return str(value)
+
+
+class RecordError(ReadinessError):
+    """The record cannot be built as asked: a governance rule or a malformed person (exit 2)."""
 
 
 class _Frozen(BaseModel):
@@ -76,17 +83,58 @@ class Person(_Frozen):
         return v or None
 
 
+def _norm_name(name: str | None) -> str:
+    return unicodedata.normalize("NFC", " ".join((name or "").split())).casefold()
+
+
+def person_label(name: str | None, email: str | None) -> str:
+    """'Ana Müller <ana@bank.example>', 'Ana Müller' or '<ana@bank.example>'."""
+    name = " ".join((name or "").split())
+    return f"{name} <{email}>".strip() if email else (name or "an unnamed signer")
+
+
+def same_identity(name_a: str | None, email_a: str | None, name_b: str | None, email_b: str | None) -> bool:
+    """One person: the same email when both have one, else the same name (case and spacing aside)."""
+    if email_a and email_b:
+        return email_a.casefold() == email_b.casefold()
+    return bool(_norm_name(name_a)) and _norm_name(name_a) == _norm_name(name_b)
+
+
 class SignerSlot(_Frozen):
-    """A planned signature: one pre-created PDF signature field per slot."""
+    """A planned signature: one pre-created PDF signature field per slot, in signing order
+    (``Sig1`` signs first). ``name`` and ``email`` name the person planned for the role."""
 
     field: str = Field(pattern=r"^Sig[0-9]{1,2}$")
     role: str = Field(min_length=1, max_length=100)
     name: str | None = Field(None, max_length=200)  # who is expected to sign (optional)
     email: str | None = Field(None, max_length=200)
 
+    @field_validator("name", "email", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v):
+        v = None if v is None else " ".join(str(v).split())
+        return v or None
+
     @property
     def statement_field(self) -> str:
         return statement_field_name(self.field)
+
+    @property
+    def planned(self) -> str | None:
+        """The planned person as 'Name <email>', or None for a role without a named person."""
+        return person_label(self.name, self.email) if (self.name or self.email) else None
+
+    def accepts(self, name: str | None, email: str | None) -> bool:
+        """Whether a certificate naming ``name`` / ``email`` is the planned person: the
+        planned email must match (case-insensitive) and the planned name too (case, spacing
+        and Unicode normal form aside). A role without a named person accepts anyone."""
+        if self.email and (email or "").casefold() != self.email.casefold():
+            return False
+        return not (self.name and _norm_name(name) != _norm_name(self.name))
+
+    def same_person_as(self, other: SignerSlot) -> bool:
+        """Both slots are planned for one person (the plan lets them sign both roles)."""
+        return bool(self.planned and other.planned) and same_identity(self.name, self.email, other.name, other.email)
 
 
 def statement_field_name(sig_field: str) -> str:
@@ -174,6 +222,19 @@ def new_record(
         spec = {"role": r} if isinstance(r, str) else dict(r)
         spec["role"] = _clean(spec.get("role") or "")
         slots.append(SignerSlot(field=f"Sig{i}", **spec))
+    for slot in slots:
+        if slot.planned and not (slot.name and valid_email(slot.email)):
+            raise RecordError(E.SIGNER_PERSON.format(text=f"{slot.role}={slot.planned}"))
+    people = [p if isinstance(p, Person) else Person(**p) for p in (reviewers or [])]
+    for person in people:
+        if not valid_email(person.email):
+            raise RecordError(E.REVIEWER_EMAIL.format(line=person_label(person.name, person.email)))
+    decision = decision if isinstance(decision, Decision) else Decision(**(decision or {}))
+    notes = notes or {}
+    if decision.outcome in (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS):
+        missing = failing_without_rationale(report, notes)
+        if missing:
+            raise RecordError(E.APPROVAL_NEEDS_RATIONALE.format(checks=_check_list(missing)))
     return ReviewRecord(
         record_id=uuid.uuid4().hex,
         created_at=created_at or datetime.now(UTC).isoformat(timespec="seconds"),
@@ -181,13 +242,22 @@ def new_record(
         model_name=_clean(model_name or report.model.name or "model"),
         model_version=_clean(model_version),
         title=_clean(title),
-        reviewers=[p if isinstance(p, Person) else Person(**p) for p in (reviewers or [])],
-        decision=decision if isinstance(decision, Decision) else Decision(**(decision or {})),
-        notes=notes or {},
+        reviewers=people,
+        decision=decision,
+        notes=notes,
         signers=slots,
         review_digest=review_digest,
         review=report,
     )
+
+
+def failing_without_rationale(report: ReviewReport, notes: dict[str, str]) -> list:
+    """Failing checks with no written note: an approval needs a rationale for each."""
+    return [c for c in report.checks if c.status == Status.FAIL and not str(notes.get(c.id) or "").strip()]
+
+
+def _check_list(checks) -> str:
+    return "; ".join(f"{c.title} ({c.id})" for c in checks)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -236,6 +306,9 @@ class Statement(_Frozen):
     record_sha256: str
     cert_sha256: str
     record_cms: str
+    # an explicit re-assignment: the person the role was planned for, and why someone else signs
+    reassigned_from: str | None = None
+    reassign_reason: str | None = Field(None, max_length=500)
 
     def to_bytes(self) -> bytes:
         return canonical_json(self.model_dump(mode="json"))
@@ -280,13 +353,24 @@ def parse_reviewers(text: str) -> list[Person]:
     return out
 
 
+def parse_signer(text: str) -> dict:
+    """A planned signer: ``ROLE=Name <email>`` (a person in a role) or ``ROLE`` alone (a role
+    without a named person). ``Role: Name <email>`` is read the same way. Raises
+    :class:`RecordError` when a person is named without a valid email."""
+    text = " ".join((text or "").split())
+    sep = "=" if "=" in text else ":" if ":" in text else None
+    role, person = (text.split(sep, 1) if sep else (text, ""))
+    role, person = role.strip(), person.strip()
+    if not role:
+        raise RecordError(E.SIGNER_PERSON.format(text=text))
+    if not person:
+        return {"role": role}
+    m = _EMAIL_IN_NAME.match(person)
+    if not m or not valid_email(m["email"].strip()):
+        raise RecordError(E.SIGNER_PERSON.format(text=text))
+    return {"role": role, "name": m["name"], "email": m["email"].strip()}
+
+
 def parse_signer_roles(text: str) -> list[dict]:
-    """One planned signer per line: ``Role`` or ``Role: expected name``."""
-    out = []
-    for line in (text or "").splitlines():
-        line = line.strip(" -•\t")
-        if not line:
-            continue
-        role, _, name = line.partition(":")
-        out.append({"role": role.strip(), "name": name.strip() or None})
-    return out
+    """One planned signer per line, in signing order (see :func:`parse_signer`)."""
+    return [parse_signer(line.strip(" -•\t")) for line in (text or "").splitlines() if line.strip(" -•\t")]

@@ -35,6 +35,25 @@ def _note(text: str) -> tuple[str, str]:
     return k.strip(), v.strip()
 
 
+def _signer(text: str) -> dict:
+    from readiness.report.canonical import RecordError, parse_signer
+
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--signer must look like 'ROLE=Name <email>', got {text!r} "
+                                         "(a role without a named person: --signer-role ROLE)")
+    try:
+        return parse_signer(text)
+    except RecordError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _signer_role(text: str) -> dict:
+    role = " ".join(text.split())
+    if not role:
+        raise argparse.ArgumentTypeError("--signer-role needs a role name")
+    return {"role": role}
+
+
 # --- review options ----------------------------------------------------------------------------
 
 
@@ -48,9 +67,12 @@ def add_review_options(r: argparse.ArgumentParser) -> None:
     g.add_argument("--model-version", help="model version (default: sha256:<first 12 hex of the model file>)")
     g.add_argument("--reviewer", action="append", default=[], metavar="'NAME <EMAIL>'",
                    help="a reviewer present at the review (repeat)")
-    g.add_argument("--signer-role", action="append", metavar="ROLE",
-                   help="a planned signer role, in signing order (repeat; default: Data scientist, "
-                        "Model-risk reviewer, Business owner)")
+    g.add_argument("--signer", action="append", dest="signers", type=_signer, metavar="'ROLE=NAME <EMAIL>'",
+                   help="a planned signer: the person who signs ROLE (repeat, in signing order; mixes with "
+                        "--signer-role). Only that person's certificate can sign the role.")
+    g.add_argument("--signer-role", action="append", dest="signers", type=_signer_role, metavar="ROLE",
+                   help="a planned signer role without a named person (repeat, in signing order; default: "
+                        "Data scientist, Model-risk reviewer, Business owner)")
     g.add_argument("--decision", type=_decision, help=f"the review's decision: {' | '.join(DECISIONS)}")
     g.add_argument("--condition", action="append", default=[], metavar="TEXT", help="a condition of approval (repeat)")
     g.add_argument("--note", action="append", default=[], type=_note, metavar="CHECK_ID=TEXT",
@@ -76,12 +98,15 @@ def _check_report_options(a) -> None:
     from pydantic import ValidationError
 
     from readiness.registry import registered_checks
-    from readiness.report.canonical import Decision
+    from readiness.report.canonical import Decision, parse_person, valid_email
 
     try:
         Decision(outcome=a.decision, conditions=a.condition)
     except ValidationError as exc:
         raise E.ReadinessError(f"cannot build the report: {_validation_message(exc)}") from None
+    for text in a.reviewer:
+        if not valid_email(parse_person(text).email):
+            raise E.ReadinessError(f"--reviewer: {E.REVIEWER_EMAIL.format(line=text)}")
     known = {s.id for s in registered_checks()}
     unknown = sorted({k for k, _ in a.note} - known)
     if unknown:
@@ -158,7 +183,7 @@ def _after_review(a, ctx, report, store) -> None:
         record = new_record(
             report, **ident, reviewers=[parse_person(t) for t in a.reviewer],
             decision={"outcome": a.decision, "conditions": a.condition},
-            notes=dict(a.note), signer_roles=a.signer_role, review_digest=ctx.digest,
+            notes=dict(a.note), signer_roles=a.signers, review_digest=ctx.digest,
             title=ident["project"] if getattr(a, "sample", False) else "")
     except ValidationError as exc:
         raise E.ReadinessError(f"cannot build the report: {_validation_message(exc)}") from None
@@ -200,6 +225,9 @@ def add_subcommands(sub) -> None:
     s.add_argument("--note", default="", help="the signer's note, at most 2,000 characters (signed with the decision)")
     s.add_argument("-o", "--output", type=Path, required=True, metavar="SIGNED.pdf")
     s.add_argument("--passphrase-env", metavar="VAR", help="variable holding the key's passphrase")
+    s.add_argument("--reassign", metavar="REASON",
+                   help="sign a role the report plans for another person, recording why (signed with the "
+                        "statement, shown by verify), e.g. 'Li Wei is on leave; delegated by the CRO'")
     s.add_argument("--db", metavar="URL", help="review history to record the signature in "
                                              "(default: $READINESS_DB or ./reviews.db)")
     s.add_argument("--no-history", action="store_true", help="do not record the signature")
@@ -264,7 +292,8 @@ def cmd_sign(a) -> int:
         raise E.ReadinessError(f"{a.report} is not a PDF file.")
     store = None if a.no_history else _open_history_for_signing(a)  # a bad history: exit 2 before signing
     result = sign_report(pdf, key=_read(a.key, "key file"), cert=_read(a.cert, "certificate file"), role=a.role,
-                         decision=a.decision, note=a.note, passphrase=_passphrase(a.passphrase_env))
+                         decision=a.decision, note=a.note, passphrase=_passphrase(a.passphrase_env),
+                         reassign=a.reassign)
     try:
         a.output.parent.mkdir(parents=True, exist_ok=True)
         a.output.write_bytes(result.pdf)
@@ -272,6 +301,7 @@ def cmd_sign(a) -> int:
         raise E.ReadinessError(f"cannot write {a.output}: {exc.strerror}.") from None
     st = result.statement
     print(f"Signed {a.output}: {st.signer_name} as {st.role} ({st.decision.value})"
+          + (f" in place of {st.reassigned_from} ({st.reassign_reason})" if st.reassigned_from else "")
           + (" — certified the document (first signature)" if result.certified else ""))
     if store is not None:
         from readiness.report.sign import read_record
@@ -337,6 +367,8 @@ def cmd_verify(a) -> int:
 
 
 def _print_verification(res, anchors: dict[str, str] | None = None) -> None:
+    from readiness.report.canonical import person_label
+
     rec = res.record or {}
     print(res.headline)
     if rec:
@@ -355,6 +387,8 @@ def _print_verification(res, anchors: dict[str, str] | None = None) -> None:
               + f" — {s.signed_at or '?'} — {'intact' if s.intact else 'NOT intact'}, {trust}, "
               f"JSON signature {'ok' if s.json_signature_ok else 'NOT ok'}"
               + (" — certifies the document" if s.certifies else ""))
+        if s.reassigned_from:
+            print(f"        re-assigned: signed in place of {s.reassigned_from} — {s.reassign_reason}")
         print(f"        certificate SHA-256 {s.cert_sha256}")
         if s.trust_anchor:
             where = (anchors or {}).get(s.trust_anchor_sha256 or "")
@@ -363,7 +397,8 @@ def _print_verification(res, anchors: dict[str, str] | None = None) -> None:
                   + (" — the signer's own certificate" if s.trust_anchor_sha256 == s.cert_sha256 else
                      " — the authority that issued the signer's certificate"))
     for m in res.missing_signers:
-        print(f"  [ - ] {m['field']} {m['role']}: not signed yet")
+        planned = person_label(m.get("name"), m.get("email")) if m.get("name") or m.get("email") else None
+        print(f"  [ - ] {m['field']} {m['role']}: not signed yet" + (f" (planned: {planned})" if planned else ""))
     for i in res.inputs:
         print(f"  [{'OK ' if i.ok else 'BAD'}] {i.role} file {i.file}: SHA-256 {i.actual[:16]}… "
               + ("matches the report" if i.ok else f"but the report recorded {(i.expected or 'nothing')[:16]}…"))

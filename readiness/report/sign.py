@@ -484,6 +484,9 @@ def _stamp_pdf(statement: Statement, width: float, height: float, fingerprint: s
     line(top - 12, fit(f"{statement.role} · {mark} {outcome_word(statement.decision)}", REGULAR, 8.5, room),
          REGULAR, 8.5)
     y = top - 23
+    if statement.reassigned_from:
+        line(y, fit(f"in place of {statement.reassigned_from}", REGULAR, 7.5, room), REGULAR, 7.5)
+        y -= 10
     if statement.note:
         line(y, fit(f"Note: {statement.note}", REGULAR, 7.5, room), REGULAR, 7.5)
         y -= 10
@@ -505,6 +508,59 @@ def _open_slots(pdf: bytes, record: ReviewRecord) -> dict[str, bool]:
     return out
 
 
+def _statements(pdf: bytes, record: ReviewRecord) -> dict[str, Statement]:
+    """signature field -> the statement its signer left (signed slots only)."""
+    fields_ = form_fields(_reader(pdf).root)
+    out = {}
+    for slot in record.signers:
+        text = field_value(fields_[slot.statement_field]) if slot.statement_field in fields_ else None
+        if text:
+            try:
+                out[slot.field] = Statement.model_validate_json(text)
+            except Exception:
+                continue
+    return out
+
+
+def _check_governance(record: ReviewRecord, slot, signed: dict[str, bool], done: dict[str, Statement], *,
+                      name: str, email: str | None, fingerprint: str, outcome: Outcome,
+                      reassign: str | None) -> str | None:
+    """The sign-off rules a model-risk function expects; raises :class:`SigningError`.
+    Returns the planned person this signature re-assigns the role from (or None)."""
+    from readiness.report.canonical import failing_without_rationale, person_label, same_identity
+
+    index = record.signers.index(slot)
+    waiting = [s for s in record.signers[:index] if not signed[s.field]]
+    if waiting:
+        raise SigningError(E.SIGN_OUT_OF_ORDER.format(
+            role=slot.role, field=slot.field, waiting=", ".join(f"'{s.role}' ({s.field})" for s in waiting),
+            order=" → ".join(f"{s.field} {s.role}" for s in record.signers)))
+    actual = person_label(name, email)
+    for other in record.signers[:index]:
+        st = done.get(other.field)
+        if st is None:
+            continue
+        if (st.cert_sha256 == fingerprint or same_identity(st.signer_name, st.signer_email, name, email)) \
+                and not slot.same_person_as(other):
+            raise SigningError(E.SIGN_SAME_PERSON.format(actual=actual, role=other.role, field=other.field))
+    reassigned_from = None
+    if not slot.accepts(name, email):
+        if not reassign:
+            raise SigningError(E.SIGN_WRONG_PERSON.format(role=slot.role, field=slot.field, planned=slot.planned,
+                                                          actual=actual))
+        reassigned_from = slot.planned
+    elif reassign:
+        why = f"planned for {slot.planned}, who holds this certificate" if slot.planned else \
+            "not planned for a named person"
+        raise SigningError(E.REASSIGN_NOT_NEEDED.format(role=slot.role, field=slot.field, why=why))
+    if outcome in (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS):
+        missing = failing_without_rationale(record.review, record.notes)
+        if missing:
+            raise SigningError(E.SIGN_APPROVE_NEEDS_RATIONALE.format(
+                checks="; ".join(f"{c.title} ({c.id})" for c in missing)))
+    return reassigned_from
+
+
 def sign_report(
     pdf: bytes,
     *,
@@ -515,12 +571,17 @@ def sign_report(
     note: str = "",
     passphrase: bytes | None = None,
     check_existing: bool = True,
+    reassign: str | None = None,
 ) -> SignResult:
     """Sign the slot planned for ``role`` (the first unsigned one; case-insensitive).
 
     The first signature of a report certifies it. Raises :class:`SigningError` for bad
-    input: unknown role, no open slot, unreadable key, or a report that no longer
-    verifies as intact (``check_existing``; nobody should sign a tampered report).
+    input: unknown role, no open slot, unreadable key, a certificate that may not sign,
+    or a report that no longer verifies as intact (``check_existing``; nobody should sign
+    a tampered report); and for the sign-off rules: slots are signed in the planned order,
+    by the planned person (or with ``reassign``, the reason another person signs, recorded
+    in the signed statement), one person per role unless the plan names them for several,
+    and an approval needs the record's rationale for every failing check.
     """
     from pyhanko.pdf_utils import layout
     from pyhanko.pdf_utils.generic import TextStringObject
@@ -559,13 +620,20 @@ def sign_report(
     cert_asn1 = signer.signing_cert
     fingerprint = hashlib.sha256(cert_asn1.dump()).hexdigest()
     signer_name, signer_email = cert_subject(cert_asn1)
+    reassign = " ".join((reassign or "").split()) or None
+    if reassign is not None and len(reassign) > 500:
+        raise SigningError("The re-assignment reason is longer than 500 characters; say it in a sentence.")
+    reassigned_from = _check_governance(record, slot, signed, _statements(pdf, record), name=signer_name,
+                                        email=signer_email, fingerprint=fingerprint, outcome=outcome,
+                                        reassign=reassign)
     cms = asyncio.run(signer.async_sign_general_data(data, "sha256", detached=True))
     now = datetime.now(UTC).isoformat(timespec="seconds")
     statement = Statement(
         field=slot.field, role=slot.role, signer_name=signer_name, signer_email=signer_email, decision=outcome,
         note=note, signed_at=now, record_id=record.record_id,
         record_sha256=sha256_hex(data), cert_sha256=fingerprint,
-        record_cms=base64.b64encode(cms.dump()).decode("ascii"))
+        record_cms=base64.b64encode(cms.dump()).decode("ascii"),
+        reassigned_from=reassigned_from, reassign_reason=reassign if reassigned_from else None)
 
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     target = form_fields(writer.root).get(slot.statement_field)
@@ -588,7 +656,9 @@ def sign_report(
             background_layout=layout.SimpleBoxLayoutRule(
                 x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MIN,
                 margins=layout.Margins.uniform(0), inner_content_scaling=layout.InnerScaling.STRETCH_FILL))
-    reason = f"{slot.role}: {outcome_word(outcome)}" + (f" — {statement.note}" if statement.note else "")
+    reason = (f"{slot.role}: {outcome_word(outcome)}"
+              + (f" (in place of {reassigned_from}: {reassign})" if reassigned_from else "")
+              + (f" — {statement.note}" if statement.note else ""))
     meta = signers.PdfSignatureMetadata(
         field_name=slot.field, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         certify=certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS, reason=reason[:500],

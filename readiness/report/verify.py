@@ -59,6 +59,9 @@ DAMAGED = "DAMAGED"
 NO_RECORD = "NO RECORD"
 UNPLANNED = "UNPLANNED SIGNATURE"
 BAD_CERTIFICATE = "BAD CERTIFICATE"
+OUT_OF_ORDER = "OUT OF ORDER"
+WRONG_SIGNER = "WRONG SIGNER"
+SAME_SIGNER = "SAME SIGNER"
 
 
 class VerifyInputError(ReadinessError):
@@ -83,6 +86,9 @@ class SignatureCheck:
     trust_anchor_sha256: str | None = None
     changes_after: str = ""  # none | form filling | other (pyHanko's modification level)
     json_signature_ok: bool = False
+    planned: str | None = None  # the person the plan names for this slot ("Name <email>")
+    reassigned_from: str | None = None  # an explicit re-assignment recorded in the signed statement
+    reassign_reason: str | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -132,6 +138,11 @@ class Verification:
         return "untrusted" if self.intact else "invalid"
 
     @property
+    def reassignments(self) -> list[SignatureCheck]:
+        """Signatures made, by explicit re-assignment, by someone other than the planned person."""
+        return [s for s in self.signatures if s.reassigned_from]
+
+    @property
     def record_sha256(self) -> str | None:
         return sha256_hex(self.record_bytes) if self.record_bytes is not None else None
 
@@ -140,6 +151,10 @@ class Verification:
         n = len(self.signatures)
         if self.status == "valid":
             more = f"; {len(self.missing_signers)} planned signature(s) still open" if self.missing_signers else ""
+            if self.reassignments:
+                more += "; re-assigned: " + "; ".join(
+                    f"{s.field} {s.role} signed by {s.signer_name} in place of {s.reassigned_from} "
+                    f"({s.reassign_reason})" for s in self.reassignments)
             return f"VALID: {n} signature(s), all intact and trusted; nothing changed since signing{more}."
         if self.status == "untrusted":
             return (f"INTACT BUT NOT TRUSTED: {n} signature(s) intact and nothing changed since signing, "
@@ -308,6 +323,55 @@ def _certificate_problems(sc: SignatureCheck, emb) -> list[str]:
     return out
 
 
+def _check_plan(out: Verification, slots: dict[str, dict]) -> None:
+    """Each planned person signed their own slot, in the planned order, one person per role.
+
+    The plan (``record.signers``, in signing order) is part of the signed record. A slot
+    signed by someone else is valid only when the signer's statement records an explicit
+    re-assignment from exactly the planned person, with a reason."""
+    from readiness.report.canonical import SignerSlot, person_label, same_identity
+
+    plan = []
+    for raw in slots.values():
+        try:
+            plan.append(SignerSlot.model_validate(raw))
+        except Exception:
+            continue
+    order = [s.field for s in plan]
+    by_field = {s.field: s for s in plan}
+    made = [sc for sc in out.signatures if sc.field in by_field]
+    for i, sc in enumerate(made):
+        expected = order[i] if i < len(order) else None
+        if sc.field != expected:
+            before = [f for f in order[:order.index(sc.field)] if f not in {x.field for x in made[:i]}]
+            sc.problems.append(f"{OUT_OF_ORDER}: {_who(sc)} was made before {', '.join(before)}; the plan signs in "
+                               f"the order {', '.join(order)}.")
+    for sc in made:
+        slot = by_field[sc.field]
+        sc.planned = slot.planned
+        if slot.accepts(sc.signer_name, sc.signer_email):
+            if sc.reassigned_from:
+                sc.problems.append(f"{WRONG_SIGNER}: {_who(sc)} claims a re-assignment from {sc.reassigned_from}, "
+                                   "but the slot was not planned for anyone else.")
+            continue
+        actual = person_label(sc.signer_name, sc.signer_email)
+        if sc.reassigned_from and sc.reassigned_from == slot.planned and sc.reassign_reason:
+            continue  # explicit, signed and shown: see Verification.reassignments
+        sc.problems.append(f"{WRONG_SIGNER}: {sc.field} ({slot.role}) is planned for {slot.planned}, but was signed "
+                           f"by {actual}" + (" (a re-assignment without the planned person or a reason)"
+                                             if sc.reassigned_from else "") + ".")
+    for i, a in enumerate(made):
+        for b in made[i + 1:]:
+            one = a.cert_sha256 and a.cert_sha256 == b.cert_sha256
+            if not (one or same_identity(a.signer_name, a.signer_email, b.signer_name, b.signer_email)):
+                continue
+            if by_field[a.field].same_person_as(by_field[b.field]):
+                continue
+            b.problems.append(f"{SAME_SIGNER}: {person_label(b.signer_name, b.signer_email)} signed both {a.field} "
+                              f"({a.role}) and {b.field} ({b.role})" + (" with one certificate" if one else "")
+                              + "; one person signs one role unless the plan names them for both.")
+
+
 def _validate_cms(record: bytes, cms_b64: str, vc, kus):
     from asn1crypto import cms
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
@@ -454,6 +518,7 @@ def verify_report(
                 sc.problems.append(f"{JSON_SIGNATURE}: the statement of {_who(sc)} is not a valid statement.")
                 continue
             sc.decision, sc.note, sc.signed_at = stmt.decision.value, stmt.note, stmt.signed_at
+            sc.reassigned_from, sc.reassign_reason = stmt.reassigned_from, stmt.reassign_reason
             if stmt.field != sc.field or (sc.role and stmt.role != sc.role):
                 sc.problems.append(f"{JSON_SIGNATURE}: the statement of {_who(sc)} names another field or role "
                                    f"({stmt.field}, {stmt.role}).")
@@ -491,6 +556,7 @@ def verify_report(
                                        "present when the first signature was made.")
             except Exception:
                 out.reasons.append(f"{RECORD_REPLACED}: the record present at the first signature cannot be read.")
+        _check_plan(out, slots)
         # statements without a signature; planned slots still open
         signed_fields = {s.field for s in out.signatures}
         for f, slot in slots.items():
@@ -500,7 +566,8 @@ def verify_report(
             if stmt_name in latest_fields and field_value(latest_fields[stmt_name]) is not None:
                 out.reasons.append(f"{MODIFIED}: the statement field of '{slot.get('role')}' ({f}) was filled "
                                    "without a signature.")
-            out.missing_signers.append({"field": f, "role": slot.get("role"), "name": slot.get("name")})
+            out.missing_signers.append({"field": f, "role": slot.get("role"), "name": slot.get("name"),
+                                        "email": slot.get("email")})
 
     for sc in out.signatures:
         out.reasons.extend(sc.problems)
