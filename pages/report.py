@@ -13,6 +13,7 @@ from readiness.report.canonical import (
     Outcome,
     RecordError,
     failing_without_rationale,
+    model_display_name,
     new_record,
     outcome_word,
     parse_reviewers,
@@ -45,7 +46,7 @@ model_file = next((f for f in report.inputs if f.role == "model"), None)
 c1, c2, c3 = st.columns([2, 2, 1])
 form["project"] = c1.text_input("Project", value=form.get("project", s.title or ""), disabled=built,
                                 help="What the model is for, e.g. 'Consumer lending – default risk'")
-form["model_name"] = c2.text_input("Model name", value=form.get("model_name", report.model.name or "model"),
+form["model_name"] = c2.text_input("Model name", value=form.get("model_name", model_display_name(report.model.name)),
                                    disabled=built)
 form["model_version"] = c3.text_input(
     "Model version", value=form.get("model_version", f"sha256:{model_file.sha256[:12]}" if model_file else "1"),

@@ -1,8 +1,23 @@
-"""Number formatting shared by check summaries, findings and pages (one vocabulary)."""
+"""Number formatting for people, shared by check summaries, findings, pages and the PDF.
+
+One vocabulary: no scientific notation (``7.97e-111`` reads "p < 0.001"), no powers of ten
+(``~10^34`` reads "practically unlimited"), thousands separators, a true minus sign, and a
+dash for a value that is not there (never "None", "null" or "nan").
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+
+MISSING = "–"
+MINUS = "−"
+UNLIMITED = "practically unlimited"
+_WORDS = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
+def finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def pct(x: float | None, digits: int = 1) -> str:
@@ -10,3 +25,93 @@ def pct(x: float | None, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     return f"{100 * x:.{digits}f}%"
+
+
+def percent(x: float | None, digits: int = 1) -> str:
+    """A share for people: 0.1234 -> '12.3%'; a small share is never shown as zero
+    (0.0004 -> '< 0.1%') nor a large one as whole (0.99996 -> '> 99.9%')."""
+    if not finite(x):
+        return MISSING
+    floor = 10.0 ** -digits
+    v = 100 * x
+    if 0 < v < floor:
+        return f"< {floor:.{digits}f}%"
+    if 100 - floor < v < 100:
+        return f"> {100 - floor:.{digits}f}%"
+    return f"{v:.{digits}f}%".replace("-", MINUS)
+
+
+def p_value(p: float | None) -> str:
+    """A p-value: '< 0.001', '0.004', '0.21'."""
+    if not finite(p):
+        return MISSING
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
+def p_text(p: float | None) -> str:
+    """'p < 0.001' or 'p = 0.21'."""
+    text = p_value(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def number(x: float | None, digits: int = 3) -> str:
+    """A measurement with ``digits`` significant digits and no exponent: 0.08633 -> '0.0863',
+    1234.5 -> '1,235', 1.2e-14 -> '< 0.001', 3.4e9 -> '3.4 billion'."""
+    if not finite(x):
+        return MISSING
+    if isinstance(x, int) and abs(x) < 1e6:
+        return f"{x:,}".replace("-", MINUS)
+    if x == 0:
+        return "0"
+    sign = MINUS if x < 0 else ""
+    a = abs(float(x))
+    if a < 0.001:
+        return f"> {MINUS}0.001" if x < 0 else "< 0.001"
+    for size, word in _WORDS:
+        if a >= size:
+            return f"{sign}{a / size:,.{digits}g} {word}" if a < 1000 * size else \
+                f"{sign}{a / size:,.0f} {word}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(a)))
+    text = f"{a:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return sign + text
+
+
+def count(n: float | None, *, unlimited_above: float = 1e12) -> str:
+    """A count of things: 1033 -> '1,033', 4.2e7 -> '42 million', above ``unlimited_above``
+    -> 'practically unlimited' (a budget nobody can exhaust)."""
+    if not finite(n):
+        return MISSING
+    if n >= unlimited_above:
+        return UNLIMITED
+    if abs(n) >= 1e6:
+        return number(n)
+    return f"{round(n):,}".replace("-", MINUS)
+
+
+def signed(x: float | None, fmt: Callable[[float], str] = number) -> str:
+    """With an explicit sign: '+0.006', '−0.6%'."""
+    if not finite(x):
+        return MISSING
+    body = fmt(abs(x))
+    return body if x == 0 or body.startswith(("<", ">")) else ("+" if x > 0 else MINUS) + body
+
+
+def points(d: float | None, digits: int = 1) -> str:
+    """A difference of two shares in percentage points: -0.0058 -> '−0.6 points'."""
+    if not finite(d):
+        return MISSING
+    v = round(100 * d, digits)
+    body = f"{abs(v):.{digits}f}"
+    return ("+" if v > 0 else MINUS if v < 0 else "") + body + " points"
+
+
+def interval(ci: Sequence | None, fmt: Callable[[float], str] = number) -> str:
+    """'0.868–0.916'; ' to ' when a bound is negative (so the dash is not read as a minus)."""
+    if not (isinstance(ci, (list, tuple)) and len(ci) == 2 and all(finite(c) for c in ci)):
+        return ""
+    lo, hi = fmt(ci[0]), fmt(ci[1])
+    return f"{lo} to {hi}" if ci[0] < 0 or ci[1] < 0 else f"{lo}–{hi}"

@@ -16,6 +16,7 @@ from scipy import stats
 
 from readiness import ber
 from readiness.checks.feasibility import MAX_CATEGORIES, _scored_rows, _stratified_sample
+from readiness.fmt import p_text
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -380,7 +381,7 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
     acc_txt = (f"accuracy {_pct(model['accuracy'])} against {_pct(b_acc['accuracy'])} for the best baseline "
                f"({BASELINE_SHORT[best]}); difference {100 * acc_cmp['difference']:+.1f} points ({conf} interval "
                f"{100 * acc_cmp['difference_ci'][0]:+.1f} to {100 * acc_cmp['difference_ci'][1]:+.1f}), McNemar "
-               f"p = {acc_cmp['p_value']:.3g} (b = {acc_cmp['b_baseline_only_right']}, c = {acc_cmp['c_model_only_right']})")
+               f"{p_text(acc_cmp['p_value'])} (b = {acc_cmp['b_baseline_only_right']}, c = {acc_cmp['c_model_only_right']})")
     if by_cost:
         dec_txt = (f"cost {model['cost_per_1000']:,.0f} per 1,000 decisions against "
                    f"{baselines[dec_best]['cost_per_1000']:,.0f} for the cheapest baseline ({bname}); the model "
@@ -492,7 +493,7 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
     lo, hi = cmp_["mae_improvement_ci"]
     txt = (f"MAE {model['mae']:.4g} against {baselines[best]['mae']:.4g} for the best baseline ({bname}); the model's "
            f"absolute error is lower by {cmp_['mae_improvement']:.4g} per row on average (interval {lo:.4g} to {hi:.4g}, "
-           f"p = {cmp_['p_value']:.3g}); margin of practical relevance {margin:.4g} (1% of the baseline's MAE)")
+           f"{p_text(cmp_['p_value'])}); margin of practical relevance {margin:.4g} (1% of the baseline's MAE)")
     ev = {"best_baseline": best, "mae_improvement_ci": [lo, hi], "p_value": cmp_["p_value"], "margin": margin}
     if verdict == "better":
         sev, status = Severity.INFO, Status.PASS

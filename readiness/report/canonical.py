@@ -198,6 +198,18 @@ class ReviewRecord(_Frozen):
         return next((s for s in self.signers if s.field == field), None)
 
 
+MODEL_FILE_SUFFIXES = (".skops", ".joblib", ".pkl", ".pickle", ".onnx", ".json", ".ubj", ".txt", ".cbm", ".model")
+
+
+def model_display_name(name: str | None) -> str:
+    """A model's name for people: 'credit_model.skops' -> 'credit_model' (a name, not a file)."""
+    name = " ".join((name or "").split()) or "model"
+    for suffix in MODEL_FILE_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def new_record(
     report: ReviewReport,
     *,
@@ -239,7 +251,7 @@ def new_record(
         record_id=uuid.uuid4().hex,
         created_at=created_at or datetime.now(UTC).isoformat(timespec="seconds"),
         project=_clean(project),
-        model_name=_clean(model_name or report.model.name or "model"),
+        model_name=_clean(model_name or model_display_name(report.model.name)),
         model_version=_clean(model_version),
         title=_clean(title),
         reviewers=people,

@@ -57,8 +57,13 @@ def _num(v) -> float | None:
 
 
 def _short(text: Any, n: int = 28) -> str:
-    s = str(text)
-    return s if len(s) <= n else s[: n - 1] + "…"
+    """A label wrapped onto lines of about ``n`` characters: never cut short."""
+    import textwrap
+
+    s = " ".join(str(text).split())
+    if len(s) <= n:
+        return s
+    return "\n".join(textwrap.wrap(s, n, break_long_words=True, break_on_hyphens=False)) or s
 
 
 # --- specific charts ----------------------------------------------------------------------
@@ -188,7 +193,7 @@ def calibration(r: CheckResult) -> list[Chart]:
     ax.set_xlabel("mean predicted probability (bin)")
     ax.set_ylabel("observed rate")
     ax.set_title("Reliability diagram")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)  # below: never over the data
     if has_hist:
         ax2 = axes[1]
         import numpy as np
@@ -290,7 +295,7 @@ def abstention(r: CheckResult) -> list[Chart]:
     ax.set_xlabel("coverage: % of rows decided by the model")
     ax.set_ylabel("accuracy, %")
     ax.set_title("Deferring uncertain rows to people")
-    ax.legend(loc="lower left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)  # below the axes: never over the curve
     fig.tight_layout()
     return [(_png(fig), "Accuracy on the rows the model still decides, as the least confident rows are deferred.")]
 
@@ -538,21 +543,45 @@ def _ranking(metrics: dict) -> tuple[str, list[tuple[str, float]]] | None:
     return None
 
 
+# rankings with a known meaning: check id -> (metric, axis label, caption, as a percentage)
+RANKINGS = {
+    "explanations.shap": ("importance_share", "share of the explained effect, %",
+                          "Each feature's share of the model's explained effect (mean absolute SHAP value), largest "
+                          "first.", True),
+    "explanations.permutation": ("importance_share", "share of the holdout performance, %",
+                                 "Each feature's share of the drop in holdout performance when it is scrambled "
+                                 "(permutation importance), largest first.", True),
+}
+
+
 def ranked_bars(r: CheckResult) -> list[Chart]:
-    found = _ranking(r.metrics)
-    if not found:
-        return []
-    key, items = found
+    known = RANKINGS.get(r.id)
+    found = None
+    if known and isinstance(r.metrics.get(known[0]), dict):
+        found = _ranking({known[0]: r.metrics[known[0]]})
+    if found:
+        _key, items = found
+        axis, caption, as_pct = known[1], known[2], known[3]
+    else:
+        found = _ranking(r.metrics)
+        if not found:
+            return []
+        key, items = found
+        words = " ".join(key.replace("_", " ").split())
+        axis, caption, as_pct = words, f"Ranking from the check's metrics ({words}), largest first.", False
     items = items[::-1]
+    scale = 100.0 if as_pct else 1.0
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.8, 0.5 + 0.24 * len(items)))
-    ax.barh(range(len(items)), [v for _, v in items], color=DARK, height=0.6)
-    ax.set_yticks(range(len(items)), [_short(n, 30) for n, _ in items])
-    ax.set_xlabel(key.replace("_", " "))
+    labels = [_short(n, 30) for n, _ in items]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.8, 0.5 + 0.16 * lines + 0.08 * len(items)))
+    ax.barh(range(len(items)), [scale * v for _, v in items], color=DARK, height=0.6)
+    ax.set_yticks(range(len(items)), labels)
+    ax.set_xlabel(axis)
     ax.grid(axis="y", visible=False)
-    ax.set_title(r.title if len(r.title) < 70 else _short(r.title, 70))
+    ax.set_title(_short(r.title, 70))
     fig.tight_layout()
-    return [(_png(fig), f"Ranking from the check's metrics ({key.replace('_', ' ')}); top {len(items)}.")]
+    return [(_png(fig), caption + (f" Top {len(items)}." if len(items) >= 15 else ""))]
 
 
 def comparison_champion(r: CheckResult) -> list[Chart]:

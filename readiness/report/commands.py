@@ -147,7 +147,9 @@ def _identity(a, ctx, report) -> dict:
         from readiness.sample import sample_config
 
         project = sample_config().get("title", "Sample review")
-    return {"project": project or "Unnamed project", "model_name": a.model_name or report.model.name or "model",
+    from readiness.report.canonical import model_display_name
+
+    return {"project": project or "Unnamed project", "model_name": a.model_name or model_display_name(report.model.name),
             "model_version": version}
 
 

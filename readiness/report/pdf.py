@@ -17,11 +17,19 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
+from readiness import fmt
 from readiness.antipatterns import ANTIPATTERNS
-from readiness.report.canonical import OUTCOME_MARK, Outcome, ReviewRecord, outcome_word, sha256_hex
+from readiness.report.canonical import (
+    OUTCOME_MARK,
+    Outcome,
+    ReviewRecord,
+    model_display_name,
+    outcome_word,
+    sha256_hex,
+)
+from readiness.report.figures import humanize, key_figures
 from readiness.report.fonts import BOLD, MONO, REGULAR, markup, register_fonts
 from readiness.report.sign import SigBox, prepare_document
 from readiness.results import CheckResult, Severity, Status
@@ -95,11 +103,36 @@ def _styles():
     }
 
 
-def P(text: str, style: str = "body", *, raw: bool = False):
-    """Paragraph from plain text (escaped, with font fallback) or, with raw=True, markup."""
+def P(text: str, style="body", *, raw: bool = False):
+    """Paragraph from plain text (escaped, with font fallback) or, with raw=True, markup.
+    ``style`` is a style name or a ParagraphStyle."""
     from reportlab.platypus import Paragraph
 
-    return Paragraph(text if raw else markup(text), _styles()[style])
+    return Paragraph(text if raw else markup(text), _styles()[style] if isinstance(style, str) else style)
+
+
+@cache
+def _scaled_styles(scale: float) -> dict:
+    """The body styles with type and leading scaled (the one-page executive summary)."""
+    from reportlab.lib.styles import ParagraphStyle
+
+    if scale == 1.0:
+        return _styles()
+    return {name: ParagraphStyle(f"{name}@{scale}", parent=style, fontSize=style.fontSize * scale,
+                                 leading=style.leading * scale, spaceAfter=style.spaceAfter * scale,
+                                 spaceBefore=style.spaceBefore * scale)
+            for name, style in _styles().items()}
+
+
+def _when(iso: str) -> str:
+    """'2026-12-04T15:24:21+00:00' -> '4 December 2026, 15:24 UTC'."""
+    from datetime import UTC, datetime
+
+    try:
+        t = datetime.fromisoformat(iso).astimezone(UTC)
+    except (TypeError, ValueError):
+        return str(iso)
+    return f"{t.day} {t:%B %Y, %H:%M} UTC"
 
 
 def B(text: str) -> str:
@@ -215,7 +248,7 @@ def _sig_box_class():
                 c.setFont(run_font, 7.2)
                 c.drawString(x, self.height - 12, run)
             c.setFont(REGULAR, 7.2)
-            c.drawString(6, 8, "Signed with the app's sign-off page or  readiness sign REPORT.pdf --role …")
+            c.drawString(6, 8, "Sign on the app's sign-off page, or: readiness sign REPORT.pdf --role ROLE")
             c.restoreState()
             x1, y1 = c.absolutePosition(0, 0)
             x2, y2 = c.absolutePosition(self.width, self.height)
@@ -298,113 +331,32 @@ def _numbered_canvas(footer_left: str, header_left: str, header_right: str):
 
 # --- content helpers ----------------------------------------------------------------------
 
-
-@cache
-def _metric_docs() -> dict[str, dict[str, str]]:
-    """check id -> metric -> meaning, parsed from docs/checks.md when it is available."""
-    path = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
-    out: dict[str, dict[str, str]] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return out
-    current = None
-    for line in text.splitlines():
-        m = re.match(r"^###\s+`([^`]+)`", line)
-        if m:
-            current = m.group(1)
-            out.setdefault(current, {})
-            continue
-        if current and line.startswith("|") and not line.startswith("|---"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) >= 2 and cells[0] != "metric":
-                for name in re.findall(r"`([^`]+)`", cells[0]):
-                    out[current].setdefault(name, cells[1].replace("`", ""))
-    return out
+ATTENTION = (Status.FAIL, Status.ERROR, Status.WARN)
 
 
-_ACRONYMS = {"auc": "AUC", "roc": "ROC", "ece": "ECE", "mce": "MCE", "mae": "MAE", "rmse": "RMSE", "r2": "R²",
-             "ci": "CI", "psi": "PSI", "tpr": "TPR", "fpr": "FPR", "fnr": "FNR", "id": "ID", "ks": "KS",
-             "shap": "SHAP", "lime": "LIME", "n": "n"}
-_PCT_HINTS = ("rate", "accuracy", "precision", "recall", "share", "prevalence", "coverage")
-
-
-def _humanize(key: str) -> str:
-    words = [_ACRONYMS.get(w, w) for w in key.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-def _fmt_num(v: float, pct: bool) -> str:
-    if pct:
-        return f"{100 * v:.1f}%"
-    if v == 0:
-        return "0"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 1:
-        return f"{v:.3g}" if abs(v) < 100 else f"{v:.1f}"
-    return f"{v:.3f}" if abs(v) >= 0.01 else f"{v:.2g}"
-
-
-def fmt_value(key: str, v: Any, ci: Any = None) -> str:
+def _hyper(v: Any) -> str:
+    """A hyper-parameter value exactly, for people: no 'null', no exponent, nothing cut."""
     if v is None:
-        return "–"
+        return "not set"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, int):
-        return f"{v:,}"
     if isinstance(v, float):
-        pct = any(h in key.lower() for h in _PCT_HINTS) and 0 <= v <= 1 and "ratio" not in key
-        out = _fmt_num(v, pct)
-        if isinstance(ci, list) and len(ci) == 2 and all(isinstance(c, (int, float)) for c in ci):
-            lo, hi = (_fmt_num(float(c), pct) for c in ci)
-            out += f" ({lo.rstrip('%')}–{hi})"
-        return out
-    s = str(v)
-    return s if len(s) <= 90 else s[:89] + "…"
+        return (f"{v:.12f}".rstrip("0").rstrip(".") or "0") if abs(v) < 1e15 else f"{v:,.0f}"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, default=str).replace("null", "not set")
+    return str(v)
 
 
-# context rather than evidence: recorded in the JSON, not repeated in every metrics table
-CONTEXT_KEYS = frozenset({"task", "variable", "classes", "positive_label", "scores_are_probabilities", "n_bins",
-                          "thresholds", "order", "titles", "questions", "answers", "attribute_notes", "target_source",
-                          "flagged_basis", "exception", "direction"})
-
-
-def scalar_metrics(result: CheckResult, limit: int = 12) -> list[tuple[str, str, str]]:
-    """(label, value, meaning) for the scalar metrics of a result, intervals merged in."""
-    m = result.metrics
-    docs = _metric_docs().get(result.id, {})
-    rows = []
-    for key, v in m.items():
-        if key.endswith("_ci") or key in CONTEXT_KEYS:
-            continue
-        if isinstance(v, (dict, list)) and not (isinstance(v, list) and len(v) <= 4 and all(
-                isinstance(x, (str, int, float)) for x in v)):
-            continue
-        if isinstance(v, list):
-            value = ", ".join(fmt_value(key, x) if isinstance(x, float) else str(x) for x in v) or "none"
-        else:
-            value = fmt_value(key, v, m.get(f"{key}_ci"))
-        meaning = next((d for k, d in docs.items() if k == key or k.startswith(f"{key},")), "")
-        if not meaning:
-            meaning = next((d for k, d in docs.items() if key in re.split(r",\s*", k)), "")
-        if len(meaning) < 16:  # the docs' one-word group labels ("binary") explain nothing here
-            meaning = ""
-        rows.append((_humanize(key), value, meaning))
-        if len(rows) >= limit:
-            break
-    return rows
-
-
-TOP_FINDINGS = 6
-
-
-def _first_sentence(text: str, limit: int = 230) -> str:
-    """The first sentence of a finding, for the executive summary (the full text is in its section)."""
-    m = re.search(r"(?<=[.!?])\s+(?=[A-Z'‘“(])", text)
-    head = text[: m.start()] if m and m.start() > 40 else text
-    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+def _setting(key: str, v: Any) -> str:
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_setting(k, x)}" for k, x in v.items()) or "none"
+    if isinstance(v, list):
+        return ", ".join(map(str, v)) or "none"
+    if isinstance(v, float):
+        return fmt.number(v, 4)
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return "not set" if v is None else str(v)
 
 
 def _evidence_cell(related: list[CheckResult]) -> list:
@@ -428,7 +380,19 @@ def _sorted_findings(result: CheckResult):
     return sorted(result.findings, key=lambda f: order[f.severity])
 
 
-# --- builder ------------------------------------------------------------------------------
+def first_finding(result: CheckResult) -> str:
+    """The finding that explains a check's status, in full (its summary when it has none)."""
+    findings = _sorted_findings(result)
+    return findings[0].message if findings else result.summary
+
+
+def _height(flowables: list, width: float) -> float:
+    total = 0.0
+    for f in flowables:
+        _w, h = f.wrap(width, 100_000)
+        total += h + f.getSpaceBefore() + f.getSpaceAfter()
+    return total
+
 
 
 @dataclass
@@ -447,6 +411,29 @@ class _Builder:
         self.specs = {s.id: s for s in registered_checks()}
         self.sig_boxes: dict[str, SigBox] = {}
         self.width = 595.27 - 100  # A4 minus margins
+        self.height = 841.89 - 112  # A4 minus top and bottom margins
+
+    def _attention(self) -> list[CheckResult]:
+        rank = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2}
+        return sorted((c for c in self.report.checks if c.status in ATTENTION), key=lambda c: rank[c.status])
+
+    def _decision_panel(self, styles: tuple[str, str, str] = ("big", "cellb", "cell")) -> object:
+        big, bold, cell = styles
+        d = self.record.decision
+        if d.outcome:
+            verdict = f"{OUTCOME_MARK[d.outcome]} Decision: {outcome_word(d.outcome)}"
+            tone = {Outcome.APPROVE: STATUS_COLOR[Status.PASS], Outcome.APPROVE_WITH_CONDITIONS: STATUS_COLOR[Status.WARN],
+                    Outcome.REJECT: STATUS_COLOR[Status.FAIL]}[d.outcome]
+        else:
+            verdict, tone = "Decision: pending — each signer records their own", INK
+        inner = [P(verdict, big)]
+        if d.conditions:
+            inner.append(P("Conditions", bold))
+            inner += [P(f"{i}. {c}", cell) for i, c in enumerate(d.conditions, 1)]
+        if d.rationale:
+            inner.append(P("Rationale", bold))
+            inner.append(P(d.rationale, cell))
+        return _panel(inner, border=tone, background=_tint(tone, 0.92), width=self.width)
 
     # cover ------------------------------------------------------------------------------
     def cover(self) -> list:
@@ -454,87 +441,101 @@ class _Builder:
         from reportlab.platypus import Spacer, Table, TableStyle
 
         r, rep = self.record, self.report
-        out = [Spacer(1, 40), P("MODEL READINESS REVIEW", "kicker"), Spacer(1, 8),
-               P(f"{r.model_name}", "title"), P(f"Version {r.model_version} · {r.project}", "subtitle")]
-        if r.title:
+        model = model_display_name(r.model_name)
+        out = [Spacer(1, 40), P("MODEL READINESS REVIEW", "kicker"), Spacer(1, 8), P(r.project, "title"),
+               P(f"Model {model} · version {r.model_version}", "subtitle")]
+        if r.title and r.title != r.project:
             out.append(P(r.title, "subtitle"))
-        out.append(Spacer(1, 22))
-        d = r.decision
-        if d.outcome:
-            verdict = f"{OUTCOME_MARK[d.outcome]} Decision: {outcome_word(d.outcome)}"
-            tone = {Outcome.APPROVE: STATUS_COLOR[Status.PASS], Outcome.APPROVE_WITH_CONDITIONS: STATUS_COLOR[Status.WARN],
-                    Outcome.REJECT: STATUS_COLOR[Status.FAIL]}[d.outcome]
-        else:
-            verdict, tone = "Decision: pending — each signer records their own", INK
-        inner = [P(verdict, "big")]
-        if d.conditions:
-            inner.append(P("Conditions", "cellb"))
-            inner += [P(f"{i}. {c}", "cell") for i, c in enumerate(d.conditions, 1)]
-        if d.rationale:
-            inner.append(P(d.rationale, "cell"))
-        out.append(_panel(inner, border=tone, background=_tint(tone, 0.92), width=self.width))
-        out.append(Spacer(1, 16))
+        out += [Spacer(1, 22), self._decision_panel(), Spacer(1, 16)]
         counts = {s: sum(c.status == s for c in rep.checks) for s in Status}
-        overall = rep.status
         summary = " · ".join(f"{counts[s]} {STATUS_WORD[s].lower()}" for s in Status if counts[s])
+        rows_of = {f.role: f.rows for f in rep.inputs}
+        data = " · ".join(f"{fmt.count(rows_of[role])} {word} rows" for role, word in
+                          (("train", "training"), ("test", "holdout")) if rows_of.get(role))
+        estimator = (rep.model.estimator or rep.model.kind or "").rsplit(".", 1)[-1]
         facts = [
-            ("Checks", f"{status_label(overall)} overall — {len(rep.checks)} checks: {summary}"),
-            ("Review date", r.created_at.replace("T", " ").replace("+00:00", " UTC")),
-            ("Reviewers", "; ".join(f"{p.name}" + (f" ({p.role})" if p.role else "") for p in r.reviewers) or "–"),
-            ("Signers", "; ".join(f"{s.role}" + (f": {s.name}" if s.name else "") for s in r.signers)),
-            ("Model", f"{rep.model.estimator or rep.model.kind} · {rep.task} task"),
-            ("Data", "; ".join(f"{f.role}: {f.name}" + (f" ({f.rows:,} rows)" if f.rows else "")
-                               for f in rep.inputs if f.role != "model")),
+            ("Review date", _when(r.created_at)),
+            ("Checks", f"{status_label(rep.status)} overall — {len(rep.checks)} checks: {summary}"),
+            ("Reviewers", "; ".join(p.name + (f" ({p.role})" if p.role else "") for p in r.reviewers) or "–"),
+            ("Signers", "; ".join(f"{s.role}: {s.name or 'anyone in the role'}" for s in r.signers)),
+            ("Model", f"{estimator} · {rep.task} task" if estimator else f"{rep.task} task"),
+            ("Data", data or "–"),
             ("Record", f"{r.record_id} · SHA-256 {sha256_hex(self.data)}"),
         ]
         rows = [[P(k, "cellb"), P(v, "mono" if k == "Record" else "cell")] for k, v in facts]
         t = Table(rows, colWidths=[80, self.width - 80], hAlign="LEFT")
-        t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.4, HexColor(RULE)),
+        t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, HexColor(RULE)),
                                ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
         out += [t, Spacer(1, 18)]
         out.append(P("This report is signed electronically (PAdES). The exact review record it was rendered from is "
                      "attached as <b>review-record.json</b>; each signer also signs those bytes. Check that nothing "
                      "changed since signing with <font name=\"DejaVuSansMono\">readiness verify REPORT.pdf --trust "
-                     "SIGNER-CERT.pem</font> or the app's Verify page.", "small", raw=True))
+                     "SIGNERS.cert.pem</font> or the app's Verify page.", "small", raw=True))
         return out
 
-    # executive summary ---------------------------------------------------------------------
+    # executive summary: one page ------------------------------------------------------------
     def summary(self) -> list:
-        from reportlab.platypus import PageBreak, Spacer
+        """Decision, conditions, and each check needing attention with its full first finding and
+        the reviewers' rationale: on one page (the type shrinks a little before anything is cut)."""
+        from reportlab.platypus import PageBreak
+
+        for scale in (1.0, 0.93, 0.86, 0.8, 0.74, 0.68):
+            flow = self._summary_flow(scale)
+            if _height(flow, self.width) <= self.height - 6:
+                break
+        return flow + [PageBreak()]
+
+    def _summary_flow(self, scale: float) -> list:
+        from reportlab.platypus import Spacer
+
+        rep, r = self.report, self.record
+        st = _scaled_styles(scale)
+        out = [heading("1  Executive summary", 0, "summary")]
+        out.append(P(f"{B(status_label(rep.status))} — {markup(OVERALL_VERDICT[rep.status])}", st["body"], raw=True))
+        out += [self._decision_panel((st["big"], st["cellb"], st["cell"])), Spacer(1, 6 * scale)]
+        attention = self._attention()
+        quiet = len(rep.checks) - len(attention)
+        if not attention:
+            out.append(P(f"All {len(rep.checks)} checks pass or do not apply; no finding needs a decision.", st["body"]))
+            return out
+        out.append(P(f"{len(attention)} of {len(rep.checks)} checks need attention; {quiet} pass or do not apply. "
+                     "Each row gives the finding that decides the check's status, in full, and the reviewers' "
+                     "rationale or note.", st["small"]))
+        rows = [[P("Status", st["cellb"]), P("Check and finding", st["cellb"]), P("Reviewers' rationale", st["cellb"])]]
+        for c in attention:
+            note = r.notes.get(c.id)
+            if note:
+                why = P(note, st["cell"])
+            elif c.status == Status.FAIL:
+                why = P("No rationale recorded.", st["cells"])
+            else:
+                why = P("–", st["cells"])
+            rows.append([chip(c.status, width=62 * max(scale, 0.85)),
+                         [P(c.title, st["cellb"]), P(first_finding(c), st["cellsm"])], why])
+        out.append(_table(rows, [66, self.width - 66 - 140, 140], pad=2.4 * scale))
+        out.append(P("Section 2 shows the nine anti-patterns and every check; each check's evidence follows in its "
+                     "own section.", st["small"]))
+        return out
+
+    # scorecard and every check -------------------------------------------------------------
+    def scorecard(self) -> list:
+        from reportlab.platypus import CondPageBreak, Spacer
+
+        from readiness.results import worst_status
 
         rep = self.report
-        out = [heading("1  Executive summary", 0, "summary")]
-        overall = rep.status
-        verdict = OVERALL_VERDICT[overall]
-        out.append(P(f"{B(status_label(overall))} — {markup(verdict)}", raw=True))
-        out.append(heading("Anti-pattern scorecard", 1, "scorecard"))
+        out = [heading("2  Anti-pattern scorecard and every check", 0, "scorecard")]
         out.append(P("The nine MLOps anti-patterns (Muralidhar et al., 2021). Each row shows the worst status of the "
                      "checks that give evidence on it; “not assessed” means no check in this review covers it and the "
                      "reviewers must judge it themselves.", "small"))
         rows = [[P("Status", "cellb"), P("Anti-pattern", "cellb"), P("Evidence (checks)", "cellb")]]
-        from readiness.results import worst_status
-
         for ap in ANTIPATTERNS:
             related = [c for c in rep.checks if ap.id in c.antipatterns]
             st = chip(worst_status(c.status for c in related)) if related else P(f"{NOT_ASSESSED} Not assessed", "cellb")
-            ev = _evidence_cell(related)
-            rows.append([st, [P(ap.title, "cellb"), P(ap.question, "cells")], ev])
+            rows.append([st, [P(ap.title, "cellb"), P(ap.question, "cells")], _evidence_cell(related)])
         out.append(_table(rows, [72, 200, self.width - 272]))
-        out.append(Spacer(1, 4))
-        out.append(heading("Top findings", 1, "top-findings"))
-        top = [(c, f) for c in rep.checks for f in c.findings if f.severity != Severity.INFO]
-        top.sort(key=lambda cf: 0 if cf[1].severity == Severity.FAIL else 1)
-        if not top:
-            out.append(P("No check reported a warning or a failure.", "body"))
-        shown = top[:TOP_FINDINGS]
-        for c, f in shown:
-            out.append(P(f"<b>{SEVERITY_MARK[f.severity]} {markup(c.title, BOLD)}:</b> {markup(_first_sentence(f.message))}",
-                         "cell", raw=True))
-            out.append(Spacer(1, 3))
-        if len(top) > len(shown):
-            out.append(P(f"… and {len(top) - len(shown)} more warnings and failures in the sections below.", "small"))
-        out.append(PageBreak())
-        out.append(heading("Every check", 1, "every-check"))
+        out += [Spacer(1, 4), CondPageBreak(200), heading("Every check", 1, "every-check")]
         rows = [[P("Status", "cellb"), P("Check", "cellb"), P("Summary", "cellb")]]
         for c in rep.checks:
             rows.append([chip(c.status), P(c.title, "cellb"), P(c.summary, "cellsm")])
@@ -546,18 +547,9 @@ class _Builder:
         from reportlab.platypus import KeepTogether, Spacer
 
         r = self.record
-        out = [heading("2  Decision and sign-off", 0, "signoff")]
-        d = r.decision
-        if d.outcome:
-            out.append(P(f"{OUTCOME_MARK[d.outcome]} {outcome_word(d.outcome)}", "big"))
-        else:
+        out = [heading("3  Decision and sign-off", 0, "signoff"), self._decision_panel(), Spacer(1, 6)]
+        if not r.decision.outcome:
             out.append(P("No joint decision was recorded: each signer's decision appears in their signature.", "body"))
-        if d.conditions:
-            out.append(P("Conditions", "h3"))
-            out += [P(f"{i}. {c}", "body") for i, c in enumerate(d.conditions, 1)]
-        if d.rationale:
-            out.append(P("Rationale", "h3"))
-            out.append(P(d.rationale, "body"))
         if r.reviewers:
             out.append(heading("Reviewers", 1, "reviewers"))
             rows = [[P("Name", "cellb"), P("Role", "cellb"), P("Email", "cellb")]]
@@ -565,19 +557,20 @@ class _Builder:
             out.append(_table(rows, [170, 150, self.width - 320]))
         noted = [c for c in self.report.checks if r.notes.get(c.id)]
         if noted:
-            out.append(heading("Reviewer notes", 1, "notes"))
-            rows = [[P("Check", "cellb"), P("Note", "cellb")]]
-            rows += [[P(c.title, "cellb"), P(r.notes[c.id], "cell")] for c in noted]
-            out.append(_table(rows, [170, self.width - 170]))
+            out.append(heading("Reviewer notes and rationale", 1, "notes"))
+            rows = [[P("Status", "cellb"), P("Check", "cellb"), P("Note", "cellb")]]
+            rows += [[chip(c.status), P(c.title, "cellb"), P(r.notes[c.id], "cell")] for c in noted]
+            out.append(_table(rows, [72, 150, self.width - 222]))
         out.append(heading("Signatures", 1, "signatures"))
-        out.append(P("One field per planned signer. The first signature certifies the document; later signers sign "
-                     "their own field, which only adds to the file. Each signature box shows the signer's name, "
-                     "role, decision and time once signed.", "small"))
+        out.append(P("One box per planned signer, in signing order. The first signature certifies the document; "
+                     "later signers sign their own box, which only adds to the file. A box planned for a named person "
+                     "can be signed only with that person's certificate, or by a re-assignment the signer records.",
+                     "small"))
         SigBoxFlowable = _sig_box_class()
-        for s in r.signers:
-            left = [P(s.role, "cellb"), P(f"Field {s.field}", "cells")]
-            if s.name:
-                left.insert(1, P(f"Expected: {s.name}" + (f" <{s.email}>" if s.email else ""), "cell"))
+        for n, s in enumerate(r.signers, 1):
+            left = [P(f"{n}. {s.role}", "cellb"),
+                    P(s.planned and f"Planned: {s.planned}" or "Planned: anyone in this role", "cell"),
+                    P(f"Field {s.field}", "cells")]
             box = SigBoxFlowable(s.field, s.role, 290, 70, self.sig_boxes)
             t = _table([[left, box]], [self.width - 300, 300], header=False, zebra=False, valign="MIDDLE")
             out.append(KeepTogether([t, Spacer(1, 6)]))
@@ -585,7 +578,7 @@ class _Builder:
 
     # bias categories --------------------------------------------------------------------------
     def bias_categories(self) -> list:
-        out = [heading("3  Seven sources of harm", 0, "bias-categories")]
+        out = [heading("4  Seven sources of harm", 0, "bias-categories")]
         out.append(P("Suresh and Guttag's framework of harms across the ML life cycle. Each category gets measured "
                      "evidence where the data allows, and the reviewers' answers where it does not.", "small"))
         res = self.report.check("bias.categories")
@@ -603,6 +596,29 @@ class _Builder:
                              P("Not assessed in this review (no bias.categories result); reviewers must judge it.",
                                "cells")])
         out.append(_table(rows, [72, 120, self.width - 192]))
+        out += self.questionnaire()
+        return out
+
+    def questionnaire(self) -> list:
+        """The reviewers' answers to the deployment questions, one row per question."""
+        try:
+            from readiness.checks.bias import QUESTIONS
+        except Exception:  # the bias checks are not installed: nothing to tabulate
+            return []
+        answers = self.report.settings.get("reviewer_answers") or {}
+        if not isinstance(answers, dict):
+            answers = {}
+        out = [heading("The reviewers' answers on deployment", 1, "answers"),
+               P("What data cannot show: how the model will be used, and on whom. Recorded in the review's settings "
+                 "and judged by the deployment category above.", "small")]
+        rows = [[P("Question", "cellb"), P("Answer", "cellb")]]
+        for q in QUESTIONS:
+            raw = str(answers.get(q["key"]) or "").strip()
+            text = (q.get("choices") or {}).get(raw, raw)
+            rows.append([P(q["question"], "cell"), P(text, "cell") if text else P("Not answered", "cells")])
+        extra = sorted(set(answers) - {q["key"] for q in QUESTIONS})
+        rows += [[P(humanize(k), "cell"), P(str(answers[k]), "cell")] for k in extra if str(answers[k]).strip()]
+        out.append(_table(rows, [200, self.width - 200]))
         return out
 
     # one section per area -------------------------------------------------------------------------
@@ -641,13 +657,14 @@ class _Builder:
         out.append(P(meta, "small", raw=True))
         note = self.record.notes.get(c.id)
         if note:
-            out.append(_panel([P("✎ Reviewer note", "cellb"), P(note, "cell")], width=self.width))
+            label = "✎ Rationale: why the reviewers accept this failure" if c.status == Status.FAIL else "✎ Reviewer note"
+            out.append(_panel([P(label, "cellb"), P(note, "cell")], width=self.width))
             out.append(Spacer(1, 4))
-        rows = scalar_metrics(c)
-        if rows and c.status not in (Status.SKIPPED,):
-            table = [[P("Metric", "cellb"), P("Value", "cellb"), P("Meaning", "cellb")]]
-            table += [[P(k, "cell"), P(v, "cell"), P(m or "", "cells")] for k, v, m in rows]
-            out.append(_table(table, [125, 125, self.width - 250]))
+        rows = key_figures(c.id, c.metrics) if c.status not in (Status.SKIPPED, Status.ERROR) else []
+        if rows:
+            table = [[P("Figure", "cellb"), P("Value", "cellb"), P("What it means", "cellb")]]
+            table += [[P(k, "cell"), P(v, "cell"), P(m, "cells")] for k, v, m in rows]
+            out.append(_table(table, [150, 140, self.width - 290]))
             out.append(Spacer(1, 4))
         for png, caption in charts_for(c, self.report):
             img = Image(BytesIO(png))
@@ -656,24 +673,22 @@ class _Builder:
             out.append(KeepTogether([img, P(caption, "small")]))
         findings = _sorted_findings(c)
         if c.id == "bias.categories" and c.status not in (Status.SKIPPED, Status.ERROR):
-            out.append(P("The seven categories, with their evidence, are tabulated in section 3.", "body"))
+            out.append(P("The seven categories, with their evidence, are tabulated in section 4.", "body"))
             findings = []
         if findings:
             out.append(P("Findings", "h3"))
-            for f in findings[:10]:
-                cols = f" <font color=\"{MUTED}\">[{markup(', '.join(f.columns[:6]))}]</font>" if f.columns else ""
+            for f in findings:
+                cols = f" <font color=\"{MUTED}\">[{markup(', '.join(f.columns))}]</font>" if f.columns else ""
                 out.append(P(f"{SEVERITY_MARK[f.severity]} {markup(f.message)}{cols}", "body", raw=True))
-            if len(findings) > 10:
-                out.append(P(f"… and {len(findings) - 10} more findings in the attached review-record.json.", "small"))
-        out.append(Spacer(1, 6))
         return out
 
     # appendix -------------------------------------------------------------------------------------
     def appendix(self, letter_start: int) -> list:
-        from reportlab.platypus import CondPageBreak, PageBreak
+        from reportlab.platypus import CondPageBreak
+        from reportlab.platypus.flowables import PageBreakIfNotEmpty
 
         rep, r = self.report, self.record
-        out = [PageBreak(), heading("A  Appendix: data lineage", 0, "lineage")]
+        out = [PageBreakIfNotEmpty(), heading("A  Appendix: data lineage", 0, "lineage")]
         out.append(heading("Inputs", 1, "inputs"))
         rows = [[P("Role", "cellb"), P("File", "cellb"), P("Rows × cols", "cellb"), P("Size", "cellb"),
                  P("SHA-256", "cellb")]]
@@ -690,7 +705,7 @@ class _Builder:
         for k, v in roles.items():
             if v in (None, [], ""):
                 continue
-            rows.append([P(_humanize(k), "cell"), P(", ".join(map(str, v)) if isinstance(v, list) else str(v), "cell")])
+            rows.append([P(humanize(k), "cell"), P(", ".join(map(str, v)) if isinstance(v, list) else str(v), "cell")])
         rows.append([P(f"Features ({len(feats)})", "cell"), P(", ".join(feats) or "–", "cell")])
         out.append(_table(rows, [120, self.width - 120]))
         out.append(heading("Model and hyper-parameters", 1, "model"))
@@ -705,21 +720,21 @@ class _Builder:
             for i in range(half):
                 a = items[i]
                 b = items[i + half] if i + half < len(items) else ("", "")
-                rows.append([P(a[0], "cell"), P(json.dumps(a[1], ensure_ascii=False)[:60], "mono"),
-                             P(b[0], "cell"), P(json.dumps(b[1], ensure_ascii=False)[:60] if b[0] else "", "mono")])
+                rows.append([P(a[0], "cell"), P(_hyper(a[1]), "mono"), P(b[0], "cell"),
+                             P(_hyper(b[1]) if b[0] else "", "mono")])
             out.append(_table(rows, [110, self.width / 2 - 110, 110, self.width / 2 - 110]))
         else:
             out.append(P("No hyper-parameters recorded (scores were given as a column).", "small"))
         out.append(heading("Settings and versions", 1, "settings"))
         out.append(P(f"{B('Library versions')}: " + markup(" · ".join(f"{k} {v}" for k, v in rep.versions.items())),
                      raw=True))
-        out.append(P(f"{B('Review')}: ran {markup(rep.created_at)} in {rep.duration_s or 0:.1f} s; review digest "
-                     f"<font name=\"{MONO}\" size=\"7\">{r.review_digest or '–'}</font>", raw=True))
+        out.append(P(f"{B('Review')}: ran {markup(_when(rep.created_at))} in {rep.duration_s or 0:.1f} s; review "
+                     f"digest <font name=\"{MONO}\" size=\"7\">{r.review_digest or '–'}</font>", raw=True))
         rows = [[P("Setting", "cellb"), P("Value", "cellb")]]
         for k, v in rep.settings.items():
-            if isinstance(v, dict):
-                v = json.dumps(v, ensure_ascii=False) if v else "–"
-            rows.append([P(_humanize(k), "cell"), P(fmt_value(k, v) if not isinstance(v, str) else v, "cell")])
+            if k == "reviewer_answers":
+                v = "tabulated in section 4" if v else "none given"
+            rows.append([P(humanize(k), "cell"), P(_setting(k, v), "cell")])
         out.append(_table(rows, [140, self.width - 140]))
         out += [CondPageBreak(200), heading("B  Appendix: method notes", 0, "methods")]
         out.append(P("What each check measures, from the check registry. Metric definitions are in the project's "
@@ -727,6 +742,8 @@ class _Builder:
         for c in rep.checks:
             spec = self.specs.get(c.id)
             desc = " ".join((spec.description if spec else "").replace("``", "").split())
+            # the registry's text names code variables (cost_fp); people read words
+            desc = re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: m.group(0).replace("_", " "), desc)
             desc = desc or "No description available for this check."
             out.append(P(f"<b>{markup(c.title, BOLD)}</b> <font name=\"{MONO}\" size=\"7\">{c.id}</font>", "body",
                          raw=True))
@@ -742,10 +759,10 @@ class _Builder:
             "certifies the document so that afterwards only the planned signature fields may be filled. Each "
             "signer's decision, note and a detached CMS signature over review-record.json sit in the hidden form "
             f"field <font name=\"{MONO}\">SigNStatement</font>, filled in the same update as the PDF signature.",
-            f"Verify: <font name=\"{MONO}\">readiness verify REPORT.pdf --trust SIGNER1.cert.pem --trust "
-            "SIGNER2.cert.pem [--train T --test H --model M]</font>. It checks every signature and the changes "
-            "after it, the JSON signatures, and the SHA-256 of the input files; exit 0 valid, 1 invalid (with the "
-            "reason), 2 bad input.",
+            f"Verify: <font name=\"{MONO}\">readiness verify REPORT.pdf --trust SIGNERS.cert.pem "
+            "[--train T --test H --model M]</font> (one file may hold every signer's certificate). It checks every "
+            "signature and the changes after it, that each planned person signed their own box in order, the JSON "
+            "signatures, and the SHA-256 of the input files; exit 0 valid, 1 invalid (with the reason), 2 bad input.",
         ):
             out.append(P(text, "body", raw=True))
         return out
@@ -765,11 +782,11 @@ class _Builder:
         from reportlab.platypus import NextPageTemplate, PageBreak
 
         story = self.cover() + [NextPageTemplate("body"), PageBreak()] + self.toc()
-        story += self.summary() + [PageBreak()] + self.signoff() + [PageBreak()] + self.bias_categories()
-        story += [PageBreak()]
-        areas = self.areas(start=4)
+        story += self.summary() + self.scorecard() + [PageBreak()] + self.signoff() + [PageBreak()]
+        story += self.bias_categories() + [PageBreak()]
+        areas = self.areas(start=5)
         n_areas = sum(1 for f in areas if getattr(f, "_toc", (9,))[0] == 0)
-        story += areas + self.appendix(letter_start=4 + n_areas)
+        story += areas + self.appendix(letter_start=5 + n_areas)
         return story
 
 

@@ -301,6 +301,7 @@ def prepare_document(pdf_body: bytes, data: bytes, record: ReviewRecord, boxes: 
 
     writer = copy_into_new_writer(PdfFileReader(BytesIO(pdf_body)))
     created = datetime.fromisoformat(record.created_at)
+    writer.document_meta.created = created  # the real creation time (the renderer writes a fixed one)
     ef = embed.EmbeddedFileObject.from_file_data(
         writer, data=data, mime_type=RECORD_MIME,
         params=embed.EmbeddedFileParams(embed_size=True, embed_checksum=True, creation_date=created,

@@ -1,0 +1,378 @@
+"""Key figures per check, for people: a label with its unit, the value formatted by
+:mod:`readiness.fmt`, and one line on what it means.
+
+The PDF's evidence tables show these figures (the attached ``review-record.json`` keeps
+every metric). Pages may use the same labels. A check without an entry here gets its plain
+scalar metrics with labels made from their keys (never the keys themselves), so a check
+added later still shows its numbers; giving it an entry is how it gets proper units.
+
+Each figure names a metric by its key, or by a dotted path into nested metrics
+(``optimal.threshold``); its 95% interval is the metric ``<key>_ci`` beside it, when present.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from readiness import fmt
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # metric key, or a dotted path into nested metrics
+    label: str  # what a person reads, with the unit
+    kind: str  # how the value is formatted: see FORMATS
+    meaning: str = ""
+    none: str | None = None  # text when the metric is null; None: leave the row out
+    ci: str | None = None  # the interval's key or path when it is not "<key>_ci"
+    words: dict | None = None  # value -> words, for enumerated verdicts
+    ref: str | None = None  # a path template resolving the value to a name: "baselines.{}.name"
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(map(str, v)) if v else "none"
+    return str(v)
+
+
+def _yes(v: Any) -> str:
+    return "yes" if v else "no"
+
+
+def _days(v: Any) -> str:
+    return f"{fmt.count(v)} days"
+
+
+def _per_1000(v: Any) -> str:
+    return f"{fmt.number(v)} per 1,000 decisions"
+
+
+def _threshold(v: Any) -> str:
+    return fmt.number(v, 5)  # as the findings quote it: 0.22795
+
+
+def _date(v: Any) -> str:
+    text = str(v)
+    return text.removesuffix("T00:00:00").replace("T", " ")
+
+
+def _class(v: Any) -> str:
+    return str(v).rsplit(".", 1)[-1]
+
+
+def _gap(v: Any) -> str:
+    return f"{fmt.number(round(100 * v, 1), 3)} points" if fmt.finite(v) else fmt.MISSING
+
+
+def _diff3(v: Any) -> str:
+    return f"{v:+.3f}".replace("-", fmt.MINUS) if fmt.finite(v) else fmt.MISSING
+
+
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "pct": fmt.percent,  # a share, 0..1
+    "points": fmt.points,  # a difference of two shares (signed)
+    "gap": _gap,  # a distance between two shares, in points (unsigned)
+    "diff3": _diff3,  # a signed difference of scores, three decimals
+    "date": _date,
+    "class": _class,
+    "count": fmt.count,  # rows, columns, uses
+    "score": lambda v: fmt.number(v, 3),  # AUC, Brier, ECE, ...
+    "num": fmt.number,
+    "signed": fmt.signed,
+    "p": fmt.p_value,
+    "text": _text,
+    "yes": _yes,
+    "days": _days,
+    "cost": _per_1000,
+    "threshold": _threshold,
+}
+# how an interval of each kind reads (the value's own formatter unless listed)
+_CI_FORMATS: dict[str, Callable[[Any], str]] = {"points": lambda v: fmt.points(v).removesuffix(" points"),
+                                                "gap": lambda v: _gap(v).removesuffix(" points"),
+                                                "cost": fmt.number, "threshold": fmt.number}
+
+F = Figure
+VERDICT_WORDS = {"better": "the model is better", "tie": "no difference shown", "worse": "the baseline is better",
+                 "undetermined": "cannot tell"}
+BAYES_WORDS = {"achieved": "target already reached", "reachable": "target reachable",
+               "infeasible": "target impossible with these features", "probably_infeasible": "target probably impossible",
+               "undetermined": "cannot tell", "no_target": "no target set"}
+FIGURES: dict[str, tuple[Figure, ...]] = {
+    "data_quality.completeness": (
+        F("rows_train", "Training rows", "count", "labelled rows reviewed"),
+        F("rows_test", "Holdout rows", "count", "labelled rows reviewed"),
+        F("missing_cell_rate", "Empty cells", "pct", "share of all cells left empty, both splits"),
+        F("columns_with_missing", "Columns with missing values", "text", "explicit or disguised"),
+        F("disguised_missing_columns", "Columns hiding missing values", "text",
+          "placeholders such as '?' or sentinels such as -999"),
+        F("unlabelled_train", "Training rows without a label", "count", "left out of the review"),
+        F("unlabelled_test", "Holdout rows without a label", "count", "left out of the review"),
+    ),
+    "data_quality.integrity": (
+        F("constant_columns", "Constant columns", "text", "features with a single value"),
+        F("duplicate_rows_train", "Repeated training rows", "count", "rows identical to an earlier training row"),
+        F("duplicate_rows_test", "Repeated holdout rows", "count", "rows identical to an earlier holdout row"),
+        F("conflicting_label_groups", "Groups with conflicting labels", "count",
+          "identical features, different outcomes"),
+        F("conflicting_label_rows", "Rows in those groups", "count", "some of them must be labelled wrongly"),
+        F("mixed_type_columns", "Columns mixing types", "text", "numbers and words in one column"),
+    ),
+    "drift.features": (
+        F("major_drift", "Features with major drift", "text", "population stability index (PSI) of 0.25 or more"),
+        F("moderate_drift", "Features with moderate drift", "text", "PSI from 0.10 to 0.25"),
+        F("ranked", "Features by drift, largest first", "text", "by PSI between training and holdout"),
+        F("target.psi", "Drift of the outcome (PSI)", "score", "below 0.10: stable"),
+        F("age.data_age_days", "Age of the newest data", "days", "from the newest row to the review"),
+        F("age.train_end", "Training data ends", "date"),
+        F("age.test_end", "Holdout data ends", "date"),
+    ),
+    "evaluation.holdout": (
+        F("n", "Holdout rows scored", "count", "rows with a label and a score"),
+        F("accuracy", "Accuracy", "pct", "share of holdout rows predicted right (95% interval)"),
+        F("majority_class_rate", "Accuracy of always guessing the commonest class", "pct",
+          "the bar any model must clear"),
+        F("balanced_accuracy", "Balanced accuracy", "pct", "mean of the per-class hit rates"),
+        F("roc_auc", "ROC AUC", "score", "chance that a positive scores above a negative; 0.5 is chance, 1 perfect"),
+        F("precision", "Precision", "pct", "of the rows flagged positive, the share that are positive"),
+        F("recall", "Recall", "pct", "of the positive rows, the share flagged"),
+        F("prevalence", "Positive rows", "pct", "share of holdout rows with the positive label"),
+        F("threshold", "Decision threshold", "threshold", "positive when the score is at least this"),
+        F("target_accuracy", "Required accuracy", "pct", "set for this review"),
+        F("log_loss", "Log loss", "score", "penalises confident mistakes; lower is better"),
+        F("mae", "Mean absolute error", "num", "average size of an error, in the target's units"),
+        F("rmse", "Root mean squared error", "num", "in the target's units; large errors weigh more"),
+        F("r2", "R²", "score", "share of the target's variance explained; 0 is no better than the mean"),
+    ),
+    "model.hyperparameters": (
+        F("estimator", "Model", "class", "the final estimator's class"),
+        F("all_defaults", "All settings left at their defaults", "yes", "untuned defaults are worth a question"),
+    ),
+    "baselines.comparison": (
+        F("model.accuracy", "Model accuracy", "pct", "on the holdout (95% interval)"),
+        F("best_baseline", "Best simple baseline", "text", ref="baselines.{}.name"),
+        F("accuracy_difference", "Model minus best baseline, accuracy", "points",
+          "interval at the review's significance level"),
+        F("p_value", "McNemar p-value", "p", "chance of a difference this large if the two were equally good"),
+        F("accuracy_verdict", "Accuracy verdict", "text", "from the interval of the difference", words=VERDICT_WORDS),
+        F("model.roc_auc", "Model ROC AUC", "score", "(95% interval)"),
+        F("auc_difference", "Model minus best baseline, ROC AUC", "diff3", "paired bootstrap interval"),
+        F("auc_verdict", "ROC AUC verdict", "text", words=VERDICT_WORDS),
+        F("holdout_rows", "Holdout rows compared", "count"),
+        F("train_rows_used", "Training rows the baselines used", "count"),
+    ),
+    "feasibility.bayes_error": (
+        F("model_error", "Model error rate", "pct", "share of holdout rows the model gets wrong (95% interval)"),
+        F("ber_lower", "Best possible error, low end", "pct", "estimated floor of any model's error with these features"),
+        F("ber_upper", "Best possible error, high end", "pct", "the best any method here already reaches"),
+        F("target_error", "Error rate the target allows", "pct", "1 − the required accuracy"),
+        F("room_max", "Accuracy any model could still gain, at most", "gap", "model error − low end of the range"),
+        F("verdict", "Verdict on the target", "text", words=BAYES_WORDS),
+        F("lower_bound_trusted", "Low end trusted", "yes", "whether the floor may call a target impossible"),
+        F("label_conflict_rate", "Rows that must be wrong", "pct", "identical features with different labels"),
+        F("sample_rows", "Rows the estimators used", "count"),
+    ),
+    "leakage.feature_target": (
+        F("model_score", "Model score on the holdout", "score", "ROC AUC (R² for regression)"),
+        F("leaking_columns", "Columns that give the outcome away", "text", "over the fail line"),
+        F("suspicious_columns", "Suspicious columns", "text", "over the warning line: confirm they are known in time"),
+        F("identifier_signal_columns", "Identifiers that carry outcome signal", "text"),
+        F("fail_score", "Fail line", "score", "a single column scoring this on its own fails the check"),
+        F("warn_score_effective", "Warning line", "score", "a single column scoring this on its own is suspicious"),
+        F("sample_rows", "Training rows used", "count"),
+    ),
+    "leakage.train_test_overlap": (
+        F("overlap_test_rows", "Holdout rows copied from training", "count", "identical, outcome included"),
+        F("overlap_test_share", "Share of the holdout", "pct"),
+        F("overlap_expected_rows", "Copies expected by chance", "num"),
+        F("overlap_p_value", "p-value of that many copies by chance", "p"),
+        F("feature_overlap_test_rows", "Holdout rows with a training row's features", "count",
+          "same features, outcome aside"),
+        F("near_duplicate_test_rows", "Near-copies", "count", "features equal after rounding numbers"),
+        F("shared_id_column", "ID column", "text"),
+        F("shared_ids", "IDs on both sides of the split", "count"),
+        F("holdout_rows", "Holdout rows", "count"),
+    ),
+    "leakage.temporal": (
+        F("time_column", "Time column", "text"),
+        F("train_start", "Training from", "date"),
+        F("train_end", "Training until", "date"),
+        F("holdout_start", "Holdout from", "date"),
+        F("holdout_end", "Holdout until", "date"),
+        F("holdout_rows_before_train_end", "Holdout rows dated before training ends", "count"),
+        F("holdout_share_before_train_end", "Share of the holdout", "pct"),
+        F("forward_split", "Holdout entirely after training", "yes"),
+    ),
+    "leakage.oversampling": (
+        F("cross_split_duplicates", "Exact copies across the split", "count"),
+        F("synthetic_cross_split", "Interpolated points spanning the split", "count", "the trace of SMOTE before splitting"),
+        F("synthetic_within_train", "Interpolated points within training", "count"),
+        F("duplicate_enrichment", "Copies concentrated in one class", "num", "that class's copy rate ÷ the others'"),
+        F("minority_class", "Rarest class (label)", "text"),
+        F("points_checked", "Points checked", "count"),
+    ),
+    "leakage.preprocessing": (
+        F("pipeline_inspected", "Model pipeline inspected", "yes"),
+        F("transformers_checked", "Transformers refitted and compared", "count"),
+        F("fit_on_holdout_columns", "Columns prepared with holdout rows", "text",
+          "statistics that include the holdout: the holdout score is optimistic"),
+    ),
+    "evaluation.holdout_reuse": (
+        F("n", "Holdout rows", "count"),
+        F("value", "Accuracy on this holdout", "pct", "(95% interval)", ci="ci"),
+        F("epsilon", "Tolerance", "gap", "how far the holdout estimate may be from the truth"),
+        F("budget_nonadaptive", "Evaluations the holdout supports", "count",
+          "of fixed models, at that tolerance and 95% confidence", none=fmt.UNLIMITED),
+        F("budget_adaptive", "Evaluations when each result guides the next", "count", "adaptive reuse, pass/fail only"),
+        F("evaluations_including_this", "Recorded evaluations, this one included", "count",
+          none="unknown: no review history"),
+        F("remaining_nonadaptive", "Evaluations left", "count", none="unknown: no review history"),
+        F("holdout_source", "Holdout file", "text"),
+    ),
+    "bias.groups": (
+        F("n", "Holdout rows", "count"),
+        F("attributes", "Sensitive attributes", "text"),
+        F("threshold", "Decision threshold", "threshold"),
+    ),
+    "bias.categories": (),
+    "calibration": (
+        F("prevalence", "Observed positive rate", "pct"),
+        F("mean_score", "Mean predicted probability", "pct", "equal to the observed rate when calibrated on average"),
+        F("ece", "Expected calibration error", "gap", "average gap between predicted and observed rates"),
+        F("ece_noise_floor", "Gap a perfectly calibrated model would show", "gap", "noise at this holdout size"),
+        F("mce", "Largest gap in one score bin", "gap"),
+        F("brier", "Brier score", "score", "mean squared error of the probabilities; lower is better"),
+        F("calibration_p_value", "Calibration test p-value", "p", "Spiegelhalter and Hosmer–Lemeshow combined"),
+        F("calibration_slope", "Calibration slope", "score", "1 when calibrated; below 1: scores too extreme"),
+        F("calibration_intercept", "Calibration intercept", "signed", "0 when calibrated on average"),
+        F("bins_outside_interval", "Score bins off the diagonal", "count", "whose observed rate misses the prediction"),
+        F("accuracy", "Top-label accuracy", "pct"),
+        F("mean_confidence", "Mean top-label confidence", "pct"),
+    ),
+    "uncertainty.abstention": (
+        F("accuracy", "Accuracy deciding every case", "pct", "(95% interval)"),
+        F("target_accuracy", "Required accuracy", "pct"),
+        F("band.deferred_share", "Cases to send to a person", "pct", "to reach the required accuracy"),
+        F("band.kept_accuracy", "Accuracy on the cases the model keeps", "pct"),
+        F("least_confident_10pct.accuracy", "Accuracy on the least confident 10%", "pct",
+          "these are flagged for optional review"),
+        F("least_confident_10pct.rule", "Review rule", "text"),
+        F("confidence_auc", "How well confidence separates right from wrong", "score", "ROC AUC; 0.5 is no better than chance"),
+        F("flagged_count", "Cases flagged for review", "count"),
+    ),
+    "explanations.shap": (
+        F("explainer_label", "Method", "text"),
+        F("top_features", "Features that drive the decisions, strongest first", "text"),
+        F("dominant_features", "Features carrying a quarter or more of the total", "text"),
+        F("rows_explained", "Holdout rows explained", "count"),
+    ),
+    "explanations.lime": (
+        F("rows_checked", "Rows compared with SHAP", "count"),
+        F("rows_agreeing", "Rows where LIME and SHAP agree", "count", "on the top features"),
+        F("agreement_rate", "Agreement", "pct", "below 50% the explanations are not trusted"),
+    ),
+    "explanations.permutation": (
+        F("metric", "Score measured", "text"),
+        F("baseline_score", "Score before scrambling", "score"),
+        F("contributes_nothing", "Features that contribute nothing", "text", "scrambling them changes nothing"),
+        F("rows", "Holdout rows used", "count"),
+        F("n_repeats", "Repeats per feature", "count"),
+    ),
+    "business.threshold": (
+        F("current.threshold", "Current threshold", "threshold"),
+        F("current.cost_per_1000", "Cost at the current threshold", "cost", "in your cost units"),
+        F("optimal.threshold", "Cheapest threshold", "threshold", "(95% interval)"),
+        F("optimal.cost_per_1000", "Cost at the cheapest threshold", "cost"),
+        F("savings_per_1000", "Saving from moving the threshold", "cost", "(95% interval)"),
+        F("savings_share", "Saving, share of today's cost", "pct"),
+        F("flag_all_cost_per_1000", "Cost of flagging everyone", "cost", "no model at all"),
+        F("flag_none_cost_per_1000", "Cost of flagging no one", "cost", "no model at all"),
+        F("cost_fp", "Cost of a false alarm", "num", "your units"),
+        F("cost_fn", "Cost of a missed positive", "num", "your units"),
+        F("current.recall", "Positives caught at the current threshold", "pct"),
+        F("current.selection_rate", "Cases flagged at the current threshold", "pct"),
+    ),
+}
+
+
+def _get(metrics: dict, path: str) -> tuple[bool, Any, Any]:
+    """(present, value, interval) of a metric by key or dotted path."""
+    node: Any = metrics
+    parts = path.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return False, None, None
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        return False, None, None
+    return True, node[parts[-1]], node.get(f"{parts[-1]}_ci")
+
+
+def format_figure(kind: str, value: Any, ci: Any = None) -> str:
+    """A value as people read it, with its 95% interval in brackets when given."""
+    fmt_value = FORMATS.get(kind, fmt.number)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {format_figure(kind, v)}" for k, v in value.items())
+    text = fmt_value(value) if value is not None or kind in ("text", "yes") else fmt.MISSING
+    band = fmt.interval(ci, _CI_FORMATS.get(kind, fmt_value)) if kind not in ("text", "yes") else ""
+    return f"{text} ({band})" if band else text
+
+
+def humanize(key: str) -> str:
+    words = [{"auc": "AUC", "roc": "ROC", "ece": "ECE", "psi": "PSI", "ci": "interval"}.get(w, w)
+             for w in re.split(r"[_.]+", key) if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _guess_kind(key: str, value: Any) -> str:
+    k = key.lower()
+    if isinstance(value, bool):
+        return "yes"
+    if isinstance(value, (str, list)):
+        return "text"
+    if isinstance(value, int):
+        return "count"
+    if k.endswith(("p_value", "_p")):
+        return "p"
+    if any(h in k for h in ("rate", "share", "accuracy", "precision", "recall", "prevalence", "coverage")) \
+            and isinstance(value, float) and 0 <= value <= 1:
+        return "pct"
+    return "num"
+
+
+def key_figures(check_id: str, metrics: dict, *, limit: int = 12) -> list[tuple[str, str, str]]:
+    """(label, value, meaning) rows for a check's evidence table."""
+    spec = FIGURES.get(check_id)
+    rows: list[tuple[str, str, str]] = []
+    if spec is not None:
+        for f in spec:
+            present, value, ci = _get(metrics, f.key)
+            if not present:
+                continue
+            if value is None:
+                if f.none is None:
+                    continue
+                rows.append((f.label, f.none, f.meaning))
+                continue
+            if f.ci is not None:
+                ci = _get(metrics, f.ci)[1]
+            if f.ref is not None:
+                found, name, _ = _get(metrics, f.ref.format(value))
+                value = name if found and name else value
+            if f.words is not None:
+                value = f.words.get(value, value)
+            rows.append((f.label, format_figure(f.kind, value, ci), f.meaning))
+        return rows[:limit]
+    for key, value in metrics.items():  # a check without an entry: its plain scalar metrics
+        if key.endswith("_ci") or value is None or isinstance(value, dict):
+            continue
+        if isinstance(value, list) and not all(isinstance(x, (str, int, float)) for x in value):
+            continue
+        kind = _guess_kind(key, value)
+        rows.append((humanize(key), format_figure(kind, value, metrics.get(f"{key}_ci")), ""))
+        if len(rows) >= limit:
+            break
+    return rows
