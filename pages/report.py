@@ -206,6 +206,12 @@ if built:
                                     index=list(Outcome).index(rec.decision.outcome) if rec.decision.outcome else 0)
             note = a2.text_input("Your note (optional; signed with your decision)", max_chars=500,
                                  key=f"so_snote_{len(signed)}")
+            unexplained = failing_without_rationale(rec.review, rec.notes)
+            if decision in (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS) and unexplained:
+                st.warning("This report cannot be approved: it records no rationale for "
+                           + "; ".join(f"**{c.title}**" for c in unexplained)
+                           + ". Decide 'Reject', or edit the review again and add a note on each failing check.",
+                           icon=":material/rule:")
             step = len(signed)  # fresh key fields for each signer: nobody signs with the last signer's key
             reassign = None
             if slot.planned and st.checkbox(f"Sign in place of {esc(slot.planned)} (re-assign this role)",
