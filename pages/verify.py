@@ -151,7 +151,8 @@ def _vouched(x) -> str:
 
 
 rows = [{"Slot": f"{x.field} · {x.role or '?'}",
-         "Signer": x.signer_name + (f" <{x.signer_email}>" if x.signer_email else ""),
+         "Signer": x.signer_name + (f" <{x.signer_email}>" if x.signer_email else "")
+         + (f" — in place of {x.reassigned_from} ({x.reassign_reason})" if x.reassigned_from else ""),
          "Decision": x.decision_word, "Signed at (UTC)": (x.signed_at or "").replace("T", " ")[:16],
          "Result": _verdict(x), "Vouched for by": _vouched(x)} for x in res.signatures]
 rows += [{"Slot": f"{m['field']} · {m['role']}", "Signer": "— not signed yet —" + (
