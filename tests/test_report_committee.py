@@ -62,8 +62,9 @@ def committee_pdf():
     return rec, data, build_pdf(rec, data)
 
 
-def _text(pdf: bytes, first: int | None = None, last: int | None = None, *, layout: bool = False) -> str:
-    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else [])
+def _text(pdf: bytes, first: int | None = None, last: int | None = None) -> str:
+    """The text in content order (-raw): a table cell's sentences stay together."""
+    args = ["pdftotext", "-enc", "UTF-8", "-raw"]
     if first:
         args += ["-f", str(first), "-l", str(last or first)]
     return subprocess.run([*args, "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode("utf-8")
@@ -135,7 +136,7 @@ def test_failing_check_section_prints_its_rationale():
 
 
 def test_questionnaire_is_a_table_of_questions_and_answers():
-    from readiness.checks.bias import QUESTIONS
+    from readiness.checks.bias_categories import QUESTIONS
 
     _rec, _data, built = committee_pdf()
     text = _flat(_text(built.pdf))
@@ -151,6 +152,7 @@ def test_cover_names_project_model_version_decision_date_and_people_not_files():
     rec, _data, built = committee_pdf()
     cover = _flat(_text(built.pdf, 1))
     assert "Consumer lending" in cover and "Model credit_model · version 3.1" in cover
+    assert ".skops" not in _flat(_text(built.pdf, 3))  # nor in the page headers
     assert ".skops" not in cover and ".csv" not in cover
     assert "Decision: Approve with conditions" in cover and "Ana Müller (Data scientist)" in cover
     created = datetime.fromisoformat(rec.created_at)

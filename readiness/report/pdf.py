@@ -601,10 +601,7 @@ class _Builder:
 
     def questionnaire(self) -> list:
         """The reviewers' answers to the deployment questions, one row per question."""
-        try:
-            from readiness.checks.bias import QUESTIONS
-        except Exception:  # the bias checks are not installed: nothing to tabulate
-            return []
+        from readiness.checks.bias_categories import QUESTIONS
         answers = self.report.settings.get("reviewer_answers") or {}
         if not isinstance(answers, dict):
             answers = {}
@@ -802,7 +799,7 @@ def render_pdf(record: ReviewRecord, data: bytes) -> tuple[bytes, list[SigBox], 
     buf = BytesIO()
     ReportDoc = _doc_class()
     doc = ReportDoc(buf, pagesize=A4, leftMargin=50, rightMargin=50, topMargin=56, bottomMargin=56,
-                    title=f"Model readiness review: {record.model_name} {record.model_version}",
+                    title=f"Model readiness review: {model_display_name(record.model_name)} {record.model_version}",
                     author=record.project, subject=f"Review record {record.record_id}",
                     creator=f"Model Readiness Review {__version__}", invariant=1, lang="en",
                     initialFontName=REGULAR, initialFontSize=9.2)
@@ -811,7 +808,7 @@ def render_pdf(record: ReviewRecord, data: bytes) -> tuple[bytes, list[SigBox], 
     doc.addPageTemplates([PageTemplate(id="cover", frames=[frame]), PageTemplate(id="body", frames=[frame])])
     canvasmaker = _numbered_canvas(
         footer_left=f"Review record {record.record_id} · SHA-256 {sha256_hex(data)[:16]}…",
-        header_left=f"Model readiness review · {record.model_name} {record.model_version}",
+        header_left=f"Model readiness review · {model_display_name(record.model_name)} {record.model_version}",
         header_right=record.project)
     doc.multiBuild(b.story(), canvasmaker=canvasmaker, maxPasses=6)
     pages = doc.page
