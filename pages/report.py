@@ -147,11 +147,14 @@ def _build() -> None:
         out = build_pdf(record, data)
     so.update({"record": record, "data": data, "pdf": out.pdf, "unsigned": out.pdf, "pages": out.pages,
                "statements": []})
-    try:
-        shared_store().save_record(record, data)
-        so["stored"] = True
-    except Exception as exc:  # the report is built either way; the history says why it is missing
-        so["stored"] = f"{type(exc).__name__}: {exc}"
+    if s.is_sample:  # the bundled sample is a demonstration: never recorded in the history
+        so["stored"] = "sample"
+    else:
+        try:
+            shared_store().save_record(record, data)
+            so["stored"] = True
+        except Exception as exc:  # the report is built either way; the history says why it is missing
+            so["stored"] = f"{type(exc).__name__}: {exc}"
     st.rerun()
 
 
@@ -168,7 +171,10 @@ else:
     st.success(f"Report built: {so['pages']} pages · record `{rec.record_id}` · SHA-256 "
                f"`{sha256_hex(so['data'])[:16]}…` · {len(rec.signers)} signature field(s).",
                icon=":material/task_alt:")
-    if so.get("stored") is not True:
+    if so.get("stored") == "sample":
+        st.info("This is the bundled sample review: its report and signatures are not recorded in the review "
+                "history, and it never counts as a use of a holdout.", icon=":material/info:")
+    elif so.get("stored") is not True:
         st.warning(f"The report was not stored in the review history ({esc(so.get('stored'))}).", icon=":material/warning:")
     if st.button("Edit the review again", icon=":material/edit:",
                  help="Unlocks the fields above; the report is rebuilt and any signatures are discarded"):
@@ -274,11 +280,12 @@ if built:
                     so["pdf"] = result.pdf
                     so["statements"] = [*signed, result.statement]
                     so.setdefault("certs", {})[result.statement.cert_sha256] = cert
-                    try:
-                        shared_store().add_signature(result.statement, certified=result.certified, record=rec,
-                                                     data=so["data"])
-                    except Exception as exc:
-                        so["stored"] = f"signature not stored: {type(exc).__name__}: {exc}"
+                    if not s.is_sample:
+                        try:
+                            shared_store().add_signature(result.statement, certified=result.certified, record=rec,
+                                                         data=so["data"])
+                        except Exception as exc:
+                            so["stored"] = f"signature not stored: {type(exc).__name__}: {exc}"
                     st.rerun()
 
     # --- 6. download ------------------------------------------------------------------------------------

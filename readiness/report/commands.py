@@ -120,6 +120,10 @@ def before_review(a, ctx):
         _check_report_options(a)
     if getattr(a, "no_history", False):
         return None
+    if getattr(a, "sample", False):  # a demonstration: never recorded, never a use of a holdout
+        if not getattr(a, "quiet", False):
+            _warn("the bundled sample is not recorded in the review history.")
+        return None
     from readiness.store import SchemaError, StoreError, holdout_key_for, open_store
 
     try:
