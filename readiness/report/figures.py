@@ -97,6 +97,8 @@ _CI_FORMATS: dict[str, Callable[[Any], str]] = {"points": lambda v: fmt.points(v
 F = Figure
 VERDICT_WORDS = {"better": "the model is better", "tie": "no difference shown", "worse": "the baseline is better",
                  "undetermined": "cannot tell"}
+DECISION_WORDS = {"better": "the model is better", "worse": "a baseline is better by more than the margin",
+                  "within_margin": "as good as the best baseline (within the margin)", "undetermined": "cannot tell"}
 BAYES_WORDS = {"achieved": "target already reached", "reachable": "target reachable",
                "infeasible": "target impossible with these features", "probably_infeasible": "target probably impossible",
                "undetermined": "cannot tell", "no_target": "no target set"}
@@ -156,6 +158,8 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("accuracy_difference", "Model minus best baseline, accuracy", "points",
           "interval at the review's significance level"),
         F("p_value", "McNemar p-value", "p", "chance of a difference this large if the two were equally good"),
+        F("decision_verdict", "Verdict", "text", "what the status rests on, with the margin of practical relevance",
+          words=DECISION_WORDS),
         F("accuracy_verdict", "Accuracy verdict", "text", "from the interval of the difference", words=VERDICT_WORDS),
         F("model.roc_auc", "Model ROC AUC", "score", "(95% interval)"),
         F("auc_difference", "Model minus best baseline, ROC AUC", "diff3", "paired bootstrap interval"),
