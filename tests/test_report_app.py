@@ -275,3 +275,32 @@ def test_app_reviewer_and_signer_lines_need_valid_emails(small_review, db):
     at = _page("pages/report.py", small_review)
     _build_with(at, **{"Planned signers": "Model-risk reviewer = Li Wei"})
     assert any("must be 'ROLE=Name <name@domain.example>'" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_verify_page_shows_a_reassignment_and_a_wrong_signer(small_review, db, monkeypatch):
+    from test_governance import LI, people, planned_report, sign
+    from test_sign import keys
+
+    from readiness.report import sign as sign_mod
+
+    k, omar = keys(), people()["omar"]
+    one = sign(planned_report(), k["ana"], "Data scientist")
+    reassigned = sign(one, omar, "Model-risk reviewer", reassign="Li Wei is on leave")
+    monkeypatch.setattr(sign_mod, "_check_governance", lambda *a, **kw: None)  # a tool that checks nothing
+    wrong = sign(one, omar, "Model-risk reviewer")
+    certs = [("signers.cert.pem", k["ana"].cert_pem + omar.cert_pem, "application/x-pem-file")]
+    for pdf, expect_valid in ((reassigned, True), (wrong, False)):
+        vt = _page("pages/verify.py", small_review)
+        next(u for u in vt.get("file_uploader") if u.label.startswith("Signed report")).set_value(
+            ("report.pdf", pdf, "application/pdf"))
+        next(u for u in vt.get("file_uploader") if u.label.startswith("Trusted signer")).set_value(certs)
+        vt.run()
+        assert not vt.exception, vt.exception
+        signer = vt.dataframe[0].value["Signer"][1]
+        if expect_valid:
+            assert any(x.value.startswith("**Valid.**") for x in vt.success)
+            assert signer == f"Omar Haddad <omar@bank.example> — in place of {LI} (Li Wei is on leave)"
+        else:
+            assert any("WRONG SIGNER" in e.value and "is planned for Li Wei" in e.value for e in vt.error), \
+                [e.value for e in vt.error]
+            assert vt.dataframe[0].value["Result"][1] == "✖ invalid"
