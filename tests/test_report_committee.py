@@ -136,7 +136,7 @@ def test_failing_check_section_prints_its_rationale():
 
 
 def test_questionnaire_is_a_table_of_questions_and_answers():
-    from readiness.checks.bias_categories import QUESTIONS
+    from readiness.checks.bias_questions import QUESTIONS
 
     _rec, _data, built = committee_pdf()
     text = _flat(_text(built.pdf))

@@ -232,7 +232,7 @@ def test_cli_review_records_history_and_prior_evaluations(tmp_path, capsys, hist
     capsys.readouterr()
     assert main(["history", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "Lending · model.skops 7" in out and "Zoë" not in out  # reviewers present, no signature yet
+    assert "Lending · model 7" in out and "Zoë" not in out  # the model's name, not its file; no signature yet
     assert "2 evaluation(s)" in out
     assert main(["history", "--db", db, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -601,7 +601,7 @@ class _Builder:
 
     def questionnaire(self) -> list:
         """The reviewers' answers to the deployment questions, one row per question."""
-        from readiness.checks.bias_categories import QUESTIONS
+        from readiness.checks.bias_questions import QUESTIONS
         answers = self.report.settings.get("reviewer_answers") or {}
         if not isinstance(answers, dict):
             answers = {}
