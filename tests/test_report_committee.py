@@ -184,3 +184,23 @@ def test_record_attached_is_the_signed_bytes():
     _rec, data, built = committee_pdf()
     assert read_record(built.pdf)[0] == data
     assert json.loads(data)["notes"]["leakage.train_test_overlap"] == RATIONALE
+
+
+def test_holdout_reuse_evidence_reads_the_checks_own_metrics():
+    """The key figures follow the check's metric names: accuracy with its Clopper–Pearson interval
+    (statsmodels, independently of readiness.stats), the budgets in uses, and no history known."""
+    from sklearn.metrics import accuracy_score
+    from statsmodels.stats.proportion import proportion_confint
+
+    from readiness import fmt
+
+    ctx, _report = small_full_review()
+    _rec, _data, built = committee_pdf()
+    text = _flat(_text(built.pdf))
+    y, pred = ctx.y_test.astype(str).to_numpy(), [str(p) for p in ctx.test_pred]
+    acc = accuracy_score(y, pred)
+    lo, hi = proportion_confint(round(acc * len(y)), len(y), alpha=0.05, method="beta")
+    assert f"Accuracy on this holdout {fmt.percent(acc)} ({fmt.percent(lo)}–{fmt.percent(hi)})" in text
+    assert re.search(r"Uses the holdout supports \d[\d,]* models fixed in advance", text)
+    assert re.search(r"Uses when each result steers the next \d[\d,]* only pass/fail shared", text)
+    assert "Recorded uses, this one included unknown: no review history" in text

@@ -30,6 +30,7 @@ class Figure:
     ci: str | None = None  # the interval's key or path when it is not "<key>_ci"
     words: dict | None = None  # value -> words, for enumerated verdicts
     ref: str | None = None  # a path template resolving the value to a name: "baselines.{}.name"
+    when: tuple[str, Any] | None = None  # shown only when this metric (path) has this value
 
 
 def _text(v: Any) -> str:
@@ -79,6 +80,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "date": _date,
     "class": _class,
     "count": fmt.count,  # rows, columns, uses
+    "left": lambda v: fmt.count(v) if v > 0 else "none: the budget is spent",  # what remains of a budget
     "score": lambda v: fmt.number(v, 3),  # AUC, Brier, ECE, ...
     "num": fmt.number,
     "signed": fmt.signed,
@@ -225,14 +227,17 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
     ),
     "evaluation.holdout_reuse": (
         F("n", "Holdout rows", "count"),
-        F("value", "Accuracy on this holdout", "pct", "(95% interval)", ci="ci"),
-        F("epsilon", "Tolerance", "gap", "how far the holdout estimate may be from the truth"),
-        F("budget_nonadaptive", "Evaluations the holdout supports", "count",
-          "of fixed models, at that tolerance and 95% confidence", none=fmt.UNLIMITED),
-        F("budget_adaptive", "Evaluations when each result guides the next", "count", "adaptive reuse, pass/fail only"),
-        F("evaluations_including_this", "Recorded evaluations, this one included", "count",
+        F("value", "Accuracy on this holdout", "pct", "first use (95% interval, as on the holdout page)", ci="ci",
+          when=("metric", "accuracy")),
+        F("value", "R² on this holdout", "score", "first use (95% interval, as on the holdout page)", ci="ci",
+          when=("metric", "r2")),
+        F("budget_fixed", "Uses the holdout supports", "count",
+          "models fixed in advance, before the interval is twice as wide"),
+        F("budget_steered", "Uses when each result steers the next", "count",
+          "only pass/fail shared, before the interval is twice as wide"),
+        F("evaluations_including_this", "Recorded uses, this one included", "count",
           none="unknown: no review history"),
-        F("remaining_nonadaptive", "Evaluations left", "count", none="unknown: no review history"),
+        F("remaining_steered", "Steered uses left", "left", none="unknown: no review history"),
         F("holdout_source", "Holdout file", "text"),
     ),
     "bias.groups": (
@@ -354,7 +359,7 @@ def key_figures(check_id: str, metrics: dict, *, limit: int = 12) -> list[tuple[
     if spec is not None:
         for f in spec:
             present, value, ci = _get(metrics, f.key)
-            if not present:
+            if not present or (f.when is not None and _get(metrics, f.when[0])[1] != f.when[1]):
                 continue
             if value is None:
                 if f.none is None:
