@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     biz.add_argument("--target-accuracy", type=_float_in(0.0, 1.0, "--target-accuracy"))
     biz.add_argument("--cost-fp", type=_nonneg("--cost-fp"), default=1.0, help="cost of a false positive")
     biz.add_argument("--cost-fn", type=_nonneg("--cost-fn"), default=1.0, help="cost of a false negative")
+    biz.add_argument("--latency-budget-ms", type=_float_in(1e-9, 1e9, "--latency-budget-ms"), metavar="MS",
+                     help="model.serving warns when scoring one row takes longer than this (95th percentile)")
     biz.add_argument("--answers", type=Path, metavar="ANSWERS.json",
                      help="reviewer answers for the bias review: a JSON object of strings (keys in docs/checks.md)")
     out = r.add_argument_group("output")
@@ -122,13 +124,15 @@ def _context_from_args(a):
 
     settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn,
                         reference_groups=parse_reference_groups(a.reference_group),
-                        champion_threshold=a.champion_threshold)
+                        champion_threshold=a.champion_threshold,
+                        latency_budget_ms=a.latency_budget_ms)
     if a.sample:
         from readiness.sample import load_sample, sample_config
 
-        # the sample keeps its own settings; only the bias reference groups are added
-        override = Settings(**{**sample_config().get("settings", {}), "reference_groups": settings.reference_groups}) \
-            if a.reference_group else None
+        # the sample keeps its own settings; only the bias reference groups and the latency budget are added
+        override = Settings(**{**sample_config().get("settings", {}), "reference_groups": settings.reference_groups,
+                               "latency_budget_ms": settings.latency_budget_ms}) \
+            if a.reference_group or a.latency_budget_ms is not None else None
         ctx = load_sample(settings_override=override)
         validate_reference_groups(ctx)
         return ctx

@@ -21,6 +21,8 @@ from readiness.results import CheckResult, ReviewReport
 from readiness.review import run_check, run_review
 
 SPECS = registered_checks()
+#: checks that time this machine (model.serving): their numbers differ run to run; the rest must not
+MEASURES_THIS_MACHINE = {"model.serving"}
 
 
 def _frame(n, seed=0, classes=("no", "yes")):
@@ -102,6 +104,9 @@ def test_every_check_on_every_edge_case(spec, case):
     json.dumps(first.metrics, allow_nan=False)
     # deterministic (timing aside)
     second = run_check(spec, ctx)
+    if spec.id in MEASURES_THIS_MACHINE:
+        assert (second.status, sorted(second.metrics)) == (first.status, sorted(first.metrics))
+        return
     assert second.model_dump(exclude={"duration_s"}) == first.model_dump(exclude={"duration_s"})
 
 

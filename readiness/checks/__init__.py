@@ -14,6 +14,7 @@ from readiness.checks import (  # noqa: F401
     comparison,
     data_quality,
     drift,
+    drift_multivariate,
     evaluation,
     explanations,
     feasibility,
@@ -22,4 +23,7 @@ from readiness.checks import (  # noqa: F401
     leakage_preprocessing,
     leakage_temporal,
     model,
+    robustness,
+    segments,
+    serving,
 )

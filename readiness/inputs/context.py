@@ -62,6 +62,8 @@ class Settings(BaseModel):
         default_factory=dict, description="bias review: reference group per sensitive attribute (default: most advantaged)")
     champion_threshold: float | None = Field(
         None, description="the current model's decision threshold (default: the same as the new model's)")
+    latency_budget_ms: float | None = Field(
+        None, gt=0, description="model.serving: warn when one row's scoring takes longer than this (95th percentile)")
 
 
 @dataclass

@@ -1,0 +1,313 @@
+"""Known answers for the "Where it fails" checks (issue 19): weak segments, joint drift,
+robustness and serving cost. Numbers are compared with independent computations
+(scikit-learn, SciPy, statsmodels, pandas counts), never with the check's own output."""
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import where_data as W
+from helpers import make_ctx
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from readiness.checks import segments_stats as S
+from readiness.checks.domain import chance_p_value, delong_interval
+from readiness.inputs import Settings
+from readiness.registry import get_check
+from readiness.review import run_check
+
+
+def _run(check_id, ctx):
+    r = run_check(get_check(check_id), ctx)
+    assert r.status != "error", r.summary
+    json.dumps(r.metrics, allow_nan=False)
+    return r
+
+
+def _slice_mask(frame: pd.DataFrame, predicates: list[dict]) -> np.ndarray:
+    """The rows a segment's predicates describe, counted with pandas (independently of the check)."""
+    mask = np.ones(len(frame), dtype=bool)
+    for p in predicates:
+        s = frame[p["column"]]
+        if p["op"] == "==":
+            mask &= (s.astype(str) == str(p["value"])).to_numpy() if isinstance(p["value"], str) else (s == p["value"]).to_numpy()
+        elif p["op"] == "<":
+            mask &= (s < p["value"]).to_numpy()
+        elif p["op"] == ">=":
+            mask &= (s >= p["value"]).to_numpy()
+        elif p["op"] == "range":
+            mask &= ((s >= p["value"][0]) & (s < p["value"][1])).to_numpy()
+        else:
+            mask &= s.isna().to_numpy()
+    return mask
+
+
+# --- segments.weak ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_coin_flip_slice_is_found_and_named_by_both_columns(seed):
+    train, test = W.coin_flip(9000, seed)
+    r = _run("segments.weak", make_ctx(train, test, target="y", prediction_column="score"))
+    assert r.status in ("warn", "fail")
+    top = r.metrics["segments"][0]
+    assert set(top["columns"]) == {"region", "age"}
+    assert "region east" in top["definition"] and "age under" in top["definition"]
+    assert set(top) >= {"definition", "columns", "n", "metric", "value", "expected", "ci", "overall", "q_value"}
+    assert top["metric"] == "accuracy" and top["q_value"] <= 0.01
+    # the rows it names, counted independently
+    mask = _slice_mask(test, top["predicates"])
+    assert top["n_holdout"] == int(mask.sum())
+    assert 0.04 <= mask.mean() <= 0.09
+    # the model guesses there: accuracy near one half, the uniform scores promise 3/4
+    pred = (test["score"] >= 0.5).astype(int)
+    assert abs(accuracy_score(test["y"], pred) - top["overall"]) < 1e-12
+    assert top["ci"][0] <= 0.5 + 0.12 and top["value"] < 0.65
+    promised = np.maximum(test["score"], 1 - test["score"])[mask].mean()
+    assert abs(top["expected"] - promised) < 0.05
+    assert top["ci"][0] <= top["value"] <= top["ci"][1]
+    assert any("region east" in f.message and f.columns == top["columns"] for f in r.findings)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_true_probabilities_get_no_segment_but_hard_slices_are_information(seed):
+    train, test = W.truth(9000, 50 + seed)
+    r = _run("segments.weak", make_ctx(train, test, target="y", prediction_column="score"))
+    assert r.metrics["segments"] == [] and r.status == "pass"
+    for h in r.metrics["hard_segments"]:
+        assert h["value"] < h["overall"]  # harder than the holdout overall ...
+        assert abs(h["value"] - h["expected"]) < 0.12  # ... and as promised
+        mask = _slice_mask(test, h["predicates"])
+        assert h["n_holdout"] == int(mask.sum())
+    assert all(f.severity == "info" for f in r.findings)
+
+
+@pytest.mark.slow
+def test_true_probabilities_get_no_segment_on_at_least_95_percent_of_seeds():
+    entries = 0
+    for seed in range(40):
+        train, test = W.truth(6000, 1000 + seed)
+        r = _run("segments.weak", make_ctx(train, test, target="y", prediction_column="score"))
+        entries += bool(r.metrics["segments"])
+    assert entries <= 2, entries  # 40 seeds: at most 5%
+
+
+def test_a_model_overconfident_everywhere_is_calibrations_finding_not_a_segment():
+    train, test = W.truth(9000, 7)
+    logit = np.log(test["score"] / (1 - test["score"]))
+    test = test.assign(score=1 / (1 + np.exp(-2.5 * logit)))  # far too sure, everywhere alike
+    r = _run("segments.weak", make_ctx(train, test, target="y", prediction_column="score"))
+    assert r.metrics["segments"] == []
+    assert r.metrics["promise"]["recalibrated"] and abs(r.metrics["promise"]["slope"] - 0.4) < 0.1
+
+
+def test_costs_make_the_metric_the_cost_per_decision():
+    train, test = W.coin_flip(9000, 4)
+    ctx = make_ctx(train, test, target="y", prediction_column="score", settings=Settings(cost_fp=1, cost_fn=5))
+    r = _run("segments.weak", ctx)
+    top = r.metrics["segments"][0]
+    assert top["metric"] == "cost per decision" and set(top["columns"]) == {"region", "age"}
+    assert top["value"] > top["expected"]
+    pred = test["score"] >= 0.5
+    cost = np.where(pred & (test["y"] == 0), 1, 0) + np.where(~pred & (test["y"] == 1), 5, 0)
+    assert abs(r.metrics["overall"] - cost.mean()) < 1e-12
+
+
+def test_benjamini_hochberg_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    p = [0.001, 0.02, 0.03, 0.2, 0.04, 0.5]
+    assert np.allclose(S.bh(p), multipletests(p, method="fdr_bh")[1])
+
+
+def test_the_skew_corrected_tail_is_close_to_the_exact_poisson_binomial():
+    rng = np.random.default_rng(0)
+    q = rng.uniform(0.02, 0.2, size=80)
+    dist = np.array([1.0])  # exact distribution of the number of errors, by convolution
+    for qi in q:
+        dist = np.convolve(dist, [1 - qi, qi])
+    for k in (12, 15, 18):
+        exact = dist[k:].sum()
+        approx = S.upper_tail(k - 0.5 - q.sum(), float((q * (1 - q)).sum()), float((q * (1 - q) * (1 - 2 * q)).sum()))
+        assert abs(approx - exact) < 0.25 * exact + 1e-3, (k, approx, exact)
+
+
+def test_predicates_say_what_they_select():
+    frame = pd.DataFrame({"age": np.arange(18, 78), "region": ["east", "west"] * 30})
+    for p in S.predicates(frame, ["age", "region"], min_rows=5):
+        m = p.mask(frame)
+        if p.op == "<":
+            assert p.text == f"age under {int(p.value)}" and m.sum() == (frame["age"] < p.value).sum()
+        if p.op == "==" and p.column == "region":
+            assert p.text == f"region {p.value}" and m.sum() == 30
+
+
+# --- drift.multivariate ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_correlation_flip_is_found_where_per_feature_drift_sees_nothing(seed):
+    train, test = W.correlation_flip(6000, seed, flip=True)
+    ctx = make_ctx(train, test.assign(score=0.5), target="y", prediction_column="score")
+    r = _run("drift.multivariate", ctx)
+    assert r.status == "warn"
+    assert r.metrics["domain_auc"] > 0.8 and r.metrics["domain_auc_ci"][0] > 0.75
+    assert set(r.metrics["features_apart"][:2]) == {"a", "b"}
+    assert _run("drift.features", ctx).status == "pass"  # each marginal is unchanged
+    assert r.metrics["prediction_drift"] is None  # a prediction column has no training scores
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_honest_random_split_passes(seed):
+    train, test = W.correlation_flip(6000, seed, flip=False)
+    r = _run("drift.multivariate", make_ctx(train, test.assign(score=0.5), target="y", prediction_column="score"))
+    assert r.status == "pass" and r.metrics["domain_auc_ci"][0] < 0.55
+
+
+def test_delong_auc_and_the_chance_p_value_match_sklearn_and_scipy():
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 600)
+    s = rng.normal(size=600) + 0.3 * y
+    auc, lo, hi = delong_interval(y, s)
+    assert abs(auc - roc_auc_score(y, s)) < 1e-12 and lo < auc < hi
+    p = mannwhitneyu(s[y == 1], s[y == 0], alternative="greater", method="asymptotic", use_continuity=False).pvalue
+    assert abs(chance_p_value(auc, int(y.sum()), int((1 - y).sum())) - p) < 1e-3
+
+
+def test_prediction_drift_compares_training_and_holdout_scores():
+    train, test = W.correlation_flip(3000, 5, flip=False)
+    model = LogisticRegression().fit(train[["a", "b", "c"]], train["y"])
+    r = _run("drift.multivariate", make_ctx(train, test, target="y", model=model))
+    pdrift = r.metrics["prediction_drift"]
+    assert abs(pdrift["reference_mean"] - model.predict_proba(train[["a", "b", "c"]])[:, 1].mean()) < 1e-9
+    assert pdrift["psi"] < 0.1 and r.status == "pass"
+
+
+# --- robustness.perturbation ------------------------------------------------------------------
+
+
+def _people(n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["female", "male"], n)
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(1.5 * x + 0.8 * (sex == "male"))))).astype(int)
+    return pd.DataFrame({"x": x, "sex": sex, "y": y})
+
+
+def _sex_model(frame, use_sex: bool):
+    cols = [("num", StandardScaler(), ["x"])] + ([("cat", OneHotEncoder(), ["sex"])] if use_sex else [])
+    model = make_pipeline(ColumnTransformer(cols), LogisticRegression())
+    return model.fit(frame[["x", "sex"]], frame["y"])  # the model receives sex either way
+
+
+def test_a_model_using_sex_directly_has_exactly_the_swap_flip_rate():
+    train, test = _people(3000, 1), _people(1500, 2)
+    model = _sex_model(train, use_sex=True)
+    r = _run("robustness.perturbation", make_ctx(train, test, target="y", model=model, sensitive=["sex"]))
+    swapped = test.assign(sex=np.where(test["sex"] == "male", "female", "male"))
+    before = model.predict_proba(test[["x", "sex"]])[:, 1] >= 0.5
+    after = model.predict_proba(swapped[["x", "sex"]])[:, 1] >= 0.5
+    assert r.metrics["sensitive_flip_rate"]["sex"] == (before != after).mean() > 0.02
+    assert r.status == "warn" and any(f.columns == ["sex"] and f.severity == "warn" for f in r.findings)
+    by_group = r.metrics["sensitive_detail"]["sex"]["by_group"]
+    women = (test["sex"] == "female").to_numpy()
+    assert by_group["female"]["male"] == (before != after)[women].mean()
+
+
+def test_a_model_that_drops_sex_has_no_flips():
+    train, test = _people(3000, 1), _people(1500, 2)
+    r = _run("robustness.perturbation", make_ctx(train, test, target="y", model=_sex_model(train, use_sex=False),
+                                                  sensitive=["sex"]))
+    assert r.metrics["sensitive_flip_rate"]["sex"] == 0.0
+
+
+def test_a_sharp_cut_where_many_rows_sit_is_fragile_and_the_count_is_independent():
+    rng = np.random.default_rng(4)
+
+    def frame(n):
+        x = np.where(rng.random(n) < 0.3, rng.normal(0, 0.01, n), rng.normal(0, 1, n))
+        return pd.DataFrame({"x": x, "z": rng.normal(size=n), "y": (x > 0).astype(int)})
+
+    train, test = frame(3000), frame(1500)
+    stump = DecisionTreeClassifier(max_depth=1).fit(train[["x", "z"]], train["y"])
+    r = _run("robustness.perturbation", make_ctx(train, test, target="y", model=stump))
+    q75, q25 = np.percentile(train["x"], [75, 25])
+    step = 0.05 * (q75 - q25) / 1.349
+    base = stump.predict(test[["x", "z"]])
+    up = stump.predict(test[["x", "z"]].assign(x=test["x"] + step))
+    down = stump.predict(test[["x", "z"]].assign(x=test["x"] - step))
+    expected = ((up != base) | (down != base)).mean()
+    assert abs(r.metrics["flip_rate_by_feature"]["x"] - expected) < 1e-12 and expected > 0.2
+    assert r.metrics["flip_rate_by_feature"]["z"] == 0.0
+    assert r.status == "warn" and r.metrics["fragile_features"] == ["x"]
+
+
+def test_a_smooth_model_is_not_fragile():
+    train, test = W.correlation_flip(4500, 2, flip=False)
+    model = LogisticRegression().fit(train[["a", "b", "c"]], train["y"])
+    r = _run("robustness.perturbation", make_ctx(train, test, target="y", model=model))
+    assert r.status == "pass" and r.metrics["flip_rate"] < 0.1
+
+
+def test_robustness_needs_a_model():
+    train, test = W.truth(1500, 0)
+    r = run_check(get_check("robustness.perturbation"), make_ctx(train, test, target="y", prediction_column="score"))
+    assert r.status == "skipped" and "model" in r.summary
+
+
+# --- model.serving ----------------------------------------------------------------------------
+
+
+class SlowModel(ClassifierMixin, BaseEstimator):
+    """A classifier that sleeps 20 ms and allocates 8 MB on every call (known latency and memory)."""
+
+    def fit(self, X, y):
+        self.inner_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.inner_.classes_
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict_proba(self, X):
+        buf = np.ones(1_000_000)  # 8 MB, freed on return
+        time.sleep(0.02)
+        return self.inner_.predict_proba(X) + 0 * buf[0]
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(1)]
+
+
+@pytest.mark.parametrize("budget,status", [(5.0, "warn"), (5000.0, "pass")])
+def test_serving_measures_a_model_of_known_cost(budget, status):
+    train, test = W.correlation_flip(1500, 0, flip=False)
+    model = SlowModel().fit(train[["a", "b", "c"]], train["y"])
+    ctx = make_ctx(train, test, target="y", model=model, settings=Settings(latency_budget_ms=budget))
+    r = _run("model.serving", ctx)
+    m = r.metrics
+    assert 20 <= m["latency_ms_p50"] <= m["latency_ms_p95"] < 2000
+    assert m["rows_per_second"] <= len(test) / 0.02
+    assert m["peak_memory_bytes"] >= 8_000_000
+    assert m["model_bytes"] == next(f.size_bytes for f in ctx.input_files if f.role == "model")
+    assert r.status == status
+
+
+def test_the_latency_budget_reaches_the_review_from_the_cli(tmp_path, capsys):
+    from readiness.cli import main
+
+    assert main(["review", "--sample", "--check", "model.serving", "--latency-budget-ms", "0.0001", "--json", "-",
+                 "--no-history"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    serving = out["checks"][0]
+    assert serving["status"] == "warn" and out["settings"]["latency_budget_ms"] == 0.0001
+    with pytest.raises(SystemExit) as exc:
+        main(["review", "--sample", "--latency-budget-ms", "-3"])
+    assert exc.value.code == 2
