@@ -24,6 +24,7 @@ PAGES = {
         st.Page("pages/business.py", title="Business threshold", icon=":material/payments:"),
         st.Page("pages/feasibility.py", title="Feasibility", icon=":material/flag:"),
         st.Page("pages/comparison.py", title="Compared with the current model", icon=":material/compare_arrows:"),
+        st.Page("pages/where_it_fails.py", title="Where it fails", icon=":material/troubleshoot:"),
     ],
     "Sign-off": [
         st.Page("pages/report.py", title="Report & sign-off", icon=":material/draw:"),

@@ -333,6 +333,7 @@ AREA_PAGES = {
     "business": "pages/business.py",
     "feasibility": "pages/feasibility.py",
     "comparison": "pages/comparison.py",
+    "where_it_fails": "pages/where_it_fails.py",
 }
 
 

@@ -402,3 +402,8 @@ if check_header(cat_res, heading="Seven sources of harm") and not skipped_or_err
         todo.append("Proxy features reproduce the sensitive attribute: dropping the attribute alone does not make the "
                     "model blind to it.")
     what_to_do(todo)
+
+# --- counterfactual flips (robustness.perturbation; the section lives in pages/_where.py) ----
+from pages._where import counterfactual_section  # noqa: E402
+
+counterfactual_section(report)

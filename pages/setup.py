@@ -201,6 +201,9 @@ if champion is not None or champion_col:
     champion_thr = st.number_input("The current model's decision threshold", value=float(threshold), step=0.05,
                                    key="biz_champion_threshold",
                                    help="The threshold the current model decides at in production (default: the same)")
+latency_budget = st.number_input("Latency budget for one row (ms)", min_value=0.0, value=0.0, step=5.0,
+                                 key="biz_latency", help="0 = no budget. 'Where it fails' warns when scoring one row "
+                                 "takes longer than this (95th percentile)")
 title = st.text_input("Review title", value=ex.get("title", f"Review of {model.name if model else train_t.name}"),
                       key="review_title")
 
@@ -213,7 +216,7 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
                       id_column=id_col, exclude=exclude, prediction_column=pred_col, split_column=split_col,
                       favorable_label=favorable, champion_prediction_column=champion_col)
         settings = Settings(threshold=threshold, target_accuracy=(target_acc / 100) or None, cost_fp=cost_fp,
-                            cost_fn=cost_fn,
+                            cost_fn=cost_fn, latency_budget_ms=latency_budget or None,
                             champion_threshold=None if champion_thr in (None, threshold) else champion_thr)
         ctx = build_context(train=train_t, test=test_t if two_files else None, roles=roles,
                             model=model if mode == "A model file" else None, settings=settings,

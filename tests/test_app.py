@@ -60,6 +60,7 @@ def test_upload_roles_and_run_review():
     assert next(s for s in at.selectbox if s.label.startswith("Target")).value == "default"
     assert next(s for s in at.selectbox if s.label.startswith("Time column")).value == "application_date"
     at.number_input(key="biz_threshold").set_value(0.3).run()
+    at.number_input(key="biz_latency").set_value(25.0).run()  # model.serving's budget
     at.button[-1].click().run()  # Run review
     assert not at.exception, at.exception
     assert not errors(at), errors(at)
@@ -67,6 +68,7 @@ def test_upload_roles_and_run_review():
     assert not any("sample review" in i.value for i in at.info)
     state = at.session_state["readiness_review"]
     assert not state.is_sample and state.report.settings["threshold"] == 0.3
+    assert state.report.settings["latency_budget_ms"] == 25.0
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
