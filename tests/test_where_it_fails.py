@@ -311,3 +311,25 @@ def test_the_latency_budget_reaches_the_review_from_the_cli(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["review", "--sample", "--latency-budget-ms", "-3"])
     assert exc.value.code == 2
+
+
+def test_the_exact_tail_is_the_poisson_binomial_and_with_costs_a_brute_force_sum():
+    from scipy.stats import poisson
+
+    rng = np.random.default_rng(5)
+    q = rng.uniform(0.01, 0.1, size=31)
+    # few promised errors: exact; compare with the distribution by full convolution
+    dist = np.array([1.0])
+    for qi in q:
+        dist = np.convolve(dist, [1 - qi, qi])
+    assert abs(S.tail_p(q, np.ones(31), 6.0) - dist[6:].sum()) < 1e-12
+    # equal q: the binomial; tiny q: close to Poisson (the normal approximation was 5x too small here)
+    assert abs(S.tail_p(np.full(200, 0.01), np.ones(200), 6.0) - poisson.sf(5, 2.0)) < 0.003
+    # two costs: enumerate every outcome of 10 rows
+    q10, c10 = rng.uniform(0.05, 0.5, 10), np.array([1.0, 5.0] * 5)
+    brute = 0.0
+    for bits in range(1 << 10):
+        x = np.array([(bits >> i) & 1 for i in range(10)])
+        if (c10 * x).sum() >= 7.0 - 1e-9:
+            brute += np.prod(np.where(x == 1, q10, 1 - q10))
+    assert abs(S.tail_p(q10, c10, 7.0) - brute) < 1e-12

@@ -90,8 +90,7 @@ def _confirm_under(cand, P_all, names, conf, L: S.RowLosses, overall: float, n_a
         extra = {"bias": bias}
     else:
         lo, ex = L.loss[m], L.expected[m]
-        excess = float(lo.sum() - ex.sum())
-        p = S.upper_tail(excess, float(L.variance[m].sum()), float(L.third[m].sum()) if L.third is not None else None)
+        p = S.tail_p(L.q[m], L.cost[m], float(lo.sum()))
         if L.metric == "accuracy":
             value, expected = 1 - float(lo.mean()), 1 - float(ex.mean())
             ci = S.wilson_interval(n - lo.sum(), n)
@@ -127,8 +126,7 @@ def _confirm_hard(cand, P_all, names, conf, L: S.RowLosses, overall_loss: float,
         value, expected = float(lo.mean()), float(L.expected[m].mean())
         ci = S.mean_interval(lo)
     if not L.two_sided:
-        under_p = S.upper_tail(float(lo.sum() - L.expected[m].sum()), float(L.variance[m].sum()),
-                               float(L.third[m].sum()) if L.third is not None else None)
+        under_p = S.tail_p(L.q[m], L.cost[m], float(lo.sum()))
     return {"preds": [names[i] for i in cand.preds], "n": n, "n_holdout": int(mask_all.sum()),
             "share": float(mask_all.sum() / n_all), "value": value, "expected": expected, "ci": list(ci),
             "overall": overall, "p_value": p, "under_p_value": under_p, "z_discovery": cand.z,

@@ -147,6 +147,8 @@ class RowLosses:
     expected: np.ndarray
     variance: np.ndarray
     third: np.ndarray | None = None  # third central moment (for the skewness correction)
+    q: np.ndarray | None = None  # classification: promised probability of an error
+    cost: np.ndarray | None = None  # classification: what an error costs in this row
     two_sided: bool = False  # regression: a slice is biased either way
     signed: np.ndarray | None = None  # regression residuals (prediction − truth)
     notes: dict = field(default_factory=dict)
@@ -177,7 +179,7 @@ def classification_losses(correct_or_pred: np.ndarray, p_promise: np.ndarray, y:
     if not binary:
         right = np.asarray(correct_or_pred, float)
         q = 1 - np.clip(p_promise, 0, 1)  # promised error
-        return RowLosses("accuracy", 1 - right, q, q * (1 - q), q * (1 - q) * (1 - 2 * q))
+        return RowLosses("accuracy", 1 - right, q, q * (1 - q), q * (1 - q) * (1 - 2 * q), q=q, cost=np.ones(len(q)))
     pred = np.asarray(correct_or_pred).astype(bool)
     p = np.clip(p_promise, 0, 1)
     yb = np.asarray(y).astype(bool)
@@ -186,7 +188,7 @@ def classification_losses(correct_or_pred: np.ndarray, p_promise: np.ndarray, y:
     q = np.where(pred, 1 - p, p)  # promised probability of an error
     wrong = (pred != yb).astype(float)
     return RowLosses("cost per decision" if costs else "accuracy", c * wrong, c * q, c * c * q * (1 - q),
-                     c ** 3 * q * (1 - q) * (1 - 2 * q))
+                     c ** 3 * q * (1 - q) * (1 - 2 * q), q=q, cost=np.asarray(c, float))
 
 
 def regression_losses(pred: np.ndarray, y: np.ndarray, fit_rows: np.ndarray) -> RowLosses:
@@ -274,6 +276,61 @@ def upper_tail(excess: float, var: float, third: float | None) -> float:
     g = 0.0 if third is None else third / sd ** 3
     cdf = stats.norm.cdf(x) + g * (1 - x * x) * stats.norm.pdf(x) / 6
     return float(min(1.0, max(0.0, 1 - cdf)))
+
+
+#: below this many promised errors in a slice the tail is computed exactly (Poisson-binomial)
+EXACT_BELOW = 100.0
+
+
+def poisson_binomial(q: np.ndarray, *, cap: int | None = None) -> np.ndarray:
+    """Exact distribution of the number of successes of independent Bernoulli(q) trials
+    (dynamic programming; with ``cap`` the last entry holds P(X ≥ cap))."""
+    length = len(q) + 1 if cap is None else min(len(q), cap) + 1
+    dist = np.zeros(length)
+    dist[0] = 1.0
+    for qi in q:
+        moved = dist * qi
+        dist *= 1 - qi
+        dist[1:] += moved[:-1]
+        dist[-1] += moved[-1] if cap is not None and length <= len(q) else 0.0
+    return dist
+
+
+def tail_p(q: np.ndarray, cost: np.ndarray, observed: float) -> float:
+    """P(Σ cost·Bernoulli(q) ≥ observed): exact when few errors are promised (the normal
+    approximation is anti-conservative there even with its skewness correction), else the
+    skewness-corrected normal approximation with a continuity correction."""
+    q, cost = np.asarray(q, float), np.asarray(cost, float)
+    levels = np.unique(cost)
+    if q.sum() >= EXACT_BELOW or len(levels) > 2 or np.any(levels <= 0):
+        step = float(levels.min()) if len(levels) and levels.min() > 0 else 0.0
+        return upper_tail(observed - step / 2 - float((cost * q).sum()), float((cost * cost * q * (1 - q)).sum()),
+                          float((cost ** 3 * q * (1 - q) * (1 - 2 * q)).sum()))
+    eps = 1e-9
+    if len(levels) == 1:
+        c = float(levels[0])
+        k = int(math.ceil(observed / c - eps))
+        if k <= 0:
+            return 1.0
+        dist = poisson_binomial(q, cap=k)
+        return float(min(1.0, dist[-1])) if k <= len(q) else 0.0
+    a, b = float(levels[0]), float(levels[1])
+
+    def capped(qs):  # mass beyond mean + 15 sd is negligible; the last entry absorbs it
+        mu = float(qs.sum())
+        return poisson_binomial(qs, cap=int(mu + 15 * math.sqrt(mu) + 20))
+
+    qb = q[cost == b]
+    da, db = capped(q[cost == a]), capped(qb)
+    tail_b = np.cumsum(db[::-1])[::-1]  # P(Xb ≥ j); when capped, the last entry is P(Xb ≥ cap)
+    total = 0.0
+    for xa, pa in enumerate(da):
+        need = int(math.ceil((observed - a * xa) / b - eps))
+        if need <= 0:
+            total += pa
+        elif need <= len(qb):  # more errors than rows cannot happen
+            total += pa * tail_b[min(need, len(tail_b) - 1)]
+    return float(min(1.0, total))
 
 
 def bh(p_values: list[float]) -> list[float]:
