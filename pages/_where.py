@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._ui import pct, status_text
+from pages._ui import esc, pct, status_text
 from readiness.results import ReviewReport, Status
 
 
@@ -26,7 +26,7 @@ def counterfactual_section(report: ReviewReport) -> None:
     cols = st.columns(max(1, len(m["sensitive_flip_rate"])))
     for col, (attr, rate) in zip(cols, m["sensitive_flip_rate"].items(), strict=False):
         d = m["sensitive_detail"].get(attr)
-        col.metric(f"'{attr}' alone changes", pct(rate),
+        col.metric(f"'{esc(attr)}' alone changes", pct(rate),
                    help="Share of holdout rows whose decision changes when only this attribute changes"
                         + ("" if d else " (not a model input: 0 by construction; proxies are shown above)"))
         if d:

@@ -6,6 +6,7 @@ import streamlit as st
 from pages._ui import (
     check_details,
     check_header,
+    esc,
     findings,
     metric_ci,
     page_verdict,
@@ -22,12 +23,6 @@ from readiness.charts.where_it_fails import (
     segments_chart,
 )
 from readiness.results import Status
-
-try:
-    from pages._ui import esc
-except ImportError:  # pragma: no cover - until the shared escaping helper lands
-    def esc(text) -> str:
-        return "".join("\\" + c if c in "\\`*_[]<>$:#|~" else c for c in " ".join(str(text).split()))
 
 ctx, report = review()
 st.title("Where it fails")
