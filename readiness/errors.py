@@ -49,7 +49,6 @@ REFERENCE_GROUP_FORMAT = "--reference-group must be ATTRIBUTE=GROUP (e.g. race=C
 REFERENCE_GROUP_ATTRIBUTE = ("Reference group given for '{attribute}', which is not a sensitive attribute of this "
                              "review; sensitive attributes and their combinations: {attributes}.")
 REFERENCE_GROUP_UNKNOWN = "Reference group {group!r} is not a group of '{attribute}'. Groups are: {groups}."
-NO_MODEL_NO_PREDICTIONS = "Give a model or a prediction column: without either there is nothing to review."
 SPLIT_COLUMN_VALUES = "Split column '{column}' must mark rows as train or test (values like train/test, 0/1); found {values}."
 MODEL_FORMAT = "Model file {name} has an unsupported format: use .skops (recommended), or .joblib/.pkl with explicit trust."
 MODEL_UNTRUSTED_PICKLE = (

@@ -19,6 +19,14 @@ class SkipCheck(Exception):
     """Raised by a check that does not apply; the message is the reason shown to users."""
 
 
+class NeedsModel(SkipCheck):
+    """Raised when a check asks for the model's predictions in a data-only review (no model yet)."""
+
+
+NEEDS_MODEL = ("No model yet (a data-only review): this check judges a model, so it runs once a model or its "
+               "predictions are given.")
+
+
 @dataclass
 class Outcome:
     summary: str

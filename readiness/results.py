@@ -134,8 +134,13 @@ class RolesInfo(_Frozen):
     features: list[str] = Field(default_factory=list)
 
 
+NO_MODEL_KIND = "none"  # ModelInfo.kind of a data-only review (no model yet)
+DATA_REVIEW_NOTE = ("A data review: no model was given yet, so the checks that judge a model were skipped and the "
+                    "verdict covers the data only (quality, leakage, bias in the labels, feasibility).")
+
+
 class ModelInfo(_Frozen):
-    kind: str  # "model" | "predictions"
+    kind: str  # "model" | "predictions" | "none" (a data-only review)
     name: str | None = None
     estimator: str | None = None
     format: str | None = None
@@ -160,6 +165,11 @@ class ReviewReport(_Frozen):
     versions: dict[str, str] = Field(default_factory=dict)
     duration_s: float | None = None
     checks: list[CheckResult]
+
+    @property
+    def data_only(self) -> bool:
+        """A review of the data before any model exists."""
+        return self.model.kind == NO_MODEL_KIND
 
     def check(self, check_id: str) -> CheckResult | None:
         return next((c for c in self.checks if c.id == check_id), None)

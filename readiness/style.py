@@ -24,3 +24,9 @@ OVERALL_VERDICT = {
     Status.ERROR: "Some checks could not run; their evidence is missing.",
     Status.SKIPPED: "All checks were skipped.",
 }
+
+
+def overall_verdict(status: Status, *, data_only: bool = False) -> str:
+    """The one-sentence verdict; a data-only review judges the data, not a model."""
+    text = OVERALL_VERDICT[Status(status)]
+    return text.replace("the model is not ready", "the data is not ready for training") if data_only else text

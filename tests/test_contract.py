@@ -84,7 +84,24 @@ def tiny_holdout():
     return make_ctx(df.iloc[:120], df.iloc[120:], target="y", prediction_column="score")
 
 
-CASES = {f.__name__: f for f in [binary_model, binary_predictions, multiclass_model, regression_model, tiny_holdout]}
+def binary_data_only():
+    df = _frame(300, seed=5)
+    return make_ctx(df.iloc[:220], df.iloc[220:], target="y", sensitive=["group"], time_column="when", id_column="uid")
+
+
+def multiclass_data_only():
+    df = _frame(300, seed=6, classes=("lo", "mid", "hi"))
+    return make_ctx(df.iloc[:220], df.iloc[220:], target="y", sensitive=["group"])
+
+
+def regression_data_only():
+    df = _frame(300, seed=7).drop(columns="y")
+    df["y"] = 2.0 * df["x"] + np.random.default_rng(7).normal(scale=0.3, size=len(df))
+    return make_ctx(df.iloc[:220], df.iloc[220:], target="y")
+
+
+CASES = {f.__name__: f for f in [binary_model, binary_predictions, multiclass_model, regression_model, tiny_holdout,
+                                 binary_data_only, multiclass_data_only, regression_data_only]}
 
 
 @pytest.fixture(scope="module", params=list(CASES))

@@ -266,6 +266,8 @@ def baselines_comparison(ctx: ReviewContext) -> Outcome:
             f"The baselines were trained on a stratified sample of {len(rows):,} of the {len(ctx.train):,} training "
             "rows to keep the review fast; more rows would only make them stronger."),
             evidence={"train_rows_used": len(rows)}))
+    if ctx.data_only:
+        return _baselines_only(ctx, fitted, Xte, ok, m, findings)
     if ctx.task == "regression":
         return _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha)
     return _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha)
@@ -506,3 +508,50 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
         summary = f"About as good as a simple {bname}: the simpler model may be preferable."
     findings.insert(0, Finding(severity=sev, message=txt + ".", evidence=ev))
     return Outcome(summary=summary, findings=findings, metrics=m, status=status)
+
+
+def _baselines_only(ctx, fitted, Xte, ok, m, findings) -> Outcome:
+    """A data-only review: the baselines' holdout scores are the bar a future model must clear."""
+    seed, B = ctx.settings.random_state, ctx.settings.bootstrap
+    baselines: dict = {}
+    if ctx.task == "regression":
+        y = ctx.y_test.to_numpy(dtype=float)[ok]
+        for key, est in fitted.items():
+            p = np.asarray(est.predict(Xte), dtype=float)
+            err = np.abs(y - p)
+            baselines[key] = {"name": BASELINE_NAMES[key], "mae": float(err.mean()),
+                              "mae_ci": list(bootstrap_ci(lambda a, b: float(np.mean(np.abs(a - b))), y, p,
+                                                          n_boot=B, seed=seed))}
+        best = min(baselines, key=lambda k: baselines[k]["mae"])
+        row = baselines[best]
+        text = (f"mean absolute error {row['mae']:.4g} ({row['mae_ci'][0]:.4g}–{row['mae_ci'][1]:.4g}) on the "
+                "holdout")
+    else:
+        y_s = ctx.y_test.to_numpy()[ok].astype(str)
+        n = len(y_s)
+        binary = ctx.task == "binary"
+        yb = ctx.y_test_binary[ok] if binary else None
+        for key, est in fitted.items():
+            classes = np.asarray([str(c) for c in est.classes_], dtype=object)
+            proba = np.asarray(est.predict_proba(Xte), dtype=float)
+            x = int((classes[np.argmax(proba, axis=1)] == y_s).sum())
+            row = {"name": BASELINE_NAMES[key], "accuracy": x / n, "accuracy_ci": list(clopper_pearson(x, n))}
+            if binary and str(ctx.positive_label) in classes:
+                p_pos = proba[:, list(classes).index(str(ctx.positive_label))]
+                if len(np.unique(p_pos)) > 2:
+                    row["roc_auc"], row["roc_auc_ci"] = rank_auc(yb, p_pos), list(auc_ci(yb, p_pos))
+            baselines[key] = row
+        order = list(baselines)
+        best = max(order, key=lambda k: (baselines[k]["accuracy"], -order.index(k)))
+        row = baselines[best]
+        text = (f"accuracy {_pct(row['accuracy'])} ({_pct(row['accuracy_ci'][0])}–{_pct(row['accuracy_ci'][1])}, "
+                "95% interval) on the holdout")
+        if "roc_auc" in row:
+            text += f", ROC AUC {row['roc_auc']:.3f}"
+    m.update({"model": None, "baselines": baselines, "best_baseline": best, "decision_verdict": "no_model"})
+    findings.insert(0, Finding(severity=Severity.INFO, message=(
+        f"No model yet: the best simple baseline, {BASELINE_SHORT[best]}, reaches {text}. A model must beat this "
+        "by more than chance to be worth its complexity; the review compares them once the model exists."),
+        evidence={"best_baseline": best}))
+    return Outcome(summary=f"No model yet; the best simple baseline ({BASELINE_SHORT[best]}) reaches {text}: the bar "
+                          "a model must clear.", findings=findings, metrics=m, status=Status.PASS)

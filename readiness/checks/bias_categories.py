@@ -71,7 +71,7 @@ from readiness.checks.bias_stats import (
 )
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
-from readiness.registry import Outcome, SkipCheck, register
+from readiness.registry import NEEDS_MODEL, Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status, worst_status
 from readiness.stats import clopper_pearson
 
@@ -748,7 +748,10 @@ def categories_check(ctx: ReviewContext) -> Outcome:
         cats["historical"] = _guard(historical, ctx, singles)
         cats["representation"] = _guard(representation, ctx, singles, inters, population, problems)
         cats["measurement"] = _guard(measurement, ctx, singles)
-        if ctx.task in ("binary", "multiclass"):
+        if ctx.data_only:  # the labels' bias is measured above; the model's waits for a model
+            for c in ("aggregation", "learning", "evaluation"):
+                cats[c] = _skipped(NEEDS_MODEL)
+        elif ctx.task in ("binary", "multiclass"):
             groups, overall, ok = group_stats(ctx, attrs, bootstrap=False)
             _, views, _, _ = prediction_views(ctx)
             reference, _ = reference_groups(ctx, attrs, groups)

@@ -9,7 +9,7 @@ from readiness import explain as X
 from readiness import explain_stats as ES
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
-from readiness.registry import Outcome, SkipCheck, register
+from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
 from readiness.results import Finding, ReviewReport, Severity, Status
 
 #: a feature with at least this share of the total mean |SHAP| is listed in ``dominant_features``
@@ -31,6 +31,8 @@ NO_MODEL = ("Only a prediction column was given, so SHAP, LIME and permutation i
 
 
 def _need_model(ctx: ReviewContext) -> None:
+    if ctx.data_only:
+        raise NeedsModel(NEEDS_MODEL)
     if ctx.model is None:
         raise SkipCheck(NO_MODEL)
     if not ctx.features:

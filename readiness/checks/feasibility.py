@@ -55,6 +55,8 @@ def _stratified_sample(n: int, cap: int, seed: int, strata: np.ndarray | None) -
 
 
 def _scored_rows(ctx: ReviewContext) -> np.ndarray:
+    if ctx.data_only:  # no model yet: every holdout row counts
+        return np.ones(len(ctx.test), dtype=bool)
     scores = np.asarray(ctx.test_scores, dtype=float)
     return np.isfinite(scores) if scores.ndim == 1 else np.isfinite(scores).all(axis=1)
 
@@ -102,13 +104,17 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
     conflicts = ber.label_conflicts(pool, features, labels)
     n_pool = len(pool)
 
-    # --- the model's holdout error ----------------------------------------------------------
-    ok = _scored_rows(ctx)
-    y_te = ctx.y_test.astype(str).to_numpy()[ok]
-    wrong = int((np.asarray(ctx.test_pred)[ok].astype(str) != y_te).sum())
-    n_te = int(ok.sum())
-    model_err = wrong / n_te
-    model_ci = list(clopper_pearson(wrong, n_te))
+    # --- the model's holdout error (none in a data-only review) ------------------------------
+    has_model = not ctx.data_only
+    wrong = n_te = model_err = None
+    model_ci = [None, None]
+    if has_model:
+        ok = _scored_rows(ctx)
+        y_te = ctx.y_test.astype(str).to_numpy()[ok]
+        wrong = int((np.asarray(ctx.test_pred)[ok].astype(str) != y_te).sum())
+        n_te = int(ok.sum())
+        model_err = wrong / n_te
+        model_ci = list(clopper_pearson(wrong, n_te))
 
     # --- lower and upper estimates ---------------------------------------------------------
     n = est.n
@@ -133,7 +139,8 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
     upper_counts["prior"] = (round(est.prior_cap * n), n)
     if cross is not None:
         upper_counts["ghp"] = (cross, n)
-    upper_counts["model"] = (wrong, n_te)
+    if has_model:
+        upper_counts["model"] = (wrong, n_te)
     a_up = BER_ALPHA / 2 / len(upper_counts)
     upper_parts = {k: (x / m_, cp_upper(x, m_, alpha=a_up)) for k, (x, m_) in upper_counts.items()}
     upper_key = min(upper_parts, key=lambda k: (upper_parts[k][1], upper_parts[k][0]))
@@ -184,7 +191,8 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
         "model_error": model_err, "model_error_ci": model_ci, "holdout_rows": n_te,
         "target_accuracy": ctx.settings.target_accuracy,
         "target_error": None if ctx.settings.target_accuracy is None else 1 - ctx.settings.target_accuracy,
-        "room_max": max(0.0, model_err - lower_lo), "room_min": max(0.0, model_err - upper_hi),
+        "room_max": max(0.0, model_err - lower_lo) if has_model else None,
+        "room_min": max(0.0, model_err - upper_hi) if has_model else None,
     }
     findings: list[Finding] = []
     conf = f"{100 * (1 - BER_ALPHA):.0f}%"
@@ -224,22 +232,36 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
             f"The smallest class has {min_class:,} rows in the sample; estimates like these need about "
             f"{MIN_ROWS_PER_CLASS:,} rows per class for a ±2.5-point band (Wheat et al. 2025), so read the range "
             "as approximate."), evidence={"smallest_class_rows": min_class}))
-    if trusted and model_ci[1] < floor_raw:
+    if has_model and trusted and model_ci[1] < floor_raw:
         findings.append(Finding(severity=Severity.WARN, message=(
             f"The model's holdout error {_pct(model_err)} ({_pct(model_ci[0])}–{_pct(model_ci[1])}) is below the "
             f"estimated floor of {_pct(floor_raw)} ({conf} bottom): no model should do that well with these features. "
             "Check the Leakage page (a column that reveals the outcome, holdout rows copied from training)."),
             evidence={"model_error_ci": model_ci, "ber_floor_low_unclamped": floor_raw}))
-    if upper_src == "knn" and model_ci[0] > upper_hi:
+    if has_model and upper_src == "knn" and model_ci[0] > upper_hi:
         findings.append(Finding(severity=Severity.INFO, message=(
             f"A plain {est.best_k}-nearest-neighbour rule errs on {_pct(est.upper_knn)} of rows (leave-one-out) against "
             f"the model's {_pct(model_err)} on the holdout: the model leaves accuracy on the table.")))
 
     # --- the verdict on the target: the 95% ends decide ------------------------------------
     target = ctx.settings.target_accuracy
-    numbers = (f"The model errs on {_pct(model_err)} of the holdout rows ({_pct(model_ci[0])}–{_pct(model_ci[1])}); "
-               f"the best possible model errs on {rng_txt}, best estimate about {_pct(lower_point_for_range)}–"
+    numbers = (f"the best possible model errs on {rng_txt}, best estimate about {_pct(lower_point_for_range)}–"
                f"{_pct(upper)}")
+    if has_model:
+        numbers = (f"The model errs on {_pct(model_err)} of the holdout rows ({_pct(model_ci[0])}–{_pct(model_ci[1])}); "
+                   + numbers)
+    else:
+        numbers = numbers[0].upper() + numbers[1:]
+    if target is None and not has_model:
+        findings.insert(0, Finding(severity=Severity.INFO, message=(
+            f"No target accuracy was set, so nothing is judged. {numbers}. No model exists yet: any model trained "
+            f"on these features will err on at least {_pct(lower_lo)} of cases ({conf} confidence), and a simple "
+            f"rule already reaches {_pct(upper_hi)} or better."), evidence={"ber_lower_low": lower_lo,
+                                                                             "ber_upper_high": upper_hi}))
+        summary = (f"Even the best possible model would err on {rng_txt} of cases; set a target accuracy to learn "
+                   "whether it is reachable before training a model.")
+        m["verdict"] = "no_target"
+        return Outcome(summary=summary, findings=findings, metrics=m)
     if target is None:
         findings.insert(0, Finding(severity=Severity.INFO, message=(
             f"No target accuracy was set, so nothing is judged. {numbers}: between "
@@ -251,7 +273,7 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
         return Outcome(summary=summary, findings=findings, metrics=m)
     e_t = 1 - target
     ev = {"target_error": e_t, "ber_lower_low": lower_lo, "ber_upper_high": upper_hi, "model_error_ci": model_ci}
-    if e_t >= model_ci[1]:
+    if has_model and e_t >= model_ci[1]:
         verdict, sev = "achieved", Severity.INFO
         summary = (f"A target accuracy of {_pct(target)} is reachable: the model already errs on only {_pct(model_err)} "
                    f"of holdout rows ({_pct(model_ci[1])} at most, {conf} confidence).")
@@ -283,7 +305,8 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
                                "here (see below)",
         "undetermined": f"the required {_pct(e_t)} error is inside the range",
     }[verdict]
-    findings.insert(0, Finding(severity=sev, message=(
-        f"Target accuracy {_pct(target)}: {reason}. {numbers}; at most {_pts(m['room_max'])} of accuracy can still "
-        "be gained by any model."), evidence=ev))
+    gain = (f"; at most {_pts(m['room_max'])} of accuracy can still be gained by any model" if has_model else
+            " (no model yet: this is what any model trained on these features can reach)")
+    findings.insert(0, Finding(severity=sev, message=f"Target accuracy {_pct(target)}: {reason}. {numbers}{gain}.",
+                               evidence=ev))
     return Outcome(summary=summary, findings=findings, metrics=m)

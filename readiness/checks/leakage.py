@@ -105,7 +105,9 @@ def _target_matrix(ctx: ReviewContext, y: pd.Series) -> np.ndarray:
 
 
 def model_holdout_score(ctx: ReviewContext) -> float:
-    """The whole model's holdout score on the scale of the standalone scores."""
+    """The whole model's holdout score on the scale of the standalone scores (NaN in a data-only review)."""
+    if ctx.data_only:
+        return math.nan
     scores = np.asarray(ctx.test_scores, dtype=float)
     Y = _target_matrix(ctx, ctx.y_test)
     if ctx.task == "multiclass":

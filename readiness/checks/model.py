@@ -6,7 +6,7 @@ from typing import Any
 
 from readiness.inputs.context import ReviewContext
 from readiness.inputs.models import final_estimator
-from readiness.registry import Outcome, SkipCheck, register
+from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
 
 # parameters that say nothing about tuning (bookkeeping, parallelism, verbosity)
@@ -51,6 +51,8 @@ def hyperparameters(ctx: ReviewContext) -> Outcome:
     """Records every hyper-parameter of the model (each pipeline step) and flags a final
     estimator left entirely at its library defaults: either it was never tuned, or the
     tuning that found the defaults best is not documented."""
+    if ctx.data_only:
+        raise NeedsModel(NEEDS_MODEL)
     if ctx.model is None:
         raise SkipCheck("No model file: the scores come from a prediction column, so the model's hyper-parameters "
                         "are unknown. Ask its owner for them and record them in the notes.")

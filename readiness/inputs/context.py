@@ -21,11 +21,13 @@ from readiness.inputs.models import (
     is_classifier,
 )
 from readiness.inputs.tables import Table
-from readiness.results import InputFile, ModelInfo, RolesInfo
+from readiness.registry import NEEDS_MODEL, NeedsModel
+from readiness.results import NO_MODEL_KIND, InputFile, ModelInfo, RolesInfo
 
 TRAIN_SPLIT_VALUES = {"train", "training", "fit", "dev", "0", "false"}
 TEST_SPLIT_VALUES = {"test", "holdout", "valid", "validation", "eval", "1", "true"}
 MAX_CLASSES = 50
+NO_MODEL_NAME = "No model yet (data review)"
 
 
 class Roles(BaseModel):
@@ -112,6 +114,11 @@ class ReviewContext:
         return self.model is not None
 
     @property
+    def data_only(self) -> bool:
+        """No model and no prediction column: a review of the data before any model exists."""
+        return self.model is None and not self.roles.prediction_column
+
+    @property
     def scores_are_probabilities(self) -> bool:
         if self.model is not None:
             return self.model.scores_are_probabilities
@@ -122,6 +129,9 @@ class ReviewContext:
 
     @cached_property
     def test_scores(self) -> np.ndarray:
+        """The model's holdout scores; a data-only review has none, and a check asking for them is skipped."""
+        if self.data_only:
+            raise NeedsModel(NEEDS_MODEL)
         if self.model is None:
             return pd.to_numeric(self.test[self.roles.prediction_column], errors="coerce").to_numpy(float)
         return self.model.scores(self.test)
@@ -251,8 +261,6 @@ def build_context(
     for name, col in (("Time", roles.time_column), ("ID", roles.id_column)):
         if col:
             _require_column(col, name, train_df, test_df)
-    if model is None and not roles.prediction_column:
-        raise E.RoleError(E.NO_MODEL_NO_PREDICTIONS)
     if roles.prediction_column:
         col = roles.prediction_column
         if col not in test_df.columns:
@@ -300,8 +308,10 @@ def build_context(
         est_name, params = describe_estimator(estimator)
         info = ModelInfo(kind="model", name=model.name, estimator=est_name, format=model.format,
                          trusted_pickle=model.trusted_pickle, classes=classes, hyperparameters=params)
-    else:
+    elif roles.prediction_column:
         info = ModelInfo(kind="predictions", name=f"prediction column '{roles.prediction_column}'", classes=classes)
+    else:  # a data-only review: quality, leakage, bias in the labels, feasibility
+        info = ModelInfo(kind=NO_MODEL_KIND, name=NO_MODEL_NAME, classes=classes)
     files = [InputFile(role=t.role, name=t.name, sha256=t.sha256, size_bytes=t.size_bytes,
                        rows=len(t.frame), columns=t.frame.shape[1]) for t in tables.values()]
     if model is not None:
@@ -319,6 +329,8 @@ def build_context(
 
 def _check_scores(ctx: ReviewContext) -> None:
     """Score the holdout once up front so a model that does not fit the data is bad input."""
+    if ctx.data_only:
+        return
     try:
         scores = ctx.test_scores
     except E.ReadinessError:

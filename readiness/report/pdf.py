@@ -32,8 +32,8 @@ from readiness.report.canonical import (
 from readiness.report.figures import humanize, key_figures
 from readiness.report.fonts import BOLD, MONO, REGULAR, markup, register_fonts
 from readiness.report.sign import SigBox, prepare_document
-from readiness.results import CheckResult, Severity, Status
-from readiness.style import OVERALL_VERDICT, STATUS_COLOR, STATUS_WORD
+from readiness.results import DATA_REVIEW_NOTE, CheckResult, Severity, Status
+from readiness.style import STATUS_COLOR, STATUS_WORD, overall_verdict
 
 # print-safe status marks: the emoji of style.STATUS_ICON have no glyph in print fonts,
 # so the PDF uses these DejaVu glyphs next to the same words and colours
@@ -441,8 +441,9 @@ class _Builder:
         from reportlab.platypus import Spacer, Table, TableStyle
 
         r, rep = self.record, self.report
+        kicker = "DATA REVIEW · NO MODEL YET" if rep.data_only else "MODEL READINESS REVIEW"
         model = model_display_name(r.model_name)
-        out = [Spacer(1, 40), P("MODEL READINESS REVIEW", "kicker"), Spacer(1, 8), P(r.project, "title"),
+        out = [Spacer(1, 40), P(kicker, "kicker"), Spacer(1, 8), P(r.project, "title"),
                P(f"Model {model} · version {r.model_version}", "subtitle")]
         if r.title and r.title != r.project:
             out.append(P(r.title, "subtitle"))
@@ -458,7 +459,8 @@ class _Builder:
             ("Checks", f"{status_label(rep.status)} overall — {len(rep.checks)} checks: {summary}"),
             ("Reviewers", "; ".join(p.name + (f" ({p.role})" if p.role else "") for p in r.reviewers) or "–"),
             ("Signers", "; ".join(f"{s.role}: {s.name or 'anyone in the role'}" for s in r.signers)),
-            ("Model", f"{estimator} · {rep.task} task" if estimator else f"{rep.task} task"),
+            ("Model", f"none yet: a data review · {rep.task} task" if rep.data_only
+             else f"{estimator} · {rep.task} task" if estimator else f"{rep.task} task"),
             ("Data", data or "–"),
             ("Record", f"{r.record_id} · SHA-256 {sha256_hex(self.data)}"),
         ]
@@ -492,7 +494,10 @@ class _Builder:
         rep, r = self.report, self.record
         st = _scaled_styles(scale)
         out = [heading("1  Executive summary", 0, "summary")]
-        out.append(P(f"{B(status_label(rep.status))} — {markup(OVERALL_VERDICT[rep.status])}", st["body"], raw=True))
+        verdict = overall_verdict(rep.status, data_only=rep.data_only)
+        out.append(P(f"{B(status_label(rep.status))} — {markup(verdict)}", st["body"], raw=True))
+        if rep.data_only:
+            out.append(P(DATA_REVIEW_NOTE, st["body"]))
         out += [self._decision_panel((st["big"], st["cellb"], st["cell"])), Spacer(1, 6 * scale)]
         attention = self._attention()
         quiet = len(rep.checks) - len(attention)
