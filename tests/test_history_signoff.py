@@ -44,3 +44,62 @@ def test_app_sample_report_and_signature_are_never_recorded(small_review, db):  
         assert store.history() == [] and store.holdout_counts() == []
     finally:
         store.close()
+
+
+def test_cli_questionnaire_answers_are_not_another_use_of_the_holdout(tmp_path, capsys):
+    """Answers change how results are read, not what the model scored: a review re-run with
+    the questionnaire answered counts once; a review with another threshold counts again."""
+    import json
+
+    from store_helpers import csvs, dump
+
+    from readiness.cli import main
+
+    train, test, model = csvs(tmp_path)
+    url = str(tmp_path / "h.db")
+    base = ["review", "--train", str(train), "--test", str(test), "--model", str(model), "--target", "target",
+            "--check", "evaluation.holdout_reuse", "--quiet", "--db", url]
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"intended_use": "Rank applications.", "human_oversight": "some"}))
+
+    def prior(*extra) -> int:
+        out = tmp_path / "r.json"
+        assert main([*base, *extra, "--json", str(out)]) == 0
+        return json.loads(out.read_text())["checks"][0]["metrics"]["prior_evaluations"]
+
+    assert prior() == 0
+    assert prior("--answers", str(answers)) == 0  # the same evaluation of the holdout, answered
+    assert prior("--threshold", "0.4") == 1  # a different evaluation: one earlier use
+    capsys.readouterr()
+    rows = dump(f"sqlite:///{url}")
+    assert len(rows["reviews"]) == 3 and len(rows["holdout_evaluations"]) == 2
+
+
+def test_a_record_built_after_answering_counts_the_same_holdout_use(tmp_path):
+    """The app's path: the review is recorded, the questionnaire saved (bias.categories re-run,
+    a new review digest), the PDF's record stored with the review it carries."""
+    from store_helpers import dump, small
+
+    from readiness.checks.bias import with_reviewer_answers
+    from readiness.report.canonical import new_record, record_bytes
+    from readiness.review import run_review, update_report
+    from readiness.store import holdout_key_for
+
+    ctx, _ = small()
+    report = run_review(ctx, checks=["evaluation.holdout_reuse", "bias.categories"])
+    url = str(tmp_path / "h.db")
+    store = ReviewStore(url)
+    try:
+        store.record_review(report, review_digest=ctx.digest, source="app", test_sha256=holdout_key_for(ctx),
+                            evaluation_digest=ctx.evaluation_digest)
+        assert ctx.evaluation_digest == ctx.digest  # nothing answered: histories written before keep counting
+        answered = with_reviewer_answers(ctx, {"intended_use": "Rank applications."})
+        assert answered.digest != ctx.digest and answered.evaluation_digest == ctx.evaluation_digest
+        again = update_report(report, answered, ["bias.categories"])
+        record = new_record(again, project="P", model_version="1", review_digest=answered.digest)
+        store.save_record(record, record_bytes(record))  # not recorded for this digest: brings its review
+        assert store.holdout_evaluation_count(holdout_key_for(ctx)) == 1
+        assert store.holdout_evaluation_count(holdout_key_for(ctx), exclude_digest=answered.evaluation_digest) == 0
+        assert len(dump(f"sqlite:///{url}")["reviews"]) == 2  # both reviews are kept; one use of the holdout
+    finally:
+        store.close()

@@ -194,6 +194,7 @@ def holdout_reuse(ctx: ReviewContext) -> Outcome:
                "bits_per_score": BITS_SCORE}
     sha, source = _holdout_file(ctx)
     m["holdout_sha256"], m["holdout_source"] = sha, source
+    m["evaluation_digest"] = ctx.evaluation_digest  # the history counts one use per evaluation digest
     if n == 0:
         return Outcome(summary="No holdout row has a score, so the holdout cannot be used at all.", findings=findings,
                        metrics=m, status=None)

@@ -163,12 +163,25 @@ class ReviewContext:
     @cached_property
     def digest(self) -> str:
         """Content digest of everything that determines the review's results."""
+        return self._digest_with(self.settings)
+
+    def _digest_with(self, settings: Settings) -> str:
         h = hashlib.sha256()
         for f in sorted(self.input_files, key=lambda f: f.role):
             h.update(f"{f.role}:{f.sha256};".encode())
         h.update(self.roles.model_dump_json().encode())
-        h.update(self.settings.model_dump_json().encode())
+        h.update(settings.model_dump_json().encode())
         return h.hexdigest()
+
+    @cached_property
+    def evaluation_digest(self) -> str:
+        """The digest of this evaluation of the holdout: :attr:`digest` without the reviewers'
+        questionnaire answers, which change how results are read, not what the model scored.
+        Equal to :attr:`digest` when nothing was answered. The review history counts one
+        holdout use per evaluation digest."""
+        if not self.settings.reviewer_answers:
+            return self.digest
+        return self._digest_with(self.settings.model_copy(update={"reviewer_answers": {}}))
 
     def roles_info(self) -> RolesInfo:
         return RolesInfo(**self.roles.model_dump(), features=self.features)

@@ -134,7 +134,8 @@ def before_review(a, ctx):
         _warn(f"{exc} The review is not recorded in the history.")
         return None
     try:
-        ctx.prior_holdout_evaluations = store.holdout_evaluation_count(holdout_key_for(ctx), exclude_digest=ctx.digest)
+        ctx.prior_holdout_evaluations = store.holdout_evaluation_count(holdout_key_for(ctx),
+                                                                   exclude_digest=ctx.evaluation_digest)
     except Exception as exc:
         _warn(f"cannot read the review history: {type(exc).__name__}: {exc}")
     from readiness.checks.comparison_history import champion_review_for
@@ -175,7 +176,8 @@ def _after_review(a, ctx, report, store) -> None:
 
         try:  # the record below is linked to this review's own id
             review_id = store.record_review(report, review_digest=ctx.digest, source="cli",
-                                            test_sha256=holdout_key_for(ctx), **ident)
+                                            test_sha256=holdout_key_for(ctx),
+                                            evaluation_digest=ctx.evaluation_digest, **ident)
         except Exception as exc:
             _warn(f"the review could not be recorded in the history: {type(exc).__name__}: {exc}")
     if a.pdf is None:

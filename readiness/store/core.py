@@ -177,17 +177,21 @@ class ReviewStore:
     # --- writes (each one transaction) ------------------------------------------------------------
     def record_review(self, report, *, review_digest: str, source: str = "api", project: str | None = None,
                       model_name: str | None = None, model_version: str | None = None, title: str = "",
-                      test_sha256: str | None = None) -> int:
-        """Store one completed review and its holdout evaluation; returns the review's id."""
+                      test_sha256: str | None = None, evaluation_digest: str | None = None) -> int:
+        """Store one completed review and its holdout evaluation; returns the review's id.
+
+        ``evaluation_digest`` (``ReviewContext.evaluation_digest``) identifies the holdout
+        evaluation: reviews that differ only in the reviewers' answers count once."""
         with self._write() as conn:
             review_id = self._insert_review(conn, report, review_digest=review_digest, source=source,
                                             project=project, model_name=model_name, model_version=model_version,
-                                            title=title, test_sha256=test_sha256)
+                                            title=title, test_sha256=test_sha256,
+                                            evaluation_digest=evaluation_digest)
         self._recorded[review_digest] = review_id
         return review_id
 
     def _insert_review(self, conn, report, *, review_digest, source, project, model_name, model_version, title,
-                       test_sha256) -> int:
+                       test_sha256, evaluation_digest=None) -> int:
         from sqlalchemy import insert, select
         from sqlalchemy.exc import IntegrityError
 
@@ -206,11 +210,12 @@ class ReviewStore:
         }
         review_id = int(conn.execute(insert(self.reviews).values(**row)).inserted_primary_key[0])
         h = self.holdout
+        evaluation = evaluation_digest or _evaluation_digest(report) or review_digest
         if key and conn.execute(select(h.c.id).where(h.c.test_sha256 == key,
-                                                     h.c.review_digest == review_digest)).first() is None:
+                                                     h.c.review_digest == evaluation)).first() is None:
             try:
                 with conn.begin_nested():  # the same evaluation stored by a concurrent writer: counted once
-                    conn.execute(insert(h).values(test_sha256=key, review_digest=review_digest, review_id=review_id,
+                    conn.execute(insert(h).values(test_sha256=key, review_digest=evaluation, review_id=review_id,
                                                   created_at=_now()))
             except IntegrityError:
                 pass
@@ -452,11 +457,19 @@ def _note_error(url, exc) -> None:
         str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}")
 
 
+def _evaluation_digest(report) -> str | None:
+    """The holdout evaluation a review (e.g. one inside a signed record) counts as: the
+    evaluation digest its reuse check recorded; None for reviews made before it did."""
+    check = report.check("evaluation.holdout_reuse")
+    value = check.metrics.get("evaluation_digest") if check is not None else None
+    return value if isinstance(value, str) and value else None
+
+
 def prior_holdout_evaluations(ctx, url: str | None = None) -> int | None:
     """Earlier distinct evaluations of this review's holdout; None when the history is
     unavailable (the reuse budget then says so instead of guessing)."""
     try:
-        return shared_store(url).holdout_evaluation_count(holdout_key_for(ctx), exclude_digest=ctx.digest)
+        return shared_store(url).holdout_evaluation_count(holdout_key_for(ctx), exclude_digest=ctx.evaluation_digest)
     except Exception as exc:
         _note_error(url, exc)
         return None
@@ -469,7 +482,8 @@ def record_completed_review(ctx, report, *, source: str = "app", title: str = ""
     review in this process is linked to it (:meth:`ReviewStore.save_record`)."""
     try:
         return shared_store(url).record_review(report, review_digest=ctx.digest, source=source, title=title,
-                                               test_sha256=holdout_key_for(ctx), **identity)
+                                               test_sha256=holdout_key_for(ctx),
+                                               evaluation_digest=ctx.evaluation_digest, **identity)
     except Exception as exc:
         _note_error(url, exc)
         return None
