@@ -8,12 +8,37 @@ from pages._ui import (
     esc,
     findings,
     metric_ci,
+    pct,
     plot,
     review,
     skipped_or_error,
     what_to_do,
 )
 from readiness.charts.evaluation import confusion_matrix, roc_curve
+
+
+def _ci(ci) -> str:
+    return "–" if not ci else f"{pct(ci[0])} – {pct(ci[1])}"
+
+
+def _multiclass(res) -> None:
+    """Per-class figures, the confusion matrix as shares of each actual class, the largest mistakes in words."""
+    m = res.metrics
+    st.markdown("**Each class: precision, recall and F1** (95% intervals; recall = share of that class found, "
+                "precision = share of predictions of that class that are right)")
+    rows = [{"class": c, "holdout rows": v["support"], "recall": pct(v["recall"]), "recall 95%": _ci(v["recall_ci"]),
+             "precision": pct(v["precision"]), "precision 95%": _ci(v["precision_ci"]), "F1": pct(v["f1"]),
+             "F1 95%": _ci(v["f1_ci"])} for c, v in m["per_class"].items()]
+    st.dataframe(rows, hide_index=True)
+    if m.get("largest_confusions"):
+        st.markdown("**The largest mistakes**")
+        st.markdown("\n".join(f"- {c['rows']:,} holdout row{'s' if c['rows'] != 1 else ''} of class **{esc(c['actual'])}** were predicted as "
+                               f"**{esc(c['predicted'])}** ({pct(c['share_of_actual'])} of that class)"
+                               for c in m["largest_confusions"]))
+    st.markdown("**Confusion matrix**: each row is an actual class; a cell is the share of that class's holdout rows "
+                "predicted as the column's class (the diagonal is recall). Hover for row counts.")
+    plot(confusion_matrix(res))
+
 
 ctx, report = review()
 st.title("Holdout performance")
@@ -40,14 +65,17 @@ if check_header(res) and not skipped_or_error(res):
         st.caption(f"Always predicting the most common class would give {100 * m['majority_class_rate']:.1f}% accuracy."
                    + (f" Positive class: **{esc(m['positive_label'])}**, decision threshold {m['threshold']}."
                       if report.task == "binary" else ""))
-        left, right = st.columns(2)
-        with left:
-            st.markdown("**Confusion matrix** (holdout rows)")
-            plot(confusion_matrix(res))
-        with right:
-            if m.get("roc_curve"):
-                st.markdown("**ROC curve**")
-                plot(roc_curve(res))
+        if report.task == "binary":
+            left, right = st.columns(2)
+            with left:
+                st.markdown("**Confusion matrix** (holdout rows)")
+                plot(confusion_matrix(res))
+            with right:
+                if m.get("roc_curve"):
+                    st.markdown("**ROC curve**")
+                    plot(roc_curve(res))
+        else:
+            _multiclass(res)
     findings(res)
     check_details(res)
     todo = []

@@ -6,17 +6,27 @@ from readiness.results import CheckResult
 
 
 def confusion_matrix(result: CheckResult):
+    """Row-normalised heat map (share of each actual class), sized to the number of classes."""
     import plotly.graph_objects as go
 
     cm = result.metrics["confusion_matrix"]
     labels, matrix = cm["labels"], cm["matrix"]
+    k = len(labels)
     totals = [sum(r) or 1 for r in matrix]
-    text = [[f"{v:,}<br>({100 * v / totals[i]:.1f}% of row)" for v in row] for i, row in enumerate(matrix)]
-    fig = go.Figure(go.Heatmap(z=matrix, x=[f"predicted {x}" for x in labels], y=[f"actual {y}" for y in labels],
-                               text=text, texttemplate="%{text}", colorscale="Blues", showscale=False,
-                               hovertemplate="%{y}, %{x}: %{z}<extra></extra>"))
-    fig.update_layout(height=120 + 70 * len(labels), margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis=dict(autorange="reversed"))
+    share = [[100 * v / totals[i] for v in row] for i, row in enumerate(matrix)]
+    many = k > 4
+    text = [[(f"{share[i][j]:.0f}%" if v else "") if many else f"{v:,}<br>({share[i][j]:.1f}% of row)"
+             for j, v in enumerate(row)] for i, row in enumerate(matrix)]
+    fig = go.Figure(go.Heatmap(
+        z=share, x=[str(x) for x in labels], y=[str(y) for y in labels], text=text, texttemplate="%{text}",
+        customdata=matrix, colorscale="Blues", zmin=0, zmax=100, showscale=False, xgap=1, ygap=1,
+        textfont=dict(size=13 if k <= 12 else 10),
+        hovertemplate="actual %{y}, predicted %{x}: %{customdata:,} rows (%{z:.1f}% of actual %{y})<extra></extra>"))
+    cell = 70 if k <= 4 else 44 if k <= 12 else 30
+    fig.update_layout(height=140 + cell * k,
+                      margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(title="predicted class", type="category", side="bottom"),
+                      yaxis=dict(title="actual class", type="category", autorange="reversed"))
     return fig
 
 

@@ -42,6 +42,49 @@ def balanced_accuracy(y_codes: np.ndarray, pred_codes: np.ndarray, k: int) -> fl
     return float(np.mean(hits[present] / counts[present]))
 
 
+def per_class(y_codes: np.ndarray, pred_codes: np.ndarray, labels: list[str], *, n_boot: int, seed: int
+              ) -> dict[str, dict]:
+    """Per class: precision and recall with Clopper–Pearson 95% intervals, F1 with a percentile bootstrap
+    (all classes from one resampling of the rows), and the support (holdout rows of that class)."""
+    k = len(labels)
+
+    def counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cm = np.bincount(a * k + b, minlength=k * k).reshape(k, k)
+        tp = np.diag(cm)
+        return tp, cm.sum(axis=0) - tp, cm.sum(axis=1) - tp
+
+    def f1(tp, fp, fn):
+        den = 2 * tp + fp + fn
+        return np.where(den > 0, 2 * tp / np.maximum(den, 1), np.nan)
+
+    tp, fp, fn = counts(y_codes, pred_codes)
+    rng = np.random.default_rng(seed)
+    n = len(y_codes)
+    boots = np.array([f1(*counts(y_codes[i], pred_codes[i])) for i in (rng.integers(0, n, n) for _ in range(n_boot))])
+    out = {}
+    for j, label in enumerate(labels):
+        col = boots[:, j][np.isfinite(boots[:, j])] if n_boot else np.array([])
+        out[label] = {
+            "precision": float(tp[j] / (tp[j] + fp[j])) if tp[j] + fp[j] else None,
+            "precision_ci": list(clopper_pearson(int(tp[j]), int(tp[j] + fp[j]))) if tp[j] + fp[j] else None,
+            "recall": float(tp[j] / (tp[j] + fn[j])) if tp[j] + fn[j] else None,
+            "recall_ci": list(clopper_pearson(int(tp[j]), int(tp[j] + fn[j]))) if tp[j] + fn[j] else None,
+            "f1": float(f1(tp, fp, fn)[j]) if tp[j] + fp[j] + fn[j] else None,
+            "f1_ci": [float(np.quantile(col, 0.025)), float(np.quantile(col, 0.975))] if len(col) >= 10 else None,
+            "support": int(tp[j] + fn[j])}
+    return out
+
+
+def largest_confusions(matrix: np.ndarray, labels: list[str], top: int = 5) -> list[dict]:
+    """The largest off-diagonal cells: actual class, predicted class, rows, share of the actual class's rows."""
+    cm = np.asarray(matrix)
+    rows = cm.sum(axis=1)
+    cells = [(int(cm[i, j]), i, j) for i in range(len(labels)) for j in range(len(labels)) if i != j and cm[i, j] > 0]
+    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [{"actual": labels[i], "predicted": labels[j], "rows": v, "share_of_actual": v / rows[i]}
+            for v, i, j in cells[:top]]
+
+
 def _valid_rows(ctx: ReviewContext) -> tuple[np.ndarray, list[Finding]]:
     ok = ctx.scored
     findings = []
@@ -95,7 +138,14 @@ def _classification(ctx: ReviewContext) -> Outcome:
         m["recall_ci"] = list(clopper_pearson(tp, tp + fn)) if tp + fn else None
         m["precision"] = tp / (tp + fp) if tp + fp else None
         m["precision_ci"] = list(clopper_pearson(tp, tp + fp)) if tp + fp else None
-    elif ctx.scores_are_probabilities and scores.ndim == 2:
+    else:
+        lab_codes = {lab: i for i, lab in enumerate(labels)}
+        known = np.isin(y_s, labels) & np.isin(pred_s, labels)
+        yk = np.array([lab_codes[v] for v in y_s[known]], dtype=int)
+        pk = np.array([lab_codes[v] for v in pred_s[known]], dtype=int)
+        m["per_class"] = per_class(yk, pk, labels, n_boot=B, seed=seed)
+        m["largest_confusions"] = largest_confusions(cm, labels)
+    if ctx.task != "binary" and ctx.scores_are_probabilities and scores.ndim == 2:
         m["roc_auc"] = float(skm.roc_auc_score(y_s, scores, multi_class="ovr", labels=labels))
         m["roc_auc_ci"] = list(bootstrap_ci(
             lambda a, b: skm.roc_auc_score(a, b, multi_class="ovr", labels=labels), y_s, scores, n_boot=B, seed=seed))
@@ -141,6 +191,14 @@ def _classification(ctx: ReviewContext) -> Outcome:
         lo, hi = m["roc_auc_ci"]
         summary += f"; ROC AUC {auc:.3f} ({_ci_text(lo, hi, pct=False)})"
     summary += f"; always predicting the most common class would score {_pct(majority)}."
+    if m.get("per_class"):
+        rec = {c: v["recall"] for c, v in m["per_class"].items() if v["recall"] is not None}
+        if rec:
+            low = min(rec, key=rec.get)
+            summary += f" Lowest recall: class {low} ({_pct(rec[low])})"
+            top = m["largest_confusions"][:1]
+            summary += (f"; most common mistake: class {top[0]['actual']} taken for class {top[0]['predicted']} "
+                        f"({top[0]['rows']:,} row{'s' if top[0]['rows'] != 1 else ''})." if top else ".")
     return Outcome(summary=summary, findings=findings, metrics=m)
 
 

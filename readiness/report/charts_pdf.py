@@ -82,7 +82,9 @@ def holdout(r: CheckResult) -> list[Chart]:
         return []
     plt = _plt()
     n = int(has_roc) + int(has_cm)
-    fig, axes = plt.subplots(1, n, figsize=(WIDTH_IN, 2.7), gridspec_kw={"width_ratios": [1] * n})
+    k = len(labels) if has_cm else 2
+    fig, axes = plt.subplots(1, n, figsize=(WIDTH_IN, 2.7 if k <= 4 else min(5.5, 1.2 + 0.4 * k)),
+                             gridspec_kw={"width_ratios": [1] * n})
     axes = [axes] if n == 1 else list(axes)
     parts = []
     if has_roc:
@@ -107,7 +109,8 @@ def holdout(r: CheckResult) -> list[Chart]:
         ax.grid(False)
         for i in range(arr.shape[0]):
             for j in range(arr.shape[1]):
-                ax.text(j, i, f"{int(arr[i, j]):,}", ha="center", va="center", fontsize=9,
+                ax.text(j, i, f"{int(arr[i, j]):,}" if arr[i, j] or k <= 4 else "", ha="center", va="center",
+                        fontsize=9 if k <= 5 else 7,
                         fontweight="bold" if i == j else "normal", color="black")
         ticks = [_short(x, 12) for x in labels]
         ax.set_xticks(range(len(labels)), ticks)
