@@ -235,10 +235,26 @@ def page_verdict(results: dict[str, CheckResult | None], sections: list[tuple[st
 
 
 def status_link(page: str, result: CheckResult, *, label: str | None = None) -> None:
-    """A link to the page holding a check's evidence, labelled with its status word and icon."""
+    """A link to the page holding a check's evidence, labelled with its status word and icon; plain
+    text when every check on that page was skipped (a link to a page with nothing on it misleads)."""
     status = Status(result.status)
-    st.page_link(page, label=f"{STATUS_WORD[status]} · {label or result.title}",
-                 icon=f":material/{STATUS_MATERIAL[status]}:")
+    text = f"{STATUS_WORD[status]} · {label or result.title}"
+    if page_has_evidence(state().report, page):
+        st.page_link(page, label=text, icon=f":material/{STATUS_MATERIAL[status]}:")
+    else:
+        st.markdown(f":gray[:material/{STATUS_MATERIAL[status]}: {esc(text)}]")
+
+
+def page_has_evidence(report: ReviewReport | None, page: str) -> bool:
+    """False when every check shown on ``page`` was skipped in this review (no section has evidence)."""
+    from readiness.registry import registered_checks
+
+    if report is None:
+        return True
+    areas = {a for a, p in AREA_PAGES.items() if p == page}
+    ids = {s.id for s in registered_checks() if s.area in areas}
+    mine = [c for c in report.checks if c.id in ids]
+    return not mine or any(Status(c.status) != Status.SKIPPED for c in mine)
 
 
 def metric_ci(container, label: str, value: float | None, ci: Iterable | None = None, *, as_pct: bool = True,

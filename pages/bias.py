@@ -397,7 +397,9 @@ if check_header(cat_res, heading="Seven sources of harm") and not skipped_or_err
                     "the population before quoting an overall figure.")
     if cats["learning"]["status"] in ("warn", "fail"):
         todo.append("Where the model widens a gap or uses a sensitive attribute directly, decide with legal and the "
-                    "business owner whether that is acceptable; if not, retrain without it and review again.")
+                    "business owner whether that is acceptable; if not, " + (
+                        "ask the model's owner to remove it, and review again." if report.model.kind == "predictions"
+                        else "retrain without it and review again."))
     if cats["measurement"]["status"] in ("warn", "fail"):
         todo.append("Proxy features reproduce the sensitive attribute: dropping the attribute alone does not make the "
                     "model blind to it.")

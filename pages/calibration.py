@@ -8,6 +8,7 @@ from pages._ui import (
     check_header,
     esc,
     findings,
+    page_has_evidence,
     pct,
     plot,
     review,
@@ -188,7 +189,7 @@ if check_header(res) and not skipped_or_error(res):
         todo.append(f"Recalibrate with {'isotonic regression' if rec['best'] == 'isotonic' else 'Platt scaling'} "
                     "(scikit-learn `CalibratedClassifierCV`) on data the model did not train on, then run this review "
                     "again on a fresh holdout.")
-    if any(f.severity != Severity.INFO and f.columns for f in res.findings):
+    if any(f.severity != Severity.INFO and f.columns for f in res.findings) and page_has_evidence(report, "pages/bias.py"):
         todo.append("A group whose probabilities mean something different is a fairness issue: take it to the Bias page.")
     if res.status == Status.PASS:
         todo.append("The probabilities can be shown to decision makers as chances; keep monitoring calibration after "

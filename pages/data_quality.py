@@ -44,7 +44,8 @@ if check_header(comp) and not skipped_or_error(comp):
     todo = []
     if m["disguised_missing_columns"]:
         todo.append("Replace placeholders (" + esc(", ".join(m["disguised_missing_columns"])) + ") by real missing values "
-                    "in the pipeline, retrain, and review again.")
+                    + ("in the data the model is fed, and ask its owner whether the model treats them as values."
+                       if report.model.kind == "predictions" else "in the pipeline, retrain, and review again."))
     if any(v["total_missing_rate"] >= 0.05 for v in m["columns"].values()):
         todo.append("For heavily missing columns, find out why values are missing; if missingness depends on the "
                     "outcome, it can leak it (see Leakage).")

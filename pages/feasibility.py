@@ -8,6 +8,7 @@ from pages._ui import (
     check_header,
     findings,
     metric_ci,
+    page_has_evidence,
     page_verdict,
     pct,
     plot,
@@ -213,7 +214,7 @@ if check_header(base) and not skipped_or_error(base):
         if m.get("decision_verdict") == "undetermined":
             todo.append("A larger holdout narrows the interval; see how many rows are needed under the holdout budget "
                         "below.")
-    if todo:
+    if todo and page_has_evidence(report, "pages/explanations.py"):
         todo.append("See the Explanations page for where the model's performance comes from.")
     what_to_do(todo)
 

@@ -9,6 +9,7 @@ from pages._ui import (
     esc,
     findings,
     metric_ci,
+    page_has_evidence,
     page_verdict,
     pct,
     plot,
@@ -18,6 +19,7 @@ from pages._ui import (
 )
 from readiness.charts.leakage import feature_power_bars, oversampling_bars, reuse_curve, timeline
 from readiness.checks.explanations import dominant_and_leaky
+from readiness.fmt import drop_column_remedy
 from readiness.results import Status
 
 ctx, report = review()
@@ -116,16 +118,18 @@ if check_header(res) and not skipped_or_error(res):
     check_details(res)
     todo = []
     if m["leaking_columns"]:
-        todo.append(f"Remove {esc(', '.join(m['leaking_columns']))} from the features, retrain, and review again: until "
-                    "then the holdout score is not evidence of anything.")
+        cols = esc(", ".join(f"'{c}'" for c in m["leaking_columns"]))
+        remedy = drop_column_remedy(cols, vendor=report.model.kind == "predictions", many=len(m["leaking_columns"]) > 1)
+        todo.append(f"{remedy[0].upper() + remedy[1:]}: until then the holdout score is not evidence of anything.")
     asked = m["suspicious_columns"] + m["question_columns"]
     if asked:
         todo.append(f"Ask the data owner when {esc(', '.join(asked))} {'is' if len(asked) == 1 else 'are'} recorded: at "
                     "the moment of prediction, or after the outcome is known? Record the answer in the questionnaire "
-                    "('post_outcome:<column>' = yes / no); if after, drop the column and retrain.")
+                    "('post_outcome:<column>' = yes / no); if after, " + drop_column_remedy(
+                        "the column", vendor=report.model.kind == "predictions") + ".")
     if m["identifier_signal_columns"]:
         todo.append(f"Drop identifier columns {esc(', '.join(m['identifier_signal_columns']))} from the features.")
-    if todo:
+    if todo and page_has_evidence(report, "pages/explanations.py"):
         todo.append("Cross-check with the Explanations page: a leaking column usually tops the importance ranking.")
     what_to_do(todo)
 

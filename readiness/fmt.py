@@ -115,3 +115,16 @@ def interval(ci: Sequence | None, fmt: Callable[[float], str] = number) -> str:
         return ""
     lo, hi = fmt(ci[0]), fmt(ci[1])
     return f"{lo} to {hi}" if ci[0] < 0 or ci[1] < 0 else f"{lo}–{hi}"
+
+
+def drop_column_remedy(columns: str, *, vendor: bool, many: bool = False) -> str:
+    """What the reviewer can do about columns the model should not use, as one imperative clause.
+
+    With a model file the team can retrain; with a prediction column (a vendor's or a remote model)
+    the reviewer cannot, so the remedy is to make sure the model does not use the columns and to
+    leave them out of the data. ``columns`` is already formatted ("'a', 'b'")."""
+    them = "them" if many else "it"
+    if vendor:
+        return (f"make sure the model behind the prediction column does not use {columns} (ask its owner), "
+                f"exclude {them} from the data, and review again")
+    return f"drop {columns} from the features, retrain, and review again"

@@ -15,7 +15,14 @@ import pandas as pd
 from scipy import stats
 
 from readiness import ber
-from readiness.checks.feasibility import MAX_CATEGORIES, _scored_rows, _stratified_sample
+from readiness.checks.feasibility import (
+    MAX_CATEGORIES,
+    _scored_rows,
+    _stratified_sample,
+    leak_free_features,
+    leak_note,
+)
+from readiness.checks.leakage import _listed
 from readiness.fmt import p_text
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
@@ -230,9 +237,11 @@ def baselines_comparison(ctx: ReviewContext) -> Outcome:
     Newcombe interval for the accuracy difference, and a paired bootstrap for the AUC
     difference (binary). Regression: paired t-interval for the MAE difference."""
     seed = ctx.settings.random_state
-    features = [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]
+    features, leaks = leak_free_features(ctx)
     if not features:
-        raise SkipCheck("No feature columns are shared by training and holdout, so no baseline can be trained.")
+        raise SkipCheck("No feature columns are shared by training and holdout, so no baseline can be trained."
+                        if not leaks else "Every feature looks recorded after the outcome (Leakage page), so no "
+                        "honest baseline can be trained.")
     y_train = ctx.y_train
     strata = y_train.astype(str).to_numpy() if ctx.task != "regression" else None
     rows = _stratified_sample(len(ctx.train), BASELINE_TRAIN_CAP, seed, strata)
@@ -244,8 +253,11 @@ def baselines_comparison(ctx: ReviewContext) -> Outcome:
     alpha = ALPHA / (uses or 1)
     m: dict = {"task": ctx.task, "train_rows_used": int(len(rows)), "train_rows": int(len(ctx.train)),
                "train_cap": BASELINE_TRAIN_CAP, "holdout_rows": int(ok.sum()), "alpha": alpha,
-               "holdout_uses": uses, "features": len(features)}
+               "holdout_uses": uses, "features": len(features), "left_out_post_outcome": leaks}
     findings: list[Finding] = []
+    if leaks:
+        findings.append(Finding(severity=Severity.INFO, columns=leaks, message=leak_note(
+            ctx, leaks, "The baselines leave out"), evidence={"left_out_post_outcome": leaks}))
     fitted, failed = {}, {}
     for key, est in _baseline_models(ctx.task, seed, Xtr, features).items():
         try:
@@ -407,6 +419,8 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
         thr_note = (f" The model is judged at its decision threshold {ctx.settings.threshold:g}, the baselines at "
                     f"{BASELINE_THRESHOLD:g}; a threshold chosen for costs can trade accuracy for catching positives.")
     parts = [dec_txt] + ([acc_txt] if by_cost else []) + ([auc_txt] if auc_txt else [])
+    # a model file fed a post-outcome column: its lead over honest baselines is no evidence
+    fed_leak = [c for c in m.get("left_out_post_outcome", []) if ctx.model is not None and c in ctx.features]
     if decision == "worse" and auc_verdict != "better":
         sev, status = Severity.FAIL, Status.FAIL
         msg = (f"A simple baseline beats the model by more than the margin of practical relevance ({margin_txt}), "
@@ -425,6 +439,13 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
                f"{conf} confidence: " + "; ".join(parts) + ".")
         summary = (f"A simple {BASELINE_SHORT[m['best_auc_baseline']]} ranks cases better than the model by more "
                    f"than {AUC_MARGIN:.2f} AUC.")
+    elif decision == "better" and fed_leak:
+        sev, status = Severity.WARN, Status.WARN
+        cols = _listed(fed_leak, quote=True)
+        msg = (f"The model beats every simple baseline, but it is fed {cols}, which looks recorded after the "
+               f"outcome, and the baselines are not: its lead may be the leak's. " + "; ".join(parts) + ".")
+        summary = (f"The model beats the simple baselines only with {cols}, which looks recorded after the outcome; "
+                   "compare again once it is retrained without it.")
     elif decision == "better":
         sev, status = Severity.INFO, Status.PASS
         msg = "The model beats every simple baseline by more than chance: " + "; ".join(parts) + "."
@@ -497,7 +518,13 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
            f"absolute error is lower by {cmp_['mae_improvement']:.4g} per row on average (interval {lo:.4g} to {hi:.4g}, "
            f"{p_text(cmp_['p_value'])}); margin of practical relevance {margin:.4g} (1% of the baseline's MAE)")
     ev = {"best_baseline": best, "mae_improvement_ci": [lo, hi], "p_value": cmp_["p_value"], "margin": margin}
-    if verdict == "better":
+    fed_leak = [c for c in m.get("left_out_post_outcome", []) if ctx.model is not None and c in ctx.features]
+    if verdict == "better" and fed_leak:
+        sev, status = Severity.WARN, Status.WARN
+        summary = (f"The model's errors are smaller than the best simple baseline's only with "
+                   f"{_listed(fed_leak, quote=True)}, which looks recorded after the outcome; compare again once it "
+                   "is retrained without it.")
+    elif verdict == "better":
         sev, status = Severity.INFO, Status.PASS
         summary = f"The model's errors are significantly smaller than the best simple baseline's ({bname})."
     elif verdict == "worse":

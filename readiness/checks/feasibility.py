@@ -54,6 +54,42 @@ def _stratified_sample(n: int, cap: int, seed: int, strata: np.ndarray | None) -
     return np.sort(np.concatenate(out))
 
 
+def leak_free_features(ctx: ReviewContext) -> tuple[list[str], list[str]]:
+    """(the features shared by training and holdout minus the post-outcome columns, those columns).
+
+    A column ``leakage.feature_target`` fails as recorded after the outcome would let a baseline or
+    the Bayes-error study "predict" from the answer itself; both leave it out and say so."""
+    from readiness.checks.leakage import post_outcome_columns
+
+    shared = [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]
+    try:
+        leaks = [c for c in post_outcome_columns(ctx) if c in shared]
+    except Exception:  # the leakage check reports its own error; here the columns are used as given
+        leaks = []
+    return [c for c in shared if c not in leaks], leaks
+
+
+def leak_note(ctx: ReviewContext, leaks: list[str], leaves_out: str) -> str:
+    """Sentences on the post-outcome columns left out (``leaves_out``: "The baselines leave out"), and
+    what they mean for the model under review."""
+    from readiness.checks.leakage import _listed
+
+    one = len(leaks) == 1
+    cols = _listed(leaks, quote=True)
+    text = (f"{leaves_out} {cols}, which the leakage check finds "
+            f"recorded after the outcome (Leakage page): with {'it' if one else 'them'}, a simple model would "
+            "read the answer instead of predicting it.")
+    if ctx.model is not None:
+        text += (f" The model itself is fed {cols}, so its holdout score is inflated too: judge it again once it "
+                 f"is retrained without {'it' if one else 'them'}.")
+    elif ctx.data_only:
+        text += f" Train the model without {'it' if one else 'them'}."
+    else:
+        text += (f" If the model behind the prediction column uses {cols}, its scores are inflated too: make sure "
+                 f"it does not (ask its owner) and exclude {'it' if one else 'them'} from the data.")
+    return text
+
+
 def _scored_rows(ctx: ReviewContext) -> np.ndarray:
     if ctx.data_only:  # no model yet: every holdout row counts
         return np.ones(len(ctx.test), dtype=bool)
@@ -88,9 +124,11 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
         raise SkipCheck("The Bayes error rate is defined for classification; for a regression target the noise "
                         "floor would need a different study (e.g. replicate measurements).")
     seed = ctx.settings.random_state
-    features = [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]
+    features, leaks = leak_free_features(ctx)
     if not features:
-        raise SkipCheck("No feature columns are shared by training and holdout.")
+        raise SkipCheck("No feature columns are shared by training and holdout." if not leaks else
+                        "Every feature looks recorded after the outcome (Leakage page), so no honest floor can be "
+                        "estimated.")
     pool = pd.concat([ctx.train[features + [ctx.target]], ctx.test[features + [ctx.target]]], ignore_index=True)
     labels = pool[ctx.target].astype(str).to_numpy()
     rows = _stratified_sample(len(pool), BER_SAMPLE_CAP, seed, labels)
@@ -139,7 +177,7 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
     upper_counts["prior"] = (round(est.prior_cap * n), n)
     if cross is not None:
         upper_counts["ghp"] = (cross, n)
-    if has_model:
+    if has_model and not leaks:  # with a post-outcome column about, the model's error may rest on it
         upper_counts["model"] = (wrong, n_te)
     a_up = BER_ALPHA / 2 / len(upper_counts)
     upper_parts = {k: (x / m_, cp_upper(x, m_, alpha=a_up)) for k, (x, m_) in upper_counts.items()}
@@ -193,8 +231,14 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
         "target_error": None if ctx.settings.target_accuracy is None else 1 - ctx.settings.target_accuracy,
         "room_max": max(0.0, model_err - lower_lo) if has_model else None,
         "room_min": max(0.0, model_err - upper_hi) if has_model else None,
+        "left_out_post_outcome": leaks,
     }
     findings: list[Finding] = []
+    if leaks:
+        findings.append(Finding(severity=Severity.INFO, columns=leaks, message=leak_note(
+            ctx, leaks, "The estimate of the best possible error leaves out") + " The model's own error is not "
+            "used as a ceiling of the best possible error here, since it may rest on the leak.",
+            evidence={"left_out_post_outcome": leaks}))
     conf = f"{100 * (1 - BER_ALPHA):.0f}%"
     rng_txt = f"between {_pct(lower_lo)} and {_pct(upper_hi)} ({conf} confidence)"
     if not trusted:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from readiness import leakstats as ls
+from readiness.fmt import drop_column_remedy
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext, _label_equals
 from readiness.leakstats import row_keys
@@ -153,7 +154,17 @@ def _feature_kind(name: str, s_train: pd.Series) -> tuple[str, bool]:
 
 def feature_powers(ctx: ReviewContext) -> dict:
     """Every feature's standalone, cross-validated power on training, its power on the holdout,
-    and (classification) the rules without exception it forms with the target."""
+    and (classification) the rules without exception it forms with the target. Computed once per
+    review (``ctx.memo``): the baselines and the Bayes-error study consult it too."""
+    import copy
+
+    key = ("leakage.feature_powers", ctx.settings.random_state)
+    if key not in ctx.memo:
+        ctx.memo[key] = _feature_powers(ctx)
+    return copy.deepcopy(ctx.memo[key])
+
+
+def _feature_powers(ctx: ReviewContext) -> dict:
     seed = ctx.settings.random_state
     Y_all = _target_matrix(ctx, ctx.y_train)
     ok_rows = np.isfinite(Y_all).all(axis=1)
@@ -242,6 +253,21 @@ def _answer(ctx: ReviewContext, col: str) -> str | None:
     return None
 
 
+def _post_outcome(ctx: ReviewContext, row: dict) -> bool:
+    """A column fails as recorded after the outcome: a rule without exception, or the reviewers said so."""
+    return bool(row["rules"]) or _answer(ctx, row["column"]) == "yes"
+
+
+def post_outcome_columns(ctx: ReviewContext) -> list[str]:
+    """The columns ``leakage.feature_target`` fails as recorded after the outcome, in its order.
+
+    Checks whose conclusions a leak would carry (``baselines.comparison``, ``feasibility.bayes_error``)
+    leave these columns out, so no conclusion rests on evidence the review itself distrusts."""
+    if not ctx.features:
+        return []
+    return [r["column"] for r in feature_powers(ctx)["rows"] if _post_outcome(ctx, r)]
+
+
 def _rule_text(col: str, target: str, rule: dict) -> str:
     if rule["kind"] == "affine":
         return (f"'{target}' equals {rule['intercept']:.6g} + {rule['slope']:.6g} × '{col}' exactly in "
@@ -295,7 +321,7 @@ def feature_target(ctx: ReviewContext) -> Outcome:
         r["reviewer_answer"] = answer
         strength = f"on its own it predicts '{ctx.target}' with {metric_name} {fmt(r['score'])} ({model_txt})"
         r["status"] = "pass"
-        if r["rules"] or answer == "yes":
+        if _post_outcome(ctx, r):
             r["status"] = "fail"
             leaking.append(col)
             why = []
@@ -304,10 +330,12 @@ def feature_target(ctx: ReviewContext) -> Outcome:
                            "rule this clean over this many rows is how a column recorded after the outcome looks")
             if answer == "yes":
                 why.append("the reviewers answered that it is filled in after the outcome")
+            remedy = (f"leave '{col}' out of the model's features" if ctx.data_only else
+                      drop_column_remedy(f"'{col}'", vendor=ctx.model is None))
             findings.append(Finding(severity=Severity.FAIL, columns=[col], evidence=ev, message=(
                 f"'{col}' looks recorded after the outcome: " + "; ".join(why) + f". Also, {strength}. At prediction "
-                f"time this value would not exist yet, so the holdout score is inflated. Drop '{col}' (or replace it "
-                "with what is known at prediction time) and retrain.")))
+                f"time this value would not exist yet, so a model that uses it scores better on the holdout than it "
+                f"will in production. {remedy[0].upper() + remedy[1:]}.")))
         elif p >= WARN_POWER or (r["name_shares"] and p >= ID_SIGNAL_POWER):
             extreme = p >= (EXTREME_R2 if task == "regression" else EXTREME_POWER)
             named = (f" Its name shares '{r['name_shares']}' with the target's, which often marks a column derived "
@@ -361,9 +389,13 @@ def feature_target(ctx: ReviewContext) -> Outcome:
     }
     top = rows[0] if rows else None
     if leaking:
-        summary = (f"{_listed(leaking, quote=True)} look{'s' if len(leaking) == 1 else ''} recorded after the "
-                   "outcome (a rule with no or almost no exception ties it to the target): the holdout score cannot be trusted "
-                   "until it is dropped.")
+        one = len(leaking) == 1
+        summary = (f"{_listed(leaking, quote=True)} look{'s' if one else ''} recorded after the outcome (a rule with no "
+                   f"or almost no exception ties {'it' if one else 'them'} to the target): " + (
+                       f"the holdout score cannot be trusted until {'it is' if one else 'they are'} dropped."
+                       if ctx.model is not None or ctx.data_only else
+                       f"the holdout score cannot be trusted unless the model behind the prediction column does not "
+                       f"use {'it' if one else 'them'}."))
     elif suspicious or id_signal:
         cols = suspicious + id_signal
         summary = (f"Is {_listed(cols, quote=True)} known at prediction time? Very strong on "

@@ -96,6 +96,9 @@ class ReviewContext:
     champion: Any = None  # readiness.inputs.champion.Champion
     # the champion's signed review found in the history (readiness.checks.comparison_history); None = none found
     champion_review: dict | None = None
+    # results one check computes and another reuses (e.g. the leakage study that baselines and the
+    # Bayes-error study consult), keyed by name and the settings they depend on; never part of the digest
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def target(self) -> str:
