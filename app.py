@@ -30,6 +30,7 @@ PAGES = {
         st.Page("pages/report.py", title="Report & sign-off", icon=":material/draw:"),
         st.Page("pages/verify.py", title="Verify a report", icon=":material/verified:"),
         st.Page("pages/history.py", title="Review history", icon=":material/history:"),
+        st.Page("pages/monitoring.py", title="Monitoring", icon=":material/monitor_heart:"),
     ],
 }
 

@@ -350,6 +350,7 @@ AREA_PAGES = {
     "feasibility": "pages/feasibility.py",
     "comparison": "pages/comparison.py",
     "where_it_fails": "pages/where_it_fails.py",
+    "monitoring": "pages/monitoring.py",
 }
 
 

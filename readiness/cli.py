@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     from readiness.store.commands import add_db_command
 
     add_db_command(sub)  # db current | upgrade | export | import
+    from readiness.monitor.commands import add_monitor
+
+    add_monitor(sub)  # monitor: a production batch against the signed review
     return p
 
 
@@ -187,20 +190,24 @@ def cmd_review(a) -> int:
         report = run_review(ctx, checks=a.check, progress=_progress(a.quiet or a.json == Path("-")))
     except KeyError as exc:
         raise E.ReadinessError(str(exc).strip("'\"")) from None
-    text = report.to_json()
-    if a.json == Path("-"):
-        sys.stdout.write(text + "\n")
-    elif a.json is not None:
-        try:
-            a.json.parent.mkdir(parents=True, exist_ok=True)
-            a.json.write_text(text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise E.ReadinessError(f"cannot write the JSON report to {a.json}: {exc.strerror}") from None
+    write_json(a.json, report.to_json(), "report")
     after_review(a, ctx, report, history)  # records the review; writes --pdf
     if not a.quiet and a.json != Path("-"):
         _print_summary(report)
         print(f"Reviewed in {time.perf_counter() - start:.1f} s (checks {report.duration_s:.1f} s).", file=sys.stderr)
     return EXIT_OK
+
+
+def write_json(path: Path | None, text: str, what: str) -> None:
+    """``--json``: the text to stdout for '-', else to the file (folders created)."""
+    if path == Path("-"):
+        sys.stdout.write(text + "\n")
+    elif path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise E.ReadinessError(f"cannot write the JSON {what} to {path}: {exc.strerror}") from None
 
 
 def cmd_checks(_a) -> int:
@@ -217,10 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")  # library warnings are noise here; findings carry what matters
     parser = build_parser()
     args = parser.parse_args(argv)
+    from readiness.monitor.commands import cmd_monitor
     from readiness.report.commands import HANDLERS
     from readiness.store.commands import HANDLERS as DB_HANDLERS
 
-    handler = {"review": cmd_review, "checks": cmd_checks, **HANDLERS, **DB_HANDLERS}[args.command]
+    handler = {"review": cmd_review, "checks": cmd_checks, "monitor": cmd_monitor, **HANDLERS,
+               **DB_HANDLERS}[args.command]
     try:
         return handler(args)
     except E.ReadinessError as exc:

@@ -172,6 +172,7 @@ MONITOR_PREDICTION_COLUMN = ("This review used the prediction column '{column}' 
 MONITOR_BATCH_COLUMNS = ("Batch {name} lacks columns the model needs: {missing}. Export the batch with every model "
                          "feature ({n} in all).")
 MONITOR_BATCH_NO_SCORES = "No row of batch {name} could be scored (every score is missing)."
+MONITOR_PREDICT_FAILED = "The model failed to score batch {name}: {detail}"
 MONITOR_TARGET_MISSING = ("Target column '{target}' is not in batch {name}; leave out --target to monitor a batch "
                           "without labels.")
 MONITOR_TARGET_LABELS = ("Target column '{target}' in batch {name} holds values the review never saw ({values}); "

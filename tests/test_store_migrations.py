@@ -319,3 +319,32 @@ def test_the_migration_helper_writes_the_next_revision_from_a_schema_change(tmp_
     assert f"revision = '{nxt}'" in text and f"down_revision = '{head()}'" in text
     assert "add_column(sa.Column('superseded', sa.Boolean()" in text and "drop_column('superseded')" in text
     compile(text, str(path), "exec")
+
+
+def test_0003_an_upgraded_0_1_0_history_takes_monitored_batches(history_url):
+    """Revision 0003 adds monitor_batches: empty after the upgrade, old rows unchanged, and a
+    batch stored and read back (with its whole result) on both engines."""
+    from readiness.monitor.result import MonitorResult, MonitorTest
+
+    load_fixture(history_url)
+    before = dump(history_url)
+    assert main(["db", "upgrade", "--db", history_url]) == 0
+    assert _project(dump(history_url), before) == before
+    rec = MANIFEST["fixtures"][next(iter(MANIFEST["fixtures"]))]["records"][0]
+    test = MonitorTest(id="feature_drift:a", kind="feature_drift", subject="a", statistic="psi", value=0.4,
+                       threshold=0.1, p_value=0.001, fired=True, message="'a' drifted")
+    result = MonitorResult(created_at="2026-12-01T08:00:00+00:00", status="alert", summary="1 alert",
+                           review={"record_id": rec["record_id"], "review_digest": rec["review_digest"],
+                                   "project": rec["project"], "model_name": "m", "model_version": "1"},
+                           model={"sha256": "ab" * 32}, batch={"name": "b.csv", "sha256": "cd" * 32, "rows": 10,
+                                                               "labelled_rows": 0},
+                           alpha=0.05, alpha_each=0.05, simulations=2000, tests=[test],
+                           estimated={"accuracy": 0.91})
+    with open_store(history_url) as store:
+        assert store.count("monitor_batches") == 0
+        batch_id = store.record_batch(result)
+        [row] = store.batches(record_id=rec["record_id"])
+        [mon] = store.monitored_reviews()
+    assert row["id"] == batch_id and row["alerts"] == ["feature_drift:a"] and row["estimated_accuracy"] == 0.91
+    assert row["created_at"] == "2026-12-01T08:00:00+00:00" and row["result"] == json.loads(result.to_json())
+    assert (mon["record_id"], mon["batches"], mon["alert_batches"]) == (rec["record_id"], 1, 1)

@@ -23,6 +23,7 @@ from readiness.checks import (  # noqa: F401
     leakage_preprocessing,
     leakage_temporal,
     model,
+    monitoring,
     robustness,
     segments,
     serving,

@@ -120,6 +120,7 @@ class ReviewStore:
         self.md = S.metadata
         self.reviews, self.holdout, self.records, self.signatures = (
             S.reviews, S.holdout_evaluations, S.records, S.signatures)
+        self.batches_table = S.monitor_batches
         self._writer = self.engine.execution_options(**WRITE)
         self._reader = (self.engine.execution_options(isolation_level="REPEATABLE READ")
                         if self.engine.dialect.name == "postgresql" else self.engine)
@@ -350,7 +351,7 @@ class ReviewStore:
         from sqlalchemy import func, select
 
         t = {"reviews": self.reviews, "records": self.records, "signatures": self.signatures,
-             "holdout_evaluations": self.holdout}[table]
+             "holdout_evaluations": self.holdout, "monitor_batches": self.batches_table}[table]
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(t)).scalar_one())
 
@@ -397,6 +398,67 @@ class ReviewStore:
                     test_sha256=x["test_sha256"], source=x["source"]))
         out.sort(key=lambda h: h.created_at or "", reverse=True)
         return out[:limit]
+
+    # --- monitoring (readiness monitor) -------------------------------------------------------------
+    def record_batch(self, result) -> int:
+        """Store one monitored batch (a :class:`readiness.monitor.result.MonitorResult`); returns its id."""
+        from sqlalchemy import insert
+
+        r = result.review
+        row = {"created_at": _parse_time(result.created_at), "record_id": r.get("record_id"),
+               "review_digest": r.get("review_digest"), "project": r.get("project"),
+               "model_name": r.get("model_name"), "model_version": r.get("model_version"),
+               "model_sha256": result.model.get("sha256"), "batch_name": str(result.batch["name"])[:300],
+               "batch_sha256": result.batch["sha256"], "rows": int(result.batch["rows"]),
+               "labelled_rows": int(result.batch.get("labelled_rows") or 0), "status": result.status,
+               "n_tests": len(result.tests), "alerts": json.dumps([t.id for t in result.alerts]),
+               "estimated_accuracy": (result.estimated or {}).get("accuracy"),
+               "realised_accuracy": (result.realised or {}).get("accuracy"), "result_json": result.to_json(indent=None)}
+        with self._write() as conn:
+            return int(conn.execute(insert(self.batches_table).values(**row)).inserted_primary_key[0])
+
+    def monitored_reviews(self) -> list[dict]:
+        """Per monitored review (record id, else review digest): identity, batches, alerts, first and last batch."""
+        from sqlalchemy import select
+
+        b = self.batches_table
+        out: dict[tuple, dict] = {}
+        with self._read() as conn:
+            q = select(b.c.record_id, b.c.review_digest, b.c.project, b.c.model_name, b.c.model_version,
+                       b.c.status, b.c.created_at).order_by(b.c.created_at, b.c.id)
+            for x in conn.execute(q).mappings():
+                key = (x["record_id"], None if x["record_id"] else x["review_digest"])
+                e = out.setdefault(key, {"record_id": x["record_id"], "review_digest": x["review_digest"],
+                                         "project": x["project"], "model_name": x["model_name"],
+                                         "model_version": x["model_version"], "batches": 0, "alert_batches": 0,
+                                         "first": _iso(x["created_at"])})
+                e["batches"] += 1
+                e["alert_batches"] += x["status"] == "alert"
+                e["last"] = _iso(x["created_at"])
+        return sorted(out.values(), key=lambda e: e["last"] or "", reverse=True)
+
+    def batches(self, *, record_id: str | None = None, review_digest: str | None = None,
+                limit: int = 1000) -> list[dict]:
+        """The batches monitored against one review (by record id, else review digest), oldest
+        first, each with its whole result (``result``, the JSON ``readiness monitor --json`` writes)."""
+        from sqlalchemy import select
+
+        b = self.batches_table
+        q = select(b)
+        if record_id:
+            q = q.where(b.c.record_id == record_id)
+        elif review_digest:
+            q = q.where(b.c.review_digest == review_digest, b.c.record_id.is_(None))
+        with self._read() as conn:
+            rows = conn.execute(q.order_by(b.c.created_at.desc(), b.c.id.desc()).limit(limit)).mappings().all()
+        out = []
+        for x in reversed(rows):
+            d = dict(x)
+            d["created_at"] = _iso(d["created_at"])
+            d["alerts"] = json.loads(d["alerts"])
+            d["result"] = json.loads(d.pop("result_json"))
+            out.append(d)
+        return out
 
     def holdout_counts(self) -> list[dict]:
         """Per holdout: distinct evaluations, first and last use."""

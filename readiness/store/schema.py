@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -95,5 +96,32 @@ signatures = Table(
     UniqueConstraint("record_id", "field", name="uq_signature_field"),
 )
 
+# 0003: one row per production batch checked by `readiness monitor` against a review. The
+# review is named by its record id (when the review was a signed record) and its digest; no
+# foreign key: the record may live in another history (a PDF brought from elsewhere).
+monitor_batches = Table(
+    "monitor_batches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("record_id", String(64)),
+    Column("review_digest", String(64)),
+    Column("project", String(200)),
+    Column("model_name", String(200)),
+    Column("model_version", String(100)),
+    Column("model_sha256", String(64)),
+    Column("batch_name", String(300), nullable=False),
+    Column("batch_sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("labelled_rows", Integer, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("n_tests", Integer, nullable=False),
+    Column("alerts", Text, nullable=False),
+    Column("estimated_accuracy", Float),
+    Column("realised_accuracy", Float),
+    Column("result_json", Text, nullable=False),
+    Index("ix_monitor_batches_record_id", "record_id", "created_at"),
+    Index("ix_monitor_batches_review_digest", "review_digest", "created_at"),
+)
+
 #: Tables in dependency order (parents first): the order to write them in, e.g. on import.
-TABLES = (reviews, holdout_evaluations, records, signatures)
+TABLES = (reviews, holdout_evaluations, records, signatures, monitor_batches)
