@@ -24,6 +24,7 @@ from readiness.checks.bias_categories import (
     CATEGORY_TITLES,
     QUESTIONS,
 )
+from readiness.fmt import interval, number, signed
 from readiness.results import Status
 
 s = state()
@@ -58,8 +59,50 @@ _SEV_WORD = {"fail": "Fail", "warn": "Review", "info": "Note (small, few cases o
 _SEV_ICON = {"fail": ":red[:material/cancel:]", "warn": ":orange[:material/warning:]", "info": ":gray[:material/info:]"}
 
 # --- bias.groups ---------------------------------------------------------------------------
+
+
+def _num(v) -> str:
+    return number(v)
+
+
+def _regression(res) -> None:
+    """A regression model: error and bias by group, with intervals; gaps in words from the check."""
+    m = res.metrics
+    attribute = st.selectbox("Sensitive attribute", m["attributes"] + m["intersections"], key="bias_attribute",
+                             help="A sensitive column named in Setup, or the combination of two of them")
+    groups, disp = m["groups"][attribute], m["disparities"][attribute]
+    ref = disp["reference"]
+    st.markdown(f"**Error and bias by group of '{esc(attribute)}'** (holdout rows; 95% intervals). Mean error is "
+                "prediction − actual: above 0 the model over-estimates the group, below 0 it under-estimates it. "
+                f"Reference group (smallest error): **{esc(ref)}**.")
+    rows = []
+    for g, v in groups.items():
+        d = disp["groups"].get(g, {})
+        rows.append({"group": g, "rows": v["n"], "mean absolute error": f"{_num(v['mae'])} ({interval(v['mae_ci'])})",
+                     "mean error (pred − actual)": f"{signed(v['mean_error'])} ({interval(v['mean_error_ci'])})",
+                     "mean prediction": _num(v["mean_prediction"]), "mean actual": _num(v["mean_actual"]),
+                     "MAE vs reference": "reference" if g == ref else
+                     f"{signed(d.get('mae_difference'))} ({interval(d.get('mae_difference_ci'))})",
+                     "verdict": _SEV_WORD.get(d.get("severity")) if g != ref else "–"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    o = m["overall"]
+    st.caption(f"All holdout rows: MAE {_num(o['mae'])} ({interval(o['mae_ci'])}), mean error "
+               f"{signed(o['mean_error'])} ({interval(o['mean_error_ci'])}). A gap counts as beyond chance only after "
+               f"allowing for all {m['multiple_testing']['comparisons_total']} comparisons (Bonferroni); groups under "
+               f"{m['thresholds']['small_group']} rows cannot fail on their own.")
+    findings(res)
+    check_details(res)
+    flagged = [g for g, d in disp["groups"].items() if d["flags"]]
+    what_to_do([f"Look at the rows of {esc(attribute)} = {esc(g)}: is the group's target measured the same way, is it "
+                "represented enough in training, does a feature act as a proxy? Consider a model per group or "
+                "features that explain the difference." for g in flagged[:3]])
+
+
 res = report.check("bias.groups")
-if check_header(res, heading="Metrics by group") and not skipped_or_error(res):
+_shown = check_header(res, heading="Metrics by group") and not skipped_or_error(res)
+if _shown and res.metrics.get("task") == "regression":
+    _regression(res)
+elif _shown:
     m = res.metrics
     th = m["thresholds"]
     direction = m.get("direction") or {}

@@ -448,9 +448,17 @@ def groups_check(ctx: ReviewContext) -> Outcome:
     rate. Disparities against a reference group (the most advantaged by default): differences
     with Newcombe 95% intervals, the four-fifths rule on the favourable outcome, and for every
     flag the group that bears the harm. "Beyond chance" allows for every comparison made
-    (Bonferroni). Multiclass models are compared one class against the rest."""
+    (Bonferroni). Multiclass models are compared one class against the rest. Regression models:
+    per group MAE, mean error (prediction − actual), mean prediction and mean actual with t
+    intervals, and Welch disparities of MAE and mean error (``readiness.checks.bias_regression``)."""
     _require_sensitive(ctx)
     attrs, skipped = sensitive_attributes(ctx)
+    if ctx.task == "regression":  # who bears the larger error, who is over- or under-estimated
+        from readiness.checks.bias_regression import regression_groups
+
+        validate_reference_groups(ctx)
+        summary, findings, metrics = regression_groups(ctx, attrs, skipped, dict(ctx.settings.reference_groups or {}))
+        return Outcome(summary=summary, findings=findings, metrics=metrics)
     groups, overall, ok = group_stats(ctx, attrs)
     o = outcomes(ctx)
     reference, ref_source = reference_groups(ctx, attrs, groups)
