@@ -175,7 +175,7 @@ def _rate(k: int, n: int) -> str:
 
 
 def write_table(tally: pd.DataFrame, planted: pd.DataFrame, *, sets: int, seconds: float, out: Path,
-                specs: list) -> None:
+                specs: list, more: str = "") -> None:
     rows_axis = sorted(s.rows for s in specs)
     judged = tally[~tally["check"].isin(zoo.QUESTION_CHECKS)]
     asked = tally[tally["check"].isin(zoo.QUESTION_CHECKS)]
@@ -205,6 +205,7 @@ def write_table(tally: pd.DataFrame, planted: pd.DataFrame, *, sets: int, second
         "heavy-tailed, integer and categorical columns and mixtures; positive share 50% to 5%; random 70/30 split.",
         f"- Targets: a check that judges the data or the model fails on < 1% and warns on < 5% of honest "
         f"reviews. Run time {seconds / 60:.0f} minutes on the 2-core review machine.",
+        *([more] if more else []),
         "",
         "## Checks that judge the data or the model",
         "",
@@ -239,25 +240,33 @@ def main() -> None:
     ap.add_argument("--checks", nargs="+", metavar="ID",
                     help="review the honest sets with these checks only and replace their rows in --csv (the other "
                          "checks' rows are kept); then re-tally")
+    ap.add_argument("--checks-sets", type=int, help="with --checks: review this many honest sets (default --sets)")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
     specs = zoo.specs(a.sets, seed=a.seed, max_rows=a.max_rows)
+    more = ""
     if a.checks:
         kept = [r for r in pd.read_csv(a.csv).to_dict("records") if r["check"] not in a.checks]
         fresh = []
-        for sp in specs:
+        wide = zoo.specs(a.checks_sets or a.sets, seed=a.seed, max_rows=a.max_rows)
+        for sp in wide:
             t = time.perf_counter()
             got = zoo.review_set(sp, checks=a.checks)
             fresh += got
             alarms = [f"{r['mode'][:5]}:{r['check']}={r['status']}" for r in got if r["status"] in ("fail", "warn")]
             print(f"{sp.name()}: {time.perf_counter() - t:.0f} s; {', '.join(alarms) or 'no alarm'}", flush=True)
         pd.DataFrame(kept + fresh).to_csv(a.csv, index=False)
+        rows_wide = sorted(sp.rows for sp in wide)
+        more = (f"- {', '.join(f'`{c}`' for c in a.checks)}: {len(wide)} honest sets drawn the same way "
+                f"({2 * len(wide)} reviews, {rows_wide[0]:,} to {rows_wide[-1]:,} rows), reviewed by these checks alone "
+                f"in {(time.perf_counter() - t0) / 60:.0f} minutes; the first {a.sets} are the sets above.")
         a.from_csv = True
     if a.from_csv:
         rows = pd.read_csv(a.csv).to_dict("records")
         planted = run_planted(a.planted_seeds)
-        write_table(zoo.tally(rows), planted, sets=a.sets, seconds=60 * (a.minutes or 0), out=a.out, specs=specs)
+        write_table(zoo.tally(rows), planted, sets=a.sets, seconds=60 * (a.minutes or 0), out=a.out, specs=specs,
+                    more=more)
         print(a.out.read_text())
         return
     rows = []

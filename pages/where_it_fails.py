@@ -39,7 +39,7 @@ results = {cid: report.check(cid) for cid, _ in SECTIONS}
 seg, drift, robust, serving = (results[cid] for cid, _ in SECTIONS)
 
 
-def _verdict(status: Status) -> str:
+def _verdict(status: Status, _drivers: list[str]) -> str:
     return {
         Status.PASS: "no segment falls short of what the scores promise, and nothing else here needs attention",
         Status.WARN: "some findings below need a reviewer's judgement before sign-off",

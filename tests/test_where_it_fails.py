@@ -333,3 +333,39 @@ def test_the_exact_tail_is_the_poisson_binomial_and_with_costs_a_brute_force_sum
         if (c10 * x).sum() >= 7.0 - 1e-9:
             brute += np.prod(np.where(x == 1, q10, 1 - q10))
     assert abs(S.tail_p(q10, c10, 7.0) - brute) < 1e-12
+
+
+@pytest.mark.slow  # the PDF build takes ~10 s
+def test_the_pdf_has_a_where_it_fails_section_with_the_slice_the_swap_and_the_latency():
+    """The PDF's 'Where it fails' area: the coin-flip slice named, the chart drawn, the sensitive
+    swap's flip rate as computed here by re-scoring, serving figures with units (pdftotext)."""
+    import shutil
+    import subprocess
+
+    from readiness.report.canonical import new_record, record_bytes
+    from readiness.report.charts_pdf import charts_for
+    from readiness.report.pdf import build_pdf
+    from readiness.review import run_review
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler's pdftotext is not installed")
+    train, test = W.coin_flip(9000, 0)
+    seg = run_review(make_ctx(train, test, target="y", prediction_column="score"), checks=["segments.weak"])
+    ptrain, ptest = _people(3000, 1), _people(1500, 2)
+    model = _sex_model(ptrain, use_sex=True)
+    rest = run_review(make_ctx(ptrain, ptest, target="y", model=model, sensitive=["sex"]),
+                      checks=["robustness.perturbation", "model.serving"])
+    report = rest.model_copy(update={"checks": [*seg.checks, *rest.checks]})
+    assert charts_for(seg.checks[0])  # the observed-vs-promised chart is drawn for print
+    rec = new_record(report, project="Where", model_version="1")
+    data = record_bytes(rec)
+    pdf = build_pdf(rec, data).pdf
+    text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", "-raw", "-", "-"], input=pdf, capture_output=True,
+                                   check=True).stdout.decode().split())
+    assert "Where it fails" in text and "Segments below their promise" in text
+    assert "region" in text and "age" in text
+    swapped = ptest.assign(sex=np.where(ptest["sex"] == "male", "female", "male"))
+    flips = (model.predict_proba(ptest[["x", "sex"]])[:, 1] >= 0.5) != \
+        (model.predict_proba(swapped[["x", "sex"]])[:, 1] >= 0.5)
+    assert f"sex: {100 * flips.mean():.1f}%" in text
+    assert "Scoring one row, 95th percentile" in text and " ms " in text and "rows per second" in text

@@ -554,6 +554,12 @@ RANKINGS = {
     "explanations.permutation": ("importance_share", "share of the holdout performance, %",
                                  "Each feature's share of the drop in holdout performance when it is scrambled "
                                  "(permutation importance), largest first.", True),
+    "drift.multivariate": ("feature_importance", "ROC AUC lost when the feature is shuffled",
+                           "What lets a classifier tell holdout rows from training rows: the ROC AUC it loses when "
+                           "each feature is shuffled, largest first.", False),
+    "robustness.perturbation": ("flip_rate_by_feature", "decisions that flip, %",
+                                "Share of holdout decisions that flip when only this feature changes a little (5% of "
+                                "its spread, or another observed value), largest first.", True),
 }
 
 
@@ -595,6 +601,42 @@ def comparison_champion(r: CheckResult) -> list[Chart]:
     return who_gains_who_loses_pdf(r)
 
 
+def weak_segments(r: CheckResult) -> list[Chart]:
+    """segments.weak: each reported slice's observed value (95% interval) beside what the scores promise there."""
+    from readiness.charts.where_it_fails import segment_rows  # the page's rows, drawn for print
+
+    rows = segment_rows(r)[::-1]
+    if not rows:
+        return []
+    pct = r.metrics.get("metric") == "accuracy"
+    scale = 100.0 if pct else 1.0
+    plt = _plt()
+    labels = [_short(f"{x['label']} ({x['rows']:,} rows)", 40) for x in rows]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.9 + 0.17 * lines + 0.12 * len(rows)))
+    for kind, color, marker in (("under-delivering", ACCENT, "o"), ("hard (as promised)", DARK, "s")):
+        sel = [i for i, x in enumerate(rows) if x["kind"] == kind]
+        if not sel:
+            continue
+        v = [scale * rows[i]["value"] for i in sel]
+        err = [[scale * (rows[i]["value"] - rows[i]["low"]) for i in sel],
+               [scale * (rows[i]["high"] - rows[i]["value"]) for i in sel]]
+        ax.errorbar(v, sel, xerr=err, fmt=marker, color=color, capsize=3, label=f"observed: {kind}")
+    ax.scatter([scale * x["expected"] for x in rows], range(len(rows)), marker="|", s=220, linewidths=2.5,
+               color=LIGHT, label="what the scores promise", zorder=3)
+    ax.axvline(scale * rows[0]["overall"], color="#6e7781", linestyle="--", linewidth=1, label="whole holdout")
+    ax.set_yticks(range(len(rows)), labels)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel({"accuracy": "accuracy, %", "cost per decision": "cost per decision",
+                   "mean absolute error": "mean absolute error"}.get(r.metrics.get("metric"), "value"))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
+    fig.tight_layout()
+    return [(_png(fig), "Each reported slice: what the model achieved (dot, 95% interval, measured on the half of the "
+                        "holdout the search never used) against what its own scores promise there (tick). Red "
+                        "circles fall short of the promise; dark squares are hard but as promised.")]
+
+
 RENDERERS: dict[str, Callable[[CheckResult], list[Chart]]] = {
     "evaluation.holdout": holdout,
     "data_quality.completeness": completeness,
@@ -603,6 +645,7 @@ RENDERERS: dict[str, Callable[[CheckResult], list[Chart]]] = {
     "uncertainty.abstention": abstention,
     "business.threshold": business_threshold,
     "comparison.champion": comparison_champion,
+    "segments.weak": weak_segments,
 }
 # renderers that also read another check of the same review
 WITH_REVIEW: dict[str, Callable[..., list[Chart]]] = {

@@ -72,6 +72,27 @@ def _diff3(v: Any) -> str:
     return f"{v:+.3f}".replace("-", fmt.MINUS) if fmt.finite(v) else fmt.MISSING
 
 
+def _ms(v: Any) -> str:
+    return f"{fmt.number(v)} ms" if fmt.finite(v) else fmt.MISSING
+
+
+def _megabytes(v: Any) -> str:
+    if not fmt.finite(v):
+        return fmt.MISSING
+    return f"{fmt.number(v / 1024 / 1024)} MB" if v >= 1024 * 1024 else f"{fmt.number(v / 1024)} KB"
+
+
+def _rows_per_second(v: Any) -> str:
+    return f"{fmt.count(v)} rows per second" if fmt.finite(v) else fmt.MISSING
+
+
+def _slices(v: Any) -> str:
+    """Reported slices (segments.weak) by their plain-words definition and holdout rows."""
+    if not v:
+        return "none"
+    return "; ".join(f"{e.get('definition', '?')} ({fmt.count(e.get('n_holdout'))} holdout rows)" for e in v)
+
+
 FORMATS: dict[str, Callable[[Any], str]] = {
     "pct": fmt.percent,  # a share, 0..1
     "points": fmt.points,  # a difference of two shares (signed)
@@ -90,6 +111,10 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "days": _days,
     "cost": _per_1000,
     "threshold": _threshold,
+    "ms": _ms,
+    "bytes": _megabytes,
+    "rps": _rows_per_second,
+    "slices": _slices,
 }
 # how an interval of each kind reads (the value's own formatter unless listed)
 _CI_FORMATS: dict[str, Callable[[Any], str]] = {"points": lambda v: fmt.points(v).removesuffix(" points"),
@@ -303,6 +328,48 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("current.recall", "Positives caught at the current threshold", "pct"),
         F("current.selection_rate", "Cases flagged at the current threshold", "pct"),
     ),
+    "segments.weak": (
+        F("overall", "Accuracy, whole holdout", "pct", "the measure the slices are compared on",
+          when=("metric", "accuracy")),
+        F("overall", "Cost per decision, whole holdout", "num", "the measure the slices are compared on",
+          when=("metric", "cost per decision")),
+        F("overall", "Mean absolute error, whole holdout", "num", "the measure the slices are compared on",
+          when=("metric", "mean absolute error")),
+        F("segments", "Segments below their promise", "slices",
+          "clearly worse than the model's own scores promise there; confirmed on rows the search never saw, "
+          "false discovery rate 1%"),
+        F("hard_segments", "Hard segments (as promised)", "slices",
+          "more errors than overall, exactly as the scores warn: information for the meeting, not an alarm"),
+        F("conditions", "Conditions searched", "count", "ranges and values of each column, alone and in pairs"),
+        F("discovery_rows", "Holdout rows searched", "count", "one random half of the holdout"),
+        F("confirmation_rows", "Holdout rows confirming", "count", "the other half; every number comes from it"),
+    ),
+    "drift.multivariate": (
+        F("domain_auc", "Domain classifier ROC AUC", "score",
+          "how well all features together tell holdout rows from training rows; 0.5 = not at all (95% interval)"),
+        F("domain_p_value", "Chance of an AUC this high without drift", "p", "one-sided, against 0.5"),
+        F("features_apart", "Features that give the holdout away", "text", "ROC AUC lost when each is shuffled"),
+        F("prediction_drift.psi", "Prediction drift (PSI)", "score",
+          "the model's scores, training rows against holdout rows; 0.10 moderate, 0.25 large"),
+        F("rows_per_side", "Rows per side", "count", "training and holdout rows the classifier compared"),
+    ),
+    "robustness.perturbation": (
+        F("flip_rate", "Decisions that flip under one small change", "pct",
+          "one feature nudged by 5% of its spread or moved to another observed value (95% interval)"),
+        F("fragile_features", "Fragile features", "text", "a 5% nudge alone flips at least 10% of decisions"),
+        F("sensitive_flip_rate", "Decisions changed by a sensitive attribute alone", "pct",
+          "counterfactual: only the attribute changes (swapped, or the largest over its other values)"),
+        F("sensitive_not_inputs", "Sensitive attributes the model does not read", "text", "0 by construction"),
+        F("rows", "Holdout rows perturbed", "count"),
+    ),
+    "model.serving": (
+        F("model_bytes", "Model file size", "bytes", none="not measured (no model file)"),
+        F("latency_ms_p50", "Scoring one row, median", "ms", "repeated single-row calls on one thread"),
+        F("latency_ms_p95", "Scoring one row, 95th percentile", "ms", "what the latency budget is compared with"),
+        F("latency_budget_ms", "Latency budget", "ms", "set by the reviewer", none="none set"),
+        F("rows_per_second", "Throughput", "rps", "a batch of holdout rows scored at once"),
+        F("peak_memory_bytes", "Peak memory while scoring", "bytes", "Python and NumPy allocations"),
+    ),
 }
 
 
@@ -323,6 +390,8 @@ def format_figure(kind: str, value: Any, ci: Any = None) -> str:
     """A value as people read it, with its 95% interval in brackets when given."""
     fmt_value = FORMATS.get(kind, fmt.number)
     if isinstance(value, dict):
+        if not value:
+            return "none"
         return "; ".join(f"{k}: {format_figure(kind, v)}" for k, v in value.items())
     text = fmt_value(value) if value is not None or kind in ("text", "yes") else fmt.MISSING
     band = fmt.interval(ci, _CI_FORMATS.get(kind, fmt_value)) if kind not in ("text", "yes") else ""

@@ -47,6 +47,7 @@ AREA_TITLES = {
     "explanations": "Explanations", "business": "Business threshold", "threshold": "Business threshold",
     "feasibility": "Feasibility", "drift": "Drift and age", "baselines": "Baselines", "lineage": "Lineage",
     "comparison": "Compared with the current model", "monitoring": "Monitoring after sign-off",
+    "where_it_fails": "Where it fails",
 }
 BIAS_CATEGORIES = ("historical", "representation", "measurement", "aggregation", "learning", "evaluation",
                    "deployment")
