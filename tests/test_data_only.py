@@ -24,11 +24,11 @@ from readiness.review import run_check
 # checks that judge a model's predictions: skipped in a data-only review
 MODEL_CHECKS = {"evaluation.holdout", "model.hyperparameters", "evaluation.holdout_reuse", "bias.groups", "calibration",
                 "explanations.shap", "explanations.lime", "explanations.permutation", "uncertainty.abstention",
-                "business.threshold"}
+                "business.threshold", "segments.weak", "robustness.perturbation", "model.serving"}
 # checks that need only the data: they run
 DATA_CHECKS = {"data_quality.completeness", "data_quality.integrity", "drift.features", "baselines.comparison",
                "feasibility.bayes_error", "leakage.feature_target", "leakage.train_test_overlap", "leakage.temporal",
-               "leakage.oversampling", "leakage.preprocessing", "bias.categories"}
+               "leakage.oversampling", "leakage.preprocessing", "bias.categories", "drift.multivariate"}
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,8 @@ def multivariate_drift(ctx: ReviewContext) -> Outcome:
         summary = (f"Training and holdout rows cannot be told apart beyond chance: domain classifier ROC AUC "
                    f"{dom.auc:.2f} ({lo:.2f}–{hi:.2f}).")
     if pdrift is None:
-        summary += " Prediction drift: not measured (a prediction column has no training scores)."
+        summary += (" Prediction drift: no model yet (a data-only review)." if ctx.data_only else
+                    " Prediction drift: not measured (a prediction column has no training scores).")
     elif pdrift:
         summary += f" Prediction drift PSI {pdrift['psi']:.2f}."
     metrics = {

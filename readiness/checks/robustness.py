@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from readiness.fmt import pct
 from readiness.inputs.context import ReviewContext
-from readiness.registry import Outcome, SkipCheck, register
+from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
 from readiness.stats import wilson
 
@@ -199,6 +199,8 @@ def perturbation(ctx: ReviewContext) -> Outcome:
     each other observed value) on up to 20,000 holdout rows and counts changed decisions, per
     group. Warns when one nudge flips at least 10% of decisions, or changing only a sensitive
     attribute flips at least 0.5% (95% lower bounds)."""
+    if ctx.data_only:
+        raise NeedsModel(NEEDS_MODEL)
     if ctx.model is None:
         raise SkipCheck("No model file: changed rows cannot be re-scored with a prediction column. Ask the model's "
                         "owner to run the perturbation test, or review with the model file.")

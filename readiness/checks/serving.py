@@ -9,7 +9,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from readiness.inputs.context import ReviewContext
-from readiness.registry import Outcome, SkipCheck, register
+from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
 
 SINGLE_CALLS = 40  # timed one-row scorings (after WARMUP untimed ones)
@@ -79,6 +79,8 @@ def serving(ctx: ReviewContext) -> Outcome:
     itself). Everything runs on one thread, as a server scoring requests side by side would. Warns when the 95th-percentile latency exceeds the reviewer's budget
     (``--latency-budget-ms``). Timings depend on this machine and its load: compare them with
     the serving machine before relying on them."""
+    if ctx.data_only:
+        raise NeedsModel(NEEDS_MODEL)
     if ctx.model is None:
         raise SkipCheck("No model file: a prediction column has no serving cost to measure here. Ask the model's owner "
                         "for its latency and memory on the serving machine.")
