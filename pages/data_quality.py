@@ -1,4 +1,4 @@
-"""Data quality: completeness (incl. disguised missing values) and integrity."""
+"""Data quality: completeness (incl. disguised missing values), integrity, label errors and drift."""
 
 import pandas as pd
 import streamlit as st
@@ -79,6 +79,33 @@ if check_header(integ) and not skipped_or_error(integ):
     if m["mixed_type_columns"]:
         todo.append("Fix mixed-type columns at the source so numbers are not read as text.")
     what_to_do(todo)
+
+st.divider()
+labels = report.check("data_quality.labels")
+if labels is not None and check_header(labels) and not skipped_or_error(labels):
+    m = labels.metrics
+    lo, hi = m["label_error_rate_ci"]
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Wrong labels (estimate)", f"{pct(m['label_error_rate'])} ({pct(lo)}–{pct(hi)})",
+              help="Share of training labels that a model which never saw the row confidently contradicts "
+                   "(confident learning, cleanlab), with its 95% interval; an upper estimate, since a case "
+                   "ambiguous by nature looks the same")
+    c2.metric("Suspect rows", f"{m['suspect_rows']:,} of {m['rows_examined']:,}",
+              help="Training rows to check first, most suspect at the top of the table below")
+    share = m["target_error_share_from_labels"]
+    c3.metric("Target's error budget used by wrong labels", pct(min(share, 1.0)) if share is not None else "no target",
+              help="Wrong labels put at least this error under any model, measured against these labels, as a "
+                   "share of the error the target accuracy allows")
+    findings(labels)
+    if m["examples"]:
+        with st.expander(f"The {len(m['examples'])} most suspect training rows"):
+            st.dataframe(pd.DataFrame(m["examples"]).rename(columns={
+                "row": "training row", "given_label": "given label", "likely_label": "likely label",
+                "given_label_probability": "P(given label)", "likely_label_probability": "P(likely label)"}),
+                hide_index=True)
+    check_details(labels)
+    what_to_do(["Check the most suspect rows with the data owner; relabel the ones that are wrong, then review "
+                "again: wrong labels raise the error floor of any model."] if lo >= m["near_zero"] else [])
 
 st.divider()
 drift = report.check("drift.features")

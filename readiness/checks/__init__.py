@@ -19,6 +19,7 @@ from readiness.checks import (  # noqa: F401
     explanations,
     feasibility,
     holdout_reuse,
+    labels,
     leakage,
     leakage_preprocessing,
     leakage_temporal,

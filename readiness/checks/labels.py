@@ -1,0 +1,182 @@
+"""data_quality.labels: how many training labels are wrong (confident learning, cleanlab).
+
+Accuracy is the first of the data-quality dimensions (Renggli et al. 2021) and wrong labels
+are the first cause of a non-zero Bayes error. The check fits its own simple model with
+k-fold cross-validation, so every training row gets probabilities from a model that never
+saw it, and hands those to cleanlab (Northcutt et al., *Confident learning*, JAIR 2021):
+the confident joint counts rows whose given label is contradicted by a confident
+prediction of another class, per-class thresholds absorbing each class's own uncertainty.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from readiness import ber
+from readiness.checks.feasibility import MAX_CATEGORIES, _stratified_sample
+from readiness.fmt import pct as _pct
+from readiness.inputs.context import ReviewContext
+from readiness.registry import Outcome, SkipCheck, register
+from readiness.results import Finding, Severity, Status
+
+LABEL_SAMPLE_CAP = 20_000  # training rows examined (class-stratified sample above this)
+FOLDS = 5  # cross-validation folds for the out-of-sample probabilities
+MIN_CLASS_ROWS = FOLDS  # every class needs a row in each fold
+BOOTSTRAP = 200  # row resamples for the interval of the estimated share
+NEAR_ZERO = 0.01  # an interval whose lower end is below 1% is "within noise of zero"
+# No warn or fail threshold, by measurement: confident learning cannot tell a wrong label from a case
+# ambiguous by nature. Two honest Gaussians 2 sd apart (Bayes error 15.9%, no wrong label) give an
+# estimate of 12%; 12% of labels flipped on separable data give 12% too (docs/checks.md).
+MAX_EXAMPLES = 20  # suspect rows listed, most suspect first
+
+
+def out_of_fold_probabilities(X: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
+    """k-fold out-of-sample class probabilities from a histogram gradient-boosting model
+    (flexible enough for interactions; its log-loss fit keeps the probabilities near calibrated)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    P = np.zeros((len(y), n_classes))
+    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    for fit_rows, out_rows in folds.split(X, y):
+        est = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, early_stopping=False,
+                                             min_samples_leaf=20, random_state=seed)
+        with warnings.catch_warnings(), threadpool_limits(1):  # one thread: 30x faster on a shared machine
+            warnings.simplefilter("ignore")
+            est.fit(X[fit_rows], y[fit_rows])
+            P[np.ix_(out_rows, est.classes_)] = est.predict_proba(X[out_rows])
+    return P
+
+
+def estimate_label_errors(y: np.ndarray, P: np.ndarray, *, seed: int, n_boot: int = BOOTSTRAP) -> dict:
+    """Confident-learning estimate of the share of wrong labels, a percentile-bootstrap
+    interval over rows, and the rows cleanlab flags (``find_label_issues``)."""
+    from cleanlab.count import num_label_issues
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    n = len(y)
+    count = int(num_label_issues(y, P, estimation_method="off_diagonal_calibrated"))
+    rng = np.random.default_rng(seed)
+    shares = []
+    C = P.shape[1]
+    for _ in range(n_boot):
+        rows = rng.integers(0, n, n)
+        if len(np.unique(y[rows])) < C:
+            continue
+        shares.append(num_label_issues(y[rows], P[rows], estimation_method="off_diagonal_calibrated") / n)
+    lo, hi = (np.percentile(shares, [2.5, 97.5]).tolist() if shares else [math.nan, math.nan])
+    flagged = np.asarray(find_label_issues(y, P), dtype=bool)
+    quality = np.asarray(get_label_quality_scores(y, P, method="self_confidence"), dtype=float)
+    return {"count": count, "rate": count / n, "rate_ci": [min(lo, count / n), max(hi, count / n)],
+            "flagged": flagged, "quality": quality, "bootstrap": len(shares)}
+
+
+@register("data_quality.labels", title="Label errors: how many training labels are wrong?", area="data_quality",
+          antipatterns=("data_crisis_as_a_service",), order=3)
+def label_errors(ctx: ReviewContext) -> Outcome:
+    """Confident learning (cleanlab) on out-of-fold probabilities: each training row (a
+    class-stratified sample of at most 20,000) is scored by a gradient-boosting model fitted
+    on the other four fifths; cleanlab's calibrated confident joint estimates how many given
+    labels a confident prediction contradicts. The share comes with a 95% bootstrap interval
+    over rows; the suspect rows are those cleanlab's ``find_label_issues`` flags, most
+    suspect (lowest out-of-fold probability of the given label) first. A label error rate ρ
+    raises the Bayes error measured against these labels to at least ρ (flips to another
+    class, ρ below (C−1)/C)."""
+    if ctx.task == "regression":
+        raise SkipCheck("Label errors are estimated for class labels; a numeric target would need a different "
+                        "study (e.g. replicate measurements).")
+    features = [c for c in ctx.features if c in ctx.train.columns]
+    if not features:
+        raise SkipCheck("No feature columns, so no model can judge the labels.")
+    seed = ctx.settings.random_state
+    labels_text = ctx.y_train.astype(str).to_numpy()
+    rows = _stratified_sample(len(ctx.train), LABEL_SAMPLE_CAP, seed, labels_text)
+    names, y = np.unique(labels_text[rows], return_inverse=True)
+    counts = np.bincount(y, minlength=len(names))
+    if counts.min() < MIN_CLASS_ROWS * 2:
+        small = names[int(np.argmin(counts))]
+        raise SkipCheck(f"Class '{small}' has only {int(counts.min())} training rows; estimating label errors needs "
+                        f"at least {MIN_CLASS_ROWS * 2} per class.")
+    sample = ctx.train.iloc[rows].reset_index(drop=True)
+    X, _ = ber.encode(sample, features, max_categories=MAX_CATEGORIES)
+    if X.shape[1] == 0:
+        raise SkipCheck("Every feature is constant or empty, so no model can judge the labels.")
+    P = out_of_fold_probabilities(X, y, len(names), seed)
+    est = estimate_label_errors(y, P, seed=seed)
+    n = len(y)
+    rate, (lo, hi) = est["rate"], est["rate_ci"]
+    C = len(names)
+
+    # --- suspects: flagged rows, lowest out-of-fold probability of the given label first ----------
+    flagged = np.flatnonzero(est["flagged"])
+    order = flagged[np.argsort(est["quality"][flagged], kind="stable")]
+    id_col = ctx.roles.id_column
+    examples = []
+    for i in order[:MAX_EXAMPLES]:
+        src = int(rows[i])
+        likely = int(np.argmax(P[i]))
+        ex = {"row": src + 1, "given_label": str(names[y[i]]), "likely_label": str(names[likely]),
+              "given_label_probability": float(P[i, y[i]]), "likely_label_probability": float(P[i, likely])}
+        if id_col and id_col in ctx.train.columns:
+            ex["id"] = ctx.train[id_col].iloc[src]
+        examples.append(ex)
+    per_class = {str(names[c]): int(((y == c) & est["flagged"]).sum()) for c in range(C)}
+
+    # --- what it does to the Bayes error and to the target --------------------------------------
+    target = ctx.settings.target_accuracy
+    target_error = None if target is None else 1 - target
+    floor = min(rate, (C - 1) / C)
+    budget = None if not target_error else floor / target_error
+    m = {"label_error_rate": rate, "label_error_rate_ci": [lo, hi], "label_errors_estimated": est["count"],
+         "suspect_rows": int(len(flagged)), "suspect_rows_by_given_label": per_class, "examples": examples,
+         "rows_examined": n, "train_rows": int(len(ctx.train)), "sample_cap": LABEL_SAMPLE_CAP, "folds": FOLDS,
+         "bootstrap": est["bootstrap"], "n_classes": C, "near_zero": NEAR_ZERO,
+         "bayes_error_floor_from_labels": floor, "target_error": target_error, "target_error_share_from_labels": budget,
+         "method": "confident learning (cleanlab, calibrated confident joint) on 5-fold out-of-fold probabilities "
+                   "of a histogram gradient-boosting model"}
+    findings: list[Finding] = []
+    est_txt = (f"an estimated {_pct(rate)} of training labels are wrong ({_pct(lo)}–{_pct(hi)}, 95% interval; "
+               f"{est['count']:,} of {n:,} rows examined)")
+    ambiguity = ("Confident learning cannot tell a wrong label from a case that is ambiguous by nature (the same "
+                 "features, either outcome), so this share is an upper estimate of the wrong labels and is reported, "
+                 "not judged: check the most suspect rows with the data owner.")
+    sev = Severity.INFO
+    if lo < NEAR_ZERO:
+        summary = f"No sign of wrong labels beyond noise: {est_txt}."
+    else:
+        summary = (f"A model that never saw them contradicts some labels: {est_txt} — wrong labels or cases "
+                   "ambiguous by nature; check the most suspect rows.")
+    findings.append(Finding(severity=sev, message=(
+        f"{est_txt[0].upper() + est_txt[1:]}. A model trained on the other rows confidently predicts a different "
+        f"class for {len(flagged):,} rows (listed in the evidence, most suspect first). " + ambiguity),
+        evidence={"label_error_rate_ci": [lo, hi], "suspect_rows": len(flagged)}))
+    effect = (f"Wrong labels alone put the error any model shows against these labels at {_pct(floor)} or more "
+              "(flips to another class raise the Bayes error to at least the flip rate)")
+    if budget is not None:
+        effect += (f"; that is {_pct(min(budget, 1.0))} of the {_pct(target_error)} error the target accuracy of "
+                   f"{_pct(target)} allows")
+    findings.append(Finding(severity=Severity.INFO, message=effect + ".",
+                            evidence={"bayes_error_floor_from_labels": floor, "target_error_share_from_labels": budget}))
+    if n < len(ctx.train):
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"Estimated on a class-stratified sample of {n:,} of the {len(ctx.train):,} training rows to bound the "
+            "time; the interval reflects the sample's size."), evidence={"rows_examined": n}))
+    if examples:
+        top = examples[0]
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"Most suspect: training row {top['row']:,}" + (f" (id {top['id']})" if "id" in top else "")
+            + f" is labelled '{top['given_label']}', but a model that never saw it gives that label "
+            f"{_pct(top['given_label_probability'])} and '{top['likely_label']}' {_pct(top['likely_label_probability'])}."),
+            columns=[ctx.target], evidence={"examples": examples[:5]}))
+    return Outcome(summary=summary, findings=findings, metrics=m, status=Status.PASS)
+
+
+def suspects_frame(metrics: dict) -> pd.DataFrame:
+    """The suspect rows as a table (for pages and the report)."""
+    return pd.DataFrame(metrics.get("examples") or [])

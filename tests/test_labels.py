@@ -1,0 +1,103 @@
+"""data_quality.labels: label errors by confident learning (cleanlab), known answers.
+
+Planted flips on separable data (two Gaussians 6 sd apart: Bayes error 0.13%) are found at
+about the planted rate; clean labels are not flagged; flips in one class only are found and
+attributed to the other class; the suspects agree with cleanlab's find_label_issues run
+independently on probabilities from scikit-learn's own cross_val_predict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import make_ctx
+
+from readiness.inputs import Settings
+from readiness.registry import get_check
+from readiness.review import run_check
+
+
+def planted(n=2000, flip=0.0, only=None, seed=0, delta=6.0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    X = rng.standard_normal((n, 3))
+    X[:, 0] += np.where(y == 1, delta / 2, -delta / 2)
+    noisy = y.copy()
+    cand = np.arange(n) if only is None else np.flatnonzero(y == only)
+    flipped = np.sort(rng.choice(cand, int(round(flip * len(cand))), replace=False))
+    noisy[flipped] = 1 - noisy[flipped]
+    train = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=noisy)
+    test = planted_holdout(seed + 100, delta)
+    return train, test, flipped
+
+
+def planted_holdout(seed, delta, n=400):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    X = rng.standard_normal((n, 3))
+    X[:, 0] += np.where(y == 1, delta / 2, -delta / 2)
+    return pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y)
+
+
+def check(train, test, **settings):
+    return run_check(get_check("data_quality.labels"), make_ctx(train, test, target="y", settings=Settings(**settings)))
+
+
+@pytest.fixture(scope="module")
+def twelve():
+    train, test, flipped = planted(flip=0.12)
+    return train, flipped, check(train, test, target_accuracy=0.9)
+
+
+def test_twelve_percent_random_flips_are_estimated_within_four_points(twelve):
+    _, flipped, res = twelve
+    m = res.metrics
+    assert res.status == "pass"  # reported, never judged (see docs/checks.md)
+    assert abs(m["label_error_rate"] - 0.12) <= 0.04
+    lo, hi = m["label_error_rate_ci"]
+    assert lo <= m["label_error_rate"] <= hi and hi - lo < 0.06
+    assert m["rows_examined"] == 2000 and len(m["examples"]) == 20
+    # the effect on the Bayes error and the target's budget (10% error allowed)
+    assert m["bayes_error_floor_from_labels"] == pytest.approx(m["label_error_rate"])
+    assert m["target_error_share_from_labels"] == pytest.approx(m["label_error_rate"] / 0.1)
+    assert "contradicts some labels" in res.summary
+
+
+def test_suspects_are_the_planted_rows_and_agree_with_cleanlab_run_independently(twelve):
+    from cleanlab.filter import find_label_issues
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    train, flipped, res = twelve
+    ours = {e["row"] - 1 for e in res.metrics["examples"]}
+    assert ours <= set(flipped.tolist())  # the 20 most suspect rows are all planted flips
+    # independent: scikit-learn's own out-of-fold probabilities, cleanlab's own filter
+    P = cross_val_predict(LogisticRegression(), train[["a", "b", "c"]], train["y"], cv=5, method="predict_proba")
+    theirs = np.flatnonzero(find_label_issues(train["y"].to_numpy(), P))
+    assert abs(len(theirs) - res.metrics["suspect_rows"]) <= 0.15 * len(theirs)
+    recall = len(set(theirs) & set(flipped)) / len(flipped)
+    assert recall > 0.9
+
+
+def test_clean_labels_are_within_noise_of_zero():
+    train, test, _ = planted(flip=0.0, seed=1)
+    res = check(train, test)
+    assert res.status == "pass" and res.metrics["label_error_rate_ci"][0] < 0.01
+    assert res.metrics["label_error_rate"] < 0.01 and res.summary.startswith("No sign of wrong labels")
+
+
+def test_flips_in_one_class_only_are_found_and_attributed():
+    train, test, flipped = planted(flip=0.2, only=1, seed=2)  # 20% of class 1 recorded as 0: ~10% of labels
+    res = check(train, test)
+    m = res.metrics
+    assert m["label_error_rate_ci"][0] > 0.05
+    by_label = m["suspect_rows_by_given_label"]
+    assert by_label["0"] > 5 * max(by_label["1"], 1)
+    assert sum(e["given_label"] == "0" and e["likely_label"] == "1" for e in m["examples"]) >= 0.9 * len(m["examples"])
+
+
+def test_regression_is_skipped():
+    train, test, _ = planted(n=300)
+    train["y"], test["y"] = train["a"] * 2.5 + 0.1, test["a"] * 2.5 + 0.1
+    res = check(train, test)
+    assert res.status == "skipped" and "class labels" in res.summary
