@@ -158,3 +158,15 @@ def test_export_to_stdout_and_bad_sources(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err and not (tmp_path / "none.db").exists()
     assert main(["db", "import", str(tmp_path / "none.jsonl"), "--db", str(tmp_path / "t.db")]) == 2
     assert "is not a readiness history export: No such file" in capsys.readouterr().err
+
+
+def test_a_history_with_an_empty_table_moves(tmp_path, capsys):
+    """A current history whose monitor_batches (or signatures) table is empty: the export's
+    closing line counts it as 0, and the import accepts that (it once read as 'changed or cut')."""
+    src, dst = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    _history(src)
+    assert main(["db", "export", "--db", src, "-o", str(tmp_path / "h.jsonl")]) == 0
+    footer = json.loads((tmp_path / "h.jsonl").read_text().splitlines()[-1])
+    assert footer["counts"]["monitor_batches"] == 0
+    assert main(["db", "import", str(tmp_path / "h.jsonl"), "--db", dst]) == 0, capsys.readouterr().err
+    assert dump(dst) == dump(src)

@@ -171,6 +171,7 @@ def _read_export(path: Path) -> tuple[dict, dict]:
                 if obj.get("schema") not in revisions():
                     raise SchemaError(E.DB_SCHEMA_NEWER.format(url=shown, found=obj.get("schema"), head=head()))
                 header = obj
+                counts = {str(t): 0 for t in obj.get("tables") or []}  # an empty table is counted 0 in the footer
             elif obj.get("end") is True:
                 footer = obj
                 if obj.get("sha256") != digest.hexdigest() or obj.get("counts") != counts:
