@@ -41,7 +41,8 @@ def reference(ctx: ReviewContext) -> Outcome:
     if ref.get("groups"):
         parts.append(f"the groups of {', '.join(ref['groups'])}")
     summary = (f"Recorded for monitoring after sign-off: {', '.join(parts[:-1])} and {parts[-1]} of the {n:,} "
-               "holdout rows; `readiness monitor` compares each production batch with them.")
+               "holdout rows. After sign-off, run readiness monitor --review on this signed report for each "
+               "production batch: it compares the batch with them and alerts on drift or falling accuracy.")
     findings = []
     if n < SMALL_REFERENCE:
         findings.append(Finding(severity=Severity.INFO, message=(
