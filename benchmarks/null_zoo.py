@@ -136,6 +136,7 @@ PLANTED = [
     ("leakage.feature_target", "a column filled in only for positives (post-outcome)", planted_post_outcome),
     ("leakage.feature_target", "COMPAS is_recid (real data, random 70/30 splits)", planted_compas),
     ("baselines.comparison", "vendor scores that are noise (a baseline is far better)", planted_noise_vendor),
+    ("business.threshold", "vendor scores that are noise (of no use at any threshold)", planted_noise_vendor),
     # issue 19: found means warn or fail (drift and robustness warn, never fail on their own)
     ("segments.weak", "scores guess at random for region east and age < 35 (6% of rows), named by both columns",
      planted_coin_flip, ("warn", "fail")),

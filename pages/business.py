@@ -250,6 +250,11 @@ if check_header(res) and not skipped_or_error(res):
         todo.append(f"Do not use the model for this decision at these costs: at its best it is not shown to be "
                     f"cheaper than {POLICY_GERUND[triv_key]}. Check the costs with the business; if they hold, the "
                     "model must separate cases better (see Holdout performance and Feasibility).")
+    elif m.get("ranks_cases") and (m["model_advantage_ci"][0] is not None and m["model_advantage_ci"][0] <= 0):
+        todo.append(f"The model ranks cases, but {POLICY_GERUND[triv_key]} is about as cheap"
+                    + (" at these costs: check them with the business owner; if they hold, the model does not pay "
+                       "for itself here." if m.get("costs_set") else
+                       ". Set the cost of a false alarm and of a miss (Setup) to judge the threshold in money."))
     elif res.status == Status.WARN:
         todo.append(f"Move the threshold from {fmt_threshold(cur['threshold'])} to about {policy_text(opt)}: "
                     f"expected saving {_per_1000(m['savings_per_1000'])} decisions (your cost units). The model would "

@@ -26,8 +26,9 @@ from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
-from readiness.stats import clopper_pearson
+from readiness.stats import auc_ci, clopper_pearson
 
+USEFUL_AUC = 0.6  # a ranking whose ROC AUC is confidently below this is of no material use
 MATERIAL_SHARE = 0.05  # a saving below 5% of the current cost is not worth a flag
 GRID_POINTS = 200  # points on the reported curves
 PER = 1000  # costs are reported per 1,000 decisions
@@ -291,6 +292,13 @@ def analyse_scores(
     m["bootstrap"] = {"resamples": n_boot, "seed": seed, "method": "out-of-bag",
                       "used": len(sav_b)}
     m["rule"] = {"material_share": MATERIAL_SHARE}
+    # does the model rank cases at all? (the review's one AUC interval, stats.auc_ci): a model that ranks
+    # but cannot beat the trivial policy at these costs is an economic fact, not a useless model
+    auc_lo, auc_hi = auc_ci(y, scores) if 0 < y.sum() < n and K > 1 else (math.nan, math.nan)
+    m["roc_auc_ci"] = [None if not math.isfinite(auc_lo) else float(auc_lo),
+                       None if not math.isfinite(auc_hi) else float(auc_hi)]
+    m["ranks_cases"] = bool(math.isfinite(auc_lo) and auc_lo > 0.5)
+    m["costs_set"] = (float(cost_fp), float(cost_fn)) != (1.0, 1.0)
     return m
 
 
@@ -428,7 +436,16 @@ def verdict(m: dict) -> str:
     """'fail' | 'warn' | 'pass' from the metrics (the rules documented in docs/checks.md)."""
     adv_lo = m["model_advantage_ci"][0]
     if (adv_lo is not None and adv_lo <= 0) or m["model_advantage_per_1000"] <= 0:
-        return "fail"
+        if m["distinct_scores"] == 1:
+            return "fail"
+        if not m.get("ranks_cases", False):
+            # no evidence that the scores separate cases: fail when the holdout shows they are of no material use
+            # (the AUC interval's top below USEFUL_AUC), warn when it is too small to tell
+            hi = (m.get("roc_auc_ci") or [None, None])[1]
+            return "fail" if hi is None or hi < USEFUL_AUC else "warn"
+        # the model ranks cases, but at these costs flagging is not worth it: the reviewer's costs make that
+        # a question for the business (warn); without costs (equal by default) it is not judged
+        return "warn" if m.get("costs_set", True) else "pass"
     sav_lo = m["savings_ci"][0]
     if sav_lo is not None and sav_lo > 0 and (m["savings_share"] or 0) >= MATERIAL_SHARE:
         return "warn"
@@ -471,8 +488,31 @@ def threshold(ctx: ReviewContext) -> Outcome:
             f"does not show that using the model is cheaper than {triv}."),
             evidence={"optimal_cost_per_1000": opt["cost_per_1000"], "trivial_cost_per_1000": triv_cost,
                       "model_advantage_ci": m["model_advantage_ci"]}))
+    adv_lo = m["model_advantage_ci"][0]
+    no_gain = (adv_lo is not None and adv_lo <= 0) or m["model_advantage_per_1000"] <= 0
+    ranks_only = no_gain and status != "fail" and m["ranks_cases"]  # ranks cases, yet no cheaper than trivial
+    too_small = no_gain and status == "warn" and not m["ranks_cases"]  # the holdout cannot tell either way
+    if too_small:
+        lo, hi = m["roc_auc_ci"]
+        findings.append(Finding(severity=Severity.WARN, message=(
+            no_gain_summary(m, units) + f" Nor can this holdout tell whether the scores rank cases at all (ROC AUC "
+            f"95% interval {lo:.3f} to {hi:.3f}, reaching both 0.5 and {USEFUL_AUC:g}): more labelled cases would "
+            "settle it."), evidence={"model_advantage_ci": m["model_advantage_ci"], "roc_auc_ci": m["roc_auc_ci"]}))
+    if ranks_only:
+        lo, hi = m["roc_auc_ci"]
+        costs = (f"at your costs ({s.cost_fp:g} per false alarm, {s.cost_fn:g} per miss)" if m["costs_set"] else
+                 "with no costs set, every error counting the same")
+        findings.append(Finding(severity=Severity.WARN if status == "warn" else Severity.INFO, message=(
+            f"The model ranks cases better than chance (ROC AUC 95% interval {lo:.3f} to {hi:.3f}), but {costs} "
+            f"its cheapest threshold costs {fmt_cost(opt['cost_per_1000'])} {units} against "
+            f"{fmt_cost(triv_cost)} for {triv} ({_ci(m['model_advantage_ci'])} for the model's advantage on new "
+            "data): the signal is too weak, or the cases too rare, for flagging to pay. "
+            + ("Check the costs with the business owner; if they hold, the model does not pay for itself."
+               if m["costs_set"] else "Set the cost of a false alarm and of a miss to judge the threshold in money.")),
+            evidence={"optimal_cost_per_1000": opt["cost_per_1000"], "trivial_cost_per_1000": triv_cost,
+                      "model_advantage_ci": m["model_advantage_ci"], "roc_auc_ci": m["roc_auc_ci"]}))
     sav, share = m["savings_per_1000"], m["savings_share"]
-    if sav > 0:
+    if sav > 0 and not (ranks_only or too_small):
         sev = Severity.WARN if status == "warn" else Severity.INFO
         direction = "Lowering" if opt["threshold"] < cur["threshold"] else "Raising"
         shown = m["savings_ci"][0] is not None and m["savings_ci"][0] > 0
@@ -501,7 +541,7 @@ def threshold(ctx: ReviewContext) -> Outcome:
             evidence={"current_threshold": cur["threshold"], "optimal_threshold": opt["threshold"],
                       "optimal_threshold_ci": opt["threshold_ci"], "savings_per_1000": sav,
                       "savings_ci": m["savings_ci"], "savings_share": share}))
-    if m["current_vs_trivial_per_1000"] < 0 and status != "fail":
+    if m["current_vs_trivial_per_1000"] < 0 and status != "fail" and not (ranks_only or too_small):
         findings.append(Finding(severity=Severity.WARN if status == "warn" else Severity.INFO, message=(
             f"At the current threshold the model costs {fmt_cost(cur['cost_per_1000'])} {units}, "
             f"{compared(cur['cost_per_1000'], triv_cost)} the simple policy of {triv} ({fmt_cost(triv_cost)}): as set "
@@ -549,8 +589,15 @@ def threshold(ctx: ReviewContext) -> Outcome:
             f"{m['rows_without_score']:,} holdout rows have no score and were left out of the costs."),
             evidence={"rows_without_score": m["rows_without_score"]}))
 
-    if status == "fail":
+    if status == "fail" or too_small:
         summary = no_gain_summary(m, units)
+    elif ranks_only and m["costs_set"]:
+        summary = (f"At your costs the model, though it ranks cases, is not shown to be cheaper than {triv}: "
+                   f"{fmt_cost(opt['cost_per_1000'])} against {fmt_cost(triv_cost)} {units}.")
+    elif ranks_only:
+        summary = (f"No costs were set; with every error counting the same, {triv} is about as good as the model's "
+                   f"cheapest threshold ({fmt_cost(opt['cost_per_1000'])} against {fmt_cost(triv_cost)} per 1,000 "
+                   "decisions). Set the costs to judge the threshold in money.")
     elif status == "warn":
         summary = (f"The threshold {fmt_threshold(cur['threshold'])} costs {fmt_cost(cur['cost_per_1000'])} {units}; "
                    f"{policy_text(opt)} would cost {fmt_cost(opt['cost_per_1000'])}, {_pct(share)} less.")
