@@ -42,6 +42,17 @@ with st.sidebar:
     st.caption(f"**{esc(s.title)}**")
     if s.report is not None:
         st.caption(f"{s.ctx.task} task · {len(s.ctx.train):,} training / {len(s.ctx.test):,} holdout rows")
+# pages on which every section judges a model: in a data review (no model yet) they say so first
+MODEL_ONLY_PAGES = {"Holdout performance", "Calibration", "Explanations", "Business threshold",
+                    "Compared with the current model"}
+if s.report is not None and s.report.data_only and nav.title not in ("Setup", "Verify a report", "Review history"):
+    if nav.title in MODEL_ONLY_PAGES:
+        st.info(f"**No model yet — this is a data review.** Everything on the {nav.title} page judges a model, so "
+                "its checks are skipped below; they run once a model or its predictions are given in **Setup**. "
+                "The data's own evidence is on Data quality, Leakage, Bias and Feasibility.", icon=":material/dataset:")
+    else:
+        st.caption(":material/dataset: A data review (no model yet): sections that judge a model are skipped and "
+                   "say so.")
 if s.is_sample and nav.title != "Setup":
     st.info("You are viewing the **sample review** (a synthetic credit-default model). "
             "Load your own data and model in **Setup**.", icon=":material/info:")

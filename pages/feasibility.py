@@ -70,8 +70,12 @@ if report.task != "regression" and (base in usable.values() or bayes in usable.v
     cm = base.metrics if base in usable.values() else {}
     c1, c2, c3, c4 = st.columns(4)
     if bm:
-        metric_ci(c1, "The model's error", bm["model_error"], bm["model_error_ci"],
-                  help="Share of holdout rows the model gets wrong at its decision threshold (95% Clopper–Pearson)")
+        if bm["model_error"] is None:
+            c1.metric("The model's error", "no model yet", help="A data review: the range and the baselines show "
+                      "what a model trained on these features can reach")
+        else:
+            metric_ci(c1, "The model's error", bm["model_error"], bm["model_error_ci"],
+                      help="Share of holdout rows the model gets wrong at its decision threshold (95% Clopper–Pearson)")
         c2.metric("Best possible error (95% range)", f"{pct(bm['ber_lower_low'])} – {pct(bm['ber_upper_high'])}",
                   help="Range in which the Bayes error lies with 95% confidence: the error even a perfect model "
                        "would make with these features, because the same inputs lead to different outcomes. "
@@ -86,7 +90,7 @@ if report.task != "regression" and (base in usable.values() or bayes in usable.v
                        "accepts")
         if te is not None:
             c3.caption(f"target accuracy {pct(1 - te)}")
-    elif cm:
+    elif cm and cm.get("model"):
         mo = cm["model"]
         metric_ci(c1, "The model's error", 1 - mo["accuracy"], [1 - mo["accuracy_ci"][1], 1 - mo["accuracy_ci"][0]],
                   help="Share of holdout rows the model gets wrong (95% Clopper–Pearson)")
@@ -103,7 +107,22 @@ if report.task != "regression" and (base in usable.values() or bayes in usable.v
 
 # --- baselines -----------------------------------------------------------------------------
 st.divider()
-if check_header(base) and not skipped_or_error(base):
+show_base = check_header(base) and not skipped_or_error(base)
+if show_base and base.metrics.get("model") is None:
+    m = base.metrics  # a data review: the baselines alone, the bar a model must clear
+    findings(base)
+    cols = ("mae", "mae_ci", False) if m["task"] == "regression" else ("accuracy", "accuracy_ci", True)
+    st.dataframe(pd.DataFrame([{
+        "baseline": b["name"] + (" (best)" if k == m["best_baseline"] else ""),
+        "MAE" if cols[0] == "mae" else "accuracy": pct(b[cols[0]]) if cols[2] else f"{b[cols[0]]:.4g}",
+        "95% interval": (f"{pct(b[cols[1]][0])} – {pct(b[cols[1]][1])}" if cols[2]
+                         else f"{b[cols[1]][0]:.4g} – {b[cols[1]][1]:.4g}"),
+        **({"ROC AUC": f"{b['roc_auc']:.3f}"} if "roc_auc" in b else {})} for k, b in m["baselines"].items()]),
+        hide_index=True)
+    check_details(base)
+    what_to_do([f"Train the model, then review it: it must beat {BASELINE_SHORT[m['best_baseline']]} by more than "
+                "chance to be worth its complexity."])
+elif show_base:
     m = base.metrics
     regression = m["task"] == "regression"
     best = m["baselines"][m["best_baseline"]]
@@ -226,7 +245,8 @@ st.divider()
 if check_header(bayes) and not skipped_or_error(bayes):
     m = bayes.metrics
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Accuracy left to gain, at most", f"{100 * m['room_max']:.1f} points",
+    c1.metric("Accuracy left to gain, at most",
+              "no model yet" if m["room_max"] is None else f"{100 * m['room_max']:.1f} points",
               help="The model's holdout error minus the lower end of the best possible error: what a perfect model "
                    "could still add. Near 0 means tuning will not help; only new information will")
     c2.metric("Floor reliable?", "yes" if m["lower_bound_trusted"] else "no",
@@ -254,9 +274,9 @@ if check_header(bayes) and not skipped_or_error(bayes):
             {"estimate": "Identical features, different outcome", "value": pct(m["label_conflict_rate"], 2),
              "role": "hard floor (a share of rows that must be wrong)"},
             {"estimate": "Always the most common class", "value": pct(m["prior_cap"]), "role": "ceiling"},
-            {"estimate": "The model's own holdout error", "value": pct(m["model_error"]),
-             "role": "upper estimate (an actual model; only its upper confidence limit enters the range)"},
-        ] + [{"estimate": f"{k}-nearest-neighbour error (leave-one-out)", "value": pct(v["error"]),
+        ] + ([{"estimate": "The model's own holdout error", "value": pct(m["model_error"]),
+               "role": "upper estimate (an actual model; only its upper confidence limit enters the range)"}]
+             if m["model_error"] is not None else []) + [{"estimate": f"{k}-nearest-neighbour error (leave-one-out)", "value": pct(v["error"]),
               "role": "upper estimate (a real classifier's error)" + (" · best" if int(k) == m["best_k"] else "")}
              for k, v in knn.items() if k != "1"]
         st.dataframe(pd.DataFrame(est_rows), hide_index=True, height=36 * (len(est_rows) + 1) + 3)

@@ -5,8 +5,8 @@ import streamlit as st
 from pages._ui import area_page, esc, review, status_link, status_text
 from readiness.antipatterns import ANTIPATTERNS
 from readiness.registry import registered_checks
-from readiness.results import Status, worst_status
-from readiness.style import OVERALL_VERDICT
+from readiness.results import DATA_REVIEW_NOTE, Status, worst_status
+from readiness.style import overall_verdict
 
 ctx, report = review()
 specs = {s.id: s for s in registered_checks()}
@@ -14,12 +14,14 @@ specs = {s.id: s for s in registered_checks()}
 st.title("Overview")
 counts = {s: sum(c.status == s for c in report.checks) for s in Status}
 overall = report.status
-verdict = OVERALL_VERDICT[overall] + {
+verdict = overall_verdict(overall, data_only=report.data_only) + {
     Status.PASS: " Read the evidence, then sign off on the Report page.",
     Status.FAIL: " See the failing checks below.",
     Status.ERROR: " See the errors below.",
 }.get(overall, "")
 st.markdown(f"### {status_text(overall)} — {verdict}")
+if report.data_only:
+    st.info(DATA_REVIEW_NOTE, icon=":material/dataset:")
 cols = st.columns(5)
 for col, s, help_ in zip(cols, Status, [
     "checks that found nothing of concern", "checks that need judgement", "checks that found a blocking problem",

@@ -88,9 +88,15 @@ def _uploaded_model(up, key: str, label: str):
 
 # --- 2. model ---------------------------------------------------------------------------
 st.header("2 · Model")
-mode = st.radio("What is reviewed?", ["A model file", "Scores in a holdout column (vendor, R or remote model)"],
+NO_MODEL_YET = "No model yet (review the data)"
+mode = st.radio("What is reviewed?", ["A model file", "Scores in a holdout column (vendor, R or remote model)",
+                                      NO_MODEL_YET],
                 horizontal=True, key="setup_model_mode")
 model = None
+if mode == NO_MODEL_YET:
+    st.info("A data review before training: data quality and wrong labels, leakage, drift, the bias in the labels, "
+            "simple baselines (the bar a model must clear) and whether the required accuracy is reachable at all "
+            "(Bayes error). The checks that judge a model are skipped and say so.", icon=":material/dataset:")
 if mode == "A model file":
     prestart_model_checks()  # the isolated checker warms up while files are chosen
     up = st.file_uploader("Model (.skops recommended)", type=["skops", "joblib", "pkl", "pickle"], key="up_model",
@@ -176,7 +182,7 @@ with r3:
     exclude = st.multiselect("Exclude columns", [c for c in cols if c != target], key="role_exclude",
                              help="Columns that are neither features nor roles")
 pred_col = None
-if mode != "A model file":
+if mode not in ("A model file", NO_MODEL_YET):
     numeric = [c for c in cols if c != target]
     pred_col = _pick("Prediction column (score of the positive class, in the holdout)", numeric,
                      guess["prediction_column"], "role_pred")
@@ -204,12 +210,15 @@ if champion is not None or champion_col:
 latency_budget = st.number_input("Latency budget for one row (ms)", min_value=0.0, value=0.0, step=5.0,
                                  key="biz_latency", help="0 = no budget. 'Where it fails' warns when scoring one row "
                                  "takes longer than this (95th percentile)")
-title = st.text_input("Review title", value=ex.get("title", f"Review of {model.name if model else train_t.name}"),
-                      key="review_title")
+default_title = (f"Data review of {train_t.name}" if mode == NO_MODEL_YET
+                 else f"Review of {model.name if model else train_t.name}")
+title = st.text_input("Review title", value=ex.get("title", default_title), key="review_title")
 
-ready = target is not None and (two_files and test_t is not None or split_col) and (model is not None or pred_col)
+ready = target is not None and (two_files and test_t is not None or split_col) and (
+    model is not None or pred_col or mode == NO_MODEL_YET)
 if not ready:
-    st.info("To run: choose the target, load the holdout (or a split column), and a model or a prediction column.")
+    st.info("To run: choose the target, load the holdout (or a split column), and a model, a prediction column, or "
+            "'No model yet'.")
 if st.button("Run review", type="primary", disabled=not ready, icon=":material/play_arrow:"):
     try:
         roles = Roles(target=target, positive_label=positive, sensitive=sensitive, time_column=time_col,

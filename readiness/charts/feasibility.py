@@ -19,18 +19,19 @@ def ladder_rows(bayes: CheckResult | None, baselines: CheckResult | None) -> lis
     """Rows of the error ladder (classification): the model and each baseline as error rates
     with their 95% intervals, worst at the top (plain data, so a PDF renderer can reuse it)."""
     rows = []
-    if _usable(baselines) and "accuracy" in baselines.metrics.get("model", {}):
+    if _usable(baselines) and all("accuracy" in b for b in baselines.metrics.get("baselines", {}).values()):
         m = baselines.metrics
         for key, b in m["baselines"].items():
             lo, hi = b["accuracy_ci"]
             rows.append({"key": key, "label": b["name"], "error": 1 - b["accuracy"],
                          "low": None if hi is None else 1 - hi, "high": None if lo is None else 1 - lo,
                          "kind": "best baseline" if key == m.get("best_baseline") else "baseline"})
-        mo = m["model"]
-        lo, hi = mo["accuracy_ci"]
-        rows.append({"key": "model", "label": "The model", "error": 1 - mo["accuracy"], "low": 1 - hi, "high": 1 - lo,
-                     "kind": "model"})
-    elif _usable(bayes):
+        mo = m.get("model") or {}  # None in a data review (no model yet)
+        if "accuracy" in mo:
+            lo, hi = mo["accuracy_ci"]
+            rows.append({"key": "model", "label": "The model", "error": 1 - mo["accuracy"], "low": 1 - hi,
+                         "high": 1 - lo, "kind": "model"})
+    elif _usable(bayes) and bayes.metrics.get("model_error") is not None:
         m = bayes.metrics
         lo, hi = m["model_error_ci"]
         rows.append({"key": "model", "label": "The model", "error": m["model_error"], "low": lo, "high": hi,
