@@ -498,7 +498,8 @@ def _quiet(t: _Pending, thr: float) -> str:
 def _summary(alerts: list[MonitorTest], k: int, batch, estimated: dict, realised: dict | None) -> str:
     est = ""
     if estimated.get("accuracy") is not None:
-        est = f"estimated accuracy {pct(estimated['accuracy'])} (review {pct(estimated['reference_accuracy'])})"
+        est = (f"estimated accuracy {pct(estimated['accuracy'])} (review's holdout, estimated the same way: "
+               f"{pct(estimated['reference_estimated_accuracy'])})")
     if realised and realised.get("accuracy") is not None:
         est += ("; " if est else "") + f"accuracy on labels {pct(realised['accuracy'])}"
     if not alerts:
