@@ -20,9 +20,11 @@ from readiness.charts.calibration import (
     abstention_curve,
     group_calibration,
     recalibration_diagram,
+    regression_bias_by_decile,
     reliability_diagram,
     score_histogram,
 )
+from readiness.fmt import interval, number
 from readiness.results import Severity, Status
 
 ctx, report = review()
@@ -62,8 +64,47 @@ def _interval(ci, fmt):
     return None
 
 
+
+
+def _regression(res) -> None:
+    """A regression model: the calibration line, bias along the range, honest 90% prediction intervals."""
+    m = res.metrics
+    ic = m["interval_coverage"]
+    c1, c2, c3, c4 = st.columns(4)
+    _metric(c1, "Calibration slope", number(m["calibration_slope"]), interval=interval(m["calibration_slope_ci"]),
+            help="Actual value regressed on the prediction: 1 is ideal; below 1 the predictions are too spread out, "
+                 "above 1 too compressed")
+    _metric(c2, "Calibration intercept", number(m["calibration_intercept"]),
+            interval=interval(m["calibration_intercept_ci"]), help="Of the same line; 0 is ideal with a slope of 1")
+    _metric(c3, "90% prediction interval", f"± {number(ic['half_width'])}",
+            note=f"fit on {ic['n_fit']:,} holdout rows",
+            help="Split conformal: the half-width that covers 90% of the errors of one half of the holdout")
+    _metric(c4, "Its coverage on the other half", pct(ic["coverage"]), interval=interval(ic["coverage_ci"], pct),
+            help=f"Share of the other {ic['n_check']:,} holdout rows whose actual value falls inside the interval; "
+                 "90% is the promise")
+    st.markdown("**Is the model biased along its range?** Mean error (prediction − actual) in each tenth of the "
+                "predictions, with 95% intervals; above 0 the model over-estimates there.")
+    plot(regression_bias_by_decile(res))
+    by = m.get("interval_coverage_by_group") or {}
+    if by:
+        st.markdown("**Does the 90% interval hold for every group?**")
+        st.dataframe(pd.DataFrame([{"attribute": a, "group": g, "rows": v["n"], "coverage": pct(v["coverage"]),
+                                    "95% interval": interval(v["coverage_ci"], pct)}
+                                   for a, gs in by.items() for g, v in gs.items()]), hide_index=True)
+    findings(res)
+    check_details(res)
+    todo = []
+    if res.status in (Status.FAIL, Status.WARN):
+        todo.append("Recalibrate on held-out rows (fit actual = a + b · prediction) and review again; a group the "
+                    "interval does not cover needs its own error model — see the Bias page.")
+    what_to_do(todo)
+
+
 res = report.check("calibration")
-if check_header(res) and not skipped_or_error(res):
+_shown = check_header(res) and not skipped_or_error(res)
+if _shown and res.metrics.get("task") == "regression":
+    _regression(res)
+elif _shown:
     m = res.metrics
     multi = m["task"] == "multiclass"
     c1, c2, c3, c4 = st.columns(4)

@@ -102,3 +102,68 @@ def test_clean_controls_pass(seed):
     res = _groups(_planted(10 + seed))
     assert res.status.value == "pass", res.summary
     assert "No group's error or bias differs beyond chance" in res.summary
+
+
+# --- calibration for regression ------------------------------------------------------------
+
+
+def _calib(ctx):
+    res = run_check(get_check("calibration"), ctx)
+    assert res.status.value not in ("error", "skipped"), res.summary
+    return res
+
+
+def test_calibration_line_equals_statsmodels_ols(diabetes):
+    import statsmodels.api as sm
+
+    ctx, test = diabetes
+    m = _calib(ctx).metrics
+    fit = sm.OLS(test["target"].to_numpy(), sm.add_constant(test["pred"].to_numpy())).fit()
+    assert m["calibration_intercept"] == pytest.approx(fit.params[0]) and m["calibration_slope"] == pytest.approx(fit.params[1])
+    ci = fit.conf_int(0.05)
+    assert np.allclose(m["calibration_intercept_ci"], ci[0]) and np.allclose(m["calibration_slope_ci"], ci[1])
+    e = (test["pred"] - test["target"]).to_numpy()
+    order = np.argsort(test["pred"].to_numpy(), kind="stable")
+    first = np.array_split(order, 10)[0]
+    assert m["by_decile"][0]["mean_error"] == pytest.approx(e[first].mean())
+    assert set(m["interval_coverage_by_group"]["sex"]) == {"one", "two"}
+
+
+def _line(seed, *, slope=1.0, n=3000, noise_b=1.0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    grp = rng.choice(["a", "b"], size=n, p=[0.75, 0.25])
+    y = 2 * x + rng.normal(size=n) * np.where(grp == "b", noise_b, 1.0)
+    pred = 2 * x * slope  # slope < 1 of actual on pred means predictions spread too far
+    f = pd.DataFrame({"x": x, "grp": grp, "y": y, "pred": pred})
+    return make_ctx(f.iloc[:100].reset_index(drop=True), f.iloc[100:].reset_index(drop=True), target="y",
+                    prediction_column="pred", sensitive=["grp"])
+
+
+def test_predictions_spread_twice_too_far_fail_and_the_truth_passes():
+    bad = _calib(_line(1, slope=2.5))
+    assert bad.status.value == "fail" and bad.metrics["calibration_slope"] == pytest.approx(0.4, abs=0.03)
+    assert "too spread out" in bad.findings[0].message
+    for seed in range(3):
+        good = _calib(_line(10 + seed))
+        assert good.status.value == "pass", good.summary
+
+
+def test_conformal_interval_covers_90_percent_and_finds_the_noisy_group():
+    res = _calib(_line(3, noise_b=3.0))
+    ic = res.metrics["interval_coverage"]
+    assert 0.88 <= ic["coverage"] <= 0.95 and ic["coverage_ci"][0] <= ic["coverage"] <= ic["coverage_ci"][1]
+    # independent: the half-width is the ceil((m+1)*0.9)-th smallest absolute error of the fit half
+    ctx = _line(3, noise_b=3.0)
+    err = np.abs(ctx.y_test.to_numpy() - np.asarray(ctx.test_scores))
+    fit = np.random.default_rng(ctx.settings.random_state).permutation(len(err))[: len(err) // 2]
+    assert ic["half_width"] == pytest.approx(np.sort(err[fit])[int(np.ceil((len(fit) + 1) * 0.9)) - 1])
+    by = res.metrics["interval_coverage_by_group"]["grp"]
+    assert by["b"]["coverage"] < 0.8 < by["a"]["coverage"]
+    assert res.status.value == "warn" and any("grp = b" in f.message for f in res.findings)
+
+
+def test_split_conformal_coverage_over_replicates():
+    """Marginal coverage ≥ 90% on average (Lei et al.): over 20 replicates the mean is within 1.5 points."""
+    covs = [_calib(_line(100 + s, n=1000)).metrics["interval_coverage"]["coverage"] for s in range(20)]
+    assert 0.885 <= np.mean(covs) <= 0.93

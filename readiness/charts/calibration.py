@@ -178,3 +178,28 @@ def abstention_curve(result: CheckResult):
                       yaxis=dict(title="Accuracy on the cases the model decides", tickformat=".0%",
                                  range=[max(0.0, lo - 0.03), 1.005]))
     return fig
+
+
+def regression_bias_by_decile(result: CheckResult):
+    """Mean error (prediction − actual) with its 95% interval, per decile of the prediction."""
+    import plotly.graph_objects as go
+
+    d = result.metrics.get("by_decile") or []
+    if not d:
+        return None
+    x = [b["mean_prediction"] for b in d]
+    y = [b["mean_error"] for b in d]
+    lo = [b["mean_error"] - (b["mean_error_ci"][0] if b["mean_error_ci"][0] is not None else b["mean_error"]) for b in d]
+    hi = [(b["mean_error_ci"][1] if b["mean_error_ci"][1] is not None else b["mean_error"]) - b["mean_error"] for b in d]
+    fig = go.Figure(go.Scatter(
+        x=x, y=y, mode="markers+lines", line=dict(color="#4c78a8", width=2), marker=dict(size=9),
+        error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, color="#4c78a8"),
+        customdata=[[b["lo"], b["hi"], b["n"]] for b in d],
+        hovertemplate=("predictions %{customdata[0]:.4g} to %{customdata[1]:.4g} (%{customdata[2]} rows): "
+                       "mean error %{y:.4g}<extra></extra>")))
+    fig.add_hline(y=0, line=dict(color="#222", dash="dot"), annotation_text="no bias",
+                  annotation_position="bottom right")
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=20, b=10), showlegend=False,
+                      xaxis=dict(title="mean prediction in the decile"),
+                      yaxis=dict(title="mean error: prediction − actual (95%)"))
+    return fig

@@ -527,6 +527,14 @@ def calibration(ctx: ReviewContext) -> Outcome:
     attributes, and Platt / isotonic recalibration cross-fitted on the holdout (5 folds).
     Status: fail when ECE > 5 points and the combined test p < 0.001; warn when ECE > 2
     points and p < 0.05 (groups: the same with Bonferroni over groups)."""
+    if ctx.task == "regression":  # bias along the range and honest prediction intervals
+        from readiness.checks.calibration_regression import regression_calibration
+
+        ok = np.asarray(ctx.scored, dtype=bool)
+        if int(ok.sum()) < MIN_ROWS:
+            raise SkipCheck(f"Only {int(ok.sum())} holdout rows have a prediction; calibration needs {MIN_ROWS}.")
+        summary, findings, m, _ = regression_calibration(ctx, ok)
+        return Outcome(summary=summary, findings=findings, metrics=m)
     reason = _not_probabilities_reason(ctx)
     if reason:
         raise SkipCheck(reason)
