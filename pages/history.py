@@ -87,7 +87,7 @@ else:
             "Model": r.model_name or "—",
             "Version": r.model_version or "—",
             "Checks": f"{PDF_STATUS_MARK[Status(r.status)]} {STATUS_WORD[Status(r.status)]}" if r.status else "—",
-            "Decision": outcome_word(r.decision) if r.record_id else "no report",
+            "Decision": r.decision_text() + (f" — {r.superseded_reason}" if r.superseded_reason else ""),
             "Signed by": who or ("—" if r.record_id else ""),
             "Open signatures": open_ if r.record_id else None,
             "Source": r.source or "",

@@ -160,6 +160,9 @@ def _build() -> None:
 
 # --- 4. build ----------------------------------------------------------------------------------------
 st.header("4 · Build the report")
+if so.get("supersede_failed"):
+    st.warning("The discarded report could not be marked superseded in the review history "
+               f"({esc(so['supersede_failed'])}); it still shows there as built.", icon=":material/warning:")
 if not built:
     if not form["project"].strip():
         st.info("Name the project to build the report.")
@@ -178,6 +181,10 @@ else:
         st.warning(f"The report was not stored in the review history ({esc(so.get('stored'))}).", icon=":material/warning:")
     if st.button("Edit the review again", icon=":material/edit:",
                  help="Unlocks the fields above; the report is rebuilt and any signatures are discarded"):
+        if so.get("stored") is True:  # a stored report never stands once discarded: superseded in the history
+            from readiness.store import supersede_discarded_report
+
+            so["supersede_failed"] = supersede_discarded_report(rec.record_id)
         for k in ("record", "data", "pdf", "unsigned", "pages", "statements", "stored"):
             so.pop(k, None)
         st.rerun()

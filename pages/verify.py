@@ -119,8 +119,13 @@ try:
     from readiness.store import shared_store
 
     known = shared_store().signatures_of(rec.get("record_id", "")) if rec else []
+    withdrawn = shared_store().superseded(rec.get("record_id", "")) if rec else None
 except Exception:
-    known = []
+    known, withdrawn = [], None
+if withdrawn:
+    st.warning(f"The review history marks this report **superseded** on {withdrawn[0][:16].replace('T', ' ')} UTC "
+               f"({esc(withdrawn[1])}). Its decision is not in force, however valid its signatures; ask for the "
+               "current report.", icon=":material/history:")
 have = {x.field for x in res.signatures}
 absent = [k for k in known if k["field"] not in have]
 if absent:

@@ -80,6 +80,11 @@ def _plain(value):
     return value
 
 
+def project_columns(rows: dict, like: dict) -> dict:
+    """``rows`` (a :func:`dump`) restricted to the columns ``like`` has (later revisions add columns)."""
+    return {t: [{k: r[k] for k in like[t][0]} for r in rows[t]] if like[t] else rows[t] for t in like}
+
+
 def dump(url: str, tables=TABLES) -> dict[str, list[dict]]:
     """Every row of the history tables, by primary key, read with plain SQL."""
     from sqlalchemy import create_engine, text

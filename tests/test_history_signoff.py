@@ -103,3 +103,49 @@ def test_a_record_built_after_answering_counts_the_same_holdout_use(tmp_path):
         assert len(dump(f"sqlite:///{url}")["reviews"]) == 2  # both reviews are kept; one use of the holdout
     finally:
         store.close()
+
+
+def test_a_report_discarded_by_editing_the_review_is_superseded_in_the_history(small_review, db):  # noqa: F811
+    """'Edit the review again' discards the built (and signed) report: the history shows it
+    superseded, never as a standing decision, and the Verify page says so for that file."""
+    from pages._ui import SESSION_KEY
+    from readiness.store import SUPERSEDED_EDITED
+
+    at = _page("pages/report.py", small_review)
+    next(t for t in at.text_input if t.label == "Project").set_value("Lending")
+    at.radio[0].set_value(at.radio[0].options[1])  # Approve
+    at.run()
+    _button(at, "Build the PDF report").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    next(t for t in at.text_input if t.label.startswith("Your name")).set_value("Zoë Müller")
+    at.run()
+    _button(at, "Generate key and certificate").click().run()
+    _button(at, "Sign as Data scientist").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    so = at.session_state[SESSION_KEY].extras["signoff"]
+    signed, record_id = so["pdf"], so["record"].record_id
+    store = ReviewStore(db)
+    try:
+        [row] = [r for r in store.history() if r.record_id == record_id]
+        assert row.superseded_at is None and row.decision_text() == "Approve"  # standing while it is the report
+    finally:
+        store.close()
+
+    _button(at, "Edit the review again").click().run()
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    store = ReviewStore(db)
+    try:
+        [row] = [r for r in store.history() if r.record_id == record_id]
+        assert row.superseded_at and row.superseded_reason == SUPERSEDED_EDITED
+        assert row.decision_text() == "superseded, not in force (was Approve)"
+        assert [s["signer_name"] for s in row.signatures] == ["Zoë Müller"]  # what happened stays recorded
+    finally:
+        store.close()
+
+    vt = _page("pages/verify.py", small_review)
+    next(u for u in vt.get("file_uploader") if u.label.startswith("Signed report")).set_value(
+        ("report.pdf", signed, "application/pdf"))
+    vt.run()
+    assert not vt.exception, vt.exception
+    assert any("marks this report **superseded**" in w.value and "not in force" in w.value for w in vt.warning), \
+        [w.value for w in vt.warning]

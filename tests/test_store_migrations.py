@@ -11,7 +11,16 @@ import hashlib
 import json
 
 import pytest
-from store_helpers import FIXTURE, csvs, dump, load_fixture, small, statement, version_rows
+from store_helpers import (
+    FIXTURE,
+    csvs,
+    dump,
+    load_fixture,
+    project_columns,
+    small,
+    statement,
+    version_rows,
+)
 
 from readiness import errors as E
 from readiness.cli import main
@@ -99,11 +108,6 @@ def test_the_baseline_is_release_0_1_0s_schema(history_url, tmp_path):
     assert ours == theirs and set(ours) == {"reviews", "holdout_evaluations", "records", "signatures"}
 
 
-def _project(rows: dict, like: dict) -> dict:
-    """``rows`` restricted to the columns ``like`` has (later revisions may add columns)."""
-    return {t: [{k: r[k] for k in like[t][0]} for r in rows[t]] if like[t] else rows[t] for t in like}
-
-
 def test_upgrading_a_0_1_0_history_keeps_every_review_record_and_signature(history_url, capsys):
     tag = load_fixture(history_url)
     before = dump(history_url)
@@ -116,7 +120,7 @@ def test_upgrading_a_0_1_0_history_keeps_every_review_record_and_signature(histo
     assert f"upgraded from schema 0.1.0 (no version recorded) to {head()}" in out
     assert version_rows(history_url) == [head()]
     after = dump(history_url)
-    assert _project(after, before) == before  # every row, every id, every byte
+    assert project_columns(after, before) == before  # every row, every id, every byte
     assert [len(before[t]) for t in ("reviews", "records", "signatures", "holdout_evaluations")] == [3, 3, 5, 1]
 
     # what the signed PDFs said (manifest), independently of the database
@@ -151,7 +155,7 @@ def test_upgrading_a_0_1_0_history_keeps_every_review_record_and_signature(histo
     now = dump(history_url)
     assert max(s["id"] for s in now["signatures"]) == 6
     old_ids = {r["record_id"] for r in before["records"]}
-    assert [r for r in _project(now, before)["records"] if r["record_id"] in old_ids] == before["records"]
+    assert [r for r in project_columns(now, before)["records"] if r["record_id"] in old_ids] == before["records"]
 
 
 def test_the_cli_and_the_app_refuse_to_write_into_an_older_schema(history_url, tmp_path, capsys, monkeypatch):
@@ -329,7 +333,7 @@ def test_0003_an_upgraded_0_1_0_history_takes_monitored_batches(history_url):
     load_fixture(history_url)
     before = dump(history_url)
     assert main(["db", "upgrade", "--db", history_url]) == 0
-    assert _project(dump(history_url), before) == before
+    assert project_columns(dump(history_url), before) == before
     rec = MANIFEST["fixtures"][next(iter(MANIFEST["fixtures"]))]["records"][0]
     test = MonitorTest(id="feature_drift:a", kind="feature_drift", subject="a", statistic="psi", value=0.4,
                        threshold=0.1, p_value=0.001, fired=True, message="'a' drifted")
@@ -348,3 +352,29 @@ def test_0003_an_upgraded_0_1_0_history_takes_monitored_batches(history_url):
     assert row["id"] == batch_id and row["alerts"] == ["feature_drift:a"] and row["estimated_accuracy"] == 0.91
     assert row["created_at"] == "2026-12-01T08:00:00+00:00" and row["result"] == json.loads(result.to_json())
     assert (mon["record_id"], mon["batches"], mon["alert_batches"]) == (rec["record_id"], 1, 1)
+def test_0004_keeps_old_reports_standing_and_marks_a_discarded_one_superseded(history_url, capsys):
+    """Revision 0004 on the 0.1.0 fixture: every old record stands (no superseded mark);
+    a report marked superseded shows so in the history and `readiness history`, once."""
+    load_fixture(history_url)
+    assert main(["db", "upgrade", "--db", history_url]) == 0
+    after = dump(history_url)
+    assert after["records"] and all(r["superseded_at"] is None and r["superseded_reason"] is None
+                                    for r in after["records"])
+    target = after["records"][0]["record_id"]
+    store = open_store(history_url)
+    try:
+        store.mark_superseded(target, "edited")
+        store.mark_superseded(target, "edited again")  # the first mark stays
+        with pytest.raises(E.ReadinessError, match="not in the history"):
+            store.mark_superseded("no-such-record", "x")
+        row = next(r for r in store.history() if r.record_id == target)
+        assert row.superseded_reason == "edited" and row.superseded_at
+        assert row.decision_text().startswith("superseded, not in force (was ")
+        assert store.superseded(target)[1] == "edited"
+        assert all(store.superseded(r["record_id"]) is None for r in after["records"][1:])
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["history", "--db", history_url]) == 0
+    out = capsys.readouterr().out
+    assert out.count("superseded, not in force") == 1 and "(edited)" in out

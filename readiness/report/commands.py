@@ -433,9 +433,9 @@ def cmd_history(a) -> int:
         who = "; ".join(f"{s['signer_name']} ({s['role']}: {outcome_word(s['decision'])})" for s in r.signatures)
         left = len(r.signers_planned) - len(r.signatures)
         sign = (who or "not signed") + (f"; {left} signature(s) open" if r.record_id and left > 0 else "")
-        dec = outcome_word(r.decision) if r.record_id else "no report"
+        why = f" ({r.superseded_reason})" if r.superseded_at and r.superseded_reason else ""
         print(f"  {r.created_at[:16].replace('T', ' ')}  {r.project or '–'} · {r.model_name or '–'} "
-              f"{r.model_version or ''} · checks {r.status or '–'} · decision {dec} · {sign}")
+              f"{r.model_version or ''} · checks {r.status or '–'} · decision {r.decision_text()}{why} · {sign}")
     if counts:
         print("Holdout evaluations (distinct reviews per holdout file):")
         for c in counts:

@@ -9,6 +9,7 @@
 """
 
 from readiness.store.core import (
+    SUPERSEDED_EDITED,
     HistoryRow,
     ReviewStore,
     holdout_key,
@@ -18,6 +19,7 @@ from readiness.store.core import (
     prior_holdout_evaluations,
     record_completed_review,
     shared_store,
+    supersede_discarded_report,
 )
 from readiness.store.engine import (
     DB_ENV,
@@ -30,7 +32,7 @@ from readiness.store.engine import (
 )
 
 __all__ = [
-    "DB_ENV", "DEFAULT_DB_FILE", "HistoryRow", "ReviewStore", "SchemaError", "StoreError", "default_url",
+    "DB_ENV", "DEFAULT_DB_FILE", "SUPERSEDED_EDITED", "HistoryRow", "ReviewStore", "SchemaError", "StoreError", "default_url",
     "display_url", "holdout_key", "holdout_key_for", "last_error", "normalize_url", "open_store",
-    "prior_holdout_evaluations", "record_completed_review", "shared_store",
+    "prior_holdout_evaluations", "record_completed_review", "shared_store", "supersede_discarded_report",
 ]

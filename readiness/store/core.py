@@ -101,9 +101,21 @@ class HistoryRow:
     signers_planned: list[str]
     test_sha256: str | None
     source: str | None
+    superseded_at: str | None = None  # a discarded report: when, and why (never a standing decision)
+    superseded_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def decision_text(self) -> str:
+        """The decision as the history shows it: a superseded report's decision is not in force."""
+        from readiness.report.canonical import outcome_word
+
+        if not self.record_id:
+            return "no report"
+        if self.superseded_at:
+            return f"superseded, not in force (was {outcome_word(self.decision)})"
+        return outcome_word(self.decision)
 
 
 class ReviewStore:
@@ -271,6 +283,21 @@ class ReviewStore:
                 if not self._same_record_stored(conn, record.record_id, sha):
                     raise
 
+    def mark_superseded(self, record_id: str, reason: str) -> None:
+        """Mark a stored report superseded (discarded, e.g. the review edited after it was
+        built): the history shows it as such, never as a standing decision. The first mark
+        stays (idempotent); an unknown record is a :class:`StoreError`."""
+        from sqlalchemy import select, update
+
+        rec = self.records
+        with self._write() as conn:
+            found = conn.execute(select(rec.c.superseded_at).where(rec.c.record_id == record_id)).first()
+            if found is None:
+                raise StoreError(E.DB_RECORD_UNKNOWN.format(record_id=record_id))
+            if found.superseded_at is None:
+                conn.execute(update(rec).where(rec.c.record_id == record_id, rec.c.superseded_at.is_(None))
+                             .values(superseded_at=_now(), superseded_reason=reason))
+
     def _same_record_stored(self, conn, record_id: str, sha: str) -> bool:
         from sqlalchemy import select
 
@@ -338,6 +365,18 @@ class ReviewStore:
                 self.records.c.record_id == record_id)).scalar()
         return bytes(data) if data is not None else None
 
+    def superseded(self, record_id: str) -> tuple[str, str] | None:
+        """(when, why) a stored report was superseded; None when it stands or is not stored."""
+        from sqlalchemy import select
+
+        rec = self.records
+        with self._read() as conn:
+            row = conn.execute(select(rec.c.superseded_at, rec.c.superseded_reason)
+                               .where(rec.c.record_id == record_id)).first()
+        if row is None or row.superseded_at is None:
+            return None
+        return _iso(row.superseded_at), row.superseded_reason or ""
+
     def signatures_of(self, record_id: str) -> list[dict]:
         """The signatures recorded for one record, in signing order."""
         from sqlalchemy import select
@@ -383,7 +422,8 @@ class ReviewStore:
                     model_name=x["model_name"], model_version=x["model_version"], status=x["status"],
                     record_id=x["record_id"], decision=x["decision"], conditions=json.loads(x["conditions"]),
                     signatures=sigs.get(x["record_id"], []), signers_planned=json.loads(x["signers_planned"]),
-                    test_sha256=x["test_sha256"], source=x["source"]))
+                    test_sha256=x["test_sha256"], source=x["source"], superseded_at=_iso(x["superseded_at"]),
+                    superseded_reason=x["superseded_reason"]))
             q = select(r.c.id, r.c.created_at, r.c.project, r.c.model_name, r.c.model_version, r.c.status,
                        r.c.test_sha256, r.c.source)
             if project:
@@ -525,6 +565,20 @@ def _evaluation_digest(report) -> str | None:
     check = report.check("evaluation.holdout_reuse")
     value = check.metrics.get("evaluation_digest") if check is not None else None
     return value if isinstance(value, str) and value else None
+
+
+#: Why the app supersedes a stored report (its "Edit the review again" button).
+SUPERSEDED_EDITED = "the review was edited again after this report was built; the report and its signatures were discarded"
+
+
+def supersede_discarded_report(record_id: str, url: str | None = None) -> str | None:
+    """Mark a report discarded in the app superseded; None when done, else why not (shown by the page)."""
+    try:
+        shared_store(url).mark_superseded(record_id, SUPERSEDED_EDITED)
+        return None
+    except Exception as exc:
+        _note_error(url, exc)
+        return str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
 
 
 def prior_holdout_evaluations(ctx, url: str | None = None) -> int | None:

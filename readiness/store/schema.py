@@ -78,6 +78,9 @@ records = Table(
     # 0002: the history lists records newest first and joins them to their review
     Index("ix_records_created_at", "created_at"),
     Index("ix_records_review_id", "review_id"),
+    # 0004: a report discarded (e.g. "Edit the review again") is superseded, never left standing
+    Column("superseded_at", DateTime(timezone=True)),
+    Column("superseded_reason", Text),
 )
 
 signatures = Table(

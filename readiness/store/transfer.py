@@ -2,7 +2,7 @@
 
 ``readiness db export`` writes one JSON object per line (UTF-8)::
 
-    {"format": "readiness-history", "format_version": 1, "schema": "0002", "exported_at": ..., "tables": [...]}
+    {"format": "readiness-history", "format_version": 1, "schema": "0004", "exported_at": ..., "tables": [...]}
     {"table": "reviews", "row": {"id": 1, "created_at": "2026-01-02T03:04:05+00:00", ...}}
     ...                                   (tables parents first, rows by primary key)
     {"end": true, "counts": {"reviews": 3, ...}, "sha256": "<SHA-256 of every line above>"}
