@@ -5,6 +5,7 @@ import streamlit as st
 from pages._ui import SESSION_KEY, AppState, esc, run_review_cached, state
 from readiness.errors import ReadinessError
 from readiness.inputs import Roles, Settings, build_context, load_table
+from readiness.inputs.context import ambiguous_task, whole_number_classes
 from readiness.inputs.models import load_uploaded_model, operator_trusted_pickles
 from readiness.inputs.roles import guess_roles
 from readiness.inputs.sandbox import prestart as prestart_model_checks
@@ -184,12 +185,22 @@ with r3:
 pred_col = None
 if mode not in ("A model file", NO_MODEL_YET):
     numeric = [c for c in cols if c != target]
-    pred_col = _pick("Prediction column (score of the positive class, in the holdout)", numeric,
+    pred_col = _pick("Prediction column (in the holdout: score of the positive class, or the predicted value)", numeric,
                      guess["prediction_column"], "role_pred")
 champion_col = None
 if champion_mode == "Scores in a holdout column":
     champion_col = _pick("The current model's prediction column (its scores, in the holdout)",
                          [c for c in cols if c not in (target, pred_col)], None, "role_champion_pred")
+task = None
+task_guess = ambiguous_task(frame[target]) if target and mode != "A model file" else None
+if task_guess:  # whole numbers: classes or a quantity? say what we guessed and let the user choose
+    task_options = {"a quantity (regression)": "regression", "classes (multiclass)": "multiclass"}
+    task_label = st.radio(
+        "Review the target as", list(task_options), index=list(task_options.values()).index(task_guess),
+        horizontal=True, key="role_task",
+        help=f"'{target}' holds {whole_number_classes(frame[target])} different whole numbers: they may be a "
+             "quantity or class labels. A prediction column can stand in for a regression model, not a multiclass one.")
+    task = task_options[task_label]
 
 # --- 4. business context ---------------------------------------------------------------
 st.header("4 · Business context")
@@ -223,7 +234,7 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
     try:
         roles = Roles(target=target, positive_label=positive, sensitive=sensitive, time_column=time_col,
                       id_column=id_col, exclude=exclude, prediction_column=pred_col, split_column=split_col,
-                      favorable_label=favorable, champion_prediction_column=champion_col)
+                      favorable_label=favorable, champion_prediction_column=champion_col, task=task)
         settings = Settings(threshold=threshold, target_accuracy=(target_acc / 100) or None, cost_fp=cost_fp,
                             cost_fn=cost_fn, latency_budget_ms=latency_budget or None,
                             champion_threshold=None if champion_thr in (None, threshold) else champion_thr)

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     roles.add_argument("--time-column", help="timestamp column")
     roles.add_argument("--id-column", help="ID or group column")
     roles.add_argument("--exclude", action="append", default=[], metavar="COL", help="column to leave out (repeat)")
+    roles.add_argument("--task", choices=["binary", "multiclass", "regression"],
+                       help="what the target is (default: the model's kind; without a model, guessed from the values)")
     biz = r.add_argument_group("business context")
     biz.add_argument("--threshold", type=_float_in(-1e12, 1e12, "--threshold"), default=0.5,
                      help="positive when score >= threshold (default 0.5)")
@@ -154,7 +156,7 @@ def _context_from_args(a):
     roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
                   id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
                   split_column=a.split_column, favorable_label=a.favorable_label,
-                  champion_prediction_column=a.champion_prediction_column)
+                  champion_prediction_column=a.champion_prediction_column, task=a.task)
     model, trusted = _model_bytes(a.model, a.trust_model)
     champion, trusted_champion = _model_bytes(a.champion, a.trust_champion, role="champion")
     ctx = prepare_review(train=a.train, test=a.test, roles=roles, model=model, model_name=a.model and a.model.name,
@@ -181,6 +183,9 @@ def cmd_review(a) -> int:
 
         answers = read_answers_file(a.answers)
     ctx = _context_from_args(a)
+    if not a.quiet:
+        for note in ctx.notes:  # how an input was read where we had to guess
+            print(f"readiness: note: {note}", file=sys.stderr)
     if answers is not None:
         ctx = with_reviewer_answers(ctx, answers)
     from readiness.report.commands import after_review, before_review

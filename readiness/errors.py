@@ -35,6 +35,9 @@ FILE_NO_COLUMNS = "{role} file {name} has no columns. Is it a CSV with a header 
 FILE_FORMAT = "{role} file {name} is not a supported table: use .csv, .tsv or .parquet."
 FILE_ENCODING = "{role} file {name} is not a text table (binary or unknown encoding): export it as UTF-8 CSV or as Parquet."
 FILE_PARSE = "{role} file {name} could not be parsed: {detail}"
+FILE_DUPLICATE_COLUMN = (
+    "{role} file {name} has more than one column named {column!r}: give each column its own name and export it again."
+)
 TARGET_MISSING = "Target column '{target}' is not in the {split} data. Columns are: {columns}."
 TARGET_ONE_CLASS = "Target column '{target}' has only one value ({value!r}) in the {split} data: a classifier needs at least two classes."
 TARGET_ALL_MISSING = "Target column '{target}' has no values in the {split} data."
@@ -93,9 +96,32 @@ MODEL_SANDBOX_TIMEOUT = (
 )
 MODEL_SANDBOX_UNAVAILABLE = "Model file {name} could not be checked in an isolated process ({detail}); it was not loaded. Try again."
 MODEL_CORRUPT = "Model file {name} could not be read: {detail}"
-MODEL_COLUMNS = "The model expects columns the data does not have: missing {missing}; extra in the data: {extra}."
+MODEL_COLUMNS = (
+    "The model expects columns the data does not have: missing {missing}; columns in the data the model does not "
+    "know: {extra}. Give the data the model's column names, or the model trained on this data."
+)
+HOLDOUT_COLUMNS = (
+    "The holdout lacks columns of the training data: missing {missing}; only in the holdout: {extra}. "
+    "Export the holdout with the training data's columns."
+)
 MODEL_NOT_ESTIMATOR = "Model file {name} holds a {kind}, not a fitted model with predict()."
 MODEL_PREDICT_FAILED = "The model failed to predict on the holdout: {detail}"
+TASKS = ("binary", "multiclass", "regression")
+TASK_UNKNOWN = "Task {task!r} is not one of: binary, multiclass, regression."
+TASK_GUESSED_REGRESSION = (
+    "Target '{target}' holds {n} different whole numbers, so it was reviewed as a quantity (regression). If they are "
+    "class labels, choose the task (CLI --task multiclass; app: 'Review the target as') and review a model file: a "
+    "prediction column cannot stand in for a multiclass model."
+)
+PREDICTION_MULTICLASS = (
+    "Target '{target}' has {n} classes, and a prediction column can only stand in for a binary or regression model. "
+    "If the target is a quantity, choose the task regression (CLI --task regression; app: 'Review the target as'); "
+    "if it holds classes, review a model file instead."
+)
+TASK_MODEL_MISMATCH = "The model is {kind} model, so it cannot be reviewed as {task}: leave the task to the model."
+TASK_NOT_NUMERIC = "Target '{target}' is not numeric (values like {example!r}), so it cannot be reviewed as a regression."
+TASK_NOT_BINARY = "Target '{target}' has {n} different values, so it cannot be reviewed as binary (two classes)."
+TASK_NOT_MULTICLASS = "Target '{target}' has {n} different values: review it as binary, not multiclass."
 
 
 class AccessConfigError(ReadinessError):

@@ -293,3 +293,112 @@ def test_prepare_review_from_paths_records_every_input_hash():
     hashes = {f.role: f.sha256 for f in ctx.input_files}
     for role, key in [("train", "train"), ("test", "test"), ("model", "model")]:
         assert hashes[role] == hashlib.sha256((SAMPLE / cfg[key]).read_bytes()).hexdigest()
+
+
+# --- duplicate column names (issue 9) ---------------------------------------------------------
+
+@pytest.mark.parametrize("data,name,column", [
+    (b"a,b,a\n1,2,3\n", "t.csv", "a"),
+    (b"\n\nx\ty\tx\n1\t2\t3\n", "t.tsv", "x"),
+    (b'"a,b";c;"a,b"\n1;2;3\n', "t.csv", "a,b"),
+])
+def test_duplicate_column_names_are_refused_from_the_header_itself(data, name, column):
+    """pandas would silently rename the second one 'a.1'."""
+    with pytest.raises(E.InputFileError) as err:
+        load_table(data, role="train", name=name)
+    assert str(err.value) == E.FILE_DUPLICATE_COLUMN.format(role="Train", name=name, column=column)
+
+
+def test_names_that_only_look_like_pandas_renames_are_fine():
+    assert list(load_table(b"a,a.1,b\n1,2,3\n", name="t.csv").frame.columns) == ["a", "a.1", "b"]
+
+
+def test_duplicate_column_names_in_parquet_are_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_arrays([pa.array([1, 2]), pa.array([3, 4])], names=["a", "a"]), tmp_path / "d.parquet")
+    with pytest.raises(E.InputFileError) as err:
+        load_table(tmp_path / "d.parquet", role="test")
+    assert str(err.value) == E.FILE_DUPLICATE_COLUMN.format(role="Test", name="d.parquet", column="a")
+
+
+# --- holdout columns (issue 9 and 12) -------------------------------------------------------
+
+def test_a_holdout_missing_a_training_column_is_refused_naming_the_holdouts_columns():
+    df = small_frame().assign(score=lambda d: 1 / (1 + np.exp(-d["x"])))
+    test = df.drop(columns=["c"]).assign(colour=1)
+    with pytest.raises(E.RoleError) as err:
+        make_ctx(df, test, target="y", prediction_column="score")
+    assert str(err.value) == E.HOLDOUT_COLUMNS.format(missing=["c"], extra=["colour"])
+    ctx = make_ctx(df, df.assign(colour=1), target="y", prediction_column="score")  # extra columns alone are fine
+    assert "colour" not in ctx.features
+
+
+def test_a_holdout_missing_a_model_column_names_the_holdouts_columns_not_the_models():
+    df = small_frame()
+    est = LogisticRegression().fit(df[["x"]], df["y"])
+    with pytest.raises(E.RoleError) as err:
+        make_ctx(df, df.rename(columns={"x": "x_new"}), target="y", model=est)
+    assert str(err.value) == E.HOLDOUT_COLUMNS.format(missing=["x"], extra=["x_new"])
+
+
+# --- the task: classes or a quantity (issue 9) ------------------------------------------------
+
+def whole_numbers(n_values: int, n=600, seed=3):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_values, n)
+    return pd.DataFrame({"x": rng.normal(size=n), "y": y, "pred": y + rng.normal(size=n)})
+
+
+def test_51_whole_numbers_with_a_prediction_column_are_a_regression_and_the_review_says_so():
+    df = whole_numbers(51)
+    assert df["y"].nunique() == 51
+    ctx = make_ctx(df, df, target="y", prediction_column="pred")
+    assert ctx.task == "regression"
+    assert ctx.notes == [E.TASK_GUESSED_REGRESSION.format(target="y", n=51)]
+    chosen = make_ctx(df, df, target="y", prediction_column="pred", task="regression")
+    assert chosen.task == "regression" and chosen.notes == []
+    with pytest.raises(E.RoleError) as err:
+        make_ctx(df, df, target="y", prediction_column="pred", task="multiclass")
+    assert str(err.value) == E.PREDICTION_MULTICLASS.format(target="y", n=51)
+
+
+def test_a_few_whole_numbers_with_a_prediction_column_can_be_reviewed_as_a_quantity():
+    df = whole_numbers(5)
+    with pytest.raises(E.RoleError) as err:
+        make_ctx(df, df, target="y", prediction_column="pred")
+    assert str(err.value) == E.PREDICTION_MULTICLASS.format(target="y", n=5)
+    ctx = make_ctx(df, df, target="y", prediction_column="pred", task="regression")
+    assert ctx.task == "regression" and ctx.classes == []
+    assert np.allclose(ctx.test_scores, df["pred"])
+    with pytest.raises(E.RoleError, match="cannot be reviewed as binary"):
+        make_ctx(df, df, target="y", prediction_column="pred", task="binary")
+
+
+def test_a_chosen_task_must_fit_the_model_and_the_target():
+    df = small_frame()
+    clf = LogisticRegression().fit(df[["x"]], df["y"])
+    assert make_ctx(df, df, target="y", model=clf, task="binary").task == "binary"
+    with pytest.raises(E.RoleError) as err:
+        make_ctx(df, df, target="y", model=clf, task="regression")
+    assert str(err.value) == E.TASK_MODEL_MISMATCH.format(kind="a binary classification", task="regression")
+    text = small_frame().assign(y=lambda d: np.where(d["y"] == 1, "yes", "no"), s=0.5)
+    with pytest.raises(E.RoleError, match="is not numeric"):
+        make_ctx(text, text, target="y", prediction_column="s", task="regression")
+
+
+def test_the_cli_takes_the_task_and_prints_the_guess(tmp_path, capsys):
+    from readiness.cli import main
+
+    df = whole_numbers(51)
+    df.to_csv(tmp_path / "d.csv", index=False)
+    base = ["review", "--train", str(tmp_path / "d.csv"), "--test", str(tmp_path / "d.csv"), "--target", "y",
+            "--prediction-column", "pred", "--json", str(tmp_path / "r.json"), "--no-history", "--check",
+            "evaluation.holdout"]
+    assert main(base) == 0
+    assert f"readiness: note: {E.TASK_GUESSED_REGRESSION.format(target='y', n=51)}" in capsys.readouterr().err
+    assert main([*base, "--task", "regression"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    assert main([*base, "--task", "multiclass"]) == 2
+    assert capsys.readouterr().err.strip() == f"readiness: error: {E.PREDICTION_MULTICLASS.format(target='y', n=51)}"

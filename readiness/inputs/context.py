@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,8 @@ class Roles(BaseModel):
     favorable_label: Any = None
     # the model in production today, as a holdout column of its scores (instead of a model file)
     champion_prediction_column: str | None = None
+    task: Literal["binary", "multiclass", "regression"] | None = Field(
+        None, description="what the target is; None: the model's kind, else guessed from the target's values")
 
 
 class Settings(BaseModel):
@@ -99,6 +101,8 @@ class ReviewContext:
     # results one check computes and another reuses (e.g. the leakage study that baselines and the
     # Bayes-error study consult), keyed by name and the settings they depend on; never part of the digest
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+    # how the inputs were read where a guess was made (e.g. the task), for the user to confirm
+    notes: list[str] = field(default_factory=list)
 
     @property
     def target(self) -> str:
@@ -187,7 +191,7 @@ class ReviewContext:
         return self._digest_with(self.settings.model_copy(update={"reviewer_answers": {}}))
 
     def roles_info(self) -> RolesInfo:
-        return RolesInfo(**self.roles.model_dump(), features=self.features)
+        return RolesInfo(**self.roles.model_dump(exclude={"task"}), features=self.features)
 
 
 def _label_equals(series: pd.Series, label) -> np.ndarray:
@@ -230,6 +234,47 @@ def detect_task(y: pd.Series, model=None) -> str:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and n_unique > MAX_CLASSES:
         return "regression"
     return "binary" if n_unique <= 2 else "multiclass"
+
+
+def whole_number_classes(y: pd.Series) -> int:
+    """Distinct values of a numeric target that holds only whole numbers (0 when it does not)."""
+    values = y.dropna()
+    if values.empty or not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return 0
+    as_float = values.to_numpy(dtype=float)
+    return int(values.nunique()) if np.all(as_float == np.round(as_float)) else 0
+
+
+def ambiguous_task(y: pd.Series) -> str | None:
+    """Without a model, a target of 3+ whole numbers may be classes or a quantity: the guess, else None."""
+    return detect_task(y) if whole_number_classes(y) > 2 else None
+
+
+def decide_task(y: pd.Series, model=None, requested: str | None = None, *, target: str) -> tuple[str, str | None]:
+    """The task (the requested one, checked against the data and the model) and a note when it was guessed."""
+    detected = detect_task(y, model)
+    if requested is None:
+        n = whole_number_classes(y)
+        if model is None and detected == "regression" and n > 2:
+            return detected, E.TASK_GUESSED_REGRESSION.format(target=target, n=n)
+        return detected, None
+    if requested not in E.TASKS:
+        raise E.RoleError(E.TASK_UNKNOWN.format(task=requested))
+    if model is not None:
+        if requested != detected:
+            kind = {"binary": "a binary classification", "multiclass": "a multiclass classification",
+                    "regression": "a regression"}[detected]
+            raise E.RoleError(E.TASK_MODEL_MISMATCH.format(kind=kind, task=requested))
+        return detected, None
+    values = y.dropna()
+    n = int(values.nunique())
+    if requested == "regression" and (not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+        raise E.RoleError(E.TASK_NOT_NUMERIC.format(target=target, example=_plain(values.iloc[0])))
+    if requested == "binary" and n > 2:
+        raise E.RoleError(E.TASK_NOT_BINARY.format(target=target, n=n))
+    if requested == "multiclass" and n <= 2:
+        raise E.RoleError(E.TASK_NOT_MULTICLASS.format(target=target, n=n))
+    return requested, None
 
 
 def _default_positive(classes: list) -> Any:
@@ -286,10 +331,14 @@ def build_context(
             raise E.RoleError(E.PREDICTION_NOT_NUMERIC.format(column=col, example=example))
 
     estimator = model.estimator if model is not None else None
-    task = detect_task(train_df[target], estimator)
+    task, note = decide_task(train_df[target], estimator, roles.task, target=target)
+    if estimator is None and task == "multiclass":
+        raise E.RoleError(E.PREDICTION_MULTICLASS.format(target=target, n=train_df[target].nunique()))
     non_features = {target, roles.prediction_column, roles.split_column, roles.id_column, roles.time_column,
                     roles.champion_prediction_column, *roles.exclude}
     features = [c for c in train_df.columns if c not in non_features]
+    if estimator is None:
+        _require_holdout_columns(features, train_df, test_df, non_features)
     classes: list[Any] = []
     positive = None
     if task != "regression":
@@ -305,16 +354,18 @@ def build_context(
     if estimator is not None:
         wanted = expected_columns(estimator)
         if wanted is not None:
-            missing = [c for c in wanted if c not in test_df.columns]
+            missing = [c for c in wanted if c not in train_df.columns]
             if missing:
                 extra = [c for c in features if c not in wanted]
                 raise E.ModelError(E.MODEL_COLUMNS.format(missing=missing, extra=extra or "none"))
+            _require_holdout_columns(wanted, train_df, test_df, non_features)
             features = wanted
         else:
             n_in = getattr(estimator, "n_features_in_", None)
             if n_in is not None and n_in != len(features):
                 raise E.ModelError(E.MODEL_COLUMNS.format(
                     missing=f"{n_in} unnamed columns expected", extra=f"{len(features)} feature columns given: {features}"))
+            _require_holdout_columns(features, train_df, test_df, non_features)
     roles = roles.model_copy(update={"positive_label": _plain(positive),
                                      "favorable_label": _favorable(roles.favorable_label, task, classes, target)})
     adapter = None
@@ -334,7 +385,8 @@ def build_context(
         files.append(InputFile(role="model", name=model.name, sha256=model.sha256, size_bytes=model.size_bytes))
     ctx = ReviewContext(train=train_df, test=test_df, roles=roles, settings=settings, task=task,
                         features=features, classes=classes, positive_label=positive, model=adapter,
-                        model_info=info, input_files=files, tables=tables, unlabelled=unlabelled)
+                        model_info=info, input_files=files, tables=tables, unlabelled=unlabelled,
+                        notes=[note] if note else [])
     _check_scores(ctx)
     if champion is not None or roles.champion_prediction_column:
         from readiness.inputs.champion import attach_champion
@@ -353,11 +405,17 @@ def _check_scores(ctx: ReviewContext) -> None:
         raise
     except Exception as exc:
         raise E.ModelError(E.MODEL_PREDICT_FAILED.format(detail=" ".join(str(exc).split())[:300])) from None
-    if ctx.model is None and ctx.task == "multiclass":
-        raise E.RoleError("A prediction column can only stand in for a binary or regression model; this target has "
-                          f"{len(ctx.classes)} classes.")
     if np.all(np.isnan(np.asarray(scores, dtype=float))):
         raise E.RoleError(f"Prediction column '{ctx.roles.prediction_column}' has no numeric values in the holdout.")
+
+
+def _require_holdout_columns(features: list[str], train_df: pd.DataFrame, test_df: pd.DataFrame,
+                             roles: set) -> None:
+    """The holdout has every feature column of the training data; else name its missing and extra columns."""
+    missing = [c for c in features if c not in test_df.columns]
+    if missing:
+        extra = [c for c in test_df.columns if c not in train_df.columns and c not in roles]
+        raise E.RoleError(E.HOLDOUT_COLUMNS.format(missing=missing, extra=extra or "none"))
 
 
 def _require_column(col: str, role: str, train_df: pd.DataFrame, test_df: pd.DataFrame) -> None:

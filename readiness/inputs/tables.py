@@ -115,14 +115,17 @@ def load_table(source: str | Path | bytes, *, role: str = "train", name: str | N
         raise E.InputFileError(E.FILE_EMPTY.format(role=label, name=name))
     encoding = None
     if suffix in PARQUET_SUFFIXES or data[:4] == b"PAR1":
+        _refuse_duplicate_names(_parquet_names(data), role=label, name=name)
         try:
             frame = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # pyarrow raises many types
             raise E.InputFileError(E.FILE_PARSE.format(role=label, name=name, detail=_one_line(exc))) from None
     elif suffix in TEXT_SUFFIXES or suffix == "":
         text, encoding = _decode(data, role=role, name=name)
+        sep = _sniff_sep(text, suffix)
+        _refuse_duplicate_names(_header(text, sep), role=label, name=name)  # pandas would rename them a, a.1
         try:
-            frame = pd.read_csv(io.StringIO(text), sep=_sniff_sep(text, suffix), low_memory=False)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
         except pd.errors.EmptyDataError:
             raise E.InputFileError(E.FILE_EMPTY.format(role=label, name=name)) from None
         except (pd.errors.ParserError, ValueError) as exc:
@@ -134,12 +137,36 @@ def load_table(source: str | Path | bytes, *, role: str = "train", name: str | N
     if frame.shape[0] == 0:
         raise E.InputFileError(E.FILE_EMPTY.format(role=label, name=name))
     frame.columns = [str(c) for c in frame.columns]
-    dupes = frame.columns[frame.columns.duplicated()].tolist()
-    if dupes:
-        raise E.InputFileError(E.FILE_PARSE.format(role=label, name=name, detail=f"duplicate column names {dupes}"))
+    _refuse_duplicate_names(list(frame.columns), role=label, name=name)
     na_tokens = _repair_numeric(frame)
     return Table(name=name, role=role, frame=frame, sha256=sha256_bytes(data), size_bytes=len(data),
                  encoding=encoding, na_tokens=na_tokens)
+
+
+def _header(text: str, sep: str) -> list[str]:
+    """The names in a text table's header row, as written (pandas skips blank lines before it)."""
+    for row in csv.reader(io.StringIO(text[:1 << 20]), delimiter=sep):
+        if any(cell.strip() for cell in row):
+            return row
+    return []
+
+
+def _parquet_names(data: bytes) -> list[str]:
+    """Column names from a Parquet footer (empty if it cannot be read: the full read then reports why)."""
+    try:
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(io.BytesIO(data)).names)
+    except Exception:
+        return []
+
+
+def _refuse_duplicate_names(names: list[str], *, role: str, name: str) -> None:
+    seen: set[str] = set()
+    for column in names:
+        if column in seen and column.strip():
+            raise E.InputFileError(E.FILE_DUPLICATE_COLUMN.format(role=role, name=name, column=column))
+        seen.add(column)
 
 
 def _one_line(exc: BaseException) -> str:
