@@ -284,11 +284,15 @@ def test_a_directory_that_lies_about_sizes_is_caught_while_streaming(declared, a
     assert "damaged or tampered" in one_line(err) and words in str(err.value)
 
 
-def test_too_many_entries_are_refused():
-    entries = [entry(f"e{i}.npy", b"x") for i in range(11)] + [entry("schema.json", b"{}")]
+def test_a_directory_of_millions_of_entries_is_refused_before_it_is_parsed(monkeypatch):
+    """Each directory entry costs zipfile an object: the count is read from the end record first."""
+    entries = [entry(f"e{i}.npy", b"x") for i in range(50)] + [entry("schema.json", b"{}")]
+    parsed = []
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: parsed.append(1))
     with pytest.raises(E.ModelError) as err:
         check_skops_archive(zip_bytes(entries), name="m.skops", limits=ArchiveLimits(max_members=10))
-    assert one_line(err) == E.MODEL_ARCHIVE_MEMBERS.format(name="m.skops", n=12, limit=10)
+    assert one_line(err) == E.MODEL_ARCHIVE_MEMBERS.format(name="m.skops", n=51, limit=10)
+    assert parsed == []
 
 
 def test_an_array_header_claiming_more_than_its_member_holds_is_refused():

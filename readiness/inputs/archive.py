@@ -6,7 +6,8 @@ that overlap so one block of compressed data is counted as many files. skops rea
 referenced member into memory, so all of this is refused here from the zip's own
 directory, in time proportional to the directory, before skops reads a byte:
 
-* at most ``max_members`` entries, unique names, no encryption, known compression;
+* at most ``max_members`` entries (counted from the end record, before the directory is
+  parsed), unique names, no encryption, known compression;
 * no two entries' data overlap and every entry lies inside the file;
 * no member expands more than ``max_ratio`` times (members above 1 MiB);
 * declared sizes, counted once per reference from the skops schema, sum to at most
@@ -72,6 +73,10 @@ def check_skops_archive(data: bytes, *, name: str, limits: ArchiveLimits | None 
     limits = limits or ArchiveLimits.from_env()
     if not data.startswith(b"PK\x03\x04") or not zipfile.is_zipfile(io.BytesIO(data)):
         raise E.ModelError(E.MODEL_NOT_ZIP.format(name=name))
+    end = zipfile._EndRecData(io.BytesIO(data))  # the end record: how many entries the directory claims
+    if end is not None and end[zipfile._ECD_ENTRIES_TOTAL] > limits.max_members:  # before they are parsed
+        raise E.ModelError(E.MODEL_ARCHIVE_MEMBERS.format(
+            name=name, n=end[zipfile._ECD_ENTRIES_TOTAL], limit=limits.max_members))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
