@@ -198,7 +198,7 @@ if task_guess:  # whole numbers: classes or a quantity? say what we guessed and 
     task_label = st.radio(
         "Review the target as", list(task_options), index=list(task_options.values()).index(task_guess),
         horizontal=True, key="role_task",
-        help=f"'{target}' holds {whole_number_classes(frame[target])} different whole numbers: they may be a "
+        help=f"'{esc(target)}' holds {whole_number_classes(frame[target])} different whole numbers: they may be a "
              "quantity or class labels. A prediction column can stand in for a regression model, not a multiclass one.")
     task = task_options[task_label]
 
