@@ -332,7 +332,7 @@ def build_context(
 
     estimator = model.estimator if model is not None else None
     task, note = decide_task(train_df[target], estimator, roles.task, target=target)
-    if estimator is None and task == "multiclass":
+    if estimator is None and roles.prediction_column and task == "multiclass":
         raise E.RoleError(E.PREDICTION_MULTICLASS.format(target=target, n=train_df[target].nunique()))
     non_features = {target, roles.prediction_column, roles.split_column, roles.id_column, roles.time_column,
                     roles.champion_prediction_column, *roles.exclude}
