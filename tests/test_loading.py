@@ -227,10 +227,10 @@ def test_positive_label_given_as_text_matches_numeric_labels():
     assert ctx.y_test_binary.sum() == (df["y"] == 0).sum()
 
 
-def test_no_model_and_no_predictions():
+def test_no_model_and_no_predictions_is_a_data_review():
     df = small_frame()
-    with pytest.raises(E.RoleError, match="Give a model or a prediction column"):
-        make_ctx(df, df, target="y")
+    ctx = make_ctx(df, df, target="y")
+    assert ctx.data_only and ctx.model is None and ctx.model_info.kind == "none"
 
 
 def test_unknown_sensitive_column():
