@@ -6,6 +6,7 @@ from pages._ui import SESSION_KEY, AppState, esc, run_review_cached, state
 from readiness.errors import ReadinessError
 from readiness.inputs import Roles, Settings, build_context, load_table
 from readiness.inputs.context import ambiguous_task, whole_number_classes
+from readiness.inputs.formats import model_file_types
 from readiness.inputs.models import load_uploaded_model, operator_trusted_pickles
 from readiness.inputs.roles import guess_roles
 from readiness.inputs.sandbox import prestart as prestart_model_checks
@@ -100,8 +101,10 @@ if mode == NO_MODEL_YET:
             "(Bayes error). The checks that judge a model are skipped and say so.", icon=":material/dataset:")
 if mode == "A model file":
     prestart_model_checks()  # the isolated checker warms up while files are chosen
-    up = st.file_uploader("Model (.skops recommended)", type=["skops", "joblib", "pkl", "pickle"], key="up_model",
-                          help="A .skops file loads without running code from it. A pickle (.pkl, .joblib) runs "
+    up = st.file_uploader("Model (.skops, XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, ONNX .onnx)",
+                          type=model_file_types(), key="up_model",
+                          help="These formats load without running code from the file (docs/models.md says why, "
+                               "per format). A pickle (.pkl, .joblib) runs "
                                "whatever code it contains: " + ("this server loads one only if its operator has "
                                "allowed that exact file." if operator_trusted_pickles() else
                                "this server does not load pickles."))
@@ -117,7 +120,7 @@ with st.expander("Optional: the model in production today, to compare with", exp
     champion_mode = st.radio("Current model", ["None", "A model file", "Scores in a holdout column"],
                              horizontal=True, key="setup_champion_mode")
     if champion_mode == "A model file":
-        up = st.file_uploader("Current model (.skops recommended)", type=["skops", "joblib", "pkl", "pickle"],
+        up = st.file_uploader("Current model (.skops, .json/.ubj, .txt, .cbm, .onnx)", type=model_file_types(),
                               key="up_champion")
         champion = _uploaded_model(up, "champion", "Current model")
 

@@ -53,7 +53,51 @@ REFERENCE_GROUP_ATTRIBUTE = ("Reference group given for '{attribute}', which is 
                              "review; sensitive attributes and their combinations: {attributes}.")
 REFERENCE_GROUP_UNKNOWN = "Reference group {group!r} is not a group of '{attribute}'. Groups are: {groups}."
 SPLIT_COLUMN_VALUES = "Split column '{column}' must mark rows as train or test (values like train/test, 0/1); found {values}."
-MODEL_FORMAT = "Model file {name} has an unsupported format: use .skops (recommended), or .joblib/.pkl with explicit trust."
+MODEL_FORMAT = (
+    "Model file {name} has an unsupported format: use .skops (recommended), XGBoost .json/.ubj, LightGBM .txt/.lgb, "
+    "CatBoost .cbm, ONNX .onnx, or .joblib/.pkl with explicit trust."
+)
+# --- models of the boosting libraries and ONNX (readiness.inputs.native; docs/models.md) ---
+MODEL_LIBRARY_MISSING = (
+    "Model file {name} is a {library} model, and {library} is not installed: "
+    "pip install \"model-readiness-review[{extra}]\" (or pip install {package})."
+)
+MODEL_OBJECTIVE = (
+    "Model file {name} has the objective '{objective}', which is not a classification or regression objective "
+    "this review scores (binary, multiclass, regression); review a model trained for one of those."
+)
+MODEL_CATEGORIES_NOT_STORED = (
+    "Column '{column}' is categorical in the model {name}, but the file does not store the categories it was "
+    "trained on, so the data's values cannot be matched to the model's codes: save the model with a library "
+    "version that stores them (XGBoost 3.1 or later, trained on a pandas DataFrame with category columns)."
+)
+MODEL_COLUMN_NOT_NUMERIC = (
+    "Column '{column}' holds text (e.g. {example!r}) but the model {name} reads it as a number: encode it as the "
+    "model was trained, or give the model that was trained on this data."
+)
+MODEL_CLASS_COUNT = (
+    "The model {name} predicts {n} classes but target '{target}' has {m} values ({values}): give the target "
+    "the model was trained on."
+)
+MODEL_CLASSES_ASSUMED = (
+    "The model {name} stores no class labels: its classes 0..{last} were read as the target's values in sorted "
+    "order ({values}), as scikit-learn's LabelEncoder numbers them."
+)
+ONNX_EXTERNAL_DATA = (
+    "Model file {name} keeps tensors in external files ({location}), which are never read: save the ONNX model "
+    "with its weights inside the file (onnx.save_model(..., save_as_external_data=False))."
+)
+ONNX_DOMAIN = (
+    "Model file {name} uses operators from '{domain}', outside the standard ONNX sets (ai.onnx, ai.onnx.ml): "
+    "custom operators need code this review does not load. Export the model with standard operators."
+)
+ONNX_INPUTS = (
+    "Model file {name} has inputs {inputs}, which match neither one input per data column by name nor one input "
+    "of {n} columns: export the model with one input per column, named like the data's columns."
+)
+ONNX_OUTPUTS = (
+    "Model file {name} has outputs {outputs}: none is a probability table or a single predicted value per row."
+)
 MODEL_UNTRUSTED_PICKLE = (
     "Model file {name} is a pickle (sha256 {sha256}): loading it can run any code. "
     "Convert it to .skops, or pass --trust-model if you trust this exact file."

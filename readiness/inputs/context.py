@@ -223,6 +223,9 @@ def split_by_column(table: Table, column: str) -> tuple[pd.DataFrame, pd.DataFra
 
 def detect_task(y: pd.Series, model=None) -> str:
     if model is not None:
+        declared = getattr(model, "readiness_task", None)  # XGBoost / LightGBM / CatBoost / ONNX files
+        if declared is not None:
+            return declared
         if not is_classifier(model):
             return "regression"
         n = len(getattr(model, "classes_", []))
@@ -347,6 +350,10 @@ def build_context(
             if len(values) < 2:
                 raise E.RoleError(E.TARGET_ONE_CLASS.format(target=target, value=_plain(values[0]), split=split))
         classes = _classes(train_df, test_df, target, estimator)
+        if estimator is not None and getattr(estimator, "readiness_task", None) and not hasattr(estimator, "classes_"):
+            estimator = _bind_classes(estimator, classes, model.name, target)
+            note = note or E.MODEL_CLASSES_ASSUMED.format(name=model.name, last=len(classes) - 1,
+                                                          values=[_plain(c) for c in classes])
         if roles.positive_label is not None and task == "binary":
             positive = _match_label(roles.positive_label, classes, target)
         elif task == "binary":
@@ -433,6 +440,14 @@ def _classes(train_df, test_df, target, estimator) -> list:
         return sorted(values)
     except TypeError:
         return sorted(values, key=str)
+
+
+def _bind_classes(estimator, classes: list, name: str, target: str):
+    """A model file that stores no labels: its classes 0..K-1 are the target's sorted values."""
+    if estimator.n_classes_ != len(classes):
+        raise E.ModelError(E.MODEL_CLASS_COUNT.format(name=name, n=estimator.n_classes_, target=target, m=len(classes),
+                                                      values=[_plain(c) for c in classes][:10]))
+    return estimator.with_classes(classes)
 
 
 def _match_label(label, classes: list, target: str):

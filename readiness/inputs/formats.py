@@ -49,8 +49,24 @@ SKOPS_ALLOWED_TYPES: frozenset[str] = frozenset(
         "sklearn.utils._bunch.Bunch",
         # one-hot encoded data inside SVMs, sparsified linear models; indices fully checked before use
         "scipy.sparse._csr.csr_matrix",
+        # the boosting libraries' scikit-learn models inside a pipeline (docs/models.md, "skops pipelines").
+        # Reviewed: each rebuilds its booster from the model bytes in its state with the library's own
+        # parser (XGBoost: XGBoosterUnserializeFromBuffer; LightGBM: LGBM_BoosterLoadModelFromString;
+        # CatBoost: _deserialize_model of its FlatBuffers model), and keeps the rest as plain attributes.
+        # A custom objective or metric (a Python function) would be a further type, which stays refused.
+        "xgboost.core.Booster",
+        "xgboost.sklearn.XGBClassifier",
+        "xgboost.sklearn.XGBRegressor",
+        "lightgbm.basic.Booster",
+        "lightgbm.sklearn.LGBMClassifier",
+        "lightgbm.sklearn.LGBMRegressor",
+        "collections.OrderedDict",  # LightGBM's parameters
+        "catboost.core.CatBoostClassifier",
+        "catboost.core.CatBoostRegressor",
     }
 )
+#: the library each allow-listed boosting type needs, and its extra
+_SKOPS_LIBRARIES = {"xgboost.": "XGBoost", "lightgbm.": "LightGBM", "catboost.": "CatBoost"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,11 @@ def format_for(name: str) -> ModelFormat:
     raise E.ModelError(E.MODEL_FORMAT.format(name=name))
 
 
+def model_file_types() -> list[str]:
+    """Every model file suffix a format reads, without the dot (for an upload widget)."""
+    return sorted({suffix.lstrip(".") for fmt in FORMATS.values() for suffix in fmt.suffixes})
+
+
 def short(exc: BaseException) -> str:
     return (" ".join(str(exc).split()) or type(exc).__name__)[:300]
 
@@ -100,6 +121,11 @@ def _skops_precheck(data: bytes, name: str) -> dict:
     refused = sorted(set(untrusted) - SKOPS_ALLOWED_TYPES)
     if refused:
         raise E.UntrustedModelError(E.MODEL_UNTRUSTED_TYPES.format(name=name, types=", ".join(refused)))
+    for prefix, library in _SKOPS_LIBRARIES.items():
+        if any(t.startswith(prefix) for t in untrusted):
+            from readiness.inputs.native import require
+
+            require(library, name)  # a one-line message naming the extra when it is not installed
     return {"trusted": sorted(set(untrusted))}
 
 
@@ -136,3 +162,25 @@ def _pickle_load(data: bytes, *, name: str):
 register_format(ModelFormat(
     name="pickle", suffixes=frozenset({".pkl", ".pickle", ".joblib"}), executes_code=True, load=_pickle_load,
     description="Python pickle (joblib): loading runs any code the file contains"))
+
+
+# --- XGBoost, LightGBM, CatBoost, ONNX (readiness.inputs.native) -------------------------------
+
+
+def _native_loader(kind: str) -> Callable[..., Any]:
+    def load(data: bytes, *, name: str):
+        from readiness.inputs.native import load_native
+
+        return load_native(data, name=name, kind=kind)
+
+    return load
+
+
+for _name, _suffixes, _description in (
+    ("xgboost", {".json", ".ubj"}, "XGBoost JSON / UBJSON model: tree arrays and parameters, read by XGBoost's parser"),
+    ("lightgbm", {".txt", ".lgb"}, "LightGBM text model: trees as text, read by LightGBM's parser"),
+    ("catboost", {".cbm"}, "CatBoost model: a FlatBuffers table of trees, verified by CatBoost before use"),
+    ("onnx", {".onnx"}, "ONNX graph of standard operators run by onnxruntime; no custom operators or external files"),
+):
+    register_format(ModelFormat(name=_name, suffixes=frozenset(_suffixes), executes_code=False,
+                                load=_native_loader(_name), description=_description))

@@ -229,6 +229,9 @@ def expected_columns(estimator) -> list[str] | None:
 def is_classifier(estimator) -> bool:
     from sklearn.base import is_classifier as _is_clf
 
+    declared = getattr(estimator, "readiness_task", None)  # XGBoost / LightGBM / CatBoost / ONNX files
+    if declared is not None:
+        return declared != "regression"
     try:
         if _is_clf(estimator):
             return True
@@ -294,7 +297,7 @@ def _index_of(classes: list, label) -> int:
 def describe_estimator(estimator) -> tuple[str, dict[str, Any]]:
     """Class path of the final estimator and the hyper-parameters of the whole model."""
     final = final_estimator(estimator)
-    name = f"{type(final).__module__.split('.')[0]}.{type(final).__name__}"
+    name = getattr(final, "readiness_name", None) or f"{type(final).__module__.split('.')[0]}.{type(final).__name__}"
     try:
         params = final.get_params(deep=False)
     except Exception:
