@@ -168,9 +168,12 @@ if check_header(robust, heading="Small changes: do they flip decisions?") and no
     c2.metric("Fragile features", len(m["fragile_features"]),
               help="Features where a 5% nudge alone flips at least 10% of decisions")
     sens = m["sensitive_flip_rate"]
-    c3.metric("Decisions changed by a sensitive attribute alone",
-              ", ".join(f"{a}: {pct(v)}" for a, v in sens.items()) or "no sensitive attribute",
-              help="Counterfactual test: only that attribute changes (swapped, or set to each other value)")
+    top = max(sens, key=sens.get) if sens else None
+    c3.metric("Decisions changed by a sensitive attribute alone", pct(sens[top]) if top else "no sensitive attribute",
+              help="Counterfactual test: only that attribute changes (swapped, or set to each other value); the "
+                   "largest over the sensitive attributes")
+    if sens:
+        c3.caption(" · ".join(f"{esc(a)}: {pct(v)}" for a, v in sorted(sens.items(), key=lambda kv: -kv[1])))
     plot(flip_chart(robust))
     findings(robust)
     if m["sensitive_detail"]:
