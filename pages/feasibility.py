@@ -43,7 +43,8 @@ def _verdict() -> str:
     parts = []
     if base is not None and base.status in (Status.PASS, Status.WARN, Status.FAIL):
         dv = base.metrics.get("decision_verdict")
-        parts.append("the model beats simple baselines by more than chance" if dv == "better" else
+        parts.append("no model yet: the best simple baseline sets the bar a model must clear" if dv == "no_model" else
+                     "the model beats simple baselines by more than chance" if dv == "better" else
                      "a simple baseline does better than the model, by more than the margin" if dv == "worse" and
                      base.status == Status.FAIL else
                      "the model is about as good as a simple baseline (the simpler model may be preferable)"

@@ -302,8 +302,9 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
             f"on these features will err on at least {_pct(lower_lo)} of cases ({conf} confidence), and a simple "
             f"rule already reaches {_pct(upper_hi)} or better."), evidence={"ber_lower_low": lower_lo,
                                                                              "ber_upper_high": upper_hi}))
-        summary = (f"Even the best possible model would err on {rng_txt} of cases; set a target accuracy to learn "
-                   "whether it is reachable before training a model.")
+        summary = (f"Even the best possible model would err on between {_pct(lower_lo)} and {_pct(upper_hi)} of cases "
+                   f"({conf} confidence); set a target accuracy to learn whether it is reachable before training a "
+                   "model.")
         m["verdict"] = "no_target"
         return Outcome(summary=summary, findings=findings, metrics=m)
     if target is None:
