@@ -6,6 +6,7 @@ import streamlit as st
 from pages._ui import (
     check_details,
     check_header,
+    esc,
     findings,
     metric_ci,
     page_has_evidence,
@@ -44,6 +45,8 @@ def _verdict() -> str:
     if base is not None and base.status in (Status.PASS, Status.WARN, Status.FAIL):
         dv = base.metrics.get("decision_verdict")
         parts.append("no model yet: the best simple baseline sets the bar a model must clear" if dv == "no_model" else
+                     "the model beats simple baselines only with a column recorded after the outcome (see Leakage)"
+                     if dv == "better" and base.status == Status.WARN else
                      "the model beats simple baselines by more than chance" if dv == "better" else
                      "a simple baseline does better than the model, by more than the margin" if dv == "worse" and
                      base.status == Status.FAIL else
@@ -169,7 +172,10 @@ elif show_base:
                       help="A baseline fails the model only when it is more accurate by more than this, with "
                            "confidence; a smaller difference is one nobody would act on")
         st.caption(f"Baselines trained on {m['train_rows_used']:,} training rows (up to {m['train_cap']:,}, "
-                   f"stratified), with the same {m['features']} features as the model.")
+                   + (f"stratified), with the model's {m['features'] + len(m['left_out_post_outcome'])} features less "
+                      f"the {len(m['left_out_post_outcome'])} recorded after the outcome (see below)."
+                      if m.get("left_out_post_outcome") else f"stratified), with the same {m['features']} features as "
+                      "the model."))
     findings(base)
     rows = []
     for key, b in m["baselines"].items():
@@ -225,6 +231,9 @@ elif show_base:
         todo.append(f"Do not deploy this model over a simple {BASELINE_SHORT[m['best_baseline']]}: the simpler model is more "
                     "accurate, cheaper to run and easier to explain. Find out why the model underperforms (leakage in "
                     "training, over-fitting, a threshold set for another purpose).")
+    elif base.status == Status.WARN and m.get("decision_verdict") == "better" and m.get("left_out_post_outcome"):
+        todo.append("Retrain the model without " + esc(", ".join(f"'{c}'" for c in m["left_out_post_outcome"]))
+                    + " (see Leakage) and review again: only then does its lead over the baselines mean anything.")
     elif base.status == Status.WARN:
         todo.append("Check the model's threshold and ranking against the best baseline (see the finding above) before "
                     "choosing the more complex model.")

@@ -443,7 +443,7 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
         sev, status = Severity.WARN, Status.WARN
         cols = _listed(fed_leak, quote=True)
         msg = (f"The model beats every simple baseline, but it is fed {cols}, which looks recorded after the "
-               f"outcome, and the baselines are not: its lead may be the leak's. " + "; ".join(parts) + ".")
+               f"outcome, and the baselines are not: its lead may be the leak's. On the holdout: " + "; ".join(parts) + ".")
         summary = (f"The model beats the simple baselines only with {cols}, which looks recorded after the outcome; "
                    "compare again once it is retrained without it.")
     elif decision == "better":
