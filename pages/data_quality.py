@@ -86,14 +86,14 @@ if labels is not None and check_header(labels) and not skipped_or_error(labels):
     m = labels.metrics
     lo, hi = m["label_error_rate_ci"]
     c1, c2, c3 = st.columns(3)
-    c1.metric("Wrong labels (estimate)", f"{pct(m['label_error_rate'])} ({pct(lo)}–{pct(hi)})",
+    c1.metric("Wrong labels (upper estimate)", f"{pct(m['label_error_rate'])} ({pct(lo)}–{pct(hi)})",
               help="Share of training labels that a model which never saw the row confidently contradicts "
                    "(confident learning, cleanlab), with its 95% interval; an upper estimate, since a case "
                    "ambiguous by nature looks the same")
     c2.metric("Suspect rows", f"{m['suspect_rows']:,} of {m['rows_examined']:,}",
               help="Training rows to check first, most suspect at the top of the table below")
     share = m["target_error_share_from_labels"]
-    c3.metric("Target's error budget used by wrong labels", pct(min(share, 1.0)) if share is not None else "no target",
+    c3.metric("Target's error budget, if all are wrong", pct(min(share, 1.0)) if share is not None else "no target",
               help="Wrong labels put at least this error under any model, measured against these labels, as a "
                    "share of the error the target accuracy allows")
     findings(labels)

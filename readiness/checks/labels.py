@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from readiness import ber
-from readiness.checks.feasibility import MAX_CATEGORIES, _stratified_sample
+from readiness.checks.feasibility import (
+    MAX_CATEGORIES,
+    _stratified_sample,
+    leak_free_features,
+    leak_note,
+)
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -82,7 +87,8 @@ def estimate_label_errors(y: np.ndarray, P: np.ndarray, *, seed: int, n_boot: in
 def label_errors(ctx: ReviewContext) -> Outcome:
     """Confident learning (cleanlab) on out-of-fold probabilities: each training row (a
     class-stratified sample of at most 20,000) is scored by a gradient-boosting model fitted
-    on the other four fifths; cleanlab's calibrated confident joint estimates how many given
+    on the other four fifths (without the columns leakage.feature_target finds recorded after
+    the outcome); cleanlab's calibrated confident joint estimates how many given
     labels a confident prediction contradicts. The share comes with a 95% bootstrap interval
     over rows; the suspect rows are those cleanlab's ``find_label_issues`` flags, most
     suspect (lowest out-of-fold probability of the given label) first. A label error rate ρ
@@ -91,7 +97,7 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     if ctx.task == "regression":
         raise SkipCheck("Label errors are estimated for class labels; a numeric target would need a different "
                         "study (e.g. replicate measurements).")
-    features = [c for c in ctx.features if c in ctx.train.columns]
+    features, leaks = leak_free_features(ctx)  # a post-outcome column would make the judge read the answer
     if not features:
         raise SkipCheck("No feature columns, so no model can judge the labels.")
     seed = ctx.settings.random_state
@@ -136,13 +142,13 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     m = {"label_error_rate": rate, "label_error_rate_ci": [lo, hi], "label_errors_estimated": est["count"],
          "suspect_rows": int(len(flagged)), "suspect_rows_by_given_label": per_class, "examples": examples,
          "rows_examined": n, "train_rows": int(len(ctx.train)), "sample_cap": LABEL_SAMPLE_CAP, "folds": FOLDS,
-         "bootstrap": est["bootstrap"], "n_classes": C, "near_zero": NEAR_ZERO,
+         "bootstrap": est["bootstrap"], "left_out_post_outcome": leaks, "n_classes": C, "near_zero": NEAR_ZERO,
          "bayes_error_floor_from_labels": floor, "target_error": target_error, "target_error_share_from_labels": budget,
          "method": "confident learning (cleanlab, calibrated confident joint) on 5-fold out-of-fold probabilities "
                    "of a histogram gradient-boosting model"}
     findings: list[Finding] = []
-    est_txt = (f"an estimated {_pct(rate)} of training labels are wrong ({_pct(lo)}–{_pct(hi)}, 95% interval; "
-               f"{est['count']:,} of {n:,} rows examined)")
+    est_txt = (f"up to an estimated {_pct(rate)} of training labels may be wrong ({_pct(lo)}–{_pct(hi)}, 95% "
+               f"interval; {est['count']:,} of {n:,} rows examined)")
     ambiguity = ("Confident learning cannot tell a wrong label from a case that is ambiguous by nature (the same "
                  "features, either outcome), so this share is an upper estimate of the wrong labels and is reported, "
                  "not judged: check the most suspect rows with the data owner.")
@@ -154,15 +160,20 @@ def label_errors(ctx: ReviewContext) -> Outcome:
                    "ambiguous by nature; check the most suspect rows.")
     findings.append(Finding(severity=sev, message=(
         f"{est_txt[0].upper() + est_txt[1:]}. A model trained on the other rows confidently predicts a different "
-        f"class for {len(flagged):,} rows (listed in the evidence, most suspect first). " + ambiguity),
+        f"class for {len(flagged):,} rows (most suspect first). " + ambiguity),
         evidence={"label_error_rate_ci": [lo, hi], "suspect_rows": len(flagged)}))
-    effect = (f"Wrong labels alone put the error any model shows against these labels at {_pct(floor)} or more "
-              "(flips to another class raise the Bayes error to at least the flip rate)")
+    effect = (f"If they all are wrong labels, they alone put the error any model shows against these labels at "
+              f"{_pct(floor)} or more (flips to another class raise the Bayes error to at least the flip rate)")
     if budget is not None:
-        effect += (f"; that is {_pct(min(budget, 1.0))} of the {_pct(target_error)} error the target accuracy of "
+        effect += (f", {_pct(min(budget, 1.0))} of the {_pct(target_error)} error the target accuracy of "
                    f"{_pct(target)} allows")
+    effect += ("; the part that is ambiguity by nature is already inside the Bayes-error range on the Feasibility "
+               "page")
     findings.append(Finding(severity=Severity.INFO, message=effect + ".",
                             evidence={"bayes_error_floor_from_labels": floor, "target_error_share_from_labels": budget}))
+    if leaks:
+        findings.append(Finding(severity=Severity.INFO, message=leak_note(
+            ctx, leaks, "The model that judges the labels leaves out"), evidence={"left_out_post_outcome": leaks}))
     if n < len(ctx.train):
         findings.append(Finding(severity=Severity.INFO, message=(
             f"Estimated on a class-stratified sample of {n:,} of the {len(ctx.train):,} training rows to bound the "
