@@ -16,7 +16,7 @@ s = state()
 ex = s.extras.setdefault("setup", {})
 
 st.title("Setup")
-st.caption("Load a training file, a holdout file and a model (or a column of scores), say which column is which, "
+st.caption("Load a training file, a holdout file and a model (or a column of scores, or no model yet for a data review), say which column is which, "
            "and run the review. Files stay in this session; nothing is uploaded elsewhere.")
 if not s.is_sample:
     if st.button("Back to the sample review", icon=":material/undo:"):
