@@ -271,6 +271,15 @@ if check_header(bayes) and not skipped_or_error(bayes):
               help=f"Training and holdout rows pooled, class shares kept, at most {m['sample_cap']:,}")
     c4.caption(f"of {m['pooled_rows']:,} labelled rows")
     findings(bayes)
+    labels = report.check("data_quality.labels")
+    if labels is not None and labels.status == Status.PASS and labels.metrics.get("label_error_rate") is not None:
+        lm = labels.metrics
+        share = lm["target_error_share_from_labels"]
+        st.caption(f"Wrong labels (Data quality page): up to an estimated {pct(lm['label_error_rate'])} of training "
+                   "labels may be wrong; if they all are, they alone put the error against these labels at "
+                   f"{pct(lm['bayes_error_floor_from_labels'])} or more"
+                   + (f", {pct(min(share, 1.0))} of the target's error budget" if share is not None else "")
+                   + ". Cases ambiguous by nature look the same and are already inside the range above.")
     with st.expander("The estimators behind the range"):
         knn = m["knn"]
         est_rows = [
