@@ -87,7 +87,7 @@ else:
             "Model": r.model_name or "—",
             "Version": r.model_version or "—",
             "Checks": f"{PDF_STATUS_MARK[Status(r.status)]} {STATUS_WORD[Status(r.status)]}" if r.status else "—",
-            "Decision": r.decision_text() + (f" — {r.superseded_reason}" if r.superseded_reason else ""),
+            "Decision": r.decision_text(),
             "Signed by": who or ("—" if r.record_id else ""),
             "Open signatures": open_ if r.record_id else None,
             "Source": r.source or "",
@@ -96,6 +96,11 @@ else:
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "Checks": st.column_config.TextColumn(help="worst status of the review's checks"),
         "Open signatures": st.column_config.NumberColumn(help="planned signers who have not signed yet")})
+    for r in rows:
+        if r.superseded_at:
+            st.caption(f"Superseded {r.superseded_at[:16].replace('T', ' ')} UTC: {esc(r.project or '—')} · "
+                       f"{esc(r.model_name or '—')} {esc(r.model_version or '')} (record `{esc(r.record_id)}`) — "
+                       f"{esc(r.superseded_reason or 'no reason recorded')}.")
     with st.expander("Download a stored review record (the exact signed JSON bytes)"):
         ids = [r.record_id for r in rows if r.record_id]
         if ids:

@@ -142,6 +142,12 @@ def test_a_report_discarded_by_editing_the_review_is_superseded_in_the_history(s
     finally:
         store.close()
 
+    ht = _page("pages/history.py", small_review)
+    assert not ht.exception, ht.exception
+    assert list(ht.dataframe[0].value["Decision"]) == ["superseded, not in force (was Approve)"]
+    assert any(c.value.startswith("Superseded ") and "edited again after this report was built" in c.value
+               for c in ht.caption), [c.value for c in ht.caption]
+
     vt = _page("pages/verify.py", small_review)
     next(u for u in vt.get("file_uploader") if u.label.startswith("Signed report")).set_value(
         ("report.pdf", signed, "application/pdf"))
