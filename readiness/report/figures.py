@@ -149,6 +149,17 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("conflicting_label_rows", "Rows in those groups", "count", "some of them must be labelled wrongly"),
         F("mixed_type_columns", "Columns mixing types", "text", "numbers and words in one column"),
     ),
+    "data_quality.labels": (
+        F("label_error_rate", "Labels that may be wrong", "pct",
+          "upper estimate: labels a model that never saw the row confidently contradicts (95% interval)"),
+        F("suspect_rows", "Suspect training rows", "count", "rows to check first with the data owner"),
+        F("rows_examined", "Training rows examined", "count", "class-stratified sample, at most 20,000"),
+        F("bayes_error_floor_from_labels", "Error floor if all are wrong", "pct",
+          "the error any model shows against these labels, from wrong labels alone"),
+        F("target_error_share_from_labels", "Share of the target's error budget", "pct",
+          "if all are wrong labels; ambiguity by nature looks the same"),
+        F("left_out_post_outcome", "Columns left out", "text", "recorded after the outcome (Leakage)"),
+    ),
     "drift.features": (
         F("major_drift", "Features with major drift", "text", "population stability index (PSI) of 0.25 or more"),
         F("moderate_drift", "Features with moderate drift", "text", "PSI from 0.10 to 0.25"),
