@@ -5,7 +5,7 @@ import streamlit as st
 from pages._ui import SESSION_KEY, AppState, esc, run_review_cached, state
 from readiness.errors import ReadinessError
 from readiness.inputs import Roles, Settings, build_context, load_table
-from readiness.inputs.context import ambiguous_task, whole_number_classes
+from readiness.inputs.context import ambiguous_task, detect_task, whole_number_classes
 from readiness.inputs.formats import model_file_types
 from readiness.inputs.models import load_uploaded_model, operator_trusted_pickles
 from readiness.inputs.roles import guess_roles
@@ -207,15 +207,31 @@ if task_guess:  # whole numbers: classes or a quantity? say what we guessed and 
 
 # --- 4. business context ---------------------------------------------------------------
 st.header("4 · Business context")
-b1, b2, b3, b4 = st.columns(4)
-threshold = b1.number_input("Decision threshold", value=0.5, step=0.05, key="biz_threshold",
-                            help="A row is predicted positive when its score is at least this")
-target_acc = b2.number_input("Required accuracy (%)", min_value=0.0, max_value=100.0, value=0.0, step=1.0,
-                             key="biz_acc", help="0 = no requirement")
-cost_fp = b3.number_input("Cost of a false positive", min_value=0.0, value=1.0, key="biz_fp",
-                          help="e.g. a good customer refused")
-cost_fn = b4.number_input("Cost of a false negative", min_value=0.0, value=1.0, key="biz_fn",
-                          help="e.g. a default not caught")
+try:  # which settings apply depends on the task: yes/no, several classes, or a number (the user's choice first)
+    form_task = task or detect_task(frame[target], model.estimator if model is not None and mode == "A model file"
+                                    else None)
+except Exception:  # noqa: BLE001 - a guess for the form only; the review decides the task itself
+    form_task = "binary"
+threshold, target_acc, cost_fp, cost_fn = 0.5, 0.0, 1.0, 1.0
+if form_task == "binary":
+    b1, b2, b3, b4 = st.columns(4)
+    threshold = b1.number_input("Decision threshold", value=0.5, step=0.05, key="biz_threshold",
+                                help="A row is predicted positive when its score is at least this")
+    target_acc = b2.number_input("Required accuracy (%)", min_value=0.0, max_value=100.0, value=0.0, step=1.0,
+                                 key="biz_acc", help="0 = no requirement")
+    cost_fp = b3.number_input("Cost of a false positive", min_value=0.0, value=1.0, key="biz_fp",
+                              help="e.g. a good customer refused")
+    cost_fn = b4.number_input("Cost of a false negative", min_value=0.0, value=1.0, key="biz_fn",
+                              help="e.g. a default not caught")
+elif form_task == "multiclass":
+    target_acc = st.number_input("Required accuracy (%)", min_value=0.0, max_value=100.0, value=0.0, step=1.0,
+                                 key="biz_acc", help="0 = no requirement")
+    st.caption(f"The model chooses among {frame[target].nunique():,} classes: a decision threshold and the costs of "
+               "false positives and negatives apply to yes/no models only, so they are not asked.")
+else:
+    st.caption("The model predicts a number (regression): a decision threshold, a required accuracy and the costs of "
+               "false positives and negatives apply to classifiers only, so they are not asked. The review reports "
+               "errors in the target's own units.")
 champion_thr = None
 if champion is not None or champion_col:
     champion_thr = st.number_input("The current model's decision threshold", value=float(threshold), step=0.05,
@@ -226,7 +242,14 @@ latency_budget = st.number_input("Latency budget for one row (ms)", min_value=0.
                                  "takes longer than this (95th percentile)")
 default_title = (f"Data review of {train_t.name}" if mode == NO_MODEL_YET
                  else f"Review of {model.name if model else train_t.name}")
-title = st.text_input("Review title", value=ex.get("title", default_title), key="review_title")
+# the title follows the model (its name once loaded) until someone types their own
+auto = ex.get("title_auto")
+if "review_title" not in st.session_state:
+    st.session_state["review_title"] = ex.get("title") or default_title
+elif st.session_state["review_title"] == auto:
+    st.session_state["review_title"] = default_title
+ex["title_auto"] = default_title
+title = st.text_input("Review title", key="review_title")
 
 ready = target is not None and (two_files and test_t is not None or split_col) and (
     model is not None or pred_col or mode == NO_MODEL_YET)

@@ -120,3 +120,41 @@ def test_one_file_with_a_split_column_and_a_prediction_column():
     test = df[df.split == "test"]
     assert ev.metrics["accuracy"] == pytest.approx(((test.vendor_score >= 0.5).astype(int) == test.y).mean())
     assert state.report.check("explanations.shap").status == "skipped"
+
+
+@pytest.mark.slow
+def test_a_regression_review_asks_only_what_applies_and_every_page_renders(tmp_path):
+    """Issue 23: scikit-learn's diabetes data, a regression model, `sex` sensitive: Setup asks no threshold or
+    costs, the title follows the model, and every page renders the review."""
+    import io
+
+    import skops.io as sio
+    from sklearn import datasets
+    from sklearn.linear_model import Ridge
+
+    frame = datasets.load_diabetes(as_frame=True, scaled=False).frame
+    frame["sex"] = frame["sex"].map({1.0: "one", 2.0: "two"})
+    train, test = frame.iloc[:300], frame.iloc[300:]
+    model = Ridge().fit(train.drop(columns=["target", "sex"]), train["target"])
+    at = fresh()
+    at.switch_page("pages/setup.py").run()
+    _upload(at, "Training data", "train.csv", train.to_csv(index=False).encode())
+    _upload(at, "Holdout data", "holdout.csv", test.to_csv(index=False).encode())
+    buf = io.BytesIO()
+    sio.dump(model, buf)
+    _upload(at, "Model", "ridge.skops", buf.getvalue(), "application/octet-stream")
+    assert not at.exception and not errors(at), errors(at)
+    _select(at, "Target", "target")
+    keys = {n.key for n in at.number_input}
+    assert "biz_threshold" not in keys and "biz_fp" not in keys and "biz_acc" not in keys
+    assert any("regression" in c.value for c in at.caption)
+    assert "ridge" in at.text_input(key="review_title").value
+    at.multiselect(key="role_sensitive").set_value(["sex"]).run()
+    at.button[-1].click().run()
+    assert not at.exception and not errors(at), errors(at)
+    state = at.session_state["readiness_review"]
+    assert state.report.task == "regression"
+    assert state.report.check("bias.groups").metrics["groups"]["sex"]["one"]["n"] > 0
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
