@@ -517,7 +517,7 @@ class _Builder:
                 why = P("No rationale recorded.", st["cells"])
             else:
                 why = P("–", st["cells"])
-            rows.append([chip(c.status, width=62 * max(scale, 0.85)),
+            rows.append([chip(c.status),  # full width at any scale: the chip's word never wraps
                          [P(c.title, st["cellb"]), P(first_finding(c), st["cellsm"])], why])
         out.append(_table(rows, [66, self.width - 66 - 140, 140], pad=2.4 * scale))
         out.append(P("Section 2 shows the nine anti-patterns and every check; each check's evidence follows in its "
