@@ -1,12 +1,14 @@
 """The app's data review (issue 13, part 2): Setup offers 'No model yet'; the review runs without a
 model; Overview says it is a data review; every page renders, the model's checks skipped with the reason."""
 
+import pytest
 from test_app import PAGES, SAMPLE, _upload, errors, fresh
 
 from readiness.registry import NEEDS_MODEL
 from readiness.results import DATA_REVIEW_NOTE
 
 
+@pytest.mark.slow  # a whole review and every page in AppTest: about a minute on the shared machine
 def test_setup_without_a_model_runs_a_data_review():
     at = fresh()
     at.switch_page("pages/setup.py").run()
