@@ -83,7 +83,7 @@ def _uploaded_model(up, key: str, label: str):
         except ReadinessError as err:
             st.error(esc(err), icon=":material/error:")
             return None
-    st.success(f"{label}: **{esc(loaded.name)}** ({type(loaded.estimator).__name__}, {loaded.format}) · checked before use · "
+    st.success(f"{label}: **{esc(loaded.name)}** ({getattr(loaded.estimator, 'readiness_name', None) or type(loaded.estimator).__name__}, {loaded.format}) · checked before use · "
                f"SHA-256 `{loaded.sha256[:16]}…`", icon=":material/check_circle:")
     return loaded
 

@@ -348,3 +348,21 @@ def test_cli_refuses_a_garbage_file_of_each_format_with_one_line(suffix, data_fi
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr and f"bad{suffix}" in lines[0], proc.stderr
+
+
+def test_hyperparameters_and_permutation_checks_run_on_a_model_file(data_files, tmp_path):
+    """A model file's stored parameters are recorded without a 'defaults' false alarm; permutation importance runs."""
+    pytest.importorskip("lightgbm")
+    from readiness.review import run_review
+
+    _, files = data_files
+    train_path, test_path, train, _ = files["binary"]
+    model, _ = fit_lightgbm("binary", train)
+    save("lightgbm", model, tmp_path / "m.txt")
+    ctx = prepare_review(train=train_path, test=test_path, roles=Roles(target="y"), model=tmp_path / "m.txt")
+    report = run_review(ctx, checks=["model.hyperparameters", "explanations.permutation"])
+    by_id = {c.id: c for c in report.checks}
+    hyper = by_id["model.hyperparameters"]
+    assert hyper.status == "pass" and hyper.metrics["all_defaults"] is False, hyper.summary
+    assert "LightGBM model (binary)" in hyper.summary
+    assert by_id["explanations.permutation"].status in ("pass", "warn"), by_id["explanations.permutation"].summary

@@ -71,7 +71,15 @@ def hyperparameters(ctx: ReviewContext) -> Outcome:
     changed = changed_from_default(final)
     findings = []
     name = type(final).__name__
-    if not changed:
+    stored_name = getattr(final, "readiness_name", None)  # an XGBoost / LightGBM / CatBoost / ONNX file
+    if stored_name:
+        name = stored_name
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"The {name} file stores its parameters, recorded here; it does not say which were chosen by hand, so "
+            "tuning is not judged from it. Ask for the search space and the validation used (never the holdout)."),
+            evidence={"estimator": name}))
+        summary = f"The {name}'s stored parameters are recorded; whether they were tuned is not in the file."
+    elif not changed:
         findings.append(Finding(severity=Severity.WARN, message=(
             f"{name} runs with its library defaults for every hyper-parameter. Either it was never tuned, or the "
             "tuning that chose the defaults is not documented: ask for the search space and the validation used "
@@ -87,6 +95,6 @@ def hyperparameters(ctx: ReviewContext) -> Outcome:
     return Outcome(summary=summary, findings=findings, metrics={
         "estimator": f"{type(final).__module__}.{name}",
         "changed_from_default": {k: {"value": v[0], "default": v[1]} for k, v in changed.items()},
-        "all_defaults": not changed,
+        "all_defaults": not changed and not stored_name,
         "steps": steps,
     })

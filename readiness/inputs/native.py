@@ -105,7 +105,12 @@ class NativeModel:
 
     @property
     def readiness_name(self) -> str:
+        """What the review calls this model (the Setup page, model.hyperparameters)."""
         return f"{self.library} model ({self.objective})" if self.objective else f"{self.library} model"
+
+    def fit(self, *args, **kwargs):
+        """A model file is scored as it is, never refit (``fit`` exists for scikit-learn's tools)."""
+        raise TypeError(f"{self.name} is a saved {self.library} model: it is scored as it is, never refit.")
 
     def get_params(self, deep: bool = False) -> dict[str, Any]:
         return dict(self.params)
