@@ -39,6 +39,16 @@ def _need_model(ctx: ReviewContext) -> None:
         raise SkipCheck("The model has no feature columns to explain.")
 
 
+def _post_outcome(ctx: ReviewContext) -> list[str]:
+    """The columns ``leakage.feature_target`` fails as recorded after the outcome ([] if it cannot tell)."""
+    from readiness.checks.leakage import post_outcome_columns
+
+    try:
+        return post_outcome_columns(ctx)
+    except Exception:  # the leakage check reports its own error
+        return []
+
+
 def _names(cols: list[str], limit: int = 3) -> str:
     quoted = [f"'{c}'" for c in cols[:limit]]
     if len(quoted) <= 1:
@@ -73,12 +83,16 @@ def shap_check(ctx: ReviewContext) -> Outcome:
                                "a constant.", findings=[Finding(severity=Severity.WARN, message=(
                                    "All SHAP values are zero: the model ignores every input."))], metrics=metrics)
     top = ranked[0]
+    leaks = _post_outcome(ctx)
     for f in dominant:
-        sev = Severity.WARN if share[f] > SINGLE_FEATURE_WARN else Severity.INFO
+        # strength alone is a question, not an alarm (issue 18): one dominant honest feature is common; it warns
+        # when the leakage check also finds the column recorded after the outcome
+        sev = Severity.WARN if share[f] > SINGLE_FEATURE_WARN and f in leaks else Severity.INFO
         msg = (f"'{f}' alone carries {_pct(share[f])} of the model's explained effect"
                + (": the model leans on one column. Make sure it is known at prediction time and not a proxy for "
                   "the outcome (see Leakage)." if sev == Severity.WARN else
-                  "; confirm it is legitimate and known at prediction time (see Leakage)."))
+                  "; confirm it is legitimate and known at prediction time (see Leakage). One strong feature is "
+                  "common in honest data; it is a question, not a finding of a problem."))
         findings.append(Finding(severity=sev, message=msg, columns=[f],
                                 evidence={"share": share[f], "mean_abs_shap": g["global_importance"][f]}))
     zero = [f for f in ranked if g["global_importance"][f] == 0]
@@ -275,7 +289,9 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
     metric = p["metric"]
     if top is not None and shares[top] > SINGLE_FEATURE_WARN:
         v = imp[top]
-        findings.append(Finding(severity=Severity.WARN, columns=[top], message=(
+        # a question unless the leakage check finds the column recorded after the outcome (issue 18)
+        sev = Severity.WARN if top in _post_outcome(ctx) else Severity.INFO
+        findings.append(Finding(severity=sev, columns=[top], message=(
             f"{_pct(shares[top])} of the model's holdout performance comes from '{top}' (shuffling it costs "
             f"{v['mean']:.3f} {metric}, 95% interval {v['ci'][0]:.3f}–{v['ci'][1]:.3f}). If that column leaks the "
             "outcome or changes in production, the model fails with it."),
