@@ -67,7 +67,7 @@ def history_db(tmp_path_factory, sample_ctx, sample_report):
             rid = store.record_review(sample_report, review_digest=f"{sample_ctx.digest}-{model}", source="cli",
                                       project=project, model_name=model, model_version="1.0")
             record = new_record(sample_report, project=project, model_name=model, model_version="1.0",
-                                reviewers=[parse_person(who)], decision={"outcome": "approve", "conditions": []},
+                                reviewers=[parse_person(who)], decision={"outcome": "reject", "conditions": []},
                                 review_digest=f"{sample_ctx.digest}-{model}")
             store.save_record(record, record_bytes(record), review_id=rid)
             records[project] = record.record_id
