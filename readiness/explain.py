@@ -188,6 +188,7 @@ class _State:
     pre: Any = None  # transformer of the original frame (pipeline[:-1]) or None
     weights: np.ndarray | None = None  # (transformed columns, len(names)) ownership matrix
     tree: Any = None
+    native: Any = None  # the XGBoost / LightGBM / CatBoost file model whose booster ``tree`` explains
     linear: tuple | None = None  # (coef (C or 1, k), mean (k,))
     agnostic: Any = None
     additivity_error: float | None = None
@@ -249,6 +250,20 @@ def _build_state(ctx: ReviewContext) -> _State:
     seed = ctx.settings.random_state
     probe = pd.concat([_sample(ctx.train[feats], 400, seed), _sample(ctx.test[feats], 400, seed)], ignore_index=True)
     notes: list[str] = []
+    if pre is None and getattr(final, "shap_model", None) is not None:  # an XGBoost / LightGBM / CatBoost file
+        try:
+            native = _native_tree_state(ctx, final, probe)
+        except Exception as exc:  # pragma: no cover - a surprise in the library: the model-agnostic path
+            native = None
+            notes.append(f"Tree SHAP on the {final.library} model did not apply ({type(exc).__name__}: "
+                         f"{str(exc)[:120]}); used the model-agnostic explainer.")
+        if native is not None:
+            native.encoding, native.names, native.weights = enc, list(feats), None
+            return native
+        if not notes:
+            notes.append(f"Tree SHAP values of the {final.library} model did not add up to its output; "
+                         "used the model-agnostic explainer.")
+        return _agnostic_state(ctx, enc, notes)
     try:
         if pre is not None:
             weights, names = _ownership(pre, probe, feats)
@@ -328,6 +343,9 @@ def _candidate_outputs(ctx: ReviewContext, final, Xt: np.ndarray, frame: pd.Data
     out: dict[str, np.ndarray] = {}
     if ctx.task == "regression":
         out["prediction"] = np.asarray(ctx.model.estimator.predict(frame[ctx.model.features]), dtype=float)
+        if hasattr(ctx.model.estimator, "decision_function"):  # a boosting file's link scale (e.g. Poisson: log)
+            out["decision function"] = np.asarray(ctx.model.estimator.decision_function(frame[ctx.model.features]),
+                                                  dtype=float).reshape(-1)
         return out
     est = ctx.model.estimator
     X = frame[ctx.model.features]
@@ -384,6 +402,44 @@ def _tree_raw(st: _State, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         base = np.full(len(Xt), float(base))
     if values.ndim == 3 and base.ndim == 1:
         base = np.tile(base, (len(Xt), 1))
+    return values, base
+
+
+def _native_tree_state(ctx, model, probe: pd.DataFrame) -> _State | None:
+    """Tree SHAP on the booster of an XGBoost / LightGBM / CatBoost file, over the original columns.
+
+    ``shap.TreeExplainer`` (path-dependent, exact) on the library's own model object; the
+    rows go in as the library reads them (stored categories, CatBoost cat features), so
+    every original column gets its own contribution and nothing is encoded or refit."""
+    import shap
+
+    explainer = shap.TreeExplainer(model.shap_model)
+    st = _State(kind="tree", label=f"Tree SHAP (exact, on the {model.library} model's trees)", output_space="",
+                encoding=None, names=[], tree=explainer)
+    st.native = model
+    rows = probe.iloc[: min(100, len(probe))]
+    values, base = _native_raw(st, rows)
+    if not _settle_space(ctx, st, model, values, base, None, rows):
+        return None
+    return st
+
+
+def _native_raw(st: _State, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(values (n, k[, C]), base (n[, C])) of a booster, shapes normalised like :func:`_tree_raw`."""
+    import warnings
+
+    model = st.native
+    with _single_thread(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # shap's note on LightGBM's binary output shape
+        values = np.asarray(st.tree.shap_values(model.shap_input(X), check_additivity=False), dtype=float)
+    base = np.asarray(st.tree.expected_value, dtype=float)
+    n = len(X)
+    if values.ndim == 3 and values.shape[2] == 1:  # one output in a 3-d array
+        values = values[:, :, 0]
+    if values.ndim == 3:
+        base = np.tile(base.reshape(-1), (n, 1))
+    else:
+        base = np.full(n, float(base.reshape(-1)[0]))
     return values, base
 
 
@@ -494,6 +550,8 @@ def shap_values(ctx: ReviewContext, rows: np.ndarray) -> ShapValues:
     X = ctx.test.iloc[rows][ctx.model.features]
     if st.kind == "permutation":
         values, base = _agnostic_raw(ctx, st, X, rows)
+    elif st.native is not None:
+        values, base = _native_raw(st, X)
     else:
         Xt = _dense(st.pre.transform(X)) if st.pre is not None else _dense(X)
         values, base = _tree_raw(st, Xt) if st.kind == "tree" else _linear_raw(st, Xt)

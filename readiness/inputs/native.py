@@ -163,6 +163,14 @@ class NativeModel:
     def _predict_raw(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - per library
         raise NotImplementedError
 
+    # --- tree SHAP (readiness.explain): the booster and its input, for shap.TreeExplainer ------
+    #: the library's model object ``shap.TreeExplainer`` reads (XGBoost, LightGBM, CatBoost); None for ONNX
+    shap_model: Any = None
+
+    def shap_input(self, X: pd.DataFrame) -> Any:
+        """The rows as the library takes them (DMatrix, DataFrame with the stored categories, Pool)."""
+        return self._prepare(X)
+
     def _load(self) -> None:  # pragma: no cover - per library
         raise NotImplementedError
 
@@ -214,14 +222,21 @@ class XGBoostModel(NativeModel):
         self.params = {"objective": self.objective, "num_boosted_rounds": booster.num_boosted_rounds(),
                        **_flat(learner.get("gradient_booster", {}).get("tree_train_param", {}))}
         self._booster = booster
+        self.shap_model = booster
 
-    def _predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+    def shap_input(self, X: pd.DataFrame):
         import xgboost as xgb
 
-        frame = self._prepare(X)
+        return xgb.DMatrix(self._prepare(X), enable_categorical=bool(self.categorical))
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """The raw margin (log-odds, per-class scores before softmax, or the link-scale prediction)."""
+        return np.asarray(self._booster.predict(self.shap_input(X), iteration_range=self._range, output_margin=True),
+                          dtype=float)
+
+    def _predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         margin = self.objective in ("binary:logitraw", "multi:softmax")
-        dm = xgb.DMatrix(frame, enable_categorical=bool(self.categorical))
-        out = self._booster.predict(dm, iteration_range=self._range, output_margin=margin)
+        out = self._booster.predict(self.shap_input(X), iteration_range=self._range, output_margin=margin)
         if self.objective == "binary:logitraw":
             return 1.0 / (1.0 + np.exp(-out))
         if self.objective == "multi:softmax":
@@ -296,9 +311,15 @@ class LightGBMModel(NativeModel):
         self.params = {k: v for k, v in booster.params.items() if isinstance(v, (str, int, float, bool))}
         self.params.setdefault("objective", self.objective)
         self._booster = booster
+        self.shap_model = booster
 
     def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         return super()._prepare(X)  # integer-coded categorical features are numbers like any other
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """The raw score (log-odds, per-class scores before softmax, or the link-scale prediction)."""
+        with contextlib.redirect_stdout(io.StringIO()):
+            return np.asarray(self._booster.predict(self._prepare(X), raw_score=True), dtype=float)
 
     def _predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         frame = self._prepare(X)
@@ -361,6 +382,16 @@ class CatBoostModel(NativeModel):
         self._cat = [names[i] for i in model.get_cat_feature_indices()]
         self.params = _flat(params)
         self._model = model
+        self.shap_model = model
+
+    def shap_input(self, X: pd.DataFrame):
+        import catboost as cb
+
+        return cb.Pool(self._prepare(X), cat_features=self._cat or None)
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """The raw formula value (log-odds, per-class scores before softmax, or the prediction)."""
+        return np.asarray(self._model.predict(self._prepare(X), prediction_type="RawFormulaVal"), dtype=float)
 
     def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         out = {}
