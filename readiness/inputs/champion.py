@@ -73,10 +73,18 @@ def _binary_pred(scores: np.ndarray, threshold: float, positive, classes: list) 
 def _from_model(ctx, loaded: LoadedModel) -> Champion:
     est, name = loaded.estimator, loaded.name
     task = ctx.task
-    theirs = ("binary" if len(getattr(est, "classes_", [])) <= 2 else "multiclass") if is_classifier(est) \
-        else "regression"
+    declared = getattr(est, "readiness_task", None)  # XGBoost / LightGBM / CatBoost / ONNX files say it
+    theirs = declared or (("binary" if len(getattr(est, "classes_", [])) <= 2 else "multiclass")
+                          if is_classifier(est) else "regression")
     if theirs != task:
         raise E.ModelError(E.CHAMPION_TASK.format(name=name, theirs=_kind(theirs), ours=_kind(task)))
+    if task != "regression" and declared is not None and not hasattr(est, "classes_"):
+        # a booster file stores no labels: classes 0..K-1 are the target's sorted values, as for the new model
+        from readiness.inputs.context import _bind_classes, _plain
+
+        est = _bind_classes(est, list(ctx.classes), name, ctx.roles.target)
+        ctx.notes.append(E.MODEL_CLASSES_ASSUMED.format(name=name, last=len(ctx.classes) - 1,
+                                                        values=[_plain(c) for c in ctx.classes]))
     if task != "regression":
         ours = {str(c) for c in ctx.classes}
         their_classes = [c for c in getattr(est, "classes_", [])]
