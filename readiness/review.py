@@ -16,11 +16,24 @@ ProgressCallback = Callable[[int, int, CheckSpec], None]
 _VERSIONED = ("model-readiness-review", "scikit-learn", "pandas", "numpy", "scipy", "skops", "shap", "lime", "pydantic")
 
 
-def library_versions() -> dict[str, str]:
+#: the libraries that read and score a model of each format (ModelInfo.format) or estimator package
+_MODEL_LIBRARIES = {"xgboost": ("xgboost",), "lightgbm": ("lightgbm",), "catboost": ("catboost",),
+                    "onnx": ("onnxruntime", "onnx")}
+
+
+def library_versions(ctx: ReviewContext | None = None) -> dict[str, str]:
+    """Versions of Python and the libraries the review ran on; with ``ctx``, also of the
+    library that read and scored its model and champion (XGBoost, LightGBM, CatBoost,
+    onnxruntime and onnx — also inside a skops pipeline): a score can change with them."""
     import platform
 
     out = {"python": platform.python_version()}
-    for dist in _VERSIONED:
+    wanted = list(_VERSIONED)
+    infos = [] if ctx is None else [ctx.model_info] + ([ctx.champion.info] if ctx.champion is not None else [])
+    for info in infos:
+        for key in (info.format, (info.estimator or "").split(".")[0].split(" ")[0].lower()):
+            wanted += [d for d in _MODEL_LIBRARIES.get(key or "", ()) if d not in wanted]
+    for dist in wanted:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -74,7 +87,7 @@ def run_review(
         roles=ctx.roles_info(),
         model=ctx.model_info,
         settings=ctx.settings.model_dump(),
-        versions=library_versions(),
+        versions=library_versions(ctx),
         duration_s=round(time.perf_counter() - start, 3),
         checks=results,
     )

@@ -366,3 +366,58 @@ def test_hyperparameters_and_permutation_checks_run_on_a_model_file(data_files, 
     assert hyper.status == "pass" and hyper.metrics["all_defaults"] is False, hyper.summary
     assert "LightGBM model (binary)" in hyper.summary
     assert by_id["explanations.permutation"].status in ("pass", "warn"), by_id["explanations.permutation"].summary
+
+
+DISTRIBUTIONS = {"xgboost": ["xgboost"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
+                 "onnx": ["onnxruntime", "onnx"]}
+
+
+@pytest.mark.parametrize("library", list(DISTRIBUTIONS))
+def test_the_model_librarys_version_is_in_the_report_and_the_pdf(library, data_files, tmp_path):
+    """A score can change with the library that computes it: its version is recorded (JSON) and printed (PDF)."""
+    pytest.importorskip({"onnx": "onnxruntime"}.get(library, library))
+    from importlib import metadata
+
+    from readiness.report.canonical import new_record, record_bytes
+    from readiness.report.pdf import build_pdf
+    from readiness.review import run_review
+    from test_report import _flat, _text
+
+    _, files = data_files
+    train_path, test_path, train, _ = files["binary"]
+    fit, suffix = {"xgboost": (fit_xgboost, ".json"), "lightgbm": (fit_lightgbm, ".txt"),
+                   "catboost": (fit_catboost, ".cbm"), "onnx": (fit_onnx, ".onnx")}[library]
+    model, _ = fit("binary", train)
+    save(library, model, tmp_path / f"m{suffix}")
+    ctx = prepare_review(train=train_path, test=test_path, roles=Roles(target="y"), model=tmp_path / f"m{suffix}")
+    report = run_review(ctx, checks=["model.hyperparameters"])
+    for dist in DISTRIBUTIONS[library]:
+        assert report.versions[dist] == metadata.version(dist)
+    others = {d for ds in DISTRIBUTIONS.values() for d in ds} - set(DISTRIBUTIONS[library])
+    assert not others & set(report.versions), report.versions  # only the libraries this review used
+    rec = new_record(report, project="p", model_version="1", model_name="m", reviewers=[], review_digest=ctx.digest)
+    data = record_bytes(rec)
+    built = build_pdf(rec, data)
+    text = _flat(_text(built.pdf))
+    for dist in DISTRIBUTIONS[library]:
+        assert f"{dist} {metadata.version(dist)}" in text
+
+
+def test_a_skops_pipeline_around_a_booster_records_the_boosters_version(data_files):
+    pytest.importorskip("catboost")
+    from importlib import metadata
+
+    from helpers import fitted
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from readiness.review import run_review
+
+    _, files = data_files
+    train_path, test_path, train, _ = files["binary"]
+    num = ["income", "debt", "age"]
+    pipe = make_pipeline(StandardScaler(), __import__("catboost").CatBoostClassifier(
+        iterations=10, verbose=0, thread_count=1, allow_writing_files=False)).fit(train[num], train["y"])
+    ctx = prepare_review(train=train_path, test=test_path, roles=Roles(target="y", exclude=["region"]),
+                         model=fitted(pipe))
+    assert run_review(ctx, checks=[]).versions["catboost"] == metadata.version("catboost")
