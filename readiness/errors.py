@@ -95,6 +95,16 @@ ONNX_INPUTS = (
     "Model file {name} has inputs {inputs}, which match neither one input per data column by name nor one input "
     "of {n} columns: export the model with one input per column, named like the data's columns."
 )
+ONNX_SINGLE_OUTPUT_READ = (
+    "The model {name} has one output column ('{output}') and target '{target}' has two values: the output was read "
+    "as the probability of '{positive}' (a binary classifier). To review it as a regression instead, set the task "
+    "to regression (--task regression)."
+)
+ONNX_SINGLE_OUTPUT_RANGE = (
+    "The model {name} has one output column ('{output}') and target '{target}' has two values, but the output runs "
+    "from {low:.3g} to {high:.3g}, so it is not a probability: export the model with its probability (e.g. a Sigmoid "
+    "at the end), or review it as a regression (--task regression)."
+)
 ONNX_OUTPUTS = (
     "Model file {name} has outputs {outputs}: none is a probability table or a single predicted value per row."
 )

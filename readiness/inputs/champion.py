@@ -74,6 +74,8 @@ def _from_model(ctx, loaded: LoadedModel) -> Champion:
     est, name = loaded.estimator, loaded.name
     task = ctx.task
     declared = getattr(est, "readiness_task", None)  # XGBoost / LightGBM / CatBoost / ONNX files say it
+    if declared == "regression" and task == "binary" and getattr(est, "single_output", None):
+        est, declared = est.as_binary(), "binary"  # an ONNX model's one output: the probability of the second value
     theirs = declared or (("binary" if len(getattr(est, "classes_", [])) <= 2 else "multiclass")
                           if is_classifier(est) else "regression")
     if theirs != task:

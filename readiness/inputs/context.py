@@ -224,6 +224,8 @@ def split_by_column(table: Table, column: str) -> tuple[pd.DataFrame, pd.DataFra
 def detect_task(y: pd.Series, model=None) -> str:
     if model is not None:
         declared = getattr(model, "readiness_task", None)  # XGBoost / LightGBM / CatBoost / ONNX files
+        if declared == "regression" and getattr(model, "single_output", None) and y.dropna().nunique() == 2:
+            return "binary"  # an ONNX model's one output column, and a two-valued target: its probability
         if declared is not None:
             return declared
         if not is_classifier(model):
@@ -263,7 +265,8 @@ def decide_task(y: pd.Series, model=None, requested: str | None = None, *, targe
         return detected, None
     if requested not in E.TASKS:
         raise E.RoleError(E.TASK_UNKNOWN.format(task=requested))
-    if model is not None:
+    if model is not None and not (requested == "regression" and getattr(model, "single_output", None)):
+        # (an ONNX model's one output column may be a predicted value, as asked: the target's checks below)
         if requested != detected:
             kind = {"binary": "a binary classification", "multiclass": "a multiclass classification",
                     "regression": "a regression"}[detected]
@@ -335,6 +338,10 @@ def build_context(
 
     estimator = model.estimator if model is not None else None
     task, note = decide_task(train_df[target], estimator, roles.task, target=target)
+    single_output = task == "binary" and getattr(estimator, "single_output", None) and \
+        estimator.readiness_task == "regression"
+    if single_output:  # read as the probability of the target's second value; said in the notes
+        estimator = estimator.as_binary()
     if estimator is None and roles.prediction_column and task == "multiclass":
         raise E.RoleError(E.PREDICTION_MULTICLASS.format(target=target, n=train_df[target].nunique()))
     non_features = {target, roles.prediction_column, roles.split_column, roles.id_column, roles.time_column,
@@ -395,6 +402,8 @@ def build_context(
                         model_info=info, input_files=files, tables=tables, unlabelled=unlabelled,
                         notes=[note] if note else [])
     _check_scores(ctx)
+    if single_output:
+        _check_single_output(ctx, estimator, model.name)
     if champion is not None or roles.champion_prediction_column:
         from readiness.inputs.champion import attach_champion
 
@@ -414,6 +423,17 @@ def _check_scores(ctx: ReviewContext) -> None:
         raise E.ModelError(E.MODEL_PREDICT_FAILED.format(detail=" ".join(str(exc).split())[:300])) from None
     if np.all(np.isnan(np.asarray(scores, dtype=float))):
         raise E.RoleError(f"Prediction column '{ctx.roles.prediction_column}' has no numeric values in the holdout.")
+
+
+def _check_single_output(ctx: ReviewContext, estimator, name: str) -> None:
+    """An ONNX model's one output column read as a probability must lie in [0, 1]; say what was read."""
+    scores = np.asarray(ctx.test_scores, dtype=float)
+    low, high = float(np.nanmin(scores)), float(np.nanmax(scores))
+    if low < 0 or high > 1:
+        raise E.ModelError(E.ONNX_SINGLE_OUTPUT_RANGE.format(name=name, output=estimator.single_output,
+                                                             low=low, high=high, target=ctx.roles.target))
+    ctx.notes.append(E.ONNX_SINGLE_OUTPUT_READ.format(name=name, output=estimator.single_output,
+                                                      target=ctx.roles.target, positive=_plain(ctx.classes[1])))
 
 
 def _require_holdout_columns(features: list[str], train_df: pd.DataFrame, test_df: pd.DataFrame,

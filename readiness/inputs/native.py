@@ -90,10 +90,13 @@ class NativeModel:
 
     # --- pickling: as the file's bytes -------------------------------------------------
     def __getstate__(self):
-        return {"data": self._data, "name": self.name, "classes": getattr(self, "classes_", None)}
+        return {"data": self._data, "name": self.name, "classes": getattr(self, "classes_", None),
+                "binary": self.readiness_task == "binary" and getattr(self, "single_output", None) is not None}
 
     def __setstate__(self, state):
         self.__init__(state["data"], state["name"])
+        if state.get("binary"):
+            self.__dict__.update(self.as_binary().__dict__)
         if state["classes"] is not None:
             self.classes_ = np.asarray(state["classes"], dtype=object)
 
@@ -427,7 +430,7 @@ class OnnxModel(NativeModel):
 
     def _load(self) -> None:
         ort = require("ONNX", self.name)
-        labels = _onnx_check(self._data, self.name)
+        labels, proto = _onnx_check(self._data, self.name)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -465,11 +468,29 @@ class OnnxModel(NativeModel):
                                 and (len(o.shape) == 1 or (len(o.shape) == 2 and o.shape[1] in (1, None)))), None)
             if self._value is None:
                 raise E.ModelError(E.ONNX_OUTPUTS.format(name=self.name, outputs=[(o.name, o.type) for o in outputs]))
-            self.readiness_task = "regression"
-            self.objective = "regression"
+            evidence = _onnx_probability_evidence(proto, self._value)
+            if evidence:  # one column, and the graph says it is a probability: a binary classifier
+                self._prob, self.readiness_task, self.n_classes_ = self._value, "binary", 2
+                self.objective = f"binary classification: one probability output '{self._value}', {evidence}"
+            else:  # one value per row: a regression, or the probability of a two-valued target's second value
+                self.single_output = self._value
+                self.readiness_task = "regression"
+                self.objective = (f"one output '{self._value}': a regression, or a probability when the target "
+                                  "has two values")
         meta = session.get_modelmeta()
         self.params = {"producer": meta.producer_name, "graph": meta.graph_name, **dict(meta.custom_metadata_map)}
         self._session = session
+
+    #: the name of a single output that may be a regression or one class's probability (the target decides)
+    single_output: str | None = None
+
+    def as_binary(self) -> OnnxModel:
+        """A copy that reads the single output as the probability of the second class (classes 0, 1)."""
+        bound = copy.copy(self)
+        bound._prob, bound.readiness_task, bound.n_classes_ = self.single_output, "binary", 2
+        bound.objective = (f"binary classification: one output '{self.single_output}', read as the probability of "
+                           "the target's second value")
+        return bound
 
     def _describe_inputs(self) -> list[str]:
         return [f"{n} {t} {s}" for n, t, s in self._inputs]
@@ -515,8 +536,29 @@ def _width(shape) -> int | None:
     return None
 
 
-def _onnx_check(data: bytes, name: str) -> list | None:
-    """Refuse external tensors and custom operator sets; the class labels the graph stores, if any."""
+#: operators that pass a value through unchanged in meaning (shape and type only)
+_ONNX_PASS_THROUGH = frozenset({"Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Cast"})
+
+
+def _onnx_probability_evidence(proto, output: str) -> str | None:
+    """Why a single output is a probability: a Sigmoid makes it (through reshapes), or its name says so."""
+    producers = {o: n for n in proto.graph.node for o in n.output}
+    name, seen = output, set()
+    while name in producers and name not in seen:
+        seen.add(name)
+        node = producers[name]
+        if node.op_type == "Sigmoid":
+            return "the output of a Sigmoid"
+        if node.op_type not in _ONNX_PASS_THROUGH or not node.input:
+            break
+        name = node.input[0]
+    if "prob" in output.lower():
+        return "named as a probability"
+    return None
+
+
+def _onnx_check(data: bytes, name: str) -> tuple[list | None, Any]:
+    """Refuse external tensors and custom operator sets; the class labels the graph stores, if any, and the graph."""
     try:
         import onnx
     except ImportError:
@@ -550,7 +592,7 @@ def _onnx_check(data: bytes, name: str) -> list | None:
                 if attr.HasField("g"):
                     graphs.append(attr.g)
                 graphs.extend(attr.graphs)
-    return labels
+    return labels, proto
 
 
 KINDS = {"xgboost": XGBoostModel, "lightgbm": LightGBMModel, "catboost": CatBoostModel, "onnx": OnnxModel}
