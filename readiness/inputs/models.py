@@ -223,6 +223,10 @@ def final_estimator(estimator):
 
 def expected_columns(estimator) -> list[str] | None:
     names = getattr(estimator, "feature_names_in_", None)
+    if names is None and type(estimator).__module__.startswith("catboost."):
+        # a bare CatBoost model (e.g. from skops) keeps its names in feature_names_ (its n_features_in_ reads 0)
+        stored = [str(c) for c in (getattr(estimator, "feature_names_", None) or [])]
+        names = stored if stored and stored != [str(i) for i in range(len(stored))] else None
     return None if names is None else [str(c) for c in names]
 
 
