@@ -95,6 +95,10 @@ ONNX_INPUTS = (
     "Model file {name} has inputs {inputs}, which match neither one input per data column by name nor one input "
     "of {n} columns: export the model with one input per column, named like the data's columns."
 )
+MODEL_INVALID_TREE = (
+    "Model file {name} holds an invalid tree ({where}): {problem}. It was refused; save the model again with its "
+    "library."
+)
 ONNX_SINGLE_OUTPUT_READ = (
     "The model {name} has one output column ('{output}') and target '{target}' has two values: the output was read "
     "as the probability of '{positive}' (a binary classifier). To review it as a regression instead, set the task "
@@ -138,7 +142,8 @@ MODEL_INVALID = (
 )
 MODEL_SANDBOX_CRASH = (
     "Model file {name} crashed the isolated process {stage} ({detail}); it was refused and nothing else was "
-    "affected. Save the model again from scikit-learn with skops.io.dump."
+    "affected. Save the model again with its library (scikit-learn: skops.io.dump; XGBoost, LightGBM, CatBoost: "
+    "save_model)."
 )
 MODEL_SANDBOX_MEMORY = (
     "Model file {name} needed more than the {limit} MB of memory allowed {stage}; it was refused. "

@@ -26,6 +26,7 @@ import contextlib
 import copy
 import io
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,10 @@ ONNX_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
 
 
 def _short(exc: BaseException) -> str:
-    return (" ".join(str(exc).split()) or type(exc).__name__)[:300]
+    """One line of a library's error: without XGBoost's stack trace, time stamp and source path."""
+    text = str(exc).split("Stack trace:")[0]
+    text = re.sub(r"^\[\d\d:\d\d:\d\d\] \S+:\d+: ", "", text.strip())
+    return (" ".join(text.split()) or type(exc).__name__)[:300]
 
 
 def require(library: str, name: str):
@@ -201,6 +205,7 @@ class XGBoostModel(NativeModel):
             config = json.loads(booster.save_config())
         except Exception as exc:
             raise _corrupt(self.name, exc) from None
+        _xgb_validate(booster, self.name)
         learner = config.get("learner", {})
         self.objective = str(learner.get("objective", {}).get("name", ""))
         self.readiness_task = _task_of(
@@ -246,6 +251,61 @@ class XGBoostModel(NativeModel):
             z = out - out.max(axis=1, keepdims=True)
             return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
         return out
+
+
+def _xgb_validate(booster, name: str) -> None:
+    """Every tree is a tree: XGBoost's prediction follows child and feature indices unchecked.
+
+    Checked on the model XGBoost parsed (its own JSON of it): node arrays as long as the
+    node count, children inside the tree and each node but the root reached exactly once
+    from it (no cycle), split features below the model's feature count, categorical split
+    segments inside the category list."""
+    try:
+        model = json.loads(booster.save_raw(raw_format="json"))
+        n_features = int(model["learner"]["learner_model_param"]["num_feature"])
+        trees = model["learner"]["gradient_booster"]["model"]["trees"]
+    except Exception as exc:  # a booster that is not a tree ensemble (gblinear: no trees; dart: same layout)
+        if isinstance(exc, KeyError) and "trees" in str(exc):
+            return
+        raise _corrupt(name, exc) from None
+    for t, tree in enumerate(trees):
+        problem = _xgb_tree_problem(tree, n_features)
+        if problem:
+            raise E.ModelError(E.MODEL_INVALID_TREE.format(name=name, where=f"tree {t}", problem=problem))
+
+
+def _xgb_tree_problem(tree: dict, n_features: int) -> str | None:
+    try:
+        n = int(tree["tree_param"]["num_nodes"])
+        left, right = tree["left_children"], tree["right_children"]
+        split = tree["split_indices"]
+    except (KeyError, TypeError, ValueError):
+        return "its node arrays are missing"
+    for key in ("left_children", "right_children", "split_indices", "split_conditions", "default_left"):
+        if len(tree.get(key, [])) != n:
+            return f"'{key}' has {len(tree.get(key, []))} entries for {n} nodes"
+    seen = np.zeros(n, dtype=bool)
+    stack = [0] if n else []
+    while stack:
+        i = stack.pop()
+        if seen[i]:
+            return f"node {i} is reached twice (the nodes do not form a tree)"
+        seen[i] = True
+        a, b = int(left[i]), int(right[i])
+        if a == -1 and b == -1:
+            continue
+        for child in (a, b):
+            if not 0 < child < n:
+                return f"node {i}'s child {child} is outside its {n} nodes"
+        if not 0 <= int(split[i]) < n_features:
+            return f"node {i} splits on feature {int(split[i])}, outside the model's {n_features} features"
+        stack += [a, b]
+    cats, segments, sizes = tree.get("categories", []), tree.get("categories_segments", []), \
+        tree.get("categories_sizes", [])
+    if len(segments) != len(sizes) or any(int(s) < 0 or int(k) < 0 or int(s) + int(k) > len(cats)
+                                          for s, k in zip(segments, sizes, strict=False)):
+        return "a categorical split points outside its category list"
+    return None
 
 
 def _xgb_categories(booster) -> dict[str, list] | None:
@@ -298,8 +358,15 @@ class LightGBMModel(NativeModel):
                                                                                           "multiclassova", "ova"),
             regression=("regression", "l1", "l2", "mae", "mse", "rmse", "huber", "fair", "poisson", "quantile",
                         "mape", "gamma", "tweedie"), name=self.name)
+        per_iteration = int(header.get("num_tree_per_iteration", "1") or 1)
+        num_class = int(header.get("num_class", "1") or 1)
+        expected = per_iteration if self.readiness_task == "multiclass" else 1
+        if num_class != expected or per_iteration != expected or booster.num_trees() % max(expected, 1):
+            raise E.ModelError(E.MODEL_INVALID_TREE.format(
+                name=self.name, where="the header", problem=f"num_class={num_class} and num_tree_per_iteration="
+                f"{per_iteration} do not fit a {self.readiness_task} model of {booster.num_trees()} trees"))
         if self.readiness_task == "multiclass":
-            self.n_classes_ = int(header.get("num_class", "0"))
+            self.n_classes_ = num_class
         elif self.readiness_task == "binary":
             self.n_classes_ = 2
         names = booster.feature_name()
