@@ -3,6 +3,8 @@ planted defect (issue 18).
 
     python benchmarks/null_zoo.py                    # 30 honest sets (500-100,000 rows), 5 seeds per planted case
     python benchmarks/null_zoo.py --sets 60 --out docs/false-alarms.md
+    python benchmarks/null_zoo.py --shard 0/3 & python benchmarks/null_zoo.py --shard 1/3 & ...  # in parallel
+    python benchmarks/null_zoo.py --merge-shards 3 --minutes 25  # then tally the shards' rows
 
 Every honest set (tests/zoo.py) is reviewed twice — with a model file and with a prediction
 column holding the true probability — by the whole review. Planted cases put one known
@@ -254,11 +256,24 @@ def main() -> None:
                     help="review the honest sets with these checks only and replace their rows in --csv (the other "
                          "checks' rows are kept); then re-tally")
     ap.add_argument("--checks-sets", type=int, help="with --checks: review this many honest sets (default --sets)")
+    ap.add_argument("--shard", metavar="K/N", help="review only every N-th honest set starting at K and write "
+                    "its rows to --csv with the suffix .shardK (no tally); run N shards in parallel")
+    ap.add_argument("--merge-shards", type=int, metavar="N", help="join the rows of shards 0..N-1 into --csv and tally")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
     specs = zoo.specs(a.sets, seed=a.seed, max_rows=a.max_rows)
     more = ""
+    if a.merge_shards:
+        parts = [Path(f"{a.csv}.shard{k}") for k in range(a.merge_shards)]
+        pd.concat([pd.read_csv(part) for part in parts], ignore_index=True).to_csv(a.csv, index=False)
+        a.from_csv = True
+    if a.shard:
+        if a.checks or a.from_csv:
+            ap.error("--shard runs the whole review on a share of the sets; not with --checks or --from-csv")
+        k, n = (int(v) for v in a.shard.split("/"))
+        specs = specs[k::n]
+        a.csv = Path(f"{a.csv}.shard{k}")
     if a.checks:
         kept = [r for r in pd.read_csv(a.csv).to_dict("records") if r["check"] not in a.checks]
         fresh = []
@@ -290,6 +305,9 @@ def main() -> None:
         alarms = [f"{r['mode'][:5]}:{r['check']}={r['status']}" for r in got if r["status"] in ("fail", "warn")]
         print(f"{sp.name()}: {time.perf_counter() - t:.0f} s; {', '.join(alarms) or 'no alarm'}", flush=True)
     pd.DataFrame(rows).to_csv(a.csv, index=False)
+    if a.shard:
+        print(f"shard {a.shard}: {len(specs)} sets in {(time.perf_counter() - t0) / 60:.1f} minutes -> {a.csv}")
+        return
     planted = run_planted(a.planted_seeds)
     write_table(zoo.tally(rows), planted, sets=a.sets, seconds=time.perf_counter() - t0, out=a.out, specs=specs)
     print(a.out.read_text())
