@@ -115,10 +115,43 @@ def test_target_accuracy_rules():
     assert low.status == "pass"
 
 
-def test_small_holdout_warns():
+def test_small_holdout_is_information_not_an_alarm():
+    """Issue 18: a small holdout is stated with its ± (info); the status rests on the intervals."""
     df = data(n=1150)
     r = holdout(make_ctx(df.iloc[:1000], df.iloc[1000:], target="y", prediction_column="p"))
-    assert r.metrics["n"] == 150 and r.status == "warn"
+    assert r.metrics["n"] == 150 and r.status == "pass"
+    note = [f for f in r.findings if f.evidence.get("n") == 150]
+    assert len(note) == 1 and note[0].severity == "info"
+    lo, hi = sst.beta.ppf([0.025, 0.975], [r.metrics["accuracy"] * 150, r.metrics["accuracy"] * 150 + 1],
+                          [150 - r.metrics["accuracy"] * 150 + 1, 150 - r.metrics["accuracy"] * 150])
+    assert f"±{100 * (hi - lo) / 2:.1f}%" in note[0].message  # the exact interval's half-width, from scipy
+
+
+def test_an_auc_interval_that_reaches_chance_warns_and_a_clear_one_passes():
+    """Weak signal on a small holdout: the model may rank no better than chance -> warn (the minimal claim
+    is not shown); the same signal on a large holdout shows it -> pass. The AUC interval is checked against
+    sklearn's AUC and a Hanley-McNeil normal interval (independent, rougher)."""
+    from sklearn.metrics import roc_auc_score
+
+    def case(n, seed):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=n)
+        y = (rng.random(n) < 1 / (1 + np.exp(-(0.25 * x)))).astype(int)
+        return pd.DataFrame({"x": x, "y": y, "p": 1 / (1 + np.exp(-(0.25 * x)))})
+
+    small = case(1200, 3)
+    r = holdout(make_ctx(small.iloc[:1000], small.iloc[1000:], target="y", prediction_column="p"))
+    te = small.iloc[1000:]
+    auc = roc_auc_score(te["y"], te["p"])
+    n1, n0 = int(te["y"].sum()), int((1 - te["y"]).sum())
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    se = np.sqrt((auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2) + (n0 - 1) * (q2 - auc ** 2)) / (n1 * n0))
+    assert auc - 1.96 * se < 0.5 < auc  # the independent interval reaches chance too
+    assert r.metrics["roc_auc"] == pytest.approx(auc) and r.metrics["roc_auc_ci"][0] <= 0.5
+    assert r.status == "warn" and any("better than chance" in f.message for f in r.findings)
+    large = case(21000, 3)
+    r2 = holdout(make_ctx(large.iloc[:1000], large.iloc[1000:], target="y", prediction_column="p"))
+    assert r2.metrics["roc_auc_ci"][0] > 0.5 and r2.status == "pass", [f.message for f in r2.findings]
 
 
 def test_rows_without_scores_are_excluded_and_reported():
