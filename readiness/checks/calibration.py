@@ -36,7 +36,8 @@ HIST_BINS = 20
 FAIL_P, FAIL_ECE = 0.001, 0.05
 WARN_P, WARN_ECE = 0.05, 0.02
 MIN_ROWS = 30  # fewer labelled rows with a score: calibration is not assessed
-# a pass is "inconclusive" (warn) when chance alone gives an ECE above the material level
+HL_MIN_EXPECTED = 5.0  # Hosmer–Lemeshow bins expect at least this many events and non-events (Cochran)
+# a pass is "inconclusive" (an info finding, issue 18) when chance alone gives an ECE above the material level
 INCONCLUSIVE_NOISE = FAIL_ECE
 MIN_GROUP_ROWS = 30
 MAX_GROUPS = 20
@@ -187,10 +188,33 @@ def spiegelhalter(p, y) -> tuple[float, float]:
     return z, _normal_p(z)
 
 
+def merge_sparse_bins(p, bins: np.ndarray, min_expected: float = HL_MIN_EXPECTED) -> np.ndarray:
+    """Merge adjacent bins (in score order) until each expects at least ``min_expected`` events and as
+    many non-events (Σp and Σ(1 − p) under the scores), Cochran's rule for a χ² approximation; a short
+    remainder joins the last group. Returns bin codes 0..k−1."""
+    p = np.asarray(p, dtype=float)
+    k = int(bins.max()) + 1 if len(bins) else 0
+    ev = np.bincount(bins, weights=p, minlength=k)
+    non = np.bincount(bins, weights=1 - p, minlength=k)
+    new = np.zeros(k, dtype=int)
+    group, acc_e, acc_n, closed = 0, 0.0, 0.0, -1
+    for b in range(k):
+        new[b] = group
+        acc_e, acc_n = acc_e + ev[b], acc_n + non[b]
+        if acc_e >= min_expected and acc_n >= min_expected:
+            closed, group, acc_e, acc_n = group, group + 1, 0.0, 0.0
+    if group > closed + 0 and closed >= 0:  # an open remainder: fold it into the last closed group
+        new[new > closed] = closed
+    return new[bins]
+
+
 def hosmer_lemeshow(p, y, n_bins: int = N_BINS) -> tuple[float, int, float]:
     """Hosmer–Lemeshow test for scores from a model *not* fitted on these rows.
 
-    Equal-mass bins; statistic Σ_k (O_k − E_k)² / V_k with V_k = Σ p(1−p), the exact
+    Equal-mass bins, adjacent bins merged until each expects at least 5 events and 5
+    non-events (:func:`merge_sparse_bins`: with skewed, low-prevalence scores the χ²
+    approximation over sparse bins rejected 10–13% of perfectly calibrated holdouts at
+    the 5% level; issue 18); statistic Σ_k (O_k − E_k)² / V_k with V_k = Σ p(1−p), the exact
     variance of the observed count O_k when the scores are the true probabilities;
     χ² with one degree of freedom per bin (no parameters were fitted on the holdout).
     Returns (statistic, df, p-value).
@@ -199,7 +223,8 @@ def hosmer_lemeshow(p, y, n_bins: int = N_BINS) -> tuple[float, int, float]:
 
     p, y = _as_arrays(p, y)
     n_bins = max(1, min(n_bins, len(p) // 10 or 1))
-    bins = equal_mass_bins(p, n_bins)
+    bins = merge_sparse_bins(p, equal_mass_bins(p, n_bins))
+    n_bins = int(bins.max()) + 1
     _, sum_p, sum_y = _bin_sums(p, y, bins, n_bins)
     var = np.bincount(bins, weights=p * (1 - p), minlength=n_bins)
     diff2 = (sum_y - sum_p) ** 2
@@ -595,7 +620,9 @@ def calibration(ctx: ReviewContext) -> Outcome:
             evidence={"before": rec["before"], "after": after, "method": best}))
     m["inconclusive"] = bool(sev is None and m["ece_noise_floor"] > INCONCLUSIVE_NOISE)
     if m["inconclusive"]:
-        findings.append(Finding(severity=Severity.WARN, message=(
+        # information, not an alarm: it depends on the row count alone, so as a warning it fired on every honest
+        # holdout under ~330 rows whatever the scores were (issue 18); the summary says the check cannot tell
+        findings.append(Finding(severity=Severity.INFO, message=(
             f"Too few rows to judge calibration: on {n:,} rows chance alone produces about "
             f"{_pts(m['ece_noise_floor'])} of ECE, more than the {_pts(FAIL_ECE)} that would matter, so the tests "
             "cannot tell a calibrated model from a badly calibrated one. Review again on a larger holdout."),
