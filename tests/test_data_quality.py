@@ -143,6 +143,53 @@ def test_constant_column_duplicates_and_conflicts_exact_counts():
     assert r.status == "warn"
 
 
+def _coarse_honest(n, seed):
+    """Honest data whose features take few values: four Poisson counts, the label a Bernoulli draw of a logit
+    of them — rows repeat and outcomes differ on repeated features by nature (as in the null zoo's integer sets)."""
+    rng = np.random.default_rng(seed)
+    X = rng.poisson([1.0, 2.0, 0.7, 1.5], size=(n, 4))
+    p = 1 / (1 + np.exp(-(X @ np.array([0.8, -0.5, 0.6, 0.3]) - 1.0)))
+    return pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(y=(rng.random(n) < p).astype(int), score=p)
+
+
+def test_repeats_that_chance_explains_are_information_and_copies_beyond_it_warn():
+    """Issue 18: in coarse honest data (12,000 rows, four small counts) thousands of rows repeat and carry
+    different labels; chance — each column shuffled on its own — explains them: no warning. Known answer for
+    the chance level: the expected number of repeated rows under independent columns, computed in closed form
+    from the columns' value frequencies (sum over cells of n - E[distinct])."""
+    df = _coarse_honest(12_000, 3)
+    train, test = df.iloc[:8_000].reset_index(drop=True), df.iloc[8_000:].reset_index(drop=True)
+    r = run("data_quality.integrity", make_ctx(train, test, target="y", prediction_column="score"))
+    assert r.metrics["duplicate_rows_train"] > 1_000 and r.metrics["conflicting_label_rows"] > 1_000
+    assert r.status == "pass", [f.message for f in r.findings]
+    dup_finding = next(f for f in r.findings if f.evidence.get("split") == "train")
+    # closed form: cells are the product of the observed column frequencies; E[distinct] = sum 1 - (1 - pi)^n
+    freqs = [train[c].value_counts(normalize=True).to_numpy() for c in "abcd"]
+    cells = freqs[0]
+    for f in freqs[1:]:
+        cells = np.outer(cells, f).ravel()
+    expected = len(train) - np.sum(1 - (1 - cells) ** len(train))
+    assert dup_finding.evidence["chance_expected"] == pytest.approx(expected, rel=0.02)
+    assert dup_finding.severity == "info" and "no sign of double-counted records" in dup_finding.message
+    # the same counts with one continuous column (an amount): honest rows no longer repeat, so copies show.
+    # (In data as coarse as the above nearly every row already has a twin: copies cannot be told from chance
+    # by any count over these columns.)
+    rng = np.random.default_rng(4)
+    train = train.assign(amount=rng.lognormal(3, 1, len(train)).round(2))
+    test = test.assign(amount=rng.lognormal(3, 1, len(test)).round(2))
+    ok = run("data_quality.integrity", make_ctx(train, test, target="y", prediction_column="score"))
+    assert ok.status == "pass", [f.message for f in ok.findings]
+    # planted: 5% of the training rows ingested twice -> the excess over chance is found
+    twice = pd.concat([train, train.sample(400, random_state=1)], ignore_index=True)
+    bad = run("data_quality.integrity", make_ctx(twice, test, target="y", prediction_column="score"))
+    assert bad.status == "warn" and "duplicate rows" in bad.summary
+    # planted: 2% of the rows copied with the opposite label -> repeats beyond chance, conflicts warn
+    flipped = train.sample(160, random_state=2).assign(y=lambda f: 1 - f["y"])
+    bad2 = run("data_quality.integrity", make_ctx(pd.concat([train, flipped], ignore_index=True), test,
+                                                  target="y", prediction_column="score"))
+    assert any(f.columns == ["y"] and f.severity == "warn" for f in bad2.findings)
+
+
 def test_unseen_categories_and_mixed_types():
     df = clean()
     train, test = df.iloc[:300].copy(), df.iloc[300:].copy()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
 from readiness.fmt import pct as _pct
@@ -14,6 +17,8 @@ SENTINELS = (-1, -9, -99, -999, -9999, -99999, -999999, 99, 999, 9999, 99999, 99
 WARN_MISSING = 0.05
 FAIL_MISSING = 0.50
 SHIFT_MISSING = 0.05  # |train rate - holdout rate| that counts as a shift
+DUPLICATE_SHARE = 0.01  # exact copies (in excess of chance) of at least 1% of a split's rows: warn
+CONFLICT_SHARE = 0.001  # conflicting labels on at least 0.1% of rows, where repeats exceed chance: warn
 FEW_CATEGORIES = 12  # a text column with at most this many distinct values is categorical
 # a placeholder word that is the most common value of a categorical column is a category, not missing:
 # German credit's other_debtors is "none" for 90.7% of applicants (no co-applicant or guarantor)
@@ -233,6 +238,45 @@ def _row_hash(frame: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(frame, index=False)
 
 
+CHANCE_SHUFFLES = 5  # column-shuffled copies behind the chance level of repeated feature values
+
+
+def _feature_repeats(frame: pd.DataFrame, feats: list[str], *, seed: int) -> dict:
+    """Rows whose feature values repeat an earlier row's, against what chance gives in data this coarse.
+
+    Chance: the same count after shuffling every feature column independently (each column keeps its
+    values, rows become independent draws from the product of the columns' distributions), averaged over
+    ``CHANCE_SHUFFLES`` shuffles. Few distinct values per column (integer counts, a handful of categories)
+    make repeats — and different labels on repeated feature values — a matter of course; copied records
+    are an excess over that level. The target is left out: it depends on the features, so shuffling it
+    would understate how often whole rows repeat by chance (by 9% of the repeats on an honest set of four
+    integer columns)."""
+    n = len(frame)
+    cols = [pd.util.hash_pandas_object(frame[c], index=False).to_numpy() for c in feats]
+
+    def repeats(order: list[np.ndarray] | None) -> int:
+        key = np.zeros(n, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j, h in enumerate(cols):
+                key = key * np.uint64(1099511628211) + (h if order is None else h[order[j]])
+        return int(n - len(np.unique(key)))
+
+    observed = repeats(None)
+    out = {"rows": observed, "expected": 0.0, "excess": 0, "significant": False, "material": False}
+    if observed == 0 or n < 2:
+        return out
+    rng = np.random.default_rng(seed)
+    null = np.array([repeats([rng.permutation(n) for _ in cols]) for _ in range(CHANCE_SHUFFLES)], dtype=float)
+    expected = float(null.mean())
+    # significant: above the shuffles' mean by more than 3 standard deviations (the larger of the shuffles'
+    # spread and a Poisson count's, so a spread of 0 over five shuffles is not taken at its word)
+    spread = max(float(null.std(ddof=1)), math.sqrt(max(expected, 1.0)))
+    excess = observed - expected
+    out.update(expected=expected, excess=int(round(max(0.0, excess))), significant=bool(excess > 3 * spread),
+               material=bool(excess >= DUPLICATE_SHARE * n))
+    return out
+
+
 @register("data_quality.integrity", title="Integrity: constants, duplicates, conflicts, types, categories",
           area="data_quality", antipatterns=("data_crisis_as_a_service",), order=11)
 def integrity(ctx: ReviewContext) -> Outcome:
@@ -249,21 +293,32 @@ def integrity(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=Severity.WARN, columns=[c], message=(
             f"'{c}' has the same value in every row: it carries no information. Drop it."),
             evidence={"value": both[c].iloc[0]}))
-    # duplicates within each split (all columns)
-    dup = {}
+    # duplicates within each split (all columns), judged against what chance gives in data this coarse
+    # (issue 18: with a few integer or categorical columns, honest rows repeat by the thousand)
+    dup, chance = {}, {}
+    seed = ctx.settings.random_state
     for split, frame in (("train", train), ("test", test)):
         h = _row_hash(frame)
         n_dup = int(h.duplicated().sum())
         dup[split] = n_dup
         if n_dup:
             share = n_dup / len(frame)
-            sev = Severity.WARN if share >= 0.01 else Severity.INFO
+            rep = _feature_repeats(frame, feats, seed=seed) if feats else {"significant": True, "expected": 0.0}
+            chance[split] = rep
+            sev = Severity.WARN if share >= DUPLICATE_SHARE and rep["significant"] and (
+                not feats or rep["material"]) else Severity.INFO
             name = "training" if split == "train" else "holdout"
             first = frame[h.duplicated(keep=False)].head(6)
+            by_chance = (f" Rows with the same feature values: {rep['rows']:,}; chance alone gives about "
+                         f"{rep['expected']:,.0f} in data this coarse (each column shuffled on its own)"
+                         + ("." if sev == Severity.WARN else ", so these copies are no sign of double-counted records.")
+                         ) if feats and rep["rows"] else ""
             findings.append(Finding(severity=sev, message=(
-                f"{n_dup} {name} rows ({_pct(share)}) are exact copies of another {name} row. "
-                + ("Duplicates over-weight some cases; check how the data was collected." if sev == Severity.WARN else "")).strip(),
-                evidence={"split": split, "duplicate_rows": n_dup, "example_rows": first.index.tolist()}))
+                f"{n_dup} {name} rows ({_pct(share)}) are exact copies of another {name} row."
+                + by_chance
+                + (" Duplicates over-weight some cases; check how the data was collected." if sev == Severity.WARN else "")),
+                evidence={"split": split, "duplicate_rows": n_dup, "example_rows": first.index.tolist(),
+                          "feature_repeats": rep.get("rows"), "chance_expected": rep["expected"]}))
     # conflicting labels: same features, different target (over both splits)
     conflicts_rows, conflict_groups = 0, 0
     if feats:
@@ -275,11 +330,19 @@ def integrity(ctx: ReviewContext) -> Outcome:
             mask = key.isin(bad_keys)
             conflicts_rows, conflict_groups = int(mask.sum()), int(len(bad_keys))
             share = conflicts_rows / len(frame)
-            sev = Severity.WARN if share >= 0.001 else Severity.INFO
+            # where feature values repeat only as often as chance gives (few distinct values per column),
+            # different labels on them are the problem's own noise (its Bayes error), not a defect
+            rep = _feature_repeats(frame[feats], feats, seed=seed)
+            sev = Severity.WARN if share >= CONFLICT_SHARE and rep["significant"] else Severity.INFO
             findings.append(Finding(severity=sev, columns=[target], message=(
                 f"{conflict_groups} groups of identical rows ({conflicts_rows} rows, {_pct(share)}) carry different "
-                "target values: either labels are noisy or a feature that separates them is missing."),
-                evidence={"groups": conflict_groups, "rows": conflicts_rows}))
+                + ("target values: either labels are noisy or a feature that separates them is missing."
+                   if sev == Severity.WARN else
+                   f"target values. The features take so few distinct values that {rep['rows']:,} rows repeat "
+                   f"another's (chance alone gives about {rep['expected']:,.0f}): outcomes that differ for the same "
+                   "feature values are the problem's own uncertainty here, not a sign of noisy labels.")),
+                evidence={"groups": conflict_groups, "rows": conflicts_rows, "feature_repeats": rep["rows"],
+                          "chance_expected": rep["expected"]}))
     # mixed types
     mixed = mixed_type_columns(both)
     for c, info in mixed.items():
