@@ -161,8 +161,8 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("left_out_post_outcome", "Columns left out", "text", "recorded after the outcome (Leakage)"),
     ),
     "drift.features": (
-        F("major_drift", "Features with major drift", "text", "population stability index (PSI) of 0.25 or more"),
-        F("moderate_drift", "Features with moderate drift", "text", "PSI from 0.10 to 0.25"),
+        F("major_drift", "Features with major drift", "text", "population stability index (PSI) of 0.25 or more, beyond chance"),
+        F("moderate_drift", "Features with moderate drift", "text", "PSI from 0.10 to 0.25, beyond chance"),
         F("ranked", "Features by drift, largest first", "text", "by PSI between training and holdout"),
         F("target.psi", "Drift of the outcome (PSI)", "score", "below 0.10: stable"),
         F("age.data_age_days", "Age of the newest data", "days", "from the newest row to the review"),
