@@ -131,6 +131,22 @@ def planted_slow_model(seed):
                     settings=Settings(latency_budget_ms=0.01))  # no model scores a row in 10 µs
 
 
+def planted_cubed(seed):
+    train, test, feats = _honest(seed)
+    return make_ctx(train, test.assign(p_true=test["p_true"] ** 3), target="y", prediction_column="p_true")
+
+
+def planted_ingested_twice(seed):
+    train, test, feats = _honest(seed)
+    twice = pd.concat([train, train.sample(int(0.05 * len(train)), random_state=seed)], ignore_index=True)
+    return make_ctx(twice, test, target="y", prediction_column="p_true")
+
+
+def planted_shift(seed):
+    train, test, feats = _honest(seed)
+    return make_ctx(train, test.assign(**{feats[0]: test[feats[0]] + 1.0}), target="y", prediction_column="p_true")
+
+
 PLANTED = [
     ("leakage.oversampling", "SMOTE (imbalanced-learn) on the whole table, then split", planted_smote),
     ("leakage.oversampling", "minority rows duplicated before the split", planted_duplicates),
@@ -146,6 +162,12 @@ PLANTED = [
      ("warn", "fail")),
     ("robustness.perturbation", "a logistic regression using sex directly", planted_sex_model, ("warn", "fail")),
     ("model.serving", "a latency budget of 0.01 ms", planted_slow_model, ("warn", "fail")),
+    # issue 18: the checks whose statistics were re-based on chance still find what they are for
+    ("evaluation.holdout", "vendor scores that are noise (no better than the most common class)", planted_noise_vendor),
+    ("calibration", "the true probabilities cubed (too low)", planted_cubed),
+    ("data_quality.integrity", "5% of the training rows ingested twice", planted_ingested_twice, ("warn", "fail")),
+    ("drift.features", "one feature shifted by one standard deviation in the holdout", planted_shift,
+     ("warn", "fail")),
 ]
 FOUND_WHEN = {"segments.weak": lambda r: set(r.metrics["segments"][0]["columns"]) == {"region", "age"}
               if r.metrics.get("segments") else False}

@@ -2,21 +2,29 @@
 
 The full zoo and its table: benchmarks/null_zoo.py -> docs/false-alarms.md. Here a small,
 seeded zoo runs the whole review and asserts, for every check that judges the data or the
-model, no fail and no warning (the targets are < 1% fails and < 5% warnings; on 16 reviews
-that is none). Checks listed in ``NOT_YET_CALIBRATED`` still cry wolf on honest data
-(rates in docs/false-alarms.md); their owners remove them from the list as they fix them.
+model, a fail rate under ``FAIL_TARGET`` and a warn rate under ``WARN_TARGET`` — on 16 reviews
+that is no fail and no warning at all. Checks that ask the reviewer a question
+(``zoo.QUESTION_CHECKS``) are not alarms and are left out.
+
+Two checks find a real defect of the zoo's own model file — a plain logistic regression that
+reads log-normal and heavy-tailed columns raw, or has few rows per feature — so for them the
+null is the review whose prediction column holds the true probability (``MODEL_DEFECTS``; the
+evidence is in docs/false-alarms.md: each flagged model's calibration error against the true
+probabilities, with no label noise, is 2 to 14 points).
 """
 
 import numpy as np
 import pytest
 import zoo
 
-#: checks whose false-alarm rate on honest data is above target today (see docs/false-alarms.md)
-NOT_YET_CALIBRATED = {
-    "business.threshold", "calibration", "evaluation.holdout", "drift.features",
-    "data_quality.integrity", "data_quality.completeness", "explanations.permutation", "explanations.shap",
-    "explanations.lime", "uncertainty.abstention", "bias.groups", "feasibility.bayes_error",
-}
+FAIL_TARGET, WARN_TARGET = 0.01, 0.05  # issue 18: fails on < 1%, warnings on < 5% of honest reviews
+
+#: checks whose alarms in the model-file reviews are real defects of the zoo's model, not false alarms
+MODEL_DEFECTS = {"calibration", "segments.weak"}
+
+#: checks whose false-alarm rate on honest data is above target today (see docs/false-alarms.md); empty
+#: since issue 18 — a check that cries wolf again must be fixed, not listed here
+NOT_YET_CALIBRATED: set[str] = set()
 
 
 def test_the_generator_draws_what_it_promises():
@@ -36,14 +44,31 @@ def test_the_generator_draws_what_it_promises():
     assert again.equals(train)  # seeded
 
 
+def null_reviews(rows: list[dict]) -> list[dict]:
+    """The reviews that are honest for each check: all of them, except the model-file reviews of the checks
+    that find the zoo model's own defects."""
+    return [r for r in rows if not (r["check"] in MODEL_DEFECTS and r["mode"] == "model")]
+
+
+def test_the_rates_are_counted_per_check_and_mode():
+    rows = [{"check": "calibration", "mode": "model", "status": "warn"},
+            {"check": "calibration", "mode": "true_probability", "status": "pass"},
+            {"check": "drift.features", "mode": "model", "status": "warn"},
+            {"check": "drift.features", "mode": "true_probability", "status": "skipped"}]
+    t = zoo.tally(null_reviews(rows)).set_index("check")
+    assert t.loc["calibration", "warn"] == 0 and t.loc["calibration", "reviews"] == 1
+    assert t.loc["drift.features", "warn_rate"] == 1.0  # skipped reviews do not count as honest passes
+
+
 @pytest.mark.slow
-def test_a_small_zoo_raises_no_alarm_from_the_checks_that_judge():
+def test_a_small_zoo_stays_within_the_false_alarm_targets():
     rows = []
     for spec in zoo.specs(8, seed=7, max_rows=4_000):
         rows += zoo.review_set(spec)
-    t = zoo.tally(rows)
+    t = zoo.tally(null_reviews(rows))
     judged = t[~t["check"].isin(zoo.QUESTION_CHECKS | NOT_YET_CALIBRATED)]
-    assert len(judged) >= 6  # leakage.*, baselines.comparison
+    assert len(judged) >= 15  # leakage.*, baselines, evaluation, calibration, data quality, drift, ...
     assert (judged["error"] == 0).all(), judged
-    noisy = judged[(judged["fail"] > 0) | (judged["warn"] > 0)]
+    ran = judged[judged["reviews"] > judged["skipped"]]
+    noisy = ran[(ran["fail_rate"] >= FAIL_TARGET) | (ran["warn_rate"] >= WARN_TARGET)]
     assert noisy.empty, noisy.to_string()
