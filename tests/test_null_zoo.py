@@ -8,7 +8,7 @@ that is no fail and no warning at all. Checks that ask the reviewer a question
 
 Two checks find a real defect of the zoo's own model file — a plain logistic regression that
 reads log-normal and heavy-tailed columns raw, or has few rows per feature — so for them the
-null is the review whose prediction column holds the true probability (``MODEL_DEFECTS``; the
+null is the review whose prediction column holds the true probability (``zoo.MODEL_DEFECTS``; the
 evidence is in docs/false-alarms.md: each flagged model's calibration error against the true
 probabilities, with no label noise, is 2 to 14 points).
 """
@@ -18,9 +18,6 @@ import pytest
 import zoo
 
 FAIL_TARGET, WARN_TARGET = 0.01, 0.05  # issue 18: fails on < 1%, warnings on < 5% of honest reviews
-
-#: checks whose alarms in the model-file reviews are real defects of the zoo's model, not false alarms
-MODEL_DEFECTS = {"calibration", "segments.weak"}
 
 #: checks whose false-alarm rate on honest data is above target today (see docs/false-alarms.md); empty
 #: since issue 18 — a check that cries wolf again must be fixed, not listed here
@@ -44,18 +41,12 @@ def test_the_generator_draws_what_it_promises():
     assert again.equals(train)  # seeded
 
 
-def null_reviews(rows: list[dict]) -> list[dict]:
-    """The reviews that are honest for each check: all of them, except the model-file reviews of the checks
-    that find the zoo model's own defects."""
-    return [r for r in rows if not (r["check"] in MODEL_DEFECTS and r["mode"] == "model")]
-
-
 def test_the_rates_are_counted_per_check_and_mode():
     rows = [{"check": "calibration", "mode": "model", "status": "warn"},
             {"check": "calibration", "mode": "true_probability", "status": "pass"},
             {"check": "drift.features", "mode": "model", "status": "warn"},
             {"check": "drift.features", "mode": "true_probability", "status": "skipped"}]
-    t = zoo.tally(null_reviews(rows)).set_index("check")
+    t = zoo.tally(zoo.null_reviews(rows)).set_index("check")
     assert t.loc["calibration", "warn"] == 0 and t.loc["calibration", "reviews"] == 1
     assert t.loc["drift.features", "warn_rate"] == 1.0  # skipped reviews do not count as honest passes
 
@@ -65,7 +56,7 @@ def test_a_small_zoo_stays_within_the_false_alarm_targets():
     rows = []
     for spec in zoo.specs(8, seed=7, max_rows=4_000):
         rows += zoo.review_set(spec)
-    t = zoo.tally(null_reviews(rows))
+    t = zoo.tally(zoo.null_reviews(rows))
     judged = t[~t["check"].isin(zoo.QUESTION_CHECKS | NOT_YET_CALIBRATED)]
     assert len(judged) >= 15  # leakage.*, baselines, evaluation, calibration, data quality, drift, ...
     assert (judged["error"] == 0).all(), judged
