@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,9 +258,10 @@ def page_has_evidence(report: ReviewReport | None, page: str) -> bool:
 
 
 def metric_ci(container, label: str, value: float | None, ci: Iterable | None = None, *, as_pct: bool = True,
-              digits: int = 3, help: str | None = None) -> None:
-    """A metric with its 95% interval on a caption line beneath (values stay legible on a projector)."""
-    fmt = (lambda v: f"{100 * v:.1f}%") if as_pct else (lambda v: f"{v:.{digits}f}")
+              digits: int = 3, help: str | None = None, formatter: Callable[[float], str] | None = None) -> None:
+    """A metric with its 95% interval on a caption line beneath (values stay legible on a projector).
+    ``formatter`` (e.g. :func:`readiness.fmt.number`) replaces the fixed decimals for measurements of any scale."""
+    fmt = formatter or ((lambda v: f"{100 * v:.1f}%") if as_pct else (lambda v: f"{v:.{digits}f}"))
     container.metric(label, "–" if value is None else fmt(value), help=help)
     ci = list(ci or [])
     if value is not None and len(ci) == 2 and None not in ci and all(c == c for c in ci):

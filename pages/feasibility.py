@@ -17,8 +17,14 @@ from pages._ui import (
     skipped_or_error,
     what_to_do,
 )
-from readiness.charts.feasibility import error_ladder, learning_curve, regression_ladder
+from readiness.charts.feasibility import (
+    error_ladder,
+    learning_curve,
+    noise_floor_chart,
+    regression_ladder,
+)
 from readiness.checks.baselines import BASELINE_SHORT
+from readiness.fmt import number
 from readiness.results import Status
 
 ctx, report = review()
@@ -54,12 +60,13 @@ def _verdict() -> str:
                      if base.status == Status.PASS else "the model and the baselines disagree (see below)")
     if bayes is not None and bayes.status in (Status.PASS, Status.WARN, Status.FAIL):
         v = bayes.metrics.get("verdict")
-        parts.append({"achieved": "the target accuracy is reachable (the model reaches it)",
-                      "reachable": "the target accuracy is reachable",
-                      "infeasible": "the target accuracy is not reachable with these features",
-                      "probably_infeasible": "the target accuracy is probably not reachable",
-                      "undetermined": "whether the target accuracy is reachable cannot be settled",
-                      "no_target": "no target accuracy was set"}.get(v, bayes.summary))
+        goal = "the target RMSE or R²" if report.task == "regression" else "the target accuracy"
+        parts.append({"achieved": f"{goal} is reachable (the model reaches it)",
+                      "reachable": f"{goal} is reachable",
+                      "infeasible": f"{goal} is not reachable with these features",
+                      "probably_infeasible": f"{goal} is probably not reachable",
+                      "undetermined": f"whether {goal} is reachable cannot be settled",
+                      "no_target": "no target was set, so whether one is reachable is not applicable"}.get(v, bayes.summary))
     if not parts:
         return "The feasibility checks did not apply to this review."
     text = "; ".join(parts)
@@ -252,7 +259,53 @@ SOURCES = {"cover_hart_1nn": "Cover–Hart floor of the 1-NN error", "ghp": "GHP
            "label_conflicts": "conflicting labels", "knn": "best k-nearest-neighbour error",
            "prior": "always the most common class", "model": "the model's own holdout error"}
 st.divider()
-if check_header(bayes) and not skipped_or_error(bayes):
+if check_header(bayes) and not skipped_or_error(bayes) and "noise_rmse" in bayes.metrics:
+    m = bayes.metrics  # regression: the noise floor
+    c1, c2, c3, c4 = st.columns(4)
+    metric_ci(c1, "Smallest reachable RMSE (noise floor)", m["noise_rmse"], m["noise_rmse_ci"], as_pct=False,
+              formatter=number, help="The standard deviation of the part of the target no function of these features "
+                             "explains (Gamma test, 95% half-sample interval): no model's RMSE can be reliably lower")
+    metric_ci(c2, "Best possible R²", m["best_r2"], m["best_r2_ci"], as_pct=False, formatter=number,
+              help="1 − noise variance / target variance on the rows of the estimate")
+    if m["model_rmse"] is None:
+        c3.metric("The model's RMSE", "no model yet")
+    else:
+        metric_ci(c3, "The model's RMSE", m["model_rmse"], m["model_rmse_ci"], as_pct=False, formatter=number,
+                  help="Root mean squared error on the holdout (95% bootstrap)")
+    c4.metric("Target RMSE", "not set" if m["target_rmse"] is None else number(m["target_rmse"]),
+              help="Set with --target-rmse, or --target-r2 turned into an RMSE with the holdout's variance")
+    if m["target_r2"] is not None:
+        c4.caption(f"target R² {number(m['target_r2'])}")
+    dim = m["intrinsic_dimension"]
+    c2.caption(f"effective dimensions {'–' if dim is None else f'{dim:.1f}'}"
+               + ("" if m["floor_trusted"] else " · floor not reliable here"))
+    findings(bayes)
+    plot(noise_floor_chart(bayes))
+    with st.expander("How the noise floor is estimated"):
+        st.markdown(
+            f"- **Gamma test** (Stefánsson, Končar & Jones 1997) on {m['sample_rows']:,} of {m['pooled_rows']:,} "
+            f"labelled rows (training and holdout pooled), {m['dimensions']} dimensions after encoding: for each "
+            "row's 10 nearest neighbours, half the mean squared difference of their targets is regressed on the mean "
+            "squared distance; the line's value at distance zero is the noise variance.\n"
+            f"- The first neighbour alone (Devroye et al.'s difference estimator) gives an RMSE of "
+            f"{number(m['first_neighbour_rmse'])}, biased upward by how much the target changes between neighbours.\n"
+            "- The 95% interval is the spread of the estimate over 20 random halves of the rows.\n"
+            f"- The top of the range is what real rules reach: the best leave-one-out k-nearest-neighbour "
+            f"regression ({m['best_k']} neighbours, RMSE {number(m['knn_rmse_best'])}, at most "
+            f"{number(m['knn_rmse_high'])}) and the model itself.")
+    check_details(bayes)
+    todo = []
+    v = m.get("verdict")
+    if v == "infeasible":
+        todo.append(f"Renegotiate the target: with these features no model's RMSE can be reliably below "
+                    f"{number(m['noise_rmse_ci'][0])}. Lower error needs new information (more informative features, "
+                    "more precise measurement of the target), not a better algorithm.")
+    elif v in ("probably_infeasible", "undetermined"):
+        todo.append("Treat the target as a stretch: the data cannot settle whether it is possible.")
+    if any(f.severity == "warn" and "noise floor" in f.message and "Leakage" in f.message for f in bayes.findings):
+        todo.append("Open the Leakage page: a model that beats the noise floor usually sees information it should not.")
+    what_to_do(todo)
+elif check_header(bayes) and not skipped_or_error(bayes):
     m = bayes.metrics
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Accuracy left to gain, at most",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import make_ctx
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression
 
 from readiness import ber
 from readiness.inputs import Settings
@@ -133,15 +133,6 @@ def test_multiclass_runs():
     assert res.status == "fail" and res.metrics["n_classes"] == 3
     assert set(res.metrics["priors"]) == {"red", "green", "blue"}
     assert res.metrics["ber_lower_low"] <= 0.1342 <= res.metrics["ber_upper_high"]
-
-
-def test_regression_is_skipped_with_a_reason():
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"a": rng.standard_normal(400)})
-    frame["y"] = 2 * frame["a"] + rng.standard_normal(400) + 0.123
-    train, test = frame.iloc[:300].reset_index(drop=True), frame.iloc[300:].reset_index(drop=True)
-    res = run(train, test, Ridge().fit(train[["a"]], train["y"]))
-    assert res.status == "skipped" and "classification" in res.summary
 
 
 def test_sample_cap_is_reported(low_dim, monkeypatch):

@@ -99,6 +99,15 @@ def error_ladder(bayes: CheckResult | None, baselines: CheckResult | None):
     return fig
 
 
+def _rung(fig, name: str, v: float, lo: float, hi: float, color: str, measure: str) -> None:
+    """One rung of a regression ladder: the value, its interval, the model as a larger diamond."""
+    model = name == "The model"
+    fig.add_scatter(y=[name], x=[v], mode="markers+text", text=[f"{v:.4g}"], textposition="top center",
+                    marker=dict(size=14 if model else 11, color=color, symbol="diamond" if model else "circle"),
+                    error_x=dict(type="data", symmetric=False, array=[hi - v], arrayminus=[v - lo], color=color),
+                    showlegend=False, hovertemplate=f"%{{y}}: {measure} %{{x:.4g}}<extra></extra>")
+
+
 def regression_ladder(baselines: CheckResult | None):
     """MAE of the model and of each baseline with 95% intervals (regression)."""
     import plotly.graph_objects as go
@@ -113,11 +122,7 @@ def regression_ladder(baselines: CheckResult | None):
     fig = go.Figure()
     for name, v, ci, color in rows:
         lo, hi = ci if ci and None not in ci else (v, v)
-        fig.add_scatter(y=[name], x=[v], mode="markers+text", text=[f"{v:.4g}"], textposition="top center",
-                        marker=dict(size=14 if name == "The model" else 11, color=color,
-                                    symbol="diamond" if name == "The model" else "circle"),
-                        error_x=dict(type="data", symmetric=False, array=[hi - v], arrayminus=[v - lo], color=color),
-                        showlegend=False, hovertemplate="%{y}: MAE %{x:.4g}<extra></extra>")
+        _rung(fig, name, v, lo, hi, color, "MAE")
     fig.update_layout(height=110 + 58 * len(rows), margin=dict(l=10, r=30, t=20, b=10),
                       xaxis=dict(title="mean absolute error on the holdout — lower is better", rangemode="tozero"),
                       yaxis=dict(categoryorder="array", categoryarray=[r[0] for r in rows][::-1]))
@@ -144,4 +149,32 @@ def learning_curve(bayes: CheckResult | None):
                                  ticktext=[f"{v:,}" for v in c["n"]]),
                       yaxis=dict(title="error rate (%)", rangemode="tozero", ticksuffix="%"),
                       legend=dict(orientation="h", y=1.15))
+    return fig
+
+
+def noise_floor_chart(bayes: CheckResult | None):
+    """Regression: RMSE on one axis — the model and the best k-NN rule with their 95% intervals,
+    the band where the smallest reachable RMSE lies (the noise floor's 95% interval) and the target."""
+    import plotly.graph_objects as go
+
+    if not _usable(bayes) or "noise_rmse" not in bayes.metrics:
+        return None
+    m = bayes.metrics
+    lo, hi = m["noise_rmse_ci"]
+    rows = [(f"{m['best_k']}-nearest-neighbour rule", m["knn_rmse_best"], None, m["knn_rmse_high"], BASELINE_COLOR)]
+    if m.get("model_rmse") is not None:
+        mlo, mhi = m["model_rmse_ci"]
+        rows.append(("The model", m["model_rmse"], mlo, mhi, MODEL_COLOR))
+    fig = go.Figure()
+    fig.add_vrect(x0=lo, x1=hi, fillcolor=BAND_COLOR, line_width=1, line_color=BAND_EDGE,
+                  annotation_text="noise floor (95%)", annotation_position="top left")
+    fig.add_vline(x=m["noise_rmse"], line_color=BAND_EDGE, line_width=2)
+    if m.get("target_rmse") is not None:
+        fig.add_vline(x=m["target_rmse"], line_color=TARGET_COLOR, line_dash="dash", annotation_text="target",
+                      annotation_position="bottom right")
+    for name, v, a, b, color in rows:
+        _rung(fig, name, v, v if a is None else a, v if b is None else b, color, "RMSE")
+    fig.update_layout(height=150 + 58 * len(rows), margin=dict(l=10, r=30, t=30, b=10),
+                      xaxis=dict(title="root mean squared error — lower is better; nothing gets reliably below the band",
+                                 rangemode="tozero"))
     return fig

@@ -90,6 +90,18 @@ def leak_note(ctx: ReviewContext, leaks: list[str], leaves_out: str) -> str:
     return text
 
 
+def pooled_rows(ctx: ReviewContext) -> tuple[list[str], list[str], pd.DataFrame]:
+    """(leak-free features, post-outcome columns left out, training and holdout rows of those features and
+    the target pooled); SkipCheck when no feature is left."""
+    features, leaks = leak_free_features(ctx)
+    if not features:
+        raise SkipCheck("No feature columns are shared by training and holdout." if not leaks else
+                        "Every feature looks recorded after the outcome (Leakage page), so no honest floor can be "
+                        "estimated.")
+    cols = features + [ctx.target]
+    return features, leaks, pd.concat([ctx.train[cols], ctx.test[cols]], ignore_index=True)
+
+
 def _scored_rows(ctx: ReviewContext) -> np.ndarray:
     if ctx.data_only:  # no model yet: every holdout row counts
         return np.ones(len(ctx.test), dtype=bool)
@@ -119,17 +131,15 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
     k-NN error, the GHP upper bound, and 1 − the majority class share. The lower bounds are
     asymptotic: they are trusted only when the data's intrinsic dimension is at most 10
     and the 1-NN learning curve has levelled off. Compared with the model's holdout error
-    and the target accuracy."""
-    if ctx.task == "regression":
-        raise SkipCheck("The Bayes error rate is defined for classification; for a regression target the noise "
-                        "floor would need a different study (e.g. replicate measurements).")
+    and the target accuracy. For a regression target: the noise floor (the Gamma test's
+    smallest reachable RMSE, ``noise_rmse`` with a 95% interval, and ``best_r2``) against
+    the model, a k-NN rule and ``--target-rmse`` / ``--target-r2``."""
+    if ctx.task == "regression":  # the noise floor: the smallest RMSE any model could reach
+        from readiness.checks.feasibility_regression import noise_floor_review
+
+        return noise_floor_review(ctx, max_categories=MAX_CATEGORIES, cap=BER_SAMPLE_CAP)
     seed = ctx.settings.random_state
-    features, leaks = leak_free_features(ctx)
-    if not features:
-        raise SkipCheck("No feature columns are shared by training and holdout." if not leaks else
-                        "Every feature looks recorded after the outcome (Leakage page), so no honest floor can be "
-                        "estimated.")
-    pool = pd.concat([ctx.train[features + [ctx.target]], ctx.test[features + [ctx.target]]], ignore_index=True)
+    features, leaks, pool = pooled_rows(ctx)
     labels = pool[ctx.target].astype(str).to_numpy()
     rows = _stratified_sample(len(pool), BER_SAMPLE_CAP, seed, labels)
     sample = pool.iloc[rows].reset_index(drop=True)
