@@ -33,9 +33,13 @@ from readiness.checks.business import (
 from readiness.results import Status
 
 ctx, report = review()
-st.title("Business threshold")
+st.title("Business threshold" if report.task == "binary" else "Business cost")
 st.caption("Where should the model draw the line? What each threshold costs, in your own cost units, and whether "
-           "the current one is the cheapest.")
+           "the current one is the cheapest." if report.task == "binary" else
+           "What the model's errors cost, in your own cost units: too high or too low, per unit of the target, and "
+           "the constant correction that would cost least." if report.task == "regression" else
+           "What the model's decisions cost under a cost matrix (true class by predicted class), and whether "
+           "choosing by expected cost instead of the most probable class would cost less.")
 
 
 @st.cache_data(show_spinner="Recomputing the costs…", max_entries=32)
@@ -78,7 +82,63 @@ def _slider_spec(m: dict) -> tuple[float, float, float, str]:
 
 
 res = report.check("business.threshold")
-if check_header(res) and not skipped_or_error(res):
+shown = check_header(res) and not skipped_or_error(res)
+if shown and report.task in ("regression", "multiclass"):
+    m = res.metrics  # the cost of over/under-prediction, or of a cost matrix (no threshold to move)
+    c1, c2, c3 = st.columns(3)
+    if report.task == "regression":
+        _metric(c1, "Cost of the predictions", _per_1000(m["cost_per_1000"]),
+                note=f"95% interval {fmt_cost(m['cost_per_1000_ci'][0])} – {fmt_cost(m['cost_per_1000_ci'][1])}",
+                help=f"1,000 × the mean of {m['cost_over']:g} per unit too high and {m['cost_under']:g} per unit too "
+                     "low, over the holdout rows (95% bootstrap)")
+        lo, hi = m["best_shift_ci"]
+        _metric(c2, "Cheapest constant shift", f"{m['best_shift']:+,.4g}",
+                note=f"95% interval {lo:+,.4g} to {hi:+,.4g}" if lo is not None else None,
+                help=f"Added to every prediction, the {pct(m['best_quantile'])} quantile of the residuals (actual − "
+                     "predicted) minimises this cost: cost per unit under / (over + under)")
+        slo, shi = m["saving_per_1000_ci"]
+        _metric(c3, "Saving on new cases", _per_1000(m["saving_per_1000"]),
+                note=f"95% interval {fmt_cost(slo)} to {fmt_cost(shi)}" if slo is not None else None,
+                help="The shift is re-chosen on each bootstrap resample and priced on the rows it left out, so the "
+                     "saving is not flattered by choosing it on the holdout")
+        st.caption(f"**Costs, in your units:** {m['cost_over']:g} per unit a prediction is too high, "
+                   f"{m['cost_under']:g} per unit too low; {pct(m['over_predicted_share'])} of {m['n']:,} holdout "
+                   f"predictions are too high. Of the cost per 1,000, {fmt_cost(m['cost_from_over_prediction_per_1000'])}"
+                   f" comes from over- and {fmt_cost(m['cost_from_under_prediction_per_1000'])} from "
+                   "under-prediction.")
+    else:
+        ci = m["cost_per_1000_ci"]
+        _metric(c1, "Cost of the model's decisions", _per_1000(m["cost_per_1000"]),
+                note=f"95% interval {fmt_cost(ci[0])} – {fmt_cost(ci[1])}",
+                help="1,000 × the mean cost of (true class, the model's most probable class) over the holdout rows")
+        ci = m["cost_per_1000_best_rule_ci"]
+        _metric(c2, "Deciding by expected cost", _per_1000(m["cost_per_1000_best_rule"]),
+                note=f"95% interval {fmt_cost(ci[0])} – {fmt_cost(ci[1])}",
+                help="Each row gets the class with the lowest expected cost under the model's probabilities; right "
+                     "only if the probabilities are calibrated (Calibration page)")
+        slo, shi = m["saving_per_1000_ci"]
+        _metric(c3, "Saving", _per_1000(m["saving_per_1000"]),
+                note=f"95% interval {fmt_cost(slo)} to {fmt_cost(shi)}; {m['decisions_changed']:,} of {m['n']:,} "
+                     "decisions change" if slo is not None else None,
+                help="Paired bootstrap over the holdout rows; nothing is fitted on them, so the interval is honest")
+    findings(res)
+    from readiness.charts.business import task_cost_bars
+
+    plot(task_cost_bars(res))
+    if report.task == "multiclass":
+        with st.expander("The cost matrix (rows: true class; columns: predicted class)"):
+            st.dataframe(pd.DataFrame(m["cost_matrix"], index=m["labels"], columns=m["labels"]))
+    check_details(res)
+    if res.status == Status.WARN and report.task == "regression":
+        what_to_do([f"Shift the model's predictions by {m['best_shift']:+,.4g}, or train it for the "
+                    f"{pct(m['best_quantile'])} quantile (a quantile loss) instead of the mean; confirm both costs "
+                    "with the business owner first."])
+    elif res.status == Status.WARN:
+        what_to_do(["Decide by expected cost instead of the most probable class, after checking that the "
+                    "probabilities are calibrated (Calibration page); confirm the cost matrix with the business owner."])
+    else:
+        what_to_do(["Keep deciding as the model does; confirm the costs with the business owner."])
+elif shown:
     m = res.metrics
     s = ctx.settings
     cur, opt = m["current"], m["optimal"]

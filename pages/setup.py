@@ -1,5 +1,6 @@
 """Setup: load data and a model, assign roles, run the review."""
 
+import pandas as pd
 import streamlit as st
 
 from pages._ui import SESSION_KEY, AppState, esc, run_review_cached, state
@@ -213,6 +214,7 @@ try:  # which settings apply depends on the task: yes/no, several classes, or a 
 except Exception:  # noqa: BLE001 - a guess for the form only; the review decides the task itself
     form_task = "binary"
 threshold, target_acc, cost_fp, cost_fn = 0.5, 0.0, 1.0, 1.0
+target_rmse = target_r2 = cost_over = cost_under = cost_matrix = None
 if form_task == "binary":
     b1, b2, b3, b4 = st.columns(4)
     threshold = b1.number_input("Decision threshold", value=0.5, step=0.05, key="biz_threshold",
@@ -227,11 +229,33 @@ elif form_task == "multiclass":
     target_acc = st.number_input("Required accuracy (%)", min_value=0.0, max_value=100.0, value=0.0, step=1.0,
                                  key="biz_acc", help="0 = no requirement")
     st.caption(f"The model chooses among {frame[target].nunique():,} classes: a decision threshold and the costs of "
-               "false positives and negatives apply to yes/no models only, so they are not asked.")
+               "false positives and negatives apply to yes/no models only, so they are not asked; a cost matrix "
+               "prices each (true class, predicted class) instead.")
+    class_labels = [str(c) for c in sorted(frame[target].dropna().unique().tolist(), key=str)]
+    if len(class_labels) <= 30 and st.checkbox("Price the decisions with a cost matrix", key="biz_use_matrix",
+                                               help="The cost of predicting each class (columns) for each true "
+                                                    "class (rows), in your own units; 0 on the diagonal is a right "
+                                                    "decision"):
+        grid = pd.DataFrame([[0.0 if t == p else 1.0 for p in class_labels] for t in class_labels],
+                            index=pd.Index(class_labels, name="true \\ predicted"), columns=class_labels)
+        edited = st.data_editor(grid, key="biz_cost_matrix", use_container_width=False,
+                                column_config={c: st.column_config.NumberColumn(c, min_value=0.0) for c in class_labels})
+        cost_matrix = {t: {p: float(edited.loc[t, p]) if pd.notna(edited.loc[t, p]) else 0.0 for p in class_labels}
+                       for t in class_labels}
 else:
     st.caption("The model predicts a number (regression): a decision threshold, a required accuracy and the costs of "
-               "false positives and negatives apply to classifiers only, so they are not asked. The review reports "
-               "errors in the target's own units.")
+               "false positives and negatives apply to classifiers only, so they are not asked. Errors are priced per "
+               "unit of the target instead, and the target is an RMSE or an R².")
+    r1, r2, r3, r4 = st.columns(4)
+    target_rmse = r1.number_input("Required RMSE", min_value=0.0, value=None, key="biz_target_rmse",
+                                  help="The root mean squared error the model must reach, in the target's units "
+                                       "(empty: no requirement). The Feasibility page says whether any model can")
+    target_r2 = r2.number_input("Required R²", max_value=1.0, value=None, key="biz_target_r2",
+                                help="Instead of an RMSE (empty: no requirement)")
+    cost_over = r3.number_input("Cost per unit too high", min_value=0.0, value=None, key="biz_cost_over",
+                                help="What one unit of over-prediction costs (empty: not priced)")
+    cost_under = r4.number_input("Cost per unit too low", min_value=0.0, value=None, key="biz_cost_under",
+                                 help="What one unit of under-prediction costs (empty: not priced)")
 champion_thr = None
 if champion is not None or champion_col:
     champion_thr = st.number_input("The current model's decision threshold", value=float(threshold), step=0.05,
@@ -263,10 +287,15 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
                       favorable_label=favorable, champion_prediction_column=champion_col, task=task)
         settings = Settings(threshold=threshold, target_accuracy=(target_acc / 100) or None, cost_fp=cost_fp,
                             cost_fn=cost_fn, latency_budget_ms=latency_budget or None,
+                            target_rmse=target_rmse, target_r2=None if target_rmse is not None else target_r2,
+                            cost_over=cost_over, cost_under=cost_under, cost_matrix=cost_matrix,
                             champion_threshold=None if champion_thr in (None, threshold) else champion_thr)
         ctx = build_context(train=train_t, test=test_t if two_files else None, roles=roles,
                             model=model if mode == "A model file" else None, settings=settings,
                             champion=champion if champion_mode == "A model file" else None)
+        from readiness.checks.business_tasks import validate_cost_matrix
+
+        validate_cost_matrix(ctx)
     except ReadinessError as err:
         st.error(esc(err), icon=":material/error:")
         st.stop()

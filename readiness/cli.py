@@ -81,8 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
     biz.add_argument("--threshold", type=_float_in(-1e12, 1e12, "--threshold"), default=0.5,
                      help="positive when score >= threshold (default 0.5)")
     biz.add_argument("--target-accuracy", type=_float_in(0.0, 1.0, "--target-accuracy"))
+    biz.add_argument("--target-rmse", type=_nonneg("--target-rmse"), metavar="RMSE",
+                     help="regression: the RMSE the model must reach (is it reachable on these features?)")
+    biz.add_argument("--target-r2", type=_float_in(-1e12, 1.0, "--target-r2"), metavar="R2",
+                     help="regression: the R² the model must reach (instead of --target-rmse)")
     biz.add_argument("--cost-fp", type=_nonneg("--cost-fp"), default=1.0, help="cost of a false positive")
     biz.add_argument("--cost-fn", type=_nonneg("--cost-fn"), default=1.0, help="cost of a false negative")
+    biz.add_argument("--cost-over", type=_nonneg("--cost-over"), metavar="COST",
+                     help="regression: cost per unit a prediction is too high")
+    biz.add_argument("--cost-under", type=_nonneg("--cost-under"), metavar="COST",
+                     help="regression: cost per unit a prediction is too low")
+    biz.add_argument("--cost-matrix", type=Path, metavar="FILE.csv",
+                     help="multiclass: cost of each decision, a CSV of true class (first column) by predicted class "
+                          "(header)")
     biz.add_argument("--latency-budget-ms", type=_float_in(1e-9, 1e9, "--latency-budget-ms"), metavar="MS",
                      help="model.serving warns when scoring one row takes longer than this (95th percentile)")
     biz.add_argument("--answers", type=Path, metavar="ANSWERS.json",
@@ -123,11 +134,23 @@ def _model_bytes(path: Path | None, trust: bool, *, role: str = "model") -> tupl
     return data, model_digest(data) if trust else None
 
 
+def _cost_matrix(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    from readiness.checks.business_tasks import read_cost_matrix
+
+    return read_cost_matrix(path)
+
+
 def _context_from_args(a):
     from readiness.checks.bias import parse_reference_groups, validate_reference_groups
     from readiness.inputs import Roles, Settings, prepare_review
 
+    if a.target_rmse is not None and a.target_r2 is not None:
+        raise E.ReadinessError("--target-rmse and --target-r2 set the same goal: give one of them.")
     settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn,
+                        target_rmse=a.target_rmse, target_r2=a.target_r2, cost_over=a.cost_over,
+                        cost_under=a.cost_under, cost_matrix=_cost_matrix(a.cost_matrix),
                         reference_groups=parse_reference_groups(a.reference_group),
                         champion_threshold=a.champion_threshold,
                         latency_budget_ms=a.latency_budget_ms)
@@ -163,6 +186,9 @@ def _context_from_args(a):
                          trusted_model_sha256=trusted, settings=settings, champion=champion,
                          champion_name=a.champion and a.champion.name, trusted_champion_sha256=trusted_champion)
     validate_reference_groups(ctx)
+    from readiness.checks.business_tasks import validate_cost_matrix
+
+    validate_cost_matrix(ctx)
     return ctx
 
 

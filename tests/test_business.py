@@ -237,17 +237,17 @@ def test_missing_scores_are_left_out_and_counted():
     assert any("no score" in f.message for f in res.findings)
 
 
-def test_multiclass_and_regression_are_skipped_with_the_reason():
+def test_multiclass_and_regression_without_costs_are_skipped_with_the_reason():
     rng = np.random.default_rng(6)
     x = rng.normal(size=300)
     frame = pd.DataFrame({"x": x, "y": np.array(["lo", "mid", "hi"])[np.digitize(x, [-0.4, 0.4])]})
     model = LogisticRegression().fit(frame[["x"]], frame["y"])
     res = run_check(SPEC, make_ctx(frame.iloc[:200], frame.iloc[200:], target="y", model=model))
-    assert res.status == "skipped" and "3 classes" in res.summary and "yes/no" in res.summary
+    assert res.status == "skipped" and "3 classes" in res.summary and "--cost-matrix" in res.summary
     frame = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(scale=0.3, size=300)})
     model = LinearRegression().fit(frame[["x"]], frame["y"])
     res = run_check(SPEC, make_ctx(frame.iloc[:200], frame.iloc[200:], target="y", model=model))
-    assert res.status == "skipped" and "regression" in res.summary
+    assert res.status == "skipped" and "--cost-over" in res.summary  # priced per unit once costs are set
 
 
 @pytest.mark.parametrize("cfp, cfn, words", [(0, 0, "both 0"), (-1, 5, "cost_fp must be")])

@@ -10,7 +10,7 @@ from helpers import make_ctx
 from streamlit.testing.v1 import AppTest
 from test_business import calibrated, ctx_from_scores
 
-from readiness.checks.business import decision_at, describe_decision
+from readiness.checks.business import decision_at, describe_decision, fmt_cost
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/business.py"
@@ -106,7 +106,7 @@ def test_business_page_renders_other_reviews(case):
     text = _text(at)
     if case == "skipped":
         assert res.status == "skipped"
-        assert any("regression" in i.value for i in at.info)
+        assert any("over- and under-prediction" in i.value for i in at.info)
         return
     assert res.status == ("fail" if case == "fail" else "warn"), res.summary
     assert "What to do" in text
@@ -121,3 +121,35 @@ def test_business_page_renders_other_reviews(case):
         slider.set_value(1.0).run()
         assert not at.exception, at.exception
         assert describe_decision(decision_at(ctx, 1.0), positive="y = yes") in _text(at)
+
+
+@pytest.mark.parametrize("task", ["regression", "multiclass"])
+def test_business_page_prices_regression_and_multiclass_decisions(task):
+    """Issue 23: the page shows the cost of over/under-prediction, or of a cost matrix, from the check's figures."""
+    from readiness.inputs import Settings
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=600)
+    if task == "regression":
+        frame = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(size=600), "pred": 2 * x - 0.7})
+        ctx = make_ctx(frame.iloc[:300], frame.iloc[300:], target="y", prediction_column="pred",
+                       settings=Settings(cost_over=1.0, cost_under=2.0))
+    else:
+        from sklearn.linear_model import LogisticRegression
+
+        frame = pd.DataFrame({"x": x, "y": np.array(["lo", "mid", "hi"])[np.digitize(x + rng.normal(size=600),
+                                                                                      [-0.5, 0.5])]})
+        model = LogisticRegression().fit(frame[["x"]].iloc[:300], frame["y"].iloc[:300])
+        labels = ["hi", "lo", "mid"]
+        matrix = {t: {p: 0.0 if t == p else (10.0 if (t, p) == ("hi", "lo") else 1.0) for p in labels} for t in labels}
+        ctx = make_ctx(frame.iloc[:300], frame.iloc[300:], target="y", model=model, settings=Settings(cost_matrix=matrix))
+    at, res = _render(ctx)
+    assert res.status in ("pass", "warn"), res.summary
+    text = _text(at)
+    assert at.title[0].value == "Business cost"
+    assert f"{fmt_cost(res.metrics['cost_per_1000'])} per 1,000" in [m.value for m in at.metric]
+    assert "What to do" in text
+    if task == "regression":
+        assert res.status == "warn" and "Shift the model's predictions by" in text
+    else:
+        assert "The cost matrix (rows: true class; columns: predicted class)" in [e.label for e in at.expander]

@@ -141,3 +141,29 @@ def decision_bar(q: dict, *, positive: str = "positive"):
                       legend=dict(orientation="h", x=0, y=-0.25, yanchor="top", traceorder="normal"),
                       xaxis=dict(range=[0, 1000], showticklabels=False), yaxis=dict(showticklabels=False))
     return fig
+
+
+def task_cost_bars(result):
+    """Regression or multiclass costs per 1,000 with their 95% intervals: the model as it decides
+    and the cheaper alternative the check found (a constant shift; the expected-cost rule)."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    if "best_shift" in m:
+        rows = [("The model's predictions", m["cost_per_1000"], m["cost_per_1000_ci"]),
+                (f"Shifted by {m['best_shift']:+.4g} (on the holdout)", m["cost_per_1000_shifted"], None)]
+    else:
+        rows = [("The model's most probable class", m["cost_per_1000"], m["cost_per_1000_ci"]),
+                ("Lowest expected cost under its probabilities", m["cost_per_1000_best_rule"],
+                 m["cost_per_1000_best_rule_ci"])]
+    fig = go.Figure()
+    for name, v, ci in rows:
+        lo, hi = ci if ci and None not in ci else (v, v)
+        fig.add_scatter(y=[name], x=[v], mode="markers+text", text=[f"{v:,.4g}"], textposition="top center",
+                        marker=dict(size=13, color="#1f4e79"), showlegend=False,
+                        error_x=dict(type="data", symmetric=False, array=[hi - v], arrayminus=[v - lo]),
+                        hovertemplate="%{y}: %{x:,.4g} per 1,000<extra></extra>")
+    fig.update_layout(height=90 + 70 * len(rows), margin=dict(l=10, r=30, t=20, b=10),
+                      xaxis=dict(title="expected cost per 1,000 (your cost units) — lower is better", rangemode="tozero"),
+                      yaxis=dict(categoryorder="array", categoryarray=[r[0] for r in rows][::-1]))
+    return fig

@@ -461,7 +461,15 @@ def threshold(ctx: ReviewContext) -> Outcome:
     savings judged on the rows each resample left out); the current threshold against it
     and against the trivial policies (flag everyone, flag no one); the threshold the costs
     imply for calibrated probabilities, cost_fp/(cost_fp+cost_fn); and the thresholds
-    that reach the required accuracy or recall."""
+    that reach the required accuracy or recall. Regression: the cost of over- and
+    under-prediction per unit (``--cost-over``, ``--cost-under``) per 1,000 predictions and
+    the cheapest constant shift (a quantile of the residuals) with an out-of-bag saving.
+    Multiclass: a cost matrix (``--cost-matrix``): ``cost_per_1000`` of the model's decisions
+    and ``cost_per_1000_best_rule`` of the expected-cost rule, with intervals."""
+    if ctx.task in ("regression", "multiclass"):  # over/under costs, a cost matrix
+        from readiness.checks.business_tasks import task_cost
+
+        return task_cost(ctx)
     s = ctx.settings
     try:
         m = analyse(ctx)

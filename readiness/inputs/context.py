@@ -57,8 +57,14 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     threshold: float = Field(0.5, description="positive when score >= threshold")
     target_accuracy: float | None = None
+    target_rmse: float | None = Field(None, ge=0, description="regression: the RMSE the model must reach")
+    target_r2: float | None = Field(None, le=1, description="regression: the R² the model must reach")
     cost_fp: float = 1.0
     cost_fn: float = 1.0
+    cost_over: float | None = Field(None, ge=0, description="regression: cost per unit of over-prediction")
+    cost_under: float | None = Field(None, ge=0, description="regression: cost per unit of under-prediction")
+    cost_matrix: dict[str, dict[str, float]] | None = Field(
+        None, description="multiclass: cost of each decision, {true class: {predicted class: cost}}")
     random_state: int = 0
     reviewer_answers: dict[str, str] = Field(default_factory=dict, description="questionnaire answers (bias.categories)")
     bootstrap: int = Field(200, ge=20, description="bootstrap resamples for intervals")
