@@ -99,7 +99,14 @@ if check_header(shap_res) and not skipped_or_error(shap_res):
     left, right = st.columns(2)
     with left:
         st.markdown("**Which features matter overall** (mean |SHAP|; labels: share of the total)")
-        plot(global_importance(shap_res, flagged=[f for f in flagged if f in m["global_importance"]]))
+        klass = None
+        if m.get("by_class"):  # multiclass: the reader picks whose score is explained
+            options = ["each row's predicted class", *m["by_class"]]
+            pick = st.selectbox("Explain the score of", options, key="shap_class",
+                                help="SHAP values of every class's score are computed; pick a class to see which "
+                                     "features push rows towards or away from it")
+            klass = None if pick == options[0] else pick
+        plot(global_importance(shap_res, flagged=[f for f in flagged if f in m["global_importance"]], klass=klass))
     with right:
         shown = min(500, m["rows_explained"])
         st.markdown("**How they push each row** (one dot per holdout row; colour: the feature's value)"
@@ -132,7 +139,9 @@ if check_header(lime_res, heading="Explain one decision: SHAP and LIME side by s
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows where SHAP and LIME agree", f"{lm['rows_agreeing']} of {lm['rows_checked']}",
               help="Agree: they share all but one of their top three features and push them the same way. "
-                   "Checked on the closest call and on rows across the range of scores.")
+                   + ("Checked on the prediction nearest the median and on rows across the range of predictions."
+                      if report.task == "regression" else
+                      "Checked on the closest call and on rows across the range of scores."))
     c2.metric("Agreement rate", pct(lm["agreement_rate"]),
               help=f"Below {pct(lm['min_agreement'], 0)} the check warns: single-row explanations are unstable")
     c3.metric("LIME samples per row", f"{lm['num_samples']:,}",

@@ -18,12 +18,14 @@ def _axis_space(space: str | None) -> str:
             "decision function": "decision-function units"}.get(space or "", "model output units")
 
 
-def global_importance(result: CheckResult, *, flagged: list[str] | None = None):
-    """Mean |SHAP| per original feature, largest first; leakage-flagged features marked."""
+def global_importance(result: CheckResult, *, flagged: list[str] | None = None, klass: str | None = None):
+    """Mean |SHAP| per original feature, largest first; leakage-flagged features marked.
+    ``klass`` (multiclass): the contributions to that class's score instead of each row's predicted class."""
     import plotly.graph_objects as go
 
     m = result.metrics
-    imp, share = m["global_importance"], m["importance_share"]
+    src = m["by_class"][klass] if klass is not None else m
+    imp, share = src["global_importance"], src["importance_share"]
     names = list(imp)[:MAX_BARS][::-1]
     flagged = set(flagged or [])
     dominant = set(m.get("dominant_features", []))

@@ -142,8 +142,10 @@ def feature_drift(ctx: ReviewContext) -> Outcome:
         target["psi"], int((np.asarray(target["train_share"]) + np.asarray(target["test_share"]) > 0).sum()), n_tr, n_te)
     if target["psi"] >= PSI_MODERATE and target["p_value"] < DRIFT_P:
         findings.append(Finding(severity=Severity.WARN, columns=[ctx.target], message=(
-            f"The outcome itself drifted between training and holdout (PSI {target['psi']:.2f}): base rates change "
-            "over time, so thresholds and calibration may need revisiting."), evidence={"psi": target["psi"]}))
+            f"The outcome itself drifted between training and holdout (PSI {target['psi']:.2f}): "
+            + ("its distribution changes over time, so calibration may need revisiting." if ctx.task == "regression"
+               else "base rates change over time, so thresholds and calibration may need revisiting.")),
+            evidence={"psi": target["psi"]}))
     age: dict = {}
     if ctx.roles.time_column:
         t_train, kind = parse_time(ctx.train[ctx.roles.time_column])

@@ -236,9 +236,12 @@ def lime_check(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=Severity.INFO, message=(
             f"LIME's local linear fit is poor (R² < 0.3) for {len(low_fit)} of {len(rows)} rows: the model is far "
             "from linear around them and LIME's weights are rough."), evidence={"rows": low_fit}))
-    what = "prediction" if ctx.task == "regression" else "score"
-    lead = (f"For the closest call ({who}, {what} {default['score']:.3g})," if default["score"] is not None
-            else f"For the least certain call ({who}),")
+    if ctx.task == "regression":  # no call to be close to: the row nearest the median prediction
+        lead = (f"For a typical prediction ({who}, the one nearest the median, {default['score']:.3g}),"
+                if default["score"] is not None else f"For a typical prediction ({who}),")
+    else:
+        lead = (f"For the closest call ({who}, score {default['score']:.3g})," if default["score"] is not None
+                else f"For the least certain call ({who}),")
     if not stable[0]:
         summary = (f"{lead} LIME's explanation changes with its random seed (its top feature held in "
                    f"{stab[0]['top_feature_votes']} of {stab[0]['seeds']} runs), so it is not compared with SHAP; "
@@ -259,7 +262,7 @@ def lime_check(ctx: ReviewContext) -> Outcome:
 @register("explanations.permutation", title="Permutation importance: where the performance comes from",
           area="explanations", antipatterns=("bad_credit_assignment",), order=62)
 def permutation_check(ctx: ReviewContext) -> Outcome:
-    """Drop in the holdout score (ROC AUC for binary, one-vs-rest ROC AUC for multiclass
+    """Drop in the holdout score (ROC AUC for binary, the negative log loss for multiclass
     with probabilities, else accuracy; R² for regression) when a feature is shuffled,
     ``sklearn.inspection.permutation_importance`` on a stratified holdout sample of up to
     2,000 rows with 10 repeats (fewer for very wide data, at least 500 rows and 5 repeats),
