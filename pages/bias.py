@@ -34,6 +34,48 @@ st.caption("Who does the model fail, and why? Group by group on the holdout, the
            "(Suresh & Guttag): what the data shows, and what only the reviewers can answer.")
 
 
+def _all_classes(m: dict, attribute: str, groups: dict, disp: dict, reference: str) -> None:
+    """Multiclass: accuracy and each class's recall per group, and the gaps against the reference, all classes
+    at once (figures from ``bias.groups``; nothing computed here)."""
+    rows = {g: r.get("all_classes") for g, r in disp["groups"].items() if r.get("all_classes")}
+    big = {g: r for g, r in rows.items() if not groups[g]["small"]}
+    c1, c2 = st.columns(2)
+    acc = max(big.items(), key=lambda kv: abs(kv[1]["accuracy_difference"] or 0), default=None)
+    if acc:
+        g, r = acc
+        c1.metric("Largest accuracy gap", _pts(r["accuracy_difference"]),
+                  help="A group's share of rows classified right minus the reference's (95% Newcombe interval, "
+                       "adjusted for the number of comparisons)")
+        c1.caption(f"{esc(g)} vs {esc(reference)} · {_pts(r['accuracy_difference'], r['accuracy_difference_ci'])}"
+                   + ("" if r["accuracy_beyond_chance"] else " · within chance"))
+    rec = max(((g, r["worst_class"], r["recall_difference_by_class"][r["worst_class"]]) for g, r in big.items()
+               if r["worst_class"] is not None), key=lambda t: (t[2]["beyond_chance"], abs(t[2]["recall_difference"])),
+              default=None)
+    if rec:
+        g, c, r = rec
+        c2.metric("Largest recall gap of one class", _pts(r["recall_difference"]),
+                  help="For one true class, the share of its rows the model recognises in a group minus in the "
+                       "reference group")
+        c2.caption(f"class '{esc(c)}', {esc(g)} vs {esc(reference)} · "
+                   f"{_pts(r['recall_difference'], r['recall_difference_ci'])} · "
+                   + (f"harder for {esc(rows[g]['worst_class_harms'])}" if r["beyond_chance"] else "within chance"))
+    classes = m["classes"]
+    st.markdown(f"**All classes by group of {esc(attribute)}** — accuracy and, per true class, the share of its rows "
+                "recognised (recall), with 95% intervals")
+    st.dataframe(pd.DataFrame([{
+        "group": g, "rows": v["n"], "accuracy": with_ci(v.get("accuracy"), v.get("accuracy_ci")),
+        **{f"recall '{c}'": with_ci((v.get("recall_by_class") or {}).get(str(c), {}).get("recall"),
+                                    (v.get("recall_by_class") or {}).get(str(c), {}).get("recall_ci"))
+           for c in classes}} for g, v in groups.items()]), hide_index=True, width="stretch")
+    lines = [f"{esc(g)}: class '{esc(c)}' recognised {_pts(x['recall_difference'], x['recall_difference_ci'])} "
+             f"against {esc(reference)} — harder for {esc(g if x['recall_difference'] < 0 else reference)}"
+             for g, r in rows.items() for c, x in r["recall_difference_by_class"].items() if x["beyond_chance"]]
+    if lines:
+        st.markdown("**Gaps beyond chance, by group and class:**\n" + "\n".join(f"- {t}" for t in lines[:10]))
+    else:
+        st.caption(f"No group's accuracy or per-class recall differs from {esc(reference)}'s beyond chance.")
+
+
 def _pts(x, ci=None):
     if x is None:
         return "–"
@@ -129,10 +171,13 @@ elif _shown:
         help=("Every other group is compared with this one. By default the most advantaged group (the highest rate of "
               "the favourable outcome); without a favourable label, the largest group. Whatever the reference, each "
               "finding names the group that bears the harm."))
-    cls = None
-    if m["task"] == "multiclass":
-        cls = right.selectbox("Class (one vs the rest)", m["classes"], key="bias_class")
     disp = m["disparities"][attribute] if reference == default_ref else _disparities(ctx.digest, attribute, reference, m)
+    cls = None
+    if m["task"] == "multiclass":  # every class at once first; one class against the rest on demand
+        _all_classes(m, attribute, groups, disp, reference)
+        cls = right.selectbox("Detail: one class vs the rest", m["classes"], key="bias_class",
+                              help="The binary metrics of one class against all others, below the all-class summary")
+        st.markdown(f"#### Detail: class '{esc(cls)}' against the rest")
     view = _class_view(disp, cls)
     rows = view["groups"]
     big = {g: r for g, r in rows.items() if not r["small"]}

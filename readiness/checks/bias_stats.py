@@ -350,7 +350,34 @@ def multiclass_group(per_class: dict[str, dict], correct: int, n: int) -> dict:
     out["small"] = n < SMALL_GROUP
     out["small_metrics"] = sorted({k for m in per_class.values() for k in m["small_metrics"]})
     out["per_class"] = per_class
+    out["correct"] = correct
+    # the all-class view (issue 23): each class's recall in this group, with its exact interval
+    out["recall_by_class"] = {c: {"recall": m.get("tpr"), "recall_ci": m.get("tpr_ci"), "n": m.get("positives")}
+                              for c, m in per_class.items()}
     return out
+
+
+def all_class_gaps(g: dict, ref: dict, *, alpha: float = ALPHA) -> dict:
+    """Multiclass, all classes at once: the group's accuracy minus the reference's and each class's recall
+    minus the reference's, Newcombe intervals at ``alpha``; ``worst_class``: the class with the largest
+    recall gap whose interval excludes 0 (else the largest gap), and the group that bears it."""
+    acc, acc_ci = newcombe_diff(g["correct"], g["n"], ref["correct"], ref["n"], alpha=alpha)
+    rec = {}
+    for c, pm in g["per_class"].items():
+        rm = ref["per_class"].get(c)
+        if rm is None or not pm.get("positives") or not rm.get("positives"):
+            continue
+        d, ci = newcombe_diff(pm["tp"], pm["positives"], rm["tp"], rm["positives"], alpha=alpha)
+        rec[c] = {"recall_difference": d, "recall_difference_ci": ci,
+                  "beyond_chance": ci is not None and (ci[0] > 0 or ci[1] < 0)}
+    worst = None
+    if rec:
+        worst = max(rec, key=lambda c: (rec[c]["beyond_chance"], abs(rec[c]["recall_difference"] or 0)))
+    return {"accuracy_difference": acc, "accuracy_difference_ci": acc_ci,
+            "accuracy_beyond_chance": acc_ci is not None and (acc_ci[0] > 0 or acc_ci[1] < 0),
+            "recall_difference_by_class": rec, "worst_class": worst,
+            "worst_class_harms": None if worst is None else ("group" if rec[worst]["recall_difference"] < 0
+                                                             else "reference")}
 
 
 def amplification(y_g, p_g, y_r, p_r, *, n_boot: int, seed: int) -> dict:
@@ -669,6 +696,11 @@ def disparities_against(groups: dict[str, dict], reference: str, *, positive_fav
                 continue
             worst = max(rows, key=lambda c: (_SEV_RANK[rows[c]["severity"]], rows[c]["equalized_odds_difference"] or 0))
             out[g] = {**rows[worst], "class": worst, "by_class": rows}
+            if "correct" in m and "correct" in ref:
+                gaps = all_class_gaps(m, ref, alpha=alpha)
+                if gaps["worst_class"] is not None:
+                    gaps["worst_class_harms"] = g if gaps["worst_class_harms"] == "group" else reference
+                out[g]["all_classes"] = gaps
         else:
             out[g] = _named(compare_groups(m, ref, positive_favorable=positive_favorable, alpha=alpha), g, reference)
     return {"reference": reference, "directed": positive_favorable is not None or favorable_class is not None,
