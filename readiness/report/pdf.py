@@ -638,6 +638,13 @@ class _Builder:
 
         for n, area in enumerate(sorted(groups, key=lambda a: (order[a], a)), start=start):
             title = AREA_TITLES.get(area, area.replace("_", " ").capitalize())
+            if all(c.status == Status.SKIPPED for c in groups[area]):  # nothing assessed: one line, not a page
+                out.append(CondPageBreak(60))
+                out.append(heading(f"{n}  {title}", 0, f"area-{area}"))
+                out.append(P(f"{PDF_STATUS_MARK[Status.SKIPPED]} Not assessed in this review — "
+                             + "; ".join(f"{markup(c.title)}: {markup(c.summary)}" for c in groups[area]),
+                             "body", raw=True))
+                continue
             out.append(CondPageBreak(260))
             out.append(heading(f"{n}  {title}", 0, f"area-{area}"))
             for c in groups[area]:
