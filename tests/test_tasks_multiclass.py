@@ -77,3 +77,135 @@ def test_wine_three_classes_match_scikit_learn():
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=[0, 1, 2])
     assert [pc[c]["f1"] for c in ("0", "1", "2")] == pytest.approx(list(f), abs=1e-12)
     assert [pc[c]["support"] for c in ("0", "1", "2")] == list(s)
+
+
+@pytest.fixture(scope="module")
+def wine_hgb():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame = datasets.load_wine(as_frame=True).frame
+    train, test = train_test_split(frame, test_size=0.4, random_state=0, stratify=frame["target"])
+    train, test = train.reset_index(drop=True), test.reset_index(drop=True)
+    feats = [c for c in frame.columns if c != "target"]
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(train[feats], train["target"])
+    return make_ctx(train, test, target="target", model=model), model, test, feats
+
+
+def test_permutation_importance_is_on_the_log_loss_as_scikit_learns_neg_log_loss(wine_hgb):
+    from sklearn.inspection import permutation_importance
+    from sklearn.metrics import log_loss
+
+    from readiness import explain
+
+    ctx, model, test, feats = wine_hgb
+    got = explain.permutation_importance(ctx, groups={})
+    assert got["metric"] == "negative log loss"
+    assert got["baseline_score"] == pytest.approx(-log_loss(test["target"], model.predict_proba(test[feats])),
+                                                  rel=1e-9)
+    ref = permutation_importance(model, test[feats], test["target"], scoring="neg_log_loss",
+                                 n_repeats=got["n_repeats"], random_state=ctx.settings.random_state, n_jobs=1)
+    for j, f in enumerate(feats):
+        assert got["importances"][f]["mean"] == pytest.approx(ref.importances_mean[j], rel=1e-6, abs=1e-12), f
+    top = max(got["importances"].values(), key=lambda v: v["mean"])
+    assert top["mean"] > 0.05  # the log loss still moves where the one-vs-rest AUC saturated
+
+
+def test_shap_gives_every_classs_contributions_and_they_add_up_to_its_raw_score(wine_hgb):
+    from readiness import explain
+
+    ctx, model, test, feats = wine_hgb
+    rows = np.arange(len(test))
+    sv = explain.shap_values(ctx, rows)
+    raw = model.decision_function(test[feats])  # per-class raw scores (log-odds space)
+    # the base value of each class is the same for every row: recover it from the additivity of class 0
+    for c in range(3):
+        total = sv.by_class[:, :, c].sum(axis=1)
+        base_c = raw[:, c] - total
+        assert np.ptp(base_c) < 1e-6, c  # contributions + one constant = that class's own score, every row
+    g = explain.global_shap(ctx)
+    assert set(g["by_class"]) == {"0", "1", "2"}
+    for c, label in enumerate(["0", "1", "2"]):
+        want = np.abs(sv.by_class[:, :, c]).mean(axis=0)
+        got = g["by_class"][label]["global_importance"]
+        assert [got[f] for f in feats] == pytest.approx(want.tolist(), rel=1e-9)
+
+
+def _digits_with_groups(planted: bool):
+    frame = datasets.load_digits(as_frame=True).frame
+    train, test = train_test_split(frame, test_size=0.4, random_state=1, stratify=frame["target"])
+    train, test = train.reset_index(drop=True), test.reset_index(drop=True)
+    feats = [c for c in frame.columns if c != "target"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(train[feats], train["target"])
+    rng = np.random.default_rng(3)
+    train["grp"] = rng.choice(["a", "b"], len(train))
+    test["grp"] = rng.choice(["a", "b"], len(test))
+    if planted:  # group b's images are noisy in the holdout: the model recognises them less often
+        b = test["grp"] == "b"
+        test.loc[b, feats] = test.loc[b, feats] + rng.normal(0, 6, size=(int(b.sum()), len(feats)))
+    ctx = make_ctx(train, test, target="target", model=model, sensitive=["grp"])
+    return run_check(get_check("bias.groups"), ctx), test, model.predict(test[feats])
+
+
+@pytest.mark.parametrize("planted", [True, False])
+def test_all_class_view_equals_scikit_learn_per_group_and_newcombe_gaps(planted):
+    from sklearn.metrics import accuracy_score, recall_score
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    res, test, pred = _digits_with_groups(planted)
+    m = res.metrics
+    y = test["target"].to_numpy()
+    for g in ("a", "b"):
+        sel = (test["grp"] == g).to_numpy()
+        v = m["groups"]["grp"][g]
+        assert v["accuracy"] == pytest.approx(accuracy_score(y[sel], pred[sel]))
+        rec = recall_score(y[sel], pred[sel], labels=list(range(10)), average=None, zero_division=np.nan)
+        for c in range(10):
+            got = v["recall_by_class"][str(c)]
+            assert got["recall"] == pytest.approx(rec[c]) and got["recall_ci"][0] <= rec[c] <= got["recall_ci"][1]
+    disp = m["disparities"]["grp"]
+    ref = disp["reference"]
+    other = "b" if ref == "a" else "a"
+    gaps = disp["groups"][other]["all_classes"]
+    a = test["grp"].to_numpy()
+    x1, n1 = int((pred == y)[a == other].sum()), int((a == other).sum())
+    x2, n2 = int((pred == y)[a == ref].sum()), int((a == ref).sum())
+    lo, hi = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff", alpha=disp["alpha"])
+    assert gaps["accuracy_difference"] == pytest.approx(x1 / n1 - x2 / n2)
+    assert gaps["accuracy_difference_ci"] == pytest.approx([lo, hi], rel=1e-6)
+    if planted:
+        assert gaps["accuracy_beyond_chance"] and (gaps["accuracy_difference"] < 0) == (other == "b")
+        assert gaps["worst_class_harms"] == "b"  # the noisy group bears the largest recall gap
+        assert any(x["beyond_chance"] for x in gaps["recall_difference_by_class"].values())
+    else:
+        assert not gaps["accuracy_beyond_chance"]
+        assert not any(x["beyond_chance"] for x in gaps["recall_difference_by_class"].values())
+
+
+def test_bias_page_shows_every_class_first_and_one_class_on_demand():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.review import run_review
+
+    frame = datasets.load_wine(as_frame=True).frame
+    train, test = train_test_split(frame, test_size=0.5, random_state=0, stratify=frame["target"])
+    train, test = train.reset_index(drop=True), test.reset_index(drop=True)
+    feats = [c for c in frame.columns if c != "target"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(train[feats], train["target"])
+    rng = np.random.default_rng(0)
+    train["site"], test["site"] = rng.choice(["north", "south"], len(train)), rng.choice(["north", "south"], len(test))
+    ctx = make_ctx(train, test, target="target", model=model, sensitive=["site"])
+    report = run_review(ctx, checks=["bias.groups"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="wine", is_sample=False)
+    at.switch_page("pages/bias.py").run()
+    assert not at.exception, at.exception
+    labels = [m.label for m in at.metric]
+    assert labels[:2] == ["Largest accuracy gap", "Largest recall gap of one class"]
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["group", "rows", "accuracy", "recall '0'", "recall '1'", "recall '2'"]
+    assert any("Detail: class '0' against the rest" in m.value for m in at.markdown)
+    at.selectbox(key="bias_class").set_value("2").run()
+    assert not at.exception and any("Detail: class '2' against the rest" in m.value for m in at.markdown)
