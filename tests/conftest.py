@@ -62,3 +62,14 @@ def pg_url():
 
     with pg.fresh_database() as url:
         yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_catboost_info():
+    """CatBoost writes ``catboost_info/`` into the working directory when it is trained without
+    ``allow_writing_files=False``: a test that leaves one behind fails the run here."""
+    roots = {Path.cwd(), ROOT}
+    before = {r for r in roots if (r / "catboost_info").exists()}
+    yield
+    made = [str(r / "catboost_info") for r in roots if (r / "catboost_info").exists() and r not in before]
+    assert not made, f"a test trained CatBoost without allow_writing_files=False and left {made}"
