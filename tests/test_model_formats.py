@@ -378,10 +378,11 @@ def test_the_model_librarys_version_is_in_the_report_and_the_pdf(library, data_f
     pytest.importorskip({"onnx": "onnxruntime"}.get(library, library))
     from importlib import metadata
 
+    from test_report import _flat, _text
+
     from readiness.report.canonical import new_record, record_bytes
     from readiness.report.pdf import build_pdf
     from readiness.review import run_review
-    from test_report import _flat, _text
 
     _, files = data_files
     train_path, test_path, train, _ = files["binary"]

@@ -19,7 +19,16 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from test_model_formats import FEATURES, fit_catboost, fit_lightgbm, fit_onnx, fit_xgboost, library_scores, save, split
+from test_model_formats import (
+    FEATURES,
+    fit_catboost,
+    fit_lightgbm,
+    fit_onnx,
+    fit_xgboost,
+    library_scores,
+    save,
+    split,
+)
 
 from readiness.inputs import Roles, prepare_review
 from readiness.registry import get_check

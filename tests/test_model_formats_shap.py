@@ -18,10 +18,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from test_model_formats import (
+    FEATURES,
+    fit_catboost,
+    fit_lightgbm,
+    fit_xgboost,
+    save,
+    split,
+    with_categories,
+)
 
 from readiness import explain as X
 from readiness.inputs import Roles, prepare_review
-from test_model_formats import FEATURES, fit_catboost, fit_lightgbm, fit_xgboost, save, split, with_categories
 
 SUFFIX = {"xgboost": ".json", "lightgbm": ".txt", "catboost": ".cbm"}
 FIT = {"xgboost": fit_xgboost, "lightgbm": fit_lightgbm, "catboost": fit_catboost}

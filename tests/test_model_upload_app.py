@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import skops.io as sio
 from crafted_models import WritesMarker, tree_with_bad_child
 from streamlit.testing.v1 import AppTest
@@ -110,3 +111,27 @@ def test_a_file_named_skops_that_is_not_a_zip_says_so():
     at = _setup_page()
     _upload_model(at, "x.skops", b"this is not a zip archive at all")
     assert _errors(at) == [E.MODEL_NOT_ZIP.format(name="x.skops")]
+
+
+@pytest.mark.slow  # about a minute on a busy machine (the app, then two uploads)
+def test_setup_says_what_a_model_file_of_another_library_was_read_as(tmp_path):
+    """An ONNX graph ending in a Sigmoid is named a binary classifier on upload, and a crafted
+    XGBoost file is one error line (issue 13)."""
+    pytest.importorskip("onnxruntime")
+    xgb = pytest.importorskip("xgboost")
+    from test_model_formats_crafted import xgboost_cases
+    from test_model_formats_onnx_single import graph
+
+    at = _setup_page()
+    _upload_model(at, "scores.onnx", graph("Sigmoid"))
+    assert not at.exception and not _errors(at), _errors(at)
+    assert any("ONNX model (binary classification: one probability output 'out', the output of a Sigmoid)" in s.value
+               for s in at.success), [s.value for s in at.success]
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    model = xgb.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1).fit(X, (X.a > 0).astype(int))
+    model.save_model(str(tmp_path / "m.json"))
+    data, _ = xgboost_cases((tmp_path / "m.json").read_bytes())["child.json"]
+    _upload_model(at, "child.json", data)
+    assert not at.exception
+    assert any("holds an invalid tree" in e and "child.json" in e for e in _errors(at)), _errors(at)
