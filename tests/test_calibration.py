@@ -401,6 +401,28 @@ def test_uninformative_confidence_warns():
     assert res.status == Status.WARN
     assert res.metrics["band"] is None
     assert "does not" in res.summary and abs(res.metrics["confidence_auc"] - 0.5) < 0.05
+    assert res.metrics["confidence_auc_ci"][1] < 0.6  # shown to be of no material use, not merely unshown
+
+
+def test_confidence_the_holdout_cannot_judge_is_information_not_an_alarm():
+    """Issue 18: on a small holdout with few wrong predictions the Mann-Whitney test may not reject although the
+    confidence is informative (true probabilities); that is absence of evidence, an info finding. The AUC is
+    checked against sklearn's roc_auc_score of correctness on confidence."""
+    from sklearn.metrics import roc_auc_score
+
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        p = rng.uniform(0.55, 0.75, 120)  # informative, but barely: P(right) rises with confidence
+        y = (rng.random(120) < p).astype(int)
+        res = run(binary_ctx(p, y, settings=Settings(bootstrap=20)), "uncertainty.abstention")
+        if res.metrics["confidence_auc_p"] >= 0.05:
+            break
+    else:
+        pytest.fail("no seed gave an unshown case")
+    right = (y == 1).astype(int)  # every score >= 0.5 predicts 1: right when y = 1
+    assert res.metrics["confidence_auc"] == pytest.approx(roc_auc_score(right, np.abs(p - 0.5)), abs=1e-9)
+    assert res.metrics["confidence_auc_ci"][1] >= 0.6 and res.status == Status.PASS
+    assert [f.severity for f in res.findings if "cannot show" in f.message] == [Severity.INFO]
 
 
 def test_abstention_without_target_invents_none_and_shows_the_curve():

@@ -49,6 +49,7 @@ LOG_CLIP = 1e-15
 MIN_COVERAGE = 0.10  # a band must keep at least 10% of the holdout ...
 MIN_KEEP = 30  # ... and at least 30 rows
 MAX_DEFER = 0.50  # deferring more than half of the cases to people: warn
+USEFUL_CONFIDENCE_AUC = 0.6  # confidence whose AUC (right vs wrong) is confidently below this is of no material use
 CURVE_DEFERRALS = (0.1, 0.2, 0.3)  # without a target: what deferring these shares buys, from the curve
 MAX_EXAMPLES = 50
 
@@ -926,19 +927,24 @@ def abstention(ctx: ReviewContext) -> Outcome:
 
     # does confidence separate right from wrong?
     auc = auc_p = None
+    auc_interval = [None, None]
     n_wrong = int((correct == 0).sum())
     if 0 < n_wrong < n:
         from scipy.stats import mannwhitneyu
 
+        from readiness.stats import auc_ci
+
         res = mannwhitneyu(conf[correct == 1], conf[correct == 0], alternative="greater")
         auc = float(res.statistic / ((n - n_wrong) * n_wrong))
         auc_p = float(res.pvalue)
+        auc_interval = [float(v) for v in auc_ci(correct.astype(int), conf)]
 
     m: dict = {"task": ctx.task, "n": n, "confidence": conf_name, "threshold": ctx.settings.threshold if ctx.task == "binary" else None,
                "scores_are_probabilities": bool(ctx.scores_are_probabilities),
                "accuracy": acc_all, "accuracy_ci": list(clopper_pearson(int(correct.sum()), n)),
                "target_accuracy": None if target is None else float(target), "target_source": target_source,
-               "min_keep": min_keep, "confidence_auc": auc, "confidence_auc_p": auc_p, "curve": points}
+               "min_keep": min_keep, "confidence_auc": auc, "confidence_auc_p": auc_p,
+               "confidence_auc_ci": auc_interval, "curve": points}
 
     # least confident 10%: how good are the predictions a review band would take?
     # (rows with a confidence below that of the ceil(10% n)+1-th least confident row)
@@ -999,12 +1005,20 @@ def abstention(ctx: ReviewContext) -> Outcome:
 
     # findings and summary
     target_txt = _pct(target) if target is not None else ""
-    uninformative = (auc_p is not None and auc_p >= 0.05 and n_wrong >= 10 and n - n_wrong >= 10)
-    if uninformative:
-        findings.append(Finding(severity=Severity.WARN, message=(
-            f"The model's confidence does not separate right from wrong predictions (AUC {auc:.2f}, {_p_text(auc_p)}): "
-            "deferring 'uncertain' cases to people would not help, and its scores do not say how sure it is."),
-            evidence={"confidence_auc": auc, "confidence_auc_p": auc_p}))
+    # a warning needs evidence that confidence is of no material use (the AUC interval's top below
+    # USEFUL_CONFIDENCE_AUC); a test that merely fails to reject on a small holdout is an info finding (issue 18)
+    unshown = (auc_p is not None and auc_p >= 0.05 and n_wrong >= 10 and n - n_wrong >= 10)
+    uninformative = unshown and auc_interval[1] is not None and auc_interval[1] < USEFUL_CONFIDENCE_AUC
+    if unshown:
+        ci_txt = f"95% interval {auc_interval[0]:.2f}–{auc_interval[1]:.2f}" if auc_interval[1] is not None else ""
+        findings.append(Finding(severity=Severity.WARN if uninformative else Severity.INFO, message=(
+            f"The model's confidence does not separate right from wrong predictions (AUC {auc:.2f}, {ci_txt}, "
+            f"{_p_text(auc_p)}): deferring 'uncertain' cases to people would not help, and its scores do not say "
+            "how sure it is." if uninformative else
+            f"This holdout cannot show that the model's confidence separates right from wrong predictions (AUC "
+            f"{auc:.2f}, {ci_txt}, {_p_text(auc_p)}); nor does it show that it does not: {n_wrong:,} wrong "
+            "predictions are too few to tell."),
+            evidence={"confidence_auc": auc, "confidence_auc_p": auc_p, "confidence_auc_ci": auc_interval}))
     if target is None:
         opts = "; ".join(f"deferring the least confident {_pct(o['deferred_share'], 0)} gives {_pct(o['kept_accuracy'])} "
                          f"({_pct(o['kept_accuracy_ci'][0])}–{_pct(o['kept_accuracy_ci'][1])})"
