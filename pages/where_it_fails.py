@@ -22,6 +22,7 @@ from readiness.charts.where_it_fails import (
     score_drift_chart,
     segments_chart,
 )
+from readiness.checks.domain import CHANCE_BELOW_HALF
 from readiness.results import Status
 
 ctx, report = review()
@@ -133,6 +134,8 @@ if check_header(drift, heading="Joint drift: can training and holdout rows be to
     metric_ci(c1, "Domain classifier ROC AUC", m["domain_auc"], m["domain_auc_ci"], as_pct=False, digits=2,
               help="How well a classifier tells holdout rows from training rows using all features together. "
                    "0.5 = not at all (same distribution); 1 = perfectly")
+    if m["domain_auc"] < 0.5:
+        c1.caption(f"**No better than chance**: {CHANCE_BELOW_HALF}.")
     p = m["domain_p_value"]
     c2.metric("Chance of an AUC this high with no drift", "< 0.001" if p < 0.001 else f"{p:.3f}",
               help="One-sided p-value against 0.5. The check warns below 0.001 when the AUC also reaches 0.55")

@@ -204,3 +204,58 @@ def test_holdout_reuse_evidence_reads_the_checks_own_metrics():
     assert re.search(r"Uses the holdout supports \d[\d,]* models fixed in advance", text)
     assert re.search(r"Uses when each result steers the next \d[\d,]* only pass/fail shared", text)
     assert "Recorded uses, this one included unknown: no review history" in text
+
+
+def _summary_and_next(pdf: bytes, pages: int) -> tuple[str, str]:
+    texts = [_flat(_text(pdf, n)) for n in range(1, pages + 1)]
+    [start] = [i for i, t in enumerate(texts) if "1 Executive summary" in t and "Contents" not in t]
+    return texts[start], texts[start + 1]
+
+
+def test_executive_summary_cannot_spill_with_many_long_findings_and_notes():
+    """Every passing check turned into a warning with a long finding, and long notes: the type
+    shrinks, then rows from the bottom point to their section instead of printing the finding;
+    the summary stays on one page, the failure keeps its finding and rationale in full, no
+    sentence is cut, and every finding is still printed in full in its section."""
+    report = committee_review()
+    checks = [c.model_copy(update={"status": Status.WARN, "findings": [
+                  Finding(severity=Severity.WARN, message=f"{LONG} Check {c.id}.", columns=[])]})
+              if c.status == Status.PASS else c for c in report.checks]
+    report = report.model_copy(update={"checks": checks})
+    warned = [c for c in checks if c.status == Status.WARN]
+    assert len(warned) >= 20
+    notes = {"leakage.train_test_overlap": RATIONALE, **{c.id: "A long reviewer note. " * 12 for c in warned[:6]}}
+    rec = new_record(report, project="Consumer lending", model_name="credit_model", model_version="3.1",
+                     reviewers=[{"name": "Ana Müller", "email": "ana@bank.example", "role": "Data scientist"}],
+                     decision={"outcome": "approve_with_conditions", "conditions": ["Re-split by applicant"]},
+                     notes=notes, signer_roles=[{"role": "Data scientist"}])
+    built = build_pdf(rec, record_bytes(rec))
+    page, after = _summary_and_next(built.pdf, built.pages)
+    assert _flat(after).startswith("2 Anti-pattern scorecard")  # the next page: the summary did not spill
+    for c in checks:
+        if c.status in (Status.FAIL, Status.WARN):
+            assert _flat(c.title) in page, c.id
+    assert _flat(LONG) in page and RATIONALE in page  # the failure: finding and rationale in full
+    assert "Finding in full in the check's own section." in page
+    shown = [c for c in warned if f"Check {c.id}." in page]
+    for c in shown:  # a finding on the page is complete, never cut
+        assert _flat(c.findings[0].message) in page, c.id
+    text = _flat(_text(built.pdf))
+    for c in warned:
+        if c.id != "bias.categories":  # tabulated in the seven-sources section
+            assert _flat(c.findings[0].message) in text, c.id
+
+
+def test_contents_stay_on_one_page():
+    _rec, _data, built = committee_pdf()
+    contents = _flat(_text(built.pdf, 2))
+    assert contents.count("Contents") == 1 and "C Appendix: how to verify this report" in contents
+    assert "1 Executive summary" in _flat(_text(built.pdf, 3))
+
+
+def test_every_registered_check_has_key_figures_with_labels():
+    """No registered check falls back to labels made from its metric keys."""
+    from readiness.registry import registered_checks
+    from readiness.report.figures import FIGURES
+
+    assert [s.id for s in registered_checks() if s.id not in FIGURES] == []

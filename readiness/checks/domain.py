@@ -24,6 +24,8 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 MAX_ROWS = 4000  # rows per side for the classifier
+CHANCE_BELOW_HALF = ("a classifier with nothing to learn scores about 0.5 in cross-validation, often a little "
+                     "below: under 0.5 means the rows cannot be told apart, not that anything is wrong")
 FOLDS = 3
 MAX_CATEGORIES = 50
 TREES = {"max_iter": 40, "learning_rate": 0.15, "max_leaf_nodes": 8}

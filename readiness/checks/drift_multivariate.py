@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from readiness.checks.domain import domain_classifier, label_drift, score_drift
+from readiness.checks.domain import CHANCE_BELOW_HALF, domain_classifier, label_drift, score_drift
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
@@ -92,6 +92,9 @@ def multivariate_drift(ctx: ReviewContext) -> Outcome:
     if apart:
         summary = (f"Holdout rows can be told from training rows: domain classifier ROC AUC {dom.auc:.2f} "
                    f"({lo:.2f}–{hi:.2f})" + (f", mostly by {', '.join(repr(c) for c in top[:3])}." if top else "."))
+    elif dom.auc < 0.5:  # cross-validated AUCs with nothing to learn sit a little under 0.5: chance, not a signal
+        summary = (f"Training and holdout rows cannot be told apart: domain classifier ROC AUC {dom.auc:.2f} "
+                   f"({lo:.2f}–{hi:.2f}), no better than chance ({CHANCE_BELOW_HALF}).")
     else:
         summary = (f"Training and holdout rows cannot be told apart beyond chance: domain classifier ROC AUC "
                    f"{dom.auc:.2f} ({lo:.2f}–{hi:.2f}).")

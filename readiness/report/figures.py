@@ -129,6 +129,8 @@ DECISION_WORDS = {"better": "the model is better", "worse": "a baseline is bette
 BAYES_WORDS = {"achieved": "target already reached", "reachable": "target reachable",
                "infeasible": "target impossible with these features", "probably_infeasible": "target probably impossible",
                "undetermined": "cannot tell", "no_target": "no target set"}
+CHAMPION_WORDS = {"better": "the new model is better", "no_difference": "no difference shown",
+                  "worse": "the current model is better", "mixed": "better overall, worse for a group"}
 FIGURES: dict[str, tuple[Figure, ...]] = {
     "data_quality.completeness": (
         F("rows_train", "Training rows", "count", "labelled rows reviewed"),
@@ -373,7 +375,8 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
     ),
     "drift.multivariate": (
         F("domain_auc", "Domain classifier ROC AUC", "score",
-          "how well all features together tell holdout rows from training rows; 0.5 = not at all (95% interval)"),
+          "how well all features together tell holdout rows from training rows; 0.5 = not at all, and a little "
+          "under 0.5 is chance too (95% interval)"),
         F("domain_p_value", "Chance of an AUC this high without drift", "p", "one-sided, against 0.5"),
         F("features_apart", "Features that give the holdout away", "text", "ROC AUC lost when each is shuffled"),
         F("prediction_drift.psi", "Prediction drift (PSI)", "score",
@@ -388,6 +391,36 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
           "counterfactual: only the attribute changes (swapped, or the largest over its other values)"),
         F("sensitive_not_inputs", "Sensitive attributes the model does not read", "text", "0 by construction"),
         F("rows", "Holdout rows perturbed", "count"),
+    ),
+    "comparison.champion": (
+        F("verdict", "Verdict", "text", "same holdout rows, each model at its own threshold", words=CHAMPION_WORDS),
+        F("challenger.accuracy", "Accuracy, new model", "pct", "(95% interval)"),
+        F("champion.accuracy", "Accuracy, current model", "pct", "(95% interval)"),
+        F("accuracy_difference", "New minus current, accuracy", "points",
+          "paired interval at the review's significance level"),
+        F("p_value", "McNemar p-value", "p", "chance of a difference this large if both were equally accurate"),
+        F("auc_difference", "New minus current, ROC AUC", "diff3", "paired interval (DeLong)"),
+        F("challenger.cost_per_1000", "Cost, new model", "cost", "in your cost units (95% interval)"),
+        F("champion.cost_per_1000", "Cost, current model", "cost", "in your cost units (95% interval)"),
+        F("cost_difference_per_1000", "New minus current, cost", "cost", "below 0: the new model costs less"),
+        F("brier_difference", "New minus current, Brier score", "signed",
+          "below 0: the new model's probabilities are more accurate"),
+        F("decision_changes_share", "Decisions that change", "pct",
+          "holdout rows the two models decide differently"),
+        F("newly_flagged", "Newly flagged", "count", "holdout rows only the new model flags"),
+        F("no_longer_flagged", "No longer flagged", "count", "holdout rows only the current model flags"),
+    ),
+    "monitoring.reference": (
+        F("rows", "Holdout rows profiled", "count", "the reference each production batch is compared with"),
+        F("model_features", "Features profiled", "text", "binned at the holdout's deciles, or by category"),
+        F("target", "Outcome column", "text"),
+        F("threshold", "Decision threshold", "threshold"),
+        F("performance.accuracy", "Holdout accuracy", "pct", "estimated and realised batch accuracy are compared "
+                                                             "with it"),
+        F("performance.roc_auc", "Holdout ROC AUC", "score"),
+        F("performance.cost_per_1000", "Holdout cost", "cost", "in your cost units"),
+        F("calibration_map.method", "Calibration map", "text",
+          "turns scores into probabilities: accuracy estimated without labels"),
     ),
     "model.serving": (
         F("model_bytes", "Model file size", "bytes", none="not measured (no model file)"),
@@ -448,7 +481,7 @@ def _guess_kind(key: str, value: Any) -> str:
     return "num"
 
 
-def key_figures(check_id: str, metrics: dict, *, limit: int = 12) -> list[tuple[str, str, str]]:
+def key_figures(check_id: str, metrics: dict, *, limit: int = 14) -> list[tuple[str, str, str]]:
     """(label, value, meaning) rows for a check's evidence table."""
     spec = FIGURES.get(check_id)
     rows: list[tuple[str, str, str]] = []

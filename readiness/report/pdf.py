@@ -115,14 +115,36 @@ def P(text: str, style="body", *, raw: bool = False):
 @cache
 def _scaled_styles(scale: float) -> dict:
     """The body styles with type and leading scaled (the one-page executive summary)."""
+    return {name: _scaled_style(style, scale) for name, style in _styles().items()}
+
+
+def _fitted_toc_class():
+    """A table of contents that stays on one page: when its entries do not fit, the type
+    shrinks a little (down to 70%), as the executive summary's does."""
+    from reportlab.platypus.tableofcontents import TableOfContents
+
+    class FittedTOC(TableOfContents):
+        def wrap(self, availWidth, availHeight):
+            base = self.__dict__.setdefault("_base_styles", list(self.levelStyles))
+            for scale in (1.0, 0.94, 0.88, 0.82, 0.76, 0.7):
+                self.levelStyles = [_scaled_style(st, scale) for st in base]
+                w, h = super().wrap(availWidth, availHeight)
+                if h <= availHeight:
+                    break
+            return w, h
+
+    return FittedTOC
+
+
+@cache
+def _scaled_style(style, scale: float):
     from reportlab.lib.styles import ParagraphStyle
 
     if scale == 1.0:
-        return _styles()
-    return {name: ParagraphStyle(f"{name}@{scale}", parent=style, fontSize=style.fontSize * scale,
-                                 leading=style.leading * scale, spaceAfter=style.spaceAfter * scale,
-                                 spaceBefore=style.spaceBefore * scale)
-            for name, style in _styles().items()}
+        return style
+    return ParagraphStyle(f"{style.name}@{scale}", parent=style, fontSize=style.fontSize * scale,
+                          leading=style.leading * scale, spaceAfter=style.spaceAfter * scale,
+                          spaceBefore=style.spaceBefore * scale)
 
 
 def _when(iso: str) -> str:
@@ -483,13 +505,30 @@ class _Builder:
         the reviewers' rationale: on one page (the type shrinks a little before anything is cut)."""
         from reportlab.platypus import PageBreak
 
+        def fits(flow: list) -> bool:
+            return _height(flow, self.width) <= self.height - 6
+
         for scale in (1.0, 0.93, 0.86, 0.8, 0.74, 0.68):
             flow = self._summary_flow(scale)
-            if _height(flow, self.width) <= self.height - 6:
+            if fits(flow):
+                return flow + [PageBreak()]
+        # still too long at the smallest type: rows from the bottom (warnings before failures) point to
+        # the finding in their own section instead of printing it, then notes point to section 3;
+        # nothing is ever cut mid-sentence, and the summary stays on one page
+        attention = self._attention()
+        n, n_fail = len(attention), sum(c.status == Status.FAIL for c in attention)
+        steps = [(k, "all") for k in range(1, n - n_fail + 1)] + [(k, "failures") for k in range(n - n_fail + 1)]
+        steps += [(k, "none") for k in range(n - n_fail, n + 1)]
+        for brief, notes in steps:
+            flow = self._summary_flow(0.68, brief=brief, notes=notes)
+            if fits(flow):
                 break
         return flow + [PageBreak()]
 
-    def _summary_flow(self, scale: float) -> list:
+    def _summary_flow(self, scale: float, *, brief: int = 0, notes: str = "all") -> list:
+        """``brief``: how many rows, from the bottom, name their check without printing its finding;
+        ``notes``: which rows print the reviewers' note ("all", "failures", "none"); the others refer
+        to section 3."""
         from reportlab.platypus import Spacer
 
         rep, r = self.report, self.record
@@ -509,16 +548,20 @@ class _Builder:
                      "Each row gives the finding that decides the check's status, in full, and the reviewers' "
                      "rationale or note.", st["small"]))
         rows = [[P("Status", st["cellb"]), P("Check and finding", st["cellb"]), P("Reviewers' rationale", st["cellb"])]]
-        for c in attention:
+        for i, c in enumerate(attention):
             note = r.notes.get(c.id)
-            if note:
+            if note and (notes == "all" or (notes == "failures" and c.status == Status.FAIL)):
                 why = P(note, st["cell"])
+            elif note:
+                why = P("In section 3, Reviewer notes and rationale.", st["cells"])
             elif c.status == Status.FAIL:
                 why = P("No rationale recorded.", st["cells"])
             else:
                 why = P("–", st["cells"])
+            finding = (first_finding(c) if i < len(attention) - brief
+                       else "Finding in full in the check's own section.")
             rows.append([chip(c.status),  # full width at any scale: the chip's word never wraps
-                         [P(c.title, st["cellb"]), P(first_finding(c), st["cellsm"])], why])
+                         [P(c.title, st["cellb"]), P(finding, st["cellsm"])], why])
         out.append(_table(rows, [66, self.width - 66 - 140, 140], pad=2.4 * scale))
         out.append(P("Section 2 shows the nine anti-patterns and every check; each check's evidence follows in its "
                      "own section.", st["small"]))
@@ -779,9 +822,8 @@ class _Builder:
 
     def toc(self) -> list:
         from reportlab.platypus import PageBreak, TableStyle
-        from reportlab.platypus.tableofcontents import TableOfContents
 
-        toc = TableOfContents(dotsMinLevel=0)
+        toc = _fitted_toc_class()(dotsMinLevel=0)
         toc.levelStyles = [_styles()["toc0"], _styles()["toc1"]]
         toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                      ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0),
