@@ -84,7 +84,7 @@ if est.get("accuracy") is not None:
 labelled = [b for b in batches if (b["result"].get("realised") or {}).get("accuracy") is not None]
 real = labelled[-1]["result"]["realised"] if labelled else {}
 if real:
-    c[3].metric("Realised accuracy (labels)", pct(real["accuracy"]),
+    c[3].metric("Realised accuracy, last labelled batch", pct(real["accuracy"]),
                 f"{100 * (real['accuracy'] - real['reference_accuracy']):+.1f} points vs review", delta_color="normal",
                 help=f"{labelled[-1]['batch_name']}: {real['labelled_rows']:,} labels; 95% interval "
                      f"{pct(real['accuracy_ci'][0])}–{pct(real['accuracy_ci'][1])}")

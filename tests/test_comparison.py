@@ -241,3 +241,22 @@ def test_what_changed_lists_data_features_hyperparameters_and_settings(data):
     assert ch["settings"]["threshold"] == [0.5, 0.4]
     text = "; ".join(ch["sentences"])
     assert "new holdout (900 → 2,000 rows)" in text and "1 feature added (x)" in text and "C 1.0 → 0.5" in text
+    assert "settings changed (decision threshold 0.5 → 0.4)" in text  # words, not the setting's key
+
+
+def test_what_changed_says_unset_values_and_lists_in_words(data):
+    """A setting or role set in the champion's review and not now reads 'not set', a list reads as
+    names: never 'null' or JSON in a finding the PDF prints."""
+    from readiness.checks.comparison_history import what_changed
+
+    tr, te, _good, blind = data
+    from readiness.review import run_review
+
+    old = run_review(ctx_for(tr, te, blind, settings=Settings(target_accuracy=0.85)),
+                     checks=["model.hyperparameters"]).model_dump(mode="json")
+    old["roles"]["sensitive"] = ["sex", "region"]
+    ch = what_changed(old, ctx_for(tr, te, blind))
+    text = "; ".join(ch["sentences"])
+    assert "required accuracy 0.85 → not set" in text
+    assert "sensitive attributes sex, region → none" in text
+    assert "null" not in text and "[" not in text and "target_accuracy" not in text

@@ -62,7 +62,7 @@ def test_batches_over_time_with_the_last_alerts_and_their_conditions(history, mo
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Batches monitored"] == "3" and metrics["Batches with alerts"] == "1"
-    assert metrics["Realised accuracy (labels)"].endswith("%")
+    assert metrics["Realised accuracy, last labelled batch"].endswith("%")
     warn = at.warning[0].value
     assert f"**{esc('![x](http://evil.example)')}**" in warn  # the Markdown batch name stays text
     text = " ".join(m.value for m in at.markdown)

@@ -73,9 +73,23 @@ def _files(review: dict) -> dict[str, dict]:
     return {f.get("role"): f for f in review.get("inputs") or [] if isinstance(f, dict)}
 
 
+# what a person reads for a setting or role in "settings changed (…)" (a finding: no internal keys)
+CHANGED_WORDS = {"threshold": "decision threshold", "cost_fp": "cost of a false positive",
+                 "cost_fn": "cost of a false negative", "target_accuracy": "required accuracy",
+                 "target": "target", "positive_label": "positive label", "favorable_label": "favourable label",
+                 "sensitive": "sensitive attributes", "time_column": "time column", "id_column": "ID column"}
+
+
 def _short(v: Any) -> str:
+    """A value as a person reads it: 'not set' for null, lists as names (never JSON or 'null')."""
+    if v is None:
+        return "not set"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list):
+        return ", ".join(_short(x) for x in v) if v else "none"
     text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
-    return text if len(text) <= 40 else text[:37] + "…"
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def what_changed(old: dict, ctx) -> dict:
@@ -134,7 +148,7 @@ def what_changed(old: dict, ctx) -> dict:
         diff = {k: [before.get(k), now.get(k)] for k in keys if k in before and before.get(k) != now.get(k)}
         out[name] = diff
         if diff:
-            said.append(f"{name} changed (" + ", ".join(f"{k} {_short(a)} → {_short(b)}" for k, (a, b) in diff.items())
-                        + ")")
+            said.append(f"{name} changed (" + "; ".join(f"{CHANGED_WORDS.get(k, k)} {_short(a)} → {_short(b)}"
+                                                         for k, (a, b) in diff.items()) + ")")
     out["sentences"] = said
     return out
