@@ -56,6 +56,10 @@ def _verdict() -> str:
                      "the model beats simple baselines by more than chance" if dv == "better" else
                      "a simple baseline does better than the model, by more than the margin" if dv == "worse" and
                      base.status == Status.FAIL else
+                     "the model is itself a simple model and about as good as the baselines"
+                     if base.status == Status.PASS and base.metrics.get("model_is_simple_baseline") else
+                     "the model is about as good as a simple baseline, at the best error any model can reach here"
+                     if base.status == Status.PASS and base.metrics.get("model_error_within_bayes_ceiling") else
                      "the model is about as good as a simple baseline (the simpler model may be preferable)"
                      if base.status == Status.PASS else "the model and the baselines disagree (see below)")
     if bayes is not None and bayes.status in (Status.PASS, Status.WARN, Status.FAIL):
@@ -244,6 +248,9 @@ elif show_base:
     elif base.status == Status.WARN:
         todo.append("Check the model's threshold and ranking against the best baseline (see the finding above) before "
                     "choosing the more complex model.")
+    elif m.get("decision_verdict") in ("within_margin", "undetermined") and (
+            m.get("model_is_simple_baseline") or m.get("model_error_within_bayes_ceiling")):
+        pass  # a tie is expected (the finding says why): nothing to ask
     elif m.get("decision_verdict") in ("within_margin", "undetermined"):
         todo.append(f"Ask the model's authors what the extra complexity buys over a {BASELINE_SHORT[m['best_baseline']]}: "
                     "on this holdout they are about as good. If nothing, prefer the simpler model.")

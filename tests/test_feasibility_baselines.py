@@ -151,7 +151,9 @@ def test_a_model_no_better_than_a_baseline_is_said_plainly_without_a_warning():
     assert m["decision_measure"] == "accuracy" and m["margin"] == 0.01 and m["margin_unit"] == "accuracy points"
     lo, hi = m["decision_difference_ci"]
     assert m["decision_verdict"] == ("within_margin" if -0.01 <= lo and hi <= 0.01 else "undetermined")
-    assert "simpler model may be preferable" in res.summary
+    # it is itself the simple model (issue 12): a tie is expected, no complexity to question
+    assert m["model_is_simple_baseline"] == "logistic_regression"
+    assert "The model is itself a logistic regression" in res.summary
     assert res.findings[0].severity.value == "info"
 
 

@@ -454,14 +454,18 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
     else:
         sev, status = Severity.INFO, Status.PASS
         within = decision == "within_margin"
+        why, why_short = _why_a_tie_is_fine(ctx, m, model)
+        prefer = "the simpler model may be preferable"
         msg = (("As good as a simple baseline — within the margin of practical relevance "
-                f"(±{margin_txt}), so the simpler model may be preferable: ") if within else
+                f"(±{margin_txt}){', so ' + prefer if not why else ''}: ") if within else
                (f"The holdout cannot tell the model apart from a simple baseline, and no baseline is shown to be "
-                f"better by more than {margin_txt}; the simpler model may be preferable: ")) + "; ".join(parts) + "."
-        summary = (f"As good as a simple {bname} ({_gain(gain, by_cost)}, within ±{margin_txt}): the simpler model "
-                   "may be preferable." if within else
-                   f"About as good as a simple {bname} ({_gain(gain, by_cost)}; the holdout cannot separate them): "
-                   "the simpler model may be preferable.")
+                f"better by more than {margin_txt}{'; ' + prefer if not why else ''}: ")) + "; ".join(parts) + "."
+        if why:
+            msg += " " + why
+        tail = why_short or prefer[0].upper() + prefer[1:] + "."
+        summary = (f"As good as a simple {bname} ({_gain(gain, by_cost)}, within ±{margin_txt}). {tail}" if within else
+                   f"About as good as a simple {bname} ({_gain(gain, by_cost)}; the holdout cannot separate them). "
+                   f"{tail}")
     findings.insert(0, Finding(severity=sev, message=msg, evidence=ev))
     uses = m["holdout_uses"]
     if uses and uses > 1:
@@ -470,6 +474,54 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
             f"{alpha:.4f} (Bonferroni) to keep the chance of a false 'better' at 5% over all uses."),
             evidence={"holdout_uses": uses, "alpha": alpha}))
     return Outcome(summary=summary, findings=findings, metrics=m, status=status)
+
+
+#: a model of one of these kinds is itself a simple baseline (decision trees up to the baseline's depth)
+SIMPLE_KINDS = {"LogisticRegression": "logistic_regression", "LogisticRegressionCV": "logistic_regression",
+                "DecisionTreeClassifier": "decision_tree"}
+
+
+def _simple_kind(ctx: ReviewContext) -> str | None:
+    """The baseline key the model itself is (a logistic regression, a tree no deeper than the baseline's)."""
+    from readiness.inputs.models import final_estimator
+
+    est = final_estimator(getattr(ctx.model, "estimator", None)) if ctx.model is not None else None
+    kind = SIMPLE_KINDS.get(type(est).__name__) if est is not None else None
+    if kind == "decision_tree":
+        depth = getattr(est, "max_depth", None)
+        if depth is None or depth > TREE_DEPTH:
+            return None
+    return kind
+
+
+def _why_a_tie_is_fine(ctx: ReviewContext, m: dict, model: dict) -> tuple[str, str]:
+    """A tie with the simple baselines is no 'extra complexity that buys nothing' when the model is itself
+    that simple model, or when its error already sits within the best error any model can reach here
+    (the data's own ceiling of the Bayes error, Feasibility page): (the sentence, a short one for the
+    summary); ('', '') otherwise."""
+    kind = _simple_kind(ctx)
+    m["model_is_simple_baseline"] = kind
+    if kind is not None:
+        return (f"The model is itself a {BASELINE_SHORT[kind]}, the kind of model the baselines are: a tie is what "
+                "to expect, and there is no extra complexity to question.",
+                f"The model is itself a {BASELINE_SHORT[kind]}: no extra complexity to question.")
+    from readiness.checks.feasibility import data_ceiling
+
+    try:
+        ceiling = data_ceiling(ctx)
+    except Exception:  # the feasibility check reports its own error
+        ceiling = None
+    err = 1 - model["accuracy"]
+    at_floor = ceiling is not None and err <= ceiling["ceiling_high"]
+    m["model_error_within_bayes_ceiling"] = at_floor if ceiling is not None else None
+    m["bayes_ceiling_high"] = ceiling["ceiling_high"] if ceiling is not None else None
+    if not at_floor:
+        return "", ""
+    return (f"The model is at the floor: its error, {_pct(err)}, is within the best error any model can reach with "
+            f"these features (at most {_pct(ceiling['ceiling_high'])}, 95% confidence; Feasibility page), so no "
+            "model, simple or complex, can do much better. A tie there says the task is easy for simple models, "
+            "not that the model's complexity buys nothing.",
+            "Its error is already at the best any model can reach here (Feasibility), so a tie is expected.")
 
 
 def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:

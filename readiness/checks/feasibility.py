@@ -114,6 +114,62 @@ def _scored_rows(ctx: ReviewContext) -> np.ndarray:
 # =========================================================================================
 
 
+def _study(ctx: ReviewContext) -> dict:
+    """The estimators' run on the pooled, leak-free sample, once per review (``ctx.memo``):
+    ``baselines.comparison`` asks for the data's own error ceiling too. Raises SkipCheck."""
+    key = ("feasibility.study", ctx.settings.random_state)
+    if key in ctx.memo:
+        if isinstance(ctx.memo[key], SkipCheck):
+            raise ctx.memo[key]
+        return ctx.memo[key]
+    try:
+        ctx.memo[key] = _run_study(ctx)
+    except SkipCheck as e:
+        ctx.memo[key] = e
+        raise
+    return ctx.memo[key]
+
+
+def _run_study(ctx: ReviewContext) -> dict:
+    seed = ctx.settings.random_state
+    features, leaks, pool = pooled_rows(ctx)
+    labels = pool[ctx.target].astype(str).to_numpy()
+    rows = _stratified_sample(len(pool), BER_SAMPLE_CAP, seed, labels)
+    sample = pool.iloc[rows].reset_index(drop=True)
+    X, info = ber.encode(sample, features, max_categories=MAX_CATEGORIES)
+    if X.shape[1] == 0:
+        raise SkipCheck("Every feature is constant or empty, so there is nothing to estimate from.")
+    names, y = np.unique(labels[rows], return_inverse=True)
+    C = len(names)
+    est = ber.estimate(X, y, n_classes=C, ks=KS, seed=seed)
+    conflicts = ber.label_conflicts(pool, features, labels)
+    return {"features": features, "leaks": leaks, "info": info, "names": names, "y": y, "n_classes": C,
+            "est": est, "conflicts": conflicts, "pooled_rows": len(pool)}
+
+
+def data_ceiling(ctx: ReviewContext) -> dict | None:
+    """The data's own ceiling of the best possible error, without the model: the lowest 95% top of the
+    k-NN rules, the GHP bound and the majority class (the ``feasibility.bayes_error`` sources other than
+    the model, each at α/2 split over them). None when no study can run (regression, no features)."""
+    if ctx.task == "regression":
+        return None
+    try:
+        s = _study(ctx)
+    except SkipCheck:
+        return None
+    est = s["est"]
+    n = est.n
+    counts = {f"knn_{k}": (v["errors"], n) for k, v in est.knn.items()}
+    counts["prior"] = (round(est.prior_cap * n), n)
+    if est.ghp_upper is not None:
+        counts["ghp"] = (round(est.ghp_upper * n), n)
+    a_up = BER_ALPHA / 2 / len(counts)
+    highs = {k: cp_upper(x, m_, alpha=a_up) for k, (x, m_) in counts.items()}
+    key = min(highs, key=highs.get)
+    return {"ceiling_high": highs[key], "source": "knn" if key.startswith("knn_") else key,
+            "left_out_post_outcome": s["leaks"]}
+
+
 # what each end of the range rests on, as it reads inside a sentence
 BER_SOURCE_TEXT = {"knn": "a plain nearest-neighbour rule", "prior": "always predicting the most common class",
                    "ghp": "the spanning-tree (GHP) ceiling", "model": "the model itself",
@@ -138,19 +194,10 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
         from readiness.checks.feasibility_regression import noise_floor_review
 
         return noise_floor_review(ctx, max_categories=MAX_CATEGORIES, cap=BER_SAMPLE_CAP)
-    seed = ctx.settings.random_state
-    features, leaks, pool = pooled_rows(ctx)
-    labels = pool[ctx.target].astype(str).to_numpy()
-    rows = _stratified_sample(len(pool), BER_SAMPLE_CAP, seed, labels)
-    sample = pool.iloc[rows].reset_index(drop=True)
-    X, info = ber.encode(sample, features, max_categories=MAX_CATEGORIES)
-    if X.shape[1] == 0:
-        raise SkipCheck("Every feature is constant or empty, so there is nothing to estimate from.")
-    names, y = np.unique(labels[rows], return_inverse=True)
-    C = len(names)
-    est = ber.estimate(X, y, n_classes=C, ks=KS, seed=seed)
-    conflicts = ber.label_conflicts(pool, features, labels)
-    n_pool = len(pool)
+    s = _study(ctx)
+    features, leaks, info, names, y, C, est, conflicts, n_pool = (
+        s["features"], s["leaks"], s["info"], s["names"], s["y"], s["n_classes"], s["est"], s["conflicts"],
+        s["pooled_rows"])
 
     # --- the model's holdout error (none in a data-only review) ------------------------------
     has_model = not ctx.data_only
