@@ -25,6 +25,30 @@ if not s.is_sample:
         st.rerun()
 
 
+# widgets whose values belong to one review: new training data starts them afresh
+REVIEW_WIDGETS = ("setup_model_mode", "setup_champion_mode", "review_title", "biz_threshold", "biz_acc", "biz_fp",
+                  "biz_fn", "biz_champion_threshold", "biz_latency")
+REVIEW_WIDGET_PREFIXES = ("role_",)
+
+
+def _start_new_review(table) -> None:
+    """New training data is a new review (issue 12): the previous review's title, roles, model mode, model,
+    holdout, per-page extras and results do not carry over. Files given since the last run are kept (a
+    holdout or model chosen before the training file belongs to this review); the session shows the sample
+    until the new review runs, so no page shows results of other data."""
+    global ex
+    used = set(ex.get("used", ()))
+    kept = {k: ex[k] for k in ("test_table", "model", "champion")
+            if ex.get(k) is not None and ex[k].sha256 not in used}
+    for key in list(st.session_state):
+        if key in REVIEW_WIDGETS or str(key).startswith(REVIEW_WIDGET_PREFIXES):
+            del st.session_state[key]
+    fresh = {"train_table": table, "gen": ex.get("gen", 0) + (1 if used else 0), **kept}
+    st.session_state[SESSION_KEY] = AppState(extras={"setup": fresh})
+    ex = fresh
+    st.rerun()  # from the top: the sidebar and every widget show the new review (the sample until it runs)
+
+
 def _parse_table(upload, role: str):
     if upload is None:
         return None
@@ -39,6 +63,8 @@ def _parse_table(upload, role: str):
         st.error(esc(err), icon=":material/error:")
         ex.pop(f"{role}_table", None)
         return None
+    if role == "train":
+        _start_new_review(table)
     ex[f"{role}_table"] = table
     return table
 
@@ -63,7 +89,7 @@ with c1:
 test_t = None
 if two_files:
     with c2:
-        up = st.file_uploader("Holdout data", type=["csv", "tsv", "parquet"], key="up_test")
+        up = st.file_uploader("Holdout data", type=["csv", "tsv", "parquet"], key=f"up_test{ex.get('gen') or ''}")
         test_t = _parse_table(up, "test") if up is not None else ex.get("test_table")
         _show_table(test_t, "Holdout")
 
@@ -103,7 +129,7 @@ if mode == NO_MODEL_YET:
 if mode == "A model file":
     prestart_model_checks()  # the isolated checker warms up while files are chosen
     up = st.file_uploader("Model (.skops, XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, ONNX .onnx)",
-                          type=model_file_types(), key="up_model",
+                          type=model_file_types(), key=f"up_model{ex.get('gen') or ''}",
                           help="These formats load without running code from the file (docs/models.md says why, "
                                "per format). A pickle (.pkl, .joblib) runs "
                                "whatever code it contains: " + ("this server loads one only if its operator has "
@@ -122,7 +148,7 @@ with st.expander("Optional: the model in production today, to compare with", exp
                              horizontal=True, key="setup_champion_mode")
     if champion_mode == "A model file":
         up = st.file_uploader("Current model (.skops, .json/.ubj, .txt, .cbm, .onnx)", type=model_file_types(),
-                              key="up_champion")
+                              key=f"up_champion{ex.get('gen') or ''}")
         champion = _uploaded_model(up, "champion", "Current model")
 
 # --- 3. roles ---------------------------------------------------------------------------
@@ -302,4 +328,6 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
     report = run_review_cached(ctx)
     s.ctx, s.report, s.title, s.is_sample = ctx, report, title, False
     ex["title"] = title
+    # the files this review used: new training data drops them (they belong to this review)
+    ex["used"] = [f.sha256 for f in ctx.input_files]  # (a champion file is among them)
     st.switch_page("pages/overview.py")
