@@ -47,6 +47,8 @@ def main() -> None:
     ap.add_argument("--mode", choices=["model", "prediction", "both"], default="both")
     ap.add_argument("--per-check", action="store_true", help="one child process per check")
     ap.add_argument("--limit-gib", type=float, help="RLIMIT_AS of the child process")
+    ap.add_argument("--timeout", type=float, help="kill a child after this many seconds (peak RSS still shown)")
+    ap.add_argument("--only", nargs="*", help="with --per-check: these check ids only")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_wide(Path(tmp), columns=a.columns, rows=a.rows)
@@ -57,12 +59,14 @@ def main() -> None:
                 ids = subprocess.run([sys.executable, "-m", "readiness.cli", "checks"], capture_output=True,
                                      text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
                 ids = [line.split()[0] for line in ids.splitlines() if line.strip()]
-                for cid in ids:
-                    r = run_cli(paths, mode=mode, checks=[cid], preexec=_limit(a.limit_gib))
-                    print(f"  {r['seconds']:7.1f} s  {r['max_rss_mib']:7.0f} MiB  exit {r['exit']}  {cid}")
+                for cid in a.only or ids:
+                    r = run_cli(paths, mode=mode, checks=[cid], preexec=_limit(a.limit_gib), timeout=a.timeout)
+                    print(f"  {r['seconds']:7.1f} s wall  {r['cpu_s']:7.1f} s CPU  {r['max_rss_mib']:7.0f} MiB  exit {r['exit']}  {cid}",
+                          flush=True)
             else:
-                r = run_cli(paths, mode=mode, preexec=_limit(a.limit_gib))
-                print(f"  whole review: {r['seconds']:.1f} s, peak RSS {r['max_rss_mib']:.0f} MiB, exit {r['exit']}")
+                r = run_cli(paths, mode=mode, preexec=_limit(a.limit_gib), timeout=a.timeout)
+                print(f"  whole review: {r['seconds']:.1f} s wall, {r['cpu_s']:.1f} s CPU, peak RSS {r['max_rss_mib']:.0f} MiB, "
+                      f"exit {r['exit']}", flush=True)
                 if r["exit"] == 0:
                     rep = json.loads(Path(r["json"]).read_text())
                     slow = sorted(rep["checks"], key=lambda c: -(c.get("duration_s") or 0))[:6]

@@ -59,6 +59,13 @@ PERM_BUDGET_S = 20.0
 PERM_SCORED_ROWS = 600_000  # permutation plan: rows scored in total at most (see permutation_plan)
 CORRELATED_GROUP_RHO = 0.7  # |Spearman rho| that puts numeric features in one group
 MAX_DENSE_COLUMNS = 5000  # more transformed columns than this: use the model-agnostic path
+#: column budget (issue 9, item 7): with more features than this, permutation importance shuffles and LIME
+#: varies only the ones most associated with the model's score (:func:`screened_features`), so their time
+#: and memory do not grow with the column count; the numbers screened and available are reported
+EXPLAIN_MAX_FEATURES = 200
+SCREEN_ROWS = 2000  # holdout rows the screen ranks features on
+SCREEN_CHUNK = 256  # columns ranked at a time
+LIME_SCORE_CHUNK = 500  # LIME's perturbed rows scored at a time (full-width frames stay small)
 
 Progress = Callable[[int, int], None]
 
@@ -196,6 +203,7 @@ class _State:
     notes: list[str] = field(default_factory=list)
     lime: Any = None
     lime_medians: np.ndarray | None = None
+    lime_encoding: Any = None  # over the screened features (all of them up to EXPLAIN_MAX_FEATURES)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -826,8 +834,14 @@ def _lime(ctx: ReviewContext, st: _State):
         if st.lime is None:
             from lime.lime_tabular import LimeTabularExplainer
 
-            enc = st.encoding if st.encoding is not None else Encoding.fit([ctx.train, ctx.test], ctx.model.features)
-            st.encoding = enc
+            screen = screened_features(ctx)
+            if screen["screened"]:
+                enc = Encoding.fit([ctx.train, ctx.test], screen["features"])
+            else:
+                enc = st.encoding if st.encoding is not None else Encoding.fit([ctx.train, ctx.test],
+                                                                               ctx.model.features)
+                st.encoding = enc
+            st.lime_encoding = enc
             Z = enc.encode(_sample(ctx.train[enc.features], LIME_TRAIN_ROWS, ctx.settings.random_state))
             med = np.nanmedian(np.where(np.isnan(Z), np.nan, Z), axis=0)
             med = np.where(np.isnan(med), 0.0, med)
@@ -850,18 +864,35 @@ def lime_row(ctx: ReviewContext, row: int, *, num_features: int | None = None, n
     """
     st = _state(ctx)
     explainer = _lime(ctx, st)
-    enc = st.encoding
-    X = ctx.test.iloc[[row]][enc.features]
+    enc = st.lime_encoding
+    full_row = ctx.test.iloc[[row]][list(ctx.model.features)]
+    X = full_row[enc.features]
     z = enc.encode(X)[0]
     z = np.where(np.isnan(z), st.lime_medians, z)
+    others = [c for c in ctx.model.features if c not in set(enc.features)]
+
+    def frame(Z):
+        """Perturbed values of the varied features; any others held at the row's values (column budget)."""
+        D = enc.decode(Z)
+        if not others:
+            return D
+        F = full_row.loc[full_row.index.repeat(len(D))].reset_index(drop=True)
+        for c in enc.features:
+            F[c] = D[c].to_numpy()
+        return F
+
+    def scored(Z):
+        return np.concatenate([np.asarray(ctx.model.scores(frame(Z[i: i + LIME_SCORE_CHUNK])), dtype=float)
+                               for i in range(0, len(Z), LIME_SCORE_CHUNK)])
+
     if ctx.task == "multiclass":
-        cls = int(_predicted_class_index(ctx, X)[0])
+        cls = int(_predicted_class_index(ctx, full_row)[0])
 
         def f(Z):
-            return np.asarray(ctx.model.scores(enc.decode(Z)), dtype=float)[:, cls]
+            return scored(Z)[:, cls]
     else:
         def f(Z):
-            return np.asarray(ctx.model.scores(enc.decode(Z)), dtype=float)
+            return scored(Z)
     k = num_features or min(len(enc.features), TOP_FEATURES)
     with st.lock, _single_thread():
         # one RandomState is shared by LIME's sampler and discretizer: reseed it per row so a
@@ -1026,7 +1057,7 @@ def feature_groups(ctx: ReviewContext, *, extra: dict[str, list[str]] | None = N
     * sensitive: the sensitive-attribute columns that are model features, two or more.
     One-hot columns need no group: importance is measured on original features already.
     """
-    feats = list(ctx.model.features)
+    feats = screened_features(ctx)["features"]  # the column budget: groups of shuffled features only
     groups: dict[str, list[str]] = {}
     for name, cols in (extra or {}).items():
         cols = [c for c in cols if c in feats]
@@ -1079,6 +1110,74 @@ def _interval(drops: np.ndarray) -> tuple[float, float]:
     return m - half, m + half
 
 
+def screened_features(ctx: ReviewContext) -> dict:
+    """The features permutation importance shuffles and LIME varies: all of them up to
+    EXPLAIN_MAX_FEATURES, else those most associated with the model's score on a seeded sample
+    of up to SCREEN_ROWS holdout rows — |Spearman ρ| for numbers, the correlation ratio of the
+    score's ranks for text (per class score, the largest, for multiclass). Columns are ranked
+    SCREEN_CHUNK at a time, so memory stays within rows × chunk. Once per review (``ctx.memo``).
+
+    Returns {"features", "available", "screened" (bool), "rows", "association" (kept features)}."""
+    key = ("explain.screen", ctx.settings.random_state)
+    if key in ctx.memo:
+        return ctx.memo[key]
+    feats = list(ctx.model.features)
+    if len(feats) <= EXPLAIN_MAX_FEATURES:
+        out = {"features": feats, "available": len(feats), "screened": False, "rows": None, "association": None}
+        ctx.memo[key] = out
+        return out
+    scores = np.asarray(_row_scores(ctx), dtype=float).reshape(len(ctx.test), -1)
+    ok = np.flatnonzero(np.isfinite(scores).all(axis=1))
+    rng = np.random.default_rng(ctx.settings.random_state)
+    rows = np.sort(rng.permutation(ok)[:SCREEN_ROWS])
+    S = scores[rows]
+    R = np.column_stack([pd.Series(S[:, j]).rank().to_numpy() for j in range(S.shape[1])])
+    R = (R - R.mean(axis=0)) / np.where(R.std(axis=0) > 0, R.std(axis=0), 1.0)
+    assoc = np.zeros(len(feats))
+    sub = ctx.test.iloc[rows]
+    for start in range(0, len(feats), SCREEN_CHUNK):
+        cols = feats[start: start + SCREEN_CHUNK]
+        block = np.empty((len(rows), len(cols)))
+        for j, c in enumerate(cols):
+            col = sub[c]
+            if _is_numeric(col):
+                v = pd.to_numeric(col, errors="coerce").rank()
+                block[:, j] = v.fillna(v.mean() if v.notna().any() else 0.0).to_numpy()
+            else:  # correlation ratio: each row's category replaced by its mean score rank (per score column below)
+                block[:, j] = np.nan
+        num = ~np.isnan(block[0]) if len(rows) else np.zeros(len(cols), bool)
+        if num.any():
+            B = block[:, num]
+            sd = B.std(axis=0)
+            B = (B - B.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+            r = np.abs(B.T @ R) / len(rows)  # (cols, score columns)
+            r[sd == 0] = 0.0
+            assoc[start + np.flatnonzero(num)] = r.max(axis=1)
+        for j in np.flatnonzero(~num):
+            codes = pd.factorize(sub[cols[j]].astype("object").where(sub[cols[j]].notna(), "(missing)"))[0]
+            best = 0.0
+            for k in range(R.shape[1]):
+                means = np.bincount(codes, weights=R[:, k]) / np.maximum(np.bincount(codes), 1)
+                best = max(best, float(np.sqrt(np.mean(means[codes] ** 2))))  # R[:, k] has mean 0, sd 1
+            assoc[start + j] = best
+    order = np.argsort(-assoc, kind="stable")[:EXPLAIN_MAX_FEATURES]
+    kept = [feats[j] for j in sorted(order)]
+    out = {"features": kept, "available": len(feats), "screened": True, "rows": int(len(rows)),
+           "association": {feats[j]: float(assoc[j]) for j in order}}
+    ctx.memo[key] = out
+    return out
+
+
+def screen_note(screen: dict, what: str) -> str | None:
+    """One sentence on the column budget, or None when every feature was used."""
+    if not screen["screened"]:
+        return None
+    return (f"The model has {screen['available']:,} features; {what} the {len(screen['features']):,} most associated "
+            f"with its score (|Spearman ρ| or the correlation ratio, on {screen['rows']:,} holdout rows), so time "
+            "and memory do not grow with the column count. The others are held at their values and get no number "
+            "here.")
+
+
 def permutation_plan(n_rows: int, units: int, *, n_repeats: int = PERM_REPEATS, max_rows: int = PERM_MAX_ROWS) -> tuple[int, int]:
     """(holdout rows, repeats) for permutation importance: a fixed rule, not a clock.
 
@@ -1109,7 +1208,8 @@ def permutation_importance(ctx: ReviewContext, *, n_repeats: int = PERM_REPEATS,
 
     start = time.perf_counter()
     seed = ctx.settings.random_state
-    feats = list(ctx.model.features)
+    screen = screened_features(ctx)
+    feats = screen["features"]
     metric_name, metric = _scorer(ctx)
     groups = feature_groups(ctx, extra=groups)
     scores = np.asarray(_row_scores(ctx), dtype=float).reshape(len(ctx.test), -1)
@@ -1130,20 +1230,34 @@ def permutation_importance(ctx: ReviewContext, *, n_repeats: int = PERM_REPEATS,
         except ValueError:  # regression, or a class too small to stratify
             rows = rng.choice(ok, size=n_rows, replace=False)
         rows = np.sort(rows)
-    X = ctx.test.iloc[rows][feats].reset_index(drop=True)
+    X = ctx.test.iloc[rows][list(ctx.model.features) if screen["screened"] else feats].reset_index(drop=True)
     y = _targets(ctx, rows)
 
     def scorer(_est, Xp, yp):
         return metric(yp, ctx.model.scores(Xp))
 
+    def shuffled_drops(cols: list[str], rng_) -> np.ndarray:
+        drops = []
+        for _ in range(repeats):
+            perm = rng_.permutation(len(X))
+            Xp = X.copy()
+            for c in cols:
+                Xp[c] = X[c].to_numpy()[perm]
+            drops.append(baseline - scorer(None, Xp, y))
+        return np.asarray(drops, dtype=float)
+
     with _single_thread():
         baseline = scorer(None, X, y)
-        res = sk_perm(ctx.model.estimator, X, y, scoring=scorer, n_repeats=repeats, random_state=seed, n_jobs=1)
+        single = {}
+        if screen["screened"]:  # only the screened columns are shuffled (sklearn's function shuffles every one)
+            for j, f in enumerate(feats):
+                single[f] = shuffled_drops([f], np.random.default_rng([seed, 1_000_003, j]))
+        else:
+            res = sk_perm(ctx.model.estimator, X, y, scoring=scorer, n_repeats=repeats, random_state=seed, n_jobs=1)
+            single = {f: np.asarray(res.importances[j], dtype=float) for j, f in enumerate(feats)}
         if progress is not None:
             progress(len(feats), units)
-        single = {}
-        for j, f in enumerate(feats):
-            drops = np.asarray(res.importances[j], dtype=float)
+        for f, drops in single.items():
             lo, hi = _interval(drops)
             single[f] = {"mean": float(drops.mean()), "ci": [lo, hi],
                          "std": float(drops.std(ddof=1)) if len(drops) > 1 else 0.0}
@@ -1152,15 +1266,7 @@ def permutation_importance(ctx: ReviewContext, *, n_repeats: int = PERM_REPEATS,
             if time.perf_counter() - start > budget_s:
                 skipped.append(name)
                 continue
-            g_rng = np.random.default_rng([seed, gi])
-            drops = []
-            for _ in range(repeats):
-                perm = g_rng.permutation(len(X))
-                Xp = X.copy()
-                for c in cols:
-                    Xp[c] = X[c].to_numpy()[perm]
-                drops.append(baseline - scorer(None, Xp, y))
-            drops = np.asarray(drops)
+            drops = shuffled_drops(cols, np.random.default_rng([seed, gi]))
             lo, hi = _interval(drops)
             grouped[name] = {"features": cols, "mean": float(drops.mean()), "ci": [lo, hi]}
             if progress is not None:
@@ -1175,4 +1281,6 @@ def permutation_importance(ctx: ReviewContext, *, n_repeats: int = PERM_REPEATS,
         "importances": {f: single[f] for f in order},
         "groups": dict(sorted(grouped.items(), key=lambda kv: -kv[1]["mean"])),
         "groups_skipped": skipped,
+        "features_shuffled": len(feats),
+        "features_available": screen["available"],
     }

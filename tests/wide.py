@@ -46,8 +46,13 @@ def write_wide(folder: Path, *, columns: int, rows: int, seed: int = 0) -> dict:
     return paths
 
 
-def run_cli(paths: dict, *, mode: str = "model", checks: list[str] | None = None, preexec=None) -> dict:
-    """``readiness review`` in a child process: exit code, seconds, peak RSS (MiB), JSON path."""
+def run_cli(paths: dict, *, mode: str = "model", checks: list[str] | None = None, preexec=None,
+            timeout: float | None = None) -> dict:
+    """``readiness review`` in a child process: exit code, seconds, CPU seconds (``cpu_s``: user + system, the
+    measure that survives a busy machine), peak RSS (MiB), JSON path.
+
+    With ``timeout`` the child is killed after that many seconds (exit ``"timeout"``); its
+    peak RSS up to then is still reported."""
     out = paths["folder"] / f"review-{mode}.json"
     args = [sys.executable, "-m", "readiness.cli", "review", "--train", str(paths["train"]), "--target", "y",
             "--json", str(out), "--quiet"]
@@ -60,8 +65,18 @@ def run_cli(paths: dict, *, mode: str = "model", checks: list[str] | None = None
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=preexec)
+    timer = None
+    if timeout:
+        import threading
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
     stderr = proc.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"exit": proc.returncode, "seconds": time.perf_counter() - t0, "max_rss_mib": usage.ru_maxrss / 1024,
+    timed_out = False
+    if timer is not None:
+        timed_out = not timer.is_alive() and proc.returncode < 0
+        timer.cancel()
+    return {"exit": "timeout" if timed_out else proc.returncode, "seconds": time.perf_counter() - t0, "max_rss_mib": usage.ru_maxrss / 1024,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
             "json": out, "stderr": stderr}

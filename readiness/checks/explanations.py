@@ -183,8 +183,11 @@ def lime_check(ctx: ReviewContext) -> Outcome:
     groups = [g for name, g in X.feature_groups(ctx).items() if name.endswith("(correlated)")]
     diagnosis = ES.which_to_believe(shap_kind=X.explainer_info(ctx)["explainer"], lime_runs=stab, correlated=groups,
                                     n_features=len(ctx.model.features))
+    screen = X.screened_features(ctx)
     metrics = {
         "default_row": default,
+        "features_varied": len(screen["features"]),
+        "features_available": screen["available"],
         "rows_checked": len(rows),
         "rows_agreeing": int(sum(agree)),
         "agreement_rate": rate,
@@ -231,6 +234,10 @@ def lime_check(ctx: ReviewContext) -> Outcome:
             f"Where they differ, {believe} for this model: {diagnosis['why']}. Likely causes of the difference: "
             + "; ".join(diagnosis["reasons"]) + f" (LIME's kernel width here: {diagnosis['kernel_width']:.2f})."),
             evidence=diagnosis))
+    note = X.screen_note(screen, "LIME varies")
+    if note:
+        findings.append(Finding(severity=Severity.INFO, message=note, evidence={
+            "features_varied": len(screen["features"]), "features_available": screen["available"]}))
     low_fit = [r["row"] for r in per_row if r["lime_fit_r2"] < 0.3]
     if low_fit:
         findings.append(Finding(severity=Severity.INFO, message=(
@@ -332,6 +339,10 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=Severity.INFO, message=(
             f"{len(p['groups_skipped'])} feature group(s) were not measured: the time budget was spent."),
             evidence={"groups": p["groups_skipped"]}))
+    note = X.screen_note(X.screened_features(ctx), "importance is measured for")
+    if note:
+        findings.append(Finding(severity=Severity.INFO, message=note, evidence={
+            "features_shuffled": p["features_shuffled"], "features_available": p["features_available"]}))
     if top is None or top_drop <= 0:
         summary = (f"No feature's shuffling lowers the holdout {metric} ({p['baseline_score']:.3f}): the model's "
                    "performance does not come from any single input.")
@@ -341,6 +352,9 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
                    f"(−{v['mean']:.3f}, {_pct(shares[top])} of all features' drops together)")
         verb = "contributes" if len(nothing) == 1 else "contribute"
         summary += f"; {len(nothing)} of {len(imp)} features {verb} nothing." if nothing else "."
+    if note:
+        summary += (f" Measured for the {p['features_shuffled']:,} of {p['features_available']:,} features most "
+                    "associated with the score.")
     return Outcome(summary=summary, findings=findings, metrics=metrics)
 
 
