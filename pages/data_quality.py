@@ -93,7 +93,7 @@ if labels is not None and check_header(labels) and not skipped_or_error(labels):
     c2.metric("Suspect rows", f"{m['suspect_rows']:,} of {m['rows_examined']:,}",
               help="Training rows to check first, most suspect at the top of the table below")
     share = m["target_error_share_from_labels"]
-    c3.metric("Target's error budget, if all are wrong", pct(min(share, 1.0)) if share is not None else "no target",
+    c3.metric("Target's error budget, if all are wrong", pct(share) if share is not None else "no target",
               help="Wrong labels put at least this error under any model, measured against these labels, as a "
                    "share of the error the target accuracy allows")
     findings(labels)

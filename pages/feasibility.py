@@ -335,11 +335,22 @@ elif check_header(bayes) and not skipped_or_error(bayes):
     if labels is not None and labels.status == Status.PASS and labels.metrics.get("label_error_rate") is not None:
         lm = labels.metrics
         share = lm["target_error_share_from_labels"]
-        st.caption(f"Wrong labels (Data quality page): up to an estimated {pct(lm['label_error_rate'])} of training "
-                   "labels may be wrong; if they all are, they alone put the error against these labels at "
-                   f"{pct(lm['bayes_error_floor_from_labels'])} or more"
-                   + (f", {pct(min(share, 1.0))} of the target's error budget" if share is not None else "")
-                   + ". Cases ambiguous by nature look the same and are already inside the range above.")
+        floor_l, model_err = lm["bayes_error_floor_from_labels"], m.get("model_error")
+        budget = ("" if share is None else ", more than the target's whole error budget" if share > 1 else
+                  f", {pct(share)} of the target's error budget")
+        if model_err is not None and floor_l is not None and model_err < floor_l:
+            # the model errs less than "all suspects are wrong labels" would allow: say so, not both
+            st.caption(f"Wrong labels (Data quality page): up to an estimated {pct(lm['label_error_rate'])} of "
+                       "training labels look suspect. They cannot all be wrong: the model errs on only "
+                       f"{pct(model_err)} of holdout rows against these labels. Most suspects are cases the features "
+                       "alone cannot settle (already inside the range above)"
+                       + (", or the model reads a column recorded after the outcome (see Leakage)"
+                          if m.get("left_out_post_outcome") else "") + ".")
+        else:
+            st.caption(f"Wrong labels (Data quality page): up to an estimated {pct(lm['label_error_rate'])} of "
+                       "training labels may be wrong; if they all are, they alone put the error against these labels "
+                       f"at {pct(floor_l)} or more{budget}. Cases ambiguous by nature look the same and are already "
+                       "inside the range above.")
     with st.expander("The estimators behind the range"):
         knn = m["knn"]
         est_rows = [

@@ -101,3 +101,22 @@ def test_regression_is_skipped():
     train["y"], test["y"] = train["a"] * 2.5 + 0.1, test["a"] * 2.5 + 0.1
     res = check(train, test)
     assert res.status == "skipped" and "class labels" in res.summary
+
+
+def test_suspects_that_cannot_all_be_wrong_labels_are_said_so():
+    """Issue 12: the labels check must not say 'the error against these labels is at least X%' and leave it
+    there when the model under review errs far less against the same labels. Overlapping classes (Bayes
+    error Φ(−1) = 15.9%) look like label noise; a prediction column that knows the answer errs on 0%."""
+    train, test, _ = planted(delta=2.0)
+    test = test.assign(oracle=test["y"].astype(float))
+    ctx = make_ctx(train, test, target="y", prediction_column="oracle", settings=Settings(target_accuracy=0.95))
+    res = run_check(get_check("data_quality.labels"), ctx)
+    m = res.metrics
+    assert m["model_holdout_error"] == 0.0
+    assert m["bayes_error_floor_from_labels"] > 0.05
+    effect = next(f.message for f in res.findings if "If they all are wrong labels" in f.message)
+    assert "They cannot all be wrong: the model errs on only 0.0% of holdout rows" in effect
+    # more than the whole error budget is said as a multiple, never capped at 100%
+    share = m["target_error_share_from_labels"]
+    assert share == pytest.approx(m["bayes_error_floor_from_labels"] / 0.05) and share > 1
+    assert f"{share:.1f} times the 5.0% error" in effect

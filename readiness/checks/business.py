@@ -387,6 +387,16 @@ def fmt_threshold(x: float) -> str:
     return f"{x:.6g}".replace("-", "−")
 
 
+def fmt_cut(x: float) -> str:
+    """A raw cut point (an observed score) to three significant digits, never rounded onto 0 or 1:
+    0.1459 -> '0.146', 0.99952 -> '0.9995' (not '1', which would read as 'flags no one')."""
+    for d in range(3, 8):
+        text = f"{x:.{d}g}"
+        if float(text) not in (0.0, 1.0) or x in (0.0, 1.0):
+            return text.replace("-", "−")
+    return f"{x:.8g}".replace("-", "−")
+
+
 def fmt_approx(x: float) -> str:
     """Three significant digits, for interval ends and formula values."""
     return f"{x:.3g}".replace("-", "−")
@@ -576,7 +586,7 @@ def threshold(ctx: ReviewContext) -> Outcome:
     if ta is not None:
         if ta["reachable"]:
             msg = (f"The required accuracy {_pct(ta['target'])} is reached on the holdout at thresholds from "
-                   f"{fmt_threshold(ta['lowest_threshold'])} to {fmt_threshold(ta['highest_threshold'])}; the cheapest of them, "
+                   f"{fmt_cut(ta['lowest_threshold'])} to {fmt_cut(ta['highest_threshold'])}; the cheapest of them, "
                    f"{fmt_threshold(ta['threshold'])}, gives {_pct(ta['accuracy'])} accuracy "
                    f"({_ci(ta['accuracy_ci'], _pct)}) at {fmt_cost(ta['cost_per_1000'])} {units}.")
             if ta["accuracy_ci"][0] < ta["target"]:

@@ -165,12 +165,21 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     effect = (f"If they all are wrong labels, they alone put the error any model shows against these labels at "
               f"{_pct(floor)} or more (flips to another class raise the Bayes error to at least the flip rate)")
     if budget is not None:
-        effect += (f", {_pct(min(budget, 1.0))} of the {_pct(target_error)} error the target accuracy of "
-                   f"{_pct(target)} allows")
+        effect += (f", {budget:.1f} times the {_pct(target_error)} error the target accuracy of {_pct(target)} allows"
+                   if budget > 1 else
+                   f", {_pct(budget)} of the {_pct(target_error)} error the target accuracy of {_pct(target)} allows")
     effect += ("; the part that is ambiguity by nature is already inside the Bayes-error range on the Feasibility "
                "page")
+    # the model's own holdout error against these labels: below the floor, the suspects cannot all be wrong labels
+    model_err = _model_holdout_error(ctx)
+    m["model_holdout_error"] = model_err
+    if model_err is not None and model_err < floor:
+        effect += (f". They cannot all be wrong: the model errs on only {_pct(model_err)} of holdout rows against "
+                   "these labels, so most suspects are cases the features "
+                   + ("(without the columns left out below) " if leaks else "") + "cannot settle, not wrong labels")
     findings.append(Finding(severity=Severity.INFO, message=effect + ".",
-                            evidence={"bayes_error_floor_from_labels": floor, "target_error_share_from_labels": budget}))
+                            evidence={"bayes_error_floor_from_labels": floor, "target_error_share_from_labels": budget,
+                                      "model_holdout_error": model_err}))
     if leaks:
         findings.append(Finding(severity=Severity.INFO, message=leak_note(
             ctx, leaks, "The model that judges the labels leaves out"), evidence={"left_out_post_outcome": leaks}))
@@ -191,3 +200,18 @@ def label_errors(ctx: ReviewContext) -> Outcome:
 def suspects_frame(metrics: dict) -> pd.DataFrame:
     """The suspect rows as a table (for pages and the report)."""
     return pd.DataFrame(metrics.get("examples") or [])
+
+
+def _model_holdout_error(ctx: ReviewContext) -> float | None:
+    """The model's (or prediction column's) error on the scored holdout rows; None in a data review."""
+    if ctx.data_only or ctx.task == "regression":
+        return None
+    from readiness.checks.feasibility import _scored_rows
+
+    try:
+        ok = _scored_rows(ctx)
+        y = ctx.y_test.astype(str).to_numpy()[ok]
+        return float((np.asarray(ctx.test_pred)[ok].astype(str) != y).mean()) if ok.any() else None
+    except Exception:  # the evaluation checks report a model that cannot score
+        return None
+
