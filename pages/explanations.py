@@ -238,8 +238,12 @@ if check_header(perm) and not skipped_or_error(perm):
     imp = pm["importances"]
     top = next(iter(imp), None)
     c1, c2, c3, c4 = st.columns([1, 1.5, 1, 1])
-    c1.metric(f"Holdout {pm['metric']}", f"{pm['baseline_score']:.3f}",
-              help="The score on the holdout sample before any feature is shuffled")
+    sampled = pm["rows"] < pm["rows_available"]
+    c1.metric(f"{pm['metric']} on the {pm['rows']:,}-row sample" if sampled else f"Holdout {pm['metric']}",
+              f"{pm['baseline_score']:.3f}",
+              help=("The score on this seeded holdout sample before any feature is shuffled; the full holdout's "
+                    "value is on Holdout performance" if sampled else
+                    "The score on the whole holdout before any feature is shuffled"))
     if top is not None:
         v = imp[top]
         c2.metric("Largest drop (95% interval)", f"{v['mean']:.3f} ({v['ci'][0]:.3f}–{v['ci'][1]:.3f})",

@@ -343,12 +343,17 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
     if note:
         findings.append(Finding(severity=Severity.INFO, message=note, evidence={
             "features_shuffled": p["features_shuffled"], "features_available": p["features_available"]}))
+    # one number per quantity (issue 12): a score on a sample of the holdout is labelled as such, so it is not
+    # read as the full holdout's value on Holdout performance
+    where = (f"the {metric} on a {p['rows']:,}-row sample of the holdout" if p["rows"] < p["rows_available"] else
+             f"the holdout {metric}")
     if top is None or top_drop <= 0:
-        summary = (f"No feature's shuffling lowers the holdout {metric} ({p['baseline_score']:.3f}): the model's "
+        summary = (f"No feature's shuffling lowers {where} ({p['baseline_score']:.3f}): the model's "
                    "performance does not come from any single input.")
+        summary = summary[0].upper() + summary[1:]
     else:
         v = imp[top]
-        summary = (f"The holdout {metric} ({p['baseline_score']:.3f}) drops most when '{top}' is scrambled "
+        summary = (f"{where[0].upper() + where[1:]} ({p['baseline_score']:.3f}) drops most when '{top}' is scrambled "
                    f"(−{v['mean']:.3f}, {_pct(shares[top])} of all features' drops together)")
         verb = "contributes" if len(nothing) == 1 else "contribute"
         summary += f"; {len(nothing)} of {len(imp)} features {verb} nothing." if nothing else "."
