@@ -245,6 +245,14 @@ if form_task == "binary":
     b1, b2, b3, b4 = st.columns(4)
     threshold = b1.number_input("Decision threshold", value=0.5, step=0.05, key="biz_threshold",
                                 help="A row is predicted positive when its score is at least this")
+    scale = test_t.frame if two_files and test_t is not None else frame
+    if pred_col and pred_col in scale.columns:
+        import pandas as pd
+
+        col = pd.to_numeric(scale[pred_col], errors="coerce")
+        if col.notna().any() and (col.min() >= threshold or col.max() < threshold):
+            st.warning(f"'{esc(pred_col)}' runs from {col.min():.4g} to {col.max():.4g}: at {threshold:g} every row "
+                       "is predicted the same. Set the threshold on the scores' own scale.", icon=":material/warning:")
     target_acc = b2.number_input("Required accuracy (%)", min_value=0.0, max_value=100.0, value=0.0, step=1.0,
                                  key="biz_acc", help="0 = no requirement")
     cost_fp = b3.number_input("Cost of a false positive", min_value=0.0, value=1.0, key="biz_fp",

@@ -166,6 +166,18 @@ def _classification(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=Severity.INFO, columns=[ctx.target], message=(
             f"Classes with fewer than {SMALL_CLASS} holdout rows ({', '.join(f'{k}: {v}' for k, v in small.items())}): "
             "metrics for them are very uncertain (see their intervals)."), evidence={"small_classes": small}))
+    if ctx.task == "binary" and len(scores) and len(np.unique(scores)) > 1:
+        thr = ctx.settings.threshold
+        side = "at or above" if scores.min() >= thr else "below" if scores.max() < thr else None
+        if side is not None:  # e.g. risk deciles 1-10 judged at 0.5: the threshold is not on the scores' scale
+            m["threshold_outside_scores"] = True
+            findings.append(Finding(severity=Severity.WARN, message=(
+                f"Every holdout score lies {side} the decision threshold {thr:g} (the scores run from "
+                f"{scores.min():.4g} to {scores.max():.4g}), so every row is predicted "
+                f"{'positive' if side == 'at or above' else 'negative'}: the accuracy, precision and recall here "
+                "judge the threshold, not the model. Set the threshold on the scores' own scale (Setup's decision "
+                "threshold; CLI --threshold); ROC AUC, which needs no threshold, still ranks the model."),
+                evidence={"threshold": thr, "score_min": float(scores.min()), "score_max": float(scores.max())}))
     if acc_ci[1] <= majority:
         findings.append(Finding(severity=Severity.FAIL, message=(
             f"Accuracy {_pct(acc)} ({_ci_text(*acc_ci)}) is no better than always predicting the most common class "
