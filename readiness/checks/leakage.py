@@ -692,7 +692,7 @@ def oversampling(ctx: ReviewContext) -> Outcome:
     within_dup = sum(v["within_train_duplicates"] for v in by_class.values())
     if (within_syn or within_dup) and not any(f.severity != Severity.INFO for f in findings):
         findings.append(Finding(severity=Severity.INFO, message=(
-            f"Training contains {within_dup} repeated rows and {within_syn} points on a line between two neighbours "
+            f"Training contains {within_dup:,} repeated rows and {within_syn:,} points on a line between two neighbours "
             "(among those checked) that do not reach the holdout: if this is oversampling, it was done correctly, "
             "inside training only."),
             evidence={"within_train_duplicates": within_dup, "synthetic_within_train": within_syn}))

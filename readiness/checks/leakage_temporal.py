@@ -97,7 +97,7 @@ def temporal(ctx: ReviewContext) -> Outcome:
                 sev = Severity.FAIL if share >= PEEK_FAIL_SHARE else Severity.WARN
                 ix = np.flatnonzero(after.to_numpy())[:20]
                 findings.append(Finding(severity=sev, columns=[col, tcol], message=(
-                    f"'{col}' lies after the row's own '{tcol}' in {n_after} rows ({_pct(share)}): the feature is "
+                    f"'{col}' lies after the row's own '{tcol}' in {n_after:,} rows ({_pct(share)}): the feature is "
                     "recorded in the future of the prediction (Peek-a-Boo). At prediction time this value does not "
                     f"exist yet. Drop '{col}' or replace it with what was known at '{tcol}'."),
                     evidence={"rows": n_after, "share": share, "examples": [
