@@ -36,6 +36,9 @@ PAGES = {
 
 show_navigation()
 nav = st.navigation(PAGES, expanded=True)
+# links in the page body (e.g. the Overview cards' check names) wrap instead of being cut off with "…"
+st.html("<style>[data-testid='stMain'] [data-testid='stPageLink'] * {white-space: normal !important; "
+        "overflow: visible !important; text-overflow: clip !important;}</style>")
 s = state()
 with st.sidebar:
     account_box()

@@ -57,12 +57,14 @@ if cats is not None and cats.metrics.get("categories"):
     st.markdown("## Seven sources of harm")
     st.caption("Suresh & Guttag's harm categories, each with what the data shows (details on the Bias page).")
     order = cats.metrics["order"]
-    cols = st.columns(len(order))
-    for col, key in zip(cols, order, strict=True):
-        card = cats.metrics["categories"][key]
-        with col.container(border=True):
-            st.markdown(f"**{status_text(card['status'])}**")
-            st.markdown(f"**{cats.metrics['titles'][key].replace(' bias', '')}**")
+    per_row = 4  # seven cards in one row break words like "Representation" mid-word
+    for start in range(0, len(order), per_row):
+        cols = st.columns(per_row)
+        for col, key in zip(cols, order[start:start + per_row], strict=False):
+            card = cats.metrics["categories"][key]
+            with col.container(border=True):
+                st.markdown(f"**{status_text(card['status'])}**")
+                st.markdown(f"**{cats.metrics['titles'][key].replace(' bias', '')}**")
     groups_res = report.check("bias.groups")  # who bears the harm, in the check's own words
     if groups_res is not None and groups_res.status not in (Status.SKIPPED, Status.ERROR):
         for head in list((groups_res.metrics.get("selection") or {}).values())[:2]:
