@@ -219,3 +219,13 @@ def test_honest_data_rarely_alarms_quick():
 def test_honest_data_warns_under_5_percent_and_never_fails(check):
     warn, fail = _alarm_rates(check, range(200))
     assert warn < 0.05 and fail < 0.01, (warn, fail)
+
+
+def test_a_gap_said_as_a_size_has_its_interval_in_the_same_direction():
+    """Issue 12 (COMPAS walk): '13.2-point gap, 95% interval -18.1 to -8.2' read as a contradiction."""
+    from readiness.checks.bias import _gap_text
+
+    assert _gap_text({"difference": -0.132, "ci": [-0.181, -0.082]}) == "13.2-point gap, 95% interval +8.2 to +18.1"
+    assert _gap_text({"difference": 0.132, "ci": [0.082, 0.181]}) == "13.2-point gap, 95% interval +8.2 to +18.1"
+    # an interval across zero keeps both signs, in the gap's direction
+    assert _gap_text({"difference": -0.2, "ci": [-0.418, 0.112]}) == "20.0-point gap, 95% interval -11.2 to +41.8"

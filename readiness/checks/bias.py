@@ -272,9 +272,18 @@ def _oriented(f: dict) -> tuple[float, list | None]:
     return d, ci
 
 
-def _gap_text(f: dict) -> str:
+def _sized(f: dict) -> tuple[float, list | None]:
+    """The gap as a size (≥ 0) and its 95% interval in the same direction, so that '13.2-point gap' never
+    stands beside an interval of '−18.1 to −8.2' (issue 12)."""
     d, ci = _oriented(f)
-    text = f"{100 * abs(d):.1f}-point gap"
+    if d < 0:
+        d, ci = -d, ([-ci[1], -ci[0]] if ci else None)
+    return d, ci
+
+
+def _gap_text(f: dict) -> str:
+    d, ci = _sized(f)
+    text = f"{100 * d:.1f}-point gap"
     if ci:
         text += f", 95% interval {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}"
     return text
@@ -300,9 +309,9 @@ def downgrade_text(f: dict, attr: str, group: str, reference: str, row: dict, o:
         parts.append(f"only {fc['cases']} {_cases_noun(fc['kind'], o)} in {_who(attr, who)}: the "
                      f"{100 * abs(f['difference']):.0f}-point gap cannot be judged")
     elif "not_significant" in f.get("downgrades", []):
-        _, ci = _oriented(f)
+        _, ci = _sized(f)
         if ci and ci[0] <= 0 <= ci[1]:
-            parts.append(f"the 95% interval ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f} points) includes no gap, "
+            parts.append(f"the 95% interval ({100 * ci[0]:+.1f} to {100 * ci[1]:+.1f} points) reaches 0, no gap, "
                          "so this may be chance")
         else:
             many = f"all {comparisons:,} comparisons" if comparisons else "the comparisons"
