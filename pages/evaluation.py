@@ -14,7 +14,14 @@ from pages._ui import (
     skipped_or_error,
     what_to_do,
 )
-from readiness.charts.evaluation import confusion_matrix, roc_curve
+from readiness.charts.evaluation import (
+    confusion_matrix,
+    error_by_decile,
+    predicted_vs_actual,
+    residuals_vs_prediction,
+    roc_curve,
+)
+from readiness.fmt import number
 
 
 def _ci(ci) -> str:
@@ -49,9 +56,24 @@ if check_header(res) and not skipped_or_error(res):
     m = res.metrics
     if report.task == "regression":
         c1, c2, c3 = st.columns(3)
-        metric_ci(c1, "MAE", m["mae"], m["mae_ci"], as_pct=False, digits=4, help="Mean absolute error, in target units")
-        metric_ci(c2, "RMSE", m["rmse"], m["rmse_ci"], as_pct=False, digits=4, help="Root mean squared error")
-        metric_ci(c3, "R²", m["r2"], m["r2_ci"], as_pct=False, help="Share of the target's variance explained")
+        metric_ci(c1, "MAE", m["mae"], m["mae_ci"], formatter=number, help="Mean absolute error, in target units")
+        metric_ci(c2, "RMSE", m["rmse"], m["rmse_ci"], formatter=number, help="Root mean squared error")
+        metric_ci(c3, "R²", m["r2"], m["r2_ci"], formatter=number, help="Share of the target's variance explained")
+        if m.get("points"):
+            left, right = st.columns(2)
+            shown = len(m["points"]["prediction"])
+            sample = f" ({shown:,} of {m['points']['rows']:,} rows drawn)" if shown < m["points"]["rows"] else ""
+            with left:
+                st.markdown("**Predicted vs actual**" + sample + ": on the dotted line the prediction is exact; the "
+                            "blue points are the mean actual value per tenth of the predictions, with 95% intervals")
+                plot(predicted_vs_actual(res))
+            with right:
+                st.markdown("**Errors along the range**: prediction − actual per row; red, the mean error per tenth "
+                            "of the predictions (95%). Away from 0: the model is biased there (Calibration page)")
+                plot(residuals_vs_prediction(res))
+            st.markdown("**Error by decile of the prediction**: mean absolute error of each tenth of the holdout rows, "
+                        "sorted by prediction, with 95% t intervals")
+            plot(error_by_decile(res))
     else:
         c1, c2, c3, c4 = st.columns(4)
         metric_ci(c1, "Accuracy", m["accuracy"], m["accuracy_ci"],

@@ -167,3 +167,40 @@ def test_split_conformal_coverage_over_replicates():
     """Marginal coverage ≥ 90% on average (Lei et al.): over 20 replicates the mean is within 1.5 points."""
     covs = [_calib(_line(100 + s, n=1000)).metrics["interval_coverage"]["coverage"] for s in range(20)]
     assert 0.885 <= np.mean(covs) <= 0.93
+
+
+def test_holdout_error_by_decile_equals_scikit_learn_and_statsmodels(diabetes):
+    """Issue 23: the holdout page's error by decile of the prediction, with t intervals, and the plotted points."""
+    ctx, test = diabetes
+    m = run_check(get_check("evaluation.holdout"), ctx).metrics
+    y, p = test["target"].to_numpy(float), test["pred"].to_numpy(float)
+    bins = np.array_split(np.argsort(p, kind="stable"), 10)  # tenths of the rows sorted by prediction
+    assert [d["n"] for d in m["by_decile"]] == [len(b) for b in bins]
+    for d, idx in zip(m["by_decile"], bins, strict=True):
+        assert d["mae"] == pytest.approx(mean_absolute_error(y[idx], p[idx]))
+        assert np.allclose(d["mae_ci"], DescrStatsW(np.abs(p[idx] - y[idx])).tconfint_mean(0.05), rtol=1e-10)
+        assert np.allclose(d["mean_actual_ci"], DescrStatsW(y[idx]).tconfint_mean(0.05), rtol=1e-10)
+        assert d["mean_error"] == pytest.approx(np.mean(p[idx] - y[idx]))
+    pts = m["points"]
+    assert pts["rows"] == len(y) and len(pts["prediction"]) == min(len(y), 1000)
+    for a, b in zip(pts["prediction"], pts["actual"], strict=True):  # each point is a holdout row (6 digits)
+        assert np.any((np.abs(p - a) <= 1e-5 * np.abs(p)) & (np.abs(y - b) <= 1e-5 * np.abs(y)))
+
+
+def test_holdout_page_draws_the_regression_plots(diabetes):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.review import run_review
+
+    ctx, _ = diabetes
+    report = run_review(ctx, checks=["evaluation.holdout"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="diabetes", is_sample=False)
+    at.switch_page("pages/evaluation.py").run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 3
+    text = " ".join(m.value for m in at.markdown)
+    assert "Predicted vs actual" in text and "Error by decile of the prediction" in text

@@ -43,3 +43,82 @@ def roc_curve(result: CheckResult):
                       xaxis_title="False positive rate (share of negatives flagged)",
                       yaxis_title="True positive rate (share of positives caught)", legend=dict(x=0.55, y=0.1))
     return fig
+
+
+def _decile_band(d: list[dict], key: str) -> tuple[list, list, list]:
+    """(values, +errors, −errors) of a per-decile figure with its 95% interval."""
+    v = [b[key] for b in d]
+    ci = [b.get(f"{key}_ci") or [None, None] for b in d]
+    return (v, [(c[1] if c[1] is not None else x) - x for x, c in zip(v, ci, strict=True)],
+            [x - (c[0] if c[0] is not None else x) for x, c in zip(v, ci, strict=True)])
+
+
+def predicted_vs_actual(result: CheckResult):
+    """Regression: actual against predicted (a sample of holdout rows), the diagonal, and the mean actual
+    value per decile of the prediction with its 95% interval."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    pts, d = m.get("points"), m.get("by_decile") or []
+    if not pts:
+        return None
+    fig = go.Figure(go.Scatter(x=pts["prediction"], y=pts["actual"], mode="markers", name="holdout rows",
+                               marker=dict(size=5, color="rgba(120,120,120,0.45)"),
+                               hovertemplate="predicted %{x:.4g}, actual %{y:.4g}<extra></extra>"))
+    lo = min(min(pts["prediction"]), min(pts["actual"]))
+    hi = max(max(pts["prediction"]), max(pts["actual"]))
+    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect (actual = predicted)",
+                    line=dict(color="#222", dash="dot"), hoverinfo="skip")
+    if d:
+        v, up, down = _decile_band(d, "mean_actual")
+        fig.add_scatter(x=[b["mean_prediction"] for b in d], y=v, mode="markers+lines", name="mean actual per decile (95%)",
+                        line=dict(color="#1f4e79", width=2), marker=dict(size=9),
+                        error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, color="#1f4e79"),
+                        hovertemplate="mean prediction %{x:.4g}: mean actual %{y:.4g}<extra></extra>")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=-0.2),
+                      xaxis_title="predicted", yaxis_title="actual")
+    return fig
+
+
+def residuals_vs_prediction(result: CheckResult):
+    """Regression: the error (prediction − actual) of each sampled row against its prediction, and the mean
+    error per decile with its 95% interval."""
+    import plotly.graph_objects as go
+
+    m = result.metrics
+    pts, d = m.get("points"), m.get("by_decile") or []
+    if not pts:
+        return None
+    err = [p - a for p, a in zip(pts["prediction"], pts["actual"], strict=True)]
+    fig = go.Figure(go.Scatter(x=pts["prediction"], y=err, mode="markers", name="holdout rows",
+                               marker=dict(size=5, color="rgba(120,120,120,0.45)"),
+                               hovertemplate="predicted %{x:.4g}, error %{y:.4g}<extra></extra>"))
+    fig.add_hline(y=0, line=dict(color="#222", dash="dot"))
+    if d:
+        v, up, down = _decile_band(d, "mean_error")
+        fig.add_scatter(x=[b["mean_prediction"] for b in d], y=v, mode="markers+lines", name="mean error per decile (95%)",
+                        line=dict(color="#c62828", width=2), marker=dict(size=9),
+                        error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, color="#c62828"),
+                        hovertemplate="mean prediction %{x:.4g}: mean error %{y:.4g}<extra></extra>")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=-0.2),
+                      xaxis_title="predicted", yaxis_title="error: prediction − actual (above 0: too high)")
+    return fig
+
+
+def error_by_decile(result: CheckResult):
+    """Regression: mean absolute error per decile of the prediction with its 95% interval."""
+    import plotly.graph_objects as go
+
+    d = result.metrics.get("by_decile") or []
+    if not d:
+        return None
+    v, up, down = _decile_band(d, "mae")
+    labels = [f"{b['lo']:.4g} – {b['hi']:.4g}" for b in d]
+    fig = go.Figure(go.Bar(x=labels, y=v, marker_color="#8da0b8",
+                           error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, color="#333"),
+                           customdata=[b["n"] for b in d],
+                           hovertemplate="predictions %{x} (%{customdata} rows): MAE %{y:.4g}<extra></extra>"))
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=20, b=10),
+                      xaxis_title="decile of the prediction (range of predicted values)",
+                      yaxis_title="mean absolute error (95%)")
+    return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
+from readiness.fmt import interval, number
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, register
@@ -223,6 +224,28 @@ def _classification(ctx: ReviewContext) -> Outcome:
     return Outcome(summary=summary, findings=findings, metrics=m)
 
 
+POINTS = 1000  # predicted/actual pairs kept for the holdout page's scatter plots
+
+
+def _deciles(y: np.ndarray, p: np.ndarray) -> list[dict]:
+    """Per decile of the prediction (equal counts by rank): the mean error (prediction − actual), the
+    mean absolute error and the mean actual value, each with a 95% t interval."""
+    from readiness.checks.calibration_regression import DECILES, _t_ci, by_decile
+
+    order = np.argsort(p, kind="stable")
+    out = by_decile(y, p)
+    for d, idx in zip(out, [i for i in np.array_split(order, DECILES) if len(i)], strict=True):
+        a = np.abs(p[idx] - y[idx])
+        d.update({"mae": float(a.mean()), "mae_ci": _t_ci(a), "mean_actual_ci": _t_ci(y[idx])})
+    return out
+
+
+def _points(y: np.ndarray, p: np.ndarray, seed: int) -> dict:
+    keep = np.sort(np.random.default_rng(seed).permutation(len(y))[:POINTS])
+    return {"prediction": [float(f"{v:.6g}") for v in p[keep]], "actual": [float(f"{v:.6g}") for v in y[keep]],
+            "rows": int(len(y))}
+
+
 def _regression(ctx: ReviewContext) -> Outcome:
     ok, findings = _valid_rows(ctx)
     y = ctx.y_test.to_numpy(dtype=float)[ok]
@@ -242,6 +265,9 @@ def _regression(ctx: ReviewContext) -> Outcome:
         "r2": float(skm.r2_score(y, p)),
         "r2_ci": list(bootstrap_ci(skm.r2_score, y, p, n_boot=B, seed=seed)),
         "target_std": float(np.std(y)),
+        # the holdout page's plots (issue 23): error by decile of the prediction and a sample of the points
+        "by_decile": _deciles(y, p),
+        "points": _points(y, p, seed),
     }
     if n < SMALL_HOLDOUT:  # information, as for classification: the intervals carry the uncertainty
         findings.append(Finding(severity=Severity.INFO, message=(
@@ -250,6 +276,6 @@ def _regression(ctx: ReviewContext) -> Outcome:
     if m["r2_ci"][1] is not None and not np.isnan(m["r2_ci"][1]) and m["r2_ci"][1] <= 0:
         findings.append(Finding(severity=Severity.FAIL, message=(
             f"R² {m['r2']:.3f} is no better than predicting the mean."), evidence={"r2": m["r2"]}))
-    summary = (f"MAE {m['mae']:.4g} ({_ci_text(*m['mae_ci'], pct=False)}), RMSE {m['rmse']:.4g}, "
-               f"R² {m['r2']:.3f} ({_ci_text(*m['r2_ci'], pct=False)}) on {n:,} holdout rows.")
+    summary = (f"MAE {number(m['mae'])} ({interval(m['mae_ci'])}), RMSE {number(m['rmse'])} "
+               f"({interval(m['rmse_ci'])}), R² {number(m['r2'])} ({interval(m['r2_ci'])}) on {n:,} holdout rows.")
     return Outcome(summary=summary, findings=findings, metrics=m)
