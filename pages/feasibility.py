@@ -269,7 +269,7 @@ st.divider()
 if check_header(bayes) and not skipped_or_error(bayes) and "noise_rmse" in bayes.metrics:
     m = bayes.metrics  # regression: the noise floor
     c1, c2, c3, c4 = st.columns(4)
-    metric_ci(c1, "Smallest reachable RMSE (noise floor)", m["noise_rmse"], m["noise_rmse_ci"], as_pct=False,
+    metric_ci(c1, "Noise floor (RMSE)", m["noise_rmse"], m["noise_rmse_ci"], as_pct=False,
               formatter=number, help="The standard deviation of the part of the target no function of these features "
                              "explains (Gamma test, 95% half-sample interval): no model's RMSE can be reliably lower")
     metric_ci(c2, "Best possible R²", m["best_r2"], m["best_r2_ci"], as_pct=False, formatter=number,

@@ -6,6 +6,7 @@ what-if (other costs), so the page and a future PDF renderer draw the same numbe
 
 from __future__ import annotations
 
+from readiness.fmt import signed
 from readiness.results import CheckResult
 
 MODEL_COLOR = "#1f4e79"  # dark blue: readable in black-and-white print
@@ -148,10 +149,12 @@ def task_cost_bars(result):
     and the cheaper alternative the check found (a constant shift; the expected-cost rule)."""
     import plotly.graph_objects as go
 
+    from readiness.checks.business import fmt_cost
+
     m = result.metrics
     if "best_shift" in m:
         rows = [("The model's predictions", m["cost_per_1000"], m["cost_per_1000_ci"]),
-                (f"Shifted by {m['best_shift']:+.4g} (on the holdout)", m["cost_per_1000_shifted"], None)]
+                (f"Shifted by {signed(m['best_shift'])} (chosen on the holdout)", m["cost_per_1000_shifted"], None)]
     else:
         rows = [("The model's most probable class", m["cost_per_1000"], m["cost_per_1000_ci"]),
                 ("Lowest expected cost under its probabilities", m["cost_per_1000_best_rule"],
@@ -159,11 +162,11 @@ def task_cost_bars(result):
     fig = go.Figure()
     for name, v, ci in rows:
         lo, hi = ci if ci and None not in ci else (v, v)
-        fig.add_scatter(y=[name], x=[v], mode="markers+text", text=[f"{v:,.4g}"], textposition="top center",
+        fig.add_scatter(y=[name], x=[v], mode="markers+text", text=[fmt_cost(v)], textposition="top center",
                         marker=dict(size=13, color="#1f4e79"), showlegend=False,
                         error_x=dict(type="data", symmetric=False, array=[hi - v], arrayminus=[v - lo]),
                         hovertemplate="%{y}: %{x:,.4g} per 1,000<extra></extra>")
-    fig.update_layout(height=90 + 70 * len(rows), margin=dict(l=10, r=30, t=20, b=10),
+    fig.update_layout(height=110 + 50 * len(rows), margin=dict(l=10, r=30, t=30, b=10),
                       xaxis=dict(title="expected cost per 1,000 (your cost units) — lower is better", rangemode="tozero"),
                       yaxis=dict(categoryorder="array", categoryarray=[r[0] for r in rows][::-1]))
     return fig

@@ -153,8 +153,11 @@ def noise_floor_review(ctx: ReviewContext, *, max_categories: int, cap: int) -> 
                    "the floor is not reliable with these features.")
     else:
         verdict, sev = "undetermined", Severity.WARN
+        top, who = knn_hi, f"a plain {best_k}-nearest-neighbour rule"
+        if has_model and model_ci[1] is not None and model_ci[1] < knn_hi:
+            top, who = model_ci[1], "the model"
         summary = (f"Whether {goal[0].lower() + goal[1:]} is reachable cannot be settled: it lies between the "
-                   f"noise floor {rng_txt} and what a simple rule reaches, {number(knn_hi)}.")
+                   f"noise floor {rng_txt} and what is shown reachable, {number(top)} ({who}, 95% top).")
     m["verdict"] = verdict
     findings.insert(0, Finding(severity=sev, message=f"{summary} {numbers}.",
                                evidence={"target_rmse": target_rmse, "noise_rmse_ci": [nr_lo, nr_hi],
