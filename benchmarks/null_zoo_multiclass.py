@@ -63,8 +63,14 @@ def main() -> None:
     start = time.perf_counter()
     for i in range(a.sets):
         n, c, k, ctx = honest_set(i)
-        rows.append({"n": n, "classes": c, "groups": k,
-                     **{ch: run_check(get_check(ch), ctx).status.value for ch in CHECKS}})
+        row = {"n": n, "classes": c, "groups": k}
+        for ch in CHECKS:
+            res = run_check(get_check(ch), ctx)
+            row[ch] = res.status.value
+            # why: the first words of each warn/fail finding, to tell "cannot tell on so few rows" from a verdict
+            row[f"{ch} why"] = " | ".join(sorted({" ".join(f.message.split()[:6]) for f in res.findings
+                                                  if f.severity in ("warn", "fail")}))
+        rows.append(row)
     df = pd.DataFrame(rows)
     print(f"{a.sets} honest multiclass sets, {df['n'].min():,}–{df['n'].max():,} rows, "
           f"{df['classes'].min()}–{df['classes'].max()} classes, {time.perf_counter() - start:.0f} s")
@@ -76,6 +82,9 @@ def main() -> None:
         bad = df[df[ch].isin(["warn", "fail"])]
         if len(bad):
             print(f"{ch}: " + "; ".join(f"n={r['n']} C={r['classes']} {r[ch]}" for _, r in bad.iterrows()))
+            reasons = bad[f"{ch} why"].str.split(" \\| ").explode().value_counts()
+            for why, count in reasons.items():
+                print(f"    {count:3d} × {why} …")
 
 
 if __name__ == "__main__":
