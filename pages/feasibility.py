@@ -266,7 +266,8 @@ SOURCES = {"cover_hart_1nn": "Cover–Hart floor of the 1-NN error", "ghp": "GHP
            "label_conflicts": "conflicting labels", "knn": "best k-nearest-neighbour error",
            "prior": "always the most common class", "model": "the model's own holdout error"}
 st.divider()
-if check_header(bayes) and not skipped_or_error(bayes) and "noise_rmse" in bayes.metrics:
+bayes_shown = check_header(bayes) and not skipped_or_error(bayes)  # the header once, whatever the task
+if bayes_shown and "noise_rmse" in bayes.metrics:
     m = bayes.metrics  # regression: the noise floor
     c1, c2, c3, c4 = st.columns(4)
     metric_ci(c1, "Noise floor (RMSE)", m["noise_rmse"], m["noise_rmse_ci"], as_pct=False,
@@ -312,7 +313,7 @@ if check_header(bayes) and not skipped_or_error(bayes) and "noise_rmse" in bayes
     if any(f.severity == "warn" and "noise floor" in f.message and "Leakage" in f.message for f in bayes.findings):
         todo.append("Open the Leakage page: a model that beats the noise floor usually sees information it should not.")
     what_to_do(todo)
-elif check_header(bayes) and not skipped_or_error(bayes):
+elif bayes_shown:
     m = bayes.metrics
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Accuracy left to gain, at most",

@@ -35,6 +35,7 @@ def test_page_renders_on_the_sample():
     assert {"The model's error", "Best possible error (95% range)", "Target error", "McNemar p-value",
             "Accuracy gain", "Accuracy left to gain, at most", "Floor reliable?"} <= labels
     assert any("Holdout reuse budget" in h.value for h in at.subheader)
+    assert [h.value for h in at.subheader].count("Bayes error: how good can any model be?") == 1  # drawn once
     assert len(at.get("plotly_chart")) >= 2  # the ladder and the learning curve
 
 
