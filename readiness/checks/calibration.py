@@ -548,8 +548,8 @@ def calibration(ctx: ReviewContext) -> Outcome:
     correctness, plus class-wise (one-vs-rest) ECE. Brier score with Murphy's
     decomposition over 10 equal-width bins, ECE (10 equal-width bins), adaptive ECE
     (10 equal-mass bins), MCE, log loss, the reliability diagram with 95% Clopper–Pearson
-    intervals, Spiegelhalter's z and Hosmer–Lemeshow (equal-mass bins, df = bins)
-    combined by Bonferroni, calibration slope, per-group calibration for sensitive
+    intervals, Spiegelhalter's z and Hosmer–Lemeshow (equal-mass bins merged until each
+    expects 5 events and 5 non-events, df = bins) combined by Bonferroni, calibration slope, per-group calibration for sensitive
     attributes, and Platt / isotonic recalibration cross-fitted on the holdout (5 folds).
     Status: fail when ECE > 5 points and the combined test p < 0.001; warn when ECE > 2
     points and p < 0.05 (groups: the same with Bonferroni over groups)."""
