@@ -1238,9 +1238,9 @@ def permutation_importance(ctx: ReviewContext, *, n_repeats: int = PERM_REPEATS,
 
     def shuffled_drops(cols: list[str], rng_) -> np.ndarray:
         drops = []
+        Xp = X.copy()  # one copy per feature: each repeat overwrites the same columns from the untouched X
         for _ in range(repeats):
             perm = rng_.permutation(len(X))
-            Xp = X.copy()
             for c in cols:
                 Xp[c] = X[c].to_numpy()[perm]
             drops.append(baseline - scorer(None, Xp, y))
