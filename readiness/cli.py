@@ -39,13 +39,21 @@ def _nonneg(name: str):
     return _float_in(0.0, float("inf"), name)
 
 
+def data_source(text: str) -> str | Path:
+    """A data argument: a file, a Parquet dataset directory or glob, or an fsspec URL (kept as text:
+    ``Path`` would fold ``s3://`` into ``s3:/``)."""
+    return text if "://" in text else Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="readiness", description="Model Readiness Review: evidence that a tabular model is ready.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("review", help="run the review on files and write JSON")
     src = r.add_argument_group("data")
-    src.add_argument("--train", type=Path, help="training data (CSV or Parquet)")
-    src.add_argument("--test", type=Path, help="holdout data (CSV or Parquet); omit with --split-column")
+    src.add_argument("--train", type=data_source,
+                     help="training data: a CSV or Parquet file, or a Parquet dataset (directory, glob or URL)")
+    src.add_argument("--test", type=data_source,
+                     help="holdout data (as --train); omit with --split-column")
     src.add_argument("--split-column", help="one file (--train) with this column marking train/test rows")
     src.add_argument("--sample", action="store_true", help="review the bundled sample (ignores data/model flags)")
     m = r.add_argument_group("model")

@@ -295,3 +295,15 @@ SIGN_APPROVE_NEEDS_RATIONALE = ("Approving needs a written rationale for each fa
                                 "none for: {checks}. Rebuild the report with a note on each, or decide 'reject'.")
 REASSIGN_NOT_NEEDED = ("Nothing to re-assign: the '{role}' signature ({field}) is {why}; sign without "
                        "--reassign.")
+# --- Parquet datasets and engines (readiness.engines; docs/engines.md) ----------------------
+DATASET_NOT_FOUND = "{role} dataset {name} has no Parquet files (a directory, a glob or a URL of .parquet files). Check the path."
+DATASET_EMPTY = "{role} dataset {name} is empty: its {files} Parquet file(s) hold no rows."
+DATASET_SCHEMAS = ("{role} dataset {name}: partitions disagree on {what}: {first} has {a}, {other} has {b}. "
+                   "Rewrite the dataset with one schema.")
+DATASET_READ = "{role} dataset {name} could not be read: {detail}"
+ENGINE_UNKNOWN = "--engine must be local, dask or spark, got {engine!r}."
+ENGINE_MISSING = ("--engine {engine} needs the [{engine}] extra (pip install 'model-readiness-review[{engine}]'): "
+                  "{detail}")
+ENGINE_UNREACHABLE = "The {what} at {address} cannot be reached: {detail}"
+ENGINE_FAILED = "The {engine} engine failed while {doing}: {detail}"
+ENGINE_CSV = ("--engine {engine} reads Parquet: {name} is a {kind} file. Convert it to Parquet (or use --engine local).")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from readiness import errors as E
+from readiness.engines.dataset import is_dataset
 
 MISSING_TOKENS = frozenset(
     {"?", "??", "-", "--", "na", "n/a", "n.a.", "nan", "null", "none", "nil", "missing", "unknown?", "#n/a", ""}
@@ -108,6 +109,10 @@ def load_table(source: str | Path | bytes, *, role: str = "train", name: str | N
     Raises :class:`readiness.errors.InputFileError` with a one-line message on any
     problem (missing file, empty, unsupported format, binary content, parse error).
     """
+    if is_dataset(source):  # a directory, a glob or a URL of Parquet files (readiness.engines.dataset)
+        from readiness.engines.dataset import open_dataset
+
+        return open_dataset(source, role=role).to_table()
     data, name = read_source(source, role=role, name=name)
     label = role.capitalize()
     suffix = Path(name).suffix.lower()

@@ -14,6 +14,8 @@ EXIT_OK, EXIT_ALERT, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def add_monitor(sub) -> None:
+    from readiness.cli import data_source
+
     m = sub.add_parser("monitor", help="check a production batch against the signed review (exit 1 on alerts)",
                        description="Check one production batch against the signed review's reference: drift of every "
                                    "feature and of the scores, the human-review band, accuracy estimated from the "
@@ -24,7 +26,8 @@ def add_monitor(sub) -> None:
     m.add_argument("--model", type=Path, metavar="M", help="the reviewed model file (the same bytes: SHA-256 checked)")
     m.add_argument("--trust-model", action="store_true",
                    help="trust this exact pickle/joblib file; loading it runs code from the file")
-    m.add_argument("--batch", type=Path, required=True, metavar="BATCH.csv", help="the production batch (CSV or Parquet)")
+    m.add_argument("--batch", type=data_source, required=True, metavar="BATCH",
+                   help="the production batch: a CSV or Parquet file, or a Parquet dataset (directory, glob or URL)")
     m.add_argument("--target", metavar="COL", help="the batch's label column, when outcomes are known")
     m.add_argument("--json", type=Path, metavar="OUT", help="write the result as JSON here ('-' for stdout)")
     m.add_argument("--db", metavar="URL", help="review history to store the batch in (default: $READINESS_DB or "

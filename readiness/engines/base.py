@@ -1,0 +1,257 @@
+"""The three engines: each applies one pandas function to every partition of a dataset.
+
+``Engine.map_partitions(dataset, fn)`` returns the list of ``fn(frame)`` results, one per
+partition (a record batch for ``local``, a Dask partition, a Spark Arrow batch); the
+caller merges them exactly. Every partition is first put into the dataset's one schema
+(:func:`canonical`) so that a function sees the same pandas types on every engine.
+``Engine.sample`` draws the same rows on every engine: each row's key is a hash of its
+content, and the sample is the ``n`` rows with the smallest keys (two passes: each
+partition's ``n`` smallest keys, then the rows at or below the global ``n``-th key).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pickle
+import socket
+import sys
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+
+from readiness import errors as E
+from readiness.engines.dataset import Dataset, iter_frames
+
+ENGINES = ("local", "dask", "spark")
+SAMPLE_SEED = 0
+KEY = "__readiness_key__"
+
+
+def canonical(frame: pd.DataFrame, schema) -> pd.DataFrame:
+    """A partition in the dataset's schema, converted to pandas as a Parquet file of it reads."""
+    import pyarrow as pa
+
+    names = [n for n in schema.names if n in frame.columns]
+    sub = pa.schema([schema.field(n) for n in names])
+    table = pa.Table.from_pandas(frame[names], preserve_index=False)
+    return table.cast(sub, safe=False).to_pandas()
+
+
+def row_keys(frame: pd.DataFrame, seed: int = SAMPLE_SEED) -> np.ndarray:
+    """A uint64 per row from its content only (numbers as float64, the rest as text), so a row gets
+    the same key whatever partition or engine it was read in."""
+    norm = {}
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            norm[c] = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+        else:
+            obj = s.astype(object)
+            norm[c] = np.where(obj.isna().to_numpy(), "\x00", obj.astype(str).to_numpy()).astype(object)
+    key = f"readiness{seed:07d}"[:16]
+    return pd.util.hash_pandas_object(pd.DataFrame(norm), index=False, hash_key=key).to_numpy(np.uint64)
+
+
+def _smallest_keys(frame: pd.DataFrame, n: int, seed: int) -> np.ndarray:
+    k = row_keys(frame, seed)
+    return np.sort(k)[:n] if len(k) > n else np.sort(k)
+
+
+def _rows_at_or_below(frame: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
+    k = row_keys(frame, seed)
+    keep = k <= np.uint64(limit)
+    out = frame[keep].reset_index(drop=True)
+    out[KEY] = k[keep]
+    return out
+
+
+def _applied(fn, schema, frame: pd.DataFrame):
+    return fn(canonical(frame, schema))
+
+
+class Engine:
+    """Base class: ``map_partitions`` is what an engine implements."""
+
+    name = "engine"
+
+    def map_partitions(self, dataset: Dataset, fn, *, columns: list[str] | None = None) -> list:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return self.name
+
+    def sample(self, dataset: Dataset, n: int, *, seed: int = SAMPLE_SEED) -> pd.DataFrame:
+        """The ``n`` rows with the smallest content keys (all rows when the dataset has at most ``n``),
+        in key order; the same rows on every engine."""
+        parts = self.map_partitions(dataset, functools.partial(_smallest_keys, n=n, seed=seed))
+        keys = np.sort(np.concatenate([np.asarray(p, dtype=np.uint64) for p in parts]))
+        limit = int(keys[min(n, len(keys)) - 1])
+        rows = self.map_partitions(dataset, functools.partial(_rows_at_or_below, limit=limit, seed=seed))
+        frame = pd.concat([r for r in rows if len(r)], ignore_index=True)
+        frame = frame.sort_values(KEY, kind="stable").head(n).drop(columns=[KEY]).reset_index(drop=True)
+        return canonical(frame, dataset.schema)
+
+
+class LocalEngine(Engine):
+    """pandas over Arrow record batches: streams a dataset that does not fit in memory."""
+
+    name = "local"
+
+    def __init__(self, batch_rows: int = 262_144):
+        self.batch_rows = batch_rows
+
+    def map_partitions(self, dataset, fn, *, columns=None):
+        return [_applied(fn, dataset.schema, f) for f in iter_frames(dataset, columns=columns,
+                                                                     batch_rows=self.batch_rows)]
+
+
+class DaskEngine(Engine):
+    """Dask ``map_partitions`` on a distributed cluster (an address) or a LocalCluster of processes."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, *, n_workers: int = 2, memory_limit: str | None = None):
+        try:
+            import dask.dataframe  # noqa: F401
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise E.ReadinessError(E.ENGINE_MISSING.format(engine="dask", detail=str(exc))) from None
+        self.scheduler = scheduler
+        self._cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise E.ReadinessError(E.ENGINE_UNREACHABLE.format(
+                    what="Dask scheduler", address=scheduler, detail=" ".join(str(exc).split())[:200])) from None
+        else:
+            self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                         memory_limit=memory_limit or "auto", dashboard_address=":0")
+            self.client = Client(self._cluster)
+
+    def describe(self) -> str:
+        return f"dask ({self.scheduler or 'local cluster'}, {len(self.client.scheduler_info()['workers'])} workers)"
+
+    def map_partitions(self, dataset, fn, *, columns=None):
+        import dask
+        import dask.dataframe as dd
+
+        with dask.config.set({"dataframe.convert-string": False}):
+            try:
+                ddf = dd.read_parquet(dataset.urls(), columns=columns, filesystem=_dask_fs(dataset))
+                series = ddf.map_partitions(_one_per_partition, fn, dataset.schema, meta=(None, object))
+                out = self.client.compute(series, sync=True)
+            except E.ReadinessError:
+                raise
+            except Exception as exc:
+                raise E.ReadinessError(E.ENGINE_FAILED.format(engine="dask", doing="reading the partitions",
+                                                              detail=" ".join(str(exc).split())[:300])) from None
+        return [pickle.loads(b) for b in out.tolist()]
+
+    def close(self):
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def _dask_fs(dataset: Dataset):
+    return None if dataset.protocol in ("file", "local") else dataset.filesystem
+
+
+def _one_per_partition(frame, fn, schema):
+    return pd.Series([pickle.dumps(_applied(fn, schema, frame), protocol=5)], dtype=object)
+
+
+class SparkEngine(Engine):
+    """Spark ``mapInPandas`` on a master URL (``local[2]``, ``spark://...``) or the active session."""
+
+    name = "spark"
+
+    def __init__(self, master: str | None = None, *, session=None):
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:
+            raise E.ReadinessError(E.ENGINE_MISSING.format(engine="spark", detail=str(exc))) from None
+        self._own = False
+        if session is None and master is None:
+            session = SparkSession.getActiveSession()
+        if session is None:
+            master = master or "local[2]"
+            _reachable(master)
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            try:
+                session = (SparkSession.builder.master(master).appName("readiness")
+                           .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                           .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200000")
+                           .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                           .config("spark.driver.memory", os.environ.get("READINESS_SPARK_DRIVER_MEMORY", "2g"))
+                           .getOrCreate())
+            except Exception as exc:
+                raise E.ReadinessError(E.ENGINE_UNREACHABLE.format(
+                    what="Spark master", address=master, detail=" ".join(str(exc).split())[:200])) from None
+            session.sparkContext.setLogLevel("ERROR")
+            self._own = True
+        self.session = session
+        self.master = session.sparkContext.master
+
+    def describe(self) -> str:
+        return f"spark ({self.master})"
+
+    def map_partitions(self, dataset, fn, *, columns=None):
+        if dataset.protocol not in ("file", "local", "hdfs", "s3a", "s3", "gs", "abfs", "abfss"):
+            raise E.ReadinessError(E.ENGINE_FAILED.format(
+                engine="spark", doing="opening the dataset",
+                detail=f"Spark reads local, HDFS and object-store paths, not {dataset.protocol}:// URLs"))
+        try:
+            df = self.session.read.parquet(*dataset.urls())
+            if columns is not None:
+                df = df.select(*columns)
+            schema = dataset.schema
+            rows = df.mapInPandas(functools.partial(_spark_batches, fn=fn, schema=schema), "s binary").collect()
+        except E.ReadinessError:
+            raise
+        except Exception as exc:
+            raise E.ReadinessError(E.ENGINE_FAILED.format(engine="spark", doing="reading the partitions",
+                                                          detail=" ".join(str(exc).split())[:300])) from None
+        return [pickle.loads(r["s"]) for r in rows]
+
+    def close(self):
+        if self._own:
+            self.session.stop()
+
+
+def _spark_batches(batches, *, fn, schema):
+    for frame in batches:
+        yield pd.DataFrame({"s": [pickle.dumps(_applied(fn, schema, frame), protocol=5)]})
+
+
+def _reachable(master: str) -> None:
+    """A spark:// master must accept a connection (Spark itself retries for minutes)."""
+    if not master.startswith("spark://"):
+        return
+    for hostport in master[len("spark://"):].split(","):
+        u = urlparse("spark://" + hostport)
+        try:
+            socket.create_connection((u.hostname, u.port or 7077), timeout=5).close()
+            return
+        except OSError as exc:
+            detail = exc.strerror or str(exc)
+    raise E.ReadinessError(E.ENGINE_UNREACHABLE.format(what="Spark master", address=master, detail=detail))
+
+
+def get_engine(name: str, *, dask_scheduler: str | None = None, spark_master: str | None = None,
+               spark_session: Any = None, **options) -> Engine:
+    """An engine by name (``local | dask | spark``); bad names and missing extras are one-line errors."""
+    if name not in ENGINES:
+        raise E.ReadinessError(E.ENGINE_UNKNOWN.format(engine=name))
+    if name == "local":
+        return LocalEngine()
+    if name == "dask":
+        return DaskEngine(dask_scheduler, **options)
+    return SparkEngine(spark_master, session=spark_session)
