@@ -45,6 +45,19 @@ def data_source(text: str) -> str | Path:
     return text if "://" in text else Path(text)
 
 
+def add_engine_options(p) -> None:
+    """--engine local|dask|spark and where the engine runs (docs/engines.md)."""
+    g = p.add_argument_group("engine (where the rows are processed; docs/engines.md)")
+    g.add_argument("--engine", choices=["local", "dask", "spark"], default="local",
+                   help="local (pandas; streams a Parquet dataset above $READINESS_LOCAL_MAX_ROWS rows), dask or "
+                        "spark: count-based figures exact on every row, row-level analyses on a sample")
+    g.add_argument("--dask-scheduler", metavar="ADDRESS",
+                   help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS, else a local cluster of 2 worker processes)")
+    g.add_argument("--spark-master", metavar="URL", help="Spark master (default: local[2])")
+    g.add_argument("--sample-rows", type=int, default=100_000, metavar="N",
+                   help="rows of each input the row-level checks see with an engine (default 100,000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="readiness", description="Model Readiness Review: evidence that a tabular model is ready.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -110,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", type=Path, metavar="OUT.json", help="write the JSON report here ('-' for stdout)")
     out.add_argument("--check", action="append", metavar="ID", help="run only this check (repeat)")
     out.add_argument("--quiet", action="store_true", help="no progress or summary on stderr/stdout")
+    add_engine_options(r)
     sub.add_parser("checks", help="list the registered checks")
     from readiness.report.commands import add_review_options, add_subcommands
 
@@ -200,10 +214,56 @@ def _context_from_args(a):
     return ctx
 
 
+def _with_engine(a) -> bool:
+    if a.sample:
+        return False
+    if a.engine != "local" and a.split_column:
+        raise E.ReadinessError("--engine dask|spark needs --test (a holdout dataset), not --split-column.")
+    from readiness.engines.review import wants_engine
+
+    return wants_engine(a)
+
+
+def _engine_review(a):
+    """The review's inputs opened on the engine: samples for the context, exact summaries of all rows."""
+    from readiness.checks.bias import parse_reference_groups, validate_reference_groups
+    from readiness.engines.review import engine_from_args, prepare
+    from readiness.inputs import Roles, Settings
+
+    if a.train is None or a.target is None or a.test is None:
+        raise E.ReadinessError("--engine needs --train, --test and --target.")
+    if a.champion is not None or a.champion_prediction_column:
+        raise E.ReadinessError("--champion is not supported with --engine yet: compare with --engine local.")
+    if a.sample_rows < 1000:
+        raise E.ReadinessError(f"--sample-rows must be at least 1000, got {a.sample_rows}.")
+    settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn,
+                        reference_groups=parse_reference_groups(a.reference_group),
+                        latency_budget_ms=a.latency_budget_ms)
+    roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
+                  id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
+                  favorable_label=a.favorable_label, task=a.task)
+    model, trusted = _model_bytes(a.model, a.trust_model)
+    engine = engine_from_args(a)
+    quiet = a.quiet or a.json == Path("-")
+    say = (lambda text: None) if quiet else (lambda text: print(f"[{engine.describe()}] {text}", file=sys.stderr,
+                                                                 flush=True))
+    try:
+        er = prepare(engine, train=a.train, test=a.test, roles=roles, settings=settings, model=model,
+                     model_name=a.model and a.model.name, trusted=trusted, sample_rows=a.sample_rows, progress=say)
+    except BaseException:
+        engine.close()
+        raise
+    validate_reference_groups(er.ctx)
+    return er
+
+
 def _print_summary(report) -> None:
     marks = {"pass": "PASS ", "warn": "WARN ", "fail": "FAIL ", "skipped": "SKIP ", "error": "ERROR"}
+    from readiness.fmt import basis_text
+
     for c in report.checks:
-        print(f"{marks[c.status.value]} {c.id:<32} {c.summary}")
+        basis = basis_text(c.metrics)
+        print(f"{marks[c.status.value]} {c.id:<32} {c.summary}" + (f" [{basis}]" if basis else ""))
 
 
 def cmd_review(a) -> int:
@@ -216,19 +276,35 @@ def cmd_review(a) -> int:
         from readiness.checks.bias_questions import read_answers_file
 
         answers = read_answers_file(a.answers)
-    ctx = _context_from_args(a)
+    engine_review = None
+    if _with_engine(a):
+        engine_review = _engine_review(a)
+        ctx = engine_review.ctx
+    else:
+        ctx = _context_from_args(a)
     if not a.quiet:
         for note in ctx.notes:  # how an input was read where we had to guess
             print(f"readiness: note: {note}", file=sys.stderr)
     if answers is not None:
         ctx = with_reviewer_answers(ctx, answers)
+        if engine_review is not None:
+            engine_review.ctx = ctx
     from readiness.report.commands import after_review, before_review
 
     history = before_review(a, ctx)  # sets ctx.prior_holdout_evaluations from the review history
     try:
-        report = run_review(ctx, checks=a.check, progress=_progress(a.quiet or a.json == Path("-")))
+        if engine_review is not None:
+            from readiness.engines.review import run as run_engine_review
+
+            report = run_engine_review(engine_review, checks=a.check,
+                                       progress=_progress(a.quiet or a.json == Path("-")))
+        else:
+            report = run_review(ctx, checks=a.check, progress=_progress(a.quiet or a.json == Path("-")))
     except KeyError as exc:
         raise E.ReadinessError(str(exc).strip("'\"")) from None
+    finally:
+        if engine_review is not None:
+            engine_review.engine.close()
     write_json(a.json, report.to_json(), "report")
     after_review(a, ctx, report, history)  # records the review; writes --pdf
     if not a.quiet and a.json != Path("-"):

@@ -128,3 +128,14 @@ def drop_column_remedy(columns: str, *, vendor: bool, many: bool = False) -> str
         return (f"make sure the model behind the prediction column does not use {columns} (ask its owner), "
                 f"exclude {them} from the data, and review again")
     return f"drop {columns} from the features, retrain, and review again"
+
+
+def basis_text(metrics: dict) -> str | None:
+    """'exact on N rows (engine)' or 'sample of n of N rows (engine)' for a check an engine ran
+    (its ``metrics.basis``, docs/engines.md); None for a review of files in memory."""
+    b = metrics.get("basis") if isinstance(metrics, dict) else None
+    if not isinstance(b, dict):
+        return None
+    if b.get("kind") == "exact":
+        return f"exact on {b.get('rows', 0):,} holdout rows ({b.get('engine')})"
+    return f"sample of {b.get('rows', 0):,} of {b.get('of_rows', 0):,} holdout rows ({b.get('engine')})"

@@ -179,7 +179,11 @@ def hanley_mcneil_auc(y: np.ndarray, s: np.ndarray) -> tuple[float | None, list 
     n1, n0 = int(y.sum()), int(len(y) - y.sum())
     if n1 == 0 or n0 == 0:
         return None, None
-    auc = stats_rank_auc(y, s)
+    return hanley_mcneil_from(stats_rank_auc(y, s), n1, n0)
+
+
+def hanley_mcneil_from(auc: float, n1: int, n0: int) -> tuple[float, list]:
+    """:func:`hanley_mcneil_auc` from the AUC and the class counts."""
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
     var = (auc * (1 - auc) + (n1 - 1) * (q1 - auc * auc) + (n0 - 1) * (q2 - auc * auc)) / (n1 * n0)
     se = math.sqrt(max(var, 0.0))
@@ -308,8 +312,23 @@ def rate_stats(y: np.ndarray, pred: np.ndarray, score: np.ndarray | None = None,
     pos, pp = int(y.sum()), int(pred.sum())
     tp = int(((y == 1) & (pred == 1)).sum())
     fp, fn = pp - tp, pos - tp
+    out = rates_from_counts(tp, fp, fn, n - pos - fp)
+    if score is not None:
+        s = np.asarray(score, dtype=float)
+        out["mean_score"] = float(s.mean()) if n else None
+        out["brier"] = float(np.mean((s - y) ** 2)) if n else None
+        out["calibration_gap"] = float(np.mean(s - y)) if n else None
+        if bootstrap:
+            out["mean_score_ci"] = boot_mean_ci(s, n_boot=n_boot, seed=seed) if n else None
+            out["brier_ci"] = boot_mean_ci((s - y) ** 2, n_boot=n_boot, seed=seed) if n else None
+            out["calibration_gap_ci"] = boot_mean_ci(s - y, n_boot=n_boot, seed=seed) if n else None
+    return out
+
+
+def rates_from_counts(tp: int, fp: int, fn: int, tn: int) -> dict:
+    """:func:`rate_stats` without scores, from the four counts (merged partition summaries)."""
+    n, pos, pp = tp + fp + fn + tn, tp + fn, tp + fp
     neg = n - pos
-    tn = neg - fp
     out: dict[str, Any] = {"n": n, "positives": pos, "negatives": neg, "predicted_positive": pp,
                            "tp": tp, "fp": fp, "fn": fn, "tn": tn}
     for key, x, d in (("base_rate", pos, n), ("selection_rate", pp, n), ("tpr", tp, pos), ("fpr", fp, neg),
@@ -324,15 +343,6 @@ def rate_stats(y: np.ndarray, pred: np.ndarray, score: np.ndarray | None = None,
     if pp < SMALL_CLASS:
         small_metrics.append("precision")
     out["small_metrics"] = small_metrics
-    if score is not None:
-        s = np.asarray(score, dtype=float)
-        out["mean_score"] = float(s.mean()) if n else None
-        out["brier"] = float(np.mean((s - y) ** 2)) if n else None
-        out["calibration_gap"] = float(np.mean(s - y)) if n else None
-        if bootstrap:
-            out["mean_score_ci"] = boot_mean_ci(s, n_boot=n_boot, seed=seed) if n else None
-            out["brier_ci"] = boot_mean_ci((s - y) ** 2, n_boot=n_boot, seed=seed) if n else None
-            out["calibration_gap_ci"] = boot_mean_ci(s - y, n_boot=n_boot, seed=seed) if n else None
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,11 @@ def disguised_tokens(series: pd.Series) -> dict[str, int]:
     values = series.dropna()
     if values.empty:
         return {}
-    counts = values.astype(str).value_counts()
+    return tokens_in_counts(values.astype(str).value_counts())
+
+
+def tokens_in_counts(counts: pd.Series) -> dict[str, int]:
+    """The missing-value tokens among a text column's value counts."""
     return {str(v): int(c) for v, c in counts.items() if v.strip().lower() in MISSING_TOKENS}
 
 
@@ -42,8 +47,12 @@ def category_placeholders(series: pd.Series, tokens: dict[str, int]) -> dict[str
     Symbols ('?', '-', '') and 'null'/'nan' always mean missing."""
     if not tokens:
         return {}
-    counts = series.dropna().astype(str).value_counts()
-    if counts.empty or len(counts) > FEW_CATEGORIES:
+    return placeholders_in_counts(series.dropna().astype(str).value_counts(), tokens)
+
+
+def placeholders_in_counts(counts: pd.Series, tokens: dict[str, int]) -> dict[str, int]:
+    """:func:`category_placeholders` from the column's value counts (most common first)."""
+    if not tokens or counts.empty or len(counts) > FEW_CATEGORIES:
         return {}
     top = str(counts.index[0])
     if top in tokens and top.strip().lower() in CATEGORY_WORDS and (len(counts) == 1 or counts.iloc[0] > counts.iloc[1]):
@@ -61,19 +70,26 @@ def sentinel_values(series: pd.Series) -> dict[str, int]:
     if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return {}
     values = pd.to_numeric(series, errors="coerce").dropna().to_numpy(float)
-    if len(values) < 10:
+    distinct = np.unique(values)
+    return sentinels_from(len(values), {f"{c:g}": int((values == c).sum()) for c in SENTINELS},
+                          distinct[:len(SENTINELS) + 2], distinct[-(len(SENTINELS) + 2):])
+
+
+def sentinels_from(n: int, counts: dict[str, int], lowest, highest) -> dict[str, int]:
+    """:func:`sentinel_values` from the column's known values: their number, each sentinel's count,
+    and the smallest and largest few distinct values (enough to find the range without any one)."""
+    if n < 10:
         return {}
     found: dict[str, int] = {}
-    min_count = max(3, int(0.001 * len(values)))
+    min_count = max(3, int(0.001 * n))
     for c in SENTINELS:
-        hit = values == c
-        count = int(hit.sum())
+        count = counts.get(f"{c:g}", 0)
         if count < min_count:
             continue
-        others = values[~hit]
-        if len(others) == 0:
+        if count == n:
             continue
-        lo, hi = others.min(), others.max()
+        lo = min(v for v in lowest if v != c)
+        hi = max(v for v in highest if v != c)
         if lo <= c <= hi:
             continue
         gap = (lo - c) if c < lo else (c - hi)
@@ -83,12 +99,39 @@ def sentinel_values(series: pd.Series) -> dict[str, int]:
     return found
 
 
+@dataclass(frozen=True)
+class ColumnMissing:
+    """What the completeness check counts in one column of training + holdout."""
+
+    missing_train: int
+    missing_test: int
+    tokens: dict  # disguised missing-value tokens (not the placeholder categories)
+    as_category: dict  # placeholder words read as a real category
+    sentinels: dict
+    distinct: int  # distinct values of the column (named in the placeholder finding)
+
+
+def column_missing(tr: pd.Series, te: pd.Series) -> ColumnMissing:
+    both = pd.concat([tr, te], ignore_index=True)
+    tokens = disguised_tokens(both)
+    as_category = category_placeholders(both, tokens)
+    return ColumnMissing(int(tr.isna().sum()), int(te.isna().sum()),
+                         {t: k for t, k in tokens.items() if t not in as_category}, as_category,
+                         sentinel_values(both), int(both.nunique()) if as_category else 0)
+
+
 @register("data_quality.completeness", title="Completeness and missing values", area="data_quality",
           antipatterns=("data_crisis_as_a_service",), order=10)
 def completeness(ctx: ReviewContext) -> Outcome:
     """Missing values per column in training and holdout, including disguised ones:
     text tokens such as '?', 'N/A', 'null' and sentinel numbers such as -999."""
-    n_train, n_test = len(ctx.train), len(ctx.test)
+    all_cols = [c for c in ctx.train.columns if c in ctx.test.columns]
+    counts = {col: column_missing(ctx.train[col], ctx.test[col]) for col in all_cols}
+    return completeness_outcome(ctx, len(ctx.train), len(ctx.test), counts)
+
+
+def completeness_outcome(ctx: ReviewContext, n_train: int, n_test: int, counts: dict[str, ColumnMissing]) -> Outcome:
+    """The completeness findings from per-column counts (of the frames, or merged partition summaries)."""
     columns: dict[str, dict] = {}
     findings: list[Finding] = []
     repaired: dict[str, dict[str, int]] = {}
@@ -97,17 +140,11 @@ def completeness(ctx: ReviewContext) -> Outcome:
             merged = repaired.setdefault(col, {})
             for tok, k in tokens.items():
                 merged[tok] = merged.get(tok, 0) + k
-    all_cols = [c for c in ctx.train.columns if c in ctx.test.columns]
-    for col in all_cols:
-        tr, te = ctx.train[col], ctx.test[col]
-        miss_tr, miss_te = int(tr.isna().sum()), int(te.isna().sum())
-        both = pd.concat([tr, te], ignore_index=True)
-        tokens = disguised_tokens(both)
-        as_category = category_placeholders(both, tokens)
-        tokens = {t: k for t, k in tokens.items() if t not in as_category}
+    for col, cm in counts.items():
+        miss_tr, miss_te = cm.missing_train, cm.missing_test
+        tokens, as_category, sentinels = cm.tokens, cm.as_category, cm.sentinels
         # tokens the loader turned into NaN are already in the NaN counts; report them as disguised too
         loader_tokens = repaired.get(col, {})
-        sentinels = sentinel_values(both)
         disguised = sum(tokens.values()) + sum(sentinels.values())
         loader_n = sum(loader_tokens.values())
         total = miss_tr + miss_te + disguised
@@ -128,9 +165,9 @@ def completeness(ctx: ReviewContext) -> Outcome:
             findings.append(Finding(
                 severity=Severity.INFO, columns=[col],
                 message=(f"'{col}' has '{tok}' in {k:,} rows ({_pct(k / (n_train + n_test))}), its most common value "
-                         f"of {both.nunique()}: read as a real category (e.g. 'no guarantor'), not as missing. If "
+                         f"of {cm.distinct}: read as a real category (e.g. 'no guarantor'), not as missing. If "
                          f"'{tok}' means 'unknown' here, recode it as missing and review again."),
-                evidence={"value": tok, "rows": k, "distinct_values": int(both.nunique())}))
+                evidence={"value": tok, "rows": k, "distinct_values": cm.distinct}))
         if tokens or loader_n or sentinels:
             what = ", ".join([f"'{t}' ×{k}" for t, k in {**tokens, **loader_tokens}.items()]
                              + [f"{v} ×{k}" for v, k in sentinels.items()])
@@ -160,7 +197,7 @@ def completeness(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=Severity.WARN, columns=[ctx.target], message=(
             f"{unl.get('train', 0)} training and {unl.get('test', 0)} holdout rows have no target value; "
             "they were left out of the review."), evidence=unl))
-    cells = (n_train + n_test) * max(1, len(all_cols))
+    cells = (n_train + n_test) * max(1, len(counts))
     # the headline counts what the per-column findings count: empty cells plus disguised ones
     missing_cells = sum(c["missing_train"] + c["missing_test"] + c["disguised_count"] for c in columns.values())
     disguised_cols = sorted(c for c, v in columns.items() if v["disguised"] or v["sentinels"])

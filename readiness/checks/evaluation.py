@@ -154,6 +154,12 @@ def _classification(ctx: ReviewContext) -> Outcome:
         m["log_loss"] = float(skm.log_loss(y_s, p, labels=labels))
         m["log_loss_ci"] = list(bootstrap_ci(lambda a, b: skm.log_loss(a, b, labels=labels), y_s, p, n_boot=B, seed=seed))
 
+    return classification_verdict(ctx, m, findings)
+
+
+def classification_verdict(ctx: ReviewContext, m: dict, findings: list[Finding]) -> Outcome:
+    """The findings and summary of a classifier's holdout metrics (from the rows, or from merged counts)."""
+    n, acc, acc_ci, majority = m["n"], m["accuracy"], tuple(m["accuracy_ci"]), m["majority_class_rate"]
     # findings. A small holdout or a rare class is not a defect of the data or the model: its uncertainty is
     # in every interval above, and the verdicts below rest on those intervals (issue 18: the row-count
     # warnings fired on every honest set under 667 rows, whatever the data showed). They are stated as

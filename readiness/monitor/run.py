@@ -208,12 +208,33 @@ class _Pending:
     evidence: dict
 
 
-def _feature_tests(ref: dict, frame: pd.DataFrame, n: int) -> tuple[list[_Pending], dict]:
-    pending, out = [], {}
+def feature_stats(ref: dict, frame: pd.DataFrame) -> dict:
+    """Per reference feature in the batch: its bin counts, the values the review never saw and the mean."""
+    out = {}
     for f, prof in ref["features"].items():
         if f not in frame.columns:
             continue
         counts = bin_counts(prof, frame[f])
+        st: dict = {"counts": counts}
+        if prof["kind"] == "categorical":
+            u = prof["labels"].index(UNSEEN_BIN)
+            if counts[u]:
+                idx = bin_index(prof, frame[f])
+                vals = pd.Series([label_text(v) for v in frame[f].to_numpy()[idx == u]]).value_counts()
+                st["unseen_values"] = {str(k): int(v) for k, v in vals.head(MAX_UNSEEN_LISTED).items()}
+        else:
+            v = pd.to_numeric(frame[f], errors="coerce")
+            st["mean"] = float(v.mean()) if v.notna().any() else None
+        out[f] = st
+    return out
+
+
+def _feature_tests(ref: dict, feats: dict, n: int) -> tuple[list[_Pending], dict]:
+    pending, out = [], {}
+    for f, prof in ref["features"].items():
+        if f not in feats:
+            continue
+        counts = feats[f]["counts"]
         rc = np.asarray(prof["counts"], dtype=float)
         r_share, b_share = rc / max(rc.sum(), 1), counts / max(n, 1)
         labels = prof["labels"]
@@ -226,12 +247,9 @@ def _feature_tests(ref: dict, frame: pd.DataFrame, n: int) -> tuple[list[_Pendin
             u = labels.index(UNSEEN_BIN)
             info["unseen_share"] = float(b_share[u])
             if counts[u]:
-                idx = bin_index(prof, frame[f])
-                vals = pd.Series([label_text(v) for v in frame[f].to_numpy()[idx == u]]).value_counts()
-                info["unseen_values"] = {str(k): int(v) for k, v in vals.head(MAX_UNSEEN_LISTED).items()}
+                info["unseen_values"] = feats[f]["unseen_values"]
         else:
-            v = pd.to_numeric(frame[f], errors="coerce")
-            info["mean_reference"], info["mean"] = prof.get("mean"), (float(v.mean()) if v.notna().any() else None)
+            info["mean_reference"], info["mean"] = prof.get("mean"), feats[f]["mean"]
             if prof.get("sd") and info["mean"] is not None and prof.get("mean") is not None:
                 info["mean_shift_sd"] = (info["mean"] - prof["mean"]) / prof["sd"]
         out[f] = info
@@ -255,6 +273,15 @@ def _feature_tests(ref: dict, frame: pd.DataFrame, n: int) -> tuple[list[_Pendin
     return pending, out
 
 
+@dataclass(frozen=True)
+class BatchInfo:
+    """The batch as the result names it: its name, digest and rows."""
+
+    name: str
+    sha256: str
+    rows: int
+
+
 def monitor_batch(review: SignedReview, batch, *, model=None, target: str | None = None,
                   seed: int = 0) -> MonitorResult:
     """Check one batch (a :class:`readiness.inputs.tables.Table`) against a signed review.
@@ -263,7 +290,6 @@ def monitor_batch(review: SignedReview, batch, *, model=None, target: str | None
     one, a batch without the model's features, a target column that is not there)."""
     ref = review.reference
     frame = batch.frame.reset_index(drop=True)
-    task = ref["task"]
     scores, pred, model_info = _score(review, frame, model, batch.name)
     ok = ~np.isnan(scores) if scores.ndim == 1 else ~np.isnan(scores).any(axis=1)
     if not ok.any():
@@ -273,22 +299,58 @@ def monitor_batch(review: SignedReview, batch, *, model=None, target: str | None
         if target not in frame.columns:
             raise E.ReadinessError(E.MONITOR_TARGET_MISSING.format(target=target, name=batch.name))
         labels_y = frame[target]
-    pending, features = _feature_tests(ref, frame, len(frame))  # every row: missing values are drift too
+    st = batch_stats(ref, frame, scores, pred, ok, labels_y)
+    return monitor_stats(review, BatchInfo(batch.name, batch.sha256, len(batch.frame)), st, model_info, seed=seed)
+
+
+def batch_stats(ref: dict, frame: pd.DataFrame, scores: np.ndarray, pred: np.ndarray, ok: np.ndarray,
+                labels_y: pd.Series | None) -> dict:
+    """Everything the tests need from the batch's rows: counts, sums and means (the same numbers an
+    engine merges from partition summaries, :mod:`readiness.engines.monitor`)."""
+    task = ref["task"]
+    st: dict = {"features": feature_stats(ref, frame)}  # every row: missing values are drift too
     frame, scores, pred = frame[ok].reset_index(drop=True), scores[ok], pred[ok]
-    if labels_y is not None:
-        labels_y = labels_y[ok].reset_index(drop=True)
-    n = len(frame)
-    sc = ref["scores"]
+    st["n"] = n = len(frame)
     conf = confidence(task, scores)
-    bins = score_bins(sc["edges"], conf)
+    bins = score_bins(ref["scores"]["edges"], conf)
+    st["score_counts"] = np.bincount(bins, minlength=len(ref["scores"]["counts"]))
+    st["conf_mean"] = float(np.mean(conf))
+    if task == "binary":
+        st["flagged_share"] = float(np.mean(scores >= ref["threshold"]))
+    band = ref.get("band")
+    if band:
+        in_band = (conf > band["lower"]) & (conf < band["upper"])
+        st["band_share"], st["band_rows"] = float(in_band.mean()), int(in_band.sum())
+    cmap = ref.get("calibration_map")
+    if cmap and task != "regression":
+        q = correct_probability(task, conf, cmap, ref.get("threshold"))
+        st["q_mean"], st["q_var_sum"] = float(q.mean()), float(np.sum(q * (1 - q)))
+        if task == "binary":  # expected cost: each decision's chance of being a false positive / negative
+            p_pos = apply_map(cmap, scores)
+            flagged = scores >= ref["threshold"]
+            cost = np.where(flagged, (1 - p_pos) * ref["cost_fp"], p_pos * ref["cost_fn"])
+            st["expected_cost_mean"] = float(cost.mean())
+    if labels_y is not None:
+        st["realised"] = _realised_stats(ref, task, frame, scores, pred, labels_y[ok].reset_index(drop=True), n)
+    return st
+
+
+def monitor_stats(review: SignedReview, batch: BatchInfo, st: dict, model_info: dict, *, seed: int = 0
+                  ) -> MonitorResult:
+    """The tests, their thresholds and the result, from the batch's statistics (:func:`batch_stats`)."""
+    ref = review.reference
+    task = ref["task"]
+    pending, features = _feature_tests(ref, st["features"], batch.rows)
+    n = st["n"]
+    sc = ref["scores"]
     rc = np.asarray(sc["counts"], dtype=float)
     n_ref = int(rc.sum())
-    counts = np.bincount(bins, minlength=len(rc))
+    counts = st["score_counts"]
     predictions = {"psi": S.psi(rc, counts), "kind": sc["kind"], "reference_share": (rc / n_ref).tolist(),
-                   "batch_share": (counts / n).tolist(), "edges": sc["edges"], "mean": float(np.mean(conf)),
-                   "mean_reference": float(np.sum(rc * _bin_mids(sc["edges"], conf)) / n_ref)}
+                   "batch_share": (counts / n).tolist(), "edges": sc["edges"], "mean": st["conf_mean"],
+                   "mean_reference": float(np.sum(rc * _bin_mids(sc["edges"], st["conf_mean"])) / n_ref)}
     if task == "binary":
-        predictions["flagged_share"] = float(np.mean(scores >= ref["threshold"]))
+        predictions["flagged_share"] = st["flagged_share"]
         perf = ref["performance"]
         predictions["flagged_share_reference"] = (perf["tp"] + perf["fp"]) / n_ref
     pending.append(_Pending(
@@ -300,9 +362,8 @@ def monitor_batch(review: SignedReview, batch, *, model=None, target: str | None
         {"psi": predictions["psi"]}))
     band = ref.get("band")
     if band:
-        in_band = (conf > band["lower"]) & (conf < band["upper"])
         predictions["band"] = {"lower": band["lower"], "upper": band["upper"], "share_reference": band["share"],
-                               "share": float(in_band.mean()), "rows": int(in_band.sum())}
+                               "share": st["band_share"], "rows": st["band_rows"]}
         rise = predictions["band"]["share"] - band["share"]
         pending.append(_Pending(
             "review_band", "review_band", None, "share rise", rise,
@@ -311,42 +372,38 @@ def monitor_batch(review: SignedReview, batch, *, model=None, target: str | None
                                f"{pct(band['share'])} in the review, {pct(predictions['band']['share'])} in this batch "
                                f"(+{100 * v:.1f} points; alert above +{100 * thr:.1f}). Plan for more manual reviews."),
             {"share": predictions["band"]["share"], "share_reference": band["share"]}))
-    estimated = _estimate(ref, task, scores, conf, bins, rc, n, n_ref, pending)
+    estimated = _estimate(ref, task, st, rc, n, n_ref, pending)
     realised = None
-    if labels_y is not None:
-        realised = _realised(ref, task, frame, scores, pred, labels_y, n_ref, pending)
+    if "realised" in st:
+        realised = _realised(ref, task, st["realised"], n_ref, pending)
     return _finish(review, batch, n, model_info, pending, features, predictions, estimated, realised, seed)
 
 
-def _bin_mids(edges: list[float], values: np.ndarray) -> np.ndarray:
+def _bin_mids(edges: list[float], mean: float) -> np.ndarray:
     """A representative value per score bin (bin middles; the outer bins' inner edge)."""
     e = np.asarray(edges, dtype=float)
     if len(e) == 0:
-        return np.array([float(np.mean(values))])
+        return np.array([mean])
     mids = (e[:-1] + e[1:]) / 2
     return np.concatenate([[e[0]], mids, [e[-1]]])
 
 
-def _estimate(ref, task, scores, conf, bins, rc, n, n_ref, pending) -> dict:
+def _estimate(ref, task, st, rc, n, n_ref, pending) -> dict:
     cmap = ref.get("calibration_map")
     if not cmap or task == "regression":
         return {}
     sc = ref["scores"]
-    q = correct_probability(task, conf, cmap, ref.get("threshold"))
     rate_key = "positives" if task == "binary" else "correct"
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(rc > 0, np.asarray(sc[rate_key], float) / np.maximum(rc, 1), 0.5)
         q_bin = np.where(rc > 0, np.asarray(sc["expected_correct"], float) / np.maximum(rc, 1),
                          ref["performance"]["estimated_accuracy"])
-    est, ci = S.cbpe_interval(q, bins, rc, rate)
+    est, ci = S.cbpe_from(st["q_mean"], st["q_var_sum"], st["score_counts"], n, rc, rate)
     ref_est = ref["performance"]["estimated_accuracy"]
     out = {"accuracy": est, "accuracy_ci": ci, "reference_accuracy": ref["performance"]["accuracy"],
            "reference_estimated_accuracy": ref_est, "method": "CBPE (calibrated probability of being right)"}
-    if task == "binary":  # expected cost: each decision's chance of being a false positive / negative
-        p_pos = apply_map(cmap, scores)
-        flagged = scores >= ref["threshold"]
-        cost = np.where(flagged, (1 - p_pos) * ref["cost_fp"], p_pos * ref["cost_fn"])
-        out["cost_per_1000"] = 1000 * float(cost.mean())
+    if task == "binary":
+        out["cost_per_1000"] = 1000 * st["expected_cost_mean"]
         out["reference_cost_per_1000"] = ref["performance"]["cost_per_1000"]
     drop = ref_est - est
     pending.append(_Pending(
@@ -360,26 +417,65 @@ def _estimate(ref, task, scores, conf, bins, rc, n, n_ref, pending) -> dict:
     return out
 
 
-def _realised(ref, task, frame, scores, pred, y_raw, n_ref, pending) -> dict:
+def _realised_stats(ref, task, frame, scores, pred, y_raw, n) -> dict:
+    """The labelled rows' counts: correct predictions, ROC AUC, costs and each group's confusion counts."""
     lab = y_raw.notna().to_numpy()
     y_text = np.array([label_text(v) for v in y_raw.to_numpy()], dtype=object)
     known = set(ref["classes"])
+    st: dict = {"target": y_raw.name, "labelled": int(lab.sum())}
     if task != "regression":
-        unknown = sorted({v for v in y_text[lab] if v not in known})
-        if unknown:
-            raise E.ReadinessError(E.MONITOR_TARGET_LABELS.format(target=y_raw.name, name="the batch",
-                                                                  values=unknown[:5], classes=sorted(known)))
-    nl = int(lab.sum())
+        st["unknown"] = sorted({v for v in y_text[lab] if v not in known})
+        if st["unknown"]:
+            return st
+    if st["labelled"] == 0:
+        return st
+    if task == "regression":
+        err = np.abs(scores[lab] - pd.to_numeric(y_raw[lab], errors="coerce").to_numpy(float))
+        st["mae"] = float(err.mean())
+        return st
+    st["correct"] = int((y_text[lab] == np.asarray(pred, dtype=object)[lab].astype(str)).sum())
+    if task == "binary":
+        from readiness.checks.bias_stats import hanley_mcneil_auc
+        from readiness.checks.comparison_stats import mean_ci
+
+        yb = (y_text[lab] == ref["positive_label"]).astype(int)
+        s = scores[lab]
+        flagged = (s >= ref["threshold"]).astype(int)
+        st["roc_auc"], st["roc_auc_ci"] = hanley_mcneil_auc(yb, s)
+        cfp, cfn = ref["cost_fp"], ref["cost_fn"]
+        cost = 1000 * (np.where((flagged == 1) & (yb == 0), cfp, 0.0) + np.where((flagged == 0) & (yb == 1), cfn, 0.0))
+        st["cost_per_1000"], st["cost_per_1000_ci"] = float(cost.mean()), mean_ci(cost)
+        st["groups"] = _group_stats(ref.get("groups") or {}, frame[lab].reset_index(drop=True), yb, flagged)
+    return st
+
+
+def _group_stats(groups_in: dict, frame: pd.DataFrame, yb: np.ndarray, flagged: np.ndarray) -> dict:
+    """Per sensitive group of the reference: the batch's rates (the bias review's ``rate_stats``)."""
+    out: dict = {}
+    for attr, spec_groups in groups_in.items():
+        spec = spec_groups["spec"]
+        if spec["column"] not in frame.columns:
+            continue
+        labels = group_labels(spec, frame[spec["column"]])
+        out[attr] = {g: rate_stats(yb[labels == g], flagged[labels == g], bootstrap=False)
+                     for g in spec_groups["groups"] if (labels == g).any()}
+    return out
+
+
+def _realised(ref, task, st, n_ref, pending) -> dict:
+    known = set(ref["classes"])
+    if st.get("unknown"):
+        raise E.ReadinessError(E.MONITOR_TARGET_LABELS.format(target=st["target"], name="the batch",
+                                                              values=st["unknown"][:5], classes=sorted(known)))
+    nl = st["labelled"]
     out: dict = {"labelled_rows": nl}
     if nl == 0:
         return out
     perf = ref["performance"]
     if task == "regression":
-        err = np.abs(scores[lab] - pd.to_numeric(y_raw[lab], errors="coerce").to_numpy(float))
-        out["mae"], out["reference_mae"] = float(err.mean()), perf["mae"]
+        out["mae"], out["reference_mae"] = st["mae"], perf["mae"]
         return out
-    correct = (y_text[lab] == np.asarray(pred, dtype=object)[lab].astype(str))
-    acc, acc_ci = prop(int(correct.sum()), nl)
+    acc, acc_ci = prop(st["correct"], nl)
     out.update({"accuracy": acc, "accuracy_ci": acc_ci, "reference_accuracy": perf["accuracy"]})
     err_ref = int(round((1 - perf["accuracy"]) * n_ref))
     pending.append(_Pending(
@@ -388,19 +484,14 @@ def _realised(ref, task, frame, scores, pred, y_raw, n_ref, pending) -> dict:
         lambda v, thr, p: (f"Accuracy on this batch's labels is {pct(acc)} ({pct(acc_ci[0])}–{pct(acc_ci[1])}) against "
                            f"{pct(perf['accuracy'])} in the review (−{100 * v:.1f} points; alert beyond "
                            f"−{100 * thr:.1f})."), {"accuracy": acc, "reference": perf["accuracy"]}))
-    groups_in = ref.get("groups") or {}
     if task == "binary":
-        yb = (y_text[lab] == ref["positive_label"]).astype(int)
-        s = scores[lab]
-        flagged = (s >= ref["threshold"]).astype(int)
-        from readiness.checks.bias_stats import hanley_mcneil_auc
-        from readiness.checks.comparison_stats import mean_ci
-
-        out["roc_auc"], out["roc_auc_ci"] = hanley_mcneil_auc(yb, s)
+        out["roc_auc"], out["roc_auc_ci"] = st["roc_auc"], st["roc_auc_ci"]
+        for k in ("roc_auc_max_error", "roc_auc_bins"):  # an engine's AUC from score histograms
+            if k in st:
+                out[k] = st[k]
         out["reference_roc_auc"] = perf.get("roc_auc")
         cfp, cfn = ref["cost_fp"], ref["cost_fn"]
-        cost = 1000 * (np.where((flagged == 1) & (yb == 0), cfp, 0.0) + np.where((flagged == 0) & (yb == 1), cfn, 0.0))
-        out["cost_per_1000"], out["cost_per_1000_ci"] = float(cost.mean()), mean_ci(cost)
+        out["cost_per_1000"], out["cost_per_1000_ci"] = st["cost_per_1000"], st["cost_per_1000_ci"]
         out["reference_cost_per_1000"] = perf["cost_per_1000"]
         if (cfp, cfn) != (1.0, 1.0):
             cells = [perf["tp"], perf["fp"], perf["fn"], perf["tn"]]
@@ -411,26 +502,22 @@ def _realised(ref, task, frame, scores, pred, y_raw, n_ref, pending) -> dict:
                 lambda v, thr, p: (f"Cost per 1,000 decisions on this batch's labels is {out['cost_per_1000']:,.0f} "
                                    f"against {perf['cost_per_1000']:,.0f} in the review (+{v:,.0f}; alert above "
                                    f"+{thr:,.0f})."), {"cost_per_1000": out["cost_per_1000"]}))
-        out["groups"] = _group_rates(groups_in, frame[lab].reset_index(drop=True), yb, flagged, nl, pending)
+        out["groups"] = _group_rates(ref.get("groups") or {}, st["groups"], pending)
     return out
 
 
-def _group_rates(groups_in: dict, frame: pd.DataFrame, yb: np.ndarray, flagged: np.ndarray, nl: int,
-                 pending: list) -> dict:
+def _group_rates(groups_in: dict, stats: dict, pending: list) -> dict:
     """Per sensitive group of the reference: the batch's rates (the bias review's ``rate_stats``)
     and a test of its error rate against the group's error rate in the review."""
     out: dict = {}
     for attr, spec_groups in groups_in.items():
-        spec = spec_groups["spec"]
-        if spec["column"] not in frame.columns:
+        if attr not in stats:
             continue
-        labels = group_labels(spec, frame[spec["column"]])
         rows = {}
         for g, rg in spec_groups["groups"].items():
-            m = labels == g
-            if not m.any():
+            if g not in stats[attr]:
                 continue
-            st = rate_stats(yb[m], flagged[m], bootstrap=False)
+            st = stats[attr][g]
             ref_err = rg["fp"] + rg["fn"]
             ref_rate = ref_err / rg["n"]
             row = {k: st[k] for k in ("n", "tp", "fp", "fn", "tn", "selection_rate", "selection_rate_ci", "tpr",
@@ -474,15 +561,15 @@ def _finish(review, batch, n_scored, model_info, pending, features, predictions,
     tests, conditions = map_conditions(tests, review.conditions)
     alerts = [t for t in tests if t.fired]
     summary = _summary(alerts, k, batch, estimated, realised)
-    unscored = len(batch.frame) - n_scored
+    unscored = batch.rows - n_scored
     if unscored:
-        summary += (f" {unscored:,} row{'s' if unscored > 1 else ''} ({pct(unscored / len(batch.frame))}) could not be "
+        summary += (f" {unscored:,} row{'s' if unscored > 1 else ''} ({pct(unscored / batch.rows)}) could not be "
                     f"scored: {model_info.get('unscored_reason') or 'the score is missing'}; only the feature checks "
                     "include them.")
     return MonitorResult(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"), status="alert" if alerts else "ok",
         summary=summary, review=review.identity(), model=model_info,
-        batch={"name": batch.name, "sha256": batch.sha256, "rows": len(batch.frame), "scored_rows": n_scored,
+        batch={"name": batch.name, "sha256": batch.sha256, "rows": batch.rows, "scored_rows": n_scored,
                "labelled_rows": (realised or {}).get("labelled_rows", 0)},
         alpha=S.ALPHA, alpha_each=alpha_each, simulations=sims, tests=tests, features=features,
         predictions=predictions, estimated=estimated, realised=realised, conditions=conditions)
@@ -503,9 +590,9 @@ def _summary(alerts: list[MonitorTest], k: int, batch, estimated: dict, realised
     if realised and realised.get("accuracy") is not None:
         est += ("; " if est else "") + f"accuracy on labels {pct(realised['accuracy'])}"
     if not alerts:
-        return f"No alert: {k} tests of {len(batch.frame):,} rows against the signed review" + (f"; {est}." if est else ".")
+        return f"No alert: {k} tests of {batch.rows:,} rows against the signed review" + (f"; {est}." if est else ".")
     names = "; ".join(a.message.split(":")[0] if a.kind == "feature_drift" else a.message.split(":")[0].split(" (")[0]
                       for a in alerts[:4])
     more = f" and {len(alerts) - 4} more" if len(alerts) > 4 else ""
-    return (f"{len(alerts)} alert{'s' if len(alerts) > 1 else ''} of {k} tests on {len(batch.frame):,} rows: "
+    return (f"{len(alerts)} alert{'s' if len(alerts) > 1 else ''} of {k} tests on {batch.rows:,} rows: "
             f"{names}{more}" + (f"; {est}." if est else "."))

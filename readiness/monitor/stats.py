@@ -104,11 +104,19 @@ def cbpe_interval(q: np.ndarray, bins: np.ndarray, ref_counts, ref_rate, *, z: f
     (the calibration map's support)."""
     q = np.asarray(q, dtype=float)
     n = len(q)
-    est = float(q.mean())
-    var_sampling = float(np.sum(q * (1 - q))) / n ** 2
+    nb = np.asarray(ref_counts, dtype=float)
+    return cbpe_from(float(q.mean()), float(np.sum(q * (1 - q))), np.bincount(bins, minlength=len(nb)), n,
+                     ref_counts, ref_rate, z=z)
+
+
+def cbpe_from(q_mean: float, q_var_sum: float, bin_counts, n: int, ref_counts, ref_rate, *, z: float = 1.959964
+              ) -> tuple[float, list]:
+    """:func:`cbpe_interval` from the batch's mean of q, its sum of q(1-q) and its rows per score bin."""
+    est = q_mean
+    var_sampling = q_var_sum / n ** 2
     nb = np.asarray(ref_counts, dtype=float)
     rate = np.asarray(ref_rate, dtype=float)
-    w = np.bincount(bins, minlength=len(nb)) / n
+    w = np.asarray(bin_counts) / n
     with np.errstate(divide="ignore", invalid="ignore"):
         var_bin = np.where(nb > 0, rate * (1 - rate) / np.maximum(nb, 1), 0.25)
     var_map = float(np.sum(w ** 2 * var_bin))

@@ -707,6 +707,9 @@ class _Builder:
         meta = f"Check <font name=\"{MONO}\">{c.id}</font>"
         if aps:
             meta += " · evidence on: " + markup(", ".join(aps))
+        basis = fmt.basis_text(c.metrics)
+        if basis:  # an engine review: which figures rest on every row, which on a sample (docs/engines.md)
+            meta += f" · <b>{markup(basis)}</b>"
         out.append(P(meta, "small", raw=True))
         note = self.record.notes.get(c.id)
         if note:

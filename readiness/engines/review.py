@@ -1,0 +1,182 @@
+"""``readiness review --engine dask|spark`` (and ``local`` on a dataset too large to load).
+
+1. The training and holdout data are opened where they live (a Parquet dataset, or a file
+   loaded on the driver as today), and the engine draws a sample of each (the rows with the
+   smallest content keys: the same rows on every engine).
+2. The review context is built on the samples, as a review of those files would be; the
+   model is loaded and first scored in the isolated child on the driver.
+3. The engine scores every holdout partition on the workers (the model loaded there from
+   the same bytes) and returns small summaries that merge exactly.
+4. The checks in :data:`readiness.engines.exact.EXACT` are computed from the merged
+   summaries over every row; the others run on the samples. Every check's ``metrics.basis``
+   says which: ``{"kind": "exact", "rows": N}`` or ``{"kind": "sample", "rows": n, "of_rows": N}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+
+import numpy as np
+import pandas as pd
+
+from readiness import errors as E
+from readiness.engines import exact as X
+from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
+from readiness.engines.dataset import Dataset, is_dataset, open_dataset
+from readiness.engines.summaries import HoldoutSpec, holdout_summary, merge_all, table_summary
+from readiness.inputs.tables import PARQUET_SUFFIXES, Table, load_table
+
+DEFAULT_SAMPLE_ROWS = 100_000
+LOCAL_MAX_ROWS_ENV = "READINESS_LOCAL_MAX_ROWS"
+LOCAL_MAX_ROWS = 5_000_000
+
+
+def local_max_rows() -> int:
+    try:
+        return int(os.environ.get(LOCAL_MAX_ROWS_ENV, LOCAL_MAX_ROWS))
+    except ValueError:
+        return LOCAL_MAX_ROWS
+
+
+def open_source(source, *, role: str) -> Dataset | Table:
+    """A Parquet file or dataset stays where it is; any other file is loaded on the driver."""
+    if is_dataset(source) or str(source).lower().endswith(tuple(PARQUET_SUFFIXES)):
+        return open_dataset(source, role=role)
+    return load_table(source, role=role)
+
+
+def total_rows(src: Dataset | Table) -> int:
+    return src.num_rows if isinstance(src, Dataset) else len(src.frame)
+
+
+def summarize(engine: Engine, src: Dataset | Table, fn) -> dict:
+    if isinstance(src, Table):
+        return merge_all([fn(src.frame)])
+    return merge_all(engine.map_partitions(src, fn))
+
+
+def draw_sample(engine: Engine, src: Dataset | Table, n: int) -> pd.DataFrame:
+    if isinstance(src, Dataset):
+        return engine.sample(src, n)
+    frame = src.frame
+    if len(frame) <= n:
+        return frame
+    keys = row_keys(frame)
+    limit = _smallest_keys(frame, n, 0)[-1]
+    order = np.argsort(keys, kind="stable")
+    return frame.iloc[order[keys[order] <= limit][:n]].reset_index(drop=True)
+
+
+def _table(src: Dataset | Table, frame: pd.DataFrame, role: str) -> Table:
+    if isinstance(src, Table):
+        return dataclasses.replace(src, frame=frame)
+    return Table(name=src.name, role=role, frame=frame, sha256=src.sha256, size_bytes=src.size_bytes)
+
+
+@dataclasses.dataclass
+class EngineReview:
+    """A review whose context holds the samples, and the exact summaries of all rows."""
+
+    ctx: object
+    engine: Engine
+    rows: dict  # role -> all rows
+    sampled: dict  # role -> sampled rows
+    train_summary: dict | None = None
+    test_summary: dict | None = None
+
+    def basis(self, check_id: str, exact: bool) -> dict:
+        name = self.engine.name
+        if exact:
+            return {"kind": "exact", "engine": name, "rows": self.rows["test"], "train_rows": self.rows["train"]}
+        n, of = self.sampled["test"], self.rows["test"]
+        out = {"kind": "exact" if n == of else "sample", "engine": name, "rows": n, "of_rows": of,
+               "train_rows": self.sampled["train"], "of_train_rows": self.rows["train"]}
+        return out
+
+
+def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None, model_name: str | None,
+            trusted: str | None, sample_rows: int = DEFAULT_SAMPLE_ROWS, progress=None) -> EngineReview:
+    """Open the inputs, draw the samples, build the context on them and compute the exact summaries."""
+    from readiness.inputs import prepare_review
+
+    if test is None:
+        raise E.ReadinessError("--engine needs --test (a holdout dataset); --split-column works with --engine local.")
+    say = progress or (lambda text: None)
+    srcs = {"train": open_source(train, role="train"), "test": open_source(test, role="test")}
+    say(f"opened: training {total_rows(srcs['train']):,} rows, holdout {total_rows(srcs['test']):,} rows")
+    samples = {role: draw_sample(engine, src, sample_rows) for role, src in srcs.items()}
+    say(f"sampled {len(samples['train']):,} training and {len(samples['test']):,} holdout rows")
+    ctx = prepare_review(train=_table(srcs["train"], samples["train"], "train"),
+                         test=_table(srcs["test"], samples["test"], "test"), roles=roles, model=model,
+                         model_name=model_name, trusted_model_sha256=trusted, settings=settings)
+    rows = {role: total_rows(src) for role, src in srcs.items()}
+    ctx.input_files = [f.model_copy(update={"rows": rows[f.role]}) if f.role in rows else f for f in ctx.input_files]
+    er = EngineReview(ctx=ctx, engine=engine, rows=rows, sampled={r: len(s) for r, s in samples.items()})
+    columns = tuple(c for c in ctx.train.columns if c in ctx.test.columns)
+    spec = holdout_spec(ctx, columns, model=(model, model_name, trusted) if model is not None else None)
+    er.train_summary = summarize(engine, srcs["train"], functools.partial(table_summary, columns=columns,
+                                                                          target=ctx.target))
+    er.test_summary = summarize(engine, srcs["test"], functools.partial(holdout_summary, spec=spec))
+    say("exact summaries merged")
+    ctx.unlabelled = {"train": er.train_summary["unlabelled"], "test": er.test_summary["unlabelled"]}
+    return er
+
+
+def holdout_spec(ctx, columns: tuple, *, model) -> HoldoutSpec:
+    probabilities = ctx.task == "binary" and not ctx.data_only and ctx.scores_are_probabilities
+    lo, hi = (0.0, 1.0)
+    if ctx.task == "binary" and not ctx.data_only and not probabilities:
+        s = np.asarray(ctx.test_scores, dtype=float)
+        s = s[~np.isnan(s)]
+        lo, hi = float(s.min()), float(s.max())
+        pad = (hi - lo) * 0.05 or 1.0
+        lo, hi = lo - pad, hi + pad
+    return HoldoutSpec(target=ctx.target, task=ctx.task, classes=tuple(ctx.classes), positive=ctx.positive_label,
+                       threshold=ctx.settings.threshold, features=tuple(ctx.features),
+                       prediction_column=ctx.roles.prediction_column if model is None else None, model=model,
+                       score_range=(lo, hi), probabilities=probabilities, columns=columns)
+
+
+def exact_checks(er: EngineReview) -> dict:
+    """Check id -> a function of the context computing the check from the merged summaries."""
+    out = {"data_quality.completeness": lambda ctx: X.completeness(ctx, er.train_summary, er.test_summary)}
+    if er.ctx.task in ("binary", "multiclass") and "confusion" in er.test_summary:
+        out["evaluation.holdout"] = lambda ctx: X.holdout(ctx, er.test_summary)
+    return out
+
+
+def run(er: EngineReview, *, checks=None, progress=None):
+    from readiness.review import run_review
+
+    overrides = exact_checks(er)
+
+    def annotate(result):
+        basis = er.basis(result.id, result.id in overrides)
+        return result.model_copy(update={"metrics": {**result.metrics, "basis": basis}})
+
+    return run_review(er.ctx, checks=checks, progress=progress, overrides=overrides, annotate=annotate)
+
+
+def wants_engine(a) -> bool:
+    """The engine path: --engine dask|spark, or --engine local on a dataset above READINESS_LOCAL_MAX_ROWS."""
+    if a.engine != "local":
+        return True
+    for source in (a.train, a.test):
+        if source is not None and (is_dataset(source) or str(source).lower().endswith(tuple(PARQUET_SUFFIXES))):
+            try:
+                if open_dataset(source, role="test", digest=False).num_rows > local_max_rows():
+                    return True
+            except E.ReadinessError:
+                return False  # the ordinary path reports it
+    return False
+
+
+def engine_from_args(a) -> Engine:
+    from readiness.engines.base import get_engine
+
+    if a.engine == "local":
+        return LocalEngine()
+    scheduler = a.dask_scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    return get_engine(a.engine, dask_scheduler=scheduler, spark_master=a.spark_master)

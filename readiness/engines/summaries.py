@@ -1,0 +1,205 @@
+"""Per-partition summaries that merge exactly, written once as pandas functions.
+
+Each function takes one partition (a pandas frame in the dataset's schema) and returns a
+small summary: counts, sums, fixed-bin histograms, the few smallest and largest distinct
+values, value counts of low-cardinality text. :func:`merge` adds summaries up exactly
+(integer counts exactly; float sums to rounding), so the result does not depend on how the
+rows were partitioned or which engine ran them. The model is scored inside the partition,
+loaded from its bytes with the same loader as on the driver (:func:`worker_model`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from readiness.checks.data_quality import SENTINELS
+from readiness.inputs.tables import MISSING_TOKENS
+
+MAX_VALUES = 2_000  # distinct text values kept per column and partition; beyond: only missing-value tokens
+EDGE_VALUES = len(SENTINELS) + 2  # smallest/largest distinct numbers kept (sentinel detection)
+SCORE_BINS = 4096
+
+
+@dataclass(frozen=True)
+class Extremes:
+    """The ``k`` smallest and largest distinct values seen (merge: union, then trim)."""
+
+    low: tuple = ()
+    high: tuple = ()
+    k: int = EDGE_VALUES
+
+    def __add__(self, other: Extremes) -> Extremes:
+        both = sorted(set(self.low) | set(other.low))
+        top = sorted(set(self.high) | set(other.high))
+        return Extremes(tuple(both[:self.k]), tuple(top[-self.k:]), self.k)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Value counts of text; ``overflow`` when a partition had more than MAX_VALUES distinct values
+    (then only missing-value tokens are counted, which is all the completeness check needs)."""
+
+    counts: dict = field(default_factory=dict)
+    overflow: bool = False
+
+    def __add__(self, other: Counts) -> Counts:
+        out = dict(self.counts)
+        for k, v in other.counts.items():
+            out[k] = out.get(k, 0) + v
+        overflow = self.overflow or other.overflow
+        if overflow or len(out) > MAX_VALUES:
+            out = {k: v for k, v in out.items() if k.strip().lower() in MISSING_TOKENS}
+            overflow = True
+        return Counts(out, overflow)
+
+
+def merge(a: Any, b: Any) -> Any:
+    """Add two summaries of the same shape: dicts key by key, numbers and arrays by addition."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = merge(out.get(k), v)
+        return out
+    return a + b
+
+
+def merge_all(parts: list) -> Any:
+    return functools.reduce(merge, parts, None)
+
+
+def is_text(s: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
+
+
+def column_summary(s: pd.Series) -> dict:
+    """Completeness counts of one column: rows, missing; text: value counts; numbers: the
+    sentinel candidates' counts and the extreme distinct values."""
+    out: dict = {"rows": len(s), "missing": int(s.isna().sum())}
+    if is_text(s):
+        vc = s.dropna().astype(str).value_counts()
+        if len(vc) > MAX_VALUES:
+            vc = vc[[k.strip().lower() in MISSING_TOKENS for k in vc.index]]
+            out["values"] = Counts({str(k): int(v) for k, v in vc.items()}, True)
+        else:
+            out["values"] = Counts({str(k): int(v) for k, v in vc.items()}, False)
+        return out
+    if pd.api.types.is_bool_dtype(s):
+        return out
+    v = pd.to_numeric(s, errors="coerce").dropna().to_numpy(float)
+    out["known"] = len(v)
+    out["sentinels"] = {f"{c:g}": int((v == c).sum()) for c in SENTINELS}
+    u = np.unique(v)
+    out["extremes"] = Extremes(tuple(u[:EDGE_VALUES].tolist()), tuple(u[-EDGE_VALUES:].tolist()))
+    return out
+
+
+# --- the holdout: scores, confusion counts, histograms --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HoldoutSpec:
+    """What the holdout summary needs; picklable, sent to every partition."""
+
+    target: str
+    task: str
+    classes: tuple
+    positive: Any
+    threshold: float
+    features: tuple
+    prediction_column: str | None = None
+    model: tuple | None = None  # (bytes, name, trusted sha256 or None)
+    score_range: tuple[float, float] = (0.0, 1.0)
+    probabilities: bool = True
+    columns: tuple = ()  # completeness columns
+    sensitive: tuple = ()
+
+
+_MODELS: dict = {}
+
+
+def worker_model(spec: HoldoutSpec):
+    """The model, loaded in this worker process from its bytes by :func:`readiness.inputs.load_model`
+    (validated as on the driver, whose isolated child already loaded and scored these exact bytes),
+    cached per process by its digest."""
+    from readiness.inputs.models import ModelAdapter, load_model
+
+    data, name, trusted = spec.model
+    key = (len(data), hash(data), spec.task, spec.positive)
+    if key not in _MODELS:
+        loaded = load_model(data, name=name, trusted_sha256=trusted, sandbox=False)
+        est = loaded.estimator
+        if getattr(est, "readiness_task", None) and not hasattr(est, "classes_") and spec.task != "regression":
+            est = est.with_classes(list(spec.classes))
+        _MODELS[key] = ModelAdapter(est, task=spec.task, positive_label=spec.positive, features=list(spec.features))
+    return _MODELS[key]
+
+
+def label_codes(values: pd.Series | np.ndarray, classes: tuple) -> np.ndarray:
+    """Index of each value's class (-1: not a class), matching as ``str`` does (1 == 1.0 == '1')."""
+    from readiness.checks.bias_stats import label_text
+
+    index = {label_text(c): i for i, c in enumerate(classes)}
+    arr = np.asarray(values, dtype=object)
+    return np.array([index.get(label_text(v), -1) for v in arr], dtype=np.int64)
+
+
+def scores_of(frame: pd.DataFrame, spec: HoldoutSpec) -> np.ndarray:
+    if spec.model is None:
+        return pd.to_numeric(frame[spec.prediction_column], errors="coerce").to_numpy(float)
+    return np.asarray(worker_model(spec).scores(frame), dtype=float)
+
+
+def score_bin(scores: np.ndarray, spec: HoldoutSpec) -> np.ndarray:
+    lo, hi = spec.score_range
+    idx = np.floor((scores - lo) / (hi - lo) * SCORE_BINS).astype(np.int64) + 1
+    return np.clip(idx, 0, SCORE_BINS + 1)  # 0 and SCORE_BINS + 1: below and above the range
+
+
+def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
+    labelled = frame[spec.target].notna().to_numpy()
+    rows = frame[labelled].reset_index(drop=True)
+    # the review leaves out unlabelled rows; completeness counts the rest (as the in-memory check does)
+    out: dict = {"rows": len(frame), "unlabelled": int((~labelled).sum()),
+                 "columns": {c: column_summary(rows[c]) for c in spec.columns if c in rows}}
+    if spec.task == "regression" or (spec.model is None and spec.prediction_column is None) or rows.empty:
+        return out
+    s = scores_of(rows, spec)
+    ok = ~np.isnan(s) if s.ndim == 1 else ~np.isnan(s).any(axis=1)
+    out["unscored"] = int((~ok).sum())
+    k = len(spec.classes)
+    y = label_codes(rows[spec.target], spec.classes)[ok]
+    s = s[ok]
+    if spec.task == "binary":
+        pos = spec.classes.index(spec.positive)
+        neg = next(i for i, c in enumerate(spec.classes) if i != pos)
+        pred = np.where(s >= spec.threshold, pos, neg)
+        yb = (y == pos).astype(np.int64)
+        b = score_bin(s, spec)
+        out["hist_pos"] = np.bincount(b[yb == 1], minlength=SCORE_BINS + 2).astype(np.int64)
+        out["hist_neg"] = np.bincount(b[yb == 0], minlength=SCORE_BINS + 2).astype(np.int64)
+        if spec.probabilities:
+            p = np.clip(s, 1e-15, 1 - 1e-15)
+            loss = -(yb * np.log(p) + (1 - yb) * np.log(1 - p))
+            out["log_loss_sum"], out["log_loss_sq"] = float(loss.sum()), float((loss ** 2).sum())
+    else:
+        pred = label_codes(worker_model(spec).predict(rows[ok]), spec.classes)
+    # confusion counts over classes plus one 'not a class' row/column (code k)
+    yy, pp = np.where(y < 0, k, y), np.where(pred < 0, k, pred)
+    out["confusion"] = np.bincount(yy * (k + 1) + pp, minlength=(k + 1) ** 2).astype(np.int64)
+    return out
+
+
+def table_summary(frame: pd.DataFrame, columns: tuple, target: str) -> dict:
+    """The training data's completeness counts (and its unlabelled rows)."""
+    labelled = frame[frame[target].notna()] if target in frame else frame
+    return {"rows": len(frame), "unlabelled": len(frame) - len(labelled),
+            "columns": {c: column_summary(labelled[c]) for c in columns if c in labelled}}
