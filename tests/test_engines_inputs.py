@@ -122,3 +122,20 @@ def test_all_null_partition_takes_the_others_type(tmp_path):
     assert pa.types.is_large_string(meta.schema.field("city").type) and meta.num_rows == 103
     with pytest.raises(E.InputFileError, match="has no Parquet files"):
         open_dataset(tmp_path / "ds" / "nope*.parquet", role="test")
+
+
+@pytest.mark.slow  # the Dask client waits out its 10 s connect timeout
+def test_unreachable_scheduler_and_master_are_one_line_exit_2(tmp_path):
+    import importlib.util
+
+    df = frame(200, 7)
+    ds = write_parts(df, tmp_path / "ds", 2)
+    base = ["review", "--train", ds, "--test", ds, "--target", "y", "--prediction-column", "score",
+            "--check", "evaluation.holdout"]
+    if importlib.util.find_spec("distributed") is not None:
+        assert_bad_input(cli(*base, "--engine", "dask", "--dask-scheduler", "tcp://127.0.0.1:9"),
+                         "The Dask scheduler at tcp://127.0.0.1:9 cannot be reached")
+    if importlib.util.find_spec("pyspark") is not None:
+        assert_bad_input(cli(*base, "--engine", "spark", "--spark-master", "spark://127.0.0.1:9"),
+                         "The Spark master at spark://127.0.0.1:9 cannot be reached")
+    assert_bad_input(cli(*base, "--engine", "dask", "--split-column", "y"), "--split-column")

@@ -148,8 +148,9 @@ def label_codes(values: pd.Series | np.ndarray, classes: tuple) -> np.ndarray:
     from readiness.checks.bias_stats import label_text
 
     index = {label_text(c): i for i, c in enumerate(classes)}
-    arr = np.asarray(values, dtype=object)
-    return np.array([index.get(label_text(v), -1) for v in arr], dtype=np.int64)
+    series = pd.Series(np.asarray(values, dtype=object))
+    mapping = {v: index.get(label_text(v), -1) for v in series.drop_duplicates()}  # a few distinct labels
+    return series.map(mapping).to_numpy(dtype=np.int64)
 
 
 def scores_of(frame: pd.DataFrame, spec: HoldoutSpec) -> np.ndarray:

@@ -34,6 +34,9 @@ def add_monitor(sub) -> None:
                                              "./reviews.db)")
     m.add_argument("--no-history", action="store_true", help="do not store the batch in the review history")
     m.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    from readiness.cli import add_engine_options
+
+    add_engine_options(m)
 
 
 def run_monitor(a):
@@ -45,8 +48,9 @@ def run_monitor(a):
     if a.trust_model and a.model is None:
         raise E.ReadinessError("--trust-model needs --model.")
     review = load_review(a.review)
-    batch = load_table(a.batch, role="batch")
-    model = None
+    on_engine = _on_engine(a)
+    batch = load_table(a.batch, role="batch") if not on_engine else None
+    model = data = digest = None
     if a.model is not None:
         data, _ = read_source(a.model, role="model")
         expected = next((f.sha256 for f in review.report.inputs if f.role == "model"), None)
@@ -54,7 +58,26 @@ def run_monitor(a):
         if expected is not None and digest != expected:  # refused before loading a byte of it
             raise E.ReadinessError(E.MONITOR_MODEL_MISMATCH.format(name=a.model.name, actual=digest, expected=expected))
         model = load_model(data, name=a.model.name, trusted_sha256=digest if a.trust_model else None)
-    return monitor_batch(review, batch, model=model, target=a.target)
+    if not on_engine:
+        return monitor_batch(review, batch, model=model, target=a.target)
+    from readiness.engines.monitor import monitor_on_engine
+    from readiness.engines.review import engine_from_args
+
+    engine = engine_from_args(a)
+    say = (lambda text: None) if a.quiet or a.json == Path("-") else \
+        (lambda text: print(f"[{engine.describe()}] {text}", file=sys.stderr, flush=True))
+    try:
+        return monitor_on_engine(engine, review, a.batch, model=model, model_bytes=data,
+                                 trusted=digest if a.trust_model else None, target=a.target, progress=say)
+    finally:
+        engine.close()
+
+
+def _on_engine(a) -> bool:
+    """--engine dask|spark, or local on a dataset above $READINESS_LOCAL_MAX_ROWS rows (else in memory)."""
+    from readiness.engines.review import wants_engine
+
+    return wants_engine(type("Args", (), {"engine": a.engine, "train": None, "test": a.batch})())
 
 
 def cmd_monitor(a) -> int:
