@@ -154,11 +154,16 @@ def _classification(ctx: ReviewContext) -> Outcome:
         m["log_loss"] = float(skm.log_loss(y_s, p, labels=labels))
         m["log_loss_ci"] = list(bootstrap_ci(lambda a, b: skm.log_loss(a, b, labels=labels), y_s, p, n_boot=B, seed=seed))
 
-    return classification_verdict(ctx, m, findings)
+    score_range = None
+    if ctx.task == "binary" and len(scores) and len(np.unique(scores)) > 1:
+        score_range = (float(scores.min()), float(scores.max()))
+    return classification_verdict(ctx, m, findings, score_range=score_range)
 
 
-def classification_verdict(ctx: ReviewContext, m: dict, findings: list[Finding]) -> Outcome:
-    """The findings and summary of a classifier's holdout metrics (from the rows, or from merged counts)."""
+def classification_verdict(ctx: ReviewContext, m: dict, findings: list[Finding], *,
+                           score_range: tuple[float, float] | None = None) -> Outcome:
+    """The findings and summary of a classifier's holdout metrics (from the rows, or from merged counts);
+    ``score_range``: the lowest and highest holdout score of a binary model when they differ."""
     n, acc, acc_ci, majority = m["n"], m["accuracy"], tuple(m["accuracy_ci"]), m["majority_class_rate"]
     # findings. A small holdout or a rare class is not a defect of the data or the model: its uncertainty is
     # in every interval above, and the verdicts below rest on those intervals (issue 18: the row-count
@@ -173,18 +178,19 @@ def classification_verdict(ctx: ReviewContext, m: dict, findings: list[Finding])
         findings.append(Finding(severity=Severity.INFO, columns=[ctx.target], message=(
             f"Classes with fewer than {SMALL_CLASS} holdout rows ({', '.join(f'{k}: {v}' for k, v in small.items())}): "
             "metrics for them are very uncertain (see their intervals)."), evidence={"small_classes": small}))
-    if ctx.task == "binary" and len(scores) and len(np.unique(scores)) > 1:
+    if score_range is not None:
+        lowest, highest = score_range
         thr = ctx.settings.threshold
-        side = "at or above" if scores.min() >= thr else "below" if scores.max() < thr else None
+        side = "at or above" if lowest >= thr else "below" if highest < thr else None
         if side is not None:  # e.g. risk deciles 1-10 judged at 0.5: the threshold is not on the scores' scale
             m["threshold_outside_scores"] = True
             findings.append(Finding(severity=Severity.WARN, message=(
                 f"Every holdout score lies {side} the decision threshold {thr:g} (the scores run from "
-                f"{scores.min():.4g} to {scores.max():.4g}), so every row is predicted "
+                f"{lowest:.4g} to {highest:.4g}), so every row is predicted "
                 f"{'positive' if side == 'at or above' else 'negative'}: the accuracy, precision and recall here "
                 "judge the threshold, not the model. Set the threshold on the scores' own scale (Setup's decision "
                 "threshold; CLI --threshold); ROC AUC, which needs no threshold, still ranks the model."),
-                evidence={"threshold": thr, "score_min": float(scores.min()), "score_max": float(scores.max())}))
+                evidence={"threshold": thr, "score_min": lowest, "score_max": highest}))
     if acc_ci[1] <= majority:
         findings.append(Finding(severity=Severity.FAIL, message=(
             f"Accuracy {_pct(acc)} ({_ci_text(*acc_ci)}) is no better than always predicting the most common class "

@@ -123,7 +123,10 @@ def holdout(ctx: ReviewContext, test: dict) -> Outcome:
                           "f1": 2 * tp / den if den else None, "f1_ci": None, "support": tp + fn}
         m["per_class"] = per
         m["largest_confusions"] = largest_confusions(cm, labels)
-    return classification_verdict(ctx, m, findings)
+    ext = test.get("score_extremes")
+    distinct = set(ext.low) | set(ext.high) if ext is not None else set()
+    score_range = (min(distinct), max(distinct)) if ctx.task == "binary" and len(distinct) > 1 else None
+    return classification_verdict(ctx, m, findings, score_range=score_range)
 
 
 def _auc(m: dict, pos: np.ndarray, neg: np.ndarray) -> None:

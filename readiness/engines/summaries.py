@@ -184,6 +184,8 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
         neg = next(i for i, c in enumerate(spec.classes) if i != pos)
         pred = np.where(s >= spec.threshold, pos, neg)
         yb = (y == pos).astype(np.int64)
+        u = np.unique(s)
+        out["score_extremes"] = Extremes(tuple(u[:2].tolist()), tuple(u[-2:].tolist()), k=2)
         b = score_bin(s, spec)
         out["hist_pos"] = np.bincount(b[yb == 1], minlength=SCORE_BINS + 2).astype(np.int64)
         out["hist_neg"] = np.bincount(b[yb == 0], minlength=SCORE_BINS + 2).astype(np.int64)
