@@ -30,7 +30,11 @@ from helpers import make_ctx  # noqa: E402
 from readiness.registry import get_check  # noqa: E402
 from readiness.review import run_check  # noqa: E402
 
-CHECKS = ("bias.groups", "calibration", "evaluation.holdout_reuse", "evaluation.holdout")
+CHECKS = ("bias.groups", "calibration", "evaluation.holdout_reuse", "evaluation.holdout", "feasibility.bayes_error",
+          "business.threshold")
+# business.threshold prices over- and under-prediction at 1 : 1, where the cheapest shift is the residuals' median;
+# on the skewed (log-normal) sets the mean-predicting truth is truly not the cheapest (its median error is not 0),
+# so the check is counted on the symmetric-noise sets only (i % 3 != 2)
 
 
 def honest_set(i: int):
@@ -43,24 +47,34 @@ def honest_set(i: int):
     truth = x @ np.array([1.0, 0.5, -2.0])
     f = pd.DataFrame({"x0": x[:, 0], "x1": x[:, 1], "x2": x[:, 2], "grp": grp, "y": truth + noise, "pred": truth})
     half = n // 2
+    from readiness.inputs import Settings
+
     return n, k, make_ctx(f.iloc[:half].reset_index(drop=True), f.iloc[half:].reset_index(drop=True), target="y",
-                          prediction_column="pred", sensitive=["grp"])
+                          prediction_column="pred", sensitive=["grp"],
+                          settings=Settings(cost_over=1.0, cost_under=1.0))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sets", type=int, default=200)
+    ap.add_argument("--check", action="append", help="run only this check (repeat)")
     a = ap.parse_args()
+    checks = tuple(a.check or CHECKS)
     rows = []
     for i in range(a.sets):
         n, k, ctx = honest_set(i)
-        rows.append({"n": n, "groups": k, **{c: run_check(get_check(c), ctx).status.value for c in CHECKS}})
+        row = {"n": n, "groups": k}
+        for c in checks:
+            skewed = c == "business.threshold" and i % 3 == 2
+            row[c] = "not counted" if skewed else run_check(get_check(c), ctx).status.value
+        rows.append(row)
     df = pd.DataFrame(rows)
     print(f"{a.sets} honest regression sets, {df['n'].min():,}–{df['n'].max():,} rows")
     print("| check | honest sets | fail | warn |\n|---|---|---|---|")
-    for c in CHECKS:
+    for c in checks:
+        counted = int((df[c] != "not counted").sum())
         f, w = int((df[c] == "fail").sum()), int((df[c] == "warn").sum())
-        print(f"| `{c}` | {a.sets} | {100 * f / a.sets:.1f}% ({f}/{a.sets}) | {100 * w / a.sets:.1f}% ({w}/{a.sets}) |")
+        print(f"| `{c}` | {counted} | {100 * f / counted:.1f}% ({f}/{counted}) | {100 * w / counted:.1f}% ({w}/{counted}) |")
 
 
 if __name__ == "__main__":
