@@ -120,3 +120,30 @@ def test_suspects_that_cannot_all_be_wrong_labels_are_said_so():
     share = m["target_error_share_from_labels"]
     assert share == pytest.approx(m["bayes_error_floor_from_labels"] / 0.05) and share > 1
     assert f"{share:.1f} times the 5.0% error" in effect
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_the_fast_bootstrap_count_equals_cleanlab_num_label_issues(n_classes):
+    """The bootstrap's count (issue 15: 20x faster) is cleanlab's own number on every resample:
+    noisy and confident probabilities, classes missing from a resample, a class nobody predicts."""
+    from cleanlab.count import num_label_issues
+
+    from readiness.checks.labels import calibrated_issue_count
+
+    rng = np.random.default_rng(n_classes)
+    n = 3000
+    y = rng.integers(0, n_classes, n)
+    logits = rng.normal(size=(n, n_classes)) + 2.5 * np.eye(n_classes)[y] * rng.random((n, 1))
+    P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    flips = rng.random(n) < 0.1
+    y[flips] = rng.integers(0, n_classes, flips.sum())
+    counts = []
+    for b in range(40):
+        rows = rng.integers(0, n, n if b % 4 else n // 20)  # small resamples can miss a class
+        yb, Pb = y[rows], P[rows]
+        if b % 10 == 9:
+            Pb = np.round(Pb, 1)  # ties at the thresholds
+        expected = int(num_label_issues(yb, Pb, estimation_method="off_diagonal_calibrated"))
+        assert calibrated_issue_count(yb, Pb, n_classes) == expected
+        counts.append(expected)
+    assert len(set(counts)) > 5  # the resamples differ: the comparison is not of one number

@@ -58,6 +58,30 @@ def out_of_fold_probabilities(X: np.ndarray, y: np.ndarray, n_classes: int, seed
     return P
 
 
+def calibrated_issue_count(y: np.ndarray, P: np.ndarray, n_classes: int) -> int:
+    """``cleanlab.count.num_label_issues(y, P, estimation_method="off_diagonal_calibrated")`` for
+    labels 0..C-1, the same arithmetic step for step (per-class thresholds, confident joint,
+    cleanlab's own calibration) without its input validation and ``confusion_matrix`` call,
+    which take 95% of its time; the bootstrap calls it 200 times. ``tests/test_labels.py``
+    proves it equal to cleanlab's on resamples, binary and multiclass."""
+    from cleanlab.count import CONFIDENT_THRESHOLDS_LOWER_BOUND, calibrate_confident_joint, estimate_joint
+
+    C = n_classes
+    present = np.bincount(y, minlength=C) > 0
+    thresholds = np.clip([np.mean(P[:, k][y == k]) if present[k] else 2 for k in range(C)],
+                         a_min=CONFIDENT_THRESHOLDS_LOWER_BOUND, a_max=None)
+    confident = P >= thresholds - 1e-6
+    n_confident = confident.sum(axis=1)
+    guess = np.where(n_confident > 1, P.argmax(axis=1), confident.argmax(axis=1))
+    keep = n_confident > 0
+    # [given, likely true], built transposed as cleanlab's confusion_matrix(...).T is: the memory order
+    # decides the float summation order in the calibration, hence its rounding
+    joint = np.bincount(guess[keep] * C + y[keep], minlength=C * C).reshape(C, C).T
+    np.fill_diagonal(joint, joint.diagonal().clip(min=1))
+    joint = estimate_joint(y, P, confident_joint=calibrate_confident_joint(joint, y))
+    return int(np.rint((1.0 - joint.trace()) * len(y)))
+
+
 def estimate_label_errors(y: np.ndarray, P: np.ndarray, *, seed: int, n_boot: int = BOOTSTRAP) -> dict:
     """Confident-learning estimate of the share of wrong labels, a percentile-bootstrap
     interval over rows, and the rows cleanlab flags (``find_label_issues``)."""
@@ -72,9 +96,10 @@ def estimate_label_errors(y: np.ndarray, P: np.ndarray, *, seed: int, n_boot: in
     C = P.shape[1]
     for _ in range(n_boot):
         rows = rng.integers(0, n, n)
-        if len(np.unique(y[rows])) < C:
+        yb = y[rows]
+        if np.count_nonzero(np.bincount(yb, minlength=C)) < C:
             continue
-        shares.append(num_label_issues(y[rows], P[rows], estimation_method="off_diagonal_calibrated") / n)
+        shares.append(calibrated_issue_count(yb, P[rows], C) / n)
     lo, hi = (np.percentile(shares, [2.5, 97.5]).tolist() if shares else [math.nan, math.nan])
     flagged = np.asarray(find_label_issues(y, P), dtype=bool)
     quality = np.asarray(get_label_quality_scores(y, P, method="self_confidence"), dtype=float)
