@@ -54,6 +54,19 @@ def rank_auc(y: np.ndarray, s: np.ndarray) -> float:
     return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
+def log_loss_rows(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Each row's binary log loss exactly as ``sklearn.metrics.log_loss(y, p, labels=[0, 1])``
+    computes it (probabilities [1-p, p] clipped to [eps, 1-eps]); the mean of any subset of rows
+    is that function's value on the subset, bit for bit (tests/test_evaluation.py), so a
+    bootstrap resamples these values instead of calling it 200 times."""
+    from scipy.special import xlogy
+
+    eps = np.finfo(float).eps
+    probs = np.clip(np.column_stack([1 - np.asarray(p, float), np.asarray(p, float)]), eps, 1 - eps)
+    y = np.asarray(y)
+    return -np.sum(xlogy(np.column_stack([1 - y, y]).astype(float), probs), axis=1)
+
+
 def bootstrap_ci(
     statistic: Callable[..., float],
     *arrays: np.ndarray,

@@ -204,3 +204,23 @@ def test_fast_balanced_accuracy_equals_sklearn(k):
     rng = np.random.default_rng(k)
     y, p = rng.integers(0, k, 700), rng.integers(0, k, 700)
     assert balanced_accuracy(y, p, k) == pytest.approx(balanced_accuracy_score(y, p))
+
+
+def test_the_log_loss_bootstrap_resamples_rows_and_equals_sklearn_bit_for_bit():
+    """Issue 15: the interval resamples per-row losses instead of calling log_loss 200 times; each
+    resample's value, hence the interval, is sklearn's exactly (clipped extremes included)."""
+    from sklearn import metrics as skm
+
+    from readiness.stats import log_loss_rows
+
+    rng = np.random.default_rng(15)
+    n = 3000
+    y = rng.integers(0, 2, n)
+    p = np.clip(rng.beta(0.5, 0.5, n), 1e-15, 1 - 1e-15)
+    p[:4] = [1e-15, 1 - 1e-15, 0.5, 1e-15]
+    rows = log_loss_rows(y, p)
+    for _ in range(20):
+        idx = rng.integers(0, n, n)
+        assert float(np.mean(rows[idx])) == skm.log_loss(y[idx], p[idx], labels=[0, 1])
+    slow = bootstrap_ci(lambda a, b: skm.log_loss(a, b, labels=[0, 1]), y, p, n_boot=60, seed=3)
+    assert bootstrap_ci(np.mean, rows, n_boot=60, seed=3) == slow

@@ -10,7 +10,7 @@ from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, register
 from readiness.results import Finding, Severity
-from readiness.stats import auc_ci, bootstrap_ci, clopper_pearson
+from readiness.stats import auc_ci, bootstrap_ci, clopper_pearson, log_loss_rows
 
 SMALL_HOLDOUT = 200
 SMALL_CLASS = 30
@@ -132,7 +132,7 @@ def _classification(ctx: ReviewContext) -> Outcome:
         if ctx.scores_are_probabilities:
             p = np.clip(scores, 1e-15, 1 - 1e-15)
             m["log_loss"] = float(skm.log_loss(yb, p, labels=[0, 1]))
-            m["log_loss_ci"] = list(bootstrap_ci(lambda a, b: skm.log_loss(a, b, labels=[0, 1]), yb, p, n_boot=B, seed=seed))
+            m["log_loss_ci"] = list(bootstrap_ci(np.mean, log_loss_rows(yb, p), n_boot=B, seed=seed))  # = log_loss's
         tp, fn = int(((yb == 1) & (pred_s == str(ctx.positive_label))).sum()), int(((yb == 1) & (pred_s != str(ctx.positive_label))).sum())
         fp = int(((yb == 0) & (pred_s == str(ctx.positive_label))).sum())
         m["recall"] = tp / (tp + fn) if tp + fn else None
