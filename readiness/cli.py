@@ -257,6 +257,18 @@ def _engine_review(a):
     return er
 
 
+def _prestart_worker(a) -> None:
+    """On large files, start the review's second process now: it imports the checks while the data loads."""
+    from readiness import parallel
+
+    try:
+        size = sum(p.stat().st_size for p in (a.train, a.test) if p is not None)
+    except (OSError, TypeError):
+        return
+    if not a.sample and size >= parallel.PARALLEL_MIN_BYTES:
+        parallel.prestart()
+
+
 def _print_summary(report) -> None:
     marks = {"pass": "PASS ", "warn": "WARN ", "fail": "FAIL ", "skipped": "SKIP ", "error": "ERROR"}
     from readiness.fmt import basis_text
@@ -281,6 +293,7 @@ def cmd_review(a) -> int:
         engine_review = _engine_review(a)
         ctx = engine_review.ctx
     else:
+        _prestart_worker(a)
         ctx = _context_from_args(a)
     if not a.quiet:
         for note in ctx.notes:  # how an input was read where we had to guess
@@ -299,7 +312,8 @@ def cmd_review(a) -> int:
             report = run_engine_review(engine_review, checks=a.check,
                                        progress=_progress(a.quiet or a.json == Path("-")))
         else:
-            report = run_review(ctx, checks=a.check, progress=_progress(a.quiet or a.json == Path("-")))
+            report = run_review(ctx, checks=a.check, progress=_progress(a.quiet or a.json == Path("-")),
+                                workers="auto")
     except KeyError as exc:
         raise E.ReadinessError(str(exc).strip("'\"")) from None
     finally:

@@ -1,0 +1,91 @@
+"""Issue 15: the review's second process changes nothing but the time.
+
+``run_review(ctx, workers=2)`` runs readiness.parallel.WORKER_CHECKS in a child process; the
+report must be the one a sequential run gives, byte for byte (JSON), apart from what measures
+the clock: each check's duration, the report's creation time and duration, the serving
+check's timings, and what a wall-clock guard left out on a slow machine (the explanation
+checks' budgets). Progress is reported once per check, in the checks' order.
+"""
+
+from __future__ import annotations
+
+import json
+
+from readiness import parallel, run_review
+from readiness.registry import registered_checks
+
+CLOCK_METRICS = {"model.serving": {"batch_seconds", "latency_ms_max", "latency_ms_p50", "latency_ms_p95",
+                                   "peak_memory_bytes", "rows_per_second"}}
+
+
+def comparable(report) -> dict:
+    d = json.loads(report.to_json())
+    d.pop("created_at"), d.pop("duration_s")
+    for c in d["checks"]:
+        c.pop("duration_s")
+        if c["id"] in CLOCK_METRICS:  # timings: only their presence is compared
+            c["metrics"] = {k: (type(v).__name__ if k in CLOCK_METRICS[c["id"]] else v) for k, v in c["metrics"].items()}
+            c["summary"] = c["findings"] = None
+    return d
+
+
+def budget_spent(report) -> bool:
+    m = {c.id: c.metrics for c in report.checks}
+    return bool(m.get("explanations.permutation", {}).get("groups_skipped")
+                or m.get("explanations.shap", {}).get("stopped_by_budget"))
+
+
+def test_the_sample_review_with_a_second_process_equals_the_sequential_one(sample_ctx, sample_report):
+    assert parallel.enabled(), "set READINESS_WORKERS=1 only to switch the second process off"
+    ids = [s.id for s in registered_checks()]
+    calls = []
+    report = run_review(sample_ctx, workers=2, progress=lambda i, n, spec: calls.append((i, n, spec.id)))
+    # progress: each check once, in order, then the end
+    assert calls == [(i, len(ids), cid) for i, cid in enumerate(ids)] + [(len(ids), len(ids), ids[-1])]
+    assert {c.id for c in report.checks if c.id in parallel.WORKER_CHECKS} == parallel.WORKER_CHECKS
+    ours, theirs = comparable(report), comparable(sample_report)
+    if budget_spent(report) or budget_spent(sample_report):  # a machine too busy for the wall-clock guards
+        for d in (ours, theirs):
+            d["checks"] = [c for c in d["checks"] if c["id"] not in ("explanations.permutation", "explanations.shap")]
+    assert ours == theirs
+    # the worker's checks really ran (not errored or skipped on the way)
+    assert all(c.status.value in ("pass", "warn", "fail") for c in report.checks if c.id in parallel.WORKER_CHECKS)
+
+
+def test_a_context_that_does_not_pickle_runs_everything_in_the_caller(sample_ctx, monkeypatch):
+    """No second process (here: the context refuses pickling) -> the same checks, run here."""
+    import pickle
+
+    spawned = []
+    monkeypatch.setattr(parallel, "take", lambda: spawned.append(1))
+    ids = ["data_quality.completeness", "feasibility.bayes_error"]
+
+    def refuse(*_a, **_k):
+        raise pickle.PicklingError("no")
+
+    monkeypatch.setattr(parallel.pickle, "dumps", refuse)
+    report = run_review(sample_ctx, checks=ids, workers=2)
+    assert [c.id for c in report.checks] == ids and not spawned
+    assert report.checks[1].status.value == "pass" and report.checks[1].metrics
+    assert comparable(report)["checks"][1] == comparable(run_review(sample_ctx, checks=ids[1:]))["checks"][0]
+
+
+def test_small_data_stays_in_one_process_on_auto(sample_ctx, monkeypatch):
+    started = []
+    monkeypatch.setattr(parallel.Lane, "start", classmethod(lambda cls, *a: started.append(a)))
+    run_review(sample_ctx, checks=["data_quality.completeness", "feasibility.bayes_error"], workers="auto")
+    assert len(sample_ctx.train) + len(sample_ctx.test) < parallel.PARALLEL_MIN_ROWS and not started
+
+
+def test_a_second_process_that_dies_leaves_its_checks_to_the_caller(sample_ctx, monkeypatch):
+    import subprocess
+    import sys
+
+    def dying():  # reads its input, then exits without an answer
+        return subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.buffer.read()"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    monkeypatch.setattr(parallel, "take", dying)
+    ids = ["data_quality.completeness", "feasibility.bayes_error"]
+    report = run_review(sample_ctx, checks=ids, workers=2)
+    assert [c.id for c in report.checks] == ids and report.checks[1].status.value == "pass"
