@@ -94,7 +94,8 @@ def _sample_context() -> tuple[ReviewContext, str]:
     return load_sample(), sample_config().get("title", "Sample review")
 
 
-def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", record: bool = True) -> ReviewReport:
+def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", record: bool = True,
+                      workers: int | str = "auto") -> ReviewReport:
     """Run (or fetch from the digest cache) the review, showing per-check progress.
 
     With ``record`` (not for the sample), a review that actually runs gets the holdout's
@@ -118,7 +119,7 @@ def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", 
         def progress(i, n, spec):
             bar.progress(min(1.0, i / max(n, 1)), text=f"{min(i + 1, n)}/{n} · {spec.title}")
 
-        report = run_review(ctx, progress=progress)
+        report = run_review(ctx, progress=progress, workers=workers)
         box.update(label=f"Review complete: {len(report.checks)} checks in {report.duration_s:.1f} s",
                    state="complete", expanded=False)
     if record:
@@ -140,8 +141,28 @@ def state() -> AppState:
         ctx, title = _sample_context()
         s.ctx, s.title, s.is_sample = ctx, title, True
     if s.report is None:
-        s.report = run_review_cached(s.ctx, label="Reviewing the sample", record=False)
+        s.report = _sample_report(s.ctx) if s.is_sample else None
+    if s.report is None:
+        s.report = run_review_cached(s.ctx, label="Reviewing the sample", record=False,
+                                     workers=2 if s.is_sample else "auto")
+        if s.is_sample:
+            from readiness.sample import store_sample_report
+
+            store_sample_report(s.ctx, s.report)  # the next fresh server opens on it at once
     return s
+
+
+def _sample_report(ctx: ReviewContext) -> ReviewReport | None:
+    """The sample's review as stored for this exact code and data (readiness.sample), or None."""
+    cache = _report_cache()
+    if ctx.digest in cache:
+        return cache[ctx.digest]
+    from readiness.sample import cached_sample_report
+
+    report = cached_sample_report(ctx)
+    if report is not None:
+        cache[ctx.digest] = report
+    return report
 
 
 def review() -> tuple[ReviewContext, ReviewReport]:

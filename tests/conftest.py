@@ -9,6 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 # a fresh review history per test process (a file kept between runs would carry an old schema)
 os.environ.setdefault("READINESS_DB", str(Path(tempfile.mkdtemp(prefix="readiness-test-")) / "reviews.db"))
+# ... and a fresh store of the sample's precomputed review (readiness.sample.cache_dir)
+os.environ.setdefault("READINESS_CACHE_DIR", tempfile.mkdtemp(prefix="readiness-test-cache-"))
 
 
 @pytest.fixture(autouse=True)
