@@ -64,7 +64,11 @@ def calibrated_issue_count(y: np.ndarray, P: np.ndarray, n_classes: int) -> int:
     cleanlab's own calibration) without its input validation and ``confusion_matrix`` call,
     which take 95% of its time; the bootstrap calls it 200 times. ``tests/test_labels.py``
     proves it equal to cleanlab's on resamples, binary and multiclass."""
-    from cleanlab.count import CONFIDENT_THRESHOLDS_LOWER_BOUND, calibrate_confident_joint, estimate_joint
+    from cleanlab.count import (
+        CONFIDENT_THRESHOLDS_LOWER_BOUND,
+        calibrate_confident_joint,
+        estimate_joint,
+    )
 
     C = n_classes
     present = np.bincount(y, minlength=C) > 0
