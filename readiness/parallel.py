@@ -40,6 +40,9 @@ WORKER_CHECKS = frozenset({"data_quality.labels", "feasibility.bayes_error", "ba
 # below this many rows (training + holdout) a review takes a few seconds and a second interpreter
 # would cost more than it saves
 PARALLEL_MIN_ROWS = 20_000
+# ... and above this many the context's copy in the second process costs too much memory (1M rows:
+# 3.8 GiB for the whole process tree with it, measured by benchmarks/bench_review.py)
+PARALLEL_MAX_ROWS = 250_000
 # ... and on files smaller than this (bytes, training + holdout) the CLI does not start one
 PARALLEL_MIN_BYTES = 2_000_000
 _HEADER = struct.Struct("<Q")
