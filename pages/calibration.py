@@ -113,12 +113,16 @@ elif _shown:
                   "score bands weighted by their rows (95% bootstrap interval). Even a perfectly calibrated model "
                   f"shows about {_pts(m['ece_noise_floor'])} on {m['n']:,} rows, from chance alone."
                   + (" Multiclass: confidence in the top class against how often it is right." if multi else "")))
-    _metric(c2, "Calibration test p-value", _p(m["calibration_p_value"]),
-            note=("more than chance" if m["calibration_p_value"] is not None and m["calibration_p_value"] < 0.05
-                  else "consistent with chance"),
+    p_dec = m.get("calibration_p_value_adjusted", m["calibration_p_value"])
+    fam = m.get("test_families", 1)
+    _metric(c2, "Calibration test p-value" + (" (corrected)" if fam > 1 else ""), _p(p_dec),
+            note=("more than chance" if p_dec is not None and p_dec < 0.05 else "consistent with chance"),
             help=("Could the gap be chance? Spiegelhalter's z "
                   f"(z = {_num(m['spiegelhalter_z'], 2)}) and Hosmer–Lemeshow "
-                  f"(p = {_p(m['hosmer_lemeshow']['p_value'])}), combined; below 0.05 the gap is more than chance."))
+                  f"(p = {_p(m['hosmer_lemeshow']['p_value'])}), combined"
+                  + (f" (p = {_p(m['calibration_p_value'])}), times the {fam} sets of tests this check runs "
+                     "(overall, per class, per group)" if fam > 1 else "")
+                  + "; below 0.05 the gap is more than chance."))
     _metric(c3, "Brier score", _num(m["brier"]), interval=_interval(m.get("brier_ci"), _num),
             help=("Mean squared difference between the predicted probability and the outcome (0 is perfect; lower "
                   "is better; 95% bootstrap interval). "

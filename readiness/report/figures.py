@@ -300,6 +300,7 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("mce", "Largest gap in one score bin", "gap"),
         F("brier", "Brier score", "score", "mean squared error of the probabilities; lower is better"),
         F("calibration_p_value", "Calibration test p-value", "p", "Spiegelhalter and Hosmer–Lemeshow combined"),
+        F("calibration_p_value_adjusted", "Calibration test p-value, corrected", "p", "the p-value above times the number of sets of tests run (overall, per class, per group)"),
         F("calibration_slope", "Calibration slope", "score", "1 when calibrated; below 1: scores too extreme"),
         F("calibration_intercept", "Calibration intercept", "signed", "0 when calibrated on average"),
         F("bins_outside_interval", "Score bins off the diagonal", "count", "whose observed rate misses the prediction"),
