@@ -224,3 +224,34 @@ def test_the_log_loss_bootstrap_resamples_rows_and_equals_sklearn_bit_for_bit():
         assert float(np.mean(rows[idx])) == skm.log_loss(y[idx], p[idx], labels=[0, 1])
     slow = bootstrap_ci(lambda a, b: skm.log_loss(a, b, labels=[0, 1]), y, p, n_boot=60, seed=3)
     assert bootstrap_ci(np.mean, rows, n_boot=60, seed=3) == slow
+
+
+def test_holdout_labels_read_as_floats_because_some_are_missing_are_the_training_labels(tmp_path):
+    """A CSV holdout whose target has a missing value is read as floats (0.0, 1.0) while training's is
+    integer (0, 1): the rows without a label are left out and the rest are the same labels (the check
+    raised 'At least one label specified must be in y_true')."""
+    from sklearn.metrics import accuracy_score
+
+    from readiness import Roles, prepare_review
+
+    rng = np.random.default_rng(4)
+
+    def frame(n):
+        x = rng.normal(size=n)
+        p = 1 / (1 + np.exp(-2 * x))
+        return pd.DataFrame({"x": x, "y": (rng.random(n) < p).astype(int), "score": p})
+
+    train, test = frame(600), frame(300)
+    test["y"] = test["y"].astype(object)
+    test.loc[:9, "y"] = None
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    assert pd.read_csv(tmp_path / "test.csv")["y"].dtype == float  # the reader's doing
+    ctx = prepare_review(train=tmp_path / "train.csv", test=tmp_path / "test.csv",
+                         roles=Roles(target="y", prediction_column="score"), settings=Settings(bootstrap=20))
+    res = run_check(get_check("evaluation.holdout"), ctx)
+    labelled = test.iloc[10:]
+    expected = accuracy_score(labelled["y"].astype(int), (labelled["score"] >= 0.5).astype(int))
+    assert res.status.value != "error", res.summary
+    assert res.metrics["accuracy"] == pytest.approx(expected, abs=1e-12)
+    assert res.metrics["n"] == 290

@@ -200,6 +200,26 @@ class ReviewContext:
         return RolesInfo(**self.roles.model_dump(exclude={"task"}), features=self.features)
 
 
+def _same_label_type(train_df: pd.DataFrame, test_df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A target read as whole numbers in one split and as floats in the other — the CSV reader makes a column
+    float when it has a missing value — is the same labels: the float split is made integer again, so that
+    the label 0 is not '0.0' in one split and '0' in the other. Nothing else changes."""
+    a, b = train_df[target], test_df[target]
+    int_a, int_b = pd.api.types.is_integer_dtype(a), pd.api.types.is_integer_dtype(b)
+    if int_a == int_b:
+        return train_df, test_df
+
+    def whole(s: pd.Series) -> bool:
+        return pd.api.types.is_float_dtype(s) and bool(np.all(np.isfinite(s.to_numpy()))) \
+            and bool(np.all(np.mod(s.to_numpy(), 1) == 0))
+
+    if int_a and whole(b):
+        test_df = test_df.assign(**{target: b.astype(a.dtype)})
+    elif int_b and whole(a):
+        train_df = train_df.assign(**{target: a.astype(b.dtype)})
+    return train_df, test_df
+
+
 def _label_equals(series: pd.Series, label) -> np.ndarray:
     values = series.to_numpy()
     eq = values == label
@@ -328,6 +348,7 @@ def build_context(
     unlabelled = {"train": int(train_df[target].isna().sum()), "test": int(test_df[target].isna().sum())}
     train_df = train_df[train_df[target].notna()].reset_index(drop=True)
     test_df = test_df[test_df[target].notna()].reset_index(drop=True)
+    train_df, test_df = _same_label_type(train_df, test_df, target)
     for name, cols in (("Sensitive", roles.sensitive), ("Excluded", roles.exclude)):
         for col in cols:
             _require_column(col, name, train_df, test_df)
