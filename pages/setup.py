@@ -251,8 +251,12 @@ if form_task == "binary":
 
         col = pd.to_numeric(scale[pred_col], errors="coerce")
         if col.notna().any() and (col.min() >= threshold or col.max() < threshold):
-            st.warning(f"'{esc(pred_col)}' runs from {col.min():.4g} to {col.max():.4g}: at {threshold:g} every row "
-                       "is predicted the same. Set the threshold on the scores' own scale.", icon=":material/warning:")
+            said = f"'{esc(pred_col)}' runs from {col.min():.4g} to {col.max():.4g}: at {threshold:g} every row is predicted the same."
+            if col.min() < 0 or col.max() > 1 or not 0 <= threshold <= 1:
+                st.warning(said + " Set the threshold on the scores' own scale.", icon=":material/warning:")
+            else:  # probabilities of a rare outcome: honest; the threshold is chosen on the Business threshold page
+                st.info(said + " That is expected of probabilities of a rare outcome; choose a threshold on the "
+                        "Business threshold page.", icon=":material/info:")
     target_acc = b2.number_input("Required accuracy (%)", min_value=0.0, max_value=100.0, value=0.0, step=1.0,
                                  key="biz_acc", help="0 = no requirement")
     cost_fp = b3.number_input("Cost of a false positive", min_value=0.0, value=1.0, key="biz_fp",

@@ -182,15 +182,24 @@ def classification_verdict(ctx: ReviewContext, m: dict, findings: list[Finding],
         lowest, highest = score_range
         thr = ctx.settings.threshold
         side = "at or above" if lowest >= thr else "below" if highest < thr else None
-        if side is not None:  # e.g. risk deciles 1-10 judged at 0.5: the threshold is not on the scores' scale
+        if side is not None:
+            predicted = "positive" if side == "at or above" else "negative"
             m["threshold_outside_scores"] = True
-            findings.append(Finding(severity=Severity.WARN, message=(
-                f"Every holdout score lies {side} the decision threshold {thr:g} (the scores run from "
-                f"{lowest:.4g} to {highest:.4g}), so every row is predicted "
-                f"{'positive' if side == 'at or above' else 'negative'}: the accuracy, precision and recall here "
-                "judge the threshold, not the model. Set the threshold on the scores' own scale (Setup's decision "
-                "threshold; CLI --threshold); ROC AUC, which needs no threshold, still ranks the model."),
-                evidence={"threshold": thr, "score_min": lowest, "score_max": highest}))
+            evidence = {"threshold": thr, "score_min": lowest, "score_max": highest}
+            if lowest < 0 or highest > 1 or not 0 <= thr <= 1:  # e.g. risk deciles 1-10 at 0.5: off the scale
+                findings.append(Finding(severity=Severity.WARN, message=(
+                    f"Every holdout score lies {side} the decision threshold {thr:g} (the scores run from "
+                    f"{lowest:.4g} to {highest:.4g}), so every row is predicted {predicted}: the accuracy, "
+                    "precision and recall here judge the threshold, not the model. Set the threshold on the scores' "
+                    "own scale (Setup's decision threshold; CLI --threshold); ROC AUC, which needs no threshold, "
+                    "still ranks the model."), evidence=evidence))
+            else:  # probabilities of a rare (or a very common) outcome: honest, but the threshold decides nothing
+                findings.append(Finding(severity=Severity.INFO, message=(
+                    f"Every holdout probability lies {side} the decision threshold {thr:g} (they run from "
+                    f"{lowest:.4g} to {highest:.4g}), so at this threshold every row is predicted {predicted} and "
+                    "accuracy equals always predicting that class. That is expected of a calibrated model of a "
+                    "rare outcome; judge it by ROC AUC and choose a threshold on the Business threshold page."),
+                    evidence=evidence))
     if acc_ci[1] <= majority:
         findings.append(Finding(severity=Severity.FAIL, message=(
             f"Accuracy {_pct(acc)} ({_ci_text(*acc_ci)}) is no better than always predicting the most common class "
