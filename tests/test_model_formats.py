@@ -422,3 +422,29 @@ def test_a_skops_pipeline_around_a_booster_records_the_boosters_version(data_fil
     ctx = prepare_review(train=train_path, test=test_path, roles=Roles(target="y", exclude=["region"]),
                          model=fitted(pipe))
     assert run_review(ctx, checks=[]).versions["catboost"] == metadata.version("catboost")
+
+
+def test_an_onnx_logistic_regression_says_it_is_one_and_a_tree_does_not():
+    """The baselines call a tie with a simple baseline expected when the model is itself a logistic regression;
+    an ONNX file of one says so through its graph (one LinearClassifier, logistic link) as the .skops object does
+    through its class. A decision tree's graph (TreeEnsembleClassifier) names no kind."""
+    pytest.importorskip("skl2onnx")
+    pytest.importorskip("onnxruntime")
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)).astype(np.float32)
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    kinds = {}
+    for name, model in [("lr", make_pipeline(StandardScaler(), LogisticRegression())),
+                        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))]:
+        model.fit(X, y)
+        onx = to_onnx(model, initial_types=[("X", FloatTensorType([None, 3]))],
+                      options={id(model): {"zipmap": False}}, target_opset=17)
+        kinds[name] = load_model(onx.SerializeToString(), name=f"{name}.onnx", sandbox=False).estimator.readiness_kind
+    assert kinds == {"lr": "logistic_regression", "tree": None}

@@ -486,7 +486,8 @@ def _simple_kind(ctx: ReviewContext) -> str | None:
     from readiness.inputs.models import final_estimator
 
     est = final_estimator(getattr(ctx.model, "estimator", None)) if ctx.model is not None else None
-    kind = SIMPLE_KINDS.get(type(est).__name__) if est is not None else None
+    # an ONNX graph names its kind itself (one LinearClassifier with a logistic link: a logistic regression)
+    kind = (SIMPLE_KINDS.get(type(est).__name__) or getattr(est, "readiness_kind", None)) if est is not None else None
     if kind == "decision_tree":
         depth = getattr(est, "max_depth", None)
         if depth is None or depth > TREE_DEPTH:

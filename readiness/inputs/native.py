@@ -81,6 +81,8 @@ class NativeModel:
     library = ""
     readiness_task = "regression"
     n_classes_ = 0
+    #: the simple-baseline kind the file's model is ('logistic_regression'), when the file can tell
+    readiness_kind: str | None = None
 
     def __init__(self, data: bytes, name: str):
         self._data = data
@@ -544,6 +546,7 @@ class OnnxModel(NativeModel):
                 self.readiness_task = "regression"
                 self.objective = (f"one output '{self._value}': a regression, or a probability when the target "
                                   "has two values")
+        self.readiness_kind = _onnx_simple_kind(proto) if self.readiness_task != "regression" else None
         meta = session.get_modelmeta()
         self.params = {"producer": meta.producer_name, "graph": meta.graph_name, **dict(meta.custom_metadata_map)}
         self._session = session
@@ -660,6 +663,24 @@ def _onnx_check(data: bytes, name: str) -> tuple[list | None, Any]:
                     graphs.append(attr.g)
                 graphs.extend(attr.graphs)
     return labels, proto
+
+
+#: operators that only reshape, cast, scale or encode the inputs (no model of their own)
+_ONNX_PLUMBING = frozenset({"FeatureVectorizer", "Scaler", "Normalizer", "Cast", "CastMap", "Concat", "ZipMap",
+                            "Identity", "Imputer", "OneHotEncoder", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
+                            "ArrayFeatureExtractor", "LabelEncoder"})
+
+
+def _onnx_simple_kind(proto) -> str | None:
+    """'logistic_regression' when the graph's only model is one LinearClassifier with a logistic or softmax link
+    (what skl2onnx makes of a LogisticRegression, scaled or not), so that the baselines see the model is itself
+    a simple baseline, as they do for the scikit-learn object; None for anything else."""
+    nodes = list(proto.graph.node)
+    linear = [n for n in nodes if n.op_type == "LinearClassifier"]
+    if len(linear) != 1 or any(n.op_type not in _ONNX_PLUMBING | {"LinearClassifier"} for n in nodes):
+        return None
+    link = next((a.s for a in linear[0].attribute if a.name == "post_transform"), b"NONE")
+    return "logistic_regression" if link in (b"LOGISTIC", b"SOFTMAX") else None
 
 
 KINDS = {"xgboost": XGBoostModel, "lightgbm": LightGBMModel, "catboost": CatBoostModel, "onnx": OnnxModel}
