@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -210,3 +211,25 @@ def test_spark_local_mode_agrees(world, reference, streamed):
         assert a.status == b.status and close({k: v for k, v in a.metrics.items() if k != "basis"},
                                               {k: v for k, v in b.metrics.items() if k != "basis"}) == [], a.id
     _assert_monitor_agrees(reference[2], _monitor(world, reference[1], SparkEngine("local[2]")))
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_starts_when_the_main_module_is_a_script_that_cannot_run_twice(tmp_path, monkeypatch):
+    """Inside Streamlit (and after its AppTest) ``__main__`` is the app's page script; spawned workers used to
+    re-run it and die ('Nanny failed to start worker process' in CI after the app tests)."""
+    need("distributed", "dask")
+    import types
+
+    from readiness.engines.base import DaskEngine
+
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('this page script must not run in a worker')\n")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    engine = DaskEngine(n_workers=1)
+    try:
+        assert len(engine.client.scheduler_info()["workers"]) == 1
+        assert sys.modules["__main__"] is fake  # restored for the caller
+    finally:
+        engine.close()

@@ -11,6 +11,7 @@ partition's ``n`` smallest keys, then the rows at or below the global ``n``-th k
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import pickle
@@ -131,8 +132,9 @@ class DaskEngine(Engine):
                 raise E.ReadinessError(E.ENGINE_UNREACHABLE.format(
                     what="Dask scheduler", address=scheduler, detail=" ".join(str(exc).split())[:200])) from None
         else:
-            self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                         memory_limit=memory_limit or "auto", dashboard_address=":0")
+            with _no_main_script():
+                self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                             memory_limit=memory_limit or "auto", dashboard_address=":0")
             self.client = Client(self._cluster)
 
     def describe(self) -> str:
@@ -158,6 +160,23 @@ class DaskEngine(Engine):
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+@contextlib.contextmanager
+def _no_main_script():
+    """Start worker processes without re-running the caller's main script. A spawned process imports the parent's
+    ``__main__`` from its file first; inside Streamlit (and after its AppTest) that module is the app's page
+    script, which then runs in every worker and kills it ('Nanny failed to start'). The workers need nothing from
+    ``__main__``: everything they run is pickled by reference to ``readiness``."""
+    import types
+
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
 
 
 def _dask_fs(dataset: Dataset):
