@@ -16,6 +16,10 @@ from pages._ui import (
 )
 from readiness.charts.data_quality import drift_bars, missingness_bars
 
+SUSPECT_COLUMNS = {"row": "training row", "given_label": "given label", "likely_label": "likely label",
+                   "given_label_probability": "P(given label)", "likely_label_probability": "P(likely label)",
+                   "influence": "fixing it moves predictions by (avg.)", "priority": "expected move"}
+
 ctx, report = review()
 st.title("Data quality")
 st.caption("Is the data complete and consistent enough to trust what the model learned from it?")
@@ -91,20 +95,30 @@ if labels is not None and check_header(labels) and not skipped_or_error(labels):
                    "(confident learning, cleanlab), with its 95% interval; an upper estimate, since a case "
                    "ambiguous by nature looks the same")
     c2.metric("Suspect rows", f"{m['suspect_rows']:,} of {m['rows_examined']:,}",
-              help="Training rows to check first, most suspect at the top of the table below")
+              help="Training rows a model that never saw them contradicts; the table below lists first those whose "
+                   "fix would move the model most")
     share = m["target_error_share_from_labels"]
     c3.metric("Target's error budget, if all are wrong", pct(share) if share is not None else "no target",
               help="Wrong labels put at least this error under any model, measured against these labels, as a "
                    "share of the error the target accuracy allows")
     findings(labels)
     if m["examples"]:
-        with st.expander(f"The {len(m['examples'])} most suspect training rows"):
-            st.dataframe(pd.DataFrame(m["examples"]).rename(columns={
-                "row": "training row", "given_label": "given label", "likely_label": "likely label",
-                "given_label_probability": "P(given label)", "likely_label_probability": "P(likely label)"}),
-                hide_index=True)
+        ranked = "influence" in m["examples"][0]
+        title = ("Check these rows first: fixing their labels would move the model most" if ranked
+                 else f"The {len(m['examples'])} most suspect training rows")
+        with st.expander(title, expanded=ranked):
+            if ranked:
+                st.caption("Ranked by the chance the label is wrong times how far fixing it would move the predicted "
+                           "probabilities of the training rows, on average (a far-out row moves a model more than one "
+                           "in the bulk). Expected move = (1 − P(given label)) × what fixing it moves.")
+            percent = st.column_config.NumberColumn(format="percent")
+            st.dataframe(pd.DataFrame(m["examples"]).rename(columns=SUSPECT_COLUMNS), hide_index=True,
+                         column_config={c: percent for c in ("P(given label)", "P(likely label)",
+                                                             "fixing it moves predictions by (avg.)",
+                                                             "expected move")})
     check_details(labels)
-    what_to_do(["Check the most suspect rows with the data owner; relabel the ones that are wrong, then review "
+    what_to_do(["Check the rows at the top of the table with the data owner (fixing them moves the model most); "
+                "relabel the ones that are wrong, then review "
                 "again: wrong labels raise the error floor of any model."] if lo >= m["near_zero"] else [])
 
 st.divider()

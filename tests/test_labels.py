@@ -147,3 +147,49 @@ def test_the_fast_bootstrap_count_equals_cleanlab_num_label_issues(n_classes):
         assert calibrated_issue_count(yb, Pb, n_classes) == expected
         counts.append(expected)
     assert len(set(counts)) > 5  # the resamples differ: the comparison is not of one number
+
+
+def far_out_flip():
+    train, test, flipped = planted(flip=0.05, seed=3)
+    far = 7
+    assert far not in set(flipped.tolist())
+    train.loc[far, "a"], train.loc[far, "y"] = 12.0, 0
+    return train, test, flipped, far
+
+
+def test_a_wrong_label_far_out_is_listed_first():
+    """Issue 13 §3: rank the suspects by how much fixing them would matter. Among 5% planted flips in
+    the bulk, one more row far out on class 1's side (a = +12, 3.6 sd of the column) is labelled 0: by
+    confidence alone it is not the most suspect (the gradient-boosting judge extrapolates flatly out there),
+    but fixing it moves a model most, so it must lead the list; the priorities are ranked and are
+    (1 − P(given label)) × influence."""
+    train, test, flipped, far = far_out_flip()
+    res = check(train, test)
+    m = res.metrics
+    ex = m["examples"]
+    assert res.status == "pass" and m["examples_ranked_by"].startswith("priority first")
+    assert ex[0]["row"] == far + 1
+    assert min(e["given_label_probability"] for e in ex) < ex[0]["given_label_probability"]  # not first by confidence
+    assert {e["row"] - 1 for e in ex[1:]} <= set(flipped.tolist())  # the rest are planted flips
+    prio = [e["priority"] for e in ex]
+    assert prio == sorted(prio, reverse=True)
+    for e in ex:
+        assert e["priority"] == pytest.approx((1 - e["given_label_probability"]) * e["influence"])
+    assert ex[0]["influence"] > 1.3 * max(e["influence"] for e in ex[1:])
+    first = next(f.message for f in res.findings if f.message.startswith("Check first"))
+    assert f"training row {far + 1}" in first and "fixing it would move" in first
+
+
+def test_too_many_parameters_for_the_influence_falls_back_to_confidence(monkeypatch):
+    """When classes × encoded features make the logistic regression's Hessian too large, the suspects are
+    ranked by confidence alone and the metric and the finding say so."""
+    import readiness.labels_stats as ls
+
+    monkeypatch.setattr(ls, "MAX_PARAMETERS", 3)  # 1 logit × (3 features + 1) = 4 parameters: over the limit
+    train, test, flipped, far = far_out_flip()
+    m = (res := check(train, test)).metrics
+    assert "influence not computed" in m["examples_ranked_by"]
+    assert far + 1 not in {e["row"] for e in m["examples"]}  # by confidence alone it is not even among the 20
+    probs = [e["given_label_probability"] for e in m["examples"]]
+    assert probs == sorted(probs) and all("influence" not in e for e in m["examples"])
+    assert any(f.message.startswith("Most suspect") for f in res.findings)

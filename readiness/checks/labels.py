@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from readiness import ber
+from readiness import ber, labels_stats
 from readiness.checks.feasibility import (
     MAX_CATEGORIES,
     _stratified_sample,
@@ -36,7 +36,7 @@ NEAR_ZERO = 0.01  # an interval whose lower end is below 1% is "within noise of 
 # No warn or fail threshold, by measurement: confident learning cannot tell a wrong label from a case
 # ambiguous by nature. Two honest Gaussians 2 sd apart (Bayes error 15.9%, no wrong label) give an
 # estimate of 12%; 12% of labels flipped on separable data give 12% too (docs/checks.md).
-MAX_EXAMPLES = 20  # suspect rows listed, most suspect first
+MAX_EXAMPLES = 20  # suspect rows listed, the ones whose fix matters most first
 
 
 def out_of_fold_probabilities(X: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
@@ -119,8 +119,10 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     on the other four fifths (without the columns leakage.feature_target finds recorded after
     the outcome); cleanlab's calibrated confident joint estimates how many given
     labels a confident prediction contradicts. The share comes with a 95% bootstrap interval
-    over rows; the suspect rows are those cleanlab's ``find_label_issues`` flags, most
-    suspect (lowest out-of-fold probability of the given label) first. A label error rate ρ
+    over rows; the suspect rows are those cleanlab's ``find_label_issues`` flags, ranked by
+    priority: the chance the label is wrong (1 − its out-of-fold probability) times the row's
+    influence (how much fixing the label would move an L2 logistic regression's predictions,
+    ``readiness.labels_stats``), so the rows to check first lead. A label error rate ρ
     raises the Bayes error measured against these labels to at least ρ (flips to another
     class, ρ below (C−1)/C)."""
     if ctx.task == "regression":
@@ -148,9 +150,16 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     rate, (lo, hi) = est["rate"], est["rate_ci"]
     C = len(names)
 
-    # --- suspects: flagged rows, lowest out-of-fold probability of the given label first ----------
+    # --- suspects: flagged rows, the ones whose fix would matter most first -----------------------
     flagged = np.flatnonzero(est["flagged"])
-    order = flagged[np.argsort(est["quality"][flagged], kind="stable")]
+    given_p = P[np.arange(n), y]
+    influence, ranked_by = suspect_influence(X, y, P, flagged, C, seed)
+    if influence is None:
+        order = flagged[np.argsort(est["quality"][flagged], kind="stable")]
+    else:  # highest priority first; ties (e.g. both 0) by the lower out-of-fold probability of the given label
+        prio = labels_stats.priority(given_p[flagged], influence)
+        by_row = dict(zip(flagged.tolist(), zip(influence.tolist(), prio.tolist(), strict=True), strict=True))
+        order = flagged[np.lexsort((est["quality"][flagged], -prio))]
     id_col = ctx.roles.id_column
     examples = []
     for i in order[:MAX_EXAMPLES]:
@@ -158,6 +167,8 @@ def label_errors(ctx: ReviewContext) -> Outcome:
         likely = int(np.argmax(P[i]))
         ex = {"row": src + 1, "given_label": str(names[y[i]]), "likely_label": str(names[likely]),
               "given_label_probability": float(P[i, y[i]]), "likely_label_probability": float(P[i, likely])}
+        if influence is not None:
+            ex["influence"], ex["priority"] = by_row[int(i)]
         if id_col and id_col in ctx.train.columns:
             ex["id"] = ctx.train[id_col].iloc[src]
         examples.append(ex)
@@ -170,6 +181,7 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     budget = None if not target_error else floor / target_error
     m = {"label_error_rate": rate, "label_error_rate_ci": [lo, hi], "label_errors_estimated": est["count"],
          "suspect_rows": int(len(flagged)), "suspect_rows_by_given_label": per_class, "examples": examples,
+         "examples_ranked_by": ranked_by, "influence_reference_rows": min(n, labels_stats.REFERENCE_ROWS),
          "rows_examined": n, "train_rows": int(len(ctx.train)), "sample_cap": LABEL_SAMPLE_CAP, "folds": FOLDS,
          "bootstrap": est["bootstrap"], "left_out_post_outcome": leaks, "n_classes": C, "near_zero": NEAR_ZERO,
          "bayes_error_floor_from_labels": floor, "target_error": target_error, "target_error_share_from_labels": budget,
@@ -189,7 +201,8 @@ def label_errors(ctx: ReviewContext) -> Outcome:
                    "ambiguous by nature; check the most suspect rows.")
     findings.append(Finding(severity=sev, message=(
         f"{est_txt[0].upper() + est_txt[1:]}. A model trained on the other rows confidently predicts a different "
-        f"class for {len(flagged):,} rows (most suspect first). " + ambiguity),
+        f"class for {len(flagged):,} rows (listed with the ones whose fix would move the model most first). "
+        + ambiguity),
         evidence={"label_error_rate_ci": [lo, hi], "suspect_rows": len(flagged)}))
     effect = (f"If they all are wrong labels, they alone put the error any model shows against these labels at "
               f"{_pct(floor)} or more (flips to another class raise the Bayes error to at least the flip rate)")
@@ -218,12 +231,45 @@ def label_errors(ctx: ReviewContext) -> Outcome:
             "time; the interval reflects the sample's size."), evidence={"rows_examined": n}))
     if examples:
         top = examples[0]
+        first = "Check first" if "influence" in top else "Most suspect"
+        moves = ("" if "influence" not in top else
+                 f"; fixing it would move the predicted probabilities of the examined rows by "
+                 f"{100 * top['influence']:.2f} points on average, the largest expected effect of a fix among the suspects")
         findings.append(Finding(severity=Severity.INFO, message=(
-            f"Most suspect: training row {top['row']:,}" + (f" (id {top['id']})" if "id" in top else "")
+            f"{first}: training row {top['row']:,}" + (f" (id {top['id']})" if "id" in top else "")
             + f" is labelled '{top['given_label']}', but a model that never saw it gives that label "
-            f"{_pct(top['given_label_probability'])} and '{top['likely_label']}' {_pct(top['likely_label_probability'])}."),
-            columns=[ctx.target], evidence={"examples": examples[:5]}))
+            f"{_pct(top['given_label_probability'])} and '{top['likely_label']}' {_pct(top['likely_label_probability'])}"
+            + moves + "."), columns=[ctx.target], evidence={"examples": examples[:5]}))
     return Outcome(summary=summary, findings=findings, metrics=m, status=Status.PASS)
+
+
+def suspect_influence(X: np.ndarray, y: np.ndarray, P: np.ndarray, rows: np.ndarray, n_classes: int,
+                      seed: int) -> tuple[np.ndarray | None, str]:
+    """Influence of fixing each suspect's label (``labels_stats.flip_influence``: an L2 logistic
+    regression on the same features, the label changed to the likeliest other class out of fold,
+    mean change of predicted probabilities over up to 2,000 examined rows) and how the examples are
+    ranked, in words. None when there is nothing to rank or the model would be too large."""
+    confidence = "lowest out-of-fold probability of the given label first (self-confidence)"
+    if len(rows) == 0:
+        return None, confidence
+    if not labels_stats.influence_feasible(X.shape[1], n_classes):
+        return None, confidence + (f"; influence not computed ({n_classes} classes × {X.shape[1]} encoded features "
+                                   "make the logistic regression's Hessian too large)")
+    other = P[rows].copy()
+    other[np.arange(len(rows)), y[rows]] = -1.0
+    likely_other = other.argmax(axis=1)
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    reference = np.sort(rng.choice(n, labels_stats.REFERENCE_ROWS, replace=False)) if n > labels_stats.REFERENCE_ROWS \
+        else None
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # one thread on a shared machine, as the out-of-fold model
+        model = labels_stats.fit_influence_model(X, y)
+        influence = labels_stats.flip_influence(model, X, y, rows, likely_other, reference=reference)
+    return influence, ("priority first: (1 − out-of-fold probability of the given label) × influence, the mean change "
+                       "of predicted probabilities over the examined rows if the label were fixed (one Newton step of "
+                       "an L2 logistic regression)")
 
 
 def suspects_frame(metrics: dict) -> pd.DataFrame:
