@@ -282,7 +282,7 @@ def metric_ci(container, label: str, value: float | None, ci: Iterable | None = 
               digits: int = 3, help: str | None = None, formatter: Callable[[float], str] | None = None) -> None:
     """A metric with its 95% interval on a caption line beneath (values stay legible on a projector).
     ``formatter`` (e.g. :func:`readiness.fmt.number`) replaces the fixed decimals for measurements of any scale."""
-    fmt = formatter or ((lambda v: f"{100 * v:.1f}%") if as_pct else (lambda v: f"{v:.{digits}f}"))
+    fmt = formatter or (pct if as_pct else (lambda v: f"{v:.{digits}f}"))
     container.metric(label, "–" if value is None else fmt(value), help=help)
     ci = list(ci or [])
     if value is not None and len(ci) == 2 and None not in ci and all(c == c for c in ci):

@@ -24,7 +24,7 @@ from readiness.checks.bias_categories import (
     CATEGORY_TITLES,
     QUESTIONS,
 )
-from readiness.fmt import interval, number, signed
+from readiness.fmt import interval, number, p_value, signed
 from readiness.results import Status
 
 s = state()
@@ -357,7 +357,7 @@ def _evidence(cat: str, ev: dict) -> None:
                                        for g, v in a["groups"].items()]), hide_index=True)
     elif cat == "representation":
         for attr, a in ev.get("attributes", {}).items():
-            st.markdown(f"**{esc(attr)}**" + (f" — χ² p-value training vs holdout {a['chi2_p_value']:.3g}"
+            st.markdown(f"**{esc(attr)}**" + (f" — χ² p-value training vs holdout {p_value(a['chi2_p_value'])}"
                                          if a.get("chi2_p_value") is not None else ""))
             st.dataframe(pd.DataFrame([{"group": g, "training rows": v["train_n"], "training share": pct(v["train_share"]),
                                         "holdout rows": v["test_n"], "holdout share": pct(v["test_share"]),

@@ -21,6 +21,7 @@ from readiness.charts.comparison import (
     decision_changes,
     who_gains_who_loses,
 )
+from readiness.fmt import p_text
 from readiness.results import Status
 
 ctx, report = review()
@@ -64,9 +65,8 @@ else:
                    help=f"Share of holdout rows the new model gets right; the delta is new − current ({pct(old['accuracy'])}) "
                         f"on the same rows, {conf} Newcombe interval for paired data")
     if ci:
-        p_text = "< 0.001" if m["p_value"] < 0.001 else f"= {m['p_value']:.3f}"
         cols[0].caption(f"current {pct(old['accuracy'])} · change {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f} points · "
-                        f"McNemar p {p_text}")
+                        f"McNemar {p_text(m['p_value'])}")
     if m.get("auc_difference") is not None:
         aci = m["auc_difference_ci"]
         cols[1].metric("ROC AUC", f"{new['roc_auc']:.3f}", f"{m['auc_difference']:+.3f}",

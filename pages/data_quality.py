@@ -15,6 +15,7 @@ from pages._ui import (
     what_to_do,
 )
 from readiness.charts.data_quality import drift_bars, missingness_bars
+from readiness.fmt import budget_share
 
 SUSPECT_COLUMNS = {"row": "training row", "given_label": "given label", "likely_label": "likely label",
                    "given_label_probability": "P(given label)", "likely_label_probability": "P(likely label)",
@@ -40,9 +41,9 @@ if check_header(comp) and not skipped_or_error(comp):
     findings(comp)
     with st.expander("Per-column table"):
         st.dataframe(pd.DataFrame([
-            {"column": k, "missing in training": v["missing_train"], "missing in holdout": v["missing_test"],
-             "total missing %": round(100 * v["total_missing_rate"], 2),
-             "placeholders": ", ".join(f"{t} ×{n}" for t, n in {**v["disguised"], **v["sentinels"]}.items())}
+            {"column": k, "empty in training": v["missing_train"], "empty in holdout": v["missing_test"],
+             "missing, placeholders included": pct(v["total_missing_rate"]),
+             "placeholders": ", ".join(f"{t} in {n:,} rows" for t, n in {**v["disguised"], **v["sentinels"]}.items())}
             for k, v in m["columns"].items()]), hide_index=True)
     check_details(comp)
     todo = []
@@ -90,17 +91,22 @@ if labels is not None and check_header(labels) and not skipped_or_error(labels):
     m = labels.metrics
     lo, hi = m["label_error_rate_ci"]
     c1, c2, c3 = st.columns(3)
-    c1.metric("Wrong labels (upper estimate)", f"{pct(m['label_error_rate'])} ({pct(lo)}–{pct(hi)})",
+    c1.metric("Wrong labels (upper estimate)", pct(m["label_error_rate"]),
               help="Share of training labels that a model which never saw the row confidently contradicts "
                    "(confident learning, cleanlab), with its 95% interval; an upper estimate, since a case "
                    "ambiguous by nature looks the same")
+    c1.caption(f"95% interval {pct(lo)} – {pct(hi)} · of {m['train_rows']:,} training rows")
     c2.metric("Suspect rows", f"{m['suspect_rows']:,} of {m['rows_examined']:,}",
               help="Training rows a model that never saw them contradicts; the table below lists first those whose "
                    "fix would move the model most")
     share = m["target_error_share_from_labels"]
-    c3.metric("Target's error budget, if all are wrong", pct(share) if share is not None else "no target",
+    c3.metric("Error budget used, if all are wrong",
+              budget_share(share) if share is not None else "no target",
               help="Wrong labels put at least this error under any model, measured against these labels, as a "
-                   "share of the error the target accuracy allows")
+                   "multiple of the error the target accuracy allows (above 1 ×: more than the whole budget)")
+    if share is not None and m.get("target_error") is not None:
+        c3.caption(f"{pct(m['label_error_rate'])} wrong labels against the {pct(m['target_error'])} error the "
+                   f"target accuracy of {pct(1 - m['target_error'])} allows")
     findings(labels)
     if m["examples"]:
         ranked = "influence" in m["examples"][0]

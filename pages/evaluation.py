@@ -84,7 +84,7 @@ if check_header(res) and not skipped_or_error(res):
                   help="Chance a random positive scores above a random negative (0.5 = random)")
         metric_ci(c4, "Log loss", m.get("log_loss"), m.get("log_loss_ci"), as_pct=False,
                   help="Penalty for confident wrong probabilities; lower is better")
-        st.caption(f"Always predicting the most common class would give {100 * m['majority_class_rate']:.1f}% accuracy."
+        st.caption(f"Always predicting the most common class would give {pct(m['majority_class_rate'])} accuracy."
                    + (f" Positive class: **{esc(m['positive_label'])}**, decision threshold {m['threshold']}."
                       if report.task == "binary" else ""))
         if report.task == "binary":

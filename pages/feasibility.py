@@ -24,7 +24,7 @@ from readiness.charts.feasibility import (
     regression_ladder,
 )
 from readiness.checks.baselines import BASELINE_SHORT
-from readiness.fmt import number
+from readiness.fmt import number, p_value
 from readiness.results import Status
 
 ctx, report = review()
@@ -40,10 +40,6 @@ SECTIONS = [
 results = {cid: report.check(cid) for cid, _ in SECTIONS}
 base, bayes, reuse = (results[cid] for cid, _ in SECTIONS)
 usable = {cid: r for cid, r in results.items() if r is not None and r.status not in (Status.SKIPPED, Status.ERROR)}
-
-
-def _p(p: float | None) -> str:
-    return "–" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def _verdict() -> str:
@@ -159,7 +155,7 @@ elif show_base:
                   help=f"Model accuracy − accuracy of the best baseline ({best['name']}) on the same holdout rows; "
                        f"{conf} Newcombe interval for paired data")
         c1.caption(f"{conf} interval {100 * lo:+.1f} to {100 * hi:+.1f} points")
-        c2.metric("McNemar p-value", _p(m["p_value"]),
+        c2.metric("McNemar p-value", p_value(m["p_value"]),
                   help="Chance of a split of disagreements at least this lopsided if model and baseline were equally "
                        "accurate (exact test when fewer than 25 rows disagree)")
         pr = best["paired"]
@@ -196,7 +192,7 @@ elif show_base:
             rows.append({"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),
                          "MAE": b["mae"], "R²": b["r2"],
                          "model's MAE smaller by": pr["mae_improvement"],
-                         f"{conf} interval": f"{lo:.4g} to {hi:.4g}", "p-value": _p(pr["p_value"])})
+                         f"{conf} interval": f"{lo:.4g} to {hi:.4g}", "p-value": p_value(pr["p_value"])})
         else:
             lo, hi = pr["difference_ci"]
             row = {"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),
@@ -208,7 +204,7 @@ elif show_base:
                         f"{conf} interval": f"{100 * lo:+.1f} to {100 * hi:+.1f}",
                         "rows only model / only baseline right": f"{pr['c_model_only_right']:,} / "
                                                                  f"{pr['b_baseline_only_right']:,}",
-                        "McNemar p": _p(pr["p_value"])})
+                        "McNemar p": p_value(pr["p_value"])})
             rows.append(row)
     if not regression:
         mo = m["model"]

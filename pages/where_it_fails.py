@@ -23,6 +23,7 @@ from readiness.charts.where_it_fails import (
     segments_chart,
 )
 from readiness.checks.domain import CHANCE_BELOW_HALF
+from readiness.fmt import byte_size, p_value
 from readiness.results import Status
 
 ctx, report = review()
@@ -59,10 +60,6 @@ def _value(metric: str, v) -> str:
     return pct(v) if metric == "accuracy" else f"{v:,.3g}"
 
 
-def _q(q: float) -> str:
-    return "< 0.001" if q < 0.001 else f"{q:.3f}"
-
-
 # --- weak segments ---------------------------------------------------------------------------
 st.divider()
 if check_header(seg, heading="Weak segments: where the model falls short") and not skipped_or_error(seg):
@@ -91,7 +88,7 @@ if check_header(seg, heading="Weak segments: where the model falls short") and n
     rows = [{"segment": e["definition"], "kind": kind, "holdout rows": f"{e['n_holdout']:,} ({pct(e['share'])})",
              "observed": _value(metric, e["value"]),
              "95% interval": f"{_value(metric, e['ci'][0])} – {_value(metric, e['ci'][1])}",
-             "promised": _value(metric, e["expected"]), "q-value": _q(e["q_value"])}
+             "promised": _value(metric, e["expected"]), "q-value": p_value(e["q_value"])}
             for kind, key in (("below its promise", "segments"), ("hard, as promised", "hard_segments"))
             for e in m[key]]
     if rows:
@@ -137,7 +134,7 @@ if check_header(drift, heading="Joint drift: can training and holdout rows be to
     if m["domain_auc"] < 0.5:
         c1.caption(f"**No better than chance**: {CHANCE_BELOW_HALF}.")
     p = m["domain_p_value"]
-    c2.metric("Chance of an AUC this high with no drift", "< 0.001" if p < 0.001 else f"{p:.3f}",
+    c2.metric("Chance of an AUC this high with no drift", p_value(p),
               help="One-sided p-value against 0.5. The check warns below 0.001 when the AUC also reaches 0.55")
     pd_ = m.get("prediction_drift")
     c3.metric("Prediction drift (PSI)", "not measured" if pd_ is None else f"{pd_['psi']:.2f}",
@@ -209,14 +206,14 @@ if check_header(serving, heading="Serving cost: size, latency, throughput, memor
     m = serving.metrics
     c1, c2, c3, c4 = st.columns(4)
     size = m["model_bytes"]
-    c1.metric("Model file", "–" if size is None else f"{size / 1024 / 1024:,.1f} MB", help="Size of the model file")
+    c1.metric("Model file", "–" if size is None else byte_size(size), help="Size of the model file")
     c2.metric("One row, median", f"{m['latency_ms_p50']:.1f} ms",
               help=f"Time to score one row, median over {m['single_calls']} calls on one thread")
     c2.caption(f"95th percentile {m['latency_ms_p95']:.1f} ms" + (
         f" · budget {m['latency_budget_ms']:g} ms" if m["latency_budget_ms"] else " · no budget set"))
     c3.metric("Throughput", f"{m['rows_per_second']:,.0f} rows/s",
               help=f"A batch of {m['batch_rows']:,} holdout rows scored at once")
-    c4.metric("Memory while scoring", f"{m['peak_memory_bytes'] / 1024 / 1024:,.1f} MB",
+    c4.metric("Memory while scoring", byte_size(m['peak_memory_bytes']),
               help=f"Peak memory allocated while scoring {m['batch_rows']:,} rows (Python and NumPy allocations)")
     findings(serving)
     st.caption("Measured on the machine running this review, under its current load: repeat on the serving machine "

@@ -21,10 +21,9 @@ def finite(x) -> bool:
 
 
 def pct(x: float | None, digits: int = 1) -> str:
-    """0.1234 -> '12.3%'; None or NaN -> '–'."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{100 * x:.{digits}f}%"
+    """0.1234 -> '12.3%'; None or NaN -> '–'. The same as :func:`percent`: 5 rows of 10,000 read
+    '< 0.1%' (not '0.0%') and 9,998 of 10,000 '> 99.9%' (not '100.0%')."""
+    return percent(x, digits)
 
 
 def percent(x: float | None, digits: int = 1) -> str:
@@ -42,18 +41,48 @@ def percent(x: float | None, digits: int = 1) -> str:
 
 
 def p_value(p: float | None) -> str:
-    """A p-value: '< 0.001', '0.004', '0.21'."""
+    """A p-value (or q-value) on its own, e.g. in a table cell: '< 0.001', '0.004', '0.032', '0.21'."""
     if not finite(p):
         return MISSING
     if p < 0.001:
         return "< 0.001"
-    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+    return f"{p:.3f}" if p < 0.0995 else f"{p:.2f}"
 
 
-def p_text(p: float | None) -> str:
-    """'p < 0.001' or 'p = 0.21'."""
+def p_text(p: float | None, name: str = "p") -> str:
+    """A p-value in a sentence: 'p < 0.001' or 'p = 0.032' (never 'p = < 0.001');
+    ``name='q'`` for a false-discovery-adjusted q-value. Missing: 'p not available'."""
+    if not finite(p):
+        return f"{name} not available"
     text = p_value(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+    return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
+
+
+def change(before: str, after: str, *, arrow: bool = False) -> str:
+    """Two already-formatted values as a change: 'from 12.0% to 9.5%' (or '12.0% → 9.5%' with
+    ``arrow``); '12.0% (no change)' when they read the same, never 'from 128 to 128'."""
+    if before == after:
+        return f"{before} (no change)"
+    return f"{before} → {after}" if arrow else f"from {before} to {after}"
+
+
+def byte_size(n: float | None) -> str:
+    """A size in memory or on disk, 1024-based: 812 -> '812 bytes', 453_222 -> '442.6 KB'."""
+    if not finite(n):
+        return "unknown"
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+def budget_share(x: float | None) -> str:
+    """A part of a budget: 0.42 -> '42.0%'; beyond the whole budget as a multiple, 1.628 -> '1.6 ×'
+    (not '162.8%')."""
+    if not finite(x):
+        return MISSING
+    return f"{x:,.1f} ×" if x > 1 else percent(x)
 
 
 def number(x: float | None, digits: int = 3) -> str:

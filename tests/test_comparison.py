@@ -260,3 +260,21 @@ def test_what_changed_says_unset_values_and_lists_in_words(data):
     assert "required accuracy 0.85 → not set" in text
     assert "sensitive attributes sex, region → none" in text
     assert "null" not in text and "[" not in text and "target_accuracy" not in text
+
+
+def test_what_changed_never_lists_a_value_that_reads_the_same(data):
+    """A hyper-parameter stored as 128 and now 128.0 (JSON round trips) is no change: never
+    'max_iter 128 → 128'; another holdout file with as many rows says so, not '2,000 → 2,000 rows'."""
+    from readiness.checks.comparison_history import what_changed
+    from readiness.review import run_review
+
+    tr, te, _good, blind = data
+    old = run_review(ctx_for(tr, te, blind), checks=["model.hyperparameters"]).model_dump(mode="json")
+    old["model"]["hyperparameters"]["C"] = "1.0"  # stored as text; the new model's C is the number 1.0
+    for f in old["inputs"]:
+        if f["role"] == "test":
+            f["sha256"] = "0" * 64
+    ch = what_changed(old, ctx_for(tr, te, blind))
+    text = "; ".join(ch["sentences"])
+    assert "C" not in ch["hyperparameters"] and "hyper-parameter" not in text
+    assert f"new holdout ({len(te):,} rows, as many as before)" in text

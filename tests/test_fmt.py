@@ -11,9 +11,18 @@ from readiness import fmt
 
 @pytest.mark.parametrize("p,text", [(7.97e-111, "p < 0.001"), (0.000999, "p < 0.001"), (0.001, "p = 0.001"),
                                     (0.0042, "p = 0.004"), (0.21011, "p = 0.21"), (1.0, "p = 1.00"),
-                                    (None, "p = –"), (math.nan, "p = –")])
+                                    (0.0004, "p < 0.001"), (0.0321, "p = 0.032"), (0.0994, "p = 0.099"),
+                                    (None, "p not available"), (math.nan, "p not available")])
 def test_p_text(p, text):
     assert fmt.p_text(p) == text
+
+
+def test_a_q_value_reads_like_a_p_value():
+    """The Where-it-fails page printed 'q = < 0.001': the one helper names the value and never puts
+    '=' before '<'."""
+    assert fmt.p_text(3.2e-9, "q") == "q < 0.001"
+    assert fmt.p_text(0.0312, "q") == "q = 0.031"
+    assert fmt.p_value(0.0004) == "< 0.001" and fmt.p_value(0.0321) == "0.032"
 
 
 @pytest.mark.parametrize("x,text", [(0.08633487, "0.0863"), (0.8919696, "0.892"), (1234.6, "1,235"),
@@ -37,6 +46,20 @@ def test_percent(x, text):
     assert fmt.percent(x) == text
 
 
+@pytest.mark.parametrize("rows,of,text", [(5, 10_000, "< 0.1%"), (9_998, 10_000, "> 99.9%"), (10_000, 10_000, "100.0%"),
+                                          (0, 10_000, "0.0%"), (1_234, 10_000, "12.3%"), (10, 10_000, "0.1%")])
+def test_shares_of_a_few_rows(rows, of, text):
+    """pct (used by the checks and pages) and percent are one formatter: 5 rows of 10,000 are not
+    '0.0%', 9,998 of 10,000 are not all of them."""
+    assert fmt.pct(rows / of) == fmt.percent(rows / of) == text
+
+
+def test_a_change_that_is_none_says_so():
+    assert fmt.change("128", "128") == "128 (no change)"
+    assert fmt.change("12.0%", "9.5%") == "from 12.0% to 9.5%"
+    assert fmt.change("3", "4", arrow=True) == "3 → 4"
+
+
 def test_signed_points_and_intervals():
     assert fmt.signed(0.0064517) == "+0.00645" and fmt.signed(-0.2) == "−0.2"
     assert fmt.points(-0.0058083) == "−0.6 points" and fmt.points(0.0) == "0.0 points"
@@ -46,3 +69,9 @@ def test_signed_points_and_intervals():
     for value in (7.97e-111, 1e34, 2.8e-20, 1.7e-76):  # never scientific notation
         for f in (fmt.number, fmt.count, fmt.p_value, fmt.percent):
             assert "e-" not in f(value) and "e+" not in f(value) and "^" not in f(value)
+
+
+def test_sizes_and_budgets():
+    assert fmt.byte_size(812) == "812 bytes" and fmt.byte_size(453_222) == "442.6 KB"
+    assert fmt.byte_size(3 * 1024 ** 2) == "3.0 MB" and fmt.byte_size(None) == "unknown"
+    assert fmt.budget_share(0.42) == "42.0%" and fmt.budget_share(1.628) == "1.6 ×" and fmt.budget_share(None) == "–"

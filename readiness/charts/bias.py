@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from readiness.fmt import pct
+
 REF_COLOR = "#1f4e79"  # reference group: dark blue
 GROUP_COLOR = "#444444"
 SMALL_COLOR = "#9e9e9e"
@@ -102,7 +104,7 @@ def group_metrics_chart(metrics: dict, attribute: str, *, reference: str | None 
                 ys.append(lab)
                 lo.append(100 * (v - ci[0]))
                 hi.append(100 * (ci[1] - v))
-                text.append(f"{g}: {100 * v:.1f}% (95% {100 * ci[0]:.1f}–{100 * ci[1]:.1f}%)"
+                text.append(f"{g}: {pct(v)} (95% {pct(ci[0])}–{pct(ci[1])})"
                             + (" · few cases: wide interval" if is_small else ""))
             if not xs:
                 continue

@@ -6,7 +6,7 @@ what-if (other costs), so the page and a future PDF renderer draw the same numbe
 
 from __future__ import annotations
 
-from readiness.fmt import signed
+from readiness.fmt import pct, signed
 from readiness.results import CheckResult
 
 MODEL_COLOR = "#1f4e79"  # dark blue: readable in black-and-white print
@@ -61,7 +61,7 @@ def cost_curve(data: CheckResult | dict, *, what_if: dict | None = None):
                         marker=dict(color="rgba(46,125,50,0.25)", size=14, symbol="square"))
     fig.add_scatter(x=c["threshold"], y=c["cost_per_1000"], mode="lines", name="using the model",
                     line=dict(color=MODEL_COLOR, width=3, shape="hv"),
-                    customdata=[[100 * s, f"{r:.1%}" if r is not None else "–"] for s, r in
+                    customdata=[[100 * s, pct(r)] for s, r in
                                 zip(c["selection_rate"], c["recall"], strict=True)],
                     hovertemplate=("threshold %{x:.4g}: %{y:,.1f} per 1,000<br>flags %{customdata[0]:.1f}% of cases, "
                                    "catches %{customdata[1]} of positives<extra></extra>"))

@@ -26,8 +26,9 @@ def missingness_bars(result: CheckResult, *, top: int = 25):
     fig.add_bar(y=names, x=[100 * r[2] for r in rows], name="Disguised (?, -999, ...)", orientation="h",
                 marker_color="#f58518", marker_pattern_shape="/",
                 hovertemplate="%{y}: %{x:.1f}% placeholders<extra></extra>")
-    fig.update_layout(barmode="stack", height=max(220, 28 * len(rows) + 120), margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis_title="% of rows (training + holdout)", legend=dict(orientation="h", y=1.08),
+    fig.update_layout(barmode="stack", height=max(220, 28 * len(rows) + 120), margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis_title="% of rows (training + holdout)",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),  # above the bars, never on them
                       title=None)
     return fig
 

@@ -7,6 +7,7 @@ and white too.
 
 from __future__ import annotations
 
+from readiness.fmt import pct
 from readiness.results import CheckResult
 
 UP, DOWN, NEUTRAL, FLAG = "#c62828", "#1f5fa8", "#9aa0a6", "#b35900"
@@ -34,7 +35,7 @@ def global_importance(result: CheckResult, *, flagged: list[str] | None = None, 
     fig = go.Figure(go.Bar(
         x=[imp[n] for n in names], y=labels, orientation="h", marker_color=colors,
         marker_line=dict(color="#333", width=[2 if n in flagged else 0 for n in names]),
-        text=[f"{100 * share[n]:.1f}%" for n in names], textposition="outside", cliponaxis=False,
+        text=[pct(share[n]) for n in names], textposition="outside", cliponaxis=False,
         hovertemplate="%{y}: mean |SHAP| %{x:.4f}<extra></extra>"))
     fig.update_layout(height=90 + 26 * len(names), margin=dict(l=10, r=50, t=10, b=10),
                       xaxis_title=f"mean |SHAP| ({_axis_space(m.get('output_space'))})",

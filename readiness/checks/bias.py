@@ -48,6 +48,7 @@ from readiness.checks.bias_stats import (  # noqa: F401  (re-exported: pages, ch
     rate_stats,
     worst_summary,
 )
+from readiness.fmt import p_text
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -315,7 +316,7 @@ def downgrade_text(f: dict, attr: str, group: str, reference: str, row: dict, o:
                          "so this may be chance")
         else:
             many = f"all {comparisons:,} comparisons" if comparisons else "the comparisons"
-            parts.append(f"not beyond chance once {many} of this review are allowed for (p = {f['p_value']:.2g})")
+            parts.append(f"not beyond chance once {many} of this review are allowed for ({p_text(f['p_value'])})")
     if "small_group" in f.get("downgrades", []) and not f.get("few_cases"):
         small, n = (group, row["n"]) if row["n"] <= row["reference_n"] else (reference, row["reference_n"])
         parts.append(f"{_who(attr, small)} has only {n} holdout rows, so this cannot fail the review on its own")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from readiness.fmt import change
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -549,8 +550,8 @@ def threshold(ctx: ReviewContext) -> Outcome:
             tail += (f" The current threshold lies outside the 95% interval of the cheapest one "
                      f"({fmt_approx(lo)} to {fmt_approx(hi)}).")
         findings.append(Finding(severity=sev, message=(
-            f"{direction} the threshold from {fmt_threshold(cur['threshold'])} to {policy_text(opt)} would cut the "
-            f"expected cost from {fmt_cost(cur['cost_per_1000'])} to {fmt_cost(opt['cost_per_1000'])} {units}: a "
+            f"{direction} the threshold {change(fmt_threshold(cur['threshold']), policy_text(opt))} would cut the "
+            f"expected cost {change(fmt_cost(cur['cost_per_1000']), fmt_cost(opt['cost_per_1000']))} {units}: a "
             f"saving of {fmt_cost(sav)} "
             f"({_pct(share)} of today's cost; {_ci(m['savings_ci'])} when the threshold is picked from data and "
             f"used on new cases). It would flag {_pct(opt['selection_rate'])} of cases instead of "

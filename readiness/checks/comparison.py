@@ -34,6 +34,7 @@ from readiness.checks.comparison_stats import (
     mean_difference,
     paired_change,
 )
+from readiness.fmt import p_text
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -50,12 +51,6 @@ def _pts(x: float | None, digits: int = 1) -> str:
 
 def _interval_pts(ci: list | None) -> str:
     return "" if not ci else f"{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}"
-
-
-def _p(p: float | None) -> str:
-    if p is None:
-        return "p –"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3g}"
 
 
 def _money(x: float | None) -> str:
@@ -341,7 +336,7 @@ def _measure_text(m: dict, by_cost: bool) -> str:
         return (f"cost per 1,000 decisions {m['challenger']['cost_per_1000']:,.0f} against "
                 f"{m['champion']['cost_per_1000']:,.0f}, {word}{inner}")
     return (f"accuracy {_pct(m['challenger']['accuracy'])} against {_pct(m['champion']['accuracy'])}, "
-            f"{_pts(m['accuracy_difference'])} ({_interval_pts(m['accuracy_difference_ci'])}; McNemar {_p(m['p_value'])})")
+            f"{_pts(m['accuracy_difference'])} ({_interval_pts(m['accuracy_difference_ci'])}; McNemar {p_text(m['p_value'])})")
 
 
 def _group_change_text(e: dict) -> str:
@@ -378,7 +373,7 @@ def _word_binary(ctx, m: dict, findings: list, status: Status, sev: Severity, by
     if m.get("auc_difference") is not None:
         ci = m["auc_difference_ci"]
         parts.append(f"ROC AUC {m['challenger']['roc_auc']:.3f} against {m['champion']['roc_auc']:.3f}, difference "
-                     f"{m['auc_difference']:+.3f} ({ci[0]:+.3f} to {ci[1]:+.3f}; DeLong {_p(m['auc_p_value'])})")
+                     f"{m['auc_difference']:+.3f} ({ci[0]:+.3f} to {ci[1]:+.3f}; DeLong {p_text(m['auc_p_value'])})")
     loses, gains = m["loses"], m["gains"]
     if verdict == "better":
         summary = f"The new model is better than the current one: {measure}; {_churn_text(m)}."
@@ -535,7 +530,7 @@ def _word_simple(m: dict, findings: list, noun: str | None) -> Outcome:
     else:
         measure = (f"accuracy {_pct(m['challenger']['accuracy'])} against {_pct(m['champion']['accuracy'])}, "
                    f"{_pts(m['accuracy_difference'])} ({_interval_pts(m['accuracy_difference_ci'])}; McNemar "
-                   f"{_p(m['p_value'])})")
+                   f"{p_text(m['p_value'])})")
     tail = f"; {_churn_text(m, noun)}" if noun else ""
     who = ", ".join(_group_name(r) for r in m["loses"][:3])
     summary = {"better": f"The new model is better than the current one: {measure}{tail}.",

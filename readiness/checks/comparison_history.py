@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from readiness import fmt
+
 SETTINGS_COMPARED = ("threshold", "cost_fp", "cost_fn", "target_accuracy")
 ROLES_COMPARED = ("target", "positive_label", "favorable_label", "sensitive", "time_column", "id_column")
 MAX_LISTED = 8
@@ -116,7 +118,8 @@ def what_changed(old: dict, ctx) -> dict:
         if not same:
             rows = ""
             if a is not None and b is not None and a.get("rows") and b.rows:
-                rows = f" ({a['rows']:,} → {b.rows:,} rows)"
+                before, now = fmt.count(a["rows"]), fmt.count(b.rows)
+                rows = f" ({before} → {now} rows)" if before != now else f" ({now} rows, as many as before)"
             said.append(f"new {word}{rows}")
     out["data"] = data
     old_features = list((old.get("roles") or {}).get("features") or [])
@@ -137,10 +140,11 @@ def what_changed(old: dict, ctx) -> dict:
         said.append(f"another algorithm ({old_model.get('estimator')} → {info.estimator})")
     old_hp, new_hp = old_model.get("hyperparameters") or {}, dict(info.hyperparameters or {})
     hp = {k: [old_hp.get(k), new_hp.get(k)] for k in sorted(set(old_hp) | set(new_hp))
-          if old_hp.get(k) != new_hp.get(k)}
+          if old_hp.get(k) != new_hp.get(k) and _short(old_hp.get(k)) != _short(new_hp.get(k))}
     out["hyperparameters"] = hp
     if hp and "estimator" not in out:
-        listed = ", ".join(f"{k} {_short(a)} → {_short(b)}" for k, (a, b) in list(hp.items())[:MAX_LISTED])
+        listed = ", ".join(f"{k} {fmt.change(_short(a), _short(b), arrow=True)}"
+                           for k, (a, b) in list(hp.items())[:MAX_LISTED])
         said.append(f"{len(hp)} hyper-parameter{'s' if len(hp) > 1 else ''} changed ({listed})")
     for name, now, keys in (("settings", ctx.settings.model_dump(), SETTINGS_COMPARED),
                             ("roles", ctx.roles.model_dump(), ROLES_COMPARED)):
@@ -148,7 +152,7 @@ def what_changed(old: dict, ctx) -> dict:
         diff = {k: [before.get(k), now.get(k)] for k in keys if k in before and before.get(k) != now.get(k)}
         out[name] = diff
         if diff:
-            said.append(f"{name} changed (" + "; ".join(f"{CHANGED_WORDS.get(k, k)} {_short(a)} → {_short(b)}"
+            said.append(f"{name} changed (" + "; ".join(f"{CHANGED_WORDS.get(k, k)} {fmt.change(_short(a), _short(b), arrow=True)}"
                                                          for k, (a, b) in diff.items()) + ")")
     out["sentences"] = said
     return out

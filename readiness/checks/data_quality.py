@@ -169,12 +169,15 @@ def completeness_outcome(ctx: ReviewContext, n_train: int, n_test: int, counts: 
                          f"'{tok}' means 'unknown' here, recode it as missing and review again."),
                 evidence={"value": tok, "rows": k, "distinct_values": cm.distinct}))
         if tokens or loader_n or sentinels:
-            what = ", ".join([f"'{t}' ×{k}" for t, k in {**tokens, **loader_tokens}.items()]
-                             + [f"{v} ×{k}" for v, k in sentinels.items()])
+            hidden = [(f"'{t}'", k) for t, k in {**tokens, **loader_tokens}.items()] + \
+                [(f"{v}", k) for v, k in sentinels.items()]
+            what = ", ".join(f"{t} in {k:,} row{'s' if k != 1 else ''}" for t, k in hidden)
+            total = sum(k for _, k in hidden)
             findings.append(Finding(
                 severity=Severity.WARN, columns=[col],
-                message=(f"'{col}' hides missing values as {what}. Models treat these as real values; "
-                         "convert them to missing and decide how to impute."),
+                message=(f"'{col}' hides missing values as {what} ({_pct(total / (n_train + n_test))} of training "
+                         "and holdout rows). Models treat these as real values; convert them to missing and decide "
+                         "how to impute."),
                 evidence={"tokens": {**tokens, **loader_tokens}, "sentinels": sentinels}))
         if rate >= FAIL_MISSING:
             findings.append(Finding(severity=Severity.FAIL, columns=[col], message=(
@@ -215,19 +218,25 @@ def completeness_outcome(ctx: ReviewContext, n_train: int, n_test: int, counts: 
     }
     if not findings or all(f.severity == Severity.INFO for f in findings):
         summary = ("No missing values." if not with_missing else
-                   f"{len(with_missing)} column(s) have a few missing values; none above {_pct(WARN_MISSING)}.")
+                   f"{_columns(len(with_missing))} {'has' if len(with_missing) == 1 else 'have'} a few missing values; none above {_pct(WARN_MISSING)}.")
     else:
         parts = []
         if disguised_cols:
-            parts.append(f"{len(disguised_cols)} column(s) hide missing values behind placeholders ({', '.join(disguised_cols[:4])})")
+            parts.append(f"{_columns(len(disguised_cols))} hide{'s' if len(disguised_cols) == 1 else ''} missing values behind placeholders ({', '.join(disguised_cols[:4])})")
         heavy = [c for c, v in columns.items() if v["total_missing_rate"] >= WARN_MISSING]
         if heavy:
-            parts.append(f"{len(heavy)} column(s) are at least {_pct(WARN_MISSING)} missing")
+            parts.append(f"{_columns(len(heavy))} {'is' if len(heavy) == 1 else 'are'} at least {_pct(WARN_MISSING)} missing")
         if sum(unl.values()):
             parts.append("some rows have no target")
         summary = "; ".join(parts) + "." if parts else "Missingness differs between training and holdout."
         summary = summary[0].upper() + summary[1:]
     return Outcome(summary=summary, findings=findings, metrics=metrics)
+
+
+def _columns(n: int, *, bare: bool = False) -> str:
+    """'1 column', '2 columns' (or just the noun with ``bare``): never 'column(s)'."""
+    noun = "column" if n == 1 else "columns"
+    return noun if bare else f"{n:,} {noun}"
 
 
 def _numeric_share(values: pd.Series) -> float:
@@ -434,13 +443,13 @@ def integrity(ctx: ReviewContext) -> Outcome:
     else:
         kinds = []
         if constant:
-            kinds.append(f"{len(constant)} constant column(s)")
+            kinds.append(f"{len(constant)} constant {_columns(len(constant), bare=True)}")
         if any(f.evidence.get("duplicate_rows") and f.severity != Severity.INFO for f in findings):
             kinds.append("duplicate rows")
         if conflicts_rows and any(f.columns == [target] and "groups" in f.evidence and f.severity != Severity.INFO for f in findings):
             kinds.append(f"{conflicts_rows} rows with conflicting labels")
         if mixed:
-            kinds.append(f"{len(mixed)} column(s) of mixed type")
+            kinds.append(f"{_columns(len(mixed))} of mixed type")
         if any(c in unseen for f in serious for c in f.columns):
             kinds.append("unseen categories in the holdout")
         summary = "Found " + ", ".join(kinds) + "." if kinds else serious[0].message

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from readiness.fmt import pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, register
 from readiness.results import Finding, Severity
@@ -244,7 +245,7 @@ def holdout_reuse(ctx: ReviewContext) -> Outcome:
                                                 "adaptive": rows_needed_adaptive(e, k)} for k in KS}
                             for e in EPSILONS}
 
-    fmt = (lambda v: f"{100 * v:.1f}%") if m["metric"] == "accuracy" else (lambda v: f"{v:.3f}")
+    fmt = pct if m["metric"] == "accuracy" else (lambda v: f"{v:.3f}")
     name = "accuracy" if m["metric"] == "accuracy" else "R²"
 
     def span(ci: list[float]) -> str:

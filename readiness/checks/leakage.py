@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from readiness import leakstats as ls
-from readiness.fmt import drop_column_remedy
+from readiness.fmt import drop_column_remedy, p_text
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext, _label_equals
 from readiness.leakstats import row_keys
@@ -648,7 +648,7 @@ def oversampling(ctx: ReviewContext) -> Outcome:
             sev = Severity.FAIL if d >= DUP_FAIL_COUNT else Severity.WARN
             findings.append(Finding(severity=sev, columns=[target], evidence=ev, message=(
                 f"{d} holdout rows of class '{top}' ({_pct(rates[top])} of that class) are exact copies of training "
-                f"rows, against {_pct(rate_o)} for the other classes (one-sided Fisher test p = {dup_p:.2g}): the class "
+                f"rows, against {_pct(rate_o)} for the other classes (one-sided Fisher test {p_text(dup_p)}): the class "
                 "was oversampled before the data was split, so copies of the same rows are graded. Split first, then "
                 "oversample the training part only, and re-evaluate on an untouched holdout.")))
         else:
@@ -674,7 +674,7 @@ def oversampling(ctx: ReviewContext) -> Outcome:
         if significant and material:
             findings.append(Finding(severity=Severity.FAIL, columns=[target], evidence=ev, message=(
                 f"{close} points lie on the line between two other points of the same class, with the three spread "
-                f"over training and holdout ({cls}); {chance_txt}, p = {chance['p_value']:.2g}. That excess is the "
+                f"over training and holdout ({cls}); {chance_txt}, {p_text(chance['p_value'])}. That excess is the "
                 "signature of SMOTE-style synthetic rows made before the split: the holdout contains interpolations "
                 "of training rows (or their parents). Split first, apply SMOTE to the training part only, and "
                 "re-evaluate.")))

@@ -191,7 +191,7 @@ def preprocessing(ctx: ReviewContext) -> Outcome:
             parts.append(f"the model's preprocessing was fit on training + holdout rows ({len(set(leaked_cols))} columns)")
         dv = [c for c, v in data_verdicts.items()]
         if dv:
-            parts.append(f"{len(dv)} column(s) look scaled or imputed with holdout statistics ({_listed(dv)})")
+            parts.append(f"{len(dv)} column{'s' if len(dv) != 1 else ''} look{'s' if len(dv) == 1 else ''} scaled or imputed with holdout statistics ({_listed(dv)})")
         summary = "; ".join(parts) + ": the holdout leaked into preparation, so its score is optimistic."
         summary = summary[0].upper() + summary[1:]
     return Outcome(summary=summary, findings=findings, metrics=metrics, status=None if bad else Status.PASS)

@@ -143,7 +143,7 @@ def temporal(ctx: ReviewContext) -> Outcome:
         if n_early:
             parts.append(f"{n_early} holdout rows ({_pct(share_early)}) are dated before the end of training")
         if peek_bad:
-            parts.append(f"{len(peek_bad)} date column(s) hold values from after the row's own time "
+            parts.append(f"{len(peek_bad)} date column{'s' if len(peek_bad) != 1 else ''} hold{'s' if len(peek_bad) == 1 else ''} values from after the row's own time "
                          f"({_listed(peek_bad)})")
         summary = "; ".join(parts) + ": the model is partly graded with knowledge of the future."
     return Outcome(summary=summary, findings=findings, metrics=metrics)

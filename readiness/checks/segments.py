@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from readiness.checks import segments_stats as S
-from readiness.fmt import pct
+from readiness.fmt import p_text, pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
@@ -219,10 +219,6 @@ def _large(c: dict, L: S.RowLosses) -> bool:
     return lo is not None and lo >= max(LARGE_EXCESS * c["promised_loss"], floor) and c["share"] >= 0.01
 
 
-def _q(q: float) -> str:
-    return "< 0.001" if q < 0.001 else f"{q:.3f}"
-
-
 def _sentence(e: dict, *, hard: bool) -> str:
     n = f"{e['n_holdout']:,} holdout rows ({pct(e['share'])})"
     lo, hi = e["ci"]
@@ -239,7 +235,7 @@ def _sentence(e: dict, *, hard: bool) -> str:
         body = (f"predictions off by {e['bias']:+,.4g} on average (mean absolute error {e['value']:,.4g}, "
                 f"{e['expected']:,.4g} without that bias)" if not hard else
                 f"mean absolute error {e['value']:,.4g} (overall {e['overall']:,.4g}), with no systematic bias")
-    return f"{e['definition']}: {body}, {n}; {ci}, q = {_q(e['q_value'])}"
+    return f"{e['definition']}: {body}, {n}; {ci}, {p_text(e['q_value'], 'q')}"
 
 
 @register("segments.weak", title="Weak segments: where the model falls short", area="where_it_fails",

@@ -8,6 +8,7 @@ import tracemalloc
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from readiness.fmt import byte_size
 from readiness.inputs.context import ReviewContext
 from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
@@ -59,16 +60,6 @@ def _measure(ctx: ReviewContext) -> dict:
             "peak_memory_bytes": int(max(peak, 0))}
 
 
-def _size(n: int | None) -> str:
-    if n is None:
-        return "unknown"
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return ""
-
-
 @register("model.serving", title="Serving cost: size, latency, throughput, memory", area="where_it_fails",
           antipatterns=(), order=83)
 def serving(ctx: ReviewContext) -> Outcome:
@@ -100,8 +91,8 @@ def serving(ctx: ReviewContext) -> Outcome:
             evidence={"latency_ms_p95": p95, "budget_ms": budget}))
     rps = m["rows_per_second"]
     summary = (f"One row scores in {p50:.1f} ms (95th percentile {p95:.1f} ms); a batch runs at "
-               f"{rps:,.0f} rows per second; the model file is {_size(size)}"
-               f" and scoring {m['batch_rows']:,} rows allocates {_size(m['peak_memory_bytes'])}.")
+               f"{rps:,.0f} rows per second; the model file is {byte_size(size)}"
+               f" and scoring {m['batch_rows']:,} rows allocates {byte_size(m['peak_memory_bytes'])}.")
     if budget is None:
         summary += " No latency budget set."
     metrics = {"model_bytes": size, **m, "latency_budget_ms": budget}

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
+from readiness.fmt import pct
 from readiness.results import CheckResult
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def completeness(r: CheckResult) -> list[Chart]:
     ax.barh([i - h for i in ys], [100 * x[3] for x in rows], height=h, color=LIGHT, edgecolor="#444444",
             hatch="..", label="all missing incl. placeholders and sentinels (both splits)")
     for i, x in zip(ys, rows, strict=True):
-        ax.text(100 * max(x[1:]) , i, f"  {100 * max(x[1:]):.1f}%", va="center", fontsize=7)
+        ax.text(100 * max(x[1:]) , i, f"  {pct(max(x[1:]))}", va="center", fontsize=7)
     ax.set_yticks(ys, [_short(x[0], 30) for x in rows])
     ax.set_xlabel("% of rows")
     ax.set_xlim(0, max(100 * max(max(x[1:]) for x in rows) * 1.25, 1))
@@ -454,7 +455,7 @@ def _error_ladder(bayes: CheckResult | None, baselines: CheckResult | None) -> l
         ax.errorbar([100 * e], [y], xerr=[[100 * max(e - lo, 0)], [100 * max(hi - e, 0)]], fmt="none",
                     ecolor=st["color"], elinewidth=1.1, capsize=2.5)
         ax.plot([100 * e], [y], ls="none", zorder=4, **{k: v for k, v in st.items() if k != "color"})
-        ax.annotate(f"{100 * e:.1f}%", (100 * e, y), xytext=(0, 4.5), textcoords="offset points", ha="center",
+        ax.annotate(pct(e), (100 * e, y), xytext=(0, 4.5), textcoords="offset points", ha="center",
                     va="bottom", fontsize=7, fontweight="bold" if row.get("kind") == "model" else "normal",
                     bbox=dict(facecolor="white", alpha=0.8, lw=0, pad=0.4))
         label = _short(row.get("label", row.get("key", "")), 34)

@@ -1,0 +1,110 @@
+"""Issue 12, "Messages and plain language": the numbers people read (check summaries, finding messages,
+every page and the PDF) never show '= <' ('q = < 0.001'), 'None', 'nan', scientific notation
+('7.97e-111'), a share of a few rows as '(0.0%)' or 'from X to X'.
+
+The checker is itself tested on planted bad texts, so a test that passes is one that could fail."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+BAD = {
+    "'=' before '<' or '>'": re.compile(r"=\s*[<>]"),
+    "None": re.compile(r"\bNone\b"),
+    "nan": re.compile(r"\b[Nn]a[Nn]\b"),
+    # a number with an exponent, not a run of hex digits in a SHA-256
+    "scientific notation": re.compile(r"(?<![0-9a-fA-F.])\d+(?:\.\d+)?[eE][-+]?\d+(?![0-9a-zA-Z])"),
+    "a share shown as zero": re.compile(r"\(0\.0%\)"),
+    "'from X to X'": re.compile(r"\bfrom (\S+) to \1(?!\w|[.,]\d)"),
+}
+
+
+def bad_spots(text: str) -> list[str]:
+    out = []
+    for what, pattern in BAD.items():
+        for m in pattern.finditer(text):
+            out.append(f"{what}: …{text[max(0, m.start() - 60):m.end() + 30]}…")
+    return out
+
+
+def review_texts(report) -> dict[str, str]:
+    out = {}
+    for c in report.checks:
+        out[f"{c.id} summary"] = c.summary or ""
+        for i, f in enumerate(c.findings):
+            out[f"{c.id} finding {i}"] = f.message
+    return out
+
+
+@pytest.mark.parametrize("text", [
+    "Segment x: 60.0% accurate, q = < 0.001", "p = None", "AUC nan", "p = 7.97e-111", "MAE 1.2e-05",
+    "5 rows (0.0%)",
+    "threshold from 0.5 to 0.5 would", "from 128 to 128."])
+def test_the_checker_catches_planted_bad_texts(text):
+    assert bad_spots(text)
+
+
+@pytest.mark.parametrize("text", [
+    "q < 0.001", "p = 0.032", "5 rows (< 0.1%)", "9,998 rows (> 99.9%)", "from 0.5 to 0.55", "128 (no change)",
+    "Nanny", "finance", "from 12.0% to 12.05%", "SHA-256 aa130e2051db52c8"])
+def test_the_checker_passes_plain_texts(text):
+    assert not bad_spots(text)
+
+
+def test_a_weak_segment_sentence_reads_q_below_a_thousandth():
+    """The known bug: the Where-it-fails finding printed 'q = < 0.001'."""
+    from readiness.checks.segments import _sentence
+
+    e = {"definition": "age under 25", "metric": "accuracy", "value": 0.6, "expected": 0.8, "overall": 0.85,
+         "n_holdout": 5, "share": 5 / 10_000, "ci": [0.5, 0.7], "q_value": 3.2e-12}
+    text = _sentence(e, hard=False)
+    assert "q < 0.001" in text and "5 holdout rows (< 0.1%)" in text and not bad_spots(text)
+    assert _sentence({**e, "q_value": 0.0321}, hard=False).endswith("q = 0.032")
+
+
+def test_the_sample_reviews_texts_read_plainly(sample_report):
+    texts = review_texts(sample_report)
+    assert len(texts) > 50  # every check's summary and its findings
+    found = [f"{k}: {spot}" for k, t in texts.items() for spot in bad_spots(t)]
+    assert not found, "\n".join(found)
+
+
+def test_the_cli_summary_reads_plainly(sample_report, capsys):
+    from readiness.cli import _print_summary
+
+    _print_summary(sample_report)
+    out = capsys.readouterr().out
+    assert out.count("\n") == len(sample_report.checks) and not bad_spots(out), bad_spots(out)
+
+
+@pytest.mark.slow
+def test_every_page_and_the_pdf_read_plainly_for_the_sample(sample_ctx, sample_report):
+    """Each page's visible text (Streamlit AppTest) and the PDF's text (pdftotext) for the sample."""
+    import shutil
+
+    from test_one_number import page_texts, pdf_text
+
+    texts = page_texts(sample_ctx, sample_report)
+    if shutil.which("pdftotext"):
+        texts["pdf"] = pdf_text(sample_report)
+    found = [f"{k}: {spot}" for k, t in texts.items() for spot in bad_spots(t)]
+    assert not found, "\n".join(found)
+
+
+def test_a_placeholder_finding_says_how_many_rows_and_what_share(sample_report):
+    """'hides missing values as -999 ×181' read as a formula: the finding names the rows and their share of
+    training and holdout, counted here from the CSV files."""
+    import pandas as pd
+
+    from readiness.sample import SAMPLE_DIR, sample_config
+
+    cfg = sample_config()
+    both = pd.concat([pd.read_csv(SAMPLE_DIR / cfg["train"]), pd.read_csv(SAMPLE_DIR / cfg["test"])])
+    k = int((both["employment_years"] == -999).sum())
+    share = f"{100 * k / len(both):.1f}%"
+    msgs = [f.message for f in sample_report.check("data_quality.completeness").findings]
+    assert any(m.startswith(f"'employment_years' hides missing values as -999 in {k:,} rows ({share} of training "
+                            "and holdout rows)") for m in msgs), msgs
+    assert not any("×" in m or "column(s)" in m for m in msgs)
