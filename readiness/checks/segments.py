@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from readiness.checks import segments_stats as S
+from readiness.checks.bias_stats import label_text
 from readiness.fmt import p_text, pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -56,7 +57,10 @@ def row_losses(ctx: ReviewContext, disc: np.ndarray) -> S.RowLosses:
     index = {c: i for i, c in enumerate(classes)}
     col = np.array([index.get(c, int(np.argmax(r))) for c, r in zip(pred, proba, strict=True)])
     conf = proba[np.arange(len(col)), col]
-    right = (pred == ctx.y_test.to_numpy(dtype=object)[scored]).astype(int)
+    # labels compared as text, as evaluation.holdout does: a model fitted on the classes '0'…'9' is right on a
+    # holdout whose CSV reads them back as the numbers 0…9 (issue 18: every digits row counted wrong)
+    truth = np.array([label_text(v) for v in ctx.y_test.to_numpy()[scored]], dtype=object)
+    right = (np.array([label_text(v) for v in pred], dtype=object) == truth).astype(int)
     p, notes = S.platt(conf, right, disc, probabilities=True)
     out = S.classification_losses(right, p, None, binary=False)
     out.notes = notes
