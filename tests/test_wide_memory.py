@@ -24,3 +24,27 @@ def test_oversampling_alone_is_bounded_with_many_columns(tmp_path):
     got = run_cli(paths, mode="prediction", checks=["leakage.oversampling"])
     assert got["exit"] == 0, got["stderr"][-2000:]
     assert got["max_rss_mib"] < 1024, got
+
+
+def test_the_peak_memory_is_the_childs_own_not_the_test_runners(tmp_path):
+    """A child forked from a process holding 400 MiB reports 400 MiB as its ru_maxrss (Linux keeps it across
+    fork and exec: CI's 1,143 MiB for a 703 MiB run); tests/peak_rss.py reports the child's own peak."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ballast = bytearray(400 * 2**20)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])
+    (tmp_path / "x.json").write_text("[1, 2, 3]")
+    report = tmp_path / "peak.json"
+    script = Path(__file__).resolve().parent / "peak_rss.py"
+    proc = subprocess.Popen([sys.executable, str(script), str(report), "json.tool", str(tmp_path / "x.json")],
+                            stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    own = json.loads(report.read_text())
+    assert usage.ru_maxrss / 1024 > 400  # the inherited figure
+    assert own["vmhwm_kib"] / 1024 < 100  # a Python interpreter printing three numbers
+    del ballast

@@ -5,6 +5,7 @@ Shared by tests/test_wide_memory.py and benchmarks/bench_wide.py (issue 9, item 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,7 +55,9 @@ def run_cli(paths: dict, *, mode: str = "model", checks: list[str] | None = None
     With ``timeout`` the child is killed after that many seconds (exit ``"timeout"``); its
     peak RSS up to then is still reported."""
     out = paths["folder"] / f"review-{mode}.json"
-    args = [sys.executable, "-m", "readiness.cli", "review", "--train", str(paths["train"]), "--target", "y",
+    peak = paths["folder"] / f"peak-{mode}.json"
+    peak.unlink(missing_ok=True)
+    args = [sys.executable, str(ROOT / "tests" / "peak_rss.py"), str(peak), "readiness.cli", "review", "--train", str(paths["train"]), "--target", "y",
             "--json", str(out), "--quiet"]
     if mode == "model":
         args += ["--test", str(paths["test"]), "--model", str(paths["model"])]
@@ -77,6 +80,11 @@ def run_cli(paths: dict, *, mode: str = "model", checks: list[str] | None = None
     if timer is not None:
         timed_out = not timer.is_alive() and proc.returncode < 0
         timer.cancel()
-    return {"exit": "timeout" if timed_out else proc.returncode, "seconds": time.perf_counter() - t0, "max_rss_mib": usage.ru_maxrss / 1024,
+    # the child's own peak (tests/peak_rss.py); ru_maxrss carries this process's size over fork and exec, so it
+    # is only the fallback when the child was killed before it could report (an upper bound then)
+    own = json.loads(peak.read_text()) if peak.exists() else None
+    rss_kib = max(own["vmhwm_kib"], own["children_maxrss_kib"]) if own else usage.ru_maxrss
+    return {"exit": "timeout" if timed_out else proc.returncode, "seconds": time.perf_counter() - t0, "max_rss_mib": rss_kib / 1024,
+            "rss_measured": "own peak" if own else "ru_maxrss (includes the parent's size)",
             "cpu_s": usage.ru_utime + usage.ru_stime,
             "json": out, "stderr": stderr}
