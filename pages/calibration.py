@@ -111,7 +111,9 @@ elif _shown:
     _metric(c1, "Calibration error (ECE)", _pts(m["ece"]), interval=_interval(m.get("ece_ci"), _pts),
             help=("Average gap between what the model predicts and what happens, in percentage points, over 10 "
                   "score bands weighted by their rows (95% bootstrap interval). Even a perfectly calibrated model "
-                  f"shows about {_pts(m['ece_noise_floor'])} on {m['n']:,} rows, from chance alone."
+                  f"shows about {_pts(m['ece_noise_floor'])} on {m['n']:,} rows, from chance alone; with chance "
+                  f"taken out the gap is about {_pts(m.get('calibration_error_debiased'))}, the figure the "
+                  "verdict judges against 2 points (warn) and 5 points (fail)."
                   + (" Multiclass: confidence in the top class against how often it is right." if multi else "")))
     p_dec = m.get("calibration_p_value_adjusted", m["calibration_p_value"])
     fam = m.get("test_families", 1)
@@ -169,6 +171,7 @@ elif _shown:
                         "group": g["group"], "rows": f"{g['n']:,}", "predicted": pct(g["predicted"]),
                         "observed (95%)": with_ci(g["observed"], g["observed_ci"]), "ECE": _pts(g["ece"]),
                         "noise level": _pts(g["ece_noise_floor"]),
+                        "gap without chance": _pts(g.get("calibration_error_debiased")),
                         "p (corrected)": _p(g.get("p_value_adjusted")) if g.get("p_value") is not None
                         else "fewer than 30 rows"} for g in info["groups"]]), hide_index=True)
                     if info.get("groups_not_shown"):
@@ -178,6 +181,7 @@ elif _shown:
             st.dataframe(pd.DataFrame([{
                 "class": c["class"], "rows": f"{c['n']:,}", "predicted": pct(c["predicted"]), "observed": pct(c["observed"]),
                 "ECE": _pts(c["ece"]), "noise level": _pts(c["ece_noise_floor"]),
+                "gap without chance": _pts(c.get("calibration_error_debiased")),
                 "p (corrected)": _p(c.get("p_value_adjusted"))} for c in m["classwise"]]), hide_index=True)
 
     rec = m.get("recalibration")

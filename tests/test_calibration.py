@@ -148,6 +148,49 @@ def test_noise_floor_matches_simulated_ece_of_a_calibrated_model():
     assert C.ece_noise_floor(p) == pytest.approx(np.mean(sims), rel=0.1)
 
 
+def test_debiased_calibration_error_closed_form():
+    # one bin (every score 0.55, 100 rows): O - E = 60 - 55 = 5, V = 100 * 0.55 * 0.45 = 24.75
+    # -> sqrt(((5^2 - 24.75) / 100) / 100)
+    p = np.full(100, 0.55)
+    y = np.r_[np.ones(60), np.zeros(40)]
+    assert C.ece(p, y) == pytest.approx(0.05)
+    assert C.calibration_error_debiased(p, y) == pytest.approx(math.sqrt((25 - 24.75) / 100 / 100), rel=1e-12)
+    # two bins: 0.15 (200 rows, 40 events: O-E = 10, V = 25.5) and 0.85 (100 rows, 80 events: O-E = -5, V = 12.75)
+    p = np.r_[np.full(200, 0.15), np.full(100, 0.85)]
+    y = np.r_[np.ones(40), np.zeros(160), np.ones(80), np.zeros(20)]
+    want = math.sqrt(((100 - 25.5) / 200 + (25 - 12.75) / 100) / 300)
+    assert C.calibration_error_debiased(p, y) == pytest.approx(want, rel=1e-12)
+    y = np.r_[np.ones(30), np.zeros(170), np.ones(85), np.zeros(15)]  # exactly as expected: nothing is left
+    assert C.calibration_error_debiased(p, y) == 0.0
+
+
+@pytest.mark.parametrize("n, tol", [(1500, 0.006), (5000, 0.003)])
+def test_debiased_calibration_error_takes_the_noise_out_and_keeps_a_real_gap(n, tol):
+    """Monte Carlo against the known truth: on calibrated scores the plain ECE sits at its noise floor (2.5 points
+    on 1,500 rows) and the debiased error well under it; on scores shifted 3 points it recovers the shift."""
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.1, 0.9, n)
+    plain, honest, shifted = [], [], []
+    for _ in range(150):
+        y = (rng.random(len(p)) < p).astype(float)
+        plain.append(C.ece(p, y))
+        honest.append(C.calibration_error_debiased(p, y))
+        shifted.append(C.calibration_error_debiased(p - 0.03, y))
+    assert np.mean(plain) == pytest.approx(C.ece_noise_floor(p), rel=0.15)
+    assert np.mean(honest) < 0.35 * np.mean(plain)
+    assert np.mean(shifted) == pytest.approx(0.03, abs=tol)
+
+
+def test_a_detectable_but_immaterial_miscalibration_passes_and_says_so():
+    """Issue 18: on 40,000 rows a 1-point shift is beyond chance (p < 0.05) but under the 2 points that matter;
+    the plain ECE's noise is small here, so this also pins the wording of a significant, immaterial gap."""
+    p, y = uniform_case(40_000, 21, 0.1, 0.9)
+    res = run(binary_ctx(np.clip(p - 0.01, 0, 1), y))
+    m = res.metrics
+    assert m["calibration_p_value_adjusted"] < 0.05 and m["calibration_error_debiased"] < 0.02
+    assert res.status == Status.PASS and "under the 2.0 percentage points that would matter" in res.summary
+
+
 # --- the calibration check: clean controls and planted defects ------------------------------
 
 

@@ -297,6 +297,8 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("mean_score", "Mean predicted probability", "pct", "equal to the observed rate when calibrated on average"),
         F("ece", "Expected calibration error", "gap", "average gap between predicted and observed rates"),
         F("ece_noise_floor", "Gap a perfectly calibrated model would show", "gap", "noise at this holdout size"),
+        F("calibration_error_debiased", "Gap with chance taken out", "gap",
+          "what the verdict judges: warn above 2 points, fail above 5, when the test rejects"),
         F("mce", "Largest gap in one score bin", "gap"),
         F("brier", "Brier score", "score", "mean squared error of the probabilities; lower is better"),
         F("calibration_p_value", "Calibration test p-value", "p", "Spiegelhalter and Hosmer–Lemeshow combined"),
