@@ -24,7 +24,7 @@ from readiness.charts.calibration import (
     reliability_diagram,
     score_histogram,
 )
-from readiness.fmt import interval, number
+from readiness.fmt import interval, number, p_text, p_value
 from readiness.results import Severity, Status
 
 ctx, report = review()
@@ -35,12 +35,6 @@ st.caption("Can the model say how sure it is? When it says 30%, does it happen 3
 
 def _pts(x):
     return "–" if x is None else f"{100 * x:.1f} pts"
-
-
-def _p(x):
-    if x is None:
-        return "–"
-    return "< 0.001" if x < 0.001 else f"{x:.3f}"
 
 
 def _num(x, digits=4):
@@ -117,12 +111,12 @@ elif _shown:
                   + (" Multiclass: confidence in the top class against how often it is right." if multi else "")))
     p_dec = m.get("calibration_p_value_adjusted", m["calibration_p_value"])
     fam = m.get("test_families", 1)
-    _metric(c2, "Calibration test p-value" + (" (corrected)" if fam > 1 else ""), _p(p_dec),
+    _metric(c2, "Calibration test p-value" + (" (corrected)" if fam > 1 else ""), p_value(p_dec),
             note=("more than chance" if p_dec is not None and p_dec < 0.05 else "consistent with chance"),
             help=("Could the gap be chance? Spiegelhalter's z "
                   f"(z = {_num(m['spiegelhalter_z'], 2)}) and Hosmer–Lemeshow "
-                  f"(p = {_p(m['hosmer_lemeshow']['p_value'])}), combined"
-                  + (f" (p = {_p(m['calibration_p_value'])}), times the {fam} sets of tests this check runs "
+                  f"({p_text(m['hosmer_lemeshow']['p_value'])}), combined"
+                  + (f" ({p_text(m['calibration_p_value'])}), times the {fam} sets of tests this check runs "
                      "(overall, per class, per group)" if fam > 1 else "")
                   + "; below 0.05 the gap is more than chance."))
     _metric(c3, "Brier score", _num(m["brier"]), interval=_interval(m.get("brier_ci"), _num),
@@ -172,7 +166,7 @@ elif _shown:
                         "observed (95%)": with_ci(g["observed"], g["observed_ci"]), "ECE": _pts(g["ece"]),
                         "noise level": _pts(g["ece_noise_floor"]),
                         "gap without chance": _pts(g.get("calibration_error_debiased")),
-                        "p (corrected)": _p(g.get("p_value_adjusted")) if g.get("p_value") is not None
+                        "p (corrected)": p_value(g.get("p_value_adjusted")) if g.get("p_value") is not None
                         else "fewer than 30 rows"} for g in info["groups"]]), hide_index=True)
                     if info.get("groups_not_shown"):
                         st.caption(f"{info['groups_not_shown']} smaller groups not shown.")
@@ -182,7 +176,7 @@ elif _shown:
                 "class": c["class"], "rows": f"{c['n']:,}", "predicted": pct(c["predicted"]), "observed": pct(c["observed"]),
                 "ECE": _pts(c["ece"]), "noise level": _pts(c["ece_noise_floor"]),
                 "gap without chance": _pts(c.get("calibration_error_debiased")),
-                "p (corrected)": _p(c.get("p_value_adjusted"))} for c in m["classwise"]]), hide_index=True)
+                "p (corrected)": p_value(c.get("p_value_adjusted"))} for c in m["classwise"]]), hide_index=True)
 
     rec = m.get("recalibration")
     st.markdown("#### Would a recalibration fix it?")

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from readiness.fmt import change, p_text
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -446,10 +447,8 @@ def _pts(x: float) -> str:
     return f"{100 * x:.1f} percentage points"
 
 
-def _p_text(p: float) -> str:
-    if p is None or np.isnan(p):
-        return "p not available"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+def _brier(x: float) -> str:
+    return f"{x:.4f}"
 
 
 def _hard_labels(values: np.ndarray) -> bool:
@@ -561,7 +560,7 @@ def _per_group(ctx: ReviewContext, ok: np.ndarray, p: np.ndarray, y: np.ndarray,
         if sev is not None:
             findings.append(Finding(severity=sev, columns=[col], message=(
                 f"For {col} = {row['group']} ({row['n']:,} rows) the probabilities are off by {_pts(row['ece'])} on "
-                f"average (ECE; {_pts(row['calibration_error_debiased'])} once chance is taken out), {_level_text(row['predicted'], row['observed'])} ({_p_text(adj)} after correcting "
+                f"average (ECE; {_pts(row['calibration_error_debiased'])} once chance is taken out), {_level_text(row['predicted'], row['observed'])} ({p_text(adj)} after correcting "
                 f"for {m_tests} groups tested" + (f" and the {families} sets of tests this check runs" if families > 1 else "")
                 + "). Scores do not mean the same for this group."),
                 evidence={k: row[k] for k in (
@@ -632,7 +631,7 @@ def calibration(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=sev, message=(
             f"The probabilities are off by {_pts(m['ece'])} on average (ECE; a perfectly calibrated model would show "
             f"about {_pts(m['ece_noise_floor'])} on {n:,} rows; {_pts(m['calibration_error_debiased'])} once chance is taken out)"
-            + (f", {direction}" if direction else "") + f"; the calibration test rejects ({_p_text(m['calibration_p_value_adjusted'])}{_families_text(families)})."),
+            + (f", {direction}" if direction else "") + f"; the calibration test rejects ({p_text(m['calibration_p_value_adjusted'])}{_families_text(families)})."),
             evidence={"ece": m["ece"], "calibration_error_debiased": m["calibration_error_debiased"], "ece_noise_floor": m["ece_noise_floor"],
                       "calibration_p_value": m["calibration_p_value"], "spiegelhalter_z": m["spiegelhalter_z"],
                       "hosmer_lemeshow_p": m["hosmer_lemeshow"]["p_value"]}))
@@ -658,8 +657,8 @@ def calibration(ctx: ReviewContext) -> Outcome:
         after = rec[best]
         findings.append(Finding(severity=Severity.INFO, message=(
             f"A cheap fix is likely: {_method_name(best, ctx.task)} recalibration, fitted on other folds of this holdout, brings "
-            f"ECE from {_pts(rec['before']['ece'])} to {_pts(after['ece'])} and the Brier score from "
-            f"{rec['before']['brier']:.4f} to {after['brier']:.4f}. Fit the calibrator on data the model did not "
+            f"ECE {change(_pts(rec['before']['ece']), _pts(after['ece']))} and the Brier score "
+            f"{change(_brier(rec['before']['brier']), _brier(after['brier']))}. Fit the calibrator on data the model did not "
             "train on (e.g. CalibratedClassifierCV), then review again on a fresh holdout."),
             evidence={"before": rec["before"], "after": after, "method": best}))
     m["inconclusive"] = bool(sev is None and m["ece_noise_floor"] > INCONCLUSIVE_NOISE)
@@ -728,15 +727,15 @@ def _calibration_summary(m: dict, sev: Severity | None, n: int) -> str:
         if m["calibration_p_value"] < WARN_P:
             return (f"The model's {what} can be taken at face value: they are off by {ece_txt} on average (ECE), a "
                     f"difference this check cannot tell from chance on {n:,} holdout rows once its "
-                    f"{m.get('test_families', 1)} sets of tests are counted ({_p_text(m['calibration_p_value'])} alone, "
-                    f"{_p_text(p_adj)} corrected).")
+                    f"{m.get('test_families', 1)} sets of tests are counted ({p_text(m['calibration_p_value'])} alone, "
+                    f"{p_text(p_adj)} corrected).")
         return (f"The model's {what} can be taken at face value: they are off by {ece_txt} on average (ECE), "
-                f"no more than chance produces on {n:,} holdout rows ({_p_text(p_adj)}).")
+                f"no more than chance produces on {n:,} holdout rows ({p_text(p_adj)}).")
     head = ("cannot be taken at face value" if sev == Severity.FAIL else "are somewhat off")
     text = f"The model's {what} {head}: off by {ece_txt} on average (ECE)"
     if m.get("direction_short"):
         text += f", {m['direction_short']}"
-    text += f", beyond chance ({_p_text(p_adj)})"
+    text += f", beyond chance ({p_text(p_adj)})"
     best = (m.get("recalibration") or {}).get("best")
     if best:
         text += (f"; {_method_name(best, m['task'])} recalibration would bring this to "
@@ -871,7 +870,7 @@ def _classwise_findings(m: dict, families: int = 1) -> list[Finding]:
             out.append(Finding(severity=Severity.WARN, message=(
                 f"Class '{c['class']}': its probabilities are off by {_pts(c['ece'])} on average (class-wise ECE; "
                 f"{_pts(c['calibration_error_debiased'])} once chance is taken out), "
-                f"{_level_text(c['predicted'], c['observed'])} ({_p_text(adj)} after correcting for {k} classes"
+                f"{_level_text(c['predicted'], c['observed'])} ({p_text(adj)} after correcting for {k} classes"
                 + (f" and the {families} sets of tests this check runs" if families > 1 else "") + ")."),
                 evidence=dict(c)))
     return out
@@ -1067,10 +1066,10 @@ def abstention(ctx: ReviewContext) -> Outcome:
         ci_txt = f"95% interval {auc_interval[0]:.2f}–{auc_interval[1]:.2f}" if auc_interval[1] is not None else ""
         findings.append(Finding(severity=Severity.WARN if uninformative else Severity.INFO, message=(
             f"The model's confidence does not separate right from wrong predictions (AUC {auc:.2f}, {ci_txt}, "
-            f"{_p_text(auc_p)}): deferring 'uncertain' cases to people would not help, and its scores do not say "
+            f"{p_text(auc_p)}): deferring 'uncertain' cases to people would not help, and its scores do not say "
             "how sure it is." if uninformative else
             f"This holdout cannot show that the model's confidence separates right from wrong predictions (AUC "
-            f"{auc:.2f}, {ci_txt}, {_p_text(auc_p)}); nor does it show that it does not: {n_wrong:,} wrong "
+            f"{auc:.2f}, {ci_txt}, {p_text(auc_p)}); nor does it show that it does not: {n_wrong:,} wrong "
             "predictions are too few to tell."),
             evidence={"confidence_auc": auc, "confidence_auc_p": auc_p, "confidence_auc_ci": auc_interval}))
     if target is None:
@@ -1120,7 +1119,7 @@ def abstention(ctx: ReviewContext) -> Outcome:
                "cannot show the band is enough.")),
             evidence={k: v for k, v in b.items()}))
         summary = (f"Sending the {_pct(b['deferred_share'])} least certain cases ({where}) to a person lifts accuracy on "
-                   f"the rest from {_pct(acc_all)} to {_pct(b['kept_accuracy'])}, reaching the required {target_txt}.")
+                   f"the rest {change(_pct(acc_all), _pct(b['kept_accuracy']))}, reaching the required {target_txt}.")
     if uninformative:
         summary = (f"The model's confidence does not tell right from wrong (AUC {auc:.2f}), so a human review band "
                    "would not help. " + summary)

@@ -77,9 +77,8 @@ def _ms(v: Any) -> str:
 
 
 def _megabytes(v: Any) -> str:
-    if not fmt.finite(v):
-        return fmt.MISSING
-    return f"{fmt.number(v / 1024 / 1024)} MB" if v >= 1024 * 1024 else f"{fmt.number(v / 1024)} KB"
+    """The same reading as the serving check's summary and the page (fmt.byte_size)."""
+    return fmt.byte_size(v) if fmt.finite(v) else fmt.MISSING
 
 
 def _rows_per_second(v: Any) -> str:
@@ -106,6 +105,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "num": fmt.number,
     "signed": fmt.signed,
     "p": fmt.p_value,
+    "budget": fmt.budget_share,  # a part of a budget, or a multiple of it beyond the whole
     "text": _text,
     "yes": _yes,
     "days": _days,
@@ -158,7 +158,7 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("rows_examined", "Training rows examined", "count", "class-stratified sample, at most 20,000"),
         F("bayes_error_floor_from_labels", "Error floor if all are wrong", "pct",
           "the error any model shows against these labels, from wrong labels alone"),
-        F("target_error_share_from_labels", "Share of the target's error budget", "pct",
+        F("target_error_share_from_labels", "Share of the target's error budget", "budget",
           "if all are wrong labels; ambiguity by nature looks the same"),
         F("left_out_post_outcome", "Columns left out", "text", "recorded after the outcome (Leakage)"),
     ),
