@@ -249,10 +249,12 @@ if form_task == "binary":
     if pred_col and pred_col in scale.columns:
         import pandas as pd
 
+        from readiness.checks.evaluation import threshold_off_probability_scale
+
         col = pd.to_numeric(scale[pred_col], errors="coerce")
         if col.notna().any() and (col.min() >= threshold or col.max() < threshold):
             said = f"'{esc(pred_col)}' runs from {col.min():.4g} to {col.max():.4g}: at {threshold:g} every row is predicted the same."
-            if col.min() < 0 or col.max() > 1 or not 0 <= threshold <= 1:
+            if threshold_off_probability_scale(col.min(), col.max(), threshold):
                 st.warning(said + " Set the threshold on the scores' own scale.", icon=":material/warning:")
             else:  # probabilities of a rare outcome: honest; the threshold is chosen on the Business threshold page
                 st.info(said + " That is expected of probabilities of a rare outcome; choose a threshold on the "

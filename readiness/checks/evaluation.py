@@ -160,6 +160,13 @@ def _classification(ctx: ReviewContext) -> Outcome:
     return classification_verdict(ctx, m, findings, score_range=score_range)
 
 
+def threshold_off_probability_scale(lowest: float, highest: float, threshold: float) -> bool:
+    """Whether scores all on one side of the threshold say the threshold is on the wrong scale (scores or threshold
+    outside [0, 1], e.g. risk deciles 1-10 at 0.5: a warning) rather than that honest probabilities of a rare
+    outcome never reach it (information; issue 18). Shared by the check and Setup's hint."""
+    return lowest < 0 or highest > 1 or not 0 <= threshold <= 1
+
+
 def classification_verdict(ctx: ReviewContext, m: dict, findings: list[Finding], *,
                            score_range: tuple[float, float] | None = None) -> Outcome:
     """The findings and summary of a classifier's holdout metrics (from the rows, or from merged counts);
@@ -186,7 +193,7 @@ def classification_verdict(ctx: ReviewContext, m: dict, findings: list[Finding],
             predicted = "positive" if side == "at or above" else "negative"
             m["threshold_outside_scores"] = True
             evidence = {"threshold": thr, "score_min": lowest, "score_max": highest}
-            if lowest < 0 or highest > 1 or not 0 <= thr <= 1:  # e.g. risk deciles 1-10 at 0.5: off the scale
+            if threshold_off_probability_scale(lowest, highest, thr):  # e.g. risk deciles 1-10 judged at 0.5
                 findings.append(Finding(severity=Severity.WARN, message=(
                     f"Every holdout score lies {side} the decision threshold {thr:g} (the scores run from "
                     f"{lowest:.4g} to {highest:.4g}), so every row is predicted {predicted}: the accuracy, "
