@@ -7,13 +7,10 @@ in which case a missing browser is a failure. Screenshots go to test-artifacts/.
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from e2e_support import streamlit_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -37,28 +34,13 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("st") / "streamlit.log"
-    env = {**os.environ, "READINESS_DB": str(tmp_path_factory.mktemp("db") / "reviews.db")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+def server(request, tmp_path_factory):
+    failed_before = request.session.testsfailed
+    env = {"READINESS_DB": str(tmp_path_factory.mktemp("db") / "reviews.db")}
+    with streamlit_app(_free_port(), env=env, host="127.0.0.1", args=("--server.address", "127.0.0.1"),
+                       log=tmp_path_factory.mktemp("st") / "streamlit.log",
+                       failed=lambda: request.session.testsfailed > failed_before) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -137,21 +119,13 @@ def test_upload_and_run_a_review(server, page):
     shot(page, "overview_after_upload")
 
 
-def test_a_fresh_server_routes_a_deep_link_through_the_app(browser, tmp_path):
+def test_a_fresh_server_routes_a_deep_link_through_the_app(request, browser, tmp_path):
     """The first request of a new server goes straight to a page URL: navigation must hold."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.fileWatcherType", "none"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, "READINESS_DB": str(tmp_path / "r.db")})
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(180):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    failed_before = request.session.testsfailed
+    # health first: the first *page* request is the deep link (the launcher polls /_stcore/health only)
+    with streamlit_app(_free_port(), env={"READINESS_DB": str(tmp_path / "r.db")}, host="127.0.0.1",
+                       args=("--server.address", "127.0.0.1"), log=tmp_path / "streamlit.log",
+                       failed=lambda: request.session.testsfailed > failed_before) as url:
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         pg.set_default_timeout(180_000)
         pg.goto(f"{url}/data_quality")
@@ -162,9 +136,6 @@ def test_a_fresh_server_routes_a_deep_link_through_the_app(browser, tmp_path):
         assert not {"ui", "_ui", "app"} & {line.strip() for line in nav.splitlines()}, nav
         assert pg.get_by_text("You are viewing the sample review").count() == 1
         pg.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 PAGE_TITLES = [("Setup", None), ("Data quality", None), ("Holdout performance", None),
