@@ -51,13 +51,6 @@ def _metric(col, label, value, *, interval=None, note=None, help=None):
         col.caption(note)
 
 
-def _interval(ci, fmt):
-    ci = list(ci or [])
-    if len(ci) == 2 and None not in ci:
-        return f"{fmt(ci[0])} – {fmt(ci[1])}"
-    return None
-
-
 
 
 def _regression(res) -> None:
@@ -102,7 +95,7 @@ elif _shown:
     m = res.metrics
     multi = m["task"] == "multiclass"
     c1, c2, c3, c4 = st.columns(4)
-    _metric(c1, "Calibration error (ECE)", _pts(m["ece"]), interval=_interval(m.get("ece_ci"), _pts),
+    _metric(c1, "Calibration error (ECE)", _pts(m["ece"]), interval=interval(m.get("ece_ci"), _pts),
             help=("Average gap between what the model predicts and what happens, in percentage points, over 10 "
                   "score bands weighted by their rows (95% bootstrap interval). Even a perfectly calibrated model "
                   f"shows about {_pts(m['ece_noise_floor'])} on {m['n']:,} rows, from chance alone; with chance "
@@ -119,7 +112,7 @@ elif _shown:
                   + (f" ({p_text(m['calibration_p_value'])}), times the {fam} sets of tests this check runs "
                      "(overall, per class, per group)" if fam > 1 else "")
                   + "; below 0.05 the gap is more than chance."))
-    _metric(c3, "Brier score", _num(m["brier"]), interval=_interval(m.get("brier_ci"), _num),
+    _metric(c3, "Brier score", _num(m["brier"]), interval=interval(m.get("brier_ci"), _num),
             help=("Mean squared difference between the predicted probability and the outcome (0 is perfect; lower "
                   "is better; 95% bootstrap interval). "
                   + ("Summed over classes (0–2)." if multi else
@@ -255,27 +248,27 @@ if check_header(ab) and not skipped_or_error(ab):
     if m["target_accuracy"] is None:
         o = m["deferral_options"][0]
         _metric(c2, f"Deferring the least confident {pct(o['deferred_share'], 0)}", pct(o["kept_accuracy"]),
-                interval=_interval(o["kept_accuracy_ci"], pct), note="accuracy on the rest",
+                interval=interval(o["kept_accuracy_ci"], pct), note="accuracy on the rest",
                 help="Accuracy on the cases the model would still decide alone (95% Clopper–Pearson interval)")
-        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=_interval(m["accuracy_ci"], pct),
+        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=interval(m["accuracy_ci"], pct),
                 help="Accuracy when the model decides every case (95% Clopper–Pearson interval)")
     elif band is None:
         _metric(c2, "Cases for people", "not reachable", note="no band reaches the target",
                 help="No review band reaches the target while the model still decides at least 10% of cases")
-        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=_interval(m["accuracy_ci"], pct),
+        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=interval(m["accuracy_ci"], pct),
                 help="Accuracy when the model decides every case (95% Clopper–Pearson interval)")
     elif not band.get("needed"):
         _metric(c2, "Cases for people", "none needed",
                 note=f"{m['flagged_count']:,} least confident flagged for optional review",
                 help="The model already meets the target deciding every case; the least confident 10% are flagged")
-        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=_interval(m["accuracy_ci"], pct),
+        _metric(c3, "Accuracy, all cases", pct(m["accuracy"]), interval=interval(m["accuracy_ci"], pct),
                 help="Accuracy when the model decides every case (95% Clopper–Pearson interval)")
     else:
         _metric(c2, "Cases for people", pct(band["deferred_share"]),
                 note=f"{band['deferred']:,} of {m['n']:,} holdout cases",
                 help=f"Cases in the review band go to a person: {band['rule']}")
         _metric(c3, "Accuracy on the rest", pct(band["kept_accuracy"]),
-                interval=_interval(band["kept_accuracy_ci"], pct),
+                interval=interval(band["kept_accuracy_ci"], pct),
                 help=(f"Accuracy on the cases the model still decides alone (95% Clopper–Pearson interval); all "
                       f"cases: {pct(m['accuracy'])}"))
     auc = m.get("confidence_auc")

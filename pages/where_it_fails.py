@@ -23,7 +23,7 @@ from readiness.charts.where_it_fails import (
     segments_chart,
 )
 from readiness.checks.domain import CHANCE_BELOW_HALF
-from readiness.fmt import byte_size, p_value
+from readiness.fmt import byte_size, p_value, segment_interval, segment_value
 from readiness.results import Status
 
 ctx, report = review()
@@ -55,9 +55,7 @@ page_verdict(results, SECTIONS, _verdict)
 
 
 def _value(metric: str, v) -> str:
-    if v is None:
-        return "–"
-    return pct(v) if metric == "accuracy" else f"{v:,.3g}"
+    return segment_value(metric, v)
 
 
 # --- weak segments ---------------------------------------------------------------------------
@@ -65,7 +63,7 @@ st.divider()
 if check_header(seg, heading="Weak segments: where the model falls short") and not skipped_or_error(seg):
     m = seg.metrics
     metric = m["metric"]
-    word = {"accuracy": "Accuracy", "cost per decision": "Cost per decision",
+    word = {"accuracy": "Accuracy", "cost per decision": "Cost",
             "mean absolute error": "Mean absolute error"}[metric]
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(f"{word}, whole holdout", _value(metric, m["overall"]),
@@ -87,7 +85,7 @@ if check_header(seg, heading="Weak segments: where the model falls short") and n
     findings(seg)
     rows = [{"segment": e["definition"], "kind": kind, "holdout rows": f"{e['n_holdout']:,} ({pct(e['share'])})",
              "observed": _value(metric, e["value"]),
-             "95% interval": f"{_value(metric, e['ci'][0])} – {_value(metric, e['ci'][1])}",
+             "95% interval": segment_interval(metric, *e["ci"]),
              "promised": _value(metric, e["expected"]), "q-value": p_value(e["q_value"])}
             for kind, key in (("below its promise", "segments"), ("hard, as promised", "hard_segments"))
             for e in m[key]]

@@ -40,6 +40,10 @@ def percent(x: float | None, digits: int = 1) -> str:
     return f"{v:.{digits}f}%".replace("-", MINUS)
 
 
+def _plain_percent(x: float) -> str:
+    return f"{100 * x:.1f}%".replace("-", MINUS)
+
+
 def p_value(p: float | None) -> str:
     """A p-value (or q-value) on its own, e.g. in a table cell: '< 0.001', '0.004', '0.032', '0.21'."""
     if not finite(p):
@@ -139,11 +143,42 @@ def points(d: float | None, digits: int = 1) -> str:
 
 
 def interval(ci: Sequence | None, fmt: Callable[[float], str] = number) -> str:
-    """'0.868–0.916'; ' to ' when a bound is negative (so the dash is not read as a minus)."""
+    """'0.868–0.916'; ' to ' when a bound is negative (so the dash is not read as a minus). Percent bounds
+    are plain ('0.0%–0.8%', never '< 0.1%–0.8%', which reads as a range of its own)."""
     if not (isinstance(ci, (list, tuple)) and len(ci) == 2 and all(finite(c) for c in ci)):
         return ""
+    if fmt in (pct, percent):
+        fmt = _plain_percent
     lo, hi = fmt(ci[0]), fmt(ci[1])
     return f"{lo} to {hi}" if ci[0] < 0 or ci[1] < 0 else f"{lo}–{hi}"
+
+
+# a weak-segment metric (segments.weak's ``metric``) for people: accuracy in percent, a cost per 1,000
+# decisions in the user's own cost units (as the Business threshold page reads it), an error in the target's units
+SEGMENT_SCALE = {"accuracy": 100.0, "cost per decision": 1000.0, "mean absolute error": 1.0}
+SEGMENT_AXIS = {"accuracy": "Accuracy (%)", "cost per decision": "Cost per 1,000 decisions (your cost units)",
+                "mean absolute error": "Mean absolute error (target units)"}
+
+
+def segment_value(metric: str, v: float | None, *, unit: bool = True) -> str:
+    """0.8123 accuracy -> '81.2%'; 0.344 cost per decision -> '344 per 1,000 decisions'; an error -> '1.234'.
+    Without ``unit`` the bare number ('344', '81.2'): the lower end of an interval whose upper end carries the
+    unit, where '< 0.1%' would read as a range of its own."""
+    if not finite(v):
+        return MISSING
+    if metric == "accuracy":
+        return pct(v) if unit else f"{100 * v:.1f}"
+    if metric == "cost per decision":
+        text = number(1000.0 * v)
+        return f"{text} per 1,000 decisions" if unit else text
+    return number(v, 4)
+
+
+def segment_interval(metric: str, lo: float | None, hi: float | None) -> str:
+    """'70.1%–80.3%', '300–412 per 1,000 decisions': the unit once, after the upper end."""
+    if not (finite(lo) and finite(hi)):
+        return MISSING
+    return f"{segment_value(metric, lo, unit=False)}–{segment_value(metric, hi)}"
 
 
 def drop_column_remedy(columns: str, *, vendor: bool, many: bool = False) -> str:

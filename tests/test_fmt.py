@@ -75,3 +75,22 @@ def test_sizes_and_budgets():
     assert fmt.byte_size(812) == "812 bytes" and fmt.byte_size(453_222) == "442.6 KB"
     assert fmt.byte_size(3 * 1024 ** 2) == "3.0 MB" and fmt.byte_size(None) == "unknown"
     assert fmt.budget_share(0.42) == "42.0%" and fmt.budget_share(1.628) == "1.6 ×" and fmt.budget_share(None) == "–"
+
+
+def test_percent_intervals_have_plain_bounds():
+    """'< 0.1%–0.8%' reads as a range of its own: an interval's bounds are plain percentages."""
+    assert fmt.interval([0.0004, 0.008], fmt.pct) == "0.0%–0.8%"
+    assert fmt.interval([0.9, 0.99996], fmt.percent) == "90.0%–100.0%"
+    assert fmt.pct(0.0004) == "< 0.1%"  # a value on its own still is never shown as zero
+
+
+def test_weak_segment_values_carry_their_unit():
+    """A cost per decision reads per 1,000 decisions, as the Business threshold page states costs."""
+    assert fmt.segment_value("cost per decision", 0.344) == "344 per 1,000 decisions"
+    assert fmt.segment_value("cost per decision", 0.0125) == "12.5 per 1,000 decisions"
+    assert fmt.segment_value("accuracy", 0.8123) == "81.2%"
+    assert fmt.segment_value("mean absolute error", 1.23456) == "1.235"
+    assert fmt.segment_interval("cost per decision", 0.3, 0.412) == "300–412 per 1,000 decisions"
+    assert fmt.segment_interval("accuracy", 0.0004, 0.008) == "0.0–0.8%"
+    assert fmt.segment_value("accuracy", None) == "–" and fmt.segment_interval("accuracy", None, 1) == "–"
+    assert fmt.SEGMENT_SCALE["cost per decision"] * 0.344 == 344.0

@@ -119,6 +119,11 @@ def test_costs_make_the_metric_the_cost_per_decision():
     pred = test["score"] >= 0.5
     cost = np.where(pred & (test["y"] == 0), 1, 0) + np.where(~pred & (test["y"] == 1), 5, 0)
     assert abs(r.metrics["overall"] - cost.mean()) < 1e-12
+    # the finding states the cost per 1,000 decisions, in the user's cost units (as the Business page does)
+    first = next(f for f in r.findings if f.columns and set(f.columns) == {"region", "age"})
+    shown = f"{1000 * top['value']:,.0f}" if 1000 * top["value"] >= 100 else f"{1000 * top['value']:.3g}"
+    assert f"costs {shown} per 1,000 decisions (in your cost units)" in first.message, first.message
+    assert "per decision where" not in first.message and "per 1,000 decisions" in r.summary
 
 
 def test_benjamini_hochberg_matches_statsmodels():

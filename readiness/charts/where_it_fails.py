@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from readiness.fmt import SEGMENT_AXIS, SEGMENT_SCALE
 from readiness.results import CheckResult, Status
 
 OBSERVED = "#c62828"
@@ -37,7 +38,8 @@ def segments_chart(result: CheckResult | None):
         return None
     metric = result.metrics["metric"]
     pct = metric == "accuracy"
-    scale = 100 if pct else 1
+    xf = ".1f" if pct else ",.3~g"
+    scale = SEGMENT_SCALE[metric]
     labels = [f"{r['label']} ({r['rows']:,} rows)" for r in rows][::-1]
     rows = rows[::-1]
     fig = go.Figure()
@@ -51,16 +53,15 @@ def segments_chart(result: CheckResult | None):
             error_x={"type": "data", "symmetric": False, "color": color, "thickness": 2,
                      "array": [scale * (rows[i]["high"] - rows[i]["value"]) for i in sel],
                      "arrayminus": [scale * (rows[i]["value"] - rows[i]["low"]) for i in sel]},
-            hovertemplate="%{y}<br>observed %{x:.1f}" + ("%" if pct else "") + "<extra></extra>"))
+            hovertemplate="%{y}<br>observed %{x:" + xf + "}" + ("%" if pct else "") + "<extra></extra>"))
     fig.add_trace(go.Scatter(x=[scale * r["expected"] for r in rows], y=labels, mode="markers",
                              marker={"color": PROMISED, "size": 12, "symbol": "line-ns-open", "line": {"width": 3}},
                              name="what the scores promise",
-                             hovertemplate="%{y}<br>promised %{x:.1f}" + ("%" if pct else "") + "<extra></extra>"))
+                             hovertemplate="%{y}<br>promised %{x:" + xf + "}" + ("%" if pct else "") + "<extra></extra>"))
     overall = scale * rows[0]["overall"]
     fig.add_vline(x=overall, line={"color": OVERALL, "dash": "dash"},
-                  annotation_text=f"holdout overall {overall:.1f}{'%' if pct else ''}", annotation_position="top")
-    title = {"accuracy": "Accuracy (%)", "cost per decision": "Cost per decision",
-             "mean absolute error": "Mean absolute error"}[metric]
+                  annotation_text=f"holdout overall {overall:{xf}}{'%' if pct else ''}", annotation_position="top")
+    title = SEGMENT_AXIS[metric]
     fig.update_layout(height=140 + 48 * len(rows), margin={"l": 10, "r": 10, "t": 40, "b": 40},
                       xaxis_title=title, legend={"orientation": "h", "y": -0.25 if len(rows) < 4 else -0.12},
                       plot_bgcolor="white")

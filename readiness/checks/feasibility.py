@@ -195,8 +195,8 @@ def bayes_error(ctx: ReviewContext) -> Outcome:
 
         return noise_floor_review(ctx, max_categories=MAX_CATEGORIES, cap=BER_SAMPLE_CAP)
     s = _study(ctx)
-    features, leaks, info, names, y, C, est, conflicts, n_pool = (
-        s["features"], s["leaks"], s["info"], s["names"], s["y"], s["n_classes"], s["est"], s["conflicts"],
+    leaks, info, names, y, C, est, conflicts, n_pool = (
+        s["leaks"], s["info"], s["names"], s["y"], s["n_classes"], s["est"], s["conflicts"],
         s["pooled_rows"])
 
     # --- the model's holdout error (none in a data-only review) ------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 
 from readiness.checks import segments_stats as S
 from readiness.checks.bias_stats import label_text
-from readiness.fmt import p_text, pct
+from readiness.fmt import p_text, pct, segment_interval, segment_value
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
@@ -72,9 +72,7 @@ def _describe(preds: list[S.Predicate]) -> str:
 
 
 def _fmt(metric: str, v: float) -> str:
-    if metric == "accuracy":
-        return pct(v)
-    return f"{v:,.3g}"
+    return segment_value(metric, v)
 
 
 def _confirm_under(cand, P_all, names, conf, L: S.RowLosses, overall: float, n_all: int) -> dict:
@@ -226,15 +224,15 @@ def _large(c: dict, L: S.RowLosses) -> bool:
 def _sentence(e: dict, *, hard: bool) -> str:
     n = f"{e['n_holdout']:,} holdout rows ({pct(e['share'])})"
     lo, hi = e["ci"]
-    ci = f"95% interval {_fmt(e['metric'], lo)}–{_fmt(e['metric'], hi)}" if lo is not None else ""
+    ci = f"95% interval {segment_interval(e['metric'], lo, hi)}" if lo is not None else ""
     if e["metric"] == "accuracy":
         body = (f"{pct(e['value'])} accurate where its scores promise {pct(e['expected'])}" if not hard else
                 f"{pct(e['value'])} accurate (the holdout overall: {pct(e['overall'])}), as its scores promise "
                 f"({pct(e['expected'])})")
     elif e["metric"] == "cost per decision":
-        body = (f"costs {e['value']:,.3g} per decision where its scores promise {e['expected']:,.3g}" if not hard else
-                f"costs {e['value']:,.3g} per decision (overall {e['overall']:,.3g}), as its scores promise "
-                f"({e['expected']:,.3g})")
+        v, x, o = (segment_value(e["metric"], e[k]) for k in ("value", "expected", "overall"))
+        body = (f"costs {v} (in your cost units) where its scores promise {x}" if not hard else
+                f"costs {v} (in your cost units; overall {o}), as its scores promise {x}")
     else:
         body = (f"predictions off by {e['bias']:+,.4g} on average (mean absolute error {e['value']:,.4g}, "
                 f"{e['expected']:,.4g} without that bias)" if not hard else
@@ -282,13 +280,12 @@ def weak_segments(ctx: ReviewContext) -> Outcome:
             evidence={k: e[k] for k in ("definition", "n_holdout", "value", "expected", "q_value")}))
     n = found["n"]
     half = n - n // 2
-    word = {"accuracy": "accuracy", "cost per decision": "cost per decision",
-            "mean absolute error": "mean absolute error"}[metric]
     if segs:
         top = segs[0]
+        got = {"accuracy": "{} accurate", "cost per decision": "costing {}",
+               "mean absolute error": "mean absolute error {}"}[metric].format(_fmt(metric, top["value"]))
         summary = (f"{len(segs)} segment{'s' if len(segs) > 1 else ''} where the model does clearly worse than its "
-                   f"scores promise; worst: {top['definition']} ({_fmt(metric, top['value'])} "
-                   f"{'accurate' if metric == 'accuracy' else word} where "
+                   f"scores promise; worst: {top['definition']} ({got} where "
                    f"{_fmt(metric, top['expected'])} was promised, {top['n_holdout']:,} rows).")
     else:
         summary = (f"No segment does worse than the model's scores promise (searched {found['predicates']:,} "

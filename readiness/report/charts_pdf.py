@@ -14,7 +14,7 @@ from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
-from readiness.fmt import pct
+from readiness.fmt import SEGMENT_AXIS, SEGMENT_SCALE, pct
 from readiness.results import CheckResult
 
 log = logging.getLogger(__name__)
@@ -609,8 +609,7 @@ def weak_segments(r: CheckResult) -> list[Chart]:
     rows = segment_rows(r)[::-1]
     if not rows:
         return []
-    pct = r.metrics.get("metric") == "accuracy"
-    scale = 100.0 if pct else 1.0
+    scale = SEGMENT_SCALE.get(r.metrics.get("metric"), 1.0)
     plt = _plt()
     labels = [_short(f"{x['label']} ({x['rows']:,} rows)", 40) for x in rows]
     lines = sum(label.count("\n") + 1 for label in labels)
@@ -629,8 +628,7 @@ def weak_segments(r: CheckResult) -> list[Chart]:
     ax.set_yticks(range(len(rows)), labels)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel({"accuracy": "accuracy, %", "cost per decision": "cost per decision",
-                   "mean absolute error": "mean absolute error"}.get(r.metrics.get("metric"), "value"))
+    ax.set_xlabel(SEGMENT_AXIS.get(r.metrics.get("metric"), "value"))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
     fig.tight_layout()
     return [(_png(fig), "Each reported slice: what the model achieved (dot, 95% interval, measured on the half of the "
