@@ -63,11 +63,11 @@ st.divider()
 if check_header(seg, heading="Weak segments: where the model falls short") and not skipped_or_error(seg):
     m = seg.metrics
     metric = m["metric"]
-    word = {"accuracy": "Accuracy", "cost per decision": "Cost",
+    word = {"accuracy": "Accuracy", "cost per decision": "Cost per 1,000 decisions",
             "mean absolute error": "Mean absolute error"}[metric]
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric(f"{word}, whole holdout", _value(metric, m["overall"]),
-              help="The metric the slices are compared on, over every scored holdout row")
+    c1.metric(word if metric == "cost per decision" else f"{word}, whole holdout", segment_value(metric, m["overall"], unit=metric != "cost per decision"),
+              help="The metric the slices are compared on, over every scored holdout row (the whole holdout; a cost in your own cost units)")
     c2.metric("Segments below their promise", len(m["segments"]),
               help="Slices where the model does clearly worse than its own scores say it will (confirmed on rows the "
                    "search never saw; false discovery rate 1%)")
