@@ -193,3 +193,30 @@ def test_too_many_parameters_for_the_influence_falls_back_to_confidence(monkeypa
     probs = [e["given_label_probability"] for e in m["examples"]]
     assert probs == sorted(probs) and all("influence" not in e for e in m["examples"])
     assert any(f.message.startswith("Most suspect") for f in res.findings)
+
+
+def test_the_review_never_forks_a_process_pool(monkeypatch):
+    """cleanlab forks a multiprocessing.Pool per physical core by default; forked from the app's multi-threaded
+    server a worker could inherit a held lock and hang the review for ever (a CI browser test waited 300 s on it).
+    With four cores reported and every Pool refused, the label check must still run, and find the flips."""
+    import multiprocessing
+    import multiprocessing.context
+
+    import psutil
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a multiprocessing.Pool was started inside the review")
+
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 4)
+    monkeypatch.setattr(multiprocessing, "Pool", refuse)
+    monkeypatch.setattr(multiprocessing.context.BaseContext, "Pool", refuse)
+    train, test, flipped = planted(flip=0.12, seed=3)
+    r = check(train, test, target_accuracy=0.9)
+    assert r.status.value != "error", r.summary
+    assert abs(r.metrics["label_error_rate"] - 0.12) <= 0.04, r.metrics["label_error_rate"]
+    # and no other check of a whole review starts one either
+    from readiness.review import run_review
+
+    report = run_review(make_ctx(train, test, target="y", settings=Settings(target_accuracy=0.9)))
+    refused = [c.id for c in report.checks if c.metrics.get("exception") == "AssertionError"]
+    assert not refused, refused

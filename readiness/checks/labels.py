@@ -105,7 +105,10 @@ def estimate_label_errors(y: np.ndarray, P: np.ndarray, *, seed: int, n_boot: in
             continue
         shares.append(calibrated_issue_count(yb, P[rows], C) / n)
     lo, hi = (np.percentile(shares, [2.5, 97.5]).tolist() if shares else [math.nan, math.nan])
-    flagged = np.asarray(find_label_issues(y, P), dtype=bool)
+    # n_jobs=1: by default cleanlab forks a multiprocessing.Pool (one process per physical core); forked from a
+    # multi-threaded process (the app's server) a worker can inherit a lock another thread held and hang for
+    # ever, with the review waiting on it (seen in CI's browser test). Its documentation: the result is the same
+    flagged = np.asarray(find_label_issues(y, P, n_jobs=1), dtype=bool)
     quality = np.asarray(get_label_quality_scores(y, P, method="self_confidence"), dtype=float)
     return {"count": count, "rate": count / n, "rate_ci": [min(lo, count / n), max(hi, count / n)],
             "flagged": flagged, "quality": quality, "bootstrap": len(shares)}
