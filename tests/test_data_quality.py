@@ -303,3 +303,101 @@ def test_integrity_summary_never_denies_counted_duplicates():
     clean_r = run("data_quality.integrity", make_ctx(df.iloc[:300], df.iloc[300:], target="y", prediction_column="score"))
     assert clean_r.summary == ("No constant columns, duplicate rows, label conflicts, mixed types or unseen "
                                "categories.")
+
+
+def _compas_like(n, seed):
+    """Honest records drawn independently from a known joint distribution with dependent columns, as in COMPAS:
+    ``age_cat`` is a function of ``age``; the three juvenile counts are zero together for 90% of people
+    (otherwise Poisson(1) each); priors grow with age. Sex, charge degree and race are independent of the rest.
+    The label is a Bernoulli draw of a logit of the features."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 70, n)
+    juvenile = rng.poisson(1.0, size=(n, 3)) * (rng.random(n) < 0.1)[:, None]
+    priors = rng.poisson(np.clip((age - 18) / 12, 0.2, None))
+    p = 1 / (1 + np.exp(-(0.1 * priors + 0.4 * juvenile.sum(axis=1) - 0.03 * (age - 40) - 0.4)))
+    return pd.DataFrame({
+        "sex": rng.choice(["Male", "Female"], n, p=[0.8, 0.2]),
+        "age": age,
+        "age_cat": np.where(age < 25, "Less than 25", np.where(age <= 45, "25 - 45", "Greater than 45")),
+        "race": rng.choice(["A", "B", "C", "D"], n, p=[0.5, 0.3, 0.15, 0.05]),
+        "juv_fel_count": juvenile[:, 0], "juv_misd_count": juvenile[:, 1], "juv_other_count": juvenile[:, 2],
+        "priors_count": priors,
+        "c_charge_degree": rng.choice(["F", "M"], n, p=[0.65, 0.35]),
+        "y": (rng.random(n) < p).astype(int), "score": p,
+    })
+
+
+def _closed_form_repeats(frame, blocks):
+    """Expected rows repeating an earlier row's values when rows are drawn from the product of the blocks'
+    observed joint frequencies: n - E[distinct cells] = n - sum over cells of 1 - (1 - p_cell)^n."""
+    cells = np.ones(1)
+    for b in blocks:
+        cells = np.outer(cells, frame.groupby(b).size().to_numpy() / len(frame)).ravel()
+    return len(frame) - np.sum(1 - (1 - cells) ** len(frame))
+
+
+def test_dependent_columns_are_shuffled_together_and_honest_repeats_are_not_copies():
+    """Issue 18 (COMPAS): honest rows with a derived column (age_cat of age) and counts that are zero together
+    repeat far more often than independent columns give. Shuffled in blocks of dependent columns the chance
+    level matches the closed form over the blocks' joint frequencies, and the repeats are no warning."""
+    df = _compas_like(9_000, 5)
+    train, test = df.iloc[:6_000].reset_index(drop=True), df.iloc[6_000:].reset_index(drop=True)
+    feats = [c for c in df.columns if c not in ("y", "score")]
+    observed = len(train) - len(train[feats].drop_duplicates())
+    # the case at hand: against each column shuffled on its own (closed form) the honest repeats look like copies
+    independent = _closed_form_repeats(train, [[c] for c in feats])
+    assert observed - independent > max(3 * np.sqrt(independent), 0.01 * len(train))
+    r = run("data_quality.integrity", make_ctx(train, test, target="y", prediction_column="score"))
+    assert r.metrics["duplicate_rows_train"] > 500
+    assert r.status == "pass", [f.message for f in r.findings]
+    dup = next(f for f in r.findings if f.evidence.get("split") == "train")
+    assert dup.severity == "info" and "no sign of double-counted records" in dup.message
+    assert "repeat another row, no more than chance gives" in r.summary and "too few" not in r.summary
+    blocks = [set(b) for b in dup.evidence["chance_blocks"]]
+    assert any({"age", "age_cat"} <= b for b in blocks)
+    assert any({"juv_fel_count", "juv_misd_count", "juv_other_count"} <= b for b in blocks)
+    assert not any(b & {"sex", "c_charge_degree"} for b in blocks)  # independent columns stay alone
+    # known answer: the blocks' product distribution in closed form (the lone columns as blocks of one)
+    grouped = [list(b) for b in dup.evidence["chance_blocks"]]
+    alone = [[c] for c in feats if not any(c in b for b in grouped)]
+    expected = _closed_form_repeats(train, grouped + alone)
+    assert dup.evidence["chance_expected"] == pytest.approx(expected, rel=0.02)
+    assert dup.evidence["chance_expected"] > observed - 3 * np.sqrt(observed)
+
+
+def test_planted_copies_warn_on_data_with_dependent_columns():
+    """Copied rows exceed the block-shuffled chance level and warn on data with a dependent column pair
+    (age_cat of age) and zero-together counts: 3% of the rows copied once the records carry one continuous
+    column (an amount). Without it half the honest rows already have a twin (3,146 of 6,000 here, chance
+    3,148): 3% copies are within chance's reach and stay information — the documented limit — while 20% warn."""
+    df = _compas_like(9_000, 6)
+    train, test = df.iloc[:6_000].reset_index(drop=True), df.iloc[6_000:].reset_index(drop=True)
+    rng = np.random.default_rng(7)
+    with_amount = [f.assign(amount=rng.lognormal(3, 1, len(f)).round(2)) for f in (train, test)]
+    ok = run("data_quality.integrity", make_ctx(*with_amount, target="y", prediction_column="score"))
+    assert ok.status == "pass", [f.message for f in ok.findings]
+    for (tr, te), copies, severity in ((with_amount, 180, "warn"), ((train, test), 180, "info"),
+                                       ((train, test), 1_200, "warn")):
+        copied = pd.concat([tr, tr.sample(copies, random_state=1)], ignore_index=True)
+        bad = run("data_quality.integrity", make_ctx(copied, te, target="y", prediction_column="score"))
+        dup = next(f for f in bad.findings if f.evidence.get("split") == "train")
+        assert dup.severity == severity, (copies, dup.message)
+        assert any({"age", "age_cat"} <= set(b) for b in dup.evidence["chance_blocks"])
+        if severity == "warn":
+            assert bad.status == "warn" and "duplicate rows" in bad.summary
+
+
+def test_when_every_column_depends_on_the_others_chance_is_not_estimated():
+    """Two coarse columns, one a function of the other: a single block, which shuffling only reorders. The
+    check says chance cannot be estimated that way and does not warn, copies or not (documented limit)."""
+    rng = np.random.default_rng(8)
+    a = rng.integers(0, 10, 3_000)
+    df = pd.DataFrame({"a": a, "b": a % 3, "y": rng.integers(0, 2, 3_000)})
+    train, test = df.iloc[:2_000], df.iloc[2_000:]
+    r = run("data_quality.integrity", make_ctx(train, test, target="y"))
+    dup = next(f for f in r.findings if f.evidence.get("split") == "train")
+    assert dup.severity == "info" and "cannot be estimated by shuffling" in dup.message
+    assert dup.evidence["chance_estimable"] is False and dup.evidence["chance_blocks"] == [["a", "b"]]
+    conflict = next(f for f in r.findings if "groups" in f.evidence)
+    assert conflict.severity == "info" and conflict.evidence["chance_estimable"] is False
+    assert r.status == "pass" and "chance cannot be estimated" in r.summary

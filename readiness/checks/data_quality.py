@@ -266,14 +266,18 @@ def mixed_type_columns(frame: pd.DataFrame) -> dict[str, dict]:
     return out
 
 
-def _minor_summary(counts: dict[str, tuple[int, str]]) -> str:
+def _minor_summary(counts: dict[str, tuple[int, str]], explained: dict[str, str] | None = None) -> str:
     """A pass summary built from the counts: what is absent, then what is present but too small to matter
-    (never "no duplicates" above a non-zero duplicate count)."""
+    (never "no duplicates" above a non-zero duplicate count). ``explained`` gives, for a kind that is not
+    small but is no defect (repeats at the level chance gives), the reason that replaces "too few to matter"."""
+    explained = explained or {}
     absent = [k for k, (n, _) in counts.items() if n == 0]
-    present = [text for n, text in counts.values() if n > 0]
+    present = [text for k, (n, text) in counts.items() if n > 0 and k not in explained]
+    reasoned = [counts[k][1] + explained[k] for k in explained if counts[k][0] > 0]
     parts = []
     if absent:
         parts.append("No " + (", ".join(absent[:-1]) + " or " + absent[-1] if len(absent) > 1 else absent[0]))
+    parts.extend(reasoned)
     if present:
         parts.append("; ".join(present) + ", too few to matter")
     text = "; ".join(parts) + "."
@@ -284,35 +288,123 @@ def _row_hash(frame: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(frame, index=False)
 
 
-CHANCE_SHUFFLES = 5  # column-shuffled copies behind the chance level of repeated feature values
+CHANCE_SHUFFLES = 5  # block-shuffled copies behind the chance level of repeated feature values
+DEPENDENCE_CODES = 20  # a column's values, for judging dependence: at most 20 codes (quantile bins, top categories)
+DEPENDENCE_LIFT = 1.03  # two columns whose values coincide together 3% more often than apart are kept together
+DEPENDENCE_ROWS = 50_000  # rows (a seeded sample) behind the dependence judgement
+
+
+def _dependence_codes(s: pd.Series) -> np.ndarray:
+    """A column as at most ``DEPENDENCE_CODES`` integer codes: numbers with more values in quantile bins,
+    text with more values as its most common ones and 'other'; missing is a code of its own."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    if len(uniques) <= DEPENDENCE_CODES:
+        return codes
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+        ok = ~np.isnan(x)
+        edges = np.unique(np.quantile(x[ok], np.linspace(0, 1, DEPENDENCE_CODES)[1:-1])) if ok.any() else np.array([])
+        out = np.searchsorted(edges, np.where(ok, x, 0.0), side="right")
+        return np.where(ok, out, len(edges) + 1)
+    top = np.argsort(-np.bincount(codes))[:DEPENDENCE_CODES - 1]
+    remap = np.full(len(uniques), DEPENDENCE_CODES - 1)
+    remap[top] = np.arange(len(top))
+    return remap[codes]
+
+
+def _collisions(codes: np.ndarray) -> float:
+    """Pairs of rows with the same code: sum over codes of c (c - 1)."""
+    c = np.bincount(codes).astype(float)
+    return float((c * (c - 1)).sum())
+
+
+def chance_blocks(frame: pd.DataFrame, feats: list[str], *, seed: int = 0) -> list[list[str]]:
+    """Feature columns grouped into blocks of dependent columns, to be shuffled together.
+
+    Two columns are dependent when pairs of rows agree on both more often than independence gives:
+    ``lift = P(agree on a and b) / (P(agree on a) P(agree on b)) >= DEPENDENCE_LIFT`` on the columns'
+    codes (unbiased pair counts; a column as at most 20 codes). The lift is exactly what independent
+    shuffling gets wrong: the chance of a repeat over independent blocks is the product of the blocks'
+    agreement probabilities. A column that is a function of another (``age_cat`` of ``age``) has lift
+    1 / P(agree on it), counts that are zero together lift above 1. Blocks are the connected groups
+    (union-find). Columns whose values are mostly distinct (more distinct values than half the rows) stay
+    alone: exact repeats need them to repeat, which is rare however they are shuffled, and pairs of sparse
+    columns would read copied rows as dependence."""
+    n = len(frame)
+    if n > DEPENDENCE_ROWS:
+        frame = frame.iloc[np.sort(np.random.default_rng(seed).choice(n, DEPENDENCE_ROWS, replace=False))]
+    m = len(frame)
+    parent = list(range(len(feats)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    coarse = [j for j, c in enumerate(feats) if frame[c].nunique(dropna=False) <= m / 2]
+    codes = {j: _dependence_codes(frame[feats[j]]) for j in coarse}
+    pairs = m * (m - 1.0)
+    agree = {j: _collisions(codes[j]) / pairs for j in coarse}
+    for i, a in enumerate(coarse):
+        for b in coarse[i + 1:]:
+            expected = agree[a] * agree[b]
+            if expected <= 0 or find(a) == find(b):
+                continue
+            joint = _collisions(codes[a] * (int(codes[b].max()) + 1) + codes[b]) / pairs
+            if joint >= DEPENDENCE_LIFT * expected:
+                parent[find(a)] = find(b)
+    blocks: dict[int, list[str]] = {}
+    for j, c in enumerate(feats):
+        blocks.setdefault(find(j), []).append(c)
+    return list(blocks.values())
 
 
 def _feature_repeats(frame: pd.DataFrame, feats: list[str], *, seed: int) -> dict:
     """Rows whose feature values repeat an earlier row's, against what chance gives in data this coarse.
 
-    Chance: the same count after shuffling every feature column independently (each column keeps its
-    values, rows become independent draws from the product of the columns' distributions), averaged over
+    Chance: the same count after shuffling the rows of every block of dependent feature columns
+    (:func:`chance_blocks`) independently — one permutation per block, applied to all its columns — so rows
+    become independent draws from the product of the blocks' joint distributions, averaged over
     ``CHANCE_SHUFFLES`` shuffles. Few distinct values per column (integer counts, a handful of categories)
     make repeats — and different labels on repeated feature values — a matter of course; copied records
-    are an excess over that level. The target is left out: it depends on the features, so shuffling it
-    would understate how often whole rows repeat by chance (by 9% of the repeats on an honest set of four
-    integer columns)."""
+    are an excess over that level. Shuffling each column on its own understated that level wherever columns
+    depend on each other (COMPAS: ``age_cat`` is a function of ``age``, the juvenile counts are zero
+    together). When every column falls into one block, shuffling returns the data itself: chance cannot be
+    estimated that way, and ``estimable`` is false (the repeats are then never called significant). The
+    target is left out: it depends on the features, so shuffling it would understate how often whole rows
+    repeat by chance (by 9% of the repeats on an honest set of four integer columns)."""
     n = len(frame)
-    cols = [pd.util.hash_pandas_object(frame[c], index=False).to_numpy() for c in feats]
+    hashes = {c: pd.util.hash_pandas_object(frame[c], index=False).to_numpy() for c in feats}
 
-    def repeats(order: list[np.ndarray] | None) -> int:
+    def repeats(order: dict[str, np.ndarray] | None) -> int:
         key = np.zeros(n, dtype=np.uint64)
         with np.errstate(over="ignore"):
-            for j, h in enumerate(cols):
-                key = key * np.uint64(1099511628211) + (h if order is None else h[order[j]])
+            for c in feats:
+                h = hashes[c]
+                key = key * np.uint64(1099511628211) + (h if order is None else h[order[c]])
         return int(n - len(np.unique(key)))
 
     observed = repeats(None)
-    out = {"rows": observed, "expected": 0.0, "excess": 0, "significant": False, "material": False}
+    out = {"rows": observed, "expected": 0.0, "excess": 0, "significant": False, "material": False,
+           "blocks": [], "estimable": True}
     if observed == 0 or n < 2:
         return out
+    blocks = chance_blocks(frame, feats, seed=seed)
+    out["blocks"] = [b for b in blocks if len(b) > 1]
+    if len(blocks) < 2:
+        out.update(expected=float(observed), estimable=False)
+        return out
     rng = np.random.default_rng(seed)
-    null = np.array([repeats([rng.permutation(n) for _ in cols]) for _ in range(CHANCE_SHUFFLES)], dtype=float)
+
+    def shuffled() -> dict[str, np.ndarray]:
+        order = {}
+        for b in blocks:
+            perm = rng.permutation(n)
+            order.update({c: perm for c in b})
+        return order
+
+    null = np.array([repeats(shuffled()) for _ in range(CHANCE_SHUFFLES)], dtype=float)
     expected = float(null.mean())
     # significant: above the shuffles' mean by more than 3 standard deviations (the larger of the shuffles'
     # spread and a Poisson count's, so a spread of 0 over five shuffles is not taken at its word)
@@ -321,6 +413,15 @@ def _feature_repeats(frame: pd.DataFrame, feats: list[str], *, seed: int) -> dic
     out.update(expected=expected, excess=int(round(max(0.0, excess))), significant=bool(excess > 3 * spread),
                material=bool(excess >= DUPLICATE_SHARE * n))
     return out
+
+
+def _shuffled(rep: dict) -> str:
+    """How the chance level was drawn, in words: which columns were shuffled together."""
+    blocks = rep.get("blocks") or []
+    if not blocks:
+        return "each column shuffled on its own"
+    together = "; ".join(", ".join(b) for b in blocks[:3]) + ("; …" if len(blocks) > 3 else "")
+    return f"columns shuffled on their own, dependent ones together: {together}"
 
 
 @register("data_quality.integrity", title="Integrity: constants, duplicates, conflicts, types, categories",
@@ -342,6 +443,8 @@ def integrity(ctx: ReviewContext) -> Outcome:
     # duplicates within each split (all columns), judged against what chance gives in data this coarse
     # (issue 18: with a few integer or categorical columns, honest rows repeat by the thousand)
     dup, chance = {}, {}
+    # kinds too many to be "too few to matter" that are no warning because chance gives them: chance estimable?
+    chance_explains: dict[str, list[bool]] = {}
     seed = ctx.settings.random_state
     for split, frame in (("train", train), ("test", test)):
         h = _row_hash(frame)
@@ -353,18 +456,25 @@ def integrity(ctx: ReviewContext) -> Outcome:
             chance[split] = rep
             sev = Severity.WARN if share >= DUPLICATE_SHARE and rep["significant"] and (
                 not feats or rep["material"]) else Severity.INFO
+            if sev == Severity.INFO and share >= DUPLICATE_SHARE and feats:
+                chance_explains.setdefault("duplicate rows", []).append(rep["estimable"])
             name = "training" if split == "train" else "holdout"
             first = frame[h.duplicated(keep=False)].head(6)
-            by_chance = (f" Rows with the same feature values: {rep['rows']:,}; chance alone gives about "
-                         f"{rep['expected']:,.0f} in data this coarse (each column shuffled on its own)"
-                         + ("." if sev == Severity.WARN else ", so these copies are no sign of double-counted records.")
+            by_chance = ((f" Rows with the same feature values: {rep['rows']:,}; every feature column depends on the "
+                          "others here, so how many chance alone gives cannot be estimated by shuffling columns: "
+                          "compare record ids or sources to tell copies from different records that coincide.")
+                         if not rep.get("estimable", True) else
+                         (f" Rows with the same feature values: {rep['rows']:,}; chance alone gives about "
+                          f"{rep['expected']:,.0f} in data this coarse ({_shuffled(rep)})"
+                          + ("." if sev == Severity.WARN else ", so these copies are no sign of double-counted records."))
                          ) if feats and rep["rows"] else ""
             findings.append(Finding(severity=sev, message=(
                 f"{n_dup} {name} rows ({_pct(share)}) are exact copies of another {name} row."
                 + by_chance
                 + (" Duplicates over-weight some cases; check how the data was collected." if sev == Severity.WARN else "")),
                 evidence={"split": split, "duplicate_rows": n_dup, "example_rows": first.index.tolist(),
-                          "feature_repeats": rep.get("rows"), "chance_expected": rep["expected"]}))
+                          "feature_repeats": rep.get("rows"), "chance_expected": rep["expected"],
+                          "chance_blocks": rep.get("blocks", []), "chance_estimable": rep.get("estimable", True)}))
     # conflicting labels: same features, different target (over both splits)
     conflicts_rows, conflict_groups = 0, 0
     if feats:
@@ -380,15 +490,22 @@ def integrity(ctx: ReviewContext) -> Outcome:
             # different labels on them are the problem's own noise (its Bayes error), not a defect
             rep = _feature_repeats(frame[feats], feats, seed=seed)
             sev = Severity.WARN if share >= CONFLICT_SHARE and rep["significant"] else Severity.INFO
+            if sev == Severity.INFO and share >= CONFLICT_SHARE:
+                chance_explains.setdefault("label conflicts", []).append(rep["estimable"])
             findings.append(Finding(severity=sev, columns=[target], message=(
                 f"{conflict_groups} groups of identical rows ({conflicts_rows} rows, {_pct(share)}) carry different "
                 + ("target values: either labels are noisy or a feature that separates them is missing."
                    if sev == Severity.WARN else
                    f"target values. The features take so few distinct values that {rep['rows']:,} rows repeat "
-                   f"another's (chance alone gives about {rep['expected']:,.0f}): outcomes that differ for the same "
-                   "feature values are the problem's own uncertainty here, not a sign of noisy labels.")),
+                   + (f"another's (chance alone gives about {rep['expected']:,.0f}): outcomes that differ for the same "
+                      "feature values are the problem's own uncertainty here, not a sign of noisy labels."
+                      if rep["estimable"] else
+                      "another's, and every feature column depends on the others, so chance cannot be estimated by "
+                      "shuffling columns: outcomes that differ for the same feature values are not by themselves a "
+                      "sign of noisy labels."))),
                 evidence={"groups": conflict_groups, "rows": conflicts_rows, "feature_repeats": rep["rows"],
-                          "chance_expected": rep["expected"]}))
+                          "chance_expected": rep["expected"], "chance_blocks": rep["blocks"],
+                          "chance_estimable": rep["estimable"]}))
     # mixed types
     mixed = mixed_type_columns(both)
     for c, info in mixed.items():
@@ -429,6 +546,9 @@ def integrity(ctx: ReviewContext) -> Outcome:
         "unseen_categories": unseen,
     }
     serious = [f for f in findings if f.severity != Severity.INFO]
+    explained = {kind: (", no more than chance gives in data this coarse" if all(reps) else
+                        " (every feature column depends on the others: chance cannot be estimated)")
+                 for kind, reps in chance_explains.items()}
     if not serious:
         summary = _minor_summary({
             "constant columns": (len(constant), ""),
@@ -438,7 +558,7 @@ def integrity(ctx: ReviewContext) -> Outcome:
             "mixed types": (len(mixed), ""),
             "unseen categories": (len(unseen), f"{sum(v['rows'] for v in unseen.values()):,} holdout rows have "
                                                "categories training never saw"),
-        })
+        }, explained=explained)
         status = Status.PASS
     else:
         kinds = []
