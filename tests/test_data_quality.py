@@ -401,3 +401,20 @@ def test_when_every_column_depends_on_the_others_chance_is_not_estimated():
     conflict = next(f for f in r.findings if "groups" in f.evidence)
     assert conflict.severity == "info" and conflict.evidence["chance_estimable"] is False
     assert r.status == "pass" and "chance cannot be estimated" in r.summary
+
+
+def test_a_wide_table_judges_only_its_coarsest_columns_for_dependence():
+    """Pairs of columns grow with the square of the columns: beyond DEPENDENCE_MAX_COLUMNS only the coarsest are
+    judged. A derived pair among the coarsest is still kept together; finer columns beyond the cap stay alone."""
+    from readiness.checks import data_quality as DQ
+
+    rng = np.random.default_rng(5)
+    n, p = 4000, DQ.DEPENDENCE_MAX_COLUMNS + 60
+    frame = pd.DataFrame(rng.integers(0, 6, (n, p)), columns=[f"f{i}" for i in range(p)])
+    frame["flag"] = rng.integers(0, 2, n)
+    frame["flag_text"] = np.where(frame["flag"] == 1, "yes", "no")  # a function of flag: coarsest of all
+    frame["fine_a"] = rng.integers(0, 40, n)
+    frame["fine_b"] = frame["fine_a"] + rng.integers(0, 2, n)  # dependent, but finer than every capped column
+    blocks = DQ.chance_blocks(frame, list(frame.columns), seed=0)
+    assert ["flag", "flag_text"] in blocks
+    assert ["fine_a"] in blocks and ["fine_b"] in blocks  # beyond the cap: alone
