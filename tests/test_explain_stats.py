@@ -98,3 +98,33 @@ def test_lime_stability_rule():
     assert poor["believe"] == "either" and poor["kernel_width"] == pytest.approx(3.0)
     bad = ES.which_to_believe(shap_kind="permutation", lime_runs=[moved], correlated=[["x", "z"]], n_features=4)
     assert bad["believe"] == "shap" and any("x, z" in r for r in bad["reasons"])
+
+
+def test_exact_shap_turns_a_lime_disagreement_into_information():
+    """Known answer on real data: a ridge regression on scikit-learn's diabetes data (random split 3), whose
+    serum columns s1 and s2 correlate at 0.90. SHAP's linear explainer is exact (coefficient x deviation, checked
+    here against the coefficients independently); LIME's surrogate disagrees with it on most stable rows. That
+    is LIME's approximation, not an unstable model: information that says to read SHAP, never a warning."""
+    import zoo_real
+
+    from readiness.review import run_review
+
+    ctx = zoo_real.context(zoo_real.SETS["diabetes"], 3)
+    report = run_review(ctx, checks=["explanations.shap", "explanations.lime"])
+    shap_r, lime_r = (next(c for c in report.checks if c.id == i) for i in ("explanations.shap", "explanations.lime"))
+    m = lime_r.metrics
+    assert m["diagnosis"]["believe"] == "shap" and "exact" in m["diagnosis"]["why"]
+    assert m["rows_lime_stable"] >= 3 and m["agreement_rate_stable"] < 0.5, m["agreement_rate_stable"]  # the case
+    assert lime_r.status == "pass", lime_r.summary
+    note = [f for f in lime_r.findings if "SHAP is exact for this model" in f.message]
+    assert len(note) == 1 and note[0].severity == "info" and note[0].evidence["shap_exact"] is True
+    # independent check that SHAP is exact here: linear SHAP on standardised inputs = coef * (x - mean) / scale
+    row = m["default_row"]
+    pipe = ctx.model.estimator
+    prep, ridge = pipe.named_steps["prep"], pipe.named_steps["model"]
+    x = ctx.test[ctx.model.features].iloc[[row["row"]]]
+    z = prep.transform(x)[0]
+    mean_z = prep.transform(ctx.train[ctx.model.features]).mean(axis=0)
+    expected = dict(zip(ctx.model.features, ridge.coef_ * (z - mean_z), strict=True))
+    for c in row["shap"]["contributions"]:
+        assert abs(c["shap"] - expected[c["feature"]]) < 1e-6 * max(1.0, abs(expected[c["feature"]]))

@@ -222,12 +222,20 @@ def lime_check(ctx: ReviewContext) -> Outcome:
             f"LIME's top features change with its random seed on {len(rows) - n_stable} of {len(rows)} rows "
             f"({ES.LIME_SEEDS} seeds each): on those rows LIME is not compared with SHAP."),
             evidence={"rows": [r["row"] for r in per_row if not r["lime_stable"]], "seeds": ES.LIME_SEEDS}))
+    exact = X.explainer_info(ctx)["explainer"] in ("tree", "linear")
     if n_stable >= MIN_STABLE_ROWS and metrics["agreement_rate_stable"] < LIME_MIN_AGREEMENT:
-        findings.append(Finding(severity=Severity.WARN, message=(
-            f"SHAP and LIME agree on the top features for only {sum(agree_stable)} of the {n_stable} rows where LIME "
-            "is stable across seeds: the explanations of single decisions are not stable enough to tell a customer "
-            "or an auditor without care."),
-            evidence={"rows_agreeing_stable": int(sum(agree_stable)), "rows_lime_stable": n_stable}))
+        evidence = {"rows_agreeing_stable": int(sum(agree_stable)), "rows_lime_stable": n_stable, "shap_exact": exact}
+        if exact:  # SHAP is the model's own arithmetic here: a different LIME story is LIME's approximation (issue 18)
+            findings.append(Finding(severity=Severity.INFO, message=(
+                f"SHAP and LIME agree on the top features for only {sum(agree_stable)} of the {n_stable} rows where "
+                "LIME is stable across seeds. SHAP is exact for this model (its contributions add up to the "
+                "model's output), so the difference is LIME's approximation, not an unstable model: explain single "
+                "decisions with SHAP."), evidence=evidence))
+        else:
+            findings.append(Finding(severity=Severity.WARN, message=(
+                f"SHAP and LIME agree on the top features for only {sum(agree_stable)} of the {n_stable} rows where "
+                "LIME is stable across seeds: both are estimates for this model, so the explanations of single "
+                "decisions are not stable enough to tell a customer or an auditor without care."), evidence=evidence))
     if not all(agree):
         believe = {"shap": "believe SHAP", "either": "neither method is privileged"}[diagnosis["believe"]]
         findings.append(Finding(severity=Severity.INFO, message=(
