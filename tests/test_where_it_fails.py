@@ -153,6 +153,10 @@ def test_predicates_say_what_they_select():
             assert p.text == f"age under {int(p.value)}" and m.sum() == (frame["age"] < p.value).sum()
         if p.op == "==" and p.column == "region":
             assert p.text == f"region {p.value}" and m.sum() == 30
+    # negative cut points read with a true minus sign, as every number for people does (readiness.fmt)
+    neg = pd.DataFrame({"x": np.linspace(-1.0, -0.01, 100)})
+    texts = [p.text for p in S.predicates(neg, ["x"], min_rows=5)]
+    assert texts and all("−" in t and "-" not in t for t in texts), texts
 
 
 # --- drift.multivariate ---------------------------------------------------------------------

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from readiness.fmt import MINUS
+
 #: numeric columns are cut at (up to) these many quantile bins of the holdout
 NUMERIC_BINS = 10
 #: at most this many categories per text column (the most common)
@@ -92,7 +94,8 @@ def nice(v: float) -> float:
 
 
 def _num(v: float) -> str:
-    return f"{int(v):,}" if float(v).is_integer() else f"{v:,.6g}"
+    """A cut point in a slice's plain-words definition, with a true minus sign ('x under −0.269')."""
+    return (f"{int(v):,}" if float(v).is_integer() else f"{v:,.6g}").replace("-", MINUS)
 
 
 def predicates(frame: pd.DataFrame, columns: list[str], *, min_rows: int) -> list[Predicate]:
