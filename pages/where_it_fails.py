@@ -54,10 +54,6 @@ def _verdict(status: Status, _drivers: list[str]) -> str:
 page_verdict(results, SECTIONS, _verdict)
 
 
-def _value(metric: str, v) -> str:
-    return segment_value(metric, v)
-
-
 # --- weak segments ---------------------------------------------------------------------------
 st.divider()
 if check_header(seg, heading="Weak segments: where the model falls short") and not skipped_or_error(seg):
@@ -84,9 +80,9 @@ if check_header(seg, heading="Weak segments: where the model falls short") and n
                    "Brown: hard but as promised.")
     findings(seg)
     rows = [{"segment": e["definition"], "kind": kind, "holdout rows": f"{e['n_holdout']:,} ({pct(e['share'])})",
-             "observed": _value(metric, e["value"]),
+             "observed": segment_value(metric, e["value"]),
              "95% interval": segment_interval(metric, *e["ci"]),
-             "promised": _value(metric, e["expected"]), "q-value": p_value(e["q_value"])}
+             "promised": segment_value(metric, e["expected"]), "q-value": p_value(e["q_value"])}
             for kind, key in (("below its promise", "segments"), ("hard, as promised", "hard_segments"))
             for e in m[key]]
     if rows:

@@ -105,5 +105,6 @@ def which_to_believe(*, shap_kind: str, lime_runs: list[dict], correlated: list[
         believe = "either"
         why = "both are estimates for this model and LIME's fits are stable and good; where they differ, the " \
               "attribution itself is uncertain"
-    return {"believe": believe, "why": why, "reasons": reasons, "kernel_width": 0.75 * float(np.sqrt(n_features)),
+    return {"believe": believe, "why": why, "shap_exact": exact, "reasons": reasons,
+            "kernel_width": 0.75 * float(np.sqrt(n_features)),
             "discretizer": "quartile", "lime_rows_unstable": len(unstable), "lime_rows_poor_fit": len(poor)}

@@ -161,13 +161,12 @@ SEGMENT_AXIS = {"accuracy": "Accuracy (%)", "cost per decision": "Cost per 1,000
 
 
 def segment_value(metric: str, v: float | None, *, unit: bool = True) -> str:
-    """0.8123 accuracy -> '81.2%'; 0.344 cost per decision -> '344 per 1,000 decisions'; an error -> '1.234'.
-    Without ``unit`` the bare number ('344', '81.2'): the lower end of an interval whose upper end carries the
-    unit, where '< 0.1%' would read as a range of its own."""
+    """0.8123 accuracy -> '81.2%'; 0.344 cost per decision -> '344 per 1,000 decisions' (without ``unit``: '344',
+    for a tile whose label names the unit); an error -> '1.235'."""
     if not finite(v):
         return MISSING
     if metric == "accuracy":
-        return pct(v) if unit else f"{100 * v:.1f}"
+        return pct(v)
     if metric == "cost per decision":
         text = number(1000.0 * v)
         return f"{text} per 1,000 decisions" if unit else text
@@ -175,10 +174,15 @@ def segment_value(metric: str, v: float | None, *, unit: bool = True) -> str:
 
 
 def segment_interval(metric: str, lo: float | None, hi: float | None) -> str:
-    """'70.1%–80.3%', '300–412 per 1,000 decisions': the unit once, after the upper end."""
+    """The 95% interval of a segment metric through :func:`interval` (plain percent bounds, ' to ' across a
+    negative bound): '70.1%–80.3%', '300–412 per 1,000 decisions'."""
     if not (finite(lo) and finite(hi)):
         return MISSING
-    return f"{segment_value(metric, lo, unit=False)}–{segment_value(metric, hi)}"
+    if metric == "accuracy":
+        return interval([lo, hi], pct)
+    if metric == "cost per decision":
+        return interval([1000.0 * lo, 1000.0 * hi]) + " per 1,000 decisions"
+    return interval([lo, hi], lambda x: number(x, 4))
 
 
 def drop_column_remedy(columns: str, *, vendor: bool, many: bool = False) -> str:

@@ -91,6 +91,8 @@ def test_weak_segment_values_carry_their_unit():
     assert fmt.segment_value("accuracy", 0.8123) == "81.2%"
     assert fmt.segment_value("mean absolute error", 1.23456) == "1.235"
     assert fmt.segment_interval("cost per decision", 0.3, 0.412) == "300–412 per 1,000 decisions"
-    assert fmt.segment_interval("accuracy", 0.0004, 0.008) == "0.0–0.8%"
+    assert fmt.segment_interval("accuracy", 0.0004, 0.008) == "0.0%–0.8%"
+    assert fmt.segment_interval("accuracy", 0.9, 0.99996) == "90.0%–100.0%"  # never '90.0–> 99.9%'
+    assert fmt.segment_interval("mean absolute error", -0.5, 1.25) == "−0.5 to 1.25"
     assert fmt.segment_value("accuracy", None) == "–" and fmt.segment_interval("accuracy", None, 1) == "–"
     assert fmt.SEGMENT_SCALE["cost per decision"] * 0.344 == 344.0

@@ -222,7 +222,7 @@ def lime_check(ctx: ReviewContext) -> Outcome:
             f"LIME's top features change with its random seed on {len(rows) - n_stable} of {len(rows)} rows "
             f"({ES.LIME_SEEDS} seeds each): on those rows LIME is not compared with SHAP."),
             evidence={"rows": [r["row"] for r in per_row if not r["lime_stable"]], "seeds": ES.LIME_SEEDS}))
-    exact = X.explainer_info(ctx)["explainer"] in ("tree", "linear")
+    exact = diagnosis["shap_exact"]
     if n_stable >= MIN_STABLE_ROWS and metrics["agreement_rate_stable"] < LIME_MIN_AGREEMENT:
         evidence = {"rows_agreeing_stable": int(sum(agree_stable)), "rows_lime_stable": n_stable, "shap_exact": exact}
         if exact:  # SHAP is the model's own arithmetic here: a different LIME story is LIME's approximation (issue 18)

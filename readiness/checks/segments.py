@@ -71,10 +71,6 @@ def _describe(preds: list[S.Predicate]) -> str:
     return " and ".join(p.text for p in preds)
 
 
-def _fmt(metric: str, v: float) -> str:
-    return segment_value(metric, v)
-
-
 def _confirm_under(cand, P_all, names, conf, L: S.RowLosses, overall: float, n_all: int) -> dict:
     mask_all = np.all(P_all[:, list(cand.preds)] > 0, axis=1)
     m = mask_all & conf
@@ -283,10 +279,10 @@ def weak_segments(ctx: ReviewContext) -> Outcome:
     if segs:
         top = segs[0]
         got = {"accuracy": "{} accurate", "cost per decision": "costing {}",
-               "mean absolute error": "mean absolute error {}"}[metric].format(_fmt(metric, top["value"]))
+               "mean absolute error": "mean absolute error {}"}[metric].format(segment_value(metric, top["value"]))
         summary = (f"{len(segs)} segment{'s' if len(segs) > 1 else ''} where the model does clearly worse than its "
                    f"scores promise; worst: {top['definition']} ({got} where "
-                   f"{_fmt(metric, top['expected'])} was promised, {top['n_holdout']:,} rows).")
+                   f"{segment_value(metric, top['expected'])} was promised, {top['n_holdout']:,} rows).")
     else:
         summary = (f"No segment does worse than the model's scores promise (searched {found['predicates']:,} "
                    f"conditions on {len(found['columns'])} columns and their pairs, confirmed on {half:,} rows).")
