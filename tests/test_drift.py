@@ -182,3 +182,30 @@ def test_a_bin_empty_by_chance_on_a_small_holdout_is_not_drift():
     shifted = test.assign(proline=test["proline"] + train["proline"].std())
     r = run(train, shifted)
     assert r.status == "warn" and "proline" in r.metrics["major_drift"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[python]", "string[pyarrow]", "object", "category"])
+def test_text_bins_count_every_value_whatever_the_column_dtype(dtype):
+    """Issue 15: text columns are binned from their distinct values (a pyarrow string column stays in its
+    own storage) — the bins and shares are the plain count of each value as text, missing values (NaN, None)
+    pooled as '(missing)' together with a literal '(missing)', and empty strings and '?' their own bins.
+    A holdout value training never had ('d') is '(other)'. Checked against collections.Counter over the values
+    in Python, for every kind of text column."""
+    from collections import Counter
+
+    raw_tr = ["a", "b", None, "", "?", "a", "(missing)", "b", "a", np.nan, "c"]
+    raw_te = ["b", "", "d", None, "a", "a"]
+    if dtype == "object":  # an object column may mix numbers and text: a number bins as its text
+        raw_tr, raw_te = raw_tr + [1, 2.5], raw_te + ["1"]
+    tr, te = pd.Series(raw_tr, dtype=dtype), pd.Series(raw_te, dtype=dtype)
+
+    def text(raw):
+        return ["(missing)" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in raw]
+
+    c_tr, n_tr = Counter(text(raw_tr)), len(raw_tr)
+    c_te, n_te = Counter(v if v in c_tr else "(other)" for v in text(raw_te)), len(raw_te)  # 'd': not in training
+    labels, e, a = binned_shares(tr, te)
+    assert labels == sorted(set(c_tr) | set(c_te))
+    assert e.tolist() == pytest.approx([c_tr[k] / n_tr for k in labels])
+    assert a.tolist() == pytest.approx([c_te[k] / n_te for k in labels])
+    assert dict(zip(labels, e))["(missing)"] == pytest.approx(3 / n_tr)  # None, NaN and the literal word
