@@ -159,6 +159,49 @@ def test_predicates_say_what_they_select():
     assert texts and all("−" in t and "-" not in t for t in texts), texts
 
 
+def test_a_category_mask_is_the_rows_whose_text_is_the_value_whatever_the_column_type():
+    # the column cache converts each column once (factorized text); each mask must still be "the text of the
+    # row is the value, and the row is not missing", as str() of each element says: known answers per row
+    cols = {
+        "arrow": pd.Series(["a", None, "None", "b", "a", None], dtype="str"),
+        "object": pd.Series([1, "1", 1.0, None, np.nan, True], dtype=object),
+        "boolean": pd.Series([True, False, True, True, False, False]),
+        "category": pd.Series(["x", "y", None, "x", "y", "x"], dtype="category"),
+    }
+    frame = pd.DataFrame(cols)
+    cache = S.ColumnCache(frame)
+    for col, s in cols.items():
+        for value in ["a", "b", "None", "1", "1.0", "True", "False", "x", "y", "nan", "absent"]:
+            want = np.array([v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) == value
+                             for v in s.astype(object).tolist()])
+            got = S.Predicate(col, "==", value).mask(frame, cache)
+            assert got.dtype == bool and (got == want).all(), (col, value, got, want)
+            assert (S.Predicate(col, "==", value).mask(frame) == want).all()
+    assert S.Predicate("arrow", "==", "None").mask(frame, cache).tolist() == [False, False, True, False, False, False]
+
+
+def test_the_scan_counts_and_the_greedy_pass_agree_with_a_brute_force_count():
+    rng = np.random.default_rng(3)
+    P = (rng.random((3000, 12)) < rng.uniform(0.1, 0.6, 12)).astype(float)
+    d, v = rng.normal(0, 1, 3000) + 0.4 * P[:, 2] * P[:, 7], np.full(3000, 1.0)
+    cols = np.arange(12) // 2
+    cands = S.scan(P, d, v, cols, min_rows=30, max_rows=1500, two_sided=False)
+    for c in cands:  # every candidate's z recomputed by hand from its rows
+        rows = np.all(P[:, list(c.preds)] > 0, axis=1)
+        assert 30 <= rows.sum() <= 1500 and c.z == pytest.approx(d[rows].sum() / np.sqrt(rows.sum()))
+    assert any(set(c.preds) == {2, 7} for c in cands)
+    shared: dict = {}
+    kept = S.greedy(cands, P, d, v, min_rows=30, two_sided=False, columns=shared)
+    covered = np.zeros(3000, dtype=bool)
+    for c in kept:  # the same pass by hand
+        rows = np.all(P[:, list(c.preds)] > 0, axis=1)
+        assert c.z == pytest.approx(d[rows & ~covered].sum() / np.sqrt((rows & ~covered).sum()))
+        covered |= rows
+    assert shared and all((shared[i] == (P[:, i] > 0)).all() for i in shared)
+    again = S.greedy(cands, P, d, v, min_rows=30, two_sided=False, columns=shared)  # a cache filled before
+    assert [(c.preds, c.z) for c in again] == [(c.preds, c.z) for c in kept]
+
+
 # --- drift.multivariate ---------------------------------------------------------------------
 
 

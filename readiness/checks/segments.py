@@ -152,14 +152,16 @@ def find_segments(ctx: ReviewContext) -> dict:
     L = row_losses(ctx, disc)
     columns = _features(ctx)
     min_rows = max(MIN_SLICE, int(math.ceil(MIN_SLICE_SHARE * n / 2)))
-    preds = S.predicates(frame, columns, min_rows=2 * min_rows)
+    cache = S.ColumnCache(frame)
+    preds = S.predicates(frame, columns, min_rows=2 * min_rows, cache=cache)
     if not preds:
         return {"n": n, "losses": L, "predicates": 0, "under": [], "hard": [], "tested_under": 0, "tested_hard": 0,
                 "min_rows": min_rows, "columns": columns}
-    P_all = np.column_stack([p.mask(frame) for p in preds]).astype(float)
+    P_all = np.column_stack([p.mask(frame, cache) for p in preds])  # 0/1 as booleans: an eighth of the memory
     col_id = {c: i for i, c in enumerate(columns)}
     pcols = np.array([col_id[p.column] for p in preds])
-    Pd = P_all[disc]
+    Pd = P_all[disc].astype(float)
+    taken: dict[int, np.ndarray] = {}  # the discovery rows of each predicate the greedy passes look at
     max_rows = int(S.MAX_SHARE * disc.sum())
     if L.two_sided:
         d_u, v_u = L.signed[disc], L.variance[disc]
@@ -176,7 +178,8 @@ def find_segments(ctx: ReviewContext) -> dict:
             floor = ABSOLUTE_EXCESS if L.metric == "accuracy" else 0.0
             return gap >= max(RELATIVE_EXCESS * promised, floor)
     cands = S.scan(Pd, d_u, v_u, pcols, min_rows=min_rows, max_rows=max_rows, two_sided=L.two_sided)
-    kept = S.greedy(cands, Pd, d_u, v_u, min_rows=min_rows, two_sided=L.two_sided, accept=accept_under)
+    kept = S.greedy(cands, Pd, d_u, v_u, min_rows=min_rows, two_sided=L.two_sided, accept=accept_under,
+                  columns=taken)
 
     loss_d = L.loss[disc]
     mean_d = float(loss_d.mean())
@@ -187,7 +190,8 @@ def find_segments(ctx: ReviewContext) -> dict:
         floor = HARD_POINTS if L.metric == "accuracy" else 0.0
         return m >= HARD_RELATIVE * mean_d and m - mean_d >= floor
     cands_h = S.scan(Pd, d_h, v_h, pcols, min_rows=min_rows, max_rows=max_rows, two_sided=False)
-    kept_h = S.greedy(cands_h, Pd, d_h, v_h, min_rows=min_rows, two_sided=False, accept=accept_hard)
+    kept_h = S.greedy(cands_h, Pd, d_h, v_h, min_rows=min_rows, two_sided=False, accept=accept_hard,
+                    columns=taken)
 
     overall_loss = float(L.loss.mean())
     overall = 1 - overall_loss if L.metric == "accuracy" else overall_loss

@@ -62,15 +62,16 @@ class Predicate:
     value: Any = None
     text: str = ""
 
-    def mask(self, frame: pd.DataFrame) -> np.ndarray:
-        s = frame[self.column]
+    def mask(self, frame: pd.DataFrame, cache: ColumnCache | None = None) -> np.ndarray:
+        """The rows the predicate holds on; ``cache`` (of the same frame) converts each column once."""
+        cache = cache if cache is not None else ColumnCache(frame)
         if self.op == "missing":
-            return s.isna().to_numpy()
+            return frame[self.column].isna().to_numpy()
         if self.op == "==":
             if isinstance(self.value, str):
-                return (s.astype("object").where(s.notna(), None).astype(str).to_numpy() == self.value) & s.notna().to_numpy()
-            return (pd.to_numeric(s, errors="coerce").to_numpy(float) == float(self.value))
-        v = pd.to_numeric(s, errors="coerce").to_numpy(float)
+                return cache.text_equals(self.column, self.value)
+            return cache.numeric(self.column) == float(self.value)
+        v = cache.numeric(self.column)
         with np.errstate(invalid="ignore"):
             if self.op == "<":
                 return v < self.value
@@ -82,6 +83,40 @@ class Predicate:
     def as_dict(self) -> dict:
         value = list(self.value) if isinstance(self.value, tuple) else self.value
         return {"column": self.column, "op": self.op, "value": value}
+
+
+class ColumnCache:
+    """Per-column conversions of one frame, made once for all the predicates on a column
+    (a pyarrow string column converts to text element by element: slow at a million rows)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._numeric: dict[str, np.ndarray] = {}
+        self._texts: dict[str, pd.Series] = {}
+        self._text: dict[str, tuple[np.ndarray, dict[str, int], np.ndarray]] = {}
+
+    def numeric(self, col: str) -> np.ndarray:
+        if col not in self._numeric:
+            self._numeric[col] = pd.to_numeric(self.frame[col], errors="coerce").to_numpy(float)
+        return self._numeric[col]
+
+    def text(self, col: str) -> pd.Series:
+        """The column as text (missing values read 'None'; mask them with ``notna``)."""
+        if col not in self._texts:
+            s = self.frame[col]
+            self._texts[col] = s.astype("object").where(s.notna(), None).astype(str)
+        return self._texts[col]
+
+    def text_equals(self, col: str, value: str) -> np.ndarray:
+        """Rows whose text is ``value`` and not missing."""
+        if col not in self._text:
+            s = self.frame[col]
+            codes, uniques = pd.factorize(self.text(col).to_numpy())  # text: equal codes iff equal strings
+            self._text[col] = (codes, {str(u): i for i, u in enumerate(uniques)}, s.notna().to_numpy())
+        codes, index, notna = self._text[col]
+        if value not in index:
+            return np.zeros(len(codes), dtype=bool)
+        return (codes == index[value]) & notna
 
 
 def nice(v: float) -> float:
@@ -98,8 +133,10 @@ def _num(v: float) -> str:
     return (f"{int(v):,}" if float(v).is_integer() else f"{v:,.6g}").replace("-", MINUS)
 
 
-def predicates(frame: pd.DataFrame, columns: list[str], *, min_rows: int) -> list[Predicate]:
+def predicates(frame: pd.DataFrame, columns: list[str], *, min_rows: int,
+               cache: ColumnCache | None = None) -> list[Predicate]:
     """Candidate predicates on the holdout's columns, each holding at least ``min_rows`` rows."""
+    cache = cache if cache is not None else ColumnCache(frame)
     out: list[Predicate] = []
     n = len(frame)
     for col in columns:
@@ -128,14 +165,13 @@ def predicates(frame: pd.DataFrame, columns: list[str], *, min_rows: int) -> lis
                 for lo, hi in zip(cuts[:-1], cuts[1:], strict=False):
                     cands.append(Predicate(col, "range", (lo, hi), f"{col} from {_num(lo)} to under {_num(hi)}"))
         else:
-            text = s.astype("object").where(s.notna(), None).astype(str)[s.notna()]
-            counts = text.value_counts()
+            counts = cache.text(col)[s.notna()].value_counts()
             if len(counts) < 2:
                 continue
             for value in counts.index[:MAX_CATEGORIES]:
                 cands.append(Predicate(col, "==", str(value), f"{col} {value}"))
         for p in cands:
-            k = int(p.mask(frame).sum())
+            k = int(p.mask(frame, cache).sum())
             if min_rows <= k <= MAX_SHARE * n:
                 out.append(p)
     return out
@@ -232,7 +268,11 @@ def scan(P: np.ndarray, d: np.ndarray, v: np.ndarray, cols: np.ndarray, *, min_r
     if m > MAX_PAIR_PREDICATES:
         idx = np.argsort(-np.abs(z_s))[:MAX_PAIR_PREDICATES]
     Q = P[:, idx]
-    N2 = Q.T @ Q
+    if Q.shape[0] < 2 ** 24:  # counts of 0/1 products: exact in single precision, in half the time
+        Q32 = Q.astype(np.float32)
+        N2 = (Q32.T @ Q32).astype(float)
+    else:
+        N2 = Q.T @ Q
     D2 = Q.T @ (Q * d[:, None])
     V2 = Q.T @ (Q * v[:, None])
     z2 = _z(D2, V2)
@@ -249,12 +289,25 @@ def scan(P: np.ndarray, d: np.ndarray, v: np.ndarray, cols: np.ndarray, *, min_r
 
 
 def greedy(cands: list[Candidate], P: np.ndarray, d: np.ndarray, v: np.ndarray, *, min_rows: int,
-           two_sided: bool, accept=None, limit: int = MAX_CONFIRM, pool: int = 400) -> list[Candidate]:
-    """Keep the strongest slices whose excess stays significant on rows no kept slice covers."""
+           two_sided: bool, accept=None, limit: int = MAX_CONFIRM, pool: int = 400,
+           columns: dict[int, np.ndarray] | None = None) -> list[Candidate]:
+    """Keep the strongest slices whose excess stays significant on rows no kept slice covers.
+
+    ``columns`` caches each predicate's rows of ``P`` (a strided column is slow to take out);
+    pass the same dict to passes over the same ``P``."""
     covered = np.zeros(P.shape[0], dtype=bool)
     kept: list[Candidate] = []
+    columns = {} if columns is None else columns
+
+    def rows(i: int) -> np.ndarray:
+        if i not in columns:
+            columns[i] = P[:, i] > 0
+        return columns[i]
+
     for cand in cands[:pool]:
-        mask = np.all(P[:, list(cand.preds)] > 0, axis=1)
+        mask = rows(cand.preds[0])
+        for i in cand.preds[1:]:
+            mask = mask & rows(i)
         rest = mask & ~covered
         if rest.sum() < max(min_rows // 2, 10):
             continue
