@@ -41,6 +41,7 @@ from readiness.checks.bias_stats import (  # noqa: F401  (re-exported: pages, ch
     hanley_mcneil_auc,
     intersection,
     label_text,
+    label_texts,
     multiclass_group,
     newcombe_diff,
     newcombe_p,
@@ -66,18 +67,30 @@ def sensitive_attributes(ctx: ReviewContext, *, intersections: bool = True) -> t
     """The sensitive attributes of the review, then their pairwise intersections.
 
     Returns the attributes and the names of intersections left out (too many groups).
+    Computed once per review (``ctx.memo``; five checks use them); their label arrays are
+    read-only.
     """
-    singles = [attribute_labels(ctx.train[c], ctx.test[c], c) for c in ctx.roles.sensitive]
-    out, skipped = list(singles), []
-    if intersections:
+    key = ("sensitive_attributes", tuple(ctx.roles.sensitive), id(ctx.train), id(ctx.test))
+    if key not in ctx.memo:
+        singles = [_frozen(attribute_labels(ctx.train[c], ctx.test[c], c)) for c in ctx.roles.sensitive]
+        pairs: list[Attribute] = []
+        skipped: list[str] = []
         for i in range(len(singles)):
             for j in range(i + 1, len(singles)):
                 x = intersection(singles[i], singles[j])
                 if x is None:
                     skipped.append(f"{singles[i].name}{INTERSECTION_SEP}{singles[j].name}")
                 else:
-                    out.append(x)
-    return out, skipped
+                    pairs.append(_frozen(x))
+        ctx.memo[key] = (singles, pairs, skipped)
+    singles, pairs, skipped = ctx.memo[key]
+    return (list(singles) + list(pairs), list(skipped)) if intersections else (list(singles), [])
+
+
+def _frozen(attr: Attribute) -> Attribute:
+    attr.train.flags.writeable = False
+    attr.test.flags.writeable = False
+    return attr
 
 
 def prediction_views(ctx: ReviewContext) -> tuple[np.ndarray, list[View], np.ndarray, np.ndarray]:
@@ -88,9 +101,9 @@ def prediction_views(ctx: ReviewContext) -> tuple[np.ndarray, list[View], np.nda
     scores = np.asarray(ctx.test_scores, dtype=float)
     ok = ~np.isnan(scores) if scores.ndim == 1 else ~np.isnan(scores).any(axis=1)
     probs = ctx.scores_are_probabilities
-    y_text = np.array([label_text(v) for v in ctx.y_test.to_numpy()], dtype=object)[ok]
+    y_text = label_texts(ctx.y_test)[ok]
     pred_all = np.asarray(ctx.test_pred)
-    pred_text = np.array([label_text(v) for v in pred_all], dtype=object)[ok]
+    pred_text = label_texts(pred_all)[ok]
     if ctx.task == "binary":
         y = np.asarray(ctx.y_test_binary)[ok].astype(int)
         pred = (scores[ok] >= ctx.settings.threshold).astype(int)

@@ -63,6 +63,7 @@ from readiness.checks.bias_stats import (
     comparison_count,
     hanley_mcneil_auc,
     label_text,
+    label_texts,
     missing_text,
     newcombe_diff,
     prop,
@@ -149,7 +150,7 @@ def historical(ctx: ReviewContext, singles: list[Attribute]) -> _Cat:
     o = outcomes(ctx)
     if ctx.task == "regression":
         return _skipped("Base rates are defined for classification targets; this is a regression model.")
-    y_all = np.array([label_text(v) for v in _labels_all(ctx).to_numpy()], dtype=object)
+    y_all = label_texts(_labels_all(ctx))
     classes = [label_text(ctx.positive_label)] if ctx.task == "binary" else [label_text(c) for c in ctx.classes]
     per_attr: dict[str, dict] = {}
     sevs: list[Severity | None] = []

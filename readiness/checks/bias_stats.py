@@ -87,6 +87,38 @@ def label_text(v) -> str:
     return str(v)
 
 
+def label_texts(values) -> np.ndarray:
+    """:func:`label_text` of every element (an object array), computed once per distinct value.
+
+    The same texts as ``[label_text(v) for v in values]``: numbers, booleans and dates are
+    factorised (NaN is one value) and their distinct values converted; an array of strings
+    is its own text; other object arrays convert each distinct (type, value) once, so that
+    ``True``, ``1`` and ``1.0`` — equal in Python — keep their own texts."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        arr = arr.ravel()
+    if arr.dtype != object:
+        codes, uniques = pd.factorize(arr, use_na_sentinel=False)
+        return np.array([label_text(u) for u in uniques] + [""], dtype=object)[codes] if len(arr) else \
+            np.empty(0, dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return arr.astype(object, copy=True)
+    seen: dict = {}
+    out = np.empty(len(arr), dtype=object)
+    for i, v in enumerate(arr):
+        key = (type(v), v)
+        try:
+            text = seen[key]
+        except KeyError:
+            text = seen[key] = label_text(v)
+        except TypeError:  # an unhashable value
+            text = label_text(v)
+        out[i] = text
+    return out
+
+
 def prop(x: int, n: int) -> tuple[float | None, list | None]:
     """A proportion with its exact (Clopper–Pearson) 95% interval; None when n = 0."""
     if n <= 0:
@@ -152,24 +184,53 @@ def newcombe_p(x1: int, n1: int, x2: int, n2: int) -> float | None:
 
 def boot_mean_ci(values: np.ndarray, *, n_boot: int, seed: int, alpha: float = 0.05) -> list | None:
     """Percentile bootstrap interval of a mean (vectorised; chunks keep memory small)."""
-    values = np.asarray(values, dtype=float)
-    n = len(values)
+    return boot_mean_cis([values], n_boot=n_boot, seed=seed, alpha=alpha)[0]
+
+
+def boot_mean_cis(arrays: list[np.ndarray], *, n_boot: int, seed: int, alpha: float = 0.05) -> list[list | None]:
+    """:func:`boot_mean_ci` of several arrays of the same rows, drawing the resamples once: each
+    array's interval is the one ``boot_mean_ci`` gives it alone (the same seed, the same rows)."""
+    arrays = [np.asarray(v, dtype=float) for v in arrays]
+    n = len(arrays[0]) if arrays else 0
     if n < 2:
-        return None
+        return [None] * len(arrays)
     rng = np.random.default_rng(seed)
     chunk = max(1, min(n_boot, 2_000_000 // n))
-    means = []
+    means: list[list[np.ndarray]] = [[] for _ in arrays]
     for start in range(0, n_boot, chunk):
         k = min(chunk, n_boot - start)
-        means.append(values[rng.integers(0, n, size=(k, n))].mean(axis=1))
-    m = np.concatenate(means)
-    return [float(np.quantile(m, alpha / 2)), float(np.quantile(m, 1 - alpha / 2))]
+        idx = rng.integers(0, n, size=(k, n))
+        for out, values in zip(means, arrays, strict=True):
+            out.append(values[idx].mean(axis=1))
+    cis = []
+    for parts in means:
+        m = np.concatenate(parts)
+        cis.append([float(np.quantile(m, alpha / 2)), float(np.quantile(m, 1 - alpha / 2))])
+    return cis
 
 
 def rank_auc(y: np.ndarray, s: np.ndarray) -> float | None:
-    """ROC AUC by the Mann–Whitney rank sum (ties count one half); None when a class is absent."""
-    auc = stats_rank_auc(y, s)
-    return None if math.isnan(auc) else auc
+    """ROC AUC by the Mann–Whitney rank sum (ties count one half); None when a class is absent.
+
+    Scores with few distinct values (a proxy's bin probabilities) are ranked by counting:
+    each value's average rank times its positives. The rank sum is a sum of half-integers,
+    exact in floating point either way, so the AUC is :func:`readiness.stats.rank_auc`'s to the bit."""
+    s = np.asarray(s, dtype=float)
+    if len(s) < 1000 or len(s) > 10_000_000 or np.isnan(s).any():
+        auc = stats_rank_auc(y, s)
+        return None if math.isnan(auc) else auc
+    pos = np.asarray(y).astype(bool)
+    n1 = int(pos.sum())
+    n0 = len(pos) - n1
+    if n1 == 0 or n0 == 0:
+        return None
+    codes, uniques = pd.factorize(s, sort=True)
+    if len(uniques) > len(s) // 20:  # many distinct scores: sorting is as fast
+        return float(stats_rank_auc(pos, s))
+    total = np.bincount(codes, minlength=len(uniques))
+    avg_rank = (np.cumsum(total) - total) + (total + 1) / 2
+    rank_sum = float((np.bincount(codes[pos], minlength=len(uniques)) * avg_rank).sum())
+    return float((rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def hanley_mcneil_auc(y: np.ndarray, s: np.ndarray) -> tuple[float | None, list | None]:
@@ -248,11 +309,11 @@ def attribute_labels(train_col: pd.Series, test_col: pd.Series, name: str | None
         edges = np.unique(np.quantile(v, np.linspace(0, 1, NUMERIC_BINS + 1)))
         idx = np.clip(np.searchsorted(edges[1:-1], both.to_numpy(float), side="right"), 0, len(edges) - 2)
         band = [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(len(edges) - 1)]
-        labels = np.array([band[i] for i in idx], dtype=object)
+        labels = np.array(band, dtype=object)[idx]
         order = band
         notes["binned"] = [float(e) for e in edges]
     else:
-        labels = np.array([label_text(x) for x in both.to_numpy()], dtype=object)
+        labels = label_texts(both)
         order = None
     labels[miss] = MISSING_GROUP
     counts = pd.Series(labels).value_counts()
@@ -318,10 +379,9 @@ def rate_stats(y: np.ndarray, pred: np.ndarray, score: np.ndarray | None = None,
         out["mean_score"] = float(s.mean()) if n else None
         out["brier"] = float(np.mean((s - y) ** 2)) if n else None
         out["calibration_gap"] = float(np.mean(s - y)) if n else None
-        if bootstrap:
-            out["mean_score_ci"] = boot_mean_ci(s, n_boot=n_boot, seed=seed) if n else None
-            out["brier_ci"] = boot_mean_ci((s - y) ** 2, n_boot=n_boot, seed=seed) if n else None
-            out["calibration_gap_ci"] = boot_mean_ci(s - y, n_boot=n_boot, seed=seed) if n else None
+        if bootstrap:  # one set of resamples for the three means (each as boot_mean_ci gives it alone)
+            out["mean_score_ci"], out["brier_ci"], out["calibration_gap_ci"] = \
+                boot_mean_cis([s, (s - y) ** 2, s - y], n_boot=n_boot, seed=seed) if n else (None, None, None)
     return out
 
 
@@ -435,12 +495,21 @@ def _bins(train_col: pd.Series, test_col: pd.Series) -> tuple[np.ndarray, np.nda
             c = np.searchsorted(edges, v, side="right")
             return np.where(np.isnan(v), len(edges) + 1, c)
         return code(train_col), code(test_col), len(edges) + 2
-    tr = train_col.astype(str).where(train_col.notna(), "\0nan").to_numpy()
-    te = test_col.astype(str).where(test_col.notna(), "\0nan").to_numpy()
-    top = pd.Series(tr).value_counts().index[:MAX_GROUPS].tolist()
+    # each value's text (NaN: its own); typed columns are converted once per distinct value (in an
+    # object column 1, 1.0 and True are equal values with different texts: converted one by one)
+    both = pd.concat([train_col, test_col], ignore_index=True)
+    if both.dtype == object:
+        codes, text = pd.factorize(both.astype(str).where(both.notna(), "\0nan").to_numpy())
+        text = np.asarray(text, dtype=object)
+    else:
+        codes, uniques = pd.factorize(both, use_na_sentinel=True)
+        text = np.array(list(pd.Series(uniques).astype(str)) + ["\0nan"], dtype=object)
+    tr_codes, te_codes = codes[:len(train_col)], codes[len(train_col):]
+    top = pd.Series(text[tr_codes]).value_counts().index[:MAX_GROUPS].tolist()
     idx = {v: i for i, v in enumerate(top)}
     other = len(top)
-    return (np.array([idx.get(v, other) for v in tr]), np.array([idx.get(v, other) for v in te]), other + 1)
+    bin_of = np.array([idx.get(v, other) for v in text])
+    return bin_of[tr_codes], bin_of[te_codes], other + 1
 
 
 def proxy_strength(train: pd.DataFrame, test: pd.DataFrame, attr: Attribute, features: list[str]) -> dict:
@@ -476,8 +545,7 @@ def proxy_strength(train: pd.DataFrame, test: pd.DataFrame, attr: Attribute, fea
 
     for f in features:
         b_tr, b_te, nb = _bins(train[f][tr_keep], test[f][te_keep])
-        counts = np.zeros((nb, k))
-        np.add.at(counts, (b_tr, g_tr), 1)
+        counts = np.bincount(b_tr * k + g_tr, minlength=nb * k).reshape(nb, k).astype(float)
         p_g_given_b = (counts + prior / prior.sum()) / (counts.sum(axis=1, keepdims=True) + 1.0)
         mean, best_g, best_auc = auc_of(p_g_given_b[b_te])
         out[f] = {"auc": mean, "best_group": best_g, "best_group_auc": best_auc}

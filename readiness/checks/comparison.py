@@ -21,7 +21,7 @@ from readiness.checks.bias_stats import (
     MISSING_GROUP,
     SMALL_GROUP,
     directed_rates,
-    label_text,
+    label_texts,
     prop,
     rate_stats,
 )
@@ -475,9 +475,9 @@ def _most_churn(by_group: dict) -> tuple[str, str, float] | None:
 
 def _multiclass(ctx: ReviewContext, ok, m: dict, findings: list[Finding], alpha: float) -> Outcome:
     ch = ctx.champion
-    y = np.array([label_text(v) for v in ctx.y_test.to_numpy()[ok]], dtype=object)
-    p_new = np.array([label_text(v) for v in np.asarray(ctx.test_pred)[ok]], dtype=object)
-    p_old = np.array([label_text(v) for v in np.asarray(ch.pred)[ok]], dtype=object)
+    y = label_texts(ctx.y_test.to_numpy()[ok])
+    p_new = label_texts(np.asarray(ctx.test_pred)[ok])
+    p_old = label_texts(np.asarray(ch.pred)[ok])
     r_new, r_old = p_new == y, p_old == y
     acc = paired_change(r_new, r_old, alpha=alpha)
     m["challenger"] = {"name": ctx.model_info.name, "accuracy": acc["first"]}

@@ -49,7 +49,7 @@ def _model(spec: MonitorSpec):
 
 def monitor_summary(frame: pd.DataFrame, spec: MonitorSpec) -> dict:
     """One partition's counts and sums for the monitor's tests."""
-    from readiness.checks.bias_stats import label_text
+    from readiness.checks.bias_stats import label_texts
     from readiness.monitor.profile import (
         UNSEEN_BIN,
         apply_map,
@@ -73,7 +73,7 @@ def monitor_summary(frame: pd.DataFrame, spec: MonitorSpec) -> dict:
             u = prof["labels"].index(UNSEEN_BIN)
             if counts[u]:
                 idx = bin_index(prof, frame[f])
-                vc = pd.Series([label_text(v) for v in frame[f].to_numpy()[idx == u]]).value_counts()
+                vc = pd.Series(label_texts(frame[f].to_numpy()[idx == u])).value_counts()
                 d["unseen"] = Counts({str(k): int(v) for k, v in vc.items()})
         else:
             v = pd.to_numeric(frame[f], errors="coerce")
@@ -108,7 +108,7 @@ def monitor_summary(frame: pd.DataFrame, spec: MonitorSpec) -> dict:
         return out
     y_raw = fr[spec.target]
     lab = y_raw.notna().to_numpy()
-    y_text = np.array([label_text(v) for v in y_raw.to_numpy()], dtype=object)
+    y_text = label_texts(y_raw)
     r: dict = {"labelled": int(lab.sum())}
     if task != "regression":
         r["unknown"] = Counts({v: 1 for v in set(y_text[lab]) - set(ref["classes"])})

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from readiness.checks.bias_stats import MISSING_GROUP, OTHER_GROUP, label_text, missing_text
+from readiness.checks.bias_stats import MISSING_GROUP, OTHER_GROUP, label_texts, missing_text
 
 FEATURE_BINS = 10  # quantile bins of a numeric feature (fewer when values repeat)
 SCORE_BINS = 20  # quantile bins of the score (plus the threshold and band edges)
@@ -55,9 +55,9 @@ def feature_profile(train: pd.Series, test: pd.Series, *, bins: int = FEATURE_BI
     else:
         both = pd.concat([train, test], ignore_index=True)
         miss = missing_text(both)
-        text = pd.Series([label_text(x) for x in both.to_numpy()], dtype=object)[~miss]
+        text = pd.Series(label_texts(both), dtype=object)[~miss]
         counts = text.value_counts()
-        test_text = pd.Series([label_text(x) for x in test.to_numpy()], dtype=object)[~missing_text(test)]
+        test_text = pd.Series(label_texts(test), dtype=object)[~missing_text(test)]
         top = test_text.value_counts().index[:MAX_CATEGORIES].tolist()
         prof = {"kind": "categorical", "categories": [str(c) for c in top],
                 "known": sorted(str(c) for c in counts.index[:MAX_KNOWN]), "complete": len(counts) <= MAX_KNOWN}
@@ -88,12 +88,18 @@ def bin_index(prof: dict, series: pd.Series) -> np.ndarray:
         idx = np.searchsorted(np.asarray(prof["edges"], dtype=float), v, side="right")
         return np.where(np.isfinite(v), idx, k - 1)
     miss = missing_text(series)
-    text = np.array([label_text(x) for x in series.to_numpy()], dtype=object)
     pos = {c: i for i, c in enumerate(prof["categories"])}
     known = set(prof["known"])
     other, unseen = len(prof["categories"]), len(prof["categories"]) + 1
-    out = np.array([pos.get(t, other if (t in known or not prof["complete"]) else unseen) for t in text], dtype=int)
+    out = _map_distinct(label_texts(series),
+                        lambda t: pos.get(t, other if (t in known or not prof["complete"]) else unseen), int)
     return np.where(miss, k - 1, out)
+
+
+def _map_distinct(text: np.ndarray, func, dtype) -> np.ndarray:
+    """``func`` of every element of a text array, computed once per distinct text."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    return np.array([func(t) for t in uniques], dtype=dtype)[codes] if len(text) else np.empty(0, dtype=dtype)
 
 
 def bin_counts(prof: dict, series: pd.Series) -> np.ndarray:
@@ -162,10 +168,9 @@ def group_labels(spec: dict, series: pd.Series) -> np.ndarray:
         v = pd.to_numeric(series, errors="coerce").to_numpy(float)
         idx = np.clip(np.searchsorted(edges[1:-1], v, side="right"), 0, len(edges) - 2)
         band = [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(len(edges) - 1)]
-        labels = np.array([band[i] for i in idx], dtype=object)
+        labels = np.array(band, dtype=object)[idx]
     else:
         known = set(spec["order"])
-        labels = np.array([t if t in known else OTHER_GROUP for t in (label_text(x) for x in series.to_numpy())],
-                          dtype=object)
+        labels = _map_distinct(label_texts(series), lambda t: t if t in known else OTHER_GROUP, object)
     labels[miss] = MISSING_GROUP
     return labels

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from readiness.checks.bias import sensitive_attributes
-from readiness.checks.bias_stats import label_text, rate_stats
+from readiness.checks.bias_stats import label_text, label_texts, rate_stats
 from readiness.monitor.profile import (
     apply_map,
     calibration_map,
@@ -90,8 +90,8 @@ def build_reference(ctx) -> dict:
         sc["abs_error_sum"] = np.bincount(bins, weights=err, minlength=k).tolist()
         ref["performance"] = {"mae": float(err.mean())}
     else:
-        y_text = np.array([label_text(v) for v in ctx.y_test.to_numpy()[ok]], dtype=object)
-        pred_text = np.array([label_text(v) for v in np.asarray(ctx.test_pred)[ok]], dtype=object)
+        y_text = label_texts(ctx.y_test.to_numpy()[ok])
+        pred_text = label_texts(np.asarray(ctx.test_pred)[ok])
         correct = (y_text == pred_text).astype(int)
         sc["correct"] = np.bincount(bins, weights=correct, minlength=k).astype(int).tolist()
         perf: dict = {"accuracy": float(correct.mean())}
@@ -141,8 +141,8 @@ def _groups(ctx, ok: np.ndarray, scores: np.ndarray) -> dict:
                                 bootstrap=False)
                 groups[g] = {k: st[k] for k in ("n", "tp", "fp", "fn", "tn")}
             elif ctx.task == "multiclass":
-                y = np.array([label_text(v) for v in ctx.y_test.to_numpy()[ok][m]], dtype=object)
-                p = np.array([label_text(v) for v in np.asarray(ctx.test_pred)[ok][m]], dtype=object)
+                y = label_texts(ctx.y_test.to_numpy()[ok][m])
+                p = label_texts(np.asarray(ctx.test_pred)[ok][m])
                 groups[g] = {"n": int(m.sum()), "correct": int((y == p).sum())}
             else:
                 err = np.abs(scores[m] - ctx.y_test.to_numpy(float)[ok][m])

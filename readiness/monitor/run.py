@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from readiness import errors as E
-from readiness.checks.bias_stats import SMALL_GROUP, label_text, prop, rate_stats
+from readiness.checks.bias_stats import SMALL_GROUP, label_texts, prop, rate_stats
 from readiness.fmt import pct
 from readiness.monitor import stats as S
 from readiness.monitor.conditions import map_conditions
@@ -148,7 +148,7 @@ def _score(review: SignedReview, frame: pd.DataFrame, model, batch_name: str) ->
         info = {"kind": "model", "name": model.name, "sha256": model.sha256, "unscored_reason": None}
         scores, raw_pred = _score_rows(model, adapter, frame, task, batch_name, info)
         if task == "multiclass":
-            return scores, np.array([label_text(v) for v in raw_pred], dtype=object), info
+            return scores, label_texts(raw_pred), info
     if task == "binary":
         positive = ref["positive_label"]
         negative = next((c for c in ref["classes"] if c != positive), "not " + str(positive))
@@ -220,7 +220,7 @@ def feature_stats(ref: dict, frame: pd.DataFrame) -> dict:
             u = prof["labels"].index(UNSEEN_BIN)
             if counts[u]:
                 idx = bin_index(prof, frame[f])
-                vals = pd.Series([label_text(v) for v in frame[f].to_numpy()[idx == u]]).value_counts()
+                vals = pd.Series(label_texts(frame[f].to_numpy()[idx == u])).value_counts()
                 st["unseen_values"] = {str(k): int(v) for k, v in vals.head(MAX_UNSEEN_LISTED).items()}
         else:
             v = pd.to_numeric(frame[f], errors="coerce")
@@ -420,7 +420,7 @@ def _estimate(ref, task, st, rc, n, n_ref, pending) -> dict:
 def _realised_stats(ref, task, frame, scores, pred, y_raw, n) -> dict:
     """The labelled rows' counts: correct predictions, ROC AUC, costs and each group's confusion counts."""
     lab = y_raw.notna().to_numpy()
-    y_text = np.array([label_text(v) for v in y_raw.to_numpy()], dtype=object)
+    y_text = label_texts(y_raw)
     known = set(ref["classes"])
     st: dict = {"target": y_raw.name, "labelled": int(lab.sum())}
     if task != "regression":
