@@ -194,3 +194,58 @@ def test_the_statistics_stay_importable_from_the_check_module():
                  "hosmer_lemeshow", "merge_sparse_bins", "reliability_table", "calibration_tests",
                  "crossfit_binary", "crossfit_multiclass", "selective_curve", "band_for_target"):
         assert getattr(calibration, name) is getattr(C, name), name
+
+
+# --- the bootstrap intervals, drawn once for several statistics ------------------------------
+
+
+def test_one_draw_of_resamples_gives_each_interval_its_own_bootstrap_would():
+    from sklearn.metrics import roc_auc_score
+
+    from readiness.stats import bootstrap_ci, bootstrap_cis
+
+    rng = np.random.default_rng(5)
+    for n, stratify in ((14, None), (400, None), (400, "y")):  # 14 rows: some resamples have one class (skipped)
+        p = rng.uniform(0, 1, n)
+        p[:11] = np.linspace(0, 1, 11)[: min(n, 11)]  # scores on the bin edges
+        y = (rng.random(n) < p).astype(int)
+        strata = y if stratify else None
+        stats_ = [(np.mean, ((p - y) ** 2,)), (C.ece, (p, y)), (roc_auc_score, (y, p))]
+        joint = bootstrap_cis(stats_, n_boot=80, seed=7, stratify=strata)
+        for (fn, arrays), ci in zip(stats_, joint, strict=True):
+            alone = bootstrap_ci(fn, *arrays, n_boot=80, seed=7, stratify=strata)
+            assert ci == alone or (np.isnan(ci).all() and np.isnan(alone).all()), (n, fn, ci, alone)
+    assert np.isnan(bootstrap_cis([(np.mean, (np.ones(1),))])[0]).all()
+
+
+def test_the_ece_of_known_bins_is_the_ece_bit_for_bit():
+    for seed in range(3):
+        p, y = uniform_case(3000, seed)
+        p[:11] = np.linspace(0, 1, 11)  # right-closed bins: a score on an edge belongs to the lower bin
+        got = C._ece_of_bins(p, y.astype(float), C.equal_width_bins(p))
+        assert got == C.ece(p, y) and got == pytest.approx(ref_ece(p, y), abs=1e-12)
+
+
+def test_the_calibration_intervals_are_those_of_bootstrapping_each_metric():
+    from readiness.stats import bootstrap_ci
+
+    p, y = uniform_case(2000, 4)
+    m = C.binary_metrics(p, y, seed=3, n_boot=40)
+    assert m["brier_ci"] == list(bootstrap_ci(C.brier, p, y, n_boot=40, seed=3))
+    assert m["ece_ci"] == list(bootstrap_ci(C.ece, p, y, n_boot=40, seed=3))
+    rng = np.random.default_rng(4)
+    P = rng.dirichlet([1, 1, 1], 1500)
+    Y = np.eye(3)[[rng.choice(3, p=r) for r in P]]
+    mm = C.multiclass_metrics(P, Y, ["a", "b", "c"], seed=3, n_boot=40)
+    conf, correct = P.max(axis=1), (P.argmax(axis=1) == Y.argmax(axis=1)).astype(float)
+    assert mm["brier_ci"] == list(bootstrap_ci(lambda a, b: float(np.mean(((a - b) ** 2).sum(axis=1))), P, Y,
+                                               n_boot=40, seed=3))
+    assert mm["ece_ci"] == list(bootstrap_ci(C.ece, conf, correct, n_boot=40, seed=3))
+
+
+def test_group_names_counts_and_rows_are_those_of_numpy_unique():
+    g = np.array(["b", "a", "(missing)", "b", "B", "a", "b", "é", "a b"], dtype=object)
+    codes, names, counts = calibration._groups(g)
+    want_names, want_counts = np.unique(g, return_counts=True)
+    assert names == list(want_names) and counts.tolist() == want_counts.tolist()
+    assert all(((codes == i) == (g == name)).all() for i, name in enumerate(names))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from readiness.checks.calibration_stats import (  # noqa: F401  (re-exported: tests, benchmarks, comparison use them)
     HIST_BINS,
@@ -162,6 +163,16 @@ def _group_values(ctx: ReviewContext, col: str, ok: np.ndarray) -> np.ndarray:
     return vals[ok]
 
 
+def _groups(g: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """``np.unique(g, return_counts=True)`` of group names, and each row's position among them
+    (hashing, not sorting, the rows: a million names sort slowly)."""
+    codes, uniques = pd.factorize(g)
+    order = sorted(range(len(uniques)), key=lambda i: uniques[i])
+    position = np.empty(len(uniques), dtype=np.intp)
+    position[order] = np.arange(len(uniques))
+    return position[codes], [uniques[i] for i in order], np.bincount(codes, minlength=len(uniques))[order]
+
+
 def _families_text(families: int) -> str:
     return "" if families <= 1 else f" after correcting for the {families} sets of tests this check runs"
 
@@ -176,11 +187,11 @@ def _per_group(ctx: ReviewContext, ok: np.ndarray, p: np.ndarray, y: np.ndarray,
     rows_tested = []
     for col in ctx.roles.sensitive:
         g = _group_values(ctx, col, ok)
-        names, counts = np.unique(g, return_counts=True)
+        codes, names, counts = _groups(g)
         order = np.argsort(-counts, kind="stable")
         items = []
         for i in order[:MAX_GROUPS]:
-            name, m = names[i], g == names[i]
+            name, m = names[i], codes == i
             n_g = int(m.sum())
             obs_ci = clopper_pearson(int(y[m].sum()), n_g)
             row = {"group": str(name), "n": n_g, "predicted": float(p[m].mean()), "observed": float(y[m].mean()),

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from readiness.stats import bootstrap_ci, clopper_pearson
+from readiness.stats import bootstrap_cis, clopper_pearson
 
 N_BINS = 10
 HIST_BINS = 20
@@ -69,6 +69,26 @@ def ece(p, y, n_bins: int = N_BINS) -> float:
     p, y = _as_arrays(p, y)
     _, sum_p, sum_y = _bin_sums(p, y, equal_width_bins(p, n_bins), n_bins)
     return float(np.abs(sum_y - sum_p).sum() / len(p))
+
+
+def _ece_of_bins(p: np.ndarray, y: np.ndarray, bins: np.ndarray) -> float:
+    """:func:`ece` of float arrays whose equal-width bins are known (a resample of the rows takes
+    its bins along: the same value, without binning every resample again)."""
+    _, sum_p, sum_y = _bin_sums(p, y, bins, N_BINS)
+    return float(np.abs(sum_y - sum_p).sum() / len(p))
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(np.mean(values))
+
+
+def _brier_and_ece_ci(row_brier: np.ndarray, p, y, *, seed: int, n_boot: int) -> tuple[list, list]:
+    """Bootstrap intervals of the mean of ``row_brier`` (each row's Brier term) and of ``ece(p, y)``,
+    over the same resamples that two :func:`bootstrap_ci` calls with this seed draw, drawn once."""
+    p, y = _as_arrays(p, y)
+    brier_ci, ece_ci = bootstrap_cis([(_mean, (row_brier,)), (_ece_of_bins, (p, y, equal_width_bins(p)))],
+                                     n_boot=n_boot, seed=seed)
+    return list(brier_ci), list(ece_ci)
 
 
 def adaptive_ece(p, y, n_bins: int = N_BINS) -> float:
@@ -412,25 +432,23 @@ def family_adjusted(p_value: float | None, k: int) -> float:
     return min(1.0, float(p_value) * k)
 
 
-def _boot_ci(fn, *arrays, seed: int, n_boot: int) -> list:
-    return list(bootstrap_ci(fn, *arrays, n_boot=n_boot, seed=seed))
-
-
 def binary_metrics(p: np.ndarray, y: np.ndarray, *, seed: int, n_boot: int) -> dict:
     tests = calibration_tests(p, y)
     intercept, slope = calibration_slope(p, y)
+    pf, yf = _as_arrays(p, y)
+    brier_ci, ece_ci = _brier_and_ece_ci((pf - yf) ** 2, p, y, seed=seed, n_boot=n_boot)
     m = {
         "task": "binary",
         "variable": "positive-class score vs outcome",
         "prevalence": float(y.mean()),
         "mean_score": float(p.mean()),
         "brier": brier(p, y),
-        "brier_ci": _boot_ci(brier, p, y, seed=seed, n_boot=n_boot),
+        "brier_ci": brier_ci,
         "brier_decomposition": brier_decomposition(p, y),
         "log_loss": log_loss_binary(p, y),
         "ece": ece(p, y),
         "calibration_error_debiased": calibration_error_debiased(p, y),
-        "ece_ci": _boot_ci(ece, p, y, seed=seed, n_boot=n_boot),
+        "ece_ci": ece_ci,
         "ece_noise_floor": ece_noise_floor(p),
         "adaptive_ece": adaptive_ece(p, y),
         "mce": mce(p, y),
@@ -468,6 +486,7 @@ def multiclass_metrics(P: np.ndarray, Y: np.ndarray, labels: list[str], *, seed:
     conf = P.max(axis=1)
     correct = (P.argmax(axis=1) == Y.argmax(axis=1)).astype(float)
     tests = calibration_tests(conf, correct)
+    brier_ci, ece_ci = _brier_and_ece_ci(((P - Y) ** 2).sum(axis=1), conf, correct, seed=seed, n_boot=n_boot)
     classwise = []
     for c, label in enumerate(labels):
         pc, yc = P[:, c], Y[:, c]
@@ -482,14 +501,14 @@ def multiclass_metrics(P: np.ndarray, Y: np.ndarray, labels: list[str], *, seed:
         "accuracy": float(correct.mean()),
         "mean_confidence": float(conf.mean()),
         "brier": float(np.mean(((P - Y) ** 2).sum(axis=1))),
-        "brier_ci": _boot_ci(lambda a, b: float(np.mean(((a - b) ** 2).sum(axis=1))), P, Y, seed=seed, n_boot=n_boot),
+        "brier_ci": brier_ci,
         "top_label_brier": brier(conf, correct),
         "brier_decomposition": brier_decomposition(conf, correct),
         "log_loss": float(-np.mean(np.log(np.clip((P * Y).sum(axis=1), LOG_CLIP, 1)))),
         "ece": ece(conf, correct),
         "calibration_error_debiased": calibration_error_debiased(conf, correct),
         "top_label_ece": ece(conf, correct),
-        "ece_ci": _boot_ci(ece, conf, correct, seed=seed, n_boot=n_boot),
+        "ece_ci": ece_ci,
         "ece_noise_floor": ece_noise_floor(conf),
         "adaptive_ece": adaptive_ece(conf, correct),
         "mce": mce(conf, correct),
