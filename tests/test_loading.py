@@ -402,3 +402,57 @@ def test_the_cli_takes_the_task_and_prints_the_guess(tmp_path, capsys):
     assert "note:" not in capsys.readouterr().err
     assert main([*base, "--task", "multiclass"]) == 2
     assert capsys.readouterr().err.strip() == f"readiness: error: {E.PREDICTION_MULTICLASS.format(target='y', n=51)}"
+
+
+def _repair_row_by_row(frame):
+    """``_repair_numeric`` as it was before issue 15: every row converted and tested."""
+    from readiness.inputs.tables import _is_missing_token
+
+    repaired = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        values = s.dropna()
+        if values.empty:
+            continue
+        as_text = values.astype(str)
+        numeric = pd.to_numeric(as_text, errors="coerce")
+        bad = as_text[numeric.isna()]
+        if bad.empty or len(bad) > 0.5 * len(values) or not all(_is_missing_token(v) for v in bad.unique()):
+            continue
+        repaired[str(col)] = {str(k): int(v) for k, v in bad.value_counts().items()}
+        frame[col] = pd.to_numeric(s.astype(object).where(~s.isin(bad.unique()), None), errors="coerce")
+    return repaired
+
+
+def test_numeric_repair_decided_on_distinct_values_equals_the_row_by_row_rule():
+    """Issue 15: columns that plainly stay text are recognised from their distinct values; every
+    decision and repair equals the row-by-row rule's."""
+    from readiness.inputs.tables import _repair_numeric
+
+    rng = np.random.default_rng(0)
+    n = 3_000
+    nums = rng.normal(size=n).round(3).astype(str)
+    cols = {
+        "amount_q": np.where(rng.random(n) < 0.05, "?", nums),  # repaired: '?' becomes missing
+        "amount_tokens": np.where(rng.random(n) < 0.03, " NA ", np.where(rng.random(n) < 0.02, "n/a", nums)),
+        "mostly_missing": np.where(rng.random(n) < 0.7, "?", nums),  # more than half: left alone
+        "names": rng.choice(["alice", "bob", "carol"], n),
+        "dates": pd.date_range("2020-01-01", periods=n, freq="h").astype(str),
+        # a rare non-token word beyond the 64 most frequent values: no repair
+        "rare_word": np.where(np.arange(n) == 7, "abc", np.where(rng.random(n) < 0.05, "?", nums)),
+        "numbers_as_text": nums,  # no value fails: left as text, as before
+        "with_none": pd.Series(np.where(rng.random(n) < 0.1, None, np.where(rng.random(n) < 0.05, "?", nums)),
+                               dtype=object),
+        "mixed_objects": pd.Series([1, "?", 2.5, True] * (n // 4), dtype=object),
+    }
+    for dtype in ("object", "string[pyarrow]"):
+        frame = pd.DataFrame({k: pd.Series(v, dtype=dtype if k != "mixed_objects" else object)
+                              for k, v in cols.items()})
+        expected_frame = frame.copy()
+        expected = _repair_row_by_row(expected_frame)
+        assert _repair_numeric(frame) == expected
+        pd.testing.assert_frame_equal(frame, expected_frame)
+        assert set(expected) >= {"amount_q", "amount_tokens"}
+        assert not set(expected) & {"mostly_missing", "names", "dates", "rare_word", "numbers_as_text"}

@@ -65,7 +65,7 @@ def _repair_numeric(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
         if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
             continue
         values = s.dropna()
-        if values.empty:
+        if values.empty or _plainly_text(values):
             continue
         as_text = values.astype(str)
         numeric = pd.to_numeric(as_text, errors="coerce")
@@ -77,6 +77,22 @@ def _repair_numeric(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
         repaired[str(col)] = {str(k): int(v) for k, v in bad.value_counts().items()}
         frame[col] = pd.to_numeric(s.astype(object).where(~s.isin(bad.unique()), None), errors="coerce")
     return repaired
+
+
+def _plainly_text(values: pd.Series, probe: int = 64) -> bool:
+    """True when ``_repair_numeric`` would leave this column as it is, decided on its distinct
+    values without converting every row (a column of a million names or dates): one of its
+    most frequent values is neither a number nor a missing-value token (a repair needs every
+    non-number to be such a token), or no value at all fails to read as a number. False means
+    "maybe": the row-by-row rule decides."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return False  # mixed Python values: 1, 1.0 and True count as one distinct value here
+    distinct = pd.Series(values.value_counts().index, dtype=object).astype(str)
+    head = distinct.iloc[:probe]
+    head_bad = head[pd.to_numeric(head, errors="coerce").isna()]
+    if any(not _is_missing_token(v) for v in head_bad):
+        return True
+    return not pd.to_numeric(distinct, errors="coerce").isna().any()
 
 
 def _sniff_sep(text: str, suffix: str) -> str:
