@@ -148,16 +148,33 @@ def _named(step, X_in, X_out):
     return X_out
 
 
+def _inspected(est) -> bool:
+    """Whether :func:`walk` finds a preprocessor to refit in ``est`` (it follows the same nesting)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    if isinstance(est, Pipeline):
+        return any(_inspected(s) for _, s in est.steps if s is not None and not isinstance(s, str))
+    if isinstance(est, ColumnTransformer):
+        return any(_inspected(t) for _, t, _ in est.transformers_ if not isinstance(t, str))
+    if isinstance(est, FeatureUnion):
+        return any(_inspected(t) for _, t in est.transformer_list if not isinstance(t, str))
+    return type(est).__name__ in PREPROCESSORS and type(est).__module__.startswith("sklearn")
+
+
 def walk(est, Xtr, Xall, path: str, records: list[dict]) -> None:
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     if isinstance(est, Pipeline):
-        for name, step in est.steps:
-            if step is None or step == "passthrough":
-                continue
+        steps = [(name, step) for name, step in est.steps if step is not None and step != "passthrough"]
+        for i, (name, step) in enumerate(steps):
             walk(step, Xtr, Xall, f"{path}/{name}" if path else name, records)
             if not hasattr(step, "transform"):
+                break
+            # the data is carried to the later steps only for a preprocessor there to refit: a final model
+            # (or a later step without one) needs no transformed copy of a million rows
+            if not any(_inspected(later) for _, later in steps[i + 1:]):
                 break
             try:
                 with warnings.catch_warnings():

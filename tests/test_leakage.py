@@ -657,6 +657,45 @@ def test_only_some_steps_leaked_are_named_alone():
     assert res.metrics["fit_on_holdout_columns"] == ["x3"]
 
 
+def test_data_reaches_a_later_step_only_when_a_preprocessor_is_there_to_refit():
+    """Issue 15: the pipeline's data is transformed for its later steps only while a later step holds a
+    scaler, imputer or encoder to refit; the final model needs no transformed copy (at a million rows the
+    one-hot transform cost 3 s). The scaler after a custom step is still refitted on the step's output and
+    read correctly; a custom step before the model alone is never asked to transform."""
+    from sklearn.base import BaseEstimator, TransformerMixin
+
+    from readiness.pipeline_fit import walk
+
+    class Doubling(TransformerMixin, BaseEstimator):
+        calls = 0
+
+        def fit(self, X, y=None):
+            return self
+
+        def transform(self, X):
+            type(self).calls += 1
+            return X * 2
+
+    tr, te = pre_case()
+    cols = ["x1", "x2"]
+    allrows = pd.concat([tr[cols], te[cols]], ignore_index=True)
+    # scaler, custom step, model: the scaler is read, nothing after it is transformed
+    model = Pipeline([("scale", StandardScaler().fit(allrows)), ("double", Doubling()),
+                      ("clf", LogisticRegression().fit(tr[cols], tr["y"]))])
+    records = []
+    walk(model, tr[cols], allrows, "", records)
+    assert Doubling.calls == 0 and [r["step"] for r in records] == ["scale"]
+    assert {v["fit_on"] for v in records[0]["columns"].values()} == {"training_and_holdout"}
+    # custom step, scaler (fit on the doubled training rows), model: both splits go through the custom step
+    model = Pipeline([("double", Doubling()), ("scale", StandardScaler().fit(tr[cols] * 2)),
+                      ("clf", LogisticRegression().fit(tr[cols], tr["y"]))])
+    records = []
+    walk(model, tr[cols], allrows, "", records)
+    assert Doubling.calls == 2 and [r["step"] for r in records] == ["scale"]
+    assert {v["fit_on"] for v in records[0]["columns"].values()} == {"training"}
+    assert records[0]["columns"]["x1"]["mean_"]["model"] == pytest.approx(2 * tr["x1"].mean())
+
+
 def _scored(tr, te):
     return tr, te.assign(score=np.random.default_rng(0).random(len(te)))
 

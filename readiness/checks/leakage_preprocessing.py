@@ -49,7 +49,9 @@ def _data_signatures(ctx: ReviewContext) -> tuple[dict, list[Finding]]:
         tr = pd.to_numeric(ctx.train[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         te = pd.to_numeric(ctx.test[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         both = np.r_[tr, te]
-        if len(np.unique(both[np.isfinite(both)])) < 10:
+        fin = both[np.isfinite(both)]
+        vals, counts = np.unique(fin, return_counts=True)  # once: it sorts every row
+        if len(vals) < 10:
             continue
         s_tr, s_te, s_all = _scaled_over(tr), _scaled_over(te), _scaled_over(both)
         verdict = None
@@ -79,8 +81,6 @@ def _data_signatures(ctx: ReviewContext) -> tuple[dict, list[Finding]]:
                 f"'{col}' spans exactly 0 to 1 in training and again in the holdout: each split was min-max scaled "
                 "with its own extremes. Scale the holdout with the training minimum and maximum.")))
         # a mean imputed over both splits: one spiked value equal to the mean of the others over both splits
-        fin = both[np.isfinite(both)]
-        vals, counts = np.unique(fin, return_counts=True)
         if verdict is None and len(vals) > 2:
             order = np.argsort(counts)[::-1]
             v, cnt, second = vals[order[0]], counts[order[0]], counts[order[1]]
