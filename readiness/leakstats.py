@@ -57,13 +57,16 @@ def round_sig(x: np.ndarray, digits: int) -> np.ndarray:
     return out
 
 
-def row_keys(frame: pd.DataFrame, columns: list[str], *, numeric: set[str], round_digits: int | None = None) -> np.ndarray:
+def row_keys(frame: pd.DataFrame, columns: list[str], *, numeric: set[str], round_digits: int | None = None,
+             keys: np.ndarray | None = None, position: int = 0) -> np.ndarray:
     """64-bit content hash of each row over ``columns``, robust to int/float dtype drift.
 
     Columns are hashed one at a time and mixed into the row hash, so memory is O(rows)
-    whatever the number of columns."""
-    h = np.zeros(len(frame), dtype=np.uint64)
-    for i, c in enumerate(columns):
+    whatever the number of columns. ``keys``, the keys of the first ``position`` columns, are
+    extended by ``columns``: ``row_keys(f, a + b)`` equals
+    ``row_keys(f, b, keys=row_keys(f, a), position=len(a))``."""
+    h = np.zeros(len(frame), dtype=np.uint64) if keys is None else np.array(keys, dtype=np.uint64)
+    for i, c in enumerate(columns, start=position):
         s = frame[c]
         if c in numeric:
             v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -72,7 +75,8 @@ def row_keys(frame: pd.DataFrame, columns: list[str], *, numeric: set[str], roun
             v = np.where(v == 0, 0.0, v)  # -0.0 == 0.0
             col = pd.Series(v)
         else:
-            col = pd.Series(s.astype("string").fillna("\x00<NA>").astype(str).to_numpy())
+            # text hashes by content alone: no round trip of a pyarrow column through Python objects
+            col = s.astype("string").fillna("\x00<NA>").astype(str)
         ch = pd.util.hash_pandas_object(col, index=False, hash_key=f"{i:016d}").to_numpy()
         with np.errstate(over="ignore"):
             h = (h * np.uint64(0x100000001B3)) ^ ch

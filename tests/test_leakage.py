@@ -484,6 +484,58 @@ def test_random_oversampling_before_the_split_fails_with_exact_class_counts():
     assert ok.metrics["within_train_duplicates"] > 0
 
 
+TEXT_COLUMNS = {
+    "str": pd.Series(["a", None, "", "?", "a", np.nan, "1", "nan"], dtype="str"),
+    "string": pd.Series(["a", None, "", "?", "a", pd.NA, "1", "nan"], dtype="string"),
+    "object": pd.Series(["a", None, "", "?", "a", np.nan, 1, 1.5], dtype=object),
+    "category": pd.Series(["a", None, "", "?", "a", np.nan, "1", "b"], dtype="category"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TEXT_COLUMNS))
+def test_row_keys_of_text_equal_the_hash_through_python_objects(kind):
+    """Issue 15: a text column is hashed in its own storage (no round trip through Python objects): the keys
+    equal the old construction (text, missing as '\x00<NA>', copied out to an object array and back) for
+    every kind of text column; equal texts get equal keys, missing ones one key of their own."""
+    from readiness.leakstats import row_keys
+
+    s = TEXT_COLUMNS[kind]
+    f = pd.DataFrame({"t": s, "x": np.arange(len(s), dtype=float) % 3})
+    got = row_keys(f, ["t", "x"], numeric={"x"})
+    h = np.zeros(len(f), dtype=np.uint64)
+    for i, col in enumerate([pd.Series(s.astype("string").fillna("\x00<NA>").astype(str).to_numpy()), f["x"]]):
+        with np.errstate(over="ignore"):
+            h = (h * np.uint64(0x100000001B3)) ^ pd.util.hash_pandas_object(col, index=False,
+                                                                          hash_key=f"{i:016d}").to_numpy()
+    assert got.tolist() == h.tolist()
+    one = row_keys(f, ["t"], numeric=set())
+    text = ["<NA>" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v) for v in s]
+    assert all((one[i] == one[j]) == (text[i] == text[j]) for i in range(len(s)) for j in range(len(s)))
+
+
+def test_row_keys_extend_column_by_column_and_both_checks_share_the_whole_row_keys():
+    """The whole row's keys are the features' keys extended by the target (hashed once in a review and shared
+    by the overlap and oversampling checks): equal to hashing every column, and the oversampling check reads
+    the same on a context the overlap check has already used."""
+    from readiness.leakstats import row_keys
+
+    df = imbalanced(seed=23)
+    feats, cols = ["f0", "f1", "f2", "f3"], ["f0", "f1", "f2", "f3", "y"]
+    df["c"] = np.where(df["f0"] > 0, "hi", None)
+    full = row_keys(df, cols + ["c"], numeric=set(feats))
+    assert row_keys(df, ["y", "c"], numeric=set(feats), keys=row_keys(df, feats, numeric=set(feats)),
+                    position=4).tolist() == full.tolist()
+    tr, te = df.iloc[:2200].reset_index(drop=True), df.iloc[2200:].reset_index(drop=True)
+    te = pd.concat([te, tr.iloc[:40]], ignore_index=True)  # 40 copies across the split
+    model = LogisticRegression().fit(tr[feats], tr["y"])
+    fresh = run("leakage.oversampling", make_ctx(tr, te, target="y", model=model))
+    ctx = make_ctx(tr, te, target="y", model=model)
+    overlap = run("leakage.train_test_overlap", ctx)
+    shared = run("leakage.oversampling", ctx)
+    assert overlap.metrics["overlap_test_rows"] == 40 and shared.metrics["cross_split_duplicates"] == 40
+    assert shared.model_dump(exclude={"duration_s"}) == fresh.model_dump(exclude={"duration_s"})
+
+
 def _two_gaussians(seed, n_tr=4000, n_te=2000, d=2, shift=1.5):
     from scipy.stats import norm
 

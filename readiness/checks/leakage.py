@@ -419,6 +419,25 @@ def feature_target(ctx: ReviewContext) -> Outcome:
 # ======================================================================================
 
 
+def _whole_row_keys(ctx: ReviewContext, feats: list[str], numeric: set[str],
+                    feature_keys: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Training's and the holdout's row keys over the features and the target, once per review
+    (``ctx.memo``; the overlap and oversampling checks both read them; read-only). ``feature_keys``,
+    the keys over the features alone, are extended by the target instead of hashing every column again."""
+    key = ("leakage.row_keys", tuple(feats), ctx.target, frozenset(numeric), len(ctx.train), len(ctx.test))
+    if key not in ctx.memo:
+        cols = feats + [ctx.target]
+        if feature_keys is None:
+            keys = tuple(row_keys(f, cols, numeric=numeric) for f in (ctx.train, ctx.test))
+        else:
+            keys = tuple(row_keys(f, [ctx.target], numeric=numeric, keys=k, position=len(feats))
+                         for f, k in zip((ctx.train, ctx.test), feature_keys, strict=True))
+        for k in keys:
+            k.setflags(write=False)
+        ctx.memo[key] = keys
+    return ctx.memo[key]
+
+
 @register("leakage.train_test_overlap", title="Row-wise leakage: holdout rows also in training",
           area="leakage", antipatterns=("data_leakage", "grade_your_own_exam"), order=31)
 def train_test_overlap(ctx: ReviewContext) -> Outcome:
@@ -431,8 +450,8 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
     cols = feats + [target]
     numeric = _numeric_columns(ctx, cols)
     n_te = len(test)
-    k_full_tr, k_full_te = row_keys(train, cols, numeric=numeric), row_keys(test, cols, numeric=numeric)
     k_feat_tr, k_feat_te = row_keys(train, feats, numeric=numeric), row_keys(test, feats, numeric=numeric)
+    k_full_tr, k_full_te = _whole_row_keys(ctx, feats, numeric, (k_feat_tr, k_feat_te))
     near_num = {c for c in numeric if c in feats}
     k_near_tr = row_keys(train, feats, numeric=near_num, round_digits=NEAR_SIG_DIGITS)
     k_near_te = row_keys(test, feats, numeric=near_num, round_digits=NEAR_SIG_DIGITS)
@@ -447,7 +466,7 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
         ids_te = test[id_col].astype(str)
         h_tr = pd.util.hash_pandas_object(ids_tr, index=False).to_numpy()
         h_te = pd.util.hash_pandas_object(ids_te, index=False).to_numpy()
-        in_tr = np.isin(h_te, h_tr) & test[id_col].notna().to_numpy()
+        in_tr = np.asarray(pd.Index(h_te).isin(h_tr)) & test[id_col].notna().to_numpy()  # a hash table, no sort
         is_group = ids_tr.duplicated().any() or ids_te.dropna().duplicated().any()
         shared = {"column": id_col, "rows": int(in_tr.sum()), "ids": int(ids_te[in_tr].nunique()),
                   "share": float(in_tr.mean()) if n_te else 0.0, "kind": "group" if is_group else "id",
@@ -604,7 +623,7 @@ def oversampling(ctx: ReviewContext) -> Outcome:
     feats = [c for c in ctx.features if c in train.columns and c in test.columns]
     cols = feats + [target]
     numeric = _numeric_columns(ctx, cols)
-    k_tr, k_te = row_keys(train, cols, numeric=numeric), row_keys(test, cols, numeric=numeric)
+    k_tr, k_te = _whole_row_keys(ctx, feats, numeric)
     y_tr, y_te = train[target].astype(str).to_numpy(), test[target].astype(str).to_numpy()
     classes = [str(c) for c in ctx.classes]
     cross = pd.Index(k_te).isin(k_tr)
