@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 
@@ -65,6 +66,21 @@ def log_loss_rows(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     probs = np.clip(np.column_stack([1 - np.asarray(p, float), np.asarray(p, float)]), eps, 1 - eps)
     y = np.asarray(y)
     return -np.sum(xlogy(np.column_stack([1 - y, y]).astype(float), probs), axis=1)
+
+
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` (the distinct values sorted, each row's position
+    among them) by hashing the rows and sorting only the distinct values: a million label texts
+    sort slowly. Values pandas counts as missing go the way of ``np.unique`` itself."""
+    values = np.asarray(values)
+    codes, uniques = pd.factorize(values)
+    if (codes < 0).any():
+        return np.unique(values, return_inverse=True)
+    uniques = np.asarray(uniques, dtype=values.dtype)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return uniques[order], rank[codes]
 
 
 def bootstrap_ci(

@@ -97,6 +97,70 @@ def test_weighted_auc_equals_the_auc_of_the_explicit_resample():
     assert abs(np.mean(boots["a"]) - rank_auc(y, s)) < 0.02
 
 
+def test_the_bootstrap_aucs_are_the_aucs_of_the_explicit_resamples():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 400)
+    scores = {"ties": np.round(rng.random(400) + 0.5 * y, 1), "fine": rng.random(400) + 0.3 * y}
+    boots = bootstrap_aucs(y, scores, n_boot=30, seed=4)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    draws = np.random.default_rng(4)  # the resamples bootstrap_aucs draws: positives, then negatives
+    for b in range(30):
+        idx = np.concatenate([pos[draws.integers(0, len(pos), len(pos))], neg[draws.integers(0, len(neg), len(neg))]])
+        for k, s in scores.items():
+            assert boots[k][b] == pytest.approx(roc_auc_score(y[idx], s[idx]), abs=1e-12)
+
+
+def test_baselines_sharing_one_preprocessor_predict_as_their_own_pipelines():
+    from sklearn.base import clone
+
+    from readiness.checks import baselines as BL
+
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"x": rng.normal(size=n), "z": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+                          "c": pd.Series(rng.choice(["a", "b", "c", None], n), dtype="str"),
+                          "o": rng.choice(["p", "q", "r"], n).astype(object)})
+    frame.loc[:5, "c"] = [f"rare{i}" for i in range(6)]
+    y = (frame["x"] + (frame["c"] == "a") + rng.normal(size=n) > 0.5).astype(int).to_numpy()
+    features = ["x", "z", "c", "o"]
+    X = BL._as_text(frame.iloc[:400], features)
+    Xte = BL._as_text(frame.iloc[400:].assign(c=lambda d: d["c"].where(d.index % 7 != 0, "unseen")), features)
+    # a text column keeps its own storage until here: the encoder sees the same object strings either way
+    slow = frame["c"].astype("object").where(frame["c"].notna(), "(missing)").astype(str).astype(object)
+    assert BL._as_text(frame, features)["c"].tolist() == slow.tolist()
+    shared: dict = {}
+    for key, est in BL._baseline_models("binary", 0, X, features).items():
+        alone = clone(est).fit(X, y[:400])
+        fitted = BL._fit_baseline(est, X, y[:400], shared)
+        assert list(fitted.classes_) == list(alone.classes_)
+        assert np.array_equal(fitted.predict_proba(Xte), alone.predict_proba(Xte)), key
+        assert np.array_equal(fitted.predict(Xte), alone.predict(Xte)), key
+    assert shared["error"] is None and shared["train"].shape == (400, shared["pre"].transform(X).shape[1])
+    broken: dict = {}  # a preprocessor that cannot be fitted fails every pipeline, as each own fit would
+    bad = X.assign(x=np.inf)
+    errors = []
+    for est in BL._baseline_models("binary", 0, bad, features).values():
+        try:
+            BL._fit_baseline(est, bad, y[:400], broken)
+        except ValueError as exc:
+            errors.append(str(exc))
+    with pytest.raises(ValueError) as own:
+        clone(BL._baseline_models("binary", 0, bad, features)["logistic_regression"]).fit(bad, y[:400])
+    assert errors == [str(own.value)] * 2
+
+
+def test_unique_inverse_is_numpys_unique():
+    from readiness.stats import unique_inverse
+
+    cases = [np.array(["b", "a", "b", "10", "9", "é", "B"], dtype=object), np.array(["y", "x", "y"]),
+             np.array([3, 1, 3, -2]), np.array([0.5, np.nan, 0.5, -1.0]), np.array([True, False, True])]
+    for values in cases:
+        got_values, got_inverse = unique_inverse(values)
+        want_values, want_inverse = np.unique(values, return_inverse=True)
+        assert got_values.tolist() == want_values.tolist() or np.array_equal(got_values, want_values, equal_nan=True)
+        assert got_inverse.tolist() == want_inverse.tolist()
+
+
 # --- planted cases -----------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from readiness.checks.feasibility import (
     _stratified_sample,
     leak_free_features,
     leak_note,
+    train_labels_text,
 )
 from readiness.checks.leakage import _listed
 from readiness.fmt import p_text
@@ -79,11 +80,54 @@ def _as_text(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     """Text/boolean columns as plain object strings ('(missing)' for gaps) for the encoder."""
     out = frame[features].copy()
     for c in features:
-        if not _is_numeric(out[c]):
+        if isinstance(out[c].dtype, pd.StringDtype):  # already text: fill in place (a round trip through objects
+            out[c] = out[c].fillna("(missing)").astype(object)  # and back to text is slow at a million rows)
+        elif not _is_numeric(out[c]):
             out[c] = out[c].astype("object").where(out[c].notna(), "(missing)").astype(str).astype(object)
         else:
             out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     return out
+
+
+class _Prepared:
+    """A baseline pipeline fitted on features its preprocessor made once for every baseline (the same
+    preprocessor: counting a million text values for the one-hot encoder is slow); it predicts as
+    the pipeline does, and transforms each frame once for all the baselines that share it."""
+
+    def __init__(self, shared: dict, estimator):
+        self.shared, self.estimator = shared, estimator
+
+    @property
+    def classes_(self):
+        return self.estimator.classes_
+
+    def _features(self, X: pd.DataFrame):
+        if self.shared.get("frame") is not X:
+            self.shared["frame"], self.shared["features"] = X, self.shared["pre"].transform(X)
+        return self.shared["features"]
+
+    def predict_proba(self, X: pd.DataFrame):
+        return self.estimator.predict_proba(self._features(X))
+
+    def predict(self, X: pd.DataFrame):
+        return self.estimator.predict(self._features(X))
+
+
+def _fit_baseline(est, X: pd.DataFrame, y: np.ndarray, shared: dict):
+    """``est.fit(X, y)``; a pipeline's preprocessor (every baseline has the same) is fitted once, in ``shared``."""
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(est, Pipeline) or len(est.steps) != 2:
+        return est.fit(X, y)
+    if "pre" not in shared:
+        pre = est.steps[0][1]
+        try:
+            shared.update(pre=pre, train=pre.fit_transform(X, y), error=None)
+        except Exception as exc:  # every pipeline meets it, as its own fit would
+            shared.update(pre=pre, train=None, error=exc)
+    if shared["error"] is not None:
+        raise shared["error"]
+    return _Prepared(shared, est.steps[-1][1].fit(shared["train"], y))
 
 
 BASELINE_NAMES = {
@@ -136,10 +180,15 @@ def weighted_auc(codes: np.ndarray, n_codes: int, pos: np.ndarray, neg: np.ndarr
                  w_neg: np.ndarray) -> float:
     """AUC of a resample given as multiplicities: ``codes`` rank the scores (np.unique inverse),
     ``w_pos``/``w_neg`` count how often each positive/negative row was drawn. O(n), no sorting."""
-    neg_w = np.bincount(codes[neg], weights=w_neg, minlength=n_codes)
+    return _weighted_auc_of_codes(codes[pos], codes[neg], n_codes, w_pos, w_neg)
+
+
+def _weighted_auc_of_codes(c_pos: np.ndarray, c_neg: np.ndarray, n_codes: int, w_pos: np.ndarray,
+                           w_neg: np.ndarray) -> float:
+    """:func:`weighted_auc` given the positives' and the negatives' codes."""
+    neg_w = np.bincount(c_neg, weights=w_neg, minlength=n_codes)
     below = np.cumsum(neg_w) - neg_w
-    cp = codes[pos]
-    return float(np.sum(w_pos * (below[cp] + 0.5 * neg_w[cp])) / (w_pos.sum() * w_neg.sum()))
+    return float(np.sum(w_pos * (below[c_pos] + 0.5 * neg_w[c_pos])) / (w_pos.sum() * w_neg.sum()))
 
 
 def bootstrap_aucs(y: np.ndarray, scores: dict[str, np.ndarray], *, n_boot: int, seed: int) -> dict[str, np.ndarray]:
@@ -151,14 +200,14 @@ def bootstrap_aucs(y: np.ndarray, scores: dict[str, np.ndarray], *, n_boot: int,
     coded = {}
     for k, s in scores.items():
         uniq, inv = np.unique(s, return_inverse=True)
-        coded[k] = (inv, len(uniq))
+        coded[k] = (inv[pos], inv[neg], len(uniq))  # each resample's AUC needs the classes' codes: taken out once
     rng = np.random.default_rng(seed)
     out = {k: np.empty(n_boot) for k in scores}
     for b in range(n_boot):
         w_pos = np.bincount(rng.integers(0, len(pos), len(pos)), minlength=len(pos)).astype(float)
         w_neg = np.bincount(rng.integers(0, len(neg), len(neg)), minlength=len(neg)).astype(float)
-        for k, (inv, n_codes) in coded.items():
-            out[k][b] = weighted_auc(inv, n_codes, pos, neg, w_pos, w_neg)
+        for k, (c_pos, c_neg, n_codes) in coded.items():
+            out[k][b] = _weighted_auc_of_codes(c_pos, c_neg, n_codes, w_pos, w_neg)
     return out
 
 
@@ -243,7 +292,7 @@ def baselines_comparison(ctx: ReviewContext) -> Outcome:
                         if not leaks else "Every feature looks recorded after the outcome (Leakage page), so no "
                         "honest baseline can be trained.")
     y_train = ctx.y_train
-    strata = y_train.astype(str).to_numpy() if ctx.task != "regression" else None
+    strata = train_labels_text(ctx) if ctx.task != "regression" else None
     rows = _stratified_sample(len(ctx.train), BASELINE_TRAIN_CAP, seed, strata)
     Xtr = _as_text(ctx.train.iloc[rows], features)
     ytr = y_train.iloc[rows].to_numpy()
@@ -259,11 +308,12 @@ def baselines_comparison(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=Severity.INFO, columns=leaks, message=leak_note(
             ctx, leaks, "The baselines leave out"), evidence={"left_out_post_outcome": leaks}))
     fitted, failed = {}, {}
+    shared: dict = {}
     for key, est in _baseline_models(ctx.task, seed, Xtr, features).items():
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fitted[key] = est.fit(Xtr, ytr)
+                fitted[key] = _fit_baseline(est, Xtr, ytr, shared)
         except Exception as exc:  # one baseline failing must not stop the others
             failed[key] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
     if failed:

@@ -18,7 +18,7 @@ from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
-from readiness.stats import clopper_pearson, cp_lower, cp_upper
+from readiness.stats import clopper_pearson, cp_lower, cp_upper, unique_inverse
 
 MAX_CATEGORIES = 30  # one-hot keeps the 30 most common values of a text column (baselines too)
 
@@ -46,12 +46,20 @@ def _stratified_sample(n: int, cap: int, seed: int, strata: np.ndarray | None) -
     if strata is None:
         return np.sort(rng.choice(n, cap, replace=False))
     out = []
-    values, inverse = np.unique(strata, return_inverse=True)
+    values, inverse = unique_inverse(strata)
     for g in range(len(values)):
         rows = np.flatnonzero(inverse == g)
         take = max(1, round(cap * len(rows) / n))
         out.append(rng.choice(rows, min(take, len(rows)), replace=False))
     return np.sort(np.concatenate(out))
+
+
+def train_labels_text(ctx: ReviewContext) -> np.ndarray:
+    """The training labels as text (one array for every check that samples by class: do not change it)."""
+    key = ("training labels as text",)
+    if key not in ctx.memo:
+        ctx.memo[key] = ctx.y_train.astype(str).to_numpy()
+    return ctx.memo[key]
 
 
 def leak_free_features(ctx: ReviewContext) -> tuple[list[str], list[str]]:

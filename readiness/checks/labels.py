@@ -22,6 +22,7 @@ from readiness.checks.feasibility import (
     _stratified_sample,
     leak_free_features,
     leak_note,
+    train_labels_text,
 )
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
@@ -135,7 +136,7 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     if not features:
         raise SkipCheck("No feature columns, so no model can judge the labels.")
     seed = ctx.settings.random_state
-    labels_text = ctx.y_train.astype(str).to_numpy()
+    labels_text = train_labels_text(ctx)
     rows = _stratified_sample(len(ctx.train), LABEL_SAMPLE_CAP, seed, labels_text)
     names, y = np.unique(labels_text[rows], return_inverse=True)
     counts = np.bincount(y, minlength=len(names))
