@@ -4,8 +4,9 @@
 set of checks (:data:`WORKER_CHECKS`: the ones that fit their own models) to one child
 process, ``python -m readiness.parallel``, and runs the rest itself. The child is started
 early (:func:`prestart`, while the tables load), imports the checks once, receives the
-pickled review context (with the shared quantities already in ``ctx.memo``) and sends back
-one pickled :class:`CheckResult` per check as each finishes.
+pickled review context (with the shared quantities already in ``ctx.memo``), streamed through
+the pipe (no whole copy of it in either process), and sends back one pickled
+:class:`CheckResult` per check as each finishes.
 
 Why the results are the same as a sequential run, byte for byte: every check is a pure
 function of the context (seeded, no global random state, no state shared with another check
@@ -40,9 +41,10 @@ WORKER_CHECKS = frozenset({"data_quality.labels", "feasibility.bayes_error", "ba
 # below this many rows (training + holdout) a review takes a few seconds and a second interpreter
 # would cost more than it saves
 PARALLEL_MIN_ROWS = 20_000
-# ... and above this many the context's copy in the second process costs too much memory (1M rows:
-# 3.8 GiB for the whole process tree with it, measured by benchmarks/bench_review.py)
-PARALLEL_MAX_ROWS = 250_000
+# ... and above this many bytes of tables (training + holdout in memory) the context's copy in the
+# second process costs too much memory: 1M rows x 20 columns are 181 MiB in memory and the whole
+# process tree then peaks at ~2.5 GiB (benchmarks/bench_review.py); 10M rows stay in one process
+PARALLEL_MAX_BYTES = 512 * 2**20
 # ... and on files smaller than this (bytes, training + holdout) the CLI does not start one
 PARALLEL_MIN_BYTES = 2_000_000
 _HEADER = struct.Struct("<Q")
@@ -50,6 +52,11 @@ _READY = b"ready\n"
 
 _lock = threading.Lock()
 _prestarted: subprocess.Popen | None = None
+
+
+def table_bytes(ctx) -> int:
+    """Bytes the review's training and holdout tables take in memory (what the second process copies)."""
+    return int(sum(frame.memory_usage(index=True, deep=True).sum() for frame in (ctx.train, ctx.test)))
 
 
 def enabled() -> bool:
@@ -135,23 +142,22 @@ class Lane:
 
     @classmethod
     def start(cls, ctx, ids: Iterable[str]) -> Lane | None:
-        """Send the context and the check ids; None when that is not possible (run them here)."""
-        ids = list(ids)
-        try:
-            import warnings
+        """Send the context and the check ids; None when that is not possible (run them here).
 
-            # the caller's warning filters too: a check that records warnings sees the same ones
-            payload = pickle.dumps((ctx, ids, list(warnings.filters)), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # e.g. a model object that does not pickle: the caller runs everything
-            return None
+        The pickle is written straight into the pipe as it is made, so neither process holds a
+        second, serialised copy of the tables."""
+        import warnings
+
+        ids = list(ids)
         proc = take()
         if proc is None:
             return None
         try:
-            _send(proc.stdin, payload)
+            # the caller's warning filters too: a check that records warnings sees the same ones
+            pickle.dump((ctx, ids, list(warnings.filters)), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             proc.stdin.close()
-        except OSError:
-            _stop(proc)
+        except Exception:  # e.g. a model object that does not pickle (the child sees a cut stream
+            _stop(proc)   # and stops): the caller runs everything
             return None
         return cls(proc, ids)
 
@@ -202,10 +208,10 @@ def _serve() -> None:
     specs = {s.id: s for s in registered_checks()}  # imports every check module
     stdout.write(_READY)
     stdout.flush()
-    data = _recv(sys.stdin.buffer)
-    if data is None:
+    try:
+        ctx, ids, filters = pickle.load(sys.stdin.buffer)  # from the trusted parent, as it streams in
+    except Exception:  # a cut stream: the parent could not pickle the context and runs the checks
         return
-    ctx, ids, filters = pickle.loads(data)  # from the trusted parent
     warnings.filters[:] = filters
     getattr(warnings, "_filters_mutated", lambda: None)()
     for check_id in ids:

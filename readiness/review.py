@@ -111,7 +111,8 @@ def _use_worker(ctx: ReviewContext, specs: list[CheckSpec], workers: int | str) 
     from readiness import parallel
 
     if workers == "auto":
-        use = parallel.PARALLEL_MIN_ROWS <= len(ctx.train) + len(ctx.test) <= parallel.PARALLEL_MAX_ROWS
+        use = len(ctx.train) + len(ctx.test) >= parallel.PARALLEL_MIN_ROWS \
+            and parallel.table_bytes(ctx) <= parallel.PARALLEL_MAX_BYTES
     else:
         use = int(workers) > 1
     use = use and parallel.enabled() and any(s.id in parallel.WORKER_CHECKS for s in specs) \

@@ -53,21 +53,64 @@ def test_the_sample_review_with_a_second_process_equals_the_sequential_one(sampl
 
 
 def test_a_context_that_does_not_pickle_runs_everything_in_the_caller(sample_ctx, monkeypatch):
-    """No second process (here: the context refuses pickling) -> the same checks, run here."""
+    """No second process (here: the context refuses pickling half-way through the stream) -> the
+    same checks, run here; the child, which saw a cut stream, is stopped."""
     import pickle
 
     spawned = []
-    monkeypatch.setattr(parallel, "take", lambda: spawned.append(1))
+    real_take = parallel.take
+    monkeypatch.setattr(parallel, "take", lambda: spawned.append(real_take()) or spawned[-1])
     ids = ["data_quality.completeness", "feasibility.bayes_error"]
 
-    def refuse(*_a, **_k):
+    def refuse(obj, stream, **_k):
+        stream.write(b"\x80\x05partial")  # a pickle cut short
         raise pickle.PicklingError("no")
 
-    monkeypatch.setattr(parallel.pickle, "dumps", refuse)
+    monkeypatch.setattr(parallel.pickle, "dump", refuse)
     report = run_review(sample_ctx, checks=ids, workers=2)
-    assert [c.id for c in report.checks] == ids and not spawned
+    assert [c.id for c in report.checks] == ids and len(spawned) == 1
+    assert spawned[0].wait(timeout=30) is not None  # stopped, not left waiting for the rest
     assert report.checks[1].status.value == "pass" and report.checks[1].metrics
     assert comparable(report)["checks"][1] == comparable(run_review(sample_ctx, checks=ids[1:]))["checks"][0]
+
+
+def test_the_context_streams_into_the_child_without_a_serialised_copy(sample_ctx, monkeypatch):
+    """The parent never builds the whole pickle as one bytes object (a second copy of the tables)."""
+    import pickle
+
+    def no_dumps(*_a, **_k):
+        raise AssertionError("pickle.dumps of the context: a whole serialised copy in memory")
+
+    monkeypatch.setattr(parallel.pickle, "dumps", no_dumps)
+    lane = parallel.Lane.start(sample_ctx, ["data_quality.completeness"])
+    assert lane is not None
+    result = lane.wait("data_quality.completeness")
+    here = run_review(sample_ctx, checks=["data_quality.completeness"]).checks[0]
+    assert result is not None and result.status == here.status and result.metrics == here.metrics
+    lane.close()
+    assert pickle.dumps  # the module itself is untouched outside this test
+
+
+def test_the_million_row_review_uses_the_second_process_and_ten_million_does_not(monkeypatch):
+    """The limit is the tables' size in memory: a 1M-row review (about 180 MiB) uses two processes."""
+    import numpy as np
+    import pandas as pd
+
+    from readiness.registry import registered_checks
+    from readiness.review import _use_worker
+
+    class Ctx:
+        def __init__(self, rows):
+            rng = np.random.default_rng(0)
+            self.train = pd.DataFrame({f"x{i}": rng.normal(size=rows) for i in range(20)})
+            self.test = self.train.iloc[: rows // 4]
+
+    specs = registered_checks()
+    monkeypatch.setattr(parallel, "enabled", lambda: True)
+    assert _use_worker(Ctx(1_000_000), specs, "auto")
+    big = Ctx(1_000_000)
+    monkeypatch.setattr(parallel, "table_bytes", lambda ctx: 10 * 200 * 2**20)  # ten times the rows
+    assert not _use_worker(big, specs, "auto")
 
 
 def test_small_data_stays_in_one_process_on_auto(sample_ctx, monkeypatch):
