@@ -117,13 +117,16 @@ def encode(frame: pd.DataFrame, columns: list[str], *, max_categories: int = 30)
                 continue
             info["numeric"] += 1
         else:
-            v = s.astype("object").where(s.notna(), "(missing)").astype(str)
+            if isinstance(s.dtype, pd.StringDtype):  # text already: no round trip through Python objects
+                v = s.fillna("(missing)").astype(str)
+            else:
+                v = s.astype("object").where(s.notna(), "(missing)").astype(str)
             top = v.value_counts().index[:max_categories]
             if len(top) < 2:
                 info["dropped_constant"].append(col)
                 continue
             v = v.where(v.isin(top), "(other)")
-            levels = sorted(set(v))
+            levels = sorted(set(v.unique()))
             codes = pd.Categorical(v, categories=levels).codes
             parts.append(np.eye(len(levels))[codes])
             names.extend(f"{col}={lv}" for lv in levels)

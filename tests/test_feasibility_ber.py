@@ -286,3 +286,20 @@ def test_encode_handles_missing_constant_and_text():
     assert "x (missing)" in info["names"] and "t=(missing)" in info["names"]
     assert X.shape == (4, 2 + 3 + 2)
     assert np.allclose(X[:, 0].mean(), 0) and np.allclose(X[:, 0].std(), 1)
+
+
+def test_a_text_column_encodes_the_same_in_its_own_storage_as_in_python_objects():
+    # one-hot columns written from the definition: the top categories by count, the rest '(other)', missing
+    # values '(missing)', levels sorted; the same whether the text is pyarrow-backed or object strings
+    rng = np.random.default_rng(0)
+    values = rng.choice(["b", "a", "c", "d", None, "(other)"], 500, p=[0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
+    text = pd.Series(values, dtype="str")
+    X_arrow, info_arrow = ber.encode(pd.DataFrame({"t": text}), ["t"], max_categories=3)
+    X_object, info_object = ber.encode(pd.DataFrame({"t": pd.Series(values, dtype=object)}), ["t"], max_categories=3)
+    filled = np.array(["(missing)" if v is None else v for v in values], dtype=object)
+    top = pd.Series(filled).value_counts().index[:3]
+    kept = np.where(np.isin(filled, top), filled, "(other)")
+    levels = sorted(set(kept))
+    want = (kept[:, None] == np.array(levels)[None, :]).astype(float)
+    assert info_arrow["names"] == [f"t={lv}" for lv in levels] == info_object["names"]
+    assert np.array_equal(X_arrow, want) and np.array_equal(X_object, want)
