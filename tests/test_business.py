@@ -389,3 +389,21 @@ def test_a_holdout_too_small_to_tell_warns_instead_of_failing():
     assert lo <= 0.5 and hi >= 0.6 and lo < roc_auc_score(y, p) < hi
     assert res.metrics["model_advantage_ci"][0] <= 0
     assert res.status == "warn" and any("more labelled cases" in f.message for f in res.findings)
+
+
+def test_the_roundest_thresholds_are_found_for_every_gap_at_once():
+    from readiness.checks.business import round_between, round_between_many
+
+    # known answers: the fewest decimals that land strictly above lo and at most hi
+    lows = np.array([0.1234, 0.15, -0.5, 0.0, 999.0, -2.0, 1e-9, -1e-9])
+    highs = np.array([0.2, 0.16, -0.25, 0.004, 1000.5, -0.0, 3e-9, 0.0])
+    want = [0.2, 0.16, -0.3, 0.004, 1000.0, 0.0, 3e-9, 0.0]
+    got = round_between_many(lows, highs)
+    assert got.tolist() == want and not np.signbit(got[5]) and not np.signbit(got[7])
+    # and bit for bit the scalar rule on the gaps between a holdout's distinct scores
+    rng = np.random.default_rng(1)
+    u = np.unique(np.concatenate([rng.random(3000), rng.normal(0, 1e3, 500), rng.normal(0, 1e-6, 500), [0.0, 0.5]]))
+    lows, highs = np.concatenate([[u[0] - 1.0], u]), np.concatenate([u, [u[-1] + 1.0]])
+    scalar = np.array([round_between(float(a), float(b)) for a, b in zip(lows, highs, strict=True)])
+    assert round_between_many(lows, highs).tobytes() == scalar.tobytes()
+    assert round_between_many(np.array([]), np.array([])).size == 0

@@ -80,6 +80,30 @@ def round_between(lo: float, hi: float) -> float:
     return float(hi)
 
 
+def round_between_many(lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
+    """:func:`round_between` of every pair (lo, hi), vectorised over the pairs: the same decimals
+    tried in the same order with the same floating-point steps, so the same numbers bit for bit."""
+    lows, highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
+    big = np.maximum(np.abs(lows), np.abs(highs))
+    # the first decimal tried comes from math.log10, as round_between's does (numpy's may differ in the last bit)
+    start = np.array([-math.floor(math.log10(b)) - 1 if b > 0 else 0 for b in big.tolist()], dtype=np.int64)
+    out = highs.copy()
+    if not len(out):
+        return out
+    first = int(start.min())
+    scales = np.array([10.0 ** d for d in range(first, int(start.max()) + 18)])  # Python's pow, as round_between
+    todo = np.ones(len(out), dtype=bool)
+    for step in range(18):
+        scale = scales[start + step - first]
+        x = np.floor(highs * scale) / scale + 0.0  # + 0.0: math.floor gives the integer 0, never -0.0
+        hit = todo & (lows < x) & (x <= highs)
+        out[hit] = x[hit]
+        todo &= ~hit
+        if not todo.any():
+            break
+    return out
+
+
 def _cuts(scores: np.ndarray, y: np.ndarray) -> _Cuts:
     order = np.argsort(scores, kind="mergesort")
     s, yy = scores[order], y[order].astype(np.int64)
@@ -89,7 +113,7 @@ def _cuts(scores: np.ndarray, y: np.ndarray) -> _Cuts:
     span = max(float(u[-1] - u[0]), abs(float(u[0])), abs(float(u[-1])), 1.0)
     lows = np.concatenate([[u[0] - span], u])
     highs = np.concatenate([u, [u[-1] + span]])
-    thresholds = np.array([round_between(float(a), float(b)) for a, b in zip(lows, highs, strict=True)])
+    thresholds = round_between_many(lows, highs)
     return _Cuts(y=yy, u=u, bounds=bounds, thresholds=thresholds)
 
 
