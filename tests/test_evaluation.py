@@ -206,6 +206,21 @@ def test_fast_balanced_accuracy_equals_sklearn(k):
     assert balanced_accuracy(y, p, k) == pytest.approx(balanced_accuracy_score(y, p))
 
 
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_the_balanced_accuracy_of_confusion_cells_is_sklearns_and_the_fast_ones_bit_for_bit(k):
+    from sklearn.metrics import balanced_accuracy_score
+
+    from readiness.checks.evaluation import _balanced_accuracy_of_cells, balanced_accuracy
+
+    rng = np.random.default_rng(k)
+    y, p = rng.integers(0, k, 700), rng.integers(0, k, 700)
+    y[y == k - 1] = 0  # a class never seen in the truth counts in no recall
+    for idx in [np.arange(700)] + [rng.integers(0, 700, 700) for _ in range(10)]:
+        got = _balanced_accuracy_of_cells(y[idx] * k + p[idx], k)
+        assert got == balanced_accuracy(y[idx], p[idx], k)
+        assert got == pytest.approx(balanced_accuracy_score(y[idx], p[idx]), abs=1e-12)
+
+
 def test_the_log_loss_bootstrap_resamples_rows_and_equals_sklearn_bit_for_bit():
     """Issue 15: the interval resamples per-row losses instead of calling log_loss 200 times; each
     resample's value, hence the interval, is sklearn's exactly (clipped extremes included)."""

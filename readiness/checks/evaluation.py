@@ -10,7 +10,14 @@ from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, register
 from readiness.results import Finding, Severity
-from readiness.stats import auc_ci, bootstrap_ci, clopper_pearson, log_loss_rows
+from readiness.stats import (
+    auc_ci,
+    bootstrap_ci,
+    bootstrap_cis,
+    clopper_pearson,
+    log_loss_rows,
+    unique_inverse,
+)
 
 SMALL_HOLDOUT = 200
 SMALL_CLASS = 30
@@ -39,6 +46,14 @@ def balanced_accuracy(y_codes: np.ndarray, pred_codes: np.ndarray, k: int) -> fl
     """Mean recall over the classes present in ``y_codes`` (integer codes < k); fast for bootstraps."""
     counts = np.bincount(y_codes, minlength=k)
     hits = np.bincount(y_codes[y_codes == pred_codes], minlength=k)
+    present = counts > 0
+    return float(np.mean(hits[present] / counts[present]))
+
+
+def _balanced_accuracy_of_cells(cells: np.ndarray, k: int) -> float:
+    """:func:`balanced_accuracy` of rows given as confusion cells ``truth * k + prediction``."""
+    cm = np.bincount(cells, minlength=k * k).reshape(k, k)
+    counts, hits = cm.sum(axis=1), np.diagonal(cm)
     present = counts > 0
     return float(np.mean(hits[present] / counts[present]))
 
@@ -107,10 +122,17 @@ def _classification(ctx: ReviewContext) -> Outcome:
     correct = int((y_s == pred_s).sum())
     acc = correct / n
     acc_ci = clopper_pearson(correct, n)
-    codes, inverse = np.unique(np.concatenate([y_s, pred_s]), return_inverse=True)
+    codes, inverse = unique_inverse(np.concatenate([y_s, pred_s]))
     y_c, pred_c = inverse[:n], inverse[n:]
     bal = balanced_accuracy(y_c, pred_c, len(codes))
-    bal_ci = bootstrap_ci(lambda a, b: balanced_accuracy(a, b, len(codes)), y_c, pred_c, n_boot=B, seed=seed)
+    # the balanced accuracy's and the log loss's intervals over the same resamples, drawn once (each is what
+    # its own bootstrap_ci with this seed gives); a resample takes each row's (truth, prediction) cell along
+    boots = [(lambda cells: _balanced_accuracy_of_cells(cells, len(codes)), (y_c * len(codes) + pred_c,))]
+    p_binary = None
+    if ctx.task == "binary" and ctx.scores_are_probabilities:
+        p_binary = np.clip(scores, 1e-15, 1 - 1e-15)
+        boots.append((np.mean, (log_loss_rows(ctx.y_test_binary[ok], p_binary),)))  # = log_loss's
+    bal_ci, *ll_ci = bootstrap_cis(boots, n_boot=B, seed=seed)
     labels = [str(c) for c in ctx.classes]
     cm = skm.confusion_matrix(y_s, pred_s, labels=labels)
     majority = float(np.max(cm.sum(axis=1)) / n)
@@ -130,9 +152,8 @@ def _classification(ctx: ReviewContext) -> Outcome:
             keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 200)).astype(int))
             m["roc_curve"] = {"fpr": fpr[keep].tolist(), "tpr": tpr[keep].tolist()}
         if ctx.scores_are_probabilities:
-            p = np.clip(scores, 1e-15, 1 - 1e-15)
-            m["log_loss"] = float(skm.log_loss(yb, p, labels=[0, 1]))
-            m["log_loss_ci"] = list(bootstrap_ci(np.mean, log_loss_rows(yb, p), n_boot=B, seed=seed))  # = log_loss's
+            m["log_loss"] = float(skm.log_loss(yb, p_binary, labels=[0, 1]))
+            m["log_loss_ci"] = list(ll_ci[0])
         tp, fn = int(((yb == 1) & (pred_s == str(ctx.positive_label))).sum()), int(((yb == 1) & (pred_s != str(ctx.positive_label))).sum())
         fp = int(((yb == 0) & (pred_s == str(ctx.positive_label))).sum())
         m["recall"] = tp / (tp + fn) if tp + fn else None
