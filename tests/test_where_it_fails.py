@@ -459,3 +459,22 @@ def test_multiclass_labels_read_back_as_numbers_are_compared_as_text(seed):
     assert r.status in ("warn", "fail") and "region" in r.metrics["segments"][0]["columns"]
     mask = _slice_mask(test, r.metrics["segments"][0]["predicates"])
     assert (test.loc[mask, "region"] == "east").mean() > 0.9
+
+
+def test_other_values_are_the_row_by_row_draws_and_never_the_rows_own():
+    from readiness.checks.robustness import other_values
+
+    values = np.array(["a", "b", "c", "d"], dtype=object)
+    probs = np.array([500.0, 300.0, 150.0, 50.0])
+    own = np.random.default_rng(1).choice(["a", "b", "c", "d", "None"], 4000).astype(object)
+    slow, fast = np.random.default_rng(5), np.random.default_rng(5)
+    want = []
+    for o in own:  # the rule as it was written: one rng.choice per row
+        mask = values != o
+        want.append(values[mask][slow.choice(mask.sum(), p=probs[mask] / probs[mask].sum())])
+    got = other_values(own, values, probs, fast)
+    assert got.tolist() == want and slow.random() == fast.random()  # same draws, same stream left
+    assert not (got == own).any()
+    # rows whose own value is 'a' get b, c, d at 300:150:50
+    shares = pd.Series(got[own == "a"]).value_counts(normalize=True)
+    assert shares["b"] == pytest.approx(0.6, abs=0.06) and shares["d"] == pytest.approx(0.1, abs=0.04)

@@ -73,6 +73,25 @@ class Decider:
         return np.asarray(before != after, dtype=bool)
 
 
+def other_values(own: np.ndarray, values: np.ndarray, probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each row, another of ``values`` than its own, drawn at the ``probs`` frequencies: what
+    ``values[mask][rng.choice(mask.sum(), p=p)]`` row by row gives (``mask = values != own``, ``p`` the
+    kept probabilities normalised), drawn at once: that call takes one uniform number per row and
+    finds it in the normalised cumulative probabilities, so the rows' uniforms come from one call
+    and each own value's cumulative probabilities are made once."""
+    out = np.empty(len(own), dtype=object)
+    uniforms = rng.random(len(own))
+    codes, distinct = pd.factorize(own, use_na_sentinel=False)
+    for i, o in enumerate(distinct):
+        rows = codes == i
+        mask = values != o
+        p = probs[mask] / probs[mask].sum()
+        cdf = p.cumsum()
+        cdf /= cdf[-1]
+        out[rows] = values[mask][cdf.searchsorted(uniforms[rows], side="right")]
+    return out
+
+
 def _changes(ctx: ReviewContext, rows: pd.DataFrame, rng: np.random.Generator) -> list[tuple[str, str, pd.Series]]:
     """(feature, kind, new column) for every perturbation of one feature."""
     out = []
@@ -96,11 +115,7 @@ def _changes(ctx: ReviewContext, rows: pd.DataFrame, rng: np.random.Generator) -
             if len(counts) >= 2:
                 values, probs = counts.index.to_numpy(), counts.to_numpy(float)
                 own = cur.astype("object").where(cur.notna(), None).astype(str).to_numpy()
-                new = []
-                for o in own:  # another observed value, at its training frequency
-                    mask = values != o
-                    p = probs[mask] / probs[mask].sum()
-                    new.append(values[mask][rng.choice(mask.sum(), p=p)])
+                new = list(other_values(own, values, probs, rng))
                 target_dtype = cur.dtype if not pd.api.types.is_bool_dtype(cur) else object
                 s = pd.Series(new, index=cur.index, dtype=object)
                 if _is_numeric(cur) or pd.api.types.is_bool_dtype(cur):
