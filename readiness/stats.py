@@ -119,9 +119,13 @@ def bootstrap_cis(
     values: list[list[float]] = [[] for _ in statistics]
     for _ in range(n_boot):
         idx = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
+        taken: dict[int, np.ndarray] = {}  # an array several statistics use is resampled once
         for (statistic, arrays), kept in zip(statistics, values, strict=True):
+            for a in arrays:
+                if id(a) not in taken:
+                    taken[id(a)] = a[idx]
             try:
-                v = statistic(*(a[idx] for a in arrays))
+                v = statistic(*(taken[id(a)] for a in arrays))
             except ValueError:
                 continue
             if v is not None and np.isfinite(v):

@@ -249,3 +249,15 @@ def test_group_names_counts_and_rows_are_those_of_numpy_unique():
     want_names, want_counts = np.unique(g, return_counts=True)
     assert names == list(want_names) and counts.tolist() == want_counts.tolist()
     assert all(((codes == i) == (g == name)).all() for i, name in enumerate(names))
+
+
+def test_the_cells_give_the_brier_score_and_the_ece_bit_for_bit():
+    for seed in range(3):
+        p, y = uniform_case(2000, seed)
+        p[:11] = np.linspace(0, 1, 11)
+        cells = (2 * C.equal_width_bins(p) + y).astype(np.int8)
+        for idx in [np.arange(2000), np.random.default_rng(seed).integers(0, 2000, 2000)]:
+            assert C._ece_of_cells(p[idx], cells[idx]) == C.ece(p[idx], y[idx])
+            assert C._brier_of_cells(p[idx], cells[idx]) == C.brier(p[idx], y[idx])
+        assert C._ece_of_cells(p, cells) == pytest.approx(ref_ece(p, y), abs=1e-12)
+        assert C._brier_of_cells(p, cells) == pytest.approx(brier_score_loss(y, p), abs=1e-12)
