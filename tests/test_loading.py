@@ -456,3 +456,55 @@ def test_numeric_repair_decided_on_distinct_values_equals_the_row_by_row_rule():
         pd.testing.assert_frame_equal(frame, expected_frame)
         assert set(expected) >= {"amount_q", "amount_tokens"}
         assert not set(expected) & {"mostly_missing", "names", "dates", "rare_word", "numbers_as_text"}
+
+
+def test_a_wide_table_is_one_block_per_type_with_the_same_values(tmp_path):
+    """Issue 15 / 9: the CSV reader keeps one block per column; the loaded table is consolidated
+    (copies and scoring of a wide table stay cheap), its values exactly pandas' own reading."""
+    from readiness.inputs import load_table
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(50, 300)), columns=[f"f{i}" for i in range(300)])
+    frame["kind"] = rng.choice(["a", "b"], 50)
+    frame["count"] = rng.integers(0, 9, 50)
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    loaded = load_table(path).frame
+    assert loaded._mgr.nblocks <= 3
+    pd.testing.assert_frame_equal(loaded, pd.read_csv(path, low_memory=False))
+
+
+def test_a_wide_plain_model_scores_as_an_array_with_the_same_answers():
+    """Issue 9 / 15: at 200 columns or more a plain scikit-learn model gets the frame's values as
+    one array (its per-column type checks cost 8 μs a column on every call); the answers are the
+    model's own on the frame, to the bit, with no feature-name warning. Pipelines, narrow tables
+    and frames of mixed types keep the frame."""
+    import warnings
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from readiness.inputs.models import ModelAdapter
+
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.normal(size=(400, 250)), columns=[f"f{i}" for i in range(250)])
+    y = (X["f0"] - X["f1"] + rng.normal(size=400) > 0).astype(int)
+    lr = LogisticRegression(max_iter=500).fit(X, y)
+    hgb = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    for est, plain in ((lr, True), (hgb, True), (pipe, False)):
+        adapter = ModelAdapter(est, task="binary", positive_label=1, features=list(X.columns))
+        assert (adapter._plain_estimator is not None) == plain
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got, pred = adapter.scores(X), adapter.predict(X)
+        assert np.array_equal(got, est.predict_proba(X)[:, 1]) and np.array_equal(pred, est.predict(X))
+    narrow = ModelAdapter(LogisticRegression().fit(X.iloc[:, :5], y), task="binary", positive_label=1,
+                          features=list(X.columns[:5]))
+    assert narrow._plain_estimator is None
+    mixed = X.assign(f3=(X["f3"] > 0).astype(int))
+    adapter = ModelAdapter(LogisticRegression(max_iter=500).fit(mixed, y), task="binary", positive_label=1,
+                           features=list(X.columns))
+    est, given = adapter._inputs(mixed)
+    assert est is adapter.estimator and isinstance(given, pd.DataFrame)
+    assert adapter.estimator.feature_names_in_.tolist() == list(X.columns)  # the model itself is untouched

@@ -20,6 +20,7 @@ Details and limits: docs/models.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -269,26 +270,63 @@ class ModelAdapter:
     def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
         return X[self.features]
 
-    def scores(self, X: pd.DataFrame) -> np.ndarray:
+    def _inputs(self, X: pd.DataFrame):
+        """The estimator to call and what to give it: the frame's columns the model was fitted on,
+        or, for a wide table of one float type, the same values as a plain array and
+        :attr:`_plain_estimator` (the same fitted model, answering without column names)."""
         Xf = self._frame(X)
+        plain = self._plain_estimator
+        if plain is not None and Xf.shape[1] and (Xf.dtypes == Xf.dtypes.iloc[0]).all() \
+                and Xf.dtypes.iloc[0] in (np.float64, np.float32):
+            return plain, Xf.to_numpy()
+        return self.estimator, Xf
+
+    @functools.cached_property
+    def _plain_estimator(self):
+        """For 200 columns or more, a shallow copy of a plain scikit-learn model (no pipeline, column
+        transformer or ensemble of fitted models) without its column names: scikit-learn converts a
+        one-type float frame to the same array (``np.asarray``) after checking each column's type,
+        about 8 μs a column per call — 40 of the 51 ms of scoring 500 rows x 5,000 columns. The
+        copy shares the fitted arrays, so its answers are the model's; None when not applicable."""
+        import copy
+
+        est = self.estimator
+        module, name = type(est).__module__, type(est).__name__
+        if len(self.features) < 200 or not module.startswith(_PLAIN_MODULES) \
+                or any(word in name for word in ("Voting", "Stacking", "Bagging", "Calibrated", "OneVs", "OutputCode",
+                                                 "MultiOutput", "Chain", "TransformedTarget", "SelfTraining")) \
+                or list(getattr(est, "feature_names_in_", [])) != self.features:
+            return None
+        plain = copy.copy(est)
+        del plain.feature_names_in_
+        return plain
+
+    def scores(self, X: pd.DataFrame) -> np.ndarray:
+        est, Xf = self._inputs(X)
         if self.task == "regression":
-            return np.asarray(self.estimator.predict(Xf), dtype=float)
+            return np.asarray(est.predict(Xf), dtype=float)
         if self.has_proba:
-            proba = np.asarray(self.estimator.predict_proba(Xf), dtype=float)
+            proba = np.asarray(est.predict_proba(Xf), dtype=float)
             return proba[:, self._pos_index] if self.task == "binary" else proba
-        if hasattr(self.estimator, "decision_function"):
-            dec = np.asarray(self.estimator.decision_function(Xf), dtype=float)
+        if hasattr(est, "decision_function"):
+            dec = np.asarray(est.decision_function(Xf), dtype=float)
             if self.task == "binary":
                 return dec if self._pos_index == 1 else -dec
             return dec
         # predict-only classifier: hard 0/1 scores
-        pred = np.asarray(self.estimator.predict(Xf))
+        pred = np.asarray(est.predict(Xf))
         if self.task == "binary":
             return (pred == self.positive_label).astype(float)
         return (pred[:, None] == np.asarray(self.classes)[None, :]).astype(float)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.estimator.predict(self._frame(X)))
+        est, Xf = self._inputs(X)
+        return np.asarray(est.predict(Xf))
+
+
+# scikit-learn's model families whose estimators take a plain array the way they take a frame
+_PLAIN_MODULES = tuple(f"sklearn.{m}" for m in ("linear_model", "ensemble", "tree", "svm", "neighbors", "naive_bayes",
+                                                "discriminant_analysis", "neural_network", "kernel_ridge"))
 
 
 def _index_of(classes: list, label) -> int:

