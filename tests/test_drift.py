@@ -208,4 +208,4 @@ def test_text_bins_count_every_value_whatever_the_column_dtype(dtype):
     assert labels == sorted(set(c_tr) | set(c_te))
     assert e.tolist() == pytest.approx([c_tr[k] / n_tr for k in labels])
     assert a.tolist() == pytest.approx([c_te[k] / n_te for k in labels])
-    assert dict(zip(labels, e))["(missing)"] == pytest.approx(3 / n_tr)  # None, NaN and the literal word
+    assert dict(zip(labels, e, strict=True))["(missing)"] == pytest.approx(3 / n_tr)  # None, NaN and the literal word
