@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from readiness.checks import segments_stats as S
-from readiness.checks.bias_stats import label_text
+from readiness.checks.bias_stats import label_texts
 from readiness.fmt import p_text, pct, segment_interval, segment_value
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -59,8 +59,8 @@ def row_losses(ctx: ReviewContext, disc: np.ndarray) -> S.RowLosses:
     conf = proba[np.arange(len(col)), col]
     # labels compared as text, as evaluation.holdout does: a model fitted on the classes '0'…'9' is right on a
     # holdout whose CSV reads them back as the numbers 0…9 (issue 18: every digits row counted wrong)
-    truth = np.array([label_text(v) for v in ctx.y_test.to_numpy()[scored]], dtype=object)
-    right = (np.array([label_text(v) for v in pred], dtype=object) == truth).astype(int)
+    truth = label_texts(ctx.y_test.to_numpy()[scored])
+    right = (label_texts(pred) == truth).astype(int)
     p, notes = S.platt(conf, right, disc, probabilities=True)
     out = S.classification_losses(right, p, None, binary=False)
     out.notes = notes
