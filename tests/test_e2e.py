@@ -97,20 +97,31 @@ def test_sample_review_opens_and_pages_navigate(server, page):
     shot(page, "holdout")
 
 
+def upload(page, nth: int, path: Path, shown: str) -> None:
+    """Choose a file in the nth uploader and wait until Setup names it. Chosen once more if nothing
+    reached the server within 45 s: once in a CI run on a loaded machine the first file never
+    arrived (the server's thread dump showed no script run at all, so the browser's file input
+    had not handed it to the uploader); a file that arrives but is refused still fails here."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(2):
+        page.get_by_test_id("stFileUploaderDropzoneInput").nth(nth).set_input_files(str(path))
+        try:
+            page.get_by_text(shown).wait_for(timeout=45_000 if attempt == 0 else 120_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 1:
+                raise
+    settled(page)
+
+
 def test_upload_and_run_a_review(server, page):
     page.goto(f"{server}/setup")
     page.get_by_role("heading", name="1 · Data").wait_for()
     settled(page)
-    inputs = page.get_by_test_id("stFileUploaderDropzoneInput")
-    inputs.nth(0).set_input_files(str(SAMPLE / "credit_train.csv"))
-    page.get_by_text("Training: credit_train.csv").wait_for()
-    settled(page)
-    inputs.nth(1).set_input_files(str(SAMPLE / "credit_holdout.csv"))
-    page.get_by_text("Holdout: credit_holdout.csv").wait_for()
-    settled(page)
-    page.get_by_test_id("stFileUploaderDropzoneInput").nth(2).set_input_files(str(SAMPLE / "credit_model.skops"))
-    page.get_by_text("Model: credit_model.skops").wait_for()
-    settled(page)
+    upload(page, 0, SAMPLE / "credit_train.csv", "Training: credit_train.csv")
+    upload(page, 1, SAMPLE / "credit_holdout.csv", "Holdout: credit_holdout.csv")
+    upload(page, 2, SAMPLE / "credit_model.skops", "Model: credit_model.skops")
     shot(page, "setup_loaded")
     page.get_by_role("button", name="Run review").click()
     page.get_by_text("Anti-pattern scorecard").wait_for(timeout=300_000)
