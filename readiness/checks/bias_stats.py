@@ -87,6 +87,13 @@ def label_text(v) -> str:
     return str(v)
 
 
+def map_distinct(values: np.ndarray, func, dtype) -> np.ndarray:
+    """``func`` of every element of a (non-object or text) array, computed once per distinct value
+    (NaN is one value)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.array([func(u) for u in uniques], dtype=dtype)[codes] if len(values) else np.empty(0, dtype=dtype)
+
+
 def label_texts(values) -> np.ndarray:
     """:func:`label_text` of every element (an object array), computed once per distinct value.
 
@@ -100,9 +107,7 @@ def label_texts(values) -> np.ndarray:
     if arr.ndim != 1:
         arr = arr.ravel()
     if arr.dtype != object:
-        codes, uniques = pd.factorize(arr, use_na_sentinel=False)
-        return np.array([label_text(u) for u in uniques] + [""], dtype=object)[codes] if len(arr) else \
-            np.empty(0, dtype=object)
+        return map_distinct(arr, label_text, object)
     if pd.api.types.infer_dtype(arr, skipna=False) == "string":
         return arr.astype(object, copy=True)
     seen: dict = {}

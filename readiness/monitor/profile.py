@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from readiness.checks.bias_stats import MISSING_GROUP, OTHER_GROUP, label_texts, missing_text
+from readiness.checks.bias_stats import (
+    MISSING_GROUP,
+    OTHER_GROUP,
+    label_texts,
+    map_distinct,
+    missing_text,
+)
 
 FEATURE_BINS = 10  # quantile bins of a numeric feature (fewer when values repeat)
 SCORE_BINS = 20  # quantile bins of the score (plus the threshold and band edges)
@@ -91,15 +97,9 @@ def bin_index(prof: dict, series: pd.Series) -> np.ndarray:
     pos = {c: i for i, c in enumerate(prof["categories"])}
     known = set(prof["known"])
     other, unseen = len(prof["categories"]), len(prof["categories"]) + 1
-    out = _map_distinct(label_texts(series),
+    out = map_distinct(label_texts(series),
                         lambda t: pos.get(t, other if (t in known or not prof["complete"]) else unseen), int)
     return np.where(miss, k - 1, out)
-
-
-def _map_distinct(text: np.ndarray, func, dtype) -> np.ndarray:
-    """``func`` of every element of a text array, computed once per distinct text."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=False)
-    return np.array([func(t) for t in uniques], dtype=dtype)[codes] if len(text) else np.empty(0, dtype=dtype)
 
 
 def bin_counts(prof: dict, series: pd.Series) -> np.ndarray:
@@ -171,6 +171,6 @@ def group_labels(spec: dict, series: pd.Series) -> np.ndarray:
         labels = np.array(band, dtype=object)[idx]
     else:
         known = set(spec["order"])
-        labels = _map_distinct(label_texts(series), lambda t: t if t in known else OTHER_GROUP, object)
+        labels = map_distinct(label_texts(series), lambda t: t if t in known else OTHER_GROUP, object)
     labels[miss] = MISSING_GROUP
     return labels
