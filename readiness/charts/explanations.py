@@ -64,25 +64,38 @@ def beeswarm(result: CheckResult, *, max_features: int = 10, max_points: int = 5
     m = result.metrics
     points = m.get("points") or {}
     names = [n for n in m.get("top_features", []) if n in points][:max_features]
-    fig = go.Figure()
+    # One WebGL trace for the coloured (numeric) dots and one for the grey (category) dots: a browser draws
+    # thousands of SVG dots slowly (the page switch took 2-3 s with one SVG trace per feature).
     jitter = np.random.default_rng(0)
+    coloured, grey = ([], [], [], []), ([], [], [])
     for i, name in enumerate(names):
         p = _thin(points[name], max_points)
         y = len(names) - 1 - i
         shap = np.asarray([np.nan if v is None else v for v in p["shap"]], dtype=float)
         jit = y + jitter.uniform(-0.32, 0.32, size=len(shap))
-        if p.get("numeric") and p.get("pct") is not None:
-            color = [np.nan if v is None else v for v in p["pct"]]
-            marker = dict(color=color, colorscale=[[0, DOWN], [0.5, "#b9a3c9"], [1, UP]], cmin=0, cmax=1, size=5,
-                          opacity=0.7, showscale=i == 0,
-                          colorbar=dict(title="feature value", tickvals=[0, 1], ticktext=["low", "high"],
-                                        thickness=12, len=0.6))
-            text = [f"{name} = {v}" for v in p["value"]]
-        else:
-            marker = dict(color=NEUTRAL, size=5, opacity=0.6)
-            text = [f"{name} = {v}" for v in p["value"]]
-        fig.add_scatter(x=shap, y=jit, mode="markers", marker=marker, text=text, name=name, showlegend=False,
-                        hovertemplate="%{text}<br>SHAP %{x:.3f}<extra></extra>")
+        text = np.asarray([f"{name} = {v}" for v in p["value"]], dtype=object)
+        pct_ = (np.asarray([np.nan if v is None else v for v in p["pct"]], dtype=float)
+                if p.get("numeric") and p.get("pct") is not None else np.full(len(shap), np.nan))
+        has = ~np.isnan(pct_)  # a numeric value to colour by; categories and missing values are grey
+        for part, values in zip(coloured, (shap[has], jit[has], pct_[has], text[has]), strict=True):
+            part.append(values)
+        for part, values in zip(grey, (shap[~has], jit[~has], text[~has]), strict=True):
+            part.append(values)
+    fig = go.Figure()
+    if sum(map(len, coloured[0])):
+        fig.add_trace(go.Scattergl(
+            x=np.concatenate(coloured[0]), y=np.concatenate(coloured[1]), mode="markers",
+            marker=dict(color=np.concatenate(coloured[2]), colorscale=[[0, DOWN], [0.5, "#b9a3c9"], [1, UP]], cmin=0,
+                        cmax=1, size=5, opacity=0.7, showscale=True,
+                        colorbar=dict(title="feature value", tickvals=[0, 1], ticktext=["low", "high"], thickness=12,
+                                      len=0.6)),
+            text=np.concatenate(coloured[3]).tolist(), showlegend=False,
+            hovertemplate="%{text}<br>SHAP %{x:.3f}<extra></extra>"))
+    if sum(map(len, grey[0])):
+        fig.add_trace(go.Scattergl(
+            x=np.concatenate(grey[0]), y=np.concatenate(grey[1]), mode="markers",
+            marker=dict(color=NEUTRAL, size=5, opacity=0.6), text=np.concatenate(grey[2]).tolist(),
+            showlegend=False, hovertemplate="%{text}<br>SHAP %{x:.3f}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     fig.update_layout(height=110 + 42 * len(names), margin=dict(l=10, r=10, t=10, b=10),
                       xaxis_title=f"SHAP value ({_axis_space(m.get('output_space'))}): right pushes the output up",
@@ -102,7 +115,7 @@ def dependence(result: CheckResult, feature: str):
     p = _thin(p, 1000)
     shap = p["shap"]
     if p.get("numeric"):
-        fig = go.Figure(go.Scatter(x=p["value"], y=shap, mode="markers",
+        fig = go.Figure(go.Scattergl(x=p["value"], y=shap, mode="markers",
                                    marker=dict(color=[UP if (s or 0) > 0 else DOWN for s in shap], size=5, opacity=0.6),
                                    hovertemplate=f"{feature} = %{{x}}<br>SHAP %{{y:.3f}}<extra></extra>"))
     else:
