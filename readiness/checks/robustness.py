@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from readiness.explain import screen_note, screened_features
 from readiness.fmt import pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
@@ -19,6 +20,7 @@ from readiness.stats import wilson
 NUDGE = 0.05  # numeric features move by ±5% of their spread (standard deviation, robustly from the IQR)
 SAMPLE_ROWS = 2000  # holdout rows perturbed (seeded sample)
 MAX_PERTURBED_CELLS = 400_000  # rows × perturbations scored at once (fewer rows for many features)
+MAX_BATCH_CELLS = 20_000_000  # rows × columns of the frames one scoring call builds (memory bound for wide tables)
 SENSITIVE_ROWS = 20_000  # holdout rows in the counterfactual test
 FRAGILE = 0.10  # warn: one feature's ±5% nudge flips at least this share of decisions (95% lower bound)
 SENSITIVE_WARN = 0.005  # warn: changing only a sensitive attribute flips at least this share (95% lower bound)
@@ -92,10 +94,11 @@ def other_values(own: np.ndarray, values: np.ndarray, probs: np.ndarray, rng: np
     return out
 
 
-def _changes(ctx: ReviewContext, rows: pd.DataFrame, rng: np.random.Generator) -> list[tuple[str, str, pd.Series]]:
-    """(feature, kind, new column) for every perturbation of one feature."""
+def _changes(ctx: ReviewContext, rows: pd.DataFrame, rng: np.random.Generator,
+             varied: list[str]) -> list[tuple[str, str, pd.Series]]:
+    """(feature, kind, new column) for every perturbation of one of the ``varied`` features."""
     out = []
-    for col in ctx.features:
+    for col in varied:
         if col not in rows.columns or col in ctx.roles.sensitive:
             continue
         tr = ctx.train[col] if col in ctx.train.columns else rows[col]
@@ -127,7 +130,18 @@ def _changes(ctx: ReviewContext, rows: pd.DataFrame, rng: np.random.Generator) -
 
 
 def _score_changes(dec: Decider, rows: pd.DataFrame, base: np.ndarray, changes) -> dict[tuple[str, str], np.ndarray]:
-    """Flip indicator per change (one scoring call for all changes that score; the rest one by one)."""
+    """Flip indicator per change: the changed copies of ``rows`` scored in batches of at most
+    MAX_BATCH_CELLS cells (one batch for narrow data), so memory does not grow with the column count."""
+    per_batch = max(1, MAX_BATCH_CELLS // max(1, rows.shape[0] * rows.shape[1]))
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for start in range(0, len(changes), per_batch):
+        out.update(_score_batch(dec, rows, base, changes[start:start + per_batch]))
+    return out
+
+
+def _score_batch(dec: Decider, rows: pd.DataFrame, base: np.ndarray, changes) -> dict[tuple[str, str], np.ndarray]:
+    """One scoring call for all changes of a batch; when the model refuses one (e.g. a missing value),
+    the batch's changes one by one, so that change does not hide the others."""
     if not changes:
         return {}
     frames = []
@@ -139,7 +153,7 @@ def _score_changes(dec: Decider, rows: pd.DataFrame, base: np.ndarray, changes) 
     try:
         after = dec.decide(pd.concat(frames, ignore_index=True))
         return {(c, kind): dec.flipped(base, after[i * k:(i + 1) * k]) for i, (c, kind, _n) in enumerate(changes)}
-    except Exception:  # one change the model refuses (e.g. a missing value) must not hide the others
+    except Exception:
         out = {}
         for f, (c, kind, _n) in zip(frames, changes, strict=True):
             try:
@@ -155,6 +169,18 @@ def _share(flips: np.ndarray) -> dict:
     return {"rate": k / n if n else math.nan, "ci": [lo, hi], "flips": k, "rows": n}
 
 
+def _decide_with(dec: Decider, rows: pd.DataFrame, attribute: str, new: pd.Series) -> np.ndarray:
+    """The decisions for ``rows`` with ``attribute`` replaced by ``new``, scored in row chunks of at
+    most MAX_BATCH_CELLS cells (one chunk for narrow data)."""
+    step = max(1, MAX_BATCH_CELLS // max(1, rows.shape[1]))
+    parts = []
+    for start in range(0, len(rows), step):
+        f = rows.iloc[start:start + step].copy()
+        f[attribute] = new.iloc[start:start + step].set_axis(f.index)
+        parts.append(dec.decide(f))
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
 def counterfactual(ctx: ReviewContext, dec: Decider, attribute: str, idx: np.ndarray) -> dict:
     """Change only ``attribute`` (swap a binary one; otherwise set each other observed value) and
     count the changed decisions, overall and per group."""
@@ -168,15 +194,14 @@ def counterfactual(ctx: ReviewContext, dec: Decider, attribute: str, idx: np.nda
     by_group: dict[str, dict[str, float]] = {g: {} for g in groups}
     any_flip = np.zeros(len(rows), dtype=bool)
     for v in observed:
-        f = rows.copy()
         changed = np.array([o != v for o in own])
         if len(observed) == 2:  # binary: swap
             other = [x for x in observed if x != v][0]
-            f[attribute] = np.where(own == v, other, v).astype(col.dtype if _is_numeric(col) else object)
+            new = pd.Series(np.where(own == v, other, v).astype(col.dtype if _is_numeric(col) else object))
             changed = np.ones(len(rows), dtype=bool)
         else:
-            f[attribute] = pd.Series([v] * len(rows), dtype=col.dtype if _is_numeric(col) else object)
-        flips = dec.flipped(base, dec.decide(f)) & changed
+            new = pd.Series([v] * len(rows), dtype=col.dtype if _is_numeric(col) else object)
+        flips = dec.flipped(base, _decide_with(dec, rows, attribute, new)) & changed
         any_flip |= flips
         if len(observed) == 2:
             for g in groups:
@@ -225,13 +250,15 @@ def perturbation(ctx: ReviewContext) -> Outcome:
     rng = np.random.default_rng(ctx.settings.random_state + 19)
     scored_idx = np.flatnonzero(ctx.scored)
     dec = Decider(ctx)
-    features = [c for c in ctx.features if c in ctx.test.columns]
+    screen = screened_features(ctx)  # many columns: the features most associated with the score (as LIME's)
+    kept = set(screen["features"]) if screen["screened"] else set(ctx.features)
+    features = [c for c in ctx.features if c in ctx.test.columns and c in kept]
     n_changes_guess = max(1, 2 * len(features))
     k = int(min(n, SAMPLE_ROWS, max(50, MAX_PERTURBED_CELLS // n_changes_guess)))
     idx = np.sort(rng.choice(scored_idx, k, replace=False)) if n > k else scored_idx
     rows = ctx.test.iloc[idx].reset_index(drop=True)
     base = dec.base(idx)
-    changes = _changes(ctx, rows, rng)
+    changes = _changes(ctx, rows, rng, features)
     flips = _score_changes(dec, rows, base, changes)
     small = [key for key in flips if key[1] != "missing"]
     any_flip = np.zeros(len(rows), dtype=bool)
@@ -268,6 +295,10 @@ def perturbation(ctx: ReviewContext) -> Outcome:
         sensitive[attr] = res["rate"]
         sens_detail[attr] = res
     findings: list[Finding] = []
+    note = screen_note(screen, "the perturbation test changes")
+    if note:
+        findings.append(Finding(severity=Severity.INFO, message=note, evidence={
+            "features_perturbed": len(screen["features"]), "features_available": screen["available"]}))
     for attr, res in sens_detail.items():
         lo = res["ci"][0]
         how = ("swapping it" if res["binary"] else f"setting it to '{res['worst_change']}'")
@@ -310,6 +341,8 @@ def perturbation(ctx: ReviewContext) -> Outcome:
         "flip_rate_by_feature": by_feature, "flip_detail": detail, "missing_flip_rate_by_feature": missing,
         "sensitive_flip_rate": sensitive, "sensitive_detail": sens_detail,
         "sensitive_not_inputs": not_inputs, "fragile_features": fragile, "rows": len(rows),
+        "features_perturbed": len([c for c in features if c not in ctx.roles.sensitive]),
+        "features_available": len([c for c in ctx.features if c not in ctx.roles.sensitive]),
         "nudge": NUDGE, "thresholds": {"fragile": FRAGILE, "sensitive": SENSITIVE_WARN},
     }
     if ctx.task == "regression":
