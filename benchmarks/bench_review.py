@@ -195,13 +195,14 @@ def run_child(args: list[str]) -> tuple[float, float]:
     return wall, peak / (1 << 30)
 
 
-def write_inputs(folder: Path, train: pd.DataFrame, test: pd.DataFrame, model) -> tuple[Path, Path, Path]:
+def write_inputs(folder: Path, train: pd.DataFrame, test: pd.DataFrame, model,
+                 fmt: str = "csv") -> tuple[Path, Path, Path]:
     import skops.io as sio
 
     folder.mkdir(parents=True, exist_ok=True)
-    paths = folder / "train.csv", folder / "test.csv", folder / "model.skops"
-    train.to_csv(paths[0], index=False)
-    test.to_csv(paths[1], index=False)
+    paths = folder / f"train.{fmt}", folder / f"test.{fmt}", folder / "model.skops"
+    for frame, path in zip((train, test), paths[:2], strict=True):
+        frame.to_parquet(path, index=False) if fmt == "parquet" else frame.to_csv(path, index=False)
     sio.dump(model, paths[2])
     return paths
 
@@ -240,16 +241,20 @@ def bench_adult(tmp: Path, repeats: int) -> None:
     print(f"  slowest checks (s): {slowest(report)}")
 
 
-def bench_million(tmp: Path, rows: int, keep: Path | None = None) -> None:
+def bench_million(tmp: Path, rows: int, keep: Path | None = None, fmt: str = "csv") -> None:
     t0 = time.perf_counter()
-    folder = (keep or tmp) / f"million-{rows}"
+    folder = (keep or tmp) / (f"million-{rows}" + ("" if fmt == "csv" else f"-{fmt}"))
     if keep is not None and (folder / "model.skops").exists():
-        paths = folder / "train.csv", folder / "test.csv", folder / "model.skops"
-        train, test = (pd.read_csv(p, usecols=["y"]) for p in paths[:2])
+        paths = folder / f"train.{fmt}", folder / f"test.{fmt}", folder / "model.skops"
+        train, test = ((pd.read_parquet(p, columns=["y"]) if fmt == "parquet" else pd.read_csv(p, usecols=["y"]))
+                       for p in paths[:2])
     else:
         train, test, model = million(rows)
-        paths = write_inputs(folder, train, test, model)
-    print(f"\n{rows:,} rows ({len(train):,} training + {len(test):,} holdout, 19 columns besides the target), "
+        paths = write_inputs(folder, train, test, model, fmt)
+        del model
+    n_train, n_test = len(train), len(test)
+    del train, test
+    print(f"\n{rows:,} rows ({n_train:,} training + {n_test:,} holdout, 19 columns besides the target, {fmt}), "
           f"ready in {time.perf_counter() - t0:.0f} s ({load()})")
     floor, _ = run_child([sys.executable, "-c", FLOOR, *map(str, paths)])
     wall, peak, report = cli_review(paths, "y", ["sex", "region"], tmp / "million" / "report.json",
@@ -279,6 +284,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1, help="floor/review pairs for the Adult-sized data")
     ap.add_argument("--sample", action="store_true", help="also time the bundled sample in-process")
     ap.add_argument("--keep", type=Path, help="keep the generated large data set in this folder (and reuse it)")
+    ap.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                    help="file format of the large review's data (10M rows: parquet)")
     args = ap.parse_args()
     import warnings
 
@@ -287,7 +294,7 @@ def main() -> None:
         if not args.skip_adult:
             bench_adult(Path(tmp), args.repeats)
         if not args.skip_1m:
-            bench_million(Path(tmp), args.rows_1m, args.keep)
+            bench_million(Path(tmp), args.rows_1m, args.keep, args.format)
     if args.sample:
         bench_sample()
     print(f"\n({load()} at the end)")
