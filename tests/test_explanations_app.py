@@ -50,3 +50,23 @@ def test_explanations_page_renders_and_row_picker_works():
     dep = at.selectbox(key="explanations_dependence")
     dep.select(dep.options[1]).run()
     assert not at.exception
+
+
+def test_the_default_row_shows_the_checks_own_explanation_without_a_rerun(monkeypatch):
+    """The LIME check already explained the default row (metrics["default_row"]); the page shows those
+    figures (one number per quantity) instead of explaining the row again, which took most of the
+    page's first visit (SHAP + LIME with five LIME seeds)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    assert not at.exception
+    import readiness.explain as X
+
+    def refuse(*a, **k):
+        raise AssertionError("explain_row called again for the default row")
+
+    monkeypatch.setattr(X, "explain_row", refuse)
+    at.switch_page("pages/explanations.py").run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error if "could not be explained" in e.value]
+    stored = at.session_state["readiness_review"].report.check("explanations.lime").metrics["default_row"]
+    facts = [m.value for m in at.markdown if "actual" in m.value]
+    assert facts and f"score **{stored['score']:.3f}**" in facts[0]
