@@ -95,19 +95,23 @@ def _sample_context() -> tuple[ReviewContext, str]:
 
 
 def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", record: bool = True,
-                      workers: int | str = "auto") -> ReviewReport:
+                      workers: int | str = "auto", runner: Callable | None = None,
+                      cache_key: str | None = None) -> ReviewReport:
     """Run (or fetch from the digest cache) the review, showing per-check progress.
 
     With ``record`` (not for the sample), a review that actually runs gets the holdout's
     earlier evaluations from the review history first, and is stored there when complete.
+    ``runner(progress)`` runs the checks another way (an engine's review of server datasets:
+    :func:`readiness.engines.review.run`); ``cache_key`` then tells its report from the in-memory one.
     """
     from readiness.review import run_review
     from readiness.store import prior_holdout_evaluations, record_completed_review
 
     cache = _report_cache()
-    if ctx.digest in cache:
-        cache.move_to_end(ctx.digest)
-        return cache[ctx.digest]
+    key = cache_key or ctx.digest
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
     if record:
         from readiness.checks.comparison_history import champion_review_for
 
@@ -119,12 +123,12 @@ def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", 
         def progress(i, n, spec):
             bar.progress(min(1.0, i / max(n, 1)), text=f"{min(i + 1, n)}/{n} · {spec.title}")
 
-        report = run_review(ctx, progress=progress, workers=workers)
+        report = runner(progress) if runner is not None else run_review(ctx, progress=progress, workers=workers)
         box.update(label=f"Review complete: {len(report.checks)} checks in {report.duration_s:.1f} s",
                    state="complete", expanded=False)
     if record:
         record_completed_review(ctx, report, source="app")
-    cache[ctx.digest] = report
+    cache[key] = report
     while len(cache) > MAX_CACHED_REPORTS:
         cache.popitem(last=False)
     return report
@@ -319,7 +323,17 @@ def check_header(result: CheckResult | None, *, heading: str | None = None) -> b
         status_badge(result.status)
     with cols[1]:
         st.markdown(f"**{esc(result.summary)}**")
+    basis_line(result)
     return True
+
+
+def basis_line(result: CheckResult) -> None:
+    """For a review an engine ran: which rows this check's figures rest on (docs/engines.md)."""
+    from readiness.fmt import basis_text
+
+    basis = basis_text(result.metrics)
+    if basis and Status(result.status) not in (Status.SKIPPED, Status.ERROR):
+        st.caption(f":material/functions: Basis: {basis}")
 
 
 def check_details(result: CheckResult) -> None:

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import area_page, esc, review, status_link, status_text
+from pages._ui import area_page, basis_line, esc, review, status_link, status_text
 from readiness.antipatterns import ANTIPATTERNS
+from readiness.fmt import basis_overview
 from readiness.registry import registered_checks
 from readiness.results import DATA_REVIEW_NOTE, Status, worst_status
 from readiness.style import overall_verdict
@@ -22,6 +23,8 @@ verdict = overall_verdict(overall, data_only=report.data_only) + {
 st.markdown(f"### {status_text(overall)} — {verdict}")
 if report.data_only:
     st.info(DATA_REVIEW_NOTE, icon=":material/dataset:")
+if basis_overview(report.checks):  # a review an engine ran (a dataset on the server, or the CLI's --engine)
+    st.caption(f":material/functions: {basis_overview(report.checks)}")
 cols = st.columns(5)
 for col, s, help_ in zip(cols, Status, [
     "checks that found nothing of concern", "checks that need judgement", "checks that found a blocking problem",
@@ -80,6 +83,8 @@ for c in report.checks:
         left, right = st.columns([2, 7])
         left.markdown(f"**{status_text(c.status)}**")
         right.markdown(f"**{c.title}** — {esc(c.summary)}")
+        with right:
+            basis_line(c)
 
 with st.expander("Inputs and lineage"):
     st.dataframe([{"role": f.role, "file": f.name, "rows": f.rows, "columns": f.columns,

@@ -4,7 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import SESSION_KEY, AppState, esc, run_review_cached, state
+from readiness.engines.server_data import (
+    ServerTable,
+    list_server_datasets,
+    server_data_config,
+    server_table,
+)
 from readiness.errors import ReadinessError
+from readiness.fmt import byte_size
 from readiness.inputs import Roles, Settings, build_context, load_table
 from readiness.inputs.context import ambiguous_task, detect_task, whole_number_classes
 from readiness.inputs.formats import model_file_types
@@ -57,8 +64,13 @@ def _parse_table(upload, role: str):
     cached = ex.get(f"{role}_table")
     if cached is not None and cached.sha256 == digest:
         return cached
+    return _new_table(role, lambda: load_table(data, role=role, name=upload.name))
+
+
+def _new_table(role: str, load):
+    """A newly chosen input read by ``load()`` (its error shown instead); new training data is a new review."""
     try:
-        table = load_table(data, role=role, name=upload.name)
+        table = load()
     except ReadinessError as err:
         st.error(esc(err), icon=":material/error:")
         ex.pop(f"{role}_table", None)
@@ -70,27 +82,93 @@ def _parse_table(upload, role: str):
 
 
 def _show_table(table, label):
-    if table is not None:
+    if isinstance(table, ServerTable):
+        d = table.entry
+        rows = f"{d.rows:,} rows × {d.columns} columns" if d.rows is not None else ""
+        files = f" in {d.files:,} files" if d.files > 1 else ""
+        st.success(f"{label}: **{esc(d.name)}**, a dataset on the server · {rows}{files} · {byte_size(d.size_bytes)}",
+                   icon=":material/check_circle:")
+        if not table.complete and d.rows is not None and len(table.frame) < d.rows:
+            st.caption(f"The column choices below are read from its first {len(table.frame):,} rows; the review "
+                       f"reads every row and fingerprints every file.")
+    elif table is not None:
         st.success(f"{label}: **{esc(table.name)}** · {len(table.frame):,} rows × {table.frame.shape[1]} columns · "
                    f"SHA-256 `{table.sha256[:16]}…`", icon=":material/check_circle:")
 
 
+UPLOAD, ON_SERVER = "Upload a file", "A dataset on the server"
+
+
+def _server_setting():
+    """The operator's server datasets (docs/engines.md) and what they offer, or None when off."""
+    try:
+        config = server_data_config()
+    except ReadinessError as err:
+        st.warning(esc(err), icon=":material/warning:")
+        return None
+    if config is None:
+        return None
+    return config, _server_listing(repr(config), config)
+
+
+@st.cache_data(ttl=60, show_spinner="Listing the datasets on the server…")
+def _server_listing(setting: str, _config):
+    return list_server_datasets(_config)
+
+
+def _server_table(role: str, label: str):
+    """The visitor's choice among the datasets the operator offers (never a path they type)."""
+    config, (offered, _) = server
+    names = {d.key: d for d in offered}
+    if not offered:
+        st.info("The server offers no dataset that can be read.", icon=":material/info:")
+    key = st.selectbox(f"{label}: the dataset on the server", list(names), index=None,
+                       format_func=lambda k: names[k].describe(), placeholder="Choose a dataset",
+                       key=f"setup_{role}_server")
+    cached = ex.get(f"{role}_table")
+    if key is None:
+        return None
+    if isinstance(cached, ServerTable) and cached.key == key and cached.entry == names[key]:
+        return cached
+    with st.spinner("Reading its first rows…"):
+        return _new_table(role, lambda: server_table(config, key, role=role))
+
+
+def _data_input(role: str, label: str, uploader_key: str):
+    """An upload, or (when the operator offers them) a dataset on the server."""
+    kept = ex.get(f"{role}_table")
+    if server is not None and two_files:
+        where = st.radio(label, [UPLOAD, ON_SERVER], horizontal=True, key=f"setup_{role}_from")
+        if where == ON_SERVER:
+            return _server_table(role, label)
+    up = st.file_uploader(label, type=["csv", "tsv", "parquet"], key=uploader_key,
+                          label_visibility="collapsed" if server is not None and two_files else "visible")
+    if up is not None:
+        return _parse_table(up, role)
+    return None if isinstance(kept, ServerTable) else kept
+
+
 # --- 1. data ---------------------------------------------------------------------------
 st.header("1 · Data")
+server = _server_setting()
 layout = st.radio("How is the holdout given?", ["Two files: training and holdout", "One file with a split column"],
                   horizontal=True, key="setup_layout")
 two_files = layout.startswith("Two")
+if server is not None:
+    st.caption(f"This server also offers datasets it holds (read with the {esc(server[0].describe_engine())} "
+               "engine), for data too large to upload: choose *A dataset on the server*"
+               + (" with two inputs (training and holdout)." if not two_files else "."))
+    if server[1][1]:
+        with st.expander(f"{len(server[1][1])} more on the server cannot be used"):
+            st.markdown("\n".join(f"- {esc(why)}" for _, why in server[1][1]))
 c1, c2 = st.columns(2)
 with c1:
-    up = st.file_uploader("Training data" if two_files else "Data (training and holdout rows)",
-                          type=["csv", "tsv", "parquet"], key="up_train")
-    train_t = _parse_table(up, "train") if up is not None else ex.get("train_table")
+    train_t = _data_input("train", "Training data" if two_files else "Data (training and holdout rows)", "up_train")
     _show_table(train_t, "Training" if two_files else "Data")
 test_t = None
 if two_files:
     with c2:
-        up = st.file_uploader("Holdout data", type=["csv", "tsv", "parquet"], key=f"up_test{ex.get('gen') or ''}")
-        test_t = _parse_table(up, "test") if up is not None else ex.get("test_table")
+        test_t = _data_input("test", "Holdout data", f"up_test{ex.get('gen') or ''}")
         _show_table(test_t, "Holdout")
 
 def _uploaded_model(up, key: str, label: str):
@@ -106,7 +184,7 @@ def _uploaded_model(up, key: str, label: str):
         try:
             with st.spinner(f"Checking the {label.lower()} in an isolated process…"):
                 loaded = load_uploaded_model(data, name=up.name)
-            ex[key] = loaded
+            ex[key], ex[f"{key}_bytes"] = loaded, data  # the bytes: an engine's workers load the model from them
         except ReadinessError as err:
             st.error(esc(err), icon=":material/error:")
             return None
@@ -330,18 +408,41 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
                             target_rmse=target_rmse, target_r2=None if target_rmse is not None else target_r2,
                             cost_over=cost_over, cost_under=cost_under, cost_matrix=cost_matrix,
                             champion_threshold=None if champion_thr in (None, threshold) else champion_thr)
-        ctx = build_context(train=train_t, test=test_t if two_files else None, roles=roles,
-                            model=model if mode == "A model file" else None, settings=settings,
-                            champion=champion if champion_mode == "A model file" else None)
-        from readiness.checks.business_tasks import validate_cost_matrix
+        reviewed = model if mode == "A model file" else None
+        current = champion if champion_mode == "A model file" else None
+        engine_review = None
+        if server is not None and any(isinstance(t, ServerTable) for t in (train_t, test_t)):
+            from readiness.engines.server_data import prepare_server_review
 
-        validate_cost_matrix(ctx)
+            with st.status(f"Reading the data on the server ({server[0].describe_engine()} engine)",
+                           expanded=True) as box:
+                ctx, engine_review = prepare_server_review(
+                    server[0], train=train_t, test=test_t, roles=roles, settings=settings, model=reviewed,
+                    model_bytes=ex.get("model_bytes"), champion=current,
+                    progress=lambda text: box.write(f":material/check: {text[0].upper()}{text[1:]}"))
+                box.update(label="The data on the server is read", state="complete", expanded=False)
+        else:
+            ctx = build_context(train=train_t, test=test_t if two_files else None, roles=roles, model=reviewed,
+                                settings=settings, champion=current)
+            from readiness.checks.business_tasks import validate_cost_matrix
+
+            validate_cost_matrix(ctx)
     except ReadinessError as err:
         st.error(esc(err), icon=":material/error:")
         st.stop()
-    report = run_review_cached(ctx)
+    if engine_review is not None:
+        from readiness.engines.review import run as run_on_engine
+
+        try:
+            report = run_review_cached(ctx, runner=lambda progress: run_on_engine(engine_review, progress=progress),
+                                       cache_key=f"{ctx.digest}:{engine_review.engine.name}:{server[0].sample_rows}")
+        finally:
+            engine_review.engine.close()
+    else:
+        report = run_review_cached(ctx)
     s.ctx, s.report, s.title, s.is_sample = ctx, report, title, False
     ex["title"] = title
     # the files this review used: new training data drops them (they belong to this review)
-    ex["used"] = [f.sha256 for f in ctx.input_files]  # (a champion file is among them)
+    ex["used"] = [f.sha256 for f in ctx.input_files] + [t.sha256 for t in (train_t, test_t)
+                                                        if isinstance(t, ServerTable)]
     st.switch_page("pages/overview.py")

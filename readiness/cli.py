@@ -164,18 +164,25 @@ def _cost_matrix(path: Path | None) -> dict | None:
     return read_cost_matrix(path)
 
 
-def _context_from_args(a):
-    from readiness.checks.bias import parse_reference_groups, validate_reference_groups
-    from readiness.inputs import Roles, Settings, prepare_review
+def _settings(a):
+    from readiness.checks.bias import parse_reference_groups
+    from readiness.inputs import Settings
 
     if a.target_rmse is not None and a.target_r2 is not None:
         raise E.ReadinessError("--target-rmse and --target-r2 set the same goal: give one of them.")
-    settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn,
-                        target_rmse=a.target_rmse, target_r2=a.target_r2, cost_over=a.cost_over,
-                        cost_under=a.cost_under, cost_matrix=_cost_matrix(a.cost_matrix),
-                        reference_groups=parse_reference_groups(a.reference_group),
-                        champion_threshold=a.champion_threshold,
-                        latency_budget_ms=a.latency_budget_ms)
+    return Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn,
+                    target_rmse=a.target_rmse, target_r2=a.target_r2, cost_over=a.cost_over,
+                    cost_under=a.cost_under, cost_matrix=_cost_matrix(a.cost_matrix),
+                    reference_groups=parse_reference_groups(a.reference_group),
+                    champion_threshold=a.champion_threshold,
+                    latency_budget_ms=a.latency_budget_ms)
+
+
+def _context_from_args(a):
+    from readiness.checks.bias import validate_reference_groups
+    from readiness.inputs import Roles, Settings, prepare_review
+
+    settings = _settings(a)
     if a.sample:
         from readiness.sample import load_sample, sample_config
 
@@ -226,9 +233,8 @@ def _with_engine(a) -> bool:
 
 def _engine_review(a):
     """The review's inputs opened on the engine: samples for the context, exact summaries of all rows."""
-    from readiness.checks.bias import parse_reference_groups, validate_reference_groups
-    from readiness.engines.review import engine_from_args, prepare
-    from readiness.inputs import Roles, Settings
+    from readiness.engines.review import engine_from_args, open_review
+    from readiness.inputs import Roles
 
     if a.train is None or a.target is None or a.test is None:
         raise E.ReadinessError("--engine needs --train, --test and --target.")
@@ -236,9 +242,7 @@ def _engine_review(a):
         raise E.ReadinessError("--champion is not supported with --engine yet: compare with --engine local.")
     if a.sample_rows < 1000:
         raise E.ReadinessError(f"--sample-rows must be at least 1000, got {a.sample_rows}.")
-    settings = Settings(threshold=a.threshold, target_accuracy=a.target_accuracy, cost_fp=a.cost_fp, cost_fn=a.cost_fn,
-                        reference_groups=parse_reference_groups(a.reference_group),
-                        latency_budget_ms=a.latency_budget_ms)
+    settings = _settings(a)
     roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
                   id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
                   favorable_label=a.favorable_label, task=a.task)
@@ -247,14 +251,8 @@ def _engine_review(a):
     quiet = a.quiet or a.json == Path("-")
     say = (lambda text: None) if quiet else (lambda text: print(f"[{engine.describe()}] {text}", file=sys.stderr,
                                                                  flush=True))
-    try:
-        er = prepare(engine, train=a.train, test=a.test, roles=roles, settings=settings, model=model,
-                     model_name=a.model and a.model.name, trusted=trusted, sample_rows=a.sample_rows, progress=say)
-    except BaseException:
-        engine.close()
-        raise
-    validate_reference_groups(er.ctx)
-    return er
+    return open_review(engine, train=a.train, test=a.test, roles=roles, settings=settings, model=model,
+                       model_name=a.model and a.model.name, trusted=trusted, sample_rows=a.sample_rows, progress=say)
 
 
 def _prestart_worker(a) -> None:

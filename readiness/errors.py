@@ -306,4 +306,7 @@ ENGINE_MISSING = ("--engine {engine} needs the [{engine}] extra (pip install 'mo
                   "{detail}")
 ENGINE_UNREACHABLE = "The {what} at {address} cannot be reached: {detail}"
 ENGINE_FAILED = "The {engine} engine failed while {doing}: {detail}"
+SERVER_DATA_CONFIG = ("The server's datasets are off: ${env} {problem}. The operator sets it (SECURITY.md, "
+                      "docs/engines.md); uploads work as usual.")
+SERVER_DATA_REFUSED = "Dataset {name!r} on the server cannot be used: {why}."
 ENGINE_CSV = ("--engine {engine} reads Parquet: {name} is a {kind} file. Convert it to Parquet (or use --engine local).")

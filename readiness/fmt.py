@@ -207,3 +207,21 @@ def basis_text(metrics: dict) -> str | None:
     if b.get("kind") == "exact":
         return f"exact on {b.get('rows', 0):,} holdout rows ({b.get('engine')})"
     return f"sample of {b.get('rows', 0):,} of {b.get('of_rows', 0):,} holdout rows ({b.get('engine')})"
+
+
+def basis_overview(checks) -> str | None:
+    """One sentence for a review an engine ran: which checks rest on every holdout row and which on a
+    sample (the checks that ran; skipped ones have no figures). None for a review of files in memory."""
+    ran = [c for c in checks if str(getattr(c.status, "value", c.status)) not in ("skipped", "error")]
+    bases = [c.metrics.get("basis") for c in ran if isinstance(c.metrics.get("basis"), dict)]
+    if not bases:
+        return None
+    engine = bases[0].get("engine")
+    exact = [b for b in bases if b.get("kind") == "exact"]
+    sampled = [b for b in bases if b.get("kind") != "exact"]
+    rows = max(b.get("of_rows", b.get("rows", 0)) for b in bases)
+    text = f"Computed with the {engine} engine: {len(exact)} of {len(bases)} checks exactly on all {rows:,} holdout rows"
+    if sampled:
+        n = sampled[0].get("rows", 0)
+        text += f", {len(sampled)} on a sample of {n:,} of them (each says which under its title)"
+    return text + "."

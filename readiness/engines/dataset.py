@@ -166,20 +166,22 @@ def _base(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def open_dataset(source: str | Path, *, role: str, digest: bool = True) -> Dataset:
-    """List, validate and fingerprint a Parquet dataset. Raises :class:`InputFileError` with one line."""
+def open_dataset(source: str | Path, *, role: str, digest: bool = True, name: str | None = None) -> Dataset:
+    """List, validate and fingerprint a Parquet dataset. Raises :class:`InputFileError` with one line.
+    ``name`` (default: the path or URL) is what the report and the messages call it."""
     import fsspec
     import pyarrow.parquet as pq
 
-    text = str(source)
+    url = str(source)
+    text = name or url
     label = role.capitalize()
     try:
-        fs, root = fsspec.core.url_to_fs(text)
+        fs, root = fsspec.core.url_to_fs(url)
     except (ImportError, ValueError) as exc:
         raise E.InputFileError(E.DATASET_READ.format(role=label, name=text, detail=_one_line(exc))) from None
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     try:
-        files = _list_files(fs, root, text)
+        files = _list_files(fs, root, url)
     except (OSError, ValueError) as exc:
         raise E.InputFileError(E.DATASET_READ.format(role=label, name=text, detail=_one_line(exc))) from None
     if not files:
@@ -205,7 +207,7 @@ def open_dataset(source: str | Path, *, role: str, digest: bool = True) -> Datas
     if rows == 0:
         raise E.InputFileError(E.DATASET_EMPTY.format(role=label, name=text, files=len(files)))
     sha = _digest(fs, files, root) if digest else ""
-    return Dataset(name=text, role=role, url=text, protocol=protocol, files=tuple(files), schema=schema,
+    return Dataset(name=text, role=role, url=url, protocol=protocol, files=tuple(files), schema=schema,
                    num_rows=rows, sha256=sha, size_bytes=size, filesystem=fs)
 
 

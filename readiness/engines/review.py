@@ -41,7 +41,10 @@ def local_max_rows() -> int:
 
 
 def open_source(source, *, role: str) -> Dataset | Table:
-    """A Parquet file or dataset stays where it is; any other file is loaded on the driver."""
+    """A Parquet file or dataset stays where it is; any other file is loaded on the driver. An input
+    already opened (a :class:`Dataset`, or a :class:`Table` such as an upload in the app) is used as it is."""
+    if isinstance(source, (Dataset, Table)):
+        return source
     if is_dataset(source) or str(source).lower().endswith(tuple(PARQUET_SUFFIXES)):
         return open_dataset(source, role=role)
     return load_table(source, role=role)
@@ -97,19 +100,25 @@ class EngineReview:
 
 
 def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None, model_name: str | None,
-            trusted: str | None, sample_rows: int = DEFAULT_SAMPLE_ROWS, progress=None) -> EngineReview:
-    """Open the inputs, draw the samples, build the context on them and compute the exact summaries."""
+            trusted: str | None, sample_rows: int = DEFAULT_SAMPLE_ROWS, progress=None,
+            loaded_model=None) -> EngineReview:
+    """Open the inputs, draw the samples, build the context on them and compute the exact summaries.
+    ``model`` is the model file's bytes (the workers load them); ``loaded_model``, when the caller has
+    already loaded and checked those bytes (the app's upload), saves loading them again on the driver."""
     from readiness.inputs import prepare_review
 
     if test is None:
         raise E.ReadinessError("--engine needs --test (a holdout dataset); --split-column works with --engine local.")
     say = progress or (lambda text: None)
     srcs = {"train": open_source(train, role="train"), "test": open_source(test, role="test")}
-    say(f"opened: training {total_rows(srcs['train']):,} rows, holdout {total_rows(srcs['test']):,} rows")
+    say(f"opened the training data ({total_rows(srcs['train']):,} rows) and the holdout "
+        f"({total_rows(srcs['test']):,} rows)")
     samples = {role: draw_sample(engine, src, sample_rows) for role, src in srcs.items()}
-    say(f"sampled {len(samples['train']):,} training and {len(samples['test']):,} holdout rows")
+    say(f"drew the sample the row-level checks read: {len(samples['train']):,} training and "
+        f"{len(samples['test']):,} holdout rows")
     ctx = prepare_review(train=_table(srcs["train"], samples["train"], "train"),
-                         test=_table(srcs["test"], samples["test"], "test"), roles=roles, model=model,
+                         test=_table(srcs["test"], samples["test"], "test"), roles=roles,
+                         model=loaded_model if loaded_model is not None else model,
                          model_name=model_name, trusted_model_sha256=trusted, settings=settings)
     rows = {role: total_rows(src) for role, src in srcs.items()}
     ctx.input_files = [f.model_copy(update={"rows": rows[f.role]}) if f.role in rows else f for f in ctx.input_files]
@@ -118,8 +127,9 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
     spec = holdout_spec(ctx, columns, model=(model, model_name, trusted) if model is not None else None)
     er.train_summary = summarize(engine, srcs["train"], functools.partial(table_summary, columns=columns,
                                                                           target=ctx.target))
+    say(f"counted every training row; now every holdout row{' (the model scores each)' if model else ''}")
     er.test_summary = summarize(engine, srcs["test"], functools.partial(holdout_summary, spec=spec))
-    say("exact summaries merged")
+    say("counted every holdout row for the exact figures")
     ctx.unlabelled = {"train": er.train_summary["unlabelled"], "test": er.test_summary["unlabelled"]}
     return er
 
@@ -160,11 +170,22 @@ def run(er: EngineReview, *, checks=None, progress=None):
 
 
 def wants_engine(a) -> bool:
-    """The engine path: --engine dask|spark, or --engine local on a dataset above READINESS_LOCAL_MAX_ROWS."""
-    if a.engine != "local":
+    """The CLI's choice (:func:`needs_engine` of ``--engine`` and ``--train``/``--test``)."""
+    return needs_engine(a.engine, (a.train, a.test))
+
+
+def needs_engine(engine: str, sources) -> bool:
+    """The engine path: engine dask|spark, or local with a Parquet dataset above READINESS_LOCAL_MAX_ROWS
+    rows (streamed); otherwise every input is loaded whole, as a file is. ``sources``: paths, URLs or
+    opened inputs (:func:`open_source`)."""
+    if engine != "local":
         return True
-    for source in (a.train, a.test):
-        if source is not None and (is_dataset(source) or str(source).lower().endswith(tuple(PARQUET_SUFFIXES))):
+    for source in sources:
+        if isinstance(source, Dataset):
+            if source.num_rows > local_max_rows():
+                return True
+        elif source is not None and not isinstance(source, Table) and (
+                is_dataset(source) or str(source).lower().endswith(tuple(PARQUET_SUFFIXES))):
             try:
                 if open_dataset(source, role="test", digest=False).num_rows > local_max_rows():
                     return True
@@ -173,10 +194,31 @@ def wants_engine(a) -> bool:
     return False
 
 
-def engine_from_args(a) -> Engine:
+def make_engine(name: str, *, dask_scheduler: str | None = None, spark_master: str | None = None) -> Engine:
+    """The engine by name; Dask's scheduler defaults to $DASK_SCHEDULER_ADDRESS (else a local cluster)."""
     from readiness.engines.base import get_engine
 
-    if a.engine == "local":
+    if name == "local":
         return LocalEngine()
-    scheduler = a.dask_scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
-    return get_engine(a.engine, dask_scheduler=scheduler, spark_master=a.spark_master)
+    scheduler = dask_scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    return get_engine(name, dask_scheduler=scheduler, spark_master=spark_master)
+
+
+def engine_from_args(a) -> Engine:
+    return make_engine(a.engine, dask_scheduler=a.dask_scheduler, spark_master=a.spark_master)
+
+
+def open_review(engine: Engine, **prepare_args) -> EngineReview:
+    """:func:`prepare`, then the checks of the settings against the data (reference groups, cost matrix);
+    the engine is closed when any of it fails. Shared by ``readiness review --engine`` and the app."""
+    from readiness.checks.bias import validate_reference_groups
+    from readiness.checks.business_tasks import validate_cost_matrix
+
+    try:
+        er = prepare(engine, **prepare_args)
+        validate_reference_groups(er.ctx)
+        validate_cost_matrix(er.ctx)
+    except BaseException:
+        engine.close()
+        raise
+    return er
