@@ -38,6 +38,8 @@ NEAR_ZERO = 0.01  # an interval whose lower end is below 1% is "within noise of 
 # ambiguous by nature. Two honest Gaussians 2 sd apart (Bayes error 15.9%, no wrong label) give an
 # estimate of 12%; 12% of labels flipped on separable data give 12% too (docs/checks.md).
 MAX_EXAMPLES = 20  # suspect rows listed, the ones whose fix matters most first
+LABEL_MAX_COLUMNS = 400  # encoded columns one fold's model fits on (beyond: those most associated, per fold)
+SCREEN_CHUNK = 256  # columns standardised at once when screening
 
 
 def out_of_fold_probabilities(X: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
@@ -50,13 +52,37 @@ def out_of_fold_probabilities(X: np.ndarray, y: np.ndarray, n_classes: int, seed
     P = np.zeros((len(y), n_classes))
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for fit_rows, out_rows in folds.split(X, y):
+        cols = (screen_columns(X[fit_rows], y[fit_rows], n_classes, LABEL_MAX_COLUMNS)
+                if X.shape[1] > LABEL_MAX_COLUMNS else slice(None))
         est = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, early_stopping=False,
                                              min_samples_leaf=20, random_state=seed)
         with warnings.catch_warnings(), threadpool_limits(1):  # one thread: 30x faster on a shared machine
             warnings.simplefilter("ignore")
-            est.fit(X[fit_rows], y[fit_rows])
-            P[np.ix_(out_rows, est.classes_)] = est.predict_proba(X[out_rows])
+            est.fit(X[fit_rows][:, cols], y[fit_rows])
+            P[np.ix_(out_rows, est.classes_)] = est.predict_proba(X[out_rows][:, cols])
     return P
+
+
+def screen_columns(X: np.ndarray, y: np.ndarray, n_classes: int, keep: int) -> np.ndarray:
+    """The ``keep`` columns of ``X`` most associated with the labels ``y`` (|Pearson r| with a
+    class indicator, the largest over the classes), in column order. Called with one fold's
+    fitting rows only, so the rows it then scores never chose their own columns (selecting on
+    every row would make the out-of-fold probabilities agree with the given labels by chance).
+    Standardises SCREEN_CHUNK columns at a time, so memory stays within rows x chunk."""
+    Y = np.eye(n_classes)[y]
+    Y = Y - Y.mean(axis=0)
+    sd_y = Y.std(axis=0)
+    Y = Y / np.where(sd_y > 0, sd_y, 1.0)
+    assoc = np.zeros(X.shape[1])
+    for start in range(0, X.shape[1], SCREEN_CHUNK):
+        B = np.array(X[:, start:start + SCREEN_CHUNK], dtype=float)
+        B -= B.mean(axis=0)
+        sd = B.std(axis=0)
+        B /= np.where(sd > 0, sd, 1.0)
+        r = np.abs(B.T @ Y) / len(y)
+        r[sd == 0] = 0.0
+        assoc[start:start + SCREEN_CHUNK] = r.max(axis=1)
+    return np.sort(np.argsort(-assoc, kind="stable")[:keep])
 
 
 def calibrated_issue_count(y: np.ndarray, P: np.ndarray, n_classes: int) -> int:
@@ -187,6 +213,7 @@ def label_errors(ctx: ReviewContext) -> Outcome:
          "suspect_rows": int(len(flagged)), "suspect_rows_by_given_label": per_class, "examples": examples,
          "examples_ranked_by": ranked_by, "influence_reference_rows": min(n, labels_stats.REFERENCE_ROWS),
          "rows_examined": n, "train_rows": int(len(ctx.train)), "sample_cap": LABEL_SAMPLE_CAP, "folds": FOLDS,
+         "columns_encoded": int(X.shape[1]), "columns_per_fold": int(min(X.shape[1], LABEL_MAX_COLUMNS)),
          "bootstrap": est["bootstrap"], "left_out_post_outcome": leaks, "n_classes": C, "near_zero": NEAR_ZERO,
          "bayes_error_floor_from_labels": floor, "target_error": target_error, "target_error_share_from_labels": budget,
          "method": "confident learning (cleanlab, calibrated confident joint) on 5-fold out-of-fold probabilities "
@@ -208,6 +235,12 @@ def label_errors(ctx: ReviewContext) -> Outcome:
         f"class for {len(flagged):,} rows (listed with the ones whose fix would move the model most first). "
         + ambiguity),
         evidence={"label_error_rate_ci": [lo, hi], "suspect_rows": len(flagged)}))
+    if X.shape[1] > LABEL_MAX_COLUMNS:
+        findings.append(Finding(severity=Severity.INFO, message=(
+            f"The training features encode to {X.shape[1]:,} columns; each fold's judging model uses the "
+            f"{LABEL_MAX_COLUMNS:,} most associated with the label (|Pearson r|) on that fold's own fitting rows, so "
+            "the time does not grow with the column count and no row chooses the columns it is judged by."),
+            evidence={"columns_encoded": int(X.shape[1]), "columns_per_fold": LABEL_MAX_COLUMNS}))
     effect = (f"If they all are wrong labels, they alone put the error any model shows against these labels at "
               f"{_pct(floor)} or more (flips to another class raise the Bayes error to at least the flip rate)")
     if budget is not None:
