@@ -112,3 +112,29 @@ def test_mean_interval_from_counts_equals_the_row_interval():
         assert (ci is None) == (want is None)
         if ci is not None:
             assert ci == pytest.approx(want, rel=1e-9)
+
+
+def test_the_reuse_budget_on_an_engine_uses_the_holdout_pages_exact_accuracy(tmp_path):
+    """On an engine the holdout page's accuracy is exact on every row; the reuse budget once took its
+    accuracy from the sample (77.5% against the page's 77.7%) while saying the interval was the page's."""
+    from readiness.engines.review import prepare, run
+    from readiness.inputs import Roles, Settings, prepare_review
+    from readiness.review import run_review
+
+    train, test = planted(6000, 3), planted(9000, 4)
+    tr, te = write(train, tmp_path / "train", 3), write(test, tmp_path / "test", 5)
+    roles = Roles(target="y", prediction_column="score")
+    checks = ["evaluation.holdout", "evaluation.holdout_reuse"]
+    settings = Settings()
+    local = run_review(prepare_review(train=tr, test=te, roles=roles, settings=settings), checks=checks)
+    er = prepare(LocalEngine(batch_rows=1000), train=tr, test=te, roles=roles, settings=settings, model=None,
+                 model_name=None, trusted=None, sample_rows=2000)
+    eng = run(er, checks=checks)
+    reuse, page = eng.check("evaluation.holdout_reuse").metrics, eng.check("evaluation.holdout").metrics
+    correct = int(((test["score"] >= 0.5).astype(int) == test["y"]).sum())  # every row, independently
+    assert reuse["n"] == page["n"] == 9000 and reuse["value"] == page["accuracy"] == correct / 9000
+    assert reuse["ci"] == page["accuracy_ci"]
+    assert reuse["basis"]["kind"] == "exact"
+    mem = local.check("evaluation.holdout_reuse").metrics
+    for key in ("n", "value", "ci", "ci_reuse_adjusted", "budget_fixed", "budget_steered"):
+        assert reuse[key] == mem[key]

@@ -188,8 +188,15 @@ def holdout_reuse(ctx: ReviewContext) -> Outcome:
     model (adaptive) — which widens the same interval; the budget is the number of uses before it
     is twice as wide. Earlier evaluations of the same holdout file (by SHA-256) come from the
     review history when it is available. A first use is never a failure."""
+    return reuse_outcome(ctx)
+
+
+def reuse_outcome(ctx: ReviewContext, accuracy_counts: tuple[int, int] | None = None) -> Outcome:
+    """The check from the context's rows, or — a classifier on an engine — from ``accuracy_counts``
+    (correct, scored) over every holdout row, the counts the holdout page's exact accuracy comes from,
+    so the two pages show one figure (:mod:`readiness.engines.exact`)."""
     ok = np.asarray(ctx.scored, dtype=bool)
-    n = int(ok.sum())
+    n = int(ok.sum()) if accuracy_counts is None else int(accuracy_counts[1])
     findings: list[Finding] = []
     m: dict = {"n": n, "delta": DELTA, "widen": WIDEN, "bits_per_pass_fail": BITS_PASS_FAIL,
                "bits_per_score": BITS_SCORE}
@@ -213,7 +220,8 @@ def holdout_reuse(ctx: ReviewContext) -> Outcome:
         def interval(alpha: float) -> list[float]:
             return _widened(value, ci, alpha, hi_cap=1.0) if all(np.isfinite(ci)) else [math.nan, math.nan]
     else:
-        correct = int((ctx.y_test.astype(str).to_numpy()[ok] == np.asarray(ctx.test_pred).astype(str)[ok]).sum())
+        correct = (int(accuracy_counts[0]) if accuracy_counts is not None else
+                   int((ctx.y_test.astype(str).to_numpy()[ok] == np.asarray(ctx.test_pred).astype(str)[ok]).sum()))
         m["metric"], m["value"] = "accuracy", correct / n
         m["ci"] = _accuracy_interval(correct, n, DELTA)
         m["ci_method"] = "Clopper–Pearson (as on the holdout page)"

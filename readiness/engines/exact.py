@@ -5,6 +5,8 @@ in for (it calls that check's own verdict code), from counts instead of rows:
 
 * ``data_quality.completeness``: missing cells, disguised tokens, placeholder categories and
   sentinel numbers per column, over all training and holdout rows.
+* ``evaluation.holdout_reuse`` (binary and multiclass): the same check from the confusion
+  counts' correct and scored rows, so its accuracy and interval are the holdout page's.
 * ``evaluation.holdout`` (binary and multiclass): the confusion counts, accuracy, precision,
   recall and balanced accuracy with their intervals; for a binary model ROC AUC from
   per-class score histograms on fixed bins (``roc_auc_max_error`` bounds the difference to
@@ -65,6 +67,14 @@ def _labelled(summary: dict) -> int:
 
 def _prop_ci(x: int, n: int) -> list | None:
     return list(clopper_pearson(int(x), int(n))) if n else None
+
+
+def holdout_reuse(ctx: ReviewContext, test: dict) -> Outcome:
+    from readiness.checks.holdout_reuse import reuse_outcome
+
+    k = len(ctx.classes)
+    conf = np.asarray(test["confusion"], dtype=np.int64).reshape(k + 1, k + 1)
+    return reuse_outcome(ctx, (int(np.trace(conf[:k, :k])), int(conf.sum())))
 
 
 def holdout(ctx: ReviewContext, test: dict) -> Outcome:

@@ -154,6 +154,7 @@ def exact_checks(er: EngineReview) -> dict:
     out = {"data_quality.completeness": lambda ctx: X.completeness(ctx, er.train_summary, er.test_summary)}
     if er.ctx.task in ("binary", "multiclass") and "confusion" in er.test_summary:
         out["evaluation.holdout"] = lambda ctx: X.holdout(ctx, er.test_summary)
+        out["evaluation.holdout_reuse"] = lambda ctx: X.holdout_reuse(ctx, er.test_summary)
     return out
 
 
