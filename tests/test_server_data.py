@@ -256,3 +256,19 @@ def test_the_overview_sentence_counts_exact_and_sampled_checks():
     assert basis_overview(checks) == ("Computed with the dask engine: 1 of 3 checks exactly on all 6,000 holdout "
                                       "rows, 2 on a sample of 1,000 of them (each says which under its title).")
     assert basis_overview([C(status="pass", metrics={"accuracy": 0.9})]) is None  # files in memory: nothing said
+
+
+def test_a_text_table_larger_than_an_upload_is_not_offered(lake, monkeypatch):
+    """A CSV is loaded whole, as an upload is: one over the upload limit would take the server's memory
+    (a sparse file: no disk used)."""
+    import readiness.engines.server_data as SD
+
+    with open(lake / "huge.csv", "wb") as fh:
+        fh.write(b"x,y\n1,0\n")
+        fh.truncate(SD.TABLE_MAX_BYTES + 1)
+    offered, refused = list_server_datasets(config_for(lake))
+    assert "huge.csv" not in [d.name for d in offered]
+    why = dict(refused)["huge.csv"]
+    assert "over the 1.0 GB an upload may have" in why and "Parquet" in why and str(lake) not in why
+    with pytest.raises(ServerDataError, match="over the"):
+        SD.server_table(config_for(lake), "root:huge.csv", role="test")

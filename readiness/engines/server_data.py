@@ -39,6 +39,9 @@ from readiness.inputs.tables import Table, _repair_numeric, load_table
 SERVER_DATA_ENV = "READINESS_SERVER_DATA"
 TABLE_ENDINGS = (".csv", ".tsv")
 PREVIEW_ROWS = 20_000
+#: A CSV or TSV on the server is loaded whole, as an upload is: no larger than the app's upload limit
+#: (.streamlit/config.toml, maxUploadSize = 1024 MB). A larger table belongs in Parquet, which is streamed.
+TABLE_MAX_BYTES = 1024 * 2**20
 CONFIG_KEYS = {"root", "engine", "dask_scheduler", "spark_master", "sample_rows", "urls"}
 log = logging.getLogger(__name__)
 
@@ -211,6 +214,12 @@ def _open_entry(config: ServerDataConfig, key: str, *, role: str, digest: bool) 
         if name.lower().endswith(PARQUET_ENDINGS):
             return open_dataset(path, role=role, digest=digest, name=name)
         if name.lower().endswith(TABLE_ENDINGS):
+            if path.stat().st_size > TABLE_MAX_BYTES:
+                from readiness.fmt import byte_size
+
+                raise _refuse(name, f"it is a {byte_size(path.stat().st_size)} text table, over the "
+                                    f"{byte_size(TABLE_MAX_BYTES)} an upload may have: the operator can store it as "
+                                    "Parquet, which is read in batches")
             return load_table(path, role=role, name=name) if digest else _table_stub(path, name, role)
     except ServerDataError:
         raise
