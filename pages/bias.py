@@ -349,7 +349,9 @@ cat_res = report.check("bias.categories")
 
 def _evidence(cat: str, ev: dict) -> None:
     """Category evidence as small tables; everything else stays in the raw JSON."""
-    if cat == "historical":
+    if report.task == "regression" and cat in ("historical", "aggregation", "learning"):
+        _regression_evidence(cat, ev)
+    elif cat == "historical":
         for attr, a in ev.get("attributes", {}).items():
             st.markdown(f"**{esc(attr)}** — share of rows with the label (training + holdout)")
             st.dataframe(pd.DataFrame([{"group": g, "rows": v["n"], **{f"rate '{c}'": with_ci(r["rate"], r["ci"])
@@ -419,6 +421,31 @@ def _evidence(cat: str, ev: dict) -> None:
     if cat != "deployment":
         for issue in ev.get("issues", [])[3:]:
             st.caption(f"{issue['severity']}: {esc(issue['text'])}")
+
+
+def _regression_evidence(cat: str, ev: dict) -> None:
+    """A regression model's evidence: the mean target, each group's error and the widening of the gap."""
+    if cat == "historical":
+        for attr, a in ev.get("attributes", {}).items():
+            st.markdown(f"**{esc(attr)}** — mean target by group (training + holdout rows; 95% intervals)")
+            st.dataframe(pd.DataFrame([{"group": g, "rows": v["n"], "mean target": f"{_num(v['mean'])} "
+                                        f"({interval(v['mean_ci'])})"} for g, v in a["groups"].items()]),
+                         hide_index=True)
+    elif cat == "aggregation":
+        for attr, rows in ev.get("attributes", {}).items():
+            st.markdown(f"**{esc(attr)}** — overall MAE {_num(ev['overall_mae'])}, overall mean error "
+                        f"{signed(ev['overall_mean_error'])}")
+            st.dataframe(pd.DataFrame([{"group": g, "rows": r["n"],
+                                        "mean absolute error": f"{_num(r['mae'])} ({interval(r['mae_ci'])})",
+                                        "mean error (pred − actual)": f"{signed(r['mean_error'])} "
+                                                                      f"({interval(r['mean_error_ci'])})"}
+                                       for g, r in rows.items()]), hide_index=True)
+    elif cat == "learning":
+        for attr, a in ev.get("attributes", {}).items():
+            st.markdown(f"**{esc(attr)}** = {esc(a['highest'])} vs {esc(a['lowest'])}: actual means "
+                        f"{_num(a['actual_gap'])} apart, predictions {_num(a['predicted_gap'])} apart; the model "
+                        f"{'widens' if a['widening'] > 0 else 'narrows'} the gap by {_num(abs(a['widening']))} "
+                        f"(95% interval of the change {interval(a['widening_ci'])}).")
 
 
 def _save_answers() -> None:

@@ -30,6 +30,7 @@ from readiness.checks.business import (
     per_thousand,
     policy_text,
 )
+from readiness.fmt import interval, signed
 from readiness.results import Status
 
 ctx, report = review()
@@ -92,8 +93,8 @@ if shown and report.task in ("regression", "multiclass"):
                 help=f"1,000 × the mean of {m['cost_over']:g} per unit too high and {m['cost_under']:g} per unit too "
                      "low, over the holdout rows (95% bootstrap)")
         lo, hi = m["best_shift_ci"]
-        _metric(c2, "Cheapest constant shift", f"{m['best_shift']:+,.4g}",
-                note=f"95% interval {lo:+,.4g} to {hi:+,.4g}" if lo is not None else None,
+        _metric(c2, "Cheapest constant shift", signed(m["best_shift"]),
+                note=f"95% interval {interval([lo, hi])}" if lo is not None else None,
                 help=f"Added to every prediction, the {pct(m['best_quantile'])} quantile of the residuals (actual − "
                      "predicted) minimises this cost: cost per unit under / (over + under)")
         slo, shi = m["saving_per_1000_ci"]
@@ -130,12 +131,15 @@ if shown and report.task in ("regression", "multiclass"):
             st.dataframe(pd.DataFrame(m["cost_matrix"], index=m["labels"], columns=m["labels"]))
     check_details(res)
     if res.status == Status.WARN and report.task == "regression":
-        what_to_do([f"Shift the model's predictions by {m['best_shift']:+,.4g}, or train it for the "
+        what_to_do([f"Shift the model's predictions by {signed(m['best_shift'])}, or train it for the "
                     f"{pct(m['best_quantile'])} quantile (a quantile loss) instead of the mean; confirm both costs "
                     "with the business owner first."])
     elif res.status == Status.WARN:
         what_to_do(["Decide by expected cost instead of the most probable class, after checking that the "
                     "probabilities are calibrated (Calibration page); confirm the cost matrix with the business owner."])
+    elif report.task == "regression":
+        what_to_do(["Keep the predictions as they are: no constant shift saves materially. Confirm both costs "
+                    "per unit with the business owner."])
     else:
         what_to_do(["Keep deciding as the model does; confirm the costs with the business owner."])
 elif shown:

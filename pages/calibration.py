@@ -29,7 +29,9 @@ from readiness.results import Severity, Status
 
 ctx, report = review()
 st.title("Calibration and uncertainty")
-st.caption("Can the model say how sure it is? When it says 30%, does it happen 3 times in 10 — and which "
+st.caption("Are the predictions right on average across their range, and how far from a prediction can the actual "
+           "value be, 9 times in 10?" if report.task == "regression" else
+           "Can the model say how sure it is? When it says 30%, does it happen 3 times in 10 — and which "
            "predictions should a person check before anyone acts on them?")
 
 

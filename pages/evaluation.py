@@ -21,11 +21,12 @@ from readiness.charts.evaluation import (
     residuals_vs_prediction,
     roc_curve,
 )
-from readiness.fmt import number
+from readiness.fmt import interval, number
 
 
 def _ci(ci) -> str:
-    return "–" if not ci else f"{pct(ci[0])} – {pct(ci[1])}"
+    """Plain percent bounds ('90.3%–100.0%'): '90.3% – > 99.9%' read as a range of its own."""
+    return interval(ci, pct) or "–"
 
 
 def _multiclass(res) -> None:
@@ -39,7 +40,8 @@ def _multiclass(res) -> None:
     st.dataframe(rows, hide_index=True)
     if m.get("largest_confusions"):
         st.markdown("**The largest mistakes**")
-        st.markdown("\n".join(f"- {c['rows']:,} holdout row{'s' if c['rows'] != 1 else ''} of class **{esc(c['actual'])}** were predicted as "
+        st.markdown("\n".join(f"- {c['rows']:,} holdout {'rows' if c['rows'] != 1 else 'row'} of class "
+                               f"**{esc(c['actual'])}** {'were' if c['rows'] != 1 else 'was'} predicted as "
                                f"**{esc(c['predicted'])}** ({pct(c['share_of_actual'])} of that class)"
                                for c in m["largest_confusions"]))
     st.markdown("**Confusion matrix**: each row is an actual class; a cell is the share of that class's holdout rows "

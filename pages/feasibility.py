@@ -24,7 +24,7 @@ from readiness.charts.feasibility import (
     regression_ladder,
 )
 from readiness.checks.baselines import BASELINE_SHORT
-from readiness.fmt import number, p_value
+from readiness.fmt import interval, number, p_value, signed
 from readiness.results import Status
 
 ctx, report = review()
@@ -125,9 +125,8 @@ if show_base and base.metrics.get("model") is None:
     cols = ("mae", "mae_ci", False) if m["task"] == "regression" else ("accuracy", "accuracy_ci", True)
     st.dataframe(pd.DataFrame([{
         "baseline": b["name"] + (" (best)" if k == m["best_baseline"] else ""),
-        "MAE" if cols[0] == "mae" else "accuracy": pct(b[cols[0]]) if cols[2] else f"{b[cols[0]]:.4g}",
-        "95% interval": (f"{pct(b[cols[1]][0])} – {pct(b[cols[1]][1])}" if cols[2]
-                         else f"{b[cols[1]][0]:.4g} – {b[cols[1]][1]:.4g}"),
+        "MAE" if cols[0] == "mae" else "accuracy": pct(b[cols[0]]) if cols[2] else number(b[cols[0]]),
+        "95% interval": (f"{pct(b[cols[1]][0])} – {pct(b[cols[1]][1])}" if cols[2] else interval(b[cols[1]])),
         **({"ROC AUC": f"{b['roc_auc']:.3f}"} if "roc_auc" in b else {})} for k, b in m["baselines"].items()]),
         hide_index=True)
     check_details(base)
@@ -140,13 +139,13 @@ elif show_base:
     conf = f"{100 * (1 - m['alpha']):.3g}%"
     if regression:
         c1, c2, c3 = st.columns(3)
-        metric_ci(c1, "Model MAE", m["model"]["mae"], m["model"]["mae_ci"], as_pct=False, digits=4,
+        metric_ci(c1, "Model MAE", m["model"]["mae"], m["model"]["mae_ci"], formatter=number,
                   help="Mean absolute error of the model on the holdout (95% bootstrap)")
-        metric_ci(c2, f"Best baseline MAE ({best['name']})", best["mae"], best["mae_ci"], as_pct=False, digits=4,
+        metric_ci(c2, f"Best baseline MAE ({best['name']})", best["mae"], best["mae_ci"], formatter=number,
                   help="The baseline with the smallest mean absolute error")
         metric_ci(c3, "How much smaller the model's errors are", m["mae_improvement"], m["mae_improvement_ci"],
-                  as_pct=False, digits=4, help=f"Mean over holdout rows of |baseline error| − |model error|; "
-                                               f"{conf} paired t-interval. Above 0: the model errs less")
+                  formatter=signed, help=f"Mean over holdout rows of |baseline error| − |model error|; "
+                                         f"{conf} paired t-interval. Above 0: the model errs less")
         plot(regression_ladder(base))
     else:
         c1, c2, c3, c4 = st.columns(4)
@@ -190,9 +189,9 @@ elif show_base:
         if regression:
             lo, hi = pr["mae_improvement_ci"]
             rows.append({"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),
-                         "MAE": b["mae"], "R²": b["r2"],
-                         "model's MAE smaller by": pr["mae_improvement"],
-                         f"{conf} interval": f"{lo:.4g} to {hi:.4g}", "p-value": p_value(pr["p_value"])})
+                         "MAE": number(b["mae"]), "R²": number(b["r2"]),
+                         "model's MAE smaller by": signed(pr["mae_improvement"]),
+                         f"{conf} interval": interval([lo, hi]), "p-value": p_value(pr["p_value"])})
         else:
             lo, hi = pr["difference_ci"]
             row = {"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),

@@ -23,13 +23,15 @@ from readiness.charts.where_it_fails import (
     segments_chart,
 )
 from readiness.checks.domain import CHANCE_BELOW_HALF
-from readiness.fmt import byte_size, p_value, segment_interval, segment_value
+from readiness.fmt import byte_size, number, p_value, segment_interval, segment_value
 from readiness.results import Status
 
 ctx, report = review()
 st.title("Where it fails")
+# a classifier's decisions flip; a regression's predictions move (robustness.perturbation's tolerance)
+REG = report.task == "regression"
 st.caption("Where does the model do worse than it claims, can the holdout be told from the training data, do small "
-           "changes flip its decisions, and what does it cost to run?")
+           f"changes {'move its predictions' if REG else 'flip its decisions'}, and what does it cost to run?")
 
 SECTIONS = [
     ("segments.weak", "Weak segments"),
@@ -153,17 +155,23 @@ if check_header(drift, heading="Joint drift: can training and holdout rows be to
 
 # --- robustness --------------------------------------------------------------------------------
 st.divider()
-if check_header(robust, heading="Small changes: do they flip decisions?") and not skipped_or_error(robust):
+if check_header(robust, heading="Small changes: do they move predictions?" if REG else
+                "Small changes: do they flip decisions?") and not skipped_or_error(robust):
     m = robust.metrics
     c1, c2, c3 = st.columns(3)
-    metric_ci(c1, "Decisions that flip under one small change", m["flip_rate"], m["flip_rate_ci"],
-              help="Share of holdout rows whose decision changes when a single feature is nudged by 5% of its spread "
-                   "or moved to another category it takes")
+    moved = (f"moves by more than {number(m['regression_tolerance'])} (a tenth of the target's standard deviation)"
+             if REG else "changes")
+    metric_ci(c1, "Predictions that move under one small change" if REG else
+              "Decisions that flip under one small change", m["flip_rate"], m["flip_rate_ci"],
+              help=f"Share of holdout rows whose {'prediction' if REG else 'decision'} {moved} when a single feature "
+                   "is nudged by 5% of its spread or moved to another category it takes")
     c2.metric("Fragile features", len(m["fragile_features"]),
-              help="Features where a 5% nudge alone flips at least 10% of decisions")
+              help=f"Features where a 5% nudge alone {'moves' if REG else 'flips'} at least 10% of "
+                   f"{'predictions that far' if REG else 'decisions'}")
     sens = m["sensitive_flip_rate"]
     top = max(sens, key=sens.get) if sens else None
-    c3.metric("Decisions changed by a sensitive attribute alone", pct(sens[top]) if top else "no sensitive attribute",
+    c3.metric("Predictions moved by a sensitive attribute alone" if REG else
+              "Decisions changed by a sensitive attribute alone", pct(sens[top]) if top else "no sensitive attribute",
               help="Counterfactual test: only that attribute changes (swapped, or set to each other value); the "
                    "largest over the sensitive attributes")
     if sens:
@@ -177,11 +185,12 @@ if check_header(robust, heading="Small changes: do they flip decisions?") and no
                 for g, moves in d["by_group"].items():
                     for to, rate in moves.items():
                         rows.append({"attribute": attr, "group": g, "changed to": to,
-                                     "decisions that change": pct(rate)})
+                                     "predictions that move" if REG else "decisions that change": pct(rate)})
             st.dataframe(pd.DataFrame(rows), hide_index=True)
     if m["missing_flip_rate_by_feature"]:
         with st.expander("When a value goes missing"):
-            st.dataframe(pd.DataFrame([{"feature": k, "decisions that flip when blanked": pct(v)}
+            st.dataframe(pd.DataFrame([{"feature": k, ("predictions that move when blanked" if REG else
+                                                       "decisions that flip when blanked"): pct(v)}
                                        for k, v in m["missing_flip_rate_by_feature"].items()]), hide_index=True)
     check_details(robust)
     todo = []
@@ -190,8 +199,9 @@ if check_header(robust, heading="Small changes: do they flip decisions?") and no
                     "on a measurement error is not defensible. Smoother models or a human-review band near the "
                     "threshold help.")
     if any(v > 0 for v in sens.values()):
-        todo.append("A sensitive attribute changes decisions on its own: confirm with legal and compliance that using "
-                    "it is allowed and intended (the Bias page shows its effect group by group).")
+        todo.append(f"A sensitive attribute changes {'predictions' if REG else 'decisions'} on its own: confirm with "
+                    "legal and compliance that using it is allowed and intended (the Bias page shows its effect group "
+                    "by group).")
     what_to_do(todo)
 
 # --- serving cost ------------------------------------------------------------------------------

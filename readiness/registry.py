@@ -44,12 +44,18 @@ class CheckSpec:
     func: Callable[..., Outcome]
     description: str
     order: int
+    task_titles: tuple[tuple[str, str], ...] = ()  # (task, title) where the default title's words do not fit
+
+    def title_for(self, task: str | None) -> str:
+        """The title for a review of this task: a regression has predictions, not decisions to flip."""
+        return dict(self.task_titles).get(task or "", self.title)
 
 
 _REGISTRY: dict[str, CheckSpec] = {}
 
 
-def register(check_id: str, *, title: str, area: str, antipatterns: tuple[str, ...] = (), order: int = 100):
+def register(check_id: str, *, title: str, area: str, antipatterns: tuple[str, ...] = (), order: int = 100,
+             task_titles: dict[str, str] | None = None):
     """Decorator adding a check to the registry under a stable, dotted, lower-case id."""
     if check_id != check_id.lower() or " " in check_id:
         raise ValueError(f"check id must be dotted lower-case, got {check_id!r}")
@@ -61,7 +67,8 @@ def register(check_id: str, *, title: str, area: str, antipatterns: tuple[str, .
         if check_id in _REGISTRY and _REGISTRY[check_id].func is not func:
             raise ValueError(f"check id {check_id!r} registered twice")
         doc = (func.__doc__ or "").strip()
-        _REGISTRY[check_id] = CheckSpec(check_id, title, area, tuple(antipatterns), func, doc, order)
+        _REGISTRY[check_id] = CheckSpec(check_id, title, area, tuple(antipatterns), func, doc, order,
+                                        tuple((task_titles or {}).items()))
         return func
 
     return deco

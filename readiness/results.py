@@ -180,3 +180,27 @@ class ReviewReport(_Frozen):
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent)
+
+
+# Settings that mean something for one kind of model only (the rest apply to every review), and the words
+# people read for each: Setup asks only these, and the report lists only these.
+SETTING_TASKS: dict[str, tuple[str, ...]] = {
+    "threshold": ("binary",), "cost_fp": ("binary",), "cost_fn": ("binary",), "champion_threshold": ("binary",),
+    "target_accuracy": ("binary", "multiclass"), "cost_matrix": ("multiclass",),
+    "target_rmse": ("regression",), "target_r2": ("regression",), "cost_over": ("regression",),
+    "cost_under": ("regression",),
+}
+SETTING_LABELS: dict[str, str] = {
+    "threshold": "Decision threshold", "target_accuracy": "Required accuracy", "target_rmse": "Required RMSE",
+    "target_r2": "Required R²", "cost_fp": "Cost of a false positive", "cost_fn": "Cost of a false negative",
+    "cost_over": "Cost per unit too high", "cost_under": "Cost per unit too low",
+    "cost_matrix": "Cost matrix", "random_state": "Random seed",
+    "reviewer_answers": "Reviewer answers", "bootstrap": "Bootstrap resamples",
+    "reference_groups": "Reference groups (bias)", "champion_threshold": "The current model's decision threshold",
+    "latency_budget_ms": "Latency budget for one row (ms)",
+}
+
+
+def settings_that_apply(settings: dict[str, Any], task: str) -> dict[str, Any]:
+    """The recorded settings that mean something for this task (a regression has no decision threshold)."""
+    return {k: v for k, v in settings.items() if task in SETTING_TASKS.get(k, (task,))}

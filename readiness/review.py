@@ -44,7 +44,7 @@ def library_versions(ctx: ReviewContext | None = None) -> dict[str, str]:
 
 def run_check(spec: CheckSpec, ctx: ReviewContext) -> CheckResult:
     start = time.perf_counter()
-    base = {"id": spec.id, "title": spec.title, "antipatterns": list(spec.antipatterns)}
+    base = {"id": spec.id, "title": spec.title_for(ctx.task), "antipatterns": list(spec.antipatterns)}
     try:
         out = spec.func(ctx)
         status = out.status or status_from_findings(out.findings)

@@ -14,6 +14,7 @@ from readiness.checks.business_tasks import (
     matrix_cost,
     regression_cost,
 )
+from readiness.fmt import number
 from readiness.inputs import Settings
 from readiness.registry import get_check
 from readiness.review import run_check
@@ -201,3 +202,48 @@ def test_a_cost_matrix_on_a_regression_review_is_bad_input():
     with pytest.raises(ReadinessError, match="--cost-matrix prices the decisions of a multiclass model; this is a "
                                              "regression review"):
         validate_cost_matrix(ctx)
+
+
+def test_titles_and_report_figures_name_decisions_only_where_there_are_decisions():
+    """Issue 23: a regression has predictions priced per unit, not a threshold or decisions; a multiclass model
+    decides (its most probable class) but has no threshold either. A yes/no model keeps its title (control)."""
+    from readiness.report.figures import key_figures
+
+    labels = ["red", "rose", "white"]
+    res, _, _ = _mc_review({t: {p: (0.0 if t == p else 1.0) for p in labels} for t in labels})
+    assert res.title == "Cost of decisions: the cost matrix in money"
+    rows = {label: value for label, value, _ in key_figures("business.threshold", res.metrics)}
+    assert rows["Cost of the model's decisions"].startswith(f"{number(res.metrics['cost_per_1000'])} per 1,000 decisions")
+    assert "Cost of the model's predictions" not in rows
+    reg = _regression_review(0.0, cost_over=1.0, cost_under=2.0)
+    assert reg.title == "Cost of errors: over- and under-prediction in money"
+    rows = {label: value for label, value, _ in key_figures("business.threshold", reg.metrics)}
+    assert rows["Cost of the model's predictions"].startswith(
+        f"{number(reg.metrics['cost_per_1000'])} per 1,000 predictions (")
+    assert "decisions" not in " ".join(rows.values()) and "per 1,000 predictions" in reg.summary
+    assert get_check("business.threshold").title == "Business threshold: the decision in money"
+
+
+def test_the_cost_chart_labels_are_not_cut_by_the_plot_edge():
+    """Seen in the browser on digits: the top row's cost label was drawn above the plot area and clipped."""
+    from readiness.charts.business import task_cost_bars
+
+    labels = ["red", "rose", "white"]
+    res, _, _ = _mc_review({t: {p: (0.0 if t == p else 1.0) for p in labels} for t in labels})
+    fig = task_cost_bars(res)
+    assert [d.text[0] for d in fig.data] == [number(res.metrics["cost_per_1000"]),
+                                            number(res.metrics["cost_per_1000_best_rule"])]
+    assert all(d.cliponaxis is False for d in fig.data)
+
+
+def test_a_shift_down_is_said_with_the_interval_of_the_amount_said():
+    """'is lowering every prediction by 0.8 (−0.9 to −0.7)' read a negative amount: a model biased 0.8 too high
+    is told to lower its predictions by about 0.8, with the interval of that amount (− the shift's interval)."""
+    from readiness.fmt import interval
+
+    res = _regression_review(0.8, cost_over=1.0, cost_under=1.0)
+    lo, hi = res.metrics["best_shift_ci"]
+    assert res.metrics["best_shift"] < 0 and hi < 0
+    msg = res.findings[0].message
+    want = f"is to lower every prediction by {number(-res.metrics['best_shift'])} ({interval([-hi, -lo])})"
+    assert want in msg, msg

@@ -57,6 +57,40 @@ def test_regression_costs_are_in_the_pdf():
     train, test = frame.iloc[:300], frame.iloc[300:]
     pred = Ridge().fit(train[feats], train["target"]).predict(test[feats])
     assert m["cost_per_1000"] == pytest.approx(1000 * 4.0 * mean_pinball_loss(test["target"], pred, alpha=0.75))
-    assert "Cost of the model's predictions, per 1,000 " + format_figure("cost", m["cost_per_1000"],
-                                                                           m["cost_per_1000_ci"]) in text
+    assert "Cost of the model's predictions " + format_figure("cost_predictions", m["cost_per_1000"],
+                                                            m["cost_per_1000_ci"]) in text
+    body = text[: text.rindex("Appendix: method notes")]  # the method notes describe every task
+    assert "per 1,000 predictions (" in body and "per 1,000 decisions" not in body  # a regression decides nothing
     assert "Cost per unit too low 3" in text
+
+
+def _settings_section(text: str) -> str:
+    start = text.rindex("Settings and versions")  # the section, not its line in the contents
+    return text[start: text.index("Appendix: method notes", start)]
+
+
+def test_the_settings_table_lists_only_what_applies_to_the_task():
+    """Issue 23: a regression's PDF listed 'Threshold 0.5, Cost fp 1'. Its settings are the RMSE target and the
+    costs per unit, in words; a yes/no model's report keeps its threshold and costs (control)."""
+    from test_report_committee import committee_pdf
+
+    _report, text = _pdf(Settings(target_rmse=40.0, cost_over=1.0, cost_under=3.0))
+    section = _settings_section(text)
+    for absent in ("Threshold", "Decision threshold", "Cost fp", "Cost of a false positive", "Required accuracy",
+                   "Cost matrix", "Target accuracy"):
+        assert absent not in section, absent
+    assert "Required RMSE 40" in section and "Cost per unit too low 3" in section and "Random seed 0" in section
+    rec, _data, built = committee_pdf()
+    binary = _settings_section(_text(built.pdf))
+    assert rec.review.task == "binary"
+    assert "Decision threshold 0.5" in binary and "Cost of a false negative" in binary
+    assert "Required RMSE" not in binary and "Cost per unit" not in binary
+
+
+def test_a_cost_matrix_setting_reads_one_line_per_true_class():
+    """Seen in the digits PDF: the matrix was printed as '0: 0: 0; 1: 1; 2: 1; …'. It reads as the predicted
+    classes once, then each true class's costs in that order."""
+    from readiness.report.pdf import _setting
+
+    m = {"a": {"a": 0.0, "b": 2.0, "c": 1.0}, "b": {"a": 5.0, "b": 0.0, "c": 1.0}, "c": {"a": 1.0, "b": 1.0, "c": 0.0}}
+    assert _setting("cost_matrix", m) == "predicted a, b, c — true a: 0 2 1; true b: 5 0 1; true c: 1 1 0"

@@ -209,3 +209,79 @@ def test_bias_page_shows_every_class_first_and_one_class_on_demand():
     assert any("Detail: class '0' against the rest" in m.value for m in at.markdown)
     at.selectbox(key="bias_class").set_value("2").run()
     assert not at.exception and any("Detail: class '2' against the rest" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("planted", [True, False])
+def test_the_summary_leads_with_the_all_class_view(planted):
+    """Issue 23: a multiclass bias summary opened with one class against the rest ('selection rates'); it leads
+    with the accuracy gap between groups (= scikit-learn's accuracy on each group) and the worst class's recall."""
+    from sklearn.metrics import accuracy_score
+
+    from readiness.fmt import points
+
+    res, test, pred = _digits_with_groups(planted)
+    y, g = test["target"].to_numpy(), test["grp"].to_numpy()
+    ref = res.metrics["disparities"]["grp"]["reference"]
+    other = "b" if ref == "a" else "a"
+    gap = accuracy_score(y[g == other], pred[g == other]) - accuracy_score(y[g == ref], pred[g == ref])
+    assert res.summary.startswith(f"All classes: the largest accuracy gap is {points(gap)} for grp = {other} "
+                                  f"against {ref} (interval adjusted for the comparisons ")
+    assert ("beyond chance); the largest gap in one class's recall is class" in res.summary) == planted
+    assert "One class against the rest: " in res.summary
+
+
+def test_holdout_page_per_class_intervals_are_plain_and_mistakes_read_as_sentences(digits):
+    """Seen in the browser on digits: 'recall 95%  90.3% – > 99.9%' (a bound written as a range of its own) and
+    '1 holdout row of class 1 were predicted as 8'. The bounds are statsmodels' Clopper–Pearson, in plain percent."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.review import run_review
+
+    ctx, pred, y = digits
+    report = run_review(ctx, checks=["evaluation.holdout"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="digits", is_sample=False)
+    at.switch_page("pages/evaluation.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    for _, row in table.iterrows():
+        lab = int(row["class"])
+        tp, n = int(((y == lab) & (pred == lab)).sum()), int((y == lab).sum())
+        lo, hi = proportion_confint(tp, n, method="beta")
+        assert row["recall 95%"] == f"{100 * lo:.1f}%–{100 * hi:.1f}%" and ">" not in row["precision 95%"]
+    text = " ".join(m.value for m in at.markdown)
+    confusions = report.check("evaluation.holdout").metrics["largest_confusions"]
+    assert {c["rows"] == 1 for c in confusions} == {True, False}  # both numbers are said
+    for c in confusions:
+        one = c["rows"] == 1
+        assert (f"{c['rows']} holdout {'row' if one else 'rows'} of class **{c['actual']}** {'was' if one else 'were'} "
+                f"predicted as **{c['predicted']}**") in text
+
+
+def test_the_pdf_figures_carry_each_class_and_the_largest_mistakes(digits):
+    """The digits PDF had no per-class figures (the page has them): recall, precision and F1 of every class (=
+    scikit-learn's) and the largest confusions in words."""
+    from readiness.fmt import percent
+    from readiness.report.figures import key_figures
+
+    ctx, pred, y = digits
+    m = run_check(get_check("evaluation.holdout"), ctx).metrics
+    rows = {label: value for label, value, _ in key_figures("evaluation.holdout", m)}
+    p, r, f, _ = precision_recall_fscore_support(y, pred, labels=list(range(10)), zero_division=np.nan)
+    for c in range(10):
+        assert (f"{c}: recall {percent(r[c])}, precision {percent(p[c])}, F1 {percent(f[c])}"
+                in rows["Each class: recall, precision, F1"])
+    top = m["largest_confusions"][0]
+    assert rows["Largest mistakes"].startswith(f"{top['actual']} taken for {top['predicted']}: {top['rows']} rows")
+
+
+def test_a_long_list_in_a_pdf_cell_names_twelve_and_counts_the_rest():
+    """Seen in the digits PDF: 'Features by drift, largest first' listed all 64 pixel columns."""
+    from readiness.report.figures import format_figure
+
+    names = [f"pixel_{i}" for i in range(64)]
+    assert format_figure("text", names) == ", ".join(names[:12]) + ", and 52 more"
+    assert format_figure("text", names[:12]) == ", ".join(names[:12])

@@ -204,3 +204,217 @@ def test_holdout_page_draws_the_regression_plots(diabetes):
     assert len(at.get("plotly_chart")) == 3
     text = " ".join(m.value for m in at.markdown)
     assert "Predicted vs actual" in text and "Error by decile of the prediction" in text
+
+
+def test_the_largest_bias_is_said_with_the_interval_of_the_amount_said(diabetes):
+    """'under-estimated by 24.4 (95% interval −42.3 to −6.5)' read as a negative under-estimate: the interval is of
+    the amount in the sentence (− the mean error when under-estimated), from statsmodels' t interval."""
+    ctx, test = diabetes
+    res = _calib(ctx)
+    worst = max(res.metrics["by_decile"], key=lambda d: abs(d["mean_error"]))
+    e = (test["pred"] - test["target"]).to_numpy()
+    order = np.argsort(test["pred"].to_numpy(), kind="stable")
+    idx = np.array_split(order, 10)[res.metrics["by_decile"].index(worst)]
+    lo, hi = DescrStatsW(e[idx]).tconfint_mean(0.05)
+    amount = (lo, hi) if e[idx].mean() > 0 else (-hi, -lo)
+    from readiness.fmt import interval
+
+    msg = next(f.message for f in res.findings if f.message.startswith("Largest bias along the range"))
+    assert f"(95% interval {interval(list(amount))})" in msg
+    assert ("under-estimated" in msg) == (e[idx].mean() < 0) and min(amount) < abs(e[idx].mean()) < max(amount)
+
+
+@pytest.fixture(scope="module")
+def diabetes_model():
+    """The diabetes data with a fitted Ridge model (sex as the data has it, 1 or 2, a model input)."""
+    frame = datasets.load_diabetes(as_frame=True, scaled=False).frame
+    train, test = frame.iloc[:300].reset_index(drop=True), frame.iloc[300:].reset_index(drop=True)
+    feats = [c for c in frame.columns if c != "target"]
+    model = Ridge(alpha=1.0).fit(train[feats], train["target"])
+    return make_ctx(train, test, target="target", model=model, sensitive=["sex"]), model, test, feats
+
+
+def test_robustness_of_a_regression_speaks_of_predictions_that_move_not_decisions_that_flip(diabetes_model):
+    """Swapping only `sex` moves every prediction of a linear model by |its coefficient| (closed form): all rows
+    when that is beyond the tolerance (a tenth of the target's standard deviation), none when it is not."""
+    from readiness.fmt import number
+
+    ctx, model, test, feats = diabetes_model
+    res = run_check(get_check("robustness.perturbation"), ctx)
+    tol = 0.1 * np.std(test["target"].to_numpy(float))
+    coef = abs(model.coef_[feats.index("sex")])
+    assert res.title == "Robustness: do small changes move predictions?"
+    assert res.metrics["sensitive_flip_rate"]["sex"] == (1.0 if coef > tol else 0.0)
+    assert f"of predictions move by more than {number(tol)} (a tenth of the target's standard deviation)" in res.summary
+    text = res.summary + " ".join(f.message for f in res.findings)
+    assert "decision" not in text and "flip" not in text
+    assert get_check("robustness.perturbation").title == "Robustness: do small changes flip decisions?"  # classifiers
+
+
+def test_a_regression_review_is_titled_and_worded_for_predictions(diabetes_model):
+    """Issue 23: no 'probabilities', 'Bayes error' or 'decisions' for a model that predicts a number; the
+    classifier titles are unchanged (control)."""
+    ctx, *_ = diabetes_model
+    titles = {"calibration": "Calibration: are the predictions right on average along their range?",
+              "feasibility.bayes_error": "Noise floor: how good can any model be?",
+              "explanations.shap": "SHAP: what drives the model's predictions"}
+    for cid, title in titles.items():
+        res = run_check(get_check(cid), ctx)
+        assert res.title == title and get_check(cid).title != title, cid
+    shap = run_check(get_check("explanations.shap"), ctx)
+    assert "The model's predictions are driven most by" in shap.summary and "decision" not in shap.summary
+
+
+# --- bias.categories for regression: the sources of harm that apply ---------------------------------------
+
+
+def _harm(seed, *, target_shift=0.0, noise_b=1.0, pred_shift_b=0.0, n=3000):
+    """y = 2x + noise; group b's target shifted by `target_shift` (the model sees it through `x2`), its noise
+    scaled by `noise_b`, its predictions shifted by `pred_shift_b`."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    grp = rng.choice(["a", "b"], size=n)
+    b = grp == "b"
+    y = 2 * x + target_shift * b + rng.normal(size=n) * np.where(b, noise_b, 1.0)
+    pred = 2 * x + target_shift * b + pred_shift_b * b
+    f = pd.DataFrame({"x": x, "grp": grp, "y": y, "pred": pred})
+    ctx = make_ctx(f.iloc[: n // 2].reset_index(drop=True), f.iloc[n // 2:].reset_index(drop=True), target="y",
+                   prediction_column="pred", sensitive=["grp"])
+    cats = run_check(get_check("bias.categories"), ctx).metrics["categories"]
+    return cats, f, f.iloc[n // 2:]
+
+
+def test_historical_bias_of_a_regression_target_is_welchs_difference_of_means():
+    cats, f, _ = _harm(1, target_shift=1.5)
+    h = cats["historical"]
+    assert h["status"] == "warn" and "The target itself differs by group" in h["summary"]
+    gap = h["evidence"]["attributes"]["grp"]["largest_gap"]
+    hi, lo = f.loc[f.grp == "b", "y"], f.loc[f.grp == "a", "y"]  # training + holdout rows
+    ref = stats.ttest_ind(hi, lo, equal_var=False)
+    assert gap["highest"] == "b" and gap["difference"] == pytest.approx(hi.mean() - lo.mean())
+    assert np.allclose(gap["difference_ci"], ref.confidence_interval(0.95), rtol=1e-9)
+    assert gap["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert gap["standardised"] == pytest.approx((hi.mean() - lo.mean()) / f["y"].std(ddof=1))
+
+
+def test_aggregation_names_the_group_the_model_serves_worse():
+    cats, _, test = _harm(2, noise_b=2.5)
+    agg = cats["aggregation"]
+    assert agg["status"] in ("warn", "fail") and "grp = b" in agg["summary"] and "grp = a" not in agg["summary"]
+    row = agg["evidence"]["attributes"]["grp"]["b"]
+    sel = test.grp == "b"
+    assert row["mae"] == pytest.approx(mean_absolute_error(test.y[sel], test.pred[sel]))
+    assert np.allclose(row["mae_ci"], DescrStatsW(np.abs(test.pred - test.y)[sel]).tconfint_mean(0.05))
+
+
+def test_learning_bias_is_the_widening_of_the_targets_gap():
+    cats, _, test = _harm(3, target_shift=1.0, pred_shift_b=0.6)
+    learn = cats["learning"]
+    assert learn["status"] == "warn" and "widens the gap" in learn["summary"]
+    row = learn["evidence"]["attributes"]["grp"]
+    e = test.pred - test.y
+    want = (test.pred[test.grp == "b"].mean() - test.pred[test.grp == "a"].mean()) - (
+        test.y[test.grp == "b"].mean() - test.y[test.grp == "a"].mean())
+    assert row["highest"] == "b" and row["widening"] == pytest.approx(want)
+    cm = CompareMeans(DescrStatsW(e[test.grp == "b"]), DescrStatsW(e[test.grp == "a"]))
+    assert np.allclose(row["widening_ci"], cm.tconfint_diff(alpha=0.05, usevar="unequal"), rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_honest_regressions_raise_no_harm(seed):
+    cats, _, _ = _harm(20 + seed)
+    for c in ("historical", "aggregation", "learning"):
+        assert cats[c]["status"] == "pass", (c, cats[c]["summary"])
+
+
+def test_baselines_say_higher_when_the_model_errs_more_and_a_ridge_model_is_itself_the_baseline(diabetes_model):
+    """Issue 23: 'error lower by −1.895' hid a model worse than ridge; the difference is MAE(baseline) − MAE(model)
+    (sklearn), said as 'higher' when negative; a Ridge model tying the ridge baseline is told it is one, and
+    floating-point noise is no '8e-17'."""
+    import re
+
+    from readiness.fmt import number
+
+    ctx, model, test, feats = diabetes_model
+    res = run_check(get_check("baselines.comparison"), ctx)
+    assert res.metrics["model_is_simple_baseline"] == "ridge" and "The model is itself a ridge regression" in res.summary
+    text = res.findings[0].message
+    assert not re.search(r"\d[eE][+-]?\d", text), text
+    worse = test.assign(pred=model.predict(test[feats]) + 40.0)  # every prediction 40 too high
+    train = ctx.train.assign(pred=model.predict(ctx.train[feats]))
+    res = run_check(get_check("baselines.comparison"), make_ctx(train, worse, target="target", prediction_column="pred"))
+    m = res.metrics
+    d = m["baselines"][m["best_baseline"]]["mae"] - mean_absolute_error(worse["target"], worse["pred"])
+    assert d < 0 and m["mae_improvement"] == pytest.approx(d)
+    assert f"absolute error is higher by {number(-d)} per row" in res.findings[0].message
+    assert res.status.value == "fail"
+
+
+def test_the_leakage_chart_legend_sits_under_the_axis_title(diabetes_model):
+    """Seen in the browser on diabetes (10 columns): the legend was drawn 40 px under the plot, on the x-axis
+    title. It starts at least 60 px under the plot area (height − top and bottom margins), at any row count."""
+    from readiness.charts.leakage import feature_power_bars
+
+    ctx, *_ = diabetes_model
+    res = run_check(get_check("leakage.feature_target"), ctx)
+    fig = feature_power_bars(res)
+    lay = fig.layout
+    plot_h = lay.height - lay.margin.t - lay.margin.b
+    assert len(fig.data[0].y) == 10 and lay.legend.yanchor == "top" and -lay.legend.y * plot_h >= 60
+
+
+def test_bias_page_shows_the_regression_harm_evidence(diabetes):
+    """The Bias page's cards read a regression's evidence (mean target, each group's error), not a classifier's."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.review import run_review
+
+    ctx, _ = diabetes
+    report = run_review(ctx, checks=["bias.groups", "bias.categories"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="diabetes", is_sample=False)
+    at.switch_page("pages/bias.py").run()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "mean target by group" in text and "overall MAE" in text and "apart; the model" in text
+
+
+def test_a_model_that_is_the_ridge_baseline_ties_it_exactly_not_by_floating_point_noise():
+    """Seen in the browser: the ridge pipeline the user brought equals the ridge baseline, and the page showed
+    'How much smaller the model's errors are: < 0.001 (< 0.001 – < 0.001)' from 1e-14 noise. The difference of
+    two identical models is 0 (known answer), and its interval is [0, 0]."""
+    from sklearn.pipeline import make_pipeline
+
+    from readiness.checks.baselines import _preprocessor
+
+    frame = datasets.load_diabetes(as_frame=True, scaled=False).frame
+    train, test = frame.iloc[:300].reset_index(drop=True), frame.iloc[300:].reset_index(drop=True)
+    feats = [c for c in frame.columns if c != "target"]
+    model = make_pipeline(_preprocessor(train, feats), Ridge(alpha=1.0)).fit(train[feats], train["target"])
+    m = run_check(get_check("baselines.comparison"), make_ctx(train, test, target="target", model=model)).metrics
+    assert m["best_baseline"] == "ridge" and m["baselines"]["ridge"]["mae"] == pytest.approx(m["model"]["mae"])
+    assert m["mae_improvement"] == 0.0 and m["mae_improvement_ci"] == [0.0, 0.0]
+
+
+def test_where_it_fails_page_speaks_of_predictions_for_a_regression(diabetes_model):
+    """Seen in the browser on diabetes: 'Small changes: do they flip decisions?', 'Decisions changed by a sensitive
+    attribute alone' for a model that predicts a number."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.review import run_review
+
+    ctx, *_ = diabetes_model
+    report = run_review(ctx, checks=["robustness.perturbation"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="diabetes", is_sample=False)
+    at.switch_page("pages/where_it_fails.py").run()
+    assert not at.exception, at.exception
+    assert "Small changes: do they move predictions?" in [h.value for h in at.subheader]
+    labels = [m.label for m in at.metric]
+    assert "Predictions moved by a sensitive attribute alone" in labels and not any("Decision" in x for x in labels)

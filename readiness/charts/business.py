@@ -163,6 +163,7 @@ def task_cost_bars(result):
     for name, v, ci in rows:
         lo, hi = ci if ci and None not in ci else (v, v)
         fig.add_scatter(y=[name], x=[v], mode="markers+text", text=[fmt_cost(v)], textposition="top center",
+                        cliponaxis=False,  # the top row's label sits above the plot area (it was cut in half)
                         marker=dict(size=13, color="#1f4e79"), showlegend=False,
                         error_x=dict(type="data", symmetric=False, array=[hi - v], arrayminus=[v - lo]),
                         hovertemplate="%{y}: %{x:,.4g} per 1,000<extra></extra>")

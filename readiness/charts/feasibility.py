@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from readiness.fmt import number
 from readiness.results import CheckResult, Status
 
 MODEL_COLOR = "#1f4e79"
@@ -102,7 +103,8 @@ def error_ladder(bayes: CheckResult | None, baselines: CheckResult | None):
 def _rung(fig, name: str, v: float, lo: float, hi: float, color: str, measure: str) -> None:
     """One rung of a regression ladder: the value, its interval, the model as a larger diamond."""
     model = name == "The model"
-    fig.add_scatter(y=[name], x=[v], mode="markers+text", text=[f"{v:.4g}"], textposition="top center",
+    fig.add_scatter(y=[name], x=[v], mode="markers+text", text=[number(v)], textposition="top center",
+                    cliponaxis=False,  # the top rung's label sits above the plot area (it was cut)
                     marker=dict(size=14 if model else 11, color=color, symbol="diamond" if model else "circle"),
                     error_x=dict(type="data", symmetric=False, array=[hi - v], arrayminus=[v - lo], color=color),
                     showlegend=False, hovertemplate=f"%{{y}}: {measure} %{{x:.4g}}<extra></extra>")

@@ -7,6 +7,7 @@ from readiness.style import STATUS_COLOR
 
 _PATTERN = {"pass": "", "question": ".", "warn": "/", "fail": "x"}  # never colour alone
 _BAR = {"pass": "#8da5c4", "question": "#8da5c4", "warn": STATUS_COLOR[Status.WARN], "fail": STATUS_COLOR[Status.FAIL]}
+LEGEND_GAP = 70  # px from the plot's bottom edge to the legend: under the x-axis title
 
 
 def feature_power_bars(result: CheckResult, *, top: int = 30):
@@ -46,11 +47,13 @@ def feature_power_bars(result: CheckResult, *, top: int = 30):
         fig.add_vline(x=x, line=dict(color=color, dash=dash, width=2))
         fig.add_annotation(x=x, y=1.0 + 0.06 * (i + 1), yref="paper", text=label, showarrow=False,
                            font=dict(color=color, size=12), xanchor="center")
+    height = max(300, 26 * len(rows) + 170)
     fig.update_layout(
-        height=max(300, 26 * len(rows) + 170), margin=dict(l=10, r=40, t=90, b=10),
+        height=height, margin=dict(l=10, r=40, t=90, b=10),
         xaxis=dict(title=f"{name} of the column on its own ({lo:g} = no signal, 1 = determines the target)",
                    range=[lo, 1.04]),
-        legend=dict(orientation="h", y=-0.12 if len(rows) > 6 else -0.3), bargap=0.25)
+        # the legend starts LEGEND_GAP px under the plot, below the axis title (it sat on the title at 10 rows)
+        legend=dict(orientation="h", yanchor="top", y=-LEGEND_GAP / (height - 100)), bargap=0.25)
     return fig
 
 

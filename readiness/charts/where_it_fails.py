@@ -116,13 +116,15 @@ def flip_chart(result: CheckResult | None):
     items = [(k, d) for k, d in detail.items() if d["rate"] > 0][:15][::-1]
     if not items:
         return None
+    # a regression's predictions move by more than the check's tolerance; a classifier's decisions flip
+    what = "predictions that move" if "regression_tolerance" in result.metrics else "decisions that flip"
     fig = go.Figure(go.Bar(
         x=[100 * d["rate"] for _, d in items], y=[f"{k} ({'±5%' if d['change'].startswith('±') else 'other value'})"
                                                   for k, d in items],
         orientation="h", marker_color=PROMISED,
         error_x={"type": "data", "symmetric": False, "array": [100 * (d["ci"][1] - d["rate"]) for _, d in items],
                  "arrayminus": [100 * (d["rate"] - d["ci"][0]) for _, d in items], "color": OVERALL},
-        hovertemplate="%{y}: %{x:.1f}% of decisions flip<extra></extra>"))
+        hovertemplate=f"%{{y}}: %{{x:.1f}}% of {what}<extra></extra>"))
     fig.update_layout(height=120 + 30 * len(items), margin={"l": 10, "r": 10, "t": 30, "b": 40},
-                      xaxis_title="decisions that flip (%)", plot_bgcolor="white")
+                      xaxis_title=f"{what} (%)", plot_bgcolor="white")
     return fig

@@ -24,7 +24,7 @@ from readiness.checks.feasibility import (
     train_labels_text,
 )
 from readiness.checks.leakage import _listed
-from readiness.fmt import p_text
+from readiness.fmt import interval, number, p_text, signed
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -528,7 +528,8 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
 
 #: a model of one of these kinds is itself a simple baseline (decision trees up to the baseline's depth)
 SIMPLE_KINDS = {"LogisticRegression": "logistic_regression", "LogisticRegressionCV": "logistic_regression",
-                "DecisionTreeClassifier": "decision_tree"}
+                "DecisionTreeClassifier": "decision_tree", "Ridge": "ridge", "RidgeCV": "ridge",
+                "LinearRegression": "ridge", "DecisionTreeRegressor": "decision_tree_regressor"}
 
 
 def _simple_kind(ctx: ReviewContext) -> str | None:
@@ -538,7 +539,7 @@ def _simple_kind(ctx: ReviewContext) -> str | None:
     est = final_estimator(getattr(ctx.model, "estimator", None)) if ctx.model is not None else None
     # an ONNX graph names its kind itself (one LinearClassifier with a logistic link: a logistic regression)
     kind = (SIMPLE_KINDS.get(type(est).__name__) or getattr(est, "readiness_kind", None)) if est is not None else None
-    if kind == "decision_tree":
+    if kind in ("decision_tree", "decision_tree_regressor"):
         depth = getattr(est, "max_depth", None)
         if depth is None or depth > TREE_DEPTH:
             return None
@@ -575,6 +576,10 @@ def _why_a_tie_is_fine(ctx: ReviewContext, m: dict, model: dict) -> tuple[str, s
             "Its error is already at the best any model can reach here (Feasibility), so a tie is expected.")
 
 
+def _zero_noise(v, tiny: float):
+    return 0.0 if v is not None and abs(v) < tiny else v
+
+
 def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
     seed, B = ctx.settings.random_state, ctx.settings.bootstrap
     y = ctx.y_test.to_numpy(dtype=float)[ok]
@@ -597,6 +602,9 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
         d = np.abs(y - p) - err_model  # > 0: the model errs less on this row
         t = stats.ttest_1samp(d, 0.0) if np.std(d) > 0 else None
         mean_d, ci_d = _paired_mean_ci(d, alpha)
+        # a difference a million times below the error is floating-point noise (the model may be this very baseline)
+        tiny = 1e-6 * float(np.mean(err_model))
+        mean_d, ci_d = _zero_noise(mean_d, tiny), [_zero_noise(c, tiny) for c in ci_d]
         baselines[key] = {"name": BASELINE_NAMES[key], "mae": mae(y, p),
                           "mae_ci": list(bootstrap_ci(mae, y, p, n_boot=B, seed=seed)), "r2": r2(y, p),
                           "r2_ci": list(bootstrap_ci(r2, y, p, n_boot=B, seed=seed)),
@@ -617,9 +625,11 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
               "decision_difference_ci": cmp_["mae_improvement_ci"], "decision_verdict": verdict})
     bname = BASELINE_SHORT[best]
     lo, hi = cmp_["mae_improvement_ci"]
-    txt = (f"MAE {model['mae']:.4g} against {baselines[best]['mae']:.4g} for the best baseline ({bname}); the model's "
-           f"absolute error is lower by {cmp_['mae_improvement']:.4g} per row on average (interval {lo:.4g} to {hi:.4g}, "
-           f"{p_text(cmp_['p_value'])}); margin of practical relevance {margin:.4g} (1% of the baseline's MAE)")
+    d = cmp_["mae_improvement"]
+    txt = (f"MAE {number(model['mae'])} against {number(baselines[best]['mae'])} for the best baseline ({bname}); on "
+           f"average the model's absolute error is {'lower' if d >= 0 else 'higher'} by {number(abs(d))} per row "
+           f"(baseline − model {signed(d)}, 95% interval {interval([lo, hi])}, {p_text(cmp_['p_value'])}); margin of "
+           f"practical relevance {number(margin)} (1% of the baseline's MAE)")
     ev = {"best_baseline": best, "mae_improvement_ci": [lo, hi], "p_value": cmp_["p_value"], "margin": margin}
     fed_leak = [c for c in m.get("left_out_post_outcome", []) if ctx.model is not None and c in ctx.features]
     if verdict == "better" and fed_leak:
@@ -632,10 +642,15 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
         summary = f"The model's errors are significantly smaller than the best simple baseline's ({bname})."
     elif verdict == "worse":
         sev, status = Severity.FAIL, Status.FAIL
-        summary = f"A simple {bname} makes smaller errors than the model, by more than the margin of {margin:.4g}."
+        summary = (f"A simple {bname} makes smaller errors than the model, by more than the margin of "
+                   f"{number(margin)}.")
     else:
         sev, status = Severity.INFO, Status.PASS
-        summary = f"About as good as a simple {bname}: the simpler model may be preferable."
+        kind = _simple_kind(ctx)
+        m["model_is_simple_baseline"] = kind
+        summary = (f"About as good as a simple {bname}. The model is itself a {BASELINE_SHORT[kind]}: no extra "
+                   "complexity to question." if kind is not None else
+                   f"About as good as a simple {bname}: the simpler model may be preferable.")
     findings.insert(0, Finding(severity=sev, message=txt + ".", evidence=ev))
     return Outcome(summary=summary, findings=findings, metrics=m, status=status)
 
@@ -654,8 +669,7 @@ def _baselines_only(ctx, fitted, Xte, ok, m, findings) -> Outcome:
                                                           n_boot=B, seed=seed))}
         best = min(baselines, key=lambda k: baselines[k]["mae"])
         row = baselines[best]
-        text = (f"mean absolute error {row['mae']:.4g} ({row['mae_ci'][0]:.4g}–{row['mae_ci'][1]:.4g}) on the "
-                "holdout")
+        text = f"mean absolute error {number(row['mae'])} ({interval(row['mae_ci'])}) on the holdout"
     else:
         y_s = ctx.y_test.to_numpy()[ok].astype(str)
         n = len(y_s)

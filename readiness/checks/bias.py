@@ -49,7 +49,7 @@ from readiness.checks.bias_stats import (  # noqa: F401  (re-exported: pages, ch
     rate_stats,
     worst_summary,
 )
-from readiness.fmt import p_text
+from readiness.fmt import interval, p_text, points
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -570,8 +570,48 @@ def groups_check(ctx: ReviewContext) -> Outcome:
         "worst": worst,
         "selection": selection,
     }
-    return Outcome(summary=_groups_summary(findings, attrs, worst, o, reference, ref_source), findings=findings,
-                   metrics=metrics)
+    summary = _groups_summary(findings, attrs, worst, o, reference, ref_source)
+    lead = _all_classes_lead(disparities)
+    summary = lead + summary[0].lower() + summary[1:] if lead else summary
+    return Outcome(summary=summary, findings=findings, metrics=metrics)
+
+
+def _all_classes_lead(disparities: dict) -> str:
+    """Multiclass: the all-class view first — the largest accuracy gap and the largest gap in one class's
+    recall between a group and its reference (groups of 30+ rows), with the comparison-adjusted interval."""
+    acc = rec = None
+    for attr, d in disparities.items():
+        for g, r in d["groups"].items():
+            ac = r.get("all_classes")
+            if not ac or r.get("small") or ac.get("accuracy_difference") is None:
+                continue
+            who = (attr, g, d["reference"])
+            if acc is None or abs(ac["accuracy_difference"]) > abs(acc[1]["accuracy_difference"]):
+                acc = (who, ac)
+            c = ac.get("worst_class")
+            if c is not None:
+                x = ac["recall_difference_by_class"][c]
+                if rec is None or (x["beyond_chance"], abs(x["recall_difference"])) > (
+                        rec[2]["beyond_chance"], abs(rec[2]["recall_difference"])):
+                    rec = (who, c, x)
+    if acc is None:
+        return ""
+
+    def said(d, ci, beyond, who):
+        attr, g, ref = who
+        band = interval([100 * ci[0], 100 * ci[1]] if None not in ci else None, lambda v: f"{v:+.1f}".replace("-", "−"))
+        return (f"{points(d)} for {attr} = {g} against {ref} ("
+                + (f"interval adjusted for the comparisons {band} points; " if band else "")
+                + f"{'beyond chance' if beyond else 'within chance'})")
+
+    (who, ac) = acc
+    text = "All classes: the largest accuracy gap is " + said(ac["accuracy_difference"], ac["accuracy_difference_ci"],
+                                                              ac["accuracy_beyond_chance"], who)
+    if rec is not None:
+        who, c, x = rec
+        text += f"; the largest gap in one class's recall is class '{c}', " + said(
+            x["recall_difference"], x["recall_difference_ci"], x["beyond_chance"], who)
+    return text + ". One class against the rest: "
 
 
 def _groups_summary(findings: list[Finding], attrs: list[Attribute], worst: dict, o: Outcomes, reference: dict,

@@ -148,8 +148,10 @@ def _labels_all(ctx: ReviewContext) -> pd.Series:
 def historical(ctx: ReviewContext, singles: list[Attribute]) -> _Cat:
     """Base rates of the label by group, over training and holdout together."""
     o = outcomes(ctx)
-    if ctx.task == "regression":
-        return _skipped("Base rates are defined for classification targets; this is a regression model.")
+    if ctx.task == "regression":  # the mean target by group, not base rates
+        from readiness.checks import bias_categories_regression as R
+
+        return _Cat(*R.historical(ctx, singles, CATEGORY_ALPHA))
     y_all = label_texts(_labels_all(ctx))
     classes = [label_text(ctx.positive_label)] if ctx.task == "binary" else [label_text(c) for c in ctx.classes]
     per_attr: dict[str, dict] = {}
@@ -759,9 +761,14 @@ def categories_check(ctx: ReviewContext) -> Outcome:
             cats["aggregation"] = _guard(aggregation, ctx, attrs, groups, overall, ok, views)
             cats["learning"] = _guard(learning, ctx, attrs, ok, views, reference)
             cats["evaluation"] = _guard(evaluation_cat, ctx, singles, attrs, groups, overall, population)
-        else:
-            for c in ("aggregation", "learning", "evaluation"):
-                cats[c] = _skipped("Group error rates need a classifier; this is a regression model.")
+        else:  # regression: each group's error and bias against the whole; does the model widen the target's gap
+            from readiness.checks import bias_categories_regression as R
+
+            cats["aggregation"] = _guard(lambda: _Cat(*R.aggregation(ctx, attrs, CATEGORY_ALPHA)))
+            cats["learning"] = _guard(lambda: _Cat(*R.learning(ctx, singles, CATEGORY_ALPHA)))
+            cats["evaluation"] = _skipped("Measured for classifiers (rates the holdout cannot measure per group); for "
+                                          "a regression model, 'Bias: metrics by group' gives each group's error "
+                                          "with its interval.")
     cats["deployment"] = deployment(answers)
     findings = [Finding(severity=_CAT_SEVERITY[cats[c].status], message=f"{CATEGORY_TITLES[c]}: {cats[c].summary}",
                         evidence={"category": c, "status": cats[c].status.value}) for c in CATEGORIES]

@@ -488,7 +488,9 @@ def verdict(m: dict) -> str:
 
 
 @register("business.threshold", title="Business threshold: the decision in money", area="business",
-          antipatterns=("pest",), order=70)
+          antipatterns=("pest",), order=70,
+          task_titles={"regression": "Cost of errors: over- and under-prediction in money",
+                       "multiclass": "Cost of decisions: the cost matrix in money"})
 def threshold(ctx: ReviewContext) -> Outcome:
     """Expected cost per 1,000 decisions, 1000·(cost_fp·FP + cost_fn·FN)/n, at every
     distinct holdout score used as threshold (flag when score ≥ threshold); the cheapest

@@ -106,17 +106,20 @@ def _regression(ctx: ReviewContext) -> Outcome:
     ok = np.isfinite(y) & np.isfinite(p)
     m = regression_cost(y[ok], p[ok], co, cu, n_boot=s.bootstrap, seed=s.random_state)
     m["defaulted"] = [k for k, v in (("cost_over", s.cost_over), ("cost_under", s.cost_under)) if v is None]
+    m["task"] = "regression"
     findings: list[Finding] = []
     if m["defaulted"]:
         findings.append(Finding(severity=Severity.INFO, message=(
             f"Only one cost was set; the other ({', '.join(m['defaulted'])}) is taken as 1 per unit.")))
     cost, sv, svci = m["cost_per_1000"], m["saving_per_1000"], m["saving_per_1000_ci"]
     direction = "raising" if m["best_shift"] > 0 else "lowering"
+    lo_s, hi_s = m["best_shift_ci"]  # the interval of the amount said: lowering by x is a shift of −x
+    amount_ci = [lo_s, hi_s] if m["best_shift"] > 0 or lo_s is None else [-hi_s, -lo_s]
     base = (f"At {number(co)} per unit over and {number(cu)} per unit under, the predictions cost "
-            f"{number(cost)} per 1,000 ({interval(m['cost_per_1000_ci'])}); {percent(m['over_predicted_share'])} "
+            f"{number(cost)} per 1,000 predictions ({interval(m['cost_per_1000_ci'])}); {percent(m['over_predicted_share'])} "
             f"are too high. The cheapest constant correction, the {percent(m['best_quantile'])} quantile of the "
-            f"residuals, is {direction} every prediction by {number(abs(m['best_shift']))} "
-            f"({interval(m['best_shift_ci'])})")
+            f"residuals, is to {'raise' if m['best_shift'] > 0 else 'lower'} every prediction by "
+            f"{number(abs(m['best_shift']))} ({interval(amount_ci)})")
     material = svci[0] is not None and svci[0] > 0 and sv is not None and sv >= MATERIAL_SHARE * cost
     if material:
         findings.insert(0, Finding(severity=Severity.WARN, message=(
@@ -125,13 +128,14 @@ def _regression(ctx: ReviewContext) -> Outcome:
             "trained for squared error predicts the mean; asymmetric costs want a quantile): shift its predictions, "
             "or train it for this quantile."),
             evidence={"best_shift": m["best_shift"], "saving_per_1000_ci": svci}))
-        summary = (f"Predictions cost {number(cost)} per 1,000; {direction} them by {number(abs(m['best_shift']))} "
+        summary = (f"Predictions cost {number(cost)} per 1,000 predictions; {direction} them by "
+                   f"{number(abs(m['best_shift']))} "
                    f"would save about {number(sv)} per 1,000 ({interval(svci)}).")
     else:
         findings.insert(0, Finding(severity=Severity.INFO, message=(
             f"{base}; out of sample that saves {number(sv)} per 1,000 ({interval(svci)}), not a material "
             "saving: the predictions are already about where these costs want them.")))
-        summary = (f"Predictions cost {number(cost)} per 1,000 ({interval(m['cost_per_1000_ci'])}); no constant "
+        summary = (f"Predictions cost {number(cost)} per 1,000 predictions ({interval(m['cost_per_1000_ci'])}); no constant "
                    "shift saves materially.")
     return Outcome(summary=summary, findings=findings, metrics=m)
 
@@ -215,7 +219,7 @@ def _multiclass(ctx: ReviewContext) -> Outcome:
     changes: dict[tuple[str, str], int] = {}
     for a, b in zip(p_c[best != p_c], best[best != p_c], strict=True):
         changes[(labels[a], labels[b])] = changes.get((labels[a], labels[b]), 0) + 1
-    m = {**r, "labels": labels, "cost_matrix": cost.tolist(),
+    m = {**r, "task": "multiclass", "labels": labels, "cost_matrix": cost.tolist(),
          "largest_changes": [{"from": a, "to": b, "rows": k} for (a, b), k in
                              sorted(changes.items(), key=lambda kv: -kv[1])[:5]]}
     c, cb, sv, svci = m["cost_per_1000"], m["cost_per_1000_best_rule"], m["saving_per_1000"], m["saving_per_1000_ci"]

@@ -230,7 +230,8 @@ def _per_group(ctx: ReviewContext, ok: np.ndarray, p: np.ndarray, y: np.ndarray,
 
 
 @register("calibration", title="Calibration: can the probabilities be taken at face value?", area="calibration",
-          antipatterns=("communicate_with_ambivalence",), order=60)
+          antipatterns=("communicate_with_ambivalence",), order=60,
+          task_titles={"regression": "Calibration: are the predictions right on average along their range?"})
 def calibration(ctx: ReviewContext) -> Outcome:
     """Compares the model's probabilities with what happened on the holdout. Binary:
     positive-class score against outcome; multiclass: top-label confidence against

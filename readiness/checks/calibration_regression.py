@@ -120,10 +120,13 @@ def regression_calibration(ctx, ok: np.ndarray) -> tuple[str, list[Finding], dic
             f"1 is ideal). Recalibrate: fit actual = a + b · prediction on held-out rows and apply it."),
             evidence={"calibration_slope": b, "calibration_slope_ci": [blo, bhi]}))
     worst = max(m["by_decile"], key=lambda d: abs(d["mean_error"]))
+    over = worst["mean_error"] > 0
+    lo_e, hi_e = worst["mean_error_ci"]  # the interval of the amount said: an under-estimate is − the mean error
+    amount_ci = [lo_e, hi_e] if over else [-hi_e, -lo_e]
     findings.append(Finding(severity=Severity.INFO, message=(
         f"Largest bias along the range: predictions from {number(worst['lo'])} to {number(worst['hi'])} are "
-        f"{'over' if worst['mean_error'] > 0 else 'under'}-estimated by {number(abs(worst['mean_error']))} on average "
-        f"(95% interval {interval(worst['mean_error_ci'])})."), evidence={"decile": worst}))
+        f"{'over' if over else 'under'}-estimated by {number(abs(worst['mean_error']))} on average "
+        f"(95% interval {interval(amount_ci)})."), evidence={"decile": worst}))
     for col, groups in by_group.items():
         for g, v in groups.items():
             if v["n"] >= MIN_GROUP and v["coverage_ci"][1] < GROUP_COVERAGE_WARN:

@@ -60,7 +60,8 @@ def _names(cols: list[str], limit: int = 3) -> str:
 
 
 @register("explanations.shap", title="SHAP: what drives the model's decisions", area="explanations",
-          antipatterns=("act_now_reflect_never",), order=60)
+          antipatterns=("act_now_reflect_never",), order=60,
+          task_titles={"regression": "SHAP: what drives the model's predictions"})
 def shap_check(ctx: ReviewContext) -> Outcome:
     """Global importance as the mean absolute SHAP value per original input feature on a seeded
     holdout sample (one-hot and other transformed columns summed back to their source
@@ -123,12 +124,13 @@ def shap_check(ctx: ReviewContext) -> Outcome:
     direction = ""
     if trend is not None and abs(trend) >= 0.3:
         direction = f"; higher values {'raise' if trend > 0 else 'lower'} {X.explained_output(ctx)}"
+    outputs = "predictions" if ctx.task == "regression" else "decisions"  # a regression decides nothing
     if share[top] > SINGLE_FEATURE_WARN:
-        summary = (f"One feature, '{top}', drives {_pct(share[top])} of the model's decisions{direction}; "
+        summary = (f"One feature, '{top}', drives {_pct(share[top])} of the model's {outputs}{direction}; "
                    "the model stands or falls with that one column.")
     else:
         rest = [f for f in ranked[1:3] if share[f] > 0]
-        summary = (f"The model's decisions are driven most by '{top}' ({_pct(share[top])} of the explained "
+        summary = (f"The model's {outputs} are driven most by '{top}' ({_pct(share[top])} of the explained "
                    f"effect{direction})" + (f", then {_names(rest)}" if rest else "") + ".")
     summary += f" {g['explainer_label'].split(' (')[0]} on {g['rows_explained']:,} holdout rows."
     return Outcome(summary=summary, findings=findings, metrics=metrics)

@@ -185,7 +185,8 @@ BER_SOURCE_TEXT = {"knn": "a plain nearest-neighbour rule", "prior": "always pre
 
 
 @register("feasibility.bayes_error", title="Bayes error: how good can any model be?", area="feasibility",
-          antipatterns=("pest",), order=23)
+          antipatterns=("pest",), order=23,
+          task_titles={"regression": "Noise floor: how good can any model be?"})
 def bayes_error(ctx: ReviewContext) -> Outcome:
     """A feasibility study (Renggli et al. 2021; FeeBee/Snoopy estimators): the lowest error
     any model could reach with these features, estimated on up to 5,000 pooled training

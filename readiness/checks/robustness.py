@@ -11,7 +11,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from readiness.explain import screen_note, screened_features
-from readiness.fmt import pct
+from readiness.fmt import number, pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
 from readiness.results import Finding, Severity
@@ -227,7 +227,8 @@ def counterfactual(ctx: ReviewContext, dec: Decider, attribute: str, idx: np.nda
 
 
 @register("robustness.perturbation", title="Robustness: do small changes flip decisions?", area="where_it_fails",
-          antipatterns=("act_now_reflect_never",), order=82)
+          antipatterns=("act_now_reflect_never",), order=82,
+          task_titles={"regression": "Robustness: do small changes move predictions?"})
 def perturbation(ctx: ReviewContext) -> Outcome:
     """Changes one feature at a time on a sample of up to 2,000 holdout rows and re-scores them:
     numeric features nudged by ±5% of their spread (the standard deviation, read robustly from
@@ -299,12 +300,17 @@ def perturbation(ctx: ReviewContext) -> Outcome:
     if note:
         findings.append(Finding(severity=Severity.INFO, message=note, evidence={
             "features_perturbed": len(screen["features"]), "features_available": screen["available"]}))
+    # a classifier's decisions flip; a regression's predictions move (by more than the tolerance)
+    reg = ctx.task == "regression"
+    far = f" by more than {number(dec.tol)} (a tenth of the target's standard deviation)" if reg else ""
+    things = "predictions" if reg else "decisions"
     for attr, res in sens_detail.items():
         lo = res["ci"][0]
         how = ("swapping it" if res["binary"] else f"setting it to '{res['worst_change']}'")
         groups = "; ".join(f"{g}: {pct(max(v.values()) if v else 0)}" for g, v in res["by_group"].items())
-        msg = (f"Changing only '{attr}' ({how}) changes {pct(res['rate'])} of the decisions (95% interval "
-               f"{pct(res['ci'][0])}–{pct(res['ci'][1])}, {res['rows']:,} holdout rows; by group: {groups}).")
+        msg = (f"Changing only '{attr}' ({how}) {'moves' if reg else 'changes'} {pct(res['rate'])} of the "
+               f"{things}{far} (95% interval {pct(res['ci'][0])}–{pct(res['ci'][1])}, {res['rows']:,} holdout rows; "
+               f"by group: {groups}).")
         if lo >= SENSITIVE_WARN:
             findings.append(Finding(severity=Severity.WARN, columns=[attr], message=msg + (
                 " The model treats otherwise identical people differently by this attribute alone: check whether this "
@@ -312,30 +318,34 @@ def perturbation(ctx: ReviewContext) -> Outcome:
                 evidence={"rate": res["rate"], "ci": res["ci"]}))
         else:
             findings.append(Finding(severity=Severity.INFO, columns=[attr], message=msg + (
-                " The attribute alone hardly changes decisions." if res["rate"] > 0 else
+                f" The attribute alone hardly changes {things}." if res["rate"] > 0 else
+                " The attribute alone never moves a prediction that far." if reg else
                 " The attribute alone never changes a decision."), evidence={"rate": res["rate"]}))
     for attr in not_inputs:
         findings.append(Finding(severity=Severity.INFO, columns=[attr], message=(
-            f"'{attr}' is not a model input, so changing it alone cannot change a decision (flip rate 0). Proxies of "
+            f"'{attr}' is not a model input, so changing it alone cannot change a {things[:-1]} (rate 0). Proxies of "
             "it can still carry its effect: see the Bias page."), evidence={"rate": 0.0}))
     fragile = [c for c, d in detail.items() if d["change"] == "±5% nudge" and d["ci"][0] >= FRAGILE]
     for c in fragile:
         d = detail[c]
         findings.append(Finding(severity=Severity.WARN, columns=[c], message=(
-            f"A nudge of 5% of its spread to '{c}' alone flips {pct(d['rate'])} of decisions (95% interval "
-            f"{pct(d['ci'][0])}–{pct(d['ci'][1])}). Decisions this sensitive to a small change in one input are "
-            "fragile: a measurement error of that size changes the outcome. Check how exactly this value is "
-            "measured, and whether the model leans on a sharp cut."), evidence=d))
+            f"A nudge of 5% of its spread to '{c}' alone {'moves' if reg else 'flips'} {pct(d['rate'])} of "
+            f"{things}{far} (95% interval {pct(d['ci'][0])}–{pct(d['ci'][1])}). {things.capitalize()} this "
+            "sensitive to a small change in one input are fragile: a measurement error of that size changes the "
+            "outcome. Check how exactly this value is measured, and whether the model leans on a sharp cut."),
+            evidence=d))
     top = [c for c, r in by_feature.items() if r > 0][:3]
     if overall is None:
         summary = "No feature could be perturbed."
     else:
-        summary = (f"{pct(overall['rate'])} of decisions flip under at least one small change of a single feature "
+        summary = (f"{pct(overall['rate'])} of {things} {'move' + far if reg else 'flip'} under at least one small "
+                   "change of a single feature "
                    f"({pct(overall['ci'][0])}–{pct(overall['ci'][1])}, {overall['rows']:,} holdout rows)"
                    + (f"; most from {', '.join(repr(c) for c in top)}." if top else "."))
     if sens_detail:
         summary += " Changing only " + "; ".join(
-            f"'{a}' changes {pct(r['rate'])}" for a, r in sens_detail.items()) + " of decisions."
+            f"'{a}' {'moves' if reg else 'changes'} {pct(r['rate'])}" for a, r in sens_detail.items()) + (
+            " of predictions that far." if reg else " of decisions.")
     metrics = {
         "flip_rate": overall["rate"] if overall else None, "flip_rate_ci": overall["ci"] if overall else None,
         "flip_rate_by_feature": by_feature, "flip_detail": detail, "missing_flip_rate_by_feature": missing,

@@ -33,10 +33,29 @@ class Figure:
     when: tuple[str, Any] | None = None  # shown only when this metric (path) has this value
 
 
+TEXT_ITEMS = 12  # a list in a cell names this many, then says how many more (64 pixel columns read as noise)
+
+
 def _text(v: Any) -> str:
     if isinstance(v, list):
-        return ", ".join(map(str, v)) if v else "none"
+        if not v:
+            return "none"
+        more = f", and {len(v) - TEXT_ITEMS:,} more" if len(v) > TEXT_ITEMS else ""
+        return ", ".join(map(str, v[:TEXT_ITEMS])) + more
     return str(v)
+
+
+def _per_class(v: dict) -> str:
+    """Multiclass: each class's recall, precision and F1 (the holdout page's table, in one cell)."""
+    return "; ".join(f"{c}: recall {fmt.percent(x.get('recall'))}, precision {fmt.percent(x.get('precision'))}, "
+                     f"F1 {fmt.percent(x.get('f1'))}" for c, x in v.items()) or "none"
+
+
+def _confusions(v: list) -> str:
+    """Multiclass: the largest confusions in words."""
+    return "; ".join(f"{c['actual']} taken for {c['predicted']}: {fmt.count(c['rows'])} "
+                     f"{'row' if c['rows'] == 1 else 'rows'} ({fmt.percent(c['share_of_actual'])} of {c['actual']})"
+                     for c in v) or "none"
 
 
 def _yes(v: Any) -> str:
@@ -49,6 +68,10 @@ def _days(v: Any) -> str:
 
 def _per_1000(v: Any) -> str:
     return f"{fmt.number(v)} per 1,000 decisions"
+
+
+def _per_1000_predictions(v: Any) -> str:  # a regression predicts numbers: nothing is decided
+    return f"{fmt.number(v)} per 1,000 predictions"
 
 
 def _threshold(v: Any) -> str:
@@ -110,16 +133,21 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "yes": _yes,
     "days": _days,
     "cost": _per_1000,
+    "cost_predictions": _per_1000_predictions,
     "threshold": _threshold,
     "ms": _ms,
     "bytes": _megabytes,
     "rps": _rows_per_second,
     "slices": _slices,
+    "per_class": _per_class,
+    "confusions": _confusions,
 }
+WHOLE_KINDS = {"per_class", "confusions"}  # formatted whole, not item by item
 # how an interval of each kind reads (the value's own formatter unless listed)
 _CI_FORMATS: dict[str, Callable[[Any], str]] = {"points": lambda v: fmt.points(v).removesuffix(" points"),
                                                 "gap": lambda v: _gap(v).removesuffix(" points"),
-                                                "cost": fmt.number, "threshold": fmt.number}
+                                                "cost": fmt.number, "cost_predictions": fmt.number,
+                                                "threshold": fmt.number}
 
 F = Figure
 VERDICT_WORDS = {"better": "the model is better", "tie": "no difference shown", "worse": "the baseline is better",
@@ -184,6 +212,9 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("threshold", "Decision threshold", "threshold", "positive when the score is at least this"),
         F("target_accuracy", "Required accuracy", "pct", "set for this review"),
         F("log_loss", "Log loss", "score", "penalises confident mistakes; lower is better"),
+        F("per_class", "Each class: recall, precision, F1", "per_class",
+          "recall: share of the class found; precision: share of its predictions that are right"),
+        F("largest_confusions", "Largest mistakes", "confusions", "actual class taken for another, holdout rows"),
         F("mae", "Mean absolute error", "num", "average size of an error, in the target's units"),
         F("rmse", "Root mean squared error", "num", "in the target's units; large errors weigh more"),
         F("r2", "R²", "score", "share of the target's variance explained; 0 is no better than the mean"),
@@ -352,11 +383,17 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("current.recall", "Positives caught at the current threshold", "pct"),
         F("current.selection_rate", "Cases flagged at the current threshold", "pct"),
         # regression (--cost-over/--cost-under) and multiclass (--cost-matrix): absent keys are left out
-        F("cost_per_1000", "Cost of the model's predictions, per 1,000", "cost", "in your cost units (95% interval)"),
-        F("cost_per_1000_best_rule", "Cost deciding by expected cost, per 1,000", "cost",
+        F("cost_per_1000", "Cost of the model's predictions", "cost_predictions", "in your cost units (95% interval)",
+          when=("task", "regression")),
+        F("cost_per_1000", "Cost of the model's decisions", "cost", "its most probable class; in your cost units "
+          "(95% interval)", when=("task", "multiclass")),
+        F("cost_per_1000_best_rule", "Cost deciding by expected cost", "cost",
           "the class with the lowest expected cost under the model's probabilities"),
         F("best_shift", "Cheapest constant shift of the predictions", "num", "a quantile of the residuals"),
-        F("saving_per_1000", "Saving, per 1,000", "cost", "out of sample for a shift (95% interval)"),
+        F("saving_per_1000", "Saving from the shift", "cost_predictions", "judged out of sample (95% interval)",
+          when=("task", "regression")),
+        F("saving_per_1000", "Saving from deciding by expected cost", "cost", "(95% interval)",
+          when=("task", "multiclass")),
         F("cost_over", "Cost per unit too high", "num", "your units"),
         F("cost_under", "Cost per unit too low", "num", "your units"),
     ),
@@ -452,6 +489,8 @@ def _get(metrics: dict, path: str) -> tuple[bool, Any, Any]:
 def format_figure(kind: str, value: Any, ci: Any = None) -> str:
     """A value as people read it, with its 95% interval in brackets when given."""
     fmt_value = FORMATS.get(kind, fmt.number)
+    if kind in WHOLE_KINDS:
+        return fmt_value(value)
     if isinstance(value, dict):
         if not value:
             return "none"

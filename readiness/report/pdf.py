@@ -32,7 +32,14 @@ from readiness.report.canonical import (
 from readiness.report.figures import humanize, key_figures
 from readiness.report.fonts import BOLD, MONO, REGULAR, markup, register_fonts
 from readiness.report.sign import SigBox, prepare_document
-from readiness.results import DATA_REVIEW_NOTE, CheckResult, Severity, Status
+from readiness.results import (
+    DATA_REVIEW_NOTE,
+    SETTING_LABELS,
+    CheckResult,
+    Severity,
+    Status,
+    settings_that_apply,
+)
 from readiness.style import STATUS_COLOR, STATUS_WORD, overall_verdict
 
 # print-safe status marks: the emoji of style.STATUS_ICON have no glyph in print fonts,
@@ -371,6 +378,10 @@ def _hyper(v: Any) -> str:
 
 
 def _setting(key: str, v: Any) -> str:
+    if key == "cost_matrix" and isinstance(v, dict) and v:  # one line per true class, costs in the columns' order
+        cols = list(next(iter(v.values())))
+        return (f"predicted {', '.join(map(str, cols))} — " + "; ".join(
+            f"true {t}: {' '.join(fmt.number(row.get(c)) for c in cols)}" for t, row in v.items()))
     if isinstance(v, dict):
         return "; ".join(f"{k}: {_setting(k, x)}" for k, x in v.items()) or "none"
     if isinstance(v, list):
@@ -787,10 +798,10 @@ class _Builder:
         out.append(P(f"{B('Review')}: ran {markup(_when(rep.created_at))} in {rep.duration_s or 0:.1f} s; review "
                      f"digest <font name=\"{MONO}\" size=\"7\">{r.review_digest or '–'}</font>", raw=True))
         rows = [[P("Setting", "cellb"), P("Value", "cellb")]]
-        for k, v in rep.settings.items():
+        for k, v in settings_that_apply(rep.settings, rep.task).items():  # a regression has no threshold
             if k == "reviewer_answers":
                 v = "tabulated in section 4" if v else "none given"
-            rows.append([P(humanize(k), "cell"), P(_setting(k, v), "cell")])
+            rows.append([P(SETTING_LABELS.get(k) or humanize(k), "cell"), P(_setting(k, v), "cell")])
         out.append(_table(rows, [140, self.width - 140]))
         out += [CondPageBreak(200), heading("B  Appendix: method notes", 0, "methods")]
         out.append(P("What each check measures, from the check registry. Metric definitions are in the project's "
