@@ -8,6 +8,7 @@ Streamlit's DataFrame hashing.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -94,6 +95,121 @@ def _sample_context() -> tuple[ReviewContext, str]:
     return load_sample(), sample_config().get("title", "Sample review")
 
 
+PENDING_KEY = "readiness_pending_review"
+
+
+@dataclass
+class PendingReview:
+    """A review running in a thread of its own (issue 23): leaving the page that started it stops that page's
+    script, not the review; the next page the user opens waits for it and shows it."""
+
+    ctx: ReviewContext
+    title: str = ""
+    record: bool = True
+    used: list = field(default_factory=list)  # the input files' SHA-256 (Setup keeps them with the review)
+    cache_key: str | None = None  # the report cache's key (default: the context's digest)
+    thread: threading.Thread | None = None
+    done: int = 0
+    total: int = 0
+    current: str = ""
+    report: ReviewReport | None = None
+    error: str | None = None
+    adopted: bool = False
+
+
+def start_review(ctx: ReviewContext, *, title: str = "", record: bool = True, workers: int | str = "auto",
+                 keep: bool = True, runner: Callable | None = None, cache_key: str | None = None,
+                 used: list | None = None, cleanup: Callable | None = None) -> PendingReview:
+    """Start the review (or take it from the report cache) in a thread; with ``keep`` the session remembers it,
+    so any page can pick it up if the user leaves the one that started it. ``runner(progress)`` runs the checks
+    another way (an engine's review of server datasets: :func:`readiness.engines.review.run`) and ``cache_key``
+    tells its report from the in-memory one; ``cleanup()`` runs when the review ends (an engine's close)."""
+    from readiness.review import run_review
+
+    p = PendingReview(ctx=ctx, title=title, record=record, cache_key=cache_key,
+                      used=[f.sha256 for f in ctx.input_files] if used is None else list(used))
+    cache = _report_cache()
+    key = cache_key or ctx.digest
+    if key in cache:
+        cache.move_to_end(key)
+        p.report = cache[key]
+        if cleanup is not None:
+            cleanup()
+        return p
+    if record:
+        from readiness.checks.comparison_history import champion_review_for
+        from readiness.store import prior_holdout_evaluations
+
+        ctx.prior_holdout_evaluations = prior_holdout_evaluations(ctx)
+        ctx.champion_review = champion_review_for(ctx)  # the champion's signed review in the history, if any
+
+    def progress(i, n, spec):
+        p.done, p.total, p.current = i, n, spec.title
+
+    def work():
+        try:
+            p.report = runner(progress) if runner is not None else run_review(ctx, progress=progress, workers=workers)
+        except Exception as exc:  # noqa: BLE001 - said on the page, never lost silently
+            p.error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        finally:
+            if cleanup is not None:
+                cleanup()
+
+    p.thread = threading.Thread(target=work, name="readiness-review", daemon=True)
+    p.thread.start()
+    if keep:
+        st.session_state[PENDING_KEY] = p
+    return p
+
+
+def wait_for_review(p: PendingReview, label: str = "Running the review") -> ReviewReport | None:
+    """Show the review's progress until it ends; record and cache it once. None (said on the page) when the
+    review stopped with an error."""
+    import time
+
+    if p.thread is not None and (p.thread.is_alive() or p.report is None):
+        with st.status(label, expanded=True) as box:
+            bar = st.progress(0.0)
+            while p.thread.is_alive():
+                n = max(p.total, 1)
+                bar.progress(min(1.0, p.done / n), text=f"{min(p.done + 1, n)}/{n} · {p.current}")
+                time.sleep(0.25)
+            if p.report is not None:
+                box.update(label=f"Review complete: {len(p.report.checks)} checks in {p.report.duration_s:.1f} s",
+                           state="complete", expanded=False)
+            else:
+                box.update(label="The review stopped", state="error")
+    if st.session_state.get(PENDING_KEY) is p:
+        del st.session_state[PENDING_KEY]
+    if p.report is None:
+        st.error(f"The review stopped before it finished ({esc(p.error or 'no result')}); nothing was recorded. "
+                 "Run it again from Setup.", icon=":material/error:")
+        return None
+    if not p.adopted:
+        p.adopted = True
+        if p.record and p.thread is not None:
+            from readiness.store import record_completed_review
+
+            record_completed_review(p.ctx, p.report, source="app")
+        cache = _report_cache()
+        cache[p.cache_key or p.ctx.digest] = p.report
+        while len(cache) > MAX_CACHED_REPORTS:
+            cache.popitem(last=False)
+    return p.report
+
+
+def adopt_review(p: PendingReview) -> AppState:
+    """Make a finished review the session's review (Setup's title and files with it)."""
+    s = st.session_state.get(SESSION_KEY) or AppState()
+    st.session_state[SESSION_KEY] = s
+    s.ctx, s.report, s.title, s.is_sample = p.ctx, p.report, p.title, False
+    ex = s.extras.setdefault("setup", {})
+    ex["title"] = p.title
+    # the files this review used: new training data drops them (they belong to this review)
+    ex["used"] = list(p.used)  # (a champion file is among them)
+    return s
+
+
 def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", record: bool = True,
                       workers: int | str = "auto", runner: Callable | None = None,
                       cache_key: str | None = None) -> ReviewReport:
@@ -104,39 +220,24 @@ def run_review_cached(ctx: ReviewContext, *, label: str = "Running the review", 
     ``runner(progress)`` runs the checks another way (an engine's review of server datasets:
     :func:`readiness.engines.review.run`); ``cache_key`` then tells its report from the in-memory one.
     """
-    from readiness.review import run_review
-    from readiness.store import prior_holdout_evaluations, record_completed_review
-
-    cache = _report_cache()
-    key = cache_key or ctx.digest
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
-    if record:
-        from readiness.checks.comparison_history import champion_review_for
-
-        ctx.prior_holdout_evaluations = prior_holdout_evaluations(ctx)
-        ctx.champion_review = champion_review_for(ctx)  # the champion's signed review in the history, if any
-    with st.status(label, expanded=True) as box:
-        bar = st.progress(0.0)
-
-        def progress(i, n, spec):
-            bar.progress(min(1.0, i / max(n, 1)), text=f"{min(i + 1, n)}/{n} · {spec.title}")
-
-        report = runner(progress) if runner is not None else run_review(ctx, progress=progress, workers=workers)
-        box.update(label=f"Review complete: {len(report.checks)} checks in {report.duration_s:.1f} s",
-                   state="complete", expanded=False)
-    if record:
-        record_completed_review(ctx, report, source="app")
-    cache[key] = report
-    while len(cache) > MAX_CACHED_REPORTS:
-        cache.popitem(last=False)
+    report = wait_for_review(start_review(ctx, record=record, workers=workers, keep=False, runner=runner,
+                                          cache_key=cache_key), label)
+    if report is None:
+        st.stop()
     return report
 
 
 def state() -> AppState:
-    """The session's review; opens the bundled sample when nothing was loaded."""
+    """The session's review; opens the bundled sample when nothing was loaded. A review started on Setup that
+    is still running (the user left Setup) is waited for and shown, never dropped for the sample."""
     _route_through_app()
+    pending = st.session_state.get(PENDING_KEY)
+    if pending is not None:
+        st.info("The review you started on Setup is still running: this page shows it as soon as it is done.",
+                icon=":material/hourglass_top:")
+        if wait_for_review(pending) is not None:
+            adopt_review(pending)
+            st.rerun()  # this page, drawn afresh with the new review
     s = st.session_state.get(SESSION_KEY)
     if s is None:
         s = AppState()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import SESSION_KEY, AppState, esc, run_review_cached, state
+from pages._ui import SESSION_KEY, AppState, adopt_review, esc, start_review, state, wait_for_review
 from readiness.engines.server_data import (
     ServerTable,
     list_server_datasets,
@@ -430,19 +430,19 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
     except ReadinessError as err:
         st.error(esc(err), icon=":material/error:")
         st.stop()
+    # the files this review used: new training data drops them (they belong to this review)
+    used = [f.sha256 for f in ctx.input_files] + [t.sha256 for t in (train_t, test_t) if isinstance(t, ServerTable)]
+    # the review runs in a thread of its own: leaving this page does not stop it (the next page shows it)
     if engine_review is not None:
         from readiness.engines.review import run as run_on_engine
 
-        try:
-            report = run_review_cached(ctx, runner=lambda progress: run_on_engine(engine_review, progress=progress),
-                                       cache_key=f"{ctx.digest}:{engine_review.engine.name}:{server[0].sample_rows}")
-        finally:
-            engine_review.engine.close()
+        pending = start_review(ctx, title=title, used=used,
+                               runner=lambda progress: run_on_engine(engine_review, progress=progress),
+                               cache_key=f"{ctx.digest}:{engine_review.engine.name}:{server[0].sample_rows}",
+                               cleanup=engine_review.engine.close)
     else:
-        report = run_review_cached(ctx)
-    s.ctx, s.report, s.title, s.is_sample = ctx, report, title, False
-    ex["title"] = title
-    # the files this review used: new training data drops them (they belong to this review)
-    ex["used"] = [f.sha256 for f in ctx.input_files] + [t.sha256 for t in (train_t, test_t)
-                                                        if isinstance(t, ServerTable)]
+        pending = start_review(ctx, title=title, used=used)
+    if wait_for_review(pending) is None:
+        st.stop()
+    adopt_review(pending)
     st.switch_page("pages/overview.py")
