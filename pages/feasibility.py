@@ -39,6 +39,8 @@ SECTIONS = [
 ]
 results = {cid: report.check(cid) for cid, _ in SECTIONS}
 base, bayes, reuse = (results[cid] for cid, _ in SECTIONS)
+if bayes is not None and bayes.metrics.get("verdict") == "no_target":  # nothing to reach: not a passed target
+    SECTIONS[1] = ("feasibility.bayes_error", "How good can any model be? (no target set)")
 usable = {cid: r for cid, r in results.items() if r is not None and r.status not in (Status.SKIPPED, Status.ERROR)}
 
 

@@ -418,3 +418,25 @@ def test_where_it_fails_page_speaks_of_predictions_for_a_regression(diabetes_mod
     assert "Small changes: do they move predictions?" in [h.value for h in at.subheader]
     labels = [m.label for m in at.metric]
     assert "Predictions moved by a sensitive attribute alone" in labels and not any("Decision" in x for x in labels)
+
+
+def test_no_target_is_not_shown_as_a_passed_target(diabetes):
+    """Issue 23: 'is the target reachable' with no target set is not applicable, not a pass: the Feasibility
+    page's card does not ask 'Is the target reachable?' beside a Pass badge when no target was set."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.review import run_review
+
+    ctx, _ = diabetes
+    report = run_review(ctx, checks=["feasibility.bayes_error", "baselines.comparison"])
+    assert report.check("feasibility.bayes_error").metrics["verdict"] == "no_target"
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="diabetes", is_sample=False)
+    at.switch_page("pages/feasibility.py").run()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "Is the target reachable?" not in text and "How good can any model be? (no target set)" in text
+    assert "no target was set, so whether one is reachable is not applicable" in text
