@@ -73,13 +73,13 @@ def goto_page(page, title, heading=None):
     settled(page)
 
 
-def shot(page, name):
+def shot(page, name, where: Path = ART):
     """Streamlit scrolls inside its own container: grow the viewport to the content, then shoot."""
-    ART.mkdir(exist_ok=True)
+    where.mkdir(exist_ok=True)
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 1000")
     page.set_viewport_size({"width": 1400, "height": min(max(1000, int(height) + 50), 8000)})
     page.wait_for_timeout(500)
-    page.screenshot(path=str(ART / f"{name}.png"))
+    page.screenshot(path=str(where / f"{name}.png"))
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
