@@ -285,3 +285,38 @@ def test_a_long_list_in_a_pdf_cell_names_twelve_and_counts_the_rest():
     names = [f"pixel_{i}" for i in range(64)]
     assert format_figure("text", names) == ", ".join(names[:12]) + ", and 52 more"
     assert format_figure("text", names[:12]) == ", ".join(names[:12])
+
+
+def test_the_review_band_says_intervals_with_plain_bounds(digits):
+    """Seen in the browser on digits: 'deferring the least confident 20% gives 99.5% (98.3%–> 99.9%)'. Each
+    option's interval is its Clopper–Pearson bounds in plain percent."""
+    from readiness.fmt import interval, pct
+
+    ctx, *_ = digits
+    res = run_check(get_check("uncertainty.abstention"), ctx)
+    text = " ".join(f.message for f in res.findings)
+    assert "–>" not in text and "–<" not in text
+    for o in res.metrics["deferral_options"]:
+        assert f"gives {pct(o['kept_accuracy'])} ({interval(o['kept_accuracy_ci'], pct)})" in text
+    assert any(o["kept_accuracy_ci"][1] > 0.9995 for o in res.metrics["deferral_options"])  # the case that broke
+
+
+def test_permutation_on_the_log_loss_is_said_as_the_log_loss_rising(wine_hgb):
+    """Seen on digits: 'The holdout negative log loss (-0.102) drops most when … (−0.099 …)' and a group of 64
+    pixels named by its first five. The log loss (= scikit-learn's) rises; long lists say how many more."""
+    from sklearn.metrics import log_loss
+
+    ctx, model, test, feats = wine_hgb
+    res = run_check(get_check("explanations.permutation"), ctx)
+    ll = log_loss(test["target"], model.predict_proba(test[feats]))
+    top = next(iter(res.metrics["importances"]))
+    assert res.summary.startswith(f"The holdout log loss ({ll:.3f}; lower is better) rises most when '{top}' is "
+                                  f"scrambled (+{res.metrics['importances'][top]['mean']:.3f}, ")
+    assert "negative" not in res.summary and "*" not in " ".join(f.message for f in res.findings)
+
+
+def test_long_name_lists_say_how_many_more():
+    from readiness.checks.explanations import _names_more
+
+    assert _names_more(["a", "b", "c"], 5) == "'a', 'b' and 'c'"
+    assert _names_more([f"p{i}" for i in range(64)], 5) == "'p0', 'p1', 'p2', 'p3', 'p4' and 59 more"

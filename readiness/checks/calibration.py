@@ -63,7 +63,7 @@ from readiness.checks.calibration_stats import (  # noqa: F401  (re-exported: te
     selective_curve,
     spiegelhalter,
 )
-from readiness.fmt import change, p_text
+from readiness.fmt import change, interval, p_text
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -588,7 +588,7 @@ def abstention(ctx: ReviewContext) -> Outcome:
             evidence={"confidence_auc": auc, "confidence_auc_p": auc_p, "confidence_auc_ci": auc_interval}))
     if target is None:
         opts = "; ".join(f"deferring the least confident {_pct(o['deferred_share'], 0)} gives {_pct(o['kept_accuracy'])} "
-                         f"({_pct(o['kept_accuracy_ci'][0])}–{_pct(o['kept_accuracy_ci'][1])})"
+                         f"({interval(o['kept_accuracy_ci'], _pct)})"  # plain bounds: never '98.3%–> 99.9%'
                          for o in m["deferral_options"])
         findings.append(Finding(severity=Severity.INFO, message=(
             f"No target accuracy was set, so no review band is recommended. What deferring buys, on the rest of the "
@@ -627,7 +627,7 @@ def abstention(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=sev, message=(
             f"To reach {target_txt}, people must review {_pct(b['deferred_share'])} of cases ({b['deferred']:,} of "
             f"{n:,}: {where}); accuracy on the rest is {_pct(b['kept_accuracy'])} "
-            f"({_pct(b['kept_accuracy_ci'][0])}–{_pct(b['kept_accuracy_ci'][1])})."
+            f"({interval(b['kept_accuracy_ci'], _pct)})."
             + (" That is more than half the workload: the model does little of the work." if sev == Severity.WARN else "")
             + ("" if cons else " The interval's lower bound does not reach the target at any coverage: the holdout "
                "cannot show the band is enough.")),

@@ -56,6 +56,13 @@ def _names(cols: list[str], limit: int = 3) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
+def _names_more(cols: list[str], limit: int) -> str:
+    """'a', 'b' and 'c'; beyond ``limit`` names: 'a', 'b', 'c' and 61 more."""
+    if len(cols) <= limit:
+        return _names(cols, limit)
+    return ", ".join(f"'{c}'" for c in cols[:limit]) + f" and {len(cols) - limit} more"
+
+
 # --- explanations.shap ---------------------------------------------------------------------
 
 
@@ -307,6 +314,7 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
                "single_feature_warn": SINGLE_FEATURE_WARN}
     findings: list[Finding] = []
     metric = p["metric"]
+    log_loss = metric == "negative log loss"  # said as the log loss rising, not a negative number dropping
     if top is not None and shares[top] > SINGLE_FEATURE_WARN:
         v = imp[top]
         # a question unless the leakage check finds the column recorded after the outcome (issue 18)
@@ -319,12 +327,12 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
     if nothing:
         findings.append(Finding(severity=Severity.INFO, columns=nothing, message=(
             f"{len(nothing)} of {len(imp)} features contribute nothing measurable to the holdout {metric}: "
-            f"{_names(nothing, 8)}{' …' if len(nothing) > 8 else ''}. Candidates to drop for a simpler model."),
+            f"{_names_more(nothing, 8)}. Candidates to drop for a simpler model."),
             evidence={"features": nothing, "negligible_below": negligible}))
     hurting = [f for f, v in imp.items() if v["ci"][1] < 0]
     if hurting:
         findings.append(Finding(severity=Severity.INFO, columns=hurting, message=(
-            f"Shuffling {_names(hurting, 5)} *improves* the holdout {metric}: the model learned patterns in "
+            f"Shuffling {_names(hurting, 5)} improves the holdout {metric}: the model learned patterns in "
             f"{'it' if len(hurting) == 1 else 'them'} that do not hold on new data (overfitting)."),
             evidence={f: imp[f] for f in hurting}))
     sens = [c for c in ctx.roles.sensitive if c in imp]
@@ -341,8 +349,10 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
     for name, g in p["groups"].items():
         members = [imp[c]["mean"] for c in g["features"]]
         if g["ci"][0] > 0 and g["mean"] > 1.5 * max(sum(max(m, 0) for m in members), 1e-12) and g["mean"] >= negligible:
+            cost = (f"shuffled together they raise the log loss by {g['mean']:.3f}" if log_loss else
+                    f"{g['mean']:.3f} {metric}")
             findings.append(Finding(severity=Severity.INFO, columns=g["features"], message=(
-                f"Together {_names(g['features'], 5)} matter more ({g['mean']:.3f} {metric}) than the sum of their single "
+                f"Together {_names_more(g['features'], 5)} matter more ({cost}) than the sum of their single "
                 "importances: they stand in for each other, so single-feature importance under-credits them."),
                 evidence={"group": name, **g}))
     if p["groups_skipped"]:
@@ -363,8 +373,13 @@ def permutation_check(ctx: ReviewContext) -> Outcome:
         summary = summary[0].upper() + summary[1:]
     else:
         v = imp[top]
-        summary = (f"{where[0].upper() + where[1:]} ({p['baseline_score']:.3f}) drops most when '{top}' is scrambled "
-                   f"(−{v['mean']:.3f}, {_pct(shares[top])} of all features' drops together)")
+        if log_loss:
+            where = where.replace("negative log loss", "log loss")
+            summary = (f"{where[0].upper() + where[1:]} ({-p['baseline_score']:.3f}; lower is better) rises most when "
+                       f"'{top}' is scrambled (+{v['mean']:.3f}, {_pct(shares[top])} of all features' effects together)")
+        else:
+            summary = (f"{where[0].upper() + where[1:]} ({p['baseline_score']:.3f}) drops most when '{top}' is "
+                       f"scrambled (−{v['mean']:.3f}, {_pct(shares[top])} of all features' drops together)")
         verb = "contributes" if len(nothing) == 1 else "contribute"
         summary += f"; {len(nothing)} of {len(imp)} features {verb} nothing." if nothing else "."
     if note:
