@@ -394,9 +394,12 @@ def test_a_model_that_is_the_ridge_baseline_ties_it_exactly_not_by_floating_poin
     train, test = frame.iloc[:300].reset_index(drop=True), frame.iloc[300:].reset_index(drop=True)
     feats = [c for c in frame.columns if c != "target"]
     model = make_pipeline(_preprocessor(train, feats), Ridge(alpha=1.0)).fit(train[feats], train["target"])
-    m = run_check(get_check("baselines.comparison"), make_ctx(train, test, target="target", model=model)).metrics
+    res = run_check(get_check("baselines.comparison"), make_ctx(train, test, target="target", model=model))
+    m = res.metrics
     assert m["best_baseline"] == "ridge" and m["baselines"]["ridge"]["mae"] == pytest.approx(m["model"]["mae"])
     assert m["mae_improvement"] == 0.0 and m["mae_improvement_ci"] == [0.0, 0.0]
+    assert "on average the model's absolute error is the same as the baseline's (baseline − model 0, 95% interval" \
+        in res.findings[0].message  # not "lower by 0 per row"
 
 
 def test_where_it_fails_page_speaks_of_predictions_for_a_regression(diabetes_model):

@@ -626,10 +626,12 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
     bname = BASELINE_SHORT[best]
     lo, hi = cmp_["mae_improvement_ci"]
     d = cmp_["mae_improvement"]
+    how = ("the same as the baseline's" if d == 0 else
+           f"{'lower' if d > 0 else 'higher'} by {number(abs(d))} per row")
     txt = (f"MAE {number(model['mae'])} against {number(baselines[best]['mae'])} for the best baseline ({bname}); on "
-           f"average the model's absolute error is {'lower' if d >= 0 else 'higher'} by {number(abs(d))} per row "
-           f"(baseline − model {signed(d)}, 95% interval {interval([lo, hi])}, {p_text(cmp_['p_value'])}); margin of "
-           f"practical relevance {number(margin)} (1% of the baseline's MAE)")
+           f"average the model's absolute error is {how} (baseline − model {signed(d)}, 95% interval "
+           f"{interval([lo, hi])}, {p_text(cmp_['p_value'])}); margin of practical relevance {number(margin)} (1% of "
+           "the baseline's MAE)")
     ev = {"best_baseline": best, "mae_improvement_ci": [lo, hi], "p_value": cmp_["p_value"], "margin": margin}
     fed_leak = [c for c in m.get("left_out_post_outcome", []) if ctx.model is not None and c in ctx.features]
     if verdict == "better" and fed_leak:
