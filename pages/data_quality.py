@@ -15,7 +15,7 @@ from pages._ui import (
     what_to_do,
 )
 from readiness.charts.data_quality import drift_bars, missingness_bars
-from readiness.fmt import budget_share
+from readiness.fmt import budget_share, points
 
 SUSPECT_COLUMNS = {"row": "training row", "given_label": "given label", "likely_label": "likely label",
                    "given_label_probability": "P(given label)", "likely_label_probability": "P(likely label)",
@@ -90,7 +90,7 @@ labels = report.check("data_quality.labels")
 if labels is not None and check_header(labels) and not skipped_or_error(labels):
     m = labels.metrics
     lo, hi = m["label_error_rate_ci"]
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     c1.metric("Wrong labels (upper estimate)", pct(m["label_error_rate"]),
               help="Share of training labels that a model which never saw the row confidently contradicts "
                    "(confident learning, cleanlab), with its 95% interval; an upper estimate, since a case "
@@ -107,6 +107,15 @@ if labels is not None and check_header(labels) and not skipped_or_error(labels):
     if share is not None and m.get("target_error") is not None:
         c3.caption(f"{pct(m['label_error_rate'])} wrong labels against the {pct(m['target_error'])} error the "
                    f"target accuracy of {pct(1 - m['target_error'])} allows")
+    if m.get("shortfall_gap") is not None:
+        glo, ghi = m["shortfall_gap_ci"]
+        c4.metric("Training labels below the holdout's", points(m["shortfall_gap"]),
+                  help="How much less probability a model that never saw the row gives a training label than a "
+                       "holdout label, allowing for how sure it is on each row. About 0 when both come from one "
+                       "labelling process; a 95% lower bound of 2 points warns (the training data carry wrong labels "
+                       "the holdout does not), 10 points fails. Wrong labels in both look like ambiguity and are "
+                       "not judged.")
+        c4.caption(f"95% interval {points(glo)} to {points(ghi)} · {m['holdout_rows_examined']:,} holdout rows")
     findings(labels)
     if m["examples"]:
         ranked = "influence" in m["examples"][0]
@@ -123,9 +132,12 @@ if labels is not None and check_header(labels) and not skipped_or_error(labels):
                                                              "fixing it moves predictions by (avg.)",
                                                              "expected move")})
     check_details(labels)
-    what_to_do(["Check the rows at the top of the table with the data owner (fixing them moves the model most); "
-                "relabel the ones that are wrong, then review "
-                "again: wrong labels raise the error floor of any model."] if lo >= m["near_zero"] else [])
+    todo = (["Find where the training labels come from (another source, period or labeller than the holdout's): "
+             "they are wrong more often than the holdout's."] if labels.status.value in ("warn", "fail") else [])
+    todo += (["Check the rows at the top of the table with the data owner (fixing them moves the model most); "
+              "relabel the ones that are wrong, then review "
+              "again: wrong labels raise the error floor of any model."] if lo >= m["near_zero"] else [])
+    what_to_do(todo)
 
 st.divider()
 drift = report.check("drift.features")

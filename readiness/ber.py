@@ -93,8 +93,9 @@ def two_gaussians_ber(delta: float, prior0: float = 0.5) -> float:
 def encode(frame: pd.DataFrame, columns: list[str], *, max_categories: int = 30) -> tuple[np.ndarray, dict]:
     """Standardised numbers (median-imputed, plus a 0/1 missing indicator where values are
     missing) and one-hot text/boolean columns (the ``max_categories`` most common values,
-    the rest pooled; missing is its own value). Unsupervised: labels are never used."""
-    parts, names = [], []
+    the rest pooled; missing is its own value). Unsupervised: labels are never used.
+    ``info["recipe"]`` holds what was learnt from ``frame``; :func:`encode_like` applies it to other rows."""
+    parts, names, recipe = [], [], []
     info = {"numeric": 0, "categorical": 0, "dropped_constant": []}
     for col in columns:
         s = frame[col]
@@ -104,23 +105,23 @@ def encode(frame: pd.DataFrame, columns: list[str], *, max_categories: int = 30)
             if miss.all():
                 info["dropped_constant"].append(col)
                 continue
-            v = np.where(miss, np.nanmedian(v), v)
+            median = float(np.nanmedian(v))
+            v = np.where(miss, median, v)
             sd = v.std()
+            mean = float(v.mean())
             if sd > 0:
-                parts.append(((v - v.mean()) / sd)[:, None])
+                parts.append(((v - mean) / sd)[:, None])
                 names.append(col)
             if miss.any() and not miss.all():
                 parts.append(miss.astype(float)[:, None])
                 names.append(f"{col} (missing)")
+            recipe.append(("number", col, median, mean, float(sd), bool(miss.any())))
             if sd == 0 and not miss.any():
                 info["dropped_constant"].append(col)
                 continue
             info["numeric"] += 1
         else:
-            if isinstance(s.dtype, pd.StringDtype):  # text already: no round trip through Python objects
-                v = s.fillna("(missing)").astype(str)
-            else:
-                v = s.astype("object").where(s.notna(), "(missing)").astype(str)
+            v = _as_text(s)
             top = v.value_counts().index[:max_categories]
             if len(top) < 2:
                 info["dropped_constant"].append(col)
@@ -130,11 +131,45 @@ def encode(frame: pd.DataFrame, columns: list[str], *, max_categories: int = 30)
             codes = pd.Categorical(v, categories=levels).codes
             parts.append(np.eye(len(levels))[codes])
             names.extend(f"{col}={lv}" for lv in levels)
+            recipe.append(("text", col, tuple(top), tuple(levels)))
             info["categorical"] += 1
     X = np.hstack(parts) if parts else np.zeros((len(frame), 0))
     info["dimensions"] = X.shape[1]
     info["names"] = names
+    info["recipe"] = recipe
     return X, info
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.StringDtype):  # text already: no round trip through Python objects
+        return s.fillna("(missing)").astype(str)
+    return s.astype("object").where(s.notna(), "(missing)").astype(str)
+
+
+def encode_like(frame: pd.DataFrame, info: dict) -> np.ndarray:
+    """Other rows (e.g. the holdout's) encoded with what :func:`encode` learnt from its frame: its
+    medians, means and spreads, its kept categories (a value it did not keep is '(other)'; one it never
+    saw at all has no column, so all zeros). ``encode_like(frame, encode(frame, cols)[1])`` is ``encode``'s X."""
+    parts = []
+    for step in info["recipe"]:
+        if step[0] == "number":
+            _, col, median, mean, sd, indicator = step
+            v = pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+            miss = np.isnan(v)
+            if sd > 0:
+                parts.append(((np.where(miss, median, v) - mean) / sd)[:, None])
+            if indicator:
+                parts.append(miss.astype(float)[:, None])
+        else:
+            _, col, top, levels = step
+            v = _as_text(frame[col])
+            v = v.where(v.isin(list(top)), "(other)")
+            codes = pd.Categorical(v, categories=list(levels)).codes
+            onehot = np.zeros((len(frame), len(levels)))
+            known = codes >= 0
+            onehot[np.flatnonzero(known), codes[known]] = 1.0
+            parts.append(onehot)
+    return np.hstack(parts) if parts else np.zeros((len(frame), 0))
 
 
 # --- nearest neighbours ----------------------------------------------------------------

@@ -141,3 +141,51 @@ def priority(given_probability: np.ndarray, influence: np.ndarray) -> np.ndarray
     """Which suspects to check first: the chance the label is wrong, 1 − P(given label) out of fold,
     times how much fixing it would move the model (``flip_influence``), in probability points × 1."""
     return (1.0 - np.asarray(given_probability, dtype=float)) * np.asarray(influence, dtype=float)
+
+
+# --- training labels against holdout labels: the shortfall gap ----------------------------------
+#
+# Confident learning cannot tell a wrong label from a case ambiguous by nature (docs/checks.md), but it
+# can compare two sets of labels judged alike. Each training row is judged by the fold model that did
+# not see it; each holdout row by one of the same fold models (assigned at random), which did not see it
+# either. So when training and holdout labels come from one process, a training row and a holdout row
+# are exchangeable before their judge. Per row, the *shortfall* is the probability the judge expects a
+# label drawn from its own probabilities to get (Σ_c P_c²) minus the probability it gives the given
+# label: 0 on average when labels behave as the judge expects, whatever the mix of easy and hard rows.
+# The judge learns from the training labels, so their shortfall is about 0; wrong labels in the training
+# data alone leave the holdout's labels *better* than the judge expects (negative shortfall). The gap —
+# training minus holdout — is about ρ(1 − 2ρ) for a share ρ of two classes flipped on separable data.
+
+
+def class_thresholds(y: np.ndarray, P: np.ndarray, n_classes: int) -> np.ndarray:
+    """cleanlab's per-class confidence thresholds: the mean probability of class k among rows labelled k
+    (clipped below at cleanlab's lower bound; 2, never reached, for a class with no row)."""
+    from cleanlab.count import CONFIDENT_THRESHOLDS_LOWER_BOUND
+
+    present = np.bincount(y, minlength=n_classes) > 0
+    return np.clip([np.mean(P[:, k][y == k]) if present[k] else 2 for k in range(n_classes)],
+                   a_min=CONFIDENT_THRESHOLDS_LOWER_BOUND, a_max=None)
+
+
+def confident_guess(P: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """cleanlab's confident-joint rule per row: (the likely true class, whether any class is confident).
+    The confident classes reach their threshold; of several, the likeliest; of one, that one."""
+    confident = P >= thresholds - 1e-6
+    n_confident = confident.sum(axis=1)
+    guess = np.where(n_confident > 1, P.argmax(axis=1), confident.argmax(axis=1))
+    return guess, n_confident > 0
+
+
+def shortfall(P: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per row: Σ_c P_c² (the probability the judge expects the label to get) minus P_given."""
+    return np.einsum("ij,ij->i", P, P) - P[np.arange(len(y)), y]
+
+
+def shortfall_gap(train: np.ndarray, holdout: np.ndarray) -> dict:
+    """The training rows' mean shortfall minus the holdout rows', a normal 95% interval (two independent
+    means, Welch's standard error)."""
+    n_t, n_h = len(train), len(holdout)
+    d = float(np.mean(train) - np.mean(holdout))
+    se = float(np.sqrt(np.var(train, ddof=1) / n_t + np.var(holdout, ddof=1) / n_h))
+    z = 1.959963984540054
+    return {"gap": d, "ci": [d - z * se, d + z * se], "se": se}

@@ -25,6 +25,7 @@ from readiness.checks.feasibility import (
     train_labels_text,
 )
 from readiness.fmt import pct as _pct
+from readiness.fmt import points
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status
@@ -34,24 +35,36 @@ FOLDS = 5  # cross-validation folds for the out-of-sample probabilities
 MIN_CLASS_ROWS = FOLDS  # every class needs a row in each fold
 BOOTSTRAP = 200  # row resamples for the interval of the estimated share
 NEAR_ZERO = 0.01  # an interval whose lower end is below 1% is "within noise of zero"
-# No warn or fail threshold, by measurement: confident learning cannot tell a wrong label from a case
-# ambiguous by nature. Two honest Gaussians 2 sd apart (Bayes error 15.9%, no wrong label) give an
-# estimate of 12%; 12% of labels flipped on separable data give 12% too (docs/checks.md).
+# The share itself is never judged: confident learning cannot tell a wrong label from a case ambiguous by
+# nature (two honest Gaussians 2 sd apart, Bayes error 15.9%, no wrong label, give an estimate of 12%; 12% of
+# labels flipped on separable data give 12% too). What is judged is how far the training labels fall short
+# of the holdout labels judged alike (readiness.labels_stats): the 95% lower bound of the gap.
+SHORTFALL_WARN = 0.02  # warn: training labels fall short of the holdout's by at least 2 probability points
+SHORTFALL_FAIL = 0.10  # fail: by at least 10 points (on separable data: about 15% of two classes flipped)
+MIN_HOLDOUT_ROWS = 30  # labelled holdout rows the comparison needs
 MAX_EXAMPLES = 20  # suspect rows listed, the ones whose fix matters most first
 LABEL_MAX_COLUMNS = 400  # encoded columns one fold's model fits on (beyond: those most associated, per fold)
 SCREEN_CHUNK = 256  # columns standardised at once when screening
 
 
-def out_of_fold_probabilities(X: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
+def out_of_fold_probabilities(X: np.ndarray, y: np.ndarray, n_classes: int, seed: int,
+                              X_extra: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """k-fold out-of-sample class probabilities from a histogram gradient-boosting model
-    (flexible enough for interactions; its log-loss fit keeps the probabilities near calibrated)."""
+    (flexible enough for interactions; its log-loss fit keeps the probabilities near calibrated).
+    With ``X_extra`` (rows outside the training data, e.g. the holdout's), also theirs: each extra row
+    is scored by one fold model, the folds taken in turn over a seeded permutation, so it is judged
+    by a model of the same kind as a training row's and returned as (P, P_extra)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
 
     P = np.zeros((len(y), n_classes))
+    extra_fold = None
+    if X_extra is not None:
+        P_extra = np.zeros((len(X_extra), n_classes))
+        extra_fold = np.random.default_rng(seed + 1).permutation(len(X_extra)) % FOLDS
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
-    for fit_rows, out_rows in folds.split(X, y):
+    for k, (fit_rows, out_rows) in enumerate(folds.split(X, y)):
         cols = (screen_columns(X[fit_rows], y[fit_rows], n_classes, LABEL_MAX_COLUMNS)
                 if X.shape[1] > LABEL_MAX_COLUMNS else slice(None))
         est = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, early_stopping=False,
@@ -60,7 +73,10 @@ def out_of_fold_probabilities(X: np.ndarray, y: np.ndarray, n_classes: int, seed
             warnings.simplefilter("ignore")
             est.fit(X[fit_rows][:, cols], y[fit_rows])
             P[np.ix_(out_rows, est.classes_)] = est.predict_proba(X[out_rows][:, cols])
-    return P
+            if extra_fold is not None and (extra_fold == k).any():
+                mine = np.flatnonzero(extra_fold == k)
+                P_extra[np.ix_(mine, est.classes_)] = est.predict_proba(X_extra[mine][:, cols])
+    return P if X_extra is None else (P, P_extra)
 
 
 def screen_columns(X: np.ndarray, y: np.ndarray, n_classes: int, keep: int) -> np.ndarray:
@@ -91,20 +107,10 @@ def calibrated_issue_count(y: np.ndarray, P: np.ndarray, n_classes: int) -> int:
     cleanlab's own calibration) without its input validation and ``confusion_matrix`` call,
     which take 95% of its time; the bootstrap calls it 200 times. ``tests/test_labels.py``
     proves it equal to cleanlab's on resamples, binary and multiclass."""
-    from cleanlab.count import (
-        CONFIDENT_THRESHOLDS_LOWER_BOUND,
-        calibrate_confident_joint,
-        estimate_joint,
-    )
+    from cleanlab.count import calibrate_confident_joint, estimate_joint
 
     C = n_classes
-    present = np.bincount(y, minlength=C) > 0
-    thresholds = np.clip([np.mean(P[:, k][y == k]) if present[k] else 2 for k in range(C)],
-                         a_min=CONFIDENT_THRESHOLDS_LOWER_BOUND, a_max=None)
-    confident = P >= thresholds - 1e-6
-    n_confident = confident.sum(axis=1)
-    guess = np.where(n_confident > 1, P.argmax(axis=1), confident.argmax(axis=1))
-    keep = n_confident > 0
+    guess, keep = labels_stats.confident_guess(P, labels_stats.class_thresholds(y, P, C))
     # [given, likely true], built transposed as cleanlab's confusion_matrix(...).T is: the memory order
     # decides the float summation order in the calibration, hence its rounding
     joint = np.bincount(guess[keep] * C + y[keep], minlength=C * C).reshape(C, C).T
@@ -154,7 +160,10 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     influence (how much fixing the label would move an L2 logistic regression's predictions,
     ``readiness.labels_stats``), so the rows to check first lead. A label error rate ρ
     raises the Bayes error measured against these labels to at least ρ (flips to another
-    class, ρ below (C−1)/C)."""
+    class, ρ below (C−1)/C). The share is reported, not judged (ambiguity by nature looks the
+    same); judged is the gap between the training and the holdout labels' shortfall, the holdout
+    rows scored by the same fold models: warn when its 95% lower bound reaches 2 probability
+    points, fail at 10."""
     if ctx.task == "regression":
         raise SkipCheck("Label errors are estimated for class labels; a numeric target would need a different "
                         "study (e.g. replicate measurements).")
@@ -171,10 +180,15 @@ def label_errors(ctx: ReviewContext) -> Outcome:
         raise SkipCheck(f"Class '{small}' has only {int(counts.min())} training rows; estimating label errors needs "
                         f"at least {MIN_CLASS_ROWS * 2} per class.")
     sample = ctx.train.iloc[rows].reset_index(drop=True)
-    X, _ = ber.encode(sample, features, max_categories=MAX_CATEGORIES)
+    X, recipe = ber.encode(sample, features, max_categories=MAX_CATEGORIES)
     if X.shape[1] == 0:
         raise SkipCheck("Every feature is constant or empty, so no model can judge the labels.")
-    P = out_of_fold_probabilities(X, y, len(names), seed)
+    hold_rows, y_hold = _holdout_labels(ctx, names, seed)
+    if len(hold_rows) >= MIN_HOLDOUT_ROWS:
+        X_hold = ber.encode_like(ctx.test.iloc[hold_rows].reset_index(drop=True), recipe)
+        P, P_hold = out_of_fold_probabilities(X, y, len(names), seed, X_hold)
+    else:
+        P, P_hold = out_of_fold_probabilities(X, y, len(names), seed), None
     est = estimate_label_errors(y, P, seed=seed)
     n = len(y)
     rate, (lo, hi) = est["rate"], est["rate_ci"]
@@ -230,6 +244,13 @@ def label_errors(ctx: ReviewContext) -> Outcome:
     else:
         summary = (f"A model that never saw them contradicts some labels: {est_txt} — wrong labels or cases "
                    "ambiguous by nature; check the most suspect rows.")
+    status, against = _against_holdout(m, P, y, P_hold, y_hold)
+    findings.append(against)
+    if status != Status.PASS:
+        summary = against.message.split(". ")[0] + f"; {est_txt}."
+    elif m["shortfall_gap"] is not None and lo >= NEAR_ZERO:
+        summary += (f" Training labels are as likely as the holdout's (gap {points(m['shortfall_gap'])}), so nothing "
+                    "points to wrong labels in the training data alone.")
     findings.append(Finding(severity=sev, message=(
         f"{est_txt[0].upper() + est_txt[1:]}. A model trained on the other rows confidently predicts a different "
         f"class for {len(flagged):,} rows (listed with the ones whose fix would move the model most first). "
@@ -277,7 +298,7 @@ def label_errors(ctx: ReviewContext) -> Outcome:
             + f" is labelled '{top['given_label']}', but a model that never saw it gives that label "
             f"{_pct(top['given_label_probability'])} and '{top['likely_label']}' {_pct(top['likely_label_probability'])}"
             + moves + "."), columns=[ctx.target], evidence={"examples": examples[:5]}))
-    return Outcome(summary=summary, findings=findings, metrics=m, status=Status.PASS)
+    return Outcome(summary=summary, findings=findings, metrics=m, status=status)
 
 
 def suspect_influence(X: np.ndarray, y: np.ndarray, P: np.ndarray, rows: np.ndarray, n_classes: int,
@@ -312,6 +333,51 @@ def suspect_influence(X: np.ndarray, y: np.ndarray, P: np.ndarray, rows: np.ndar
 def suspects_frame(metrics: dict) -> pd.DataFrame:
     """The suspect rows as a table (for pages and the report)."""
     return pd.DataFrame(metrics.get("examples") or [])
+
+
+def _holdout_labels(ctx: ReviewContext, names: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Holdout rows whose label is one of the training classes (a class-stratified sample of at most
+    LABEL_SAMPLE_CAP), and those labels as class indices."""
+    y = ctx.y_test
+    text = y.astype(str).to_numpy()
+    known = np.flatnonzero(y.notna().to_numpy() & np.isin(text, names))
+    if len(known) == 0:
+        return known, known
+    pick = known[_stratified_sample(len(known), LABEL_SAMPLE_CAP, seed + 2, text[known])]
+    return pick, np.searchsorted(names, text[pick])
+
+
+def _against_holdout(m: dict, P: np.ndarray, y: np.ndarray, P_hold: np.ndarray | None, y_hold: np.ndarray,
+                     ) -> tuple[Status, Finding | None]:
+    """The judged part: do training labels fall short of holdout labels judged alike (labels_stats)?"""
+    m["shortfall_thresholds"] = {"warn": SHORTFALL_WARN, "fail": SHORTFALL_FAIL}
+    if P_hold is None:
+        m["shortfall_gap"] = None
+        return Status.PASS, Finding(severity=Severity.INFO, message=(
+            f"Fewer than {MIN_HOLDOUT_ROWS} holdout rows carry a training class as their label, so the training "
+            "labels cannot be compared with the holdout's; the estimate is reported, not judged."))
+    cmp = labels_stats.shortfall_gap(labels_stats.shortfall(P, y), labels_stats.shortfall(P_hold, y_hold))
+    d, (lo, hi) = cmp["gap"], cmp["ci"]
+    p_t, p_h = float(P[np.arange(len(y)), y].mean()), float(P_hold[np.arange(len(y_hold)), y_hold].mean())
+    m.update({"shortfall_gap": d, "shortfall_gap_ci": [lo, hi], "given_label_probability_train": p_t,
+              "given_label_probability_holdout": p_h, "holdout_rows_examined": int(len(y_hold))})
+    means = (f"a model that never saw the rows gives the {len(y):,} training labels examined {_pct(p_t)} probability "
+             f"on average and the {len(y_hold):,} holdout labels {_pct(p_h)}")
+    gap = f"{points(d)} (95% interval {points(lo)} to {points(hi)})"
+    if lo >= SHORTFALL_WARN:
+        status = Status.FAIL if lo >= SHORTFALL_FAIL else Status.WARN
+        return status, Finding(severity=Severity.FAIL if status == Status.FAIL else Severity.WARN, message=(
+            f"Training labels look wrong more often than holdout labels judged the same way: {means}; allowing for "
+            f"how sure it is on each row, the training labels fall short by {gap}. The training data carry wrong "
+            "labels the holdout does not: check the suspects listed first with the data owner and correct them, or "
+            "find where the training labels come from (another source, period or labeller). A model learns these "
+            "errors, and the cleaner holdout labels do not show what they cost."), evidence={
+                "shortfall_gap": d, "ci": [lo, hi], "thresholds": m["shortfall_thresholds"]})
+    return Status.PASS, Finding(severity=Severity.INFO, message=(
+        f"Training labels are as likely as holdout labels judged the same way ({means}; allowing for how sure it is "
+        f"on each row, the gap is {gap}): no sign that the training data carry wrong labels the holdout does not. "
+        "Wrong labels in both, like cases ambiguous by nature, cannot be told apart here, so the share above is "
+        "reported, not judged."), evidence={"shortfall_gap": d, "ci": [lo, hi]})
 
 
 def _model_holdout_error(ctx: ReviewContext) -> float | None:

@@ -182,6 +182,9 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
     "data_quality.labels": (
         F("label_error_rate", "Labels that may be wrong", "pct",
           "upper estimate: labels a model that never saw the row confidently contradicts (95% interval)"),
+        F("shortfall_gap", "Training labels below the holdout's", "points",
+          "probability a model that never saw the row gives its label, allowing for how sure it is; a 95% lower "
+          "bound of 2 points warns, 10 fails", ci="shortfall_gap_ci"),
         F("suspect_rows", "Suspect training rows", "count", "rows to check first with the data owner"),
         F("rows_examined", "Training rows examined", "count", "class-stratified sample, at most 20,000"),
         F("bayes_error_floor_from_labels", "Error floor if all are wrong", "pct",
