@@ -57,7 +57,8 @@ def _leakage_link() -> None:
 
 ctx, report = review()
 st.title("Explanations")
-st.caption("Why does the model decide what it decides — and where does its holdout performance actually come from?")
+st.caption(("Why does the model predict what it predicts" if report.task == "regression" else
+            "Why does the model decide what it decides") + " — and where does its holdout performance actually come from?")
 
 # --- cross-check: dominant features that the leakage checks flagged --------------------------
 for item in dominant_and_leaky(report):
@@ -134,7 +135,8 @@ st.divider()
 
 # --- one decision: SHAP waterfall and LIME side by side ---------------------------------------
 lime_res = report.check("explanations.lime")
-if check_header(lime_res, heading="Explain one decision: SHAP and LIME side by side") and not skipped_or_error(lime_res):
+if check_header(lime_res, heading=f"Explain one {'prediction' if report.task == 'regression' else 'decision'}: SHAP and "
+                "LIME side by side") and not skipped_or_error(lime_res):
     lm = lime_res.metrics
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows where SHAP and LIME agree", f"{lm['rows_agreeing']} of {lm['rows_checked']}",

@@ -443,3 +443,23 @@ def test_no_target_is_not_shown_as_a_passed_target(diabetes):
     text = " ".join(m.value for m in at.markdown)
     assert "Is the target reachable?" not in text and "How good can any model be? (no target set)" in text
     assert "no target was set, so whether one is reachable is not applicable" in text
+
+
+def test_explanations_page_explains_a_prediction_of_a_regression(diabetes_model):
+    """Seen in the browser on diabetes: 'Explain one decision' and 'Why does the model decide what it decides'
+    for a model that predicts a number."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.review import run_review
+
+    ctx, *_ = diabetes_model
+    report = run_review(ctx, checks=["explanations.shap", "explanations.lime"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="diabetes", is_sample=False)
+    at.switch_page("pages/explanations.py").run()
+    assert not at.exception, at.exception
+    assert "Explain one prediction: SHAP and LIME side by side" in [h.value for h in at.subheader]
+    assert at.caption[0].value.startswith("Why does the model predict what it predicts")
