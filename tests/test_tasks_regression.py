@@ -463,3 +463,20 @@ def test_explanations_page_explains_a_prediction_of_a_regression(diabetes_model)
     assert not at.exception, at.exception
     assert "Explain one prediction: SHAP and LIME side by side" in [h.value for h in at.subheader]
     assert at.caption[0].value.startswith("Why does the model predict what it predicts")
+
+
+def test_decile_labels_share_one_precision(diabetes):
+    """Seen in the browser on diabetes: '44.82 – 82.39' beside '238 – 298.3'. One number of decimals for every
+    bound, from the narrowest decile (three significant digits of its width)."""
+    import math
+
+    from readiness.charts.evaluation import error_by_decile, range_labels
+
+    ctx, _ = diabetes
+    res = run_check(get_check("evaluation.holdout"), ctx)
+    labels = list(error_by_decile(res).data[0].x)
+    d = res.metrics["by_decile"]
+    dec = max(0, 2 - math.floor(math.log10(min(b["hi"] - b["lo"] for b in d))))
+    assert labels == [f"{b['lo']:,.{dec}f} – {b['hi']:,.{dec}f}" for b in d]
+    assert dec == 1  # diabetes: one decimal on every bound
+    assert range_labels([(-1.5, 0.25), (0.25, 3.0)]) == ["−1.50 – 0.25", "0.25 – 3.00"]  # narrowest 1.75: 2 decimals

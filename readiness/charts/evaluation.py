@@ -105,6 +105,16 @@ def residuals_vs_prediction(result: CheckResult):
     return fig
 
 
+def range_labels(ranges: list[tuple[float, float]]) -> list[str]:
+    """'44.8 – 82.4', …, '238.0 – 298.3': every bound with the same decimals, enough for three significant
+    digits of the narrowest range (4 significant digits each gave '238 – 298.3' beside '44.82 – 82.39')."""
+    import math
+
+    widths = [hi - lo for lo, hi in ranges if hi > lo]
+    dec = max(0, 2 - math.floor(math.log10(min(widths)))) if widths else 0
+    return [f"{lo:,.{dec}f} – {hi:,.{dec}f}".replace("-", "−") for lo, hi in ranges]
+
+
 def error_by_decile(result: CheckResult):
     """Regression: mean absolute error per decile of the prediction with its 95% interval."""
     import plotly.graph_objects as go
@@ -113,7 +123,7 @@ def error_by_decile(result: CheckResult):
     if not d:
         return None
     v, up, down = _decile_band(d, "mae")
-    labels = [f"{b['lo']:.4g} – {b['hi']:.4g}" for b in d]
+    labels = range_labels([(b["lo"], b["hi"]) for b in d])
     fig = go.Figure(go.Bar(x=labels, y=v, marker_color="#8da0b8",
                            error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, color="#333"),
                            customdata=[b["n"] for b in d],
