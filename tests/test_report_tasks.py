@@ -61,6 +61,7 @@ def test_regression_costs_are_in_the_pdf():
                                                             m["cost_per_1000_ci"]) in text
     body = text[: text.rindex("Appendix: method notes")]  # the method notes describe every task
     assert "per 1,000 predictions (" in body and "per 1,000 decisions" not in body  # a regression decides nothing
+    assert "Business cost" in body and "Business threshold" not in body  # no threshold to move (the page's title)
     assert "Cost per unit too low 3" in text
 
 

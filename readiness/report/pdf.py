@@ -692,6 +692,8 @@ class _Builder:
 
         for n, area in enumerate(sorted(groups, key=lambda a: (order[a], a)), start=start):
             title = AREA_TITLES.get(area, area.replace("_", " ").capitalize())
+            if area == "business" and self.report.task != "binary":  # no threshold to move: the page's own title
+                title = "Business cost"
             if all(c.status == Status.SKIPPED for c in groups[area]):  # nothing assessed: one line, not a page
                 out.append(CondPageBreak(60))
                 out.append(heading(f"{n}  {title}", 0, f"area-{area}"))
