@@ -109,7 +109,7 @@ if labels is not None and check_header(labels) and not skipped_or_error(labels):
                    f"target accuracy of {pct(1 - m['target_error'])} allows")
     if m.get("shortfall_gap") is not None:
         glo, ghi = m["shortfall_gap_ci"]
-        c4.metric("Training labels below the holdout's", points(m["shortfall_gap"]),
+        c4.metric("Training vs holdout labels", points(m["shortfall_gap"]),
                   help="How much less probability a model that never saw the row gives a training label than a "
                        "holdout label, allowing for how sure it is on each row. About 0 when both come from one "
                        "labelling process; a 95% lower bound of 2 points warns (the training data carry wrong labels "

@@ -17,6 +17,6 @@ def test_the_label_section_shows_the_training_against_holdout_gap():
     at.switch_page("pages/data_quality.py").run()
     assert not at.exception, at.exception
     m = at.session_state["readiness_review"].report.check("data_quality.labels").metrics
-    shown = next(x for x in at.metric if x.label == "Training labels below the holdout's")
+    shown = next(x for x in at.metric if x.label == "Training vs holdout labels")
     assert shown.value == points(m["shortfall_gap"])
     assert any(f"{m['holdout_rows_examined']:,} holdout rows" in c.value for c in at.caption)
