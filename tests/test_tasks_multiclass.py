@@ -320,3 +320,24 @@ def test_long_name_lists_say_how_many_more():
 
     assert _names_more(["a", "b", "c"], 5) == "'a', 'b' and 'c'"
     assert _names_more([f"p{i}" for i in range(64)], 5) == "'p0', 'p1', 'p2', 'p3', 'p4' and 59 more"
+
+
+def test_the_pdf_figures_carry_the_all_class_gaps():
+    """The digits PDF's bias section had only 'Holdout rows' and 'Sensitive attributes': it now gives the largest
+    accuracy gap between groups (= scikit-learn's accuracy per group) and the worst class's recall gap."""
+    from sklearn.metrics import accuracy_score
+
+    from readiness.fmt import points
+    from readiness.report.figures import key_figures
+
+    res, test, pred = _digits_with_groups(True)
+    m = res.metrics
+    ref = m["disparities"]["grp"]["reference"]
+    other = "b" if ref == "a" else "a"
+    y, g = test["target"].to_numpy(), test["grp"].to_numpy()
+    gap = accuracy_score(y[g == other], pred[g == other]) - accuracy_score(y[g == ref], pred[g == ref])
+    assert m["all_classes_largest"]["accuracy"]["difference"] == pytest.approx(gap)
+    rows = {label: value for label, value, _ in key_figures("bias.groups", m)}
+    assert rows["Largest accuracy gap between groups"].startswith(points(gap))
+    assert rows["Between"] == f"grp = {other} against {ref}"
+    assert rows["Where"].startswith(f"class '{m['all_classes_largest']['recall']['class']}', grp = ")

@@ -480,3 +480,16 @@ def test_decile_labels_share_one_precision(diabetes):
     assert labels == [f"{b['lo']:,.{dec}f} – {b['hi']:,.{dec}f}" for b in d]
     assert dec == 1  # diabetes: one decimal on every bound
     assert range_labels([(-1.5, 0.25), (0.25, 3.0)]) == ["−1.50 – 0.25", "0.25 – 3.00"]  # narrowest 1.75: 2 decimals
+
+
+def test_the_pdf_figures_of_a_regression_bias_review_carry_the_error(diabetes):
+    from readiness.report.figures import key_figures
+
+    ctx, test = diabetes
+    m = _groups(ctx).metrics
+    rows = {label: value for label, value, _ in key_figures("bias.groups", m)}
+    mae = mean_absolute_error(test["target"], test["pred"])
+    from readiness.fmt import number
+
+    assert rows["Mean absolute error, all holdout rows"].startswith(number(mae) + " (")
+    assert "Largest accuracy gap between groups" not in rows and "Decision threshold" not in rows

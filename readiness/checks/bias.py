@@ -571,14 +571,17 @@ def groups_check(ctx: ReviewContext) -> Outcome:
         "selection": selection,
     }
     summary = _groups_summary(findings, attrs, worst, o, reference, ref_source)
-    lead = _all_classes_lead(disparities)
+    lead, largest = _all_classes_lead(disparities)
     summary = lead + summary[0].lower() + summary[1:] if lead else summary
+    if largest:
+        metrics["all_classes_largest"] = largest
     return Outcome(summary=summary, findings=findings, metrics=metrics)
 
 
-def _all_classes_lead(disparities: dict) -> str:
+def _all_classes_lead(disparities: dict) -> tuple[str, dict]:
     """Multiclass: the all-class view first — the largest accuracy gap and the largest gap in one class's
-    recall between a group and its reference (groups of 30+ rows), with the comparison-adjusted interval."""
+    recall between a group and its reference (groups of 30+ rows), with the comparison-adjusted interval;
+    (the sentence, the two gaps for ``metrics["all_classes_largest"]``)."""
     acc = rec = None
     for attr, d in disparities.items():
         for g, r in d["groups"].items():
@@ -595,7 +598,7 @@ def _all_classes_lead(disparities: dict) -> str:
                         rec[2]["beyond_chance"], abs(rec[2]["recall_difference"])):
                     rec = (who, c, x)
     if acc is None:
-        return ""
+        return "", {}
 
     def said(d, ci, beyond, who):
         attr, g, ref = who
@@ -607,11 +610,17 @@ def _all_classes_lead(disparities: dict) -> str:
     (who, ac) = acc
     text = "All classes: the largest accuracy gap is " + said(ac["accuracy_difference"], ac["accuracy_difference_ci"],
                                                               ac["accuracy_beyond_chance"], who)
+    largest = {"accuracy": {"difference": ac["accuracy_difference"], "difference_ci": ac["accuracy_difference_ci"],
+                            "beyond_chance": ac["accuracy_beyond_chance"], "attribute": who[0], "group": who[1],
+                            "reference": who[2], "who": f"{who[0]} = {who[1]} against {who[2]}"}}
     if rec is not None:
         who, c, x = rec
         text += f"; the largest gap in one class's recall is class '{c}', " + said(
             x["recall_difference"], x["recall_difference_ci"], x["beyond_chance"], who)
-    return text + ". One class against the rest: "
+        largest["recall"] = {"class": c, "difference": x["recall_difference"], "difference_ci": x["recall_difference_ci"],
+                             "beyond_chance": x["beyond_chance"], "attribute": who[0], "group": who[1],
+                             "reference": who[2], "who": f"class '{c}', {who[0]} = {who[1]} against {who[2]}"}
+    return text + ". One class against the rest: ", largest
 
 
 def _groups_summary(findings: list[Finding], attrs: list[Attribute], worst: dict, o: Outcomes, reference: dict,

@@ -324,6 +324,17 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("n", "Holdout rows", "count"),
         F("attributes", "Sensitive attributes", "text"),
         F("threshold", "Decision threshold", "threshold"),
+        # multiclass: the all-class view; regression: the error over all rows (groups: the Bias page and chart)
+        F("all_classes_largest.accuracy.difference", "Largest accuracy gap between groups", "points",
+          "a group minus its reference; interval adjusted for the comparisons",
+          ci="all_classes_largest.accuracy.difference_ci"),
+        F("all_classes_largest.accuracy.who", "Between", "text"),
+        F("all_classes_largest.recall.difference", "Largest gap in one class's recall", "points",
+          "the share of a true class's rows recognised, group minus reference",
+          ci="all_classes_largest.recall.difference_ci"),
+        F("all_classes_largest.recall.who", "Where", "text"),
+        F("overall.mae", "Mean absolute error, all holdout rows", "num", "regression; per group on the Bias page"),
+        F("overall.mean_error", "Mean error (prediction − actual), all rows", "signed", "above 0: over-estimated"),
     ),
     "bias.categories": (),
     "calibration": (
