@@ -398,8 +398,10 @@ def _evidence(cat: str, ev: dict) -> None:
         for col, d in ev.get("direct_use", {}).items():
             ft = d.get("flip_test")
             if ft:
-                st.caption(f"'{esc(col)}' is a model input: setting it to another value ({esc(', '.join(ft['values_tried']))}) "
-                           f"changes {ft['changed']} of {ft['rows']:,} holdout decisions ({pct(ft['changed_share'])}).")
+                how = ft.get("how") or f"setting it to another value ({', '.join(ft['values_tried'])})"
+                st.caption(f"'{esc(col)}' is a model input: changing only {esc(col)} ({esc(how)}) changes "
+                           f"{ft['changed']:,} of {ft['rows']:,} holdout decisions ({pct(ft['changed_share'])}), the "
+                           "counterfactual test below.")
             elif d.get("note"):
                 st.caption(esc(d["note"][0].upper() + d["note"][1:] + "."))
     elif cat == "evaluation":

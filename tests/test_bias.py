@@ -17,6 +17,7 @@ from sklearn.metrics import roc_auc_score
 
 from readiness.checks import bias as B
 from readiness.checks import bias_categories as BC
+from readiness.fmt import pct
 from readiness.inputs import Settings
 from readiness.registry import get_check
 from readiness.review import run_check, run_review, update_report
@@ -424,14 +425,18 @@ def test_learning_measures_amplification_against_an_independent_computation():
     assert _cat(run_check(CATS, ctx_from(ctrl)), "learning")["status"] == "pass"
 
 
-class UsesSex(ClassifierMixin, BaseEstimator):
-    """P(positive) = 0.55 (f) or 0.3 (m), plus 0.4 when x > 0."""
+class _FixedRule(ClassifierMixin, BaseEstimator):
+    """A binary model whose probabilities are a fixed rule of its inputs (fit only records the columns)."""
 
     def fit(self, X, y):
         self.classes_ = np.array([0, 1])
         self.feature_names_in_ = np.array(list(X.columns), dtype=object)
         self.n_features_in_ = X.shape[1]
         return self
+
+
+class UsesSex(_FixedRule):
+    """P(positive) = 0.55 (f) or 0.3 (m), plus 0.4 when x > 0."""
 
     def predict_proba(self, X):
         p = np.where(X["sex"].to_numpy() == "f", 0.55, 0.3) + 0.4 * (X["x"].to_numpy() > 0)
@@ -447,6 +452,44 @@ def test_learning_flip_test_sees_a_model_that_uses_the_attribute():
     # p >= .5 iff x > 0 or sex == f: flipping sex changes the decision of exactly the rows with x <= 0
     assert ft["changed"] == int((df["x"] <= 0).sum())
     assert learn["status"] in ("warn", "fail") and "sex" in learn["summary"]
+
+
+class UsesRegion(_FixedRule):
+    """P(positive) = 0.45 + 0.1 (region N) - 0.1 (region S) + 0.3 x: region moves decisions near the cut."""
+
+    def predict_proba(self, X):
+        r = X["region"].to_numpy()
+        p = np.clip(0.45 + 0.1 * (r == "N") - 0.1 * (r == "S") + 0.3 * X["x"].to_numpy(), 0, 1)
+        return np.column_stack([1 - p, p])
+
+
+def test_learning_quotes_the_counterfactual_number_of_robustness():
+    """Issue 12 (Adult walk): the Bias page's learning category said 'changing only sex changes 1.5%' (any of five
+    values, 2,000 rows) above the counterfactual section's 1.8% (robustness.perturbation, 16,281 rows). One number:
+    the share of decisions that change when region is set to the value that changes most, over every holdout row,
+    counted here by re-scoring with predict_proba."""
+    rng = np.random.default_rng(12)
+    n = 3000
+    df = pd.DataFrame({"region": rng.choice(["N", "S", "E"], n), "x": rng.normal(size=n)})
+    df["y"] = (rng.random(n) < 0.4).astype(int)
+    model = UsesRegion().fit(df[["region", "x"]], df["y"])
+    ctx = make_ctx(df, df, target="y", model=model, sensitive=["region"], settings=Settings(bootstrap=50))
+    base = model.predict_proba(df[["region", "x"]])[:, 1] >= 0.5
+    rates = {}
+    for v in ("N", "S", "E"):
+        other = (df["region"] != v).to_numpy()
+        after = model.predict_proba(df[["region", "x"]].assign(region=v))[:, 1] >= 0.5
+        rates[v] = (after != base)[other].sum() / other.sum()
+    worst = max(rates, key=rates.get)
+    learn = _cat(run_check(CATS, ctx), "learning")
+    robust = run_check(get_check("robustness.perturbation"), ctx)
+    ft = learn["evidence"]["direct_use"]["region"]["flip_test"]
+    assert ft["changed_share"] == pytest.approx(rates[worst]) == robust.metrics["sensitive_flip_rate"]["region"]
+    assert ft["rows"] == int((df["region"] != worst).sum())
+    said = f"changing only region (setting it to '{worst}') changes {pct(rates[worst])} of holdout decisions"
+    assert said in learn["summary"], learn["summary"]
+    assert any(f"Changing only 'region' (setting it to '{worst}') changes {pct(rates[worst])}" in f.message
+               for f in robust.findings)
 
 
 def test_representation_reference_population_small_groups_and_unseen_groups():

@@ -226,6 +226,22 @@ def counterfactual(ctx: ReviewContext, dec: Decider, attribute: str, idx: np.nda
             "any_change_rate": float(any_flip.mean()), "rows": len(rows)}
 
 
+def sensitive_counterfactual(ctx: ReviewContext, attribute: str) -> dict:
+    """The counterfactual test for one sensitive attribute the model reads, on up to ``SENSITIVE_ROWS`` scored
+    holdout rows (a seeded sample of its own), computed once per review (``ctx.memo``): robustness.perturbation
+    and bias.categories' learning category report this one number. The dict is shared: read it, never change it."""
+    key = ("robustness.counterfactual", attribute)
+    if key not in ctx.memo:
+        scored_idx = np.flatnonzero(ctx.scored)
+        rng = np.random.default_rng(ctx.settings.random_state + 23)
+        rows = (np.sort(rng.choice(scored_idx, SENSITIVE_ROWS, replace=False)) if len(scored_idx) > SENSITIVE_ROWS
+                else scored_idx)
+        res = counterfactual(ctx, Decider(ctx), attribute, rows)
+        res["how"] = "swapping it" if res["binary"] else f"setting it to '{res['worst_change']}'"
+        ctx.memo[key] = res
+    return ctx.memo[key]
+
+
 @register("robustness.perturbation", title="Robustness: do small changes flip decisions?", area="where_it_fails",
           antipatterns=("act_now_reflect_never",), order=82,
           task_titles={"regression": "Robustness: do small changes move predictions?"})
@@ -282,8 +298,7 @@ def perturbation(ctx: ReviewContext) -> Outcome:
         if (col, "missing") in flips:
             missing[col] = _share(flips[(col, "missing")])["rate"]
     by_feature = dict(sorted(by_feature.items(), key=lambda kv: -kv[1]))
-    # counterfactual for sensitive attributes the model reads
-    sens_rows = np.sort(rng.choice(scored_idx, SENSITIVE_ROWS, replace=False)) if n > SENSITIVE_ROWS else scored_idx
+    # counterfactual for sensitive attributes the model reads (the Bias page's learning category quotes the same)
     sensitive: dict[str, float] = {}
     sens_detail: dict[str, dict] = {}
     not_inputs = []
@@ -292,7 +307,7 @@ def perturbation(ctx: ReviewContext) -> Outcome:
             not_inputs.append(attr)
             sensitive[attr] = 0.0
             continue
-        res = counterfactual(ctx, dec, attr, sens_rows)
+        res = sensitive_counterfactual(ctx, attr)
         sensitive[attr] = res["rate"]
         sens_detail[attr] = res
     findings: list[Finding] = []
@@ -306,7 +321,7 @@ def perturbation(ctx: ReviewContext) -> Outcome:
     things = "predictions" if reg else "decisions"
     for attr, res in sens_detail.items():
         lo = res["ci"][0]
-        how = ("swapping it" if res["binary"] else f"setting it to '{res['worst_change']}'")
+        how = res["how"]
         groups = "; ".join(f"{g}: {pct(max(v.values()) if v else 0)}" for g, v in res["by_group"].items())
         msg = (f"Changing only '{attr}' ({how}) {'moves' if reg else 'changes'} {pct(res['rate'])} of the "
                f"{things}{far} (95% interval {pct(res['ci'][0])}–{pct(res['ci'][1])}, {res['rows']:,} holdout rows; "
