@@ -349,6 +349,42 @@ def test_headline_missing_rate_counts_disguised_values():
     assert any("workclass" in f.columns and "5.7% missing" in f.message for f in r.findings)
 
 
+def test_per_split_missing_rates_count_the_placeholders():
+    """Issue 12 (UCI Adult): "'workclass' is 5.7% missing (training 0.0%, holdout 0.0%)" — the per-split rates left
+    out the '?' the total counted. Planted: '?' in 8% of training and 20% of holdout rows, no empty cell; the rates
+    are pandas' counts of '?', and a shift that large between the splits is said."""
+    rng = np.random.default_rng(3)
+    tr, te = clean(1000, 1), clean(500, 2)
+    tr["workclass"] = np.where(np.arange(1000) < 80, "?", rng.choice(["Private", "State"], 1000))
+    te["workclass"] = np.where(np.arange(500) < 100, "?", rng.choice(["Private", "State"], 500))
+    r = run("data_quality.completeness", make_ctx(tr, te, target="y", prediction_column="score"))
+    col = r.metrics["columns"]["workclass"]
+    share_tr, share_te = (tr["workclass"] == "?").mean(), (te["workclass"] == "?").mean()
+    assert (col["total_missing_rate_train"], col["total_missing_rate_test"]) == (share_tr, share_te) == (0.08, 0.2)
+    assert col["missing_rate_train"] == col["missing_rate_test"] == 0  # no cell is empty
+    rate = next(f.message for f in r.findings if "workclass" in f.columns and "% missing" in f.message)
+    assert rate == "'workclass' is 12.0% missing, placeholders included (training 8.0%, holdout 20.0%).", rate
+    assert any("differs between training (8.0%) and holdout (20.0%)" in f.message for f in r.findings)
+    # the same share in both splits: no shift
+    te["workclass"] = np.where(np.arange(500) < 40, "?", rng.choice(["Private", "State"], 500))
+    same = run("data_quality.completeness", make_ctx(tr, te, target="y", prediction_column="score"))
+    assert not any("differs between" in f.message for f in same.findings)
+
+
+def test_few_copies_beyond_chance_are_not_called_chance():
+    """Issue 12 (UCI Adult): 24 copied training rows where chance gives about 0 were "no sign of double-counted
+    records". Too few to matter (under 1% of the rows) is the reason it is information, and the finding says so;
+    repeats that chance explains keep their wording (test above)."""
+    df = clean(2000, 5)
+    train = pd.concat([df.iloc[:1500], df.iloc[:6]], ignore_index=True)  # 6 copies of 1,506 rows: 0.4%
+    r = run("data_quality.integrity", make_ctx(train, df.iloc[1500:], target="y", prediction_column="score"))
+    f = next(f for f in r.findings if f.evidence.get("split") == "train")
+    assert r.metrics["duplicate_rows_train"] == 6 and f.severity == "info"
+    assert f.evidence["chance_expected"] < 1  # continuous columns: honest rows never repeat
+    assert "no sign of double-counted records" not in f.message
+    assert "more than chance gives" in f.message and "too few to matter" in f.message, f.message
+
+
 def test_integrity_summary_never_denies_counted_duplicates():
     df = clean()
     train, test = df.iloc[:300].copy(), df.iloc[300:].copy()

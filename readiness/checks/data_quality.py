@@ -124,15 +124,33 @@ class ColumnMissing:
     as_category: dict  # placeholder words read as a real category
     sentinels: dict
     distinct: int  # distinct values of the column (named in the placeholder finding)
+    # the placeholders (tokens and sentinels) in each split; None: not counted per split (the rates then
+    # leave them out of the per-split figures)
+    disguised_train: int | None = None
+    disguised_test: int | None = None
 
 
 def column_missing(tr: pd.Series, te: pd.Series) -> ColumnMissing:
     both = pd.concat([tr, te], ignore_index=True)
     tokens = disguised_tokens(both)
     as_category = category_placeholders(both, tokens)
-    return ColumnMissing(int(tr.isna().sum()), int(te.isna().sum()),
-                         {t: k for t, k in tokens.items() if t not in as_category}, as_category,
-                         sentinel_values(both), int(both.nunique()) if as_category else 0)
+    hidden = {t: k for t, k in tokens.items() if t not in as_category}
+    sentinels = sentinel_values(both)
+    return ColumnMissing(int(tr.isna().sum()), int(te.isna().sum()), hidden, as_category, sentinels,
+                         int(both.nunique()) if as_category else 0,
+                         _placeholders_in(tr, hidden, sentinels), _placeholders_in(te, hidden, sentinels))
+
+
+def _placeholders_in(series: pd.Series, tokens: dict[str, int], sentinels: dict[str, int]) -> int:
+    """How many of one split's cells hold the column's placeholders (found over both splits)."""
+    if not tokens and not sentinels:
+        return 0
+    n = 0
+    if tokens:
+        n += int(series.dropna().astype(str).isin(list(tokens)).sum())
+    if sentinels:
+        n += int(pd.to_numeric(series, errors="coerce").isin([float(v) for v in sentinels]).sum())
+    return n
 
 
 @register("data_quality.completeness", title="Completeness and missing values", area="data_quality",
@@ -164,6 +182,11 @@ def completeness_outcome(ctx: ReviewContext, n_train: int, n_test: int, counts: 
         loader_n = sum(loader_tokens.values())
         total = miss_tr + miss_te + disguised
         rate_tr, rate_te = miss_tr / n_train, miss_te / n_test
+        # per split, the placeholders count as missing too (issue 12: "'workclass' is 5.7% missing (training
+        # 0.0%, holdout 0.0%)" on UCI Adult, whose '?' the per-split rates left out)
+        per_split = cm.disguised_train is not None and cm.disguised_test is not None
+        all_tr = (miss_tr + cm.disguised_train) / n_train if per_split else rate_tr
+        all_te = (miss_te + cm.disguised_test) / n_test if per_split else rate_te
         columns[col] = {
             "missing_train": miss_tr,
             "missing_test": miss_te,
@@ -172,6 +195,8 @@ def completeness_outcome(ctx: ReviewContext, n_train: int, n_test: int, counts: 
             "disguised": {**tokens, **loader_tokens},
             "sentinels": sentinels,
             "total_missing_rate": total / (n_train + n_test),
+            "total_missing_rate_train": all_tr,
+            "total_missing_rate_test": all_te,
             "disguised_count": disguised,
             "placeholder_categories": as_category,
         }
@@ -200,16 +225,16 @@ def completeness_outcome(ctx: ReviewContext, n_train: int, n_test: int, counts: 
                 evidence={"missing_rate": rate}))
         elif rate >= WARN_MISSING:
             findings.append(Finding(severity=Severity.WARN, columns=[col], message=(
-                f"'{col}' is {_pct(rate)} missing (training {_pct(rate_tr)}, holdout {_pct(rate_te)})."),
-                evidence={"missing_rate": rate}))
+                f"'{col}' is {_pct(rate)} missing{', placeholders included' if disguised else ''} (training "
+                f"{_pct(all_tr)}, holdout {_pct(all_te)})."), evidence={"missing_rate": rate}))
         elif miss_tr + miss_te > 0:
             findings.append(Finding(severity=Severity.INFO, columns=[col], message=(
                 f"'{col}' has {miss_tr + miss_te} missing values ({_pct(rate)})."), evidence={"missing_rate": rate}))
-        if abs(rate_tr - rate_te) >= SHIFT_MISSING:
+        if abs(all_tr - all_te) >= SHIFT_MISSING:
             findings.append(Finding(severity=Severity.WARN, columns=[col], message=(
-                f"Missingness of '{col}' differs between training ({_pct(rate_tr)}) and holdout ({_pct(rate_te)}): "
+                f"Missingness of '{col}' differs between training ({_pct(all_tr)}) and holdout ({_pct(all_te)}): "
                 "the holdout does not look like the training data."),
-                evidence={"missing_rate_train": rate_tr, "missing_rate_test": rate_te}))
+                evidence={"missing_rate_train": all_tr, "missing_rate_test": all_te}))
     unl = ctx.unlabelled
     if sum(unl.values()):
         findings.append(Finding(severity=Severity.WARN, columns=[ctx.target], message=(
@@ -493,7 +518,13 @@ def integrity(ctx: ReviewContext) -> Outcome:
                          if not rep.get("estimable", True) else
                          (f" Rows with the same feature values: {rep['rows']:,}; chance alone gives about "
                           f"{rep['expected']:,.0f} in data this coarse ({_shuffled(rep)})"
-                          + ("." if sev == Severity.WARN else ", so these copies are no sign of double-counted records."))
+                          + ("." if sev == Severity.WARN else
+                             # information because chance explains them, or because they are too few to matter
+                             # (issue 12, UCI Adult: 24 copies where chance gives about 0 were "no sign" of copying)
+                             ", more than chance gives, but too few to matter (under "
+                             f"{_pct(DUPLICATE_SHARE)} of the rows beyond chance): check them if every record should "
+                             "be unique." if rep["significant"] else
+                             ", so these copies are no sign of double-counted records."))
                          ) if feats and rep["rows"] else ""
             findings.append(Finding(severity=sev, message=(
                 f"{n_dup} {name} rows ({_pct(share)}) are exact copies of another {name} row."
@@ -523,6 +554,10 @@ def integrity(ctx: ReviewContext) -> Outcome:
                 f"{conflict_groups} groups of identical rows ({conflicts_rows} rows, {_pct(share)}) carry different "
                 + ("target values: either labels are noisy or a feature that separates them is missing."
                    if sev == Severity.WARN else
+                   f"target values: too few to matter (under {_pct(CONFLICT_SHARE)} of the rows), though feature "
+                   f"values repeat more often than chance gives ({rep['rows']:,} rows repeat another's; chance alone "
+                   f"gives about {rep['expected']:,.0f}): check them if the same features should give one outcome."
+                   if rep["significant"] and rep["estimable"] else
                    f"target values. The features take so few distinct values that {rep['rows']:,} rows repeat "
                    + (f"another's (chance alone gives about {rep['expected']:,.0f}): outcomes that differ for the same "
                       "feature values are the problem's own uncertainty here, not a sign of noisy labels."

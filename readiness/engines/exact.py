@@ -46,18 +46,24 @@ def completeness(ctx: ReviewContext, train: dict, test: dict) -> Outcome:
         if a is None or b is None:
             continue
         tokens, as_category, sentinels, distinct = {}, {}, {}, 0
+        in_a = in_b = 0  # the placeholders in each split
         if "values" in a and "values" in b:
             values = a["values"] + b["values"]
             vc = pd.Series(values.counts, dtype="int64").sort_values(ascending=False, kind="stable")
             tokens = tokens_in_counts(vc)
             as_category = {} if values.overflow else placeholders_in_counts(vc, tokens)
             distinct = len(vc) if as_category else 0
+            hidden = [t for t in tokens if t not in as_category]
+            in_a = sum(a["values"].counts.get(t, 0) for t in hidden)
+            in_b = sum(b["values"].counts.get(t, 0) for t in hidden)
         elif "known" in a and "known" in b:
             ext = a["extremes"] + b["extremes"]
             sent = {k: a["sentinels"][k] + b["sentinels"][k] for k in a["sentinels"]}
             sentinels = sentinels_from(a["known"] + b["known"], sent, ext.low, ext.high)
+            in_a = sum(a["sentinels"][k] for k in sentinels)
+            in_b = sum(b["sentinels"][k] for k in sentinels)
         counts[col] = ColumnMissing(a["missing"], b["missing"], {t: k for t, k in tokens.items() if t not in as_category},
-                                    as_category, sentinels, distinct)
+                                    as_category, sentinels, distinct, in_a, in_b)
     return completeness_outcome(ctx, _labelled(train), _labelled(test), counts)
 
 

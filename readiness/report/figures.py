@@ -163,7 +163,8 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
     "data_quality.completeness": (
         F("rows_train", "Training rows", "count", "labelled rows reviewed"),
         F("rows_test", "Holdout rows", "count", "labelled rows reviewed"),
-        F("missing_cell_rate", "Empty cells", "pct", "share of all cells left empty, both splits"),
+        F("missing_cell_rate", "Missing cells", "pct",
+          "share of all cells empty or holding a placeholder such as '?', both splits"),
         F("columns_with_missing", "Columns with missing values", "text", "explicit or disguised"),
         F("disguised_missing_columns", "Columns hiding missing values", "text",
           "placeholders such as '?' or sentinels such as -999"),
