@@ -7,6 +7,8 @@ independently on probabilities from scikit-learn's own cross_val_predict."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,6 +67,11 @@ def test_twelve_percent_random_flips_are_estimated_within_four_points(twelve):
     assert m["bayes_error_floor_from_labels"] == pytest.approx(m["label_error_rate"])
     assert m["target_error_share_from_labels"] == pytest.approx(m["label_error_rate"] / 0.1)
     assert "Training labels look wrong more often than holdout labels" in res.summary
+    # issue 12 (COMPAS): the summary's count is the suspect rows the page and the report show, never a second
+    # count ("1,231 of 4,320 rows examined" above "Suspect rows 1,219 of 4,320")
+    assert f"on 2,000 rows examined; {m['suspect_rows']:,} flagged to check" in res.summary, res.summary
+    counts = {int(c.replace(",", "")) for c in re.findall(r"(\d[\d,]*) (?:flagged|of )", res.summary)}
+    assert counts == {m["suspect_rows"]}, res.summary
 
 
 def test_suspects_are_the_planted_rows_and_agree_with_cleanlab_run_independently(twelve):

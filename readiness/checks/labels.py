@@ -234,7 +234,9 @@ def label_errors(ctx: ReviewContext) -> Outcome:
                    "of a histogram gradient-boosting model"}
     findings: list[Finding] = []
     est_txt = (f"up to an estimated {_pct(rate)} of training labels may be wrong ({_pct(lo)}–{_pct(hi)}, 95% "
-               f"interval; {est['count']:,} of {n:,} rows examined)")
+               f"interval, on {n:,} rows examined; {len(flagged):,} flagged to check)")
+    # the flagged rows, not the estimate's own count, are the number the page and the report show next to it
+    # (issue 12, COMPAS: "1,231 of 4,320 rows examined" above "Suspect rows 1,219 of 4,320")
     ambiguity = ("Confident learning cannot tell a wrong label from a case that is ambiguous by nature (the same "
                  "features, either outcome), so this share is an upper estimate of the wrong labels and is reported, "
                  "not judged: check the most suspect rows with the data owner.")
