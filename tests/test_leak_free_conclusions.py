@@ -137,3 +137,28 @@ def test_no_leak_no_change():
         res = run_check(get_check(check), make_ctx(train, test, target="y", model=model))
         assert res.metrics["left_out_post_outcome"] == []
         assert not any("leave" in f.message and "out" in f.message for f in res.findings)
+
+
+def test_weak_segments_are_never_cut_on_the_post_outcome_column():
+    """COMPAS walk (issue 12): segments.weak failed on "score_text Medium and is_recid 0 (0.0% accurate where 56.9%
+    was promised)" — is_recid 0 is the outcome itself (pandas, below: every such row has two_year_recid 0), so any
+    score is "wrong" there. The search leaves the column out and says so; the result equals the search on the data
+    without the column."""
+    df = pd.read_csv(FIXTURE).drop(columns="id")
+    train = df[df["split"] == "train"].drop(columns="split").reset_index(drop=True)
+    test = df[df["split"] == "test"].drop(columns="split").reset_index(drop=True)
+    assert (test.loc[test["is_recid"] == 0, "two_year_recid"] == 0).all()
+
+    def run(tr, te):
+        ctx = make_ctx(tr, te, target="two_year_recid", prediction_column="decile_score", settings=Settings(threshold=5))
+        return run_check(get_check("segments.weak"), ctx)
+
+    res = run(train, test)
+    m = res.metrics
+    assert m["left_out_post_outcome"] == ["is_recid"] and "is_recid" not in m["columns_searched"]
+    assert not any("is_recid" in p["column"] for s in m["segments"] + m["hard_segments"] for p in s["predicates"])
+    note = next(f for f in res.findings if f.columns == ["is_recid"])
+    assert "leaves out 'is_recid'" in note.message and "retrain" not in note.message
+    without = run(train.drop(columns="is_recid"), test.drop(columns="is_recid"))
+    assert [s["definition"] for s in m["segments"]] == [s["definition"] for s in without.metrics["segments"]]
+    assert res.status == without.status

@@ -11,6 +11,7 @@ import numpy as np
 
 from readiness.checks import segments_stats as S
 from readiness.checks.bias_stats import label_texts
+from readiness.checks.feasibility import leak_free_features, leak_note
 from readiness.fmt import p_text, pct, segment_interval, segment_value
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -30,7 +31,11 @@ BIAS_SHARE = 0.25  # regression: a slice's bias at least a quarter of the residu
 
 
 def _features(ctx: ReviewContext) -> list[str]:
-    cols = [c for c in [*ctx.features, *ctx.roles.sensitive] if c in ctx.test.columns]
+    """The columns slices are cut on: the features and sensitive attributes, without the columns
+    ``leakage.feature_target`` fails as recorded after the outcome (issue 12, COMPAS: "is_recid 0" is the
+    outcome itself, so every model "fails" there; a slice a reviewer cannot know before deciding says nothing)."""
+    leaks = set(leak_free_features(ctx)[1])
+    cols = [c for c in [*ctx.features, *ctx.roles.sensitive] if c in ctx.test.columns and c not in leaks]
     return list(dict.fromkeys(cols))
 
 
@@ -293,11 +298,15 @@ def weak_segments(ctx: ReviewContext) -> Outcome:
     if hard:
         summary += (f" {len(hard)} hard segment{'s' if len(hard) > 1 else ''} (more errors, as promised): information, "
                     "not an alarm.")
+    leaks = leak_free_features(ctx)[1]
+    if leaks:
+        findings.append(Finding(severity=Severity.INFO, columns=leaks, message=leak_note(
+            ctx, leaks, "The segment search leaves out"), evidence={"left_out_post_outcome": leaks}))
     metrics = {
         "segments": segs, "hard_segments": hard, "metric": metric,
         "overall": (1 - float(L.loss.mean())) if metric == "accuracy" else float(L.loss.mean()),
         "rows": n, "discovery_rows": n // 2, "confirmation_rows": half,
-        "columns_searched": found["columns"], "conditions": found["predicates"],
+        "columns_searched": found["columns"], "conditions": found["predicates"], "left_out_post_outcome": leaks,
         "slices_tested": {"under_delivering": found["tested_under"], "hard": found["tested_hard"]},
         "min_slice_rows": found["min_rows"], "fdr": S.FDR, "fdr_hard": S.FDR_HARD,
         "promise": L.notes,
