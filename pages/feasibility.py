@@ -44,6 +44,13 @@ if bayes is not None and bayes.metrics.get("verdict") == "no_target":  # nothing
 usable = {cid: r for cid, r in results.items() if r is not None and r.status not in (Status.SKIPPED, Status.ERROR)}
 
 
+def _baseline_ahead(res) -> bool:
+    """The best baseline's lead is beyond chance (the whole interval of the model's difference is below 0) while the
+    margin of practical relevance is not shown to be crossed: the check's own "undetermined" case said so."""
+    ci = res.metrics.get("decision_difference_ci") or [None, None]
+    return res.metrics.get("decision_verdict") == "undetermined" and ci[1] is not None and ci[1] < 0
+
+
 def _verdict() -> str:
     parts = []
     if base is not None and base.status in (Status.PASS, Status.WARN, Status.FAIL):
@@ -54,6 +61,8 @@ def _verdict() -> str:
                      "the model beats simple baselines by more than chance" if dv == "better" else
                      "a simple baseline does better than the model, by more than the margin" if dv == "worse" and
                      base.status == Status.FAIL else
+                     "a simple baseline does better than the model by more than chance, though not shown to by more "
+                     "than the margin (the simpler model may be preferable)" if _baseline_ahead(base) else
                      "the model is itself a simple model and about as good as the baselines"
                      if base.status == Status.PASS and base.metrics.get("model_is_simple_baseline") else
                      "the model is about as good as a simple baseline, at the best error any model can reach here"
@@ -245,6 +254,9 @@ elif show_base:
     elif base.status == Status.WARN:
         todo.append("Check the model's threshold and ranking against the best baseline (see the finding above) before "
                     "choosing the more complex model.")
+    elif _baseline_ahead(base):
+        todo.append(f"Ask the model's authors why a {BASELINE_SHORT[m['best_baseline']]} does better on this holdout; "
+                    "if nothing justifies the extra complexity, prefer the simpler model.")
     elif m.get("decision_verdict") in ("within_margin", "undetermined") and (
             m.get("model_is_simple_baseline") or m.get("model_error_within_bayes_ceiling")):
         pass  # a tie is expected (the finding says why): nothing to ask

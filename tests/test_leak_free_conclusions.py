@@ -162,3 +162,26 @@ def test_weak_segments_are_never_cut_on_the_post_outcome_column():
     without = run(train.drop(columns="is_recid"), test.drop(columns="is_recid"))
     assert [s["definition"] for s in m["segments"]] == [s["definition"] for s in without.metrics["segments"]]
     assert res.status == without.status
+
+
+def test_a_baseline_ahead_beyond_chance_is_never_called_a_tie():
+    """COMPAS walk (issue 12): "About as good as a simple logistic regression (-2.2 accuracy points; the holdout cannot
+    separate them)" sat above a 95% interval of -3.9 to -0.5 points and McNemar p = 0.012. The baseline is ahead
+    beyond chance, though not shown to be by more than the 1-point margin: the summary says so (status unchanged).
+    Independent: the exact McNemar p from the check's own discordant counts (scipy's binomial test)."""
+    from scipy.stats import binomtest
+
+    df = pd.read_csv(FIXTURE).drop(columns="id")  # as the walk uploaded it: score_text kept, decile_score the scores
+    train = df[df["split"] == "train"].drop(columns="split").reset_index(drop=True)
+    test = df[df["split"] == "test"].drop(columns="split").reset_index(drop=True)
+    ctx = make_ctx(train, test, target="two_year_recid", prediction_column="decile_score", settings=Settings(threshold=5))
+    res = run_check(get_check("baselines.comparison"), ctx)
+    m = res.metrics
+    lo, hi = m["decision_difference_ci"]
+    assert m["decision_verdict"] == "undetermined" and -m["margin"] < hi < 0, (lo, hi)
+    paired = m["baselines"][m["best_baseline"]]["paired"]
+    b, c = paired["b_baseline_only_right"], paired["c_model_only_right"]
+    assert b > c and binomtest(c, b + c).pvalue < 0.05
+    assert "cannot separate them" not in res.summary and "about as good" not in res.summary.lower()
+    assert "does better than the model by more than chance" in res.summary, res.summary
+    assert res.status.value == "pass"

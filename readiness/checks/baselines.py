@@ -501,6 +501,14 @@ def _compare_classification(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome
         msg = "The model beats every simple baseline by more than chance: " + "; ".join(parts) + "."
         summary = (f"The model does better than the best simple baseline ({bname}) by more than chance "
                    f"({_gain(gain, by_cost)}).")
+    elif decision == "undetermined" and ghi < 0:  # a baseline is better beyond chance, not shown beyond the margin
+        # (issue 12, COMPAS: "the holdout cannot separate them" above an interval of -3.9 to -0.5 points, p = 0.012)
+        sev, status = Severity.INFO, Status.PASS
+        msg = (f"A simple baseline does better than the model by more than chance, but the holdout cannot show that it "
+               f"is better by more than the margin of practical relevance ({margin_txt}); the simpler model may be "
+               "preferable: " + "; ".join(parts) + "." + thr_note)
+        summary = (f"A simple {bname} does better than the model by more than chance ({_gain(gain, by_cost)}), though "
+                   f"not shown to by more than {margin_txt}. The simpler model may be preferable.")
     else:
         sev, status = Severity.INFO, Status.PASS
         within = decision == "within_margin"
