@@ -7,6 +7,7 @@ import streamlit as st
 from pages._auth import auth_enabled, policy, viewer
 from pages._ui import esc, state
 from readiness.errors import AccessConfigError
+from readiness.fmt import counted
 from readiness.report.canonical import outcome_word
 from readiness.report.pdf import PDF_STATUS_MARK
 from readiness.results import Status
@@ -125,7 +126,7 @@ counts = store.holdout_counts()
 key = holdout_key_for(s.ctx) if s.ctx is not None else None
 if key and not s.is_sample:
     n = next((c["evaluations"] for c in counts if c["test_sha256"] == key), 0)
-    st.markdown(f"This review's holdout (`{key[:16]}…`) has **{n}** recorded evaluation(s), this one included.")
+    st.markdown(f"This review's holdout (`{key[:16]}…`) has **{counted(n, 'recorded evaluation')}**, this one included.")
 if counts:
     st.dataframe([{"Holdout SHA-256": c["test_sha256"], "Evaluations": c["evaluations"],
                    "First (UTC)": (c["first"] or "")[:16].replace("T", " "),

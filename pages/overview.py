@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages._ui import area_page, basis_line, esc, review, status_link, status_text
 from readiness.antipatterns import ANTIPATTERNS
-from readiness.fmt import basis_overview
+from readiness.fmt import basis_overview, byte_size
 from readiness.registry import registered_checks
 from readiness.results import DATA_REVIEW_NOTE, Status, worst_status
 from readiness.style import overall_verdict
@@ -87,7 +87,9 @@ for c in report.checks:
             basis_line(c)
 
 with st.expander("Inputs and lineage"):
-    st.dataframe([{"role": f.role, "file": f.name, "rows": f.rows, "columns": f.columns,
-                   "size (bytes)": f.size_bytes, "sha256": f.sha256} for f in report.inputs], hide_index=True)
+    # the same figures as the PDF's lineage table: sizes in KB/MB, "–" where a model file has no rows
+    st.dataframe([{"role": f.role, "file": f.name, "rows": "–" if f.rows is None else f"{f.rows:,}",
+                   "columns": "–" if f.columns is None else f"{f.columns:,}", "size": byte_size(f.size_bytes),
+                   "sha256": f.sha256} for f in report.inputs], hide_index=True)
     st.caption(f"Model: {esc(report.model.name)} ({esc(report.model.estimator or report.model.kind)}) · task: {report.task} · "
                f"review ran {report.created_at} in {report.duration_s:.1f} s")

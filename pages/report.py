@@ -7,6 +7,7 @@ import re
 import streamlit as st
 
 from pages._ui import esc, state, status_text
+from readiness.fmt import counted
 from readiness.report.canonical import (
     DEFAULT_SIGNER_ROLES,
     OUTCOME_WORD,
@@ -73,7 +74,7 @@ def _note_row(c):
                                       key=f"so_note_{c.id}", label_visibility="collapsed", placeholder=hint)
 
 
-st.caption(f"{len(attention)} check(s) need judgement; their notes go into the report next to the evidence.")
+st.caption(f"{counted(len(attention), 'check')} need{'s' if len(attention) == 1 else ''} judgement; their notes go into the report next to the evidence.")
 for c in attention:
     _note_row(c)
 if quiet:
@@ -172,7 +173,7 @@ if not built:
 else:
     rec = so["record"]
     st.success(f"Report built: {so['pages']} pages · record `{rec.record_id}` · SHA-256 "
-               f"`{sha256_hex(so['data'])[:16]}…` · {len(rec.signers)} signature field(s).",
+               f"`{sha256_hex(so['data'])[:16]}…` · {counted(len(rec.signers), 'signature field')}.",
                icon=":material/task_alt:")
     if so.get("stored") == "sample":
         st.info("This is the bundled sample review: its report and signatures are not recorded in the review "

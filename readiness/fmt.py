@@ -125,6 +125,11 @@ def count(n: float | None, *, unlimited_above: float = 1e12) -> str:
     return f"{round(n):,}".replace("-", MINUS)
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 group gap', '8 group gaps', '1,033 rows': a count with its noun in the right number, never 'gap(s)'."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def signed(x: float | None, fmt: Callable[[float], str] = number) -> str:
     """With an explicit sign: '+0.006', '−0.6%'."""
     if not finite(x):

@@ -18,6 +18,7 @@ BAD = {
     "scientific notation": re.compile(r"(?<![0-9a-fA-F.])\d+(?:\.\d+)?[eE][-+]?\d+(?![0-9a-zA-Z])"),
     "a share shown as zero": re.compile(r"\(0\.0%\)"),
     "'from X to X'": re.compile(r"\bfrom (\S+) to \1(?!\w|[.,]\d)"),
+    "a plural left open": re.compile(r"[a-z]\(s\)"),
 }
 
 
@@ -91,6 +92,31 @@ def test_every_page_and_the_pdf_read_plainly_for_the_sample(sample_ctx, sample_r
         texts["pdf"] = pdf_text(sample_report)
     found = [f"{k}: {spot}" for k, t in texts.items() for spot in bad_spots(t)]
     assert not found, "\n".join(found)
+
+
+def test_the_overview_lineage_table_reads_as_the_pdf(sample_ctx, sample_report):
+    """Issue 12 (Adult walk): the Overview's 'Inputs and lineage' showed 'None' rows for the model and raw byte
+    counts where the PDF says '1.1 MB'; sizes are fmt.byte_size's, a model file's rows read '–'."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import AppState
+    from readiness.fmt import byte_size
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=300)
+    at.session_state["readiness_review"] = AppState(ctx=sample_ctx, report=sample_report, title="t", is_sample=False)
+    at.run()
+    table = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
+    cells = " ".join(table.astype(str).to_numpy().ravel())
+    assert not bad_spots(cells), bad_spots(cells)
+    assert table[table["role"] == "model"].iloc[0]["rows"] == "–"
+    assert list(table["size"]) == [byte_size(f.size_bytes) for f in sample_report.inputs]
+
+
+@pytest.mark.parametrize("text", ["8 group gap(s) need review", "All 1 preprocessing step(s) in the model"])
+def test_the_checker_catches_an_open_plural(text):
+    assert bad_spots(text)
 
 
 def test_a_placeholder_finding_says_how_many_rows_and_what_share(sample_report):

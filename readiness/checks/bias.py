@@ -49,7 +49,7 @@ from readiness.checks.bias_stats import (  # noqa: F401  (re-exported: pages, ch
     rate_stats,
     worst_summary,
 )
-from readiness.fmt import interval, p_text, points
+from readiness.fmt import counted, interval, p_text, points
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -533,7 +533,7 @@ def groups_check(ctx: ReviewContext) -> Outcome:
         smalls = {k: v["n"] for k, v in g.items() if v["small"]}
         if smalls:
             findings.append(Finding(severity=Severity.INFO, columns=a.columns, message=(
-                f"{a.name}: {len(smalls)} group(s) have fewer than {SMALL_GROUP} holdout rows "
+                f"{a.name}: {counted(len(smalls), 'group')} {'has' if len(smalls) == 1 else 'have'} fewer than {SMALL_GROUP} holdout rows "
                 f"({', '.join(f'{k}: {v}' for k, v in list(smalls.items())[:6])}). Their numbers are shown with "
                 "wide intervals and cannot fail the review on their own."), evidence={"small_groups": smalls}))
         if MISSING_GROUP in g and not a.is_intersection:
@@ -652,8 +652,8 @@ def _groups_summary(findings: list[Finding], attrs: list[Attribute], worst: dict
     who = f" Disadvantaged: {', '.join(harmed[:4])}{' and others' if len(harmed) > 4 else ''}." if harmed else ""
     if n_fail:
         more = f"; {n_warn} more need review" if n_warn else ""
-        return f"{n_fail} group gap(s) fail the review{more}. Worst: {example}.{who}{undirected}"
-    return (f"{n_warn} group gap(s) need review, none large and certain enough to fail. For example, "
+        return f"{counted(n_fail, 'group gap')} fail{'s' if n_fail == 1 else ''} the review{more}. Worst: {example}.{who}{undirected}"
+    return (f"{counted(n_warn, 'group gap')} need{'s' if n_warn == 1 else ''} review, none large and certain enough to fail. For example, "
             f"{example}.{who}{undirected}")
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from readiness.checks.bias_stats import ALPHA, SMALL_GROUP, comparison_count
-from readiness.fmt import number
+from readiness.fmt import counted, number
 from readiness.results import Finding, Severity
 
 WARN_RATIO = 1.25  # a group's MAE this many times the reference's, beyond chance: warn
@@ -145,7 +145,7 @@ def regression_groups(ctx, attrs, skipped: list[str], chosen_reference: dict[str
         smalls = {k: v["n"] for k, v in g.items() if v["small"]}
         if smalls:
             findings.append(Finding(severity=Severity.INFO, columns=a.columns, message=(
-                f"{a.name}: {len(smalls)} group(s) have fewer than {SMALL_GROUP} holdout rows "
+                f"{a.name}: {counted(len(smalls), 'group')} {'has' if len(smalls) == 1 else 'have'} fewer than {SMALL_GROUP} holdout rows "
                 f"({', '.join(f'{k}: {v}' for k, v in list(smalls.items())[:6])}); their intervals are wide and they "
                 "cannot fail the review on their own."), evidence={"small_groups": smalls}))
     if skipped:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from readiness.fmt import counted
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.inputs.tables import MISSING_TOKENS
@@ -591,7 +592,7 @@ def integrity(ctx: ReviewContext) -> Outcome:
             share = len(new) / len(test)
             sev = Severity.WARN if share >= 0.01 else Severity.INFO
             findings.append(Finding(severity=sev, columns=[c], message=(
-                f"'{c}' has {new.nunique()} value(s) in {len(new)} holdout rows ({_pct(share)}) that training never saw "
+                f"'{c}' has {counted(new.nunique(), 'value')} in {counted(len(new), 'holdout row')} ({_pct(share)}) that training never saw "
                 f"(e.g. {', '.join(list(counts.index[:3]))}): the model has to guess for them."), evidence=unseen[c]))
     if ctx.task != "regression":
         new_labels = sorted(set(test[target].astype(str).unique()) - set(train[target].astype(str).unique()))

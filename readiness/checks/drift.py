@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from readiness.fmt import counted
 from readiness.inputs.context import ReviewContext
 from readiness.inputs.roles import parse_time
 from readiness.registry import Outcome, register
@@ -132,7 +133,7 @@ def feature_drift(ctx: ReviewContext) -> Outcome:
     chance_only = [c for c in ranked if features[c]["psi"] >= PSI_MODERATE and c not in beyond]
     if chance_only:
         findings.append(Finding(severity=Severity.INFO, columns=chance_only, message=(
-            f"{len(chance_only)} feature(s) reach PSI {PSI_MODERATE} ("
+            f"{counted(len(chance_only), 'feature')} reach{'es' if len(chance_only) == 1 else ''} PSI {PSI_MODERATE} ("
             + ", ".join(f"'{c}' {features[c]['psi']:.2f}" for c in chance_only[:5])
             + (f", and {len(chance_only) - 5} more" if len(chance_only) > 5 else "")
             + f") but no more than chance gives on {n_tr:,} training and {n_te:,} holdout rows (about "

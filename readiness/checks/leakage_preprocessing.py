@@ -178,7 +178,8 @@ def preprocessing(ctx: ReviewContext) -> Outcome:
     bad = [f for f in findings if f.severity != Severity.INFO]
     if not bad:
         if records:
-            summary = (f"All {len(records)} preprocessing step(s) in the model were fit on training rows only"
+            summary = ((f"All {len(records)} preprocessing steps in the model were" if len(records) > 1 else
+                        "The preprocessing step in the model was") + " fit on training rows only"
                        + ("; no column looks scaled with the holdout." if not data_verdicts else "."))
         elif inspected:
             summary = ("The model has no scaler, imputer or encoder to inspect, and no column looks scaled or "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from readiness.fmt import counted
 from readiness.inputs.context import ReviewContext
 from readiness.inputs.models import final_estimator
 from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
@@ -88,7 +89,7 @@ def hyperparameters(ctx: ReviewContext) -> Outcome:
     else:
         listed = ", ".join(f"{k}={v[0]!r}" for k, v in list(changed.items())[:6])
         findings.append(Finding(severity=Severity.INFO, message=(
-            f"{name} departs from its defaults in {len(changed)} hyper-parameter(s): {listed}. Ask how they were "
+            f"{name} departs from its defaults in {counted(len(changed), 'hyper-parameter')}: {listed}. Ask how they were "
             "chosen: on a validation split or cross-validation, not on the holdout."),
             evidence={k: {"value": v[0], "default": v[1]} for k, v in changed.items()}))
         summary = f"All hyper-parameters are recorded; {len(changed)} of the {name}'s differ from the library defaults."
