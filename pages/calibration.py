@@ -114,7 +114,8 @@ elif _shown:
                   + (f" ({p_text(m['calibration_p_value'])}), times the {fam} sets of tests this check runs "
                      "(overall, per class, per group)" if fam > 1 else "")
                   + "; below 0.05 the gap is more than chance."))
-    _metric(c3, "Brier score", _num(m["brier"]), interval=interval(m.get("brier_ci"), _num),
+    # the report's figures: 3 significant digits (fmt.number), so the page and the PDF read the same Brier score
+    _metric(c3, "Brier score", number(m["brier"], 3), interval=interval(m.get("brier_ci")),
             help=("Mean squared difference between the predicted probability and the outcome (0 is perfect; lower "
                   "is better; 95% bootstrap interval). "
                   + ("Summed over classes (0–2)." if multi else
@@ -129,9 +130,9 @@ elif _shown:
                       "From a logistic regression of the outcome on the log-odds of the score."))
     st.caption(f"Compared on {m['n']:,} holdout rows: {esc(m['variable'])}. "
                + (f"Mean predicted {pct(m['mean_score'])} vs observed {pct(m['prevalence'])}. Log loss "
-                  f"{m['log_loss']:.4f}." if not multi else
+                  f"{number(m['log_loss'], 3)}." if not multi else
                   f"Mean confidence {pct(m['mean_confidence'])} vs accuracy {pct(m['accuracy'])}. Log loss "
-                  f"{m['log_loss']:.4f}."))
+                  f"{number(m['log_loss'], 3)}."))
     left, right = st.columns(2)
     with left:
         st.markdown("**Reliability diagram** — on the dashed line, predictions mean what they say; bars show 95% "

@@ -26,6 +26,7 @@ from readiness.charts.explanations import (
     waterfall,
 )
 from readiness.checks.explanations import dominant_and_leaky, leakage_flagged_columns
+from readiness.fmt import beside
 
 ROW_KEY = "explanations_row"
 
@@ -188,7 +189,8 @@ if check_header(lime_res, heading=f"Explain one {'prediction' if report.task == 
         if expl["row_id"] is not None:
             facts.append(f"{esc(id_col)} **{esc(expl['row_id'])}**")
         if expl["score"] is not None:
-            facts.append(f"score **{expl['score']:.3f}**" if report.task != "regression"
+            facts.append(f"score **{beside(expl['score'], ctx.settings.threshold)}**" if report.task == "binary" else
+                         f"score **{expl['score']:.3f}**" if report.task != "regression"
                          else f"prediction **{expl['score']:.4g}**")
         facts.append(f"predicted **{esc(expl['predicted'])}**" if report.task != "regression" else "")
         facts.append(f"actual **{esc(expl['actual'])}**")

@@ -125,6 +125,21 @@ def count(n: float | None, *, unlimited_above: float = 1e12) -> str:
     return f"{round(n):,}".replace("-", MINUS)
 
 
+def beside(x: float | None, cut: float, digits: int = 3) -> str:
+    """``x`` with as many significant digits as it takes not to read as ``cut`` when it is not: a score of
+    0.49962 beside a threshold of 0.5 is '0.4996', never '0.5' (which would be on the other side of it)."""
+    if not finite(x) or x == cut:
+        return number(x, digits)
+    for d in range(digits, 10):
+        text = number(x, d)
+        try:
+            if float(text.replace(",", "").replace(MINUS, "-")) != cut:
+                return text
+        except ValueError:  # '< 0.001', '3.4 billion': never the cut
+            return text
+    return text
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """'1 group gap', '8 group gaps', '1,033 rows': a count with its noun in the right number, never 'gap(s)'."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -96,3 +96,19 @@ def test_weak_segment_values_carry_their_unit():
     assert fmt.segment_interval("mean absolute error", -0.5, 1.25) == "−0.5 to 1.25"
     assert fmt.segment_value("accuracy", None) == "–" and fmt.segment_interval("accuracy", None, 1) == "–"
     assert fmt.SEGMENT_SCALE["cost per decision"] * 0.344 == 344.0
+
+
+def test_a_score_beside_its_threshold_never_reads_as_the_threshold():
+    """Issue 12 (Adult walk): LIME's closest call read 'score 0.5 · predicted <=50K' at the threshold 0.5."""
+    from readiness.fmt import beside
+
+    assert beside(0.49962, 0.5) == "0.4996" and float(beside(0.49962, 0.5)) < 0.5
+    assert beside(0.500049, 0.5) == "0.50005" and beside(0.5, 0.5) == "0.5"
+    assert beside(0.123456, 0.5) == "0.123" and beside(0.6, 0.5) == "0.6"
+
+
+def test_counted_says_one_or_many():
+    from readiness.fmt import counted
+
+    assert (counted(1, "group gap"), counted(8, "group gap"), counted(1033, "row")) == ("1 group gap", "8 group gaps",
+                                                                                        "1,033 rows")

@@ -7,6 +7,7 @@ import numpy as np
 
 from readiness import explain as X
 from readiness import explain_stats as ES
+from readiness.fmt import beside
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import NEEDS_MODEL, NeedsModel, Outcome, SkipCheck, register
@@ -264,7 +265,11 @@ def lime_check(ctx: ReviewContext) -> Outcome:
         lead = (f"For a typical prediction ({who}, the one nearest the median, {default['score']:.3g}),"
                 if default["score"] is not None else f"For a typical prediction ({who}),")
     else:
-        lead = (f"For the closest call ({who}, score {default['score']:.3g})," if default["score"] is not None
+        # never '0.5' for a score just under the threshold 0.5 (the row was predicted on the other side)
+        lead = (f"For the closest call ({who}, score {beside(default['score'], ctx.settings.threshold)})," if
+                default["score"] is not None and ctx.task == "binary" else
+                f"For the closest call ({who}, score {default['score']:.3g}),"
+                if default["score"] is not None
                 else f"For the least certain call ({who}),")
     if not stable[0]:
         summary = (f"{lead} LIME's explanation changes with its random seed (its top feature held in "

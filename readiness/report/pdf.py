@@ -770,7 +770,7 @@ class _Builder:
         out.append(heading("Roles", 1, "roles"))
         roles = rep.roles.model_dump()
         feats = roles.pop("features", [])
-        rows = [[P("Role", "cellb"), P("Column(s)", "cellb")]]
+        rows = [[P("Role", "cellb"), P("Columns", "cellb")]]
         for k, v in roles.items():
             if v in (None, [], ""):
                 continue
