@@ -221,7 +221,7 @@ elif _shown:
                     f"{100 * th['fail_gap']:.0f} points."))
     if r_od:
         c3.caption(f"{esc(g_od)} vs {esc(reference)} · review from {100 * th['warn_gap']:.0f}, fail from "
-                   f"{100 * th['fail_gap']:.0f} pts")
+                   f"{100 * th['fail_gap']:.0f} pts, when beyond chance")
     head = (m.get("selection") or {}).get(attribute)
     if row_directed:
         g_dp, r_dp = _worst("favorable_rate_ratio", big, absolute=False)
@@ -379,7 +379,12 @@ def _evidence(cat: str, ev: dict) -> None:
                                        for f, r in p["features"].items()]), hide_index=True)
         if ev.get("missingness_gaps"):
             st.markdown("**Missing values by group**")
-            st.dataframe(pd.DataFrame(ev["missingness_gaps"]), hide_index=True)
+            # in the finding's own words and percentages ("missing for 8.4% of race = Asian-Pac-Islander vs 0.0% ...")
+            st.dataframe(pd.DataFrame([{"column": r["column"], "attribute": r["attribute"],
+                                        "most missing in": f"{r['highest']} ({pct(r['highest_rate'])})",
+                                        "least missing in": f"{r['lowest']} ({pct(r['lowest_rate'])})",
+                                        "difference": _pts(r["difference"], r.get("difference_ci"))}
+                                       for r in ev["missingness_gaps"]]), hide_index=True)
     elif cat == "aggregation":
         for attr, rows in ev.get("attributes", {}).items():
             st.markdown(f"**{esc(attr)}** — overall accuracy {pct(ev['overall_accuracy'])}"

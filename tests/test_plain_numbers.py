@@ -134,3 +134,26 @@ def test_a_placeholder_finding_says_how_many_rows_and_what_share(sample_report):
     assert any(m.startswith(f"'employment_years' hides missing values as -999 in {k:,} rows ({share} of training "
                             "and holdout rows)") for m in msgs), msgs
     assert not any("×" in m or "column(s)" in m for m in msgs)
+
+
+def test_without_a_target_the_report_recommends_no_review_rule():
+    """Issue 12 (Adult PDF): 'No target accuracy was set, so no review band is recommended' sat above a key figure
+    'Review rule: defer when 0.385 < score < 0.615' and 'Cases flagged for review'. The figures describe where the
+    least confident 10% lie, as optional review, and name no rule."""
+    import numpy as np
+    import pandas as pd
+    from helpers import make_ctx
+
+    from readiness.registry import get_check
+    from readiness.report.figures import key_figures
+    from readiness.review import run_check
+
+    rng = np.random.default_rng(3)
+    p = rng.random(3000)
+    df = pd.DataFrame({"x": rng.normal(size=3000), "score": p, "y": (rng.random(3000) < p).astype(int)})
+    res = run_check(get_check("uncertainty.abstention"), make_ctx(df, df, target="y", prediction_column="score"))
+    assert res.metrics.get("target_accuracy") is None and res.metrics["flagged_basis"] == "least_confident_10pct"
+    rows = {label: (value, meaning) for label, value, meaning in key_figures(res.id, res.metrics)}
+    assert "Review rule" not in rows and "Cases flagged for review" not in rows
+    assert "not a recommended rule" in rows["Where the least confident 10% lie"][1]
+    assert rows["Cases listed for optional review"][0] == f"{res.metrics['flagged_count']:,}"

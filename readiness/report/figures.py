@@ -362,9 +362,11 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("band.kept_accuracy", "Accuracy on the cases the model keeps", "pct"),
         F("least_confident_10pct.accuracy", "Accuracy on the least confident 10%", "pct",
           "these are flagged for optional review"),
-        F("least_confident_10pct.rule", "Review rule", "text"),
+        F("least_confident_10pct.rule", "Where the least confident 10% lie", "text",
+          "a description, not a recommended rule: only a required accuracy sizes a band"),
         F("confidence_auc", "How well confidence separates right from wrong", "score", "ROC AUC; 0.5 is no better than chance"),
-        F("flagged_count", "Cases flagged for review", "count"),
+        F("flagged_count", "Cases listed for optional review", "count",
+          "the band's cases when a required accuracy is set, else the least confident 10%"),
     ),
     "explanations.shap": (
         F("explainer_label", "Method", "text"),
