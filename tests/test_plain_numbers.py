@@ -155,5 +155,6 @@ def test_without_a_target_the_report_recommends_no_review_rule():
     assert res.metrics.get("target_accuracy") is None and res.metrics["flagged_basis"] == "least_confident_10pct"
     rows = {label: (value, meaning) for label, value, meaning in key_figures(res.id, res.metrics)}
     assert "Review rule" not in rows and "Cases flagged for review" not in rows
-    assert "not a recommended rule" in rows["Where the least confident 10% lie"][1]
+    where = rows["Where the least confident 10% lie"]
+    assert "not a recommended rule" in where[1] and "defer" not in where[0] and "< score <" in where[0], where
     assert rows["Cases listed for optional review"][0] == f"{res.metrics['flagged_count']:,}"

@@ -130,6 +130,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "p": fmt.p_value,
     "budget": fmt.budget_share,  # a part of a budget, or a multiple of it beyond the whole
     "text": _text,
+    "span": lambda v: _text(v).removeprefix("defer when "),  # where scores lie, not a rule to act on
     "yes": _yes,
     "days": _days,
     "cost": _per_1000,
@@ -362,7 +363,7 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("band.kept_accuracy", "Accuracy on the cases the model keeps", "pct"),
         F("least_confident_10pct.accuracy", "Accuracy on the least confident 10%", "pct",
           "these are flagged for optional review"),
-        F("least_confident_10pct.rule", "Where the least confident 10% lie", "text",
+        F("least_confident_10pct.rule", "Where the least confident 10% lie", "span",
           "a description, not a recommended rule: only a required accuracy sizes a band"),
         F("confidence_auc", "How well confidence separates right from wrong", "score", "ROC AUC; 0.5 is no better than chance"),
         F("flagged_count", "Cases listed for optional review", "count",
