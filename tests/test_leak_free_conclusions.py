@@ -159,6 +159,7 @@ def test_weak_segments_are_never_cut_on_the_post_outcome_column():
     assert not any("is_recid" in p["column"] for s in m["segments"] + m["hard_segments"] for p in s["predicates"])
     note = next(f for f in res.findings if f.columns == ["is_recid"])
     assert "leaves out 'is_recid'" in note.message and "retrain" not in note.message
+    assert "the outcome itself" in note.message and "a simple model" not in note.message
     without = run(train.drop(columns="is_recid"), test.drop(columns="is_recid"))
     assert [s["definition"] for s in m["segments"]] == [s["definition"] for s in without.metrics["segments"]]
     assert res.status == without.status

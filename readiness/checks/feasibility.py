@@ -77,16 +77,15 @@ def leak_free_features(ctx: ReviewContext) -> tuple[list[str], list[str]]:
     return [c for c in shared if c not in leaks], leaks
 
 
-def leak_note(ctx: ReviewContext, leaks: list[str], leaves_out: str) -> str:
-    """Sentences on the post-outcome columns left out (``leaves_out``: "The baselines leave out"), and
-    what they mean for the model under review."""
+def leak_note(ctx: ReviewContext, leaks: list[str], leaves_out: str, why: str | None = None) -> str:
+    """Sentences on the post-outcome columns left out (``leaves_out``: "The baselines leave out"), why
+    (``why``, default: a simple model would read the answer), and what they mean for the model under review."""
     from readiness.checks.leakage import _listed
 
     one = len(leaks) == 1
     cols = _listed(leaks, quote=True)
-    text = (f"{leaves_out} {cols}, which the leakage check finds "
-            f"recorded after the outcome (Leakage page): with {'it' if one else 'them'}, a simple model would "
-            "read the answer instead of predicting it.")
+    why = why or f"with {'it' if one else 'them'}, a simple model would read the answer instead of predicting it"
+    text = f"{leaves_out} {cols}, which the leakage check finds recorded after the outcome (Leakage page): {why}."
     if ctx.model is not None:
         text += (f" The model itself is fed {cols}, so its holdout score is inflated too: judge it again once it "
                  f"is retrained without {'it' if one else 'them'}.")

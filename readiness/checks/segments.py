@@ -301,7 +301,9 @@ def weak_segments(ctx: ReviewContext) -> Outcome:
     leaks = leak_free_features(ctx)[1]
     if leaks:
         findings.append(Finding(severity=Severity.INFO, columns=leaks, message=leak_note(
-            ctx, leaks, "The segment search leaves out"), evidence={"left_out_post_outcome": leaks}))
+            ctx, leaks, "The segment search leaves out",
+            f"a slice cut on {'it' if len(leaks) == 1 else 'them'} would be the outcome itself, where every model errs"),
+            evidence={"left_out_post_outcome": leaks}))
     metrics = {
         "segments": segs, "hard_segments": hard, "metric": metric,
         "overall": (1 - float(L.loss.mean())) if metric == "accuracy" else float(L.loss.mean()),
