@@ -102,7 +102,8 @@ elif _shown:
                   "score bands weighted by their rows (95% bootstrap interval). Even a perfectly calibrated model "
                   f"shows about {_pts(m['ece_noise_floor'])} on {m['n']:,} rows, from chance alone; with chance "
                   f"taken out the gap is about {_pts(m.get('calibration_error_debiased'))}, the figure the "
-                  "verdict judges against 2 points (warn) and 5 points (fail)."
+                  "verdict judges against 2 points (warn) and 5 points (fail); it is a root mean square over the "
+                  "bands, so it can sit above the ECE, which averages the gaps' sizes."
                   + (" Multiclass: confidence in the top class against how often it is right." if multi else "")))
     p_dec = m.get("calibration_p_value_adjusted", m["calibration_p_value"])
     fam = m.get("test_families", 1)

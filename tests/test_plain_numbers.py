@@ -158,3 +158,13 @@ def test_without_a_target_the_report_recommends_no_review_rule():
     where = rows["Where the least confident 10% lie"]
     assert "not a recommended rule" in where[1] and "defer" not in where[0] and "< score <" in where[0], where
     assert rows["Cases listed for optional review"][0] == f"{res.metrics['flagged_count']:,}"
+
+
+def test_the_gap_without_chance_says_why_it_can_exceed_the_ece(sample_report):
+    """Adult: 'Expected calibration error 0.8 points' above 'Gap with chance taken out 0.9 points' read as chance
+    adding to the gap; the figure says it is a root mean square over the bins, which can sit above the ECE."""
+    from readiness.report.figures import key_figures
+
+    res = sample_report.check("calibration")
+    rows = {label: meaning for label, _, meaning in key_figures(res.id, res.metrics, limit=40)}
+    assert "root mean square" in rows["Gap with chance taken out"] and "above the ECE" in rows["Gap with chance taken out"]

@@ -345,7 +345,8 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         F("ece", "Expected calibration error", "gap", "average gap between predicted and observed rates"),
         F("ece_noise_floor", "Gap a perfectly calibrated model would show", "gap", "noise at this holdout size"),
         F("calibration_error_debiased", "Gap with chance taken out", "gap",
-          "what the verdict judges: warn above 2 points, fail above 5, when the test rejects"),
+          "what the verdict judges: warn above 2 points, fail above 5, when the test rejects; a root mean square "
+          "over the score bins, so it can sit above the ECE (a mean of absolute gaps)"),
         F("mce", "Largest gap in one score bin", "gap"),
         F("brier", "Brier score", "score", "mean squared error of the probabilities; lower is better"),
         F("calibration_p_value", "Calibration test p-value", "p", "Spiegelhalter and Hosmer–Lemeshow combined"),
