@@ -5,9 +5,15 @@ import streamlit as st
 st.set_page_config(page_title="Model Readiness Review", page_icon="✅", layout="wide")
 
 from pages._auth import account_box, require_login  # noqa: E402  (after set_page_config)
-from pages._ui import esc, show_navigation, state  # noqa: E402
+from pages._ui import SESSION_KEY, esc, show_navigation, state  # noqa: E402
 
 require_login()  # with [auth] in .streamlit/secrets.toml nothing below runs for a visitor who has not signed in
+
+# a regression or multiclass review has no threshold to move: its page (and link) is "Business cost", as
+# the page's own title; the sample and every yes/no review keep "Business threshold"
+_loaded = st.session_state.get(SESSION_KEY)
+_task = getattr(getattr(_loaded, "report", None), "task", "binary")
+BUSINESS_TITLE = "Business threshold" if _task == "binary" else "Business cost"
 
 PAGES = {
     "Review": [
@@ -21,7 +27,7 @@ PAGES = {
         st.Page("pages/bias.py", title="Bias", icon=":material/groups:"),
         st.Page("pages/calibration.py", title="Calibration", icon=":material/tune:"),
         st.Page("pages/explanations.py", title="Explanations", icon=":material/psychology:"),
-        st.Page("pages/business.py", title="Business threshold", icon=":material/payments:"),
+        st.Page("pages/business.py", title=BUSINESS_TITLE, icon=":material/payments:"),
         st.Page("pages/feasibility.py", title="Feasibility", icon=":material/flag:"),
         st.Page("pages/comparison.py", title="Compared with the current model", icon=":material/compare_arrows:"),
         st.Page("pages/where_it_fails.py", title="Where it fails", icon=":material/troubleshoot:"),
@@ -46,7 +52,7 @@ with st.sidebar:
     if s.report is not None:
         st.caption(f"{s.ctx.task} task · {len(s.ctx.train):,} training / {len(s.ctx.test):,} holdout rows")
 # pages on which every section judges a model: in a data review (no model yet) they say so first
-MODEL_ONLY_PAGES = {"Holdout performance", "Calibration", "Explanations", "Business threshold",
+MODEL_ONLY_PAGES = {"Holdout performance", "Calibration", "Explanations", "Business threshold", "Business cost",
                     "Compared with the current model"}
 if s.report is not None and s.report.data_only and nav.title not in ("Setup", "Verify a report", "Review history"):
     if nav.title in MODEL_ONLY_PAGES:

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from readiness.fmt import pct  # noqa: F401  (re-exported for the pages)
+from readiness.fmt import (
+    estimate,
+    interval,
+    number,
+    pct,  # noqa: F401  (re-exported for the pages)
+    signed,
+)
 from readiness.inputs.context import ReviewContext
 from readiness.results import CheckResult, ReviewReport, Severity, Status, worst_status
 from readiness.style import STATUS_MATERIAL, STATUS_STREAMLIT_COLOR, STATUS_WORD
@@ -386,7 +392,15 @@ def page_has_evidence(report: ReviewReport | None, page: str) -> bool:
 def metric_ci(container, label: str, value: float | None, ci: Iterable | None = None, *, as_pct: bool = True,
               digits: int = 3, help: str | None = None, formatter: Callable[[float], str] | None = None) -> None:
     """A metric with its 95% interval on a caption line beneath (values stay legible on a projector).
-    ``formatter`` (e.g. :func:`readiness.fmt.number`) replaces the fixed decimals for measurements of any scale."""
+    ``formatter`` (e.g. :func:`readiness.fmt.number`) replaces the fixed decimals for measurements of any scale;
+    with :func:`~readiness.fmt.number` or :func:`~readiness.fmt.signed` the value and its bounds share one number
+    of decimals (:func:`readiness.fmt.decimals`: '56.7', '95% interval 50.5–62.0')."""
+    if formatter in (number, signed) and value is not None:
+        container.metric(label, estimate(value, ci, sign=formatter is signed), help=help)
+        band = interval(list(ci) if ci is not None else None, value=value)
+        if band:
+            container.caption(f"95% interval {band}")
+        return
     fmt = formatter or (pct if as_pct else (lambda v: f"{v:.{digits}f}"))
     container.metric(label, "–" if value is None else fmt(value), help=help)
     ci = list(ci or [])

@@ -24,7 +24,7 @@ from readiness.checks.bias_categories import (
     CATEGORY_TITLES,
     QUESTIONS,
 )
-from readiness.fmt import interval, number, p_value, signed
+from readiness.fmt import interval, number, p_value, signed, with_interval
 from readiness.results import Status
 
 s = state()
@@ -120,16 +120,17 @@ def _regression(res) -> None:
     rows = []
     for g, v in groups.items():
         d = disp["groups"].get(g, {})
-        rows.append({"group": g, "rows": v["n"], "mean absolute error": f"{_num(v['mae'])} ({interval(v['mae_ci'])})",
-                     "mean error (pred − actual)": f"{signed(v['mean_error'])} ({interval(v['mean_error_ci'])})",
-                     "mean prediction": _num(v["mean_prediction"]), "mean actual": _num(v["mean_actual"]),
+        rows.append({"group": g, "rows": v["n"], "mean absolute error": with_interval(v["mae"], v["mae_ci"]),
+                     "mean error (pred − actual)": with_interval(v["mean_error"], v["mean_error_ci"], sign=True),
+                     "mean prediction": with_interval(v["mean_prediction"], v.get("mean_prediction_ci")),
+                     "mean actual": with_interval(v["mean_actual"], v.get("mean_actual_ci")),
                      "MAE vs reference": "reference" if g == ref else
-                     f"{signed(d.get('mae_difference'))} ({interval(d.get('mae_difference_ci'))})",
+                     with_interval(d.get("mae_difference"), d.get("mae_difference_ci"), sign=True),
                      "verdict": _SEV_WORD.get(d.get("severity")) if g != ref else "–"})
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     o = m["overall"]
-    st.caption(f"All holdout rows: MAE {_num(o['mae'])} ({interval(o['mae_ci'])}), mean error "
-               f"{signed(o['mean_error'])} ({interval(o['mean_error_ci'])}). A gap counts as beyond chance only after "
+    st.caption(f"All holdout rows: MAE {with_interval(o['mae'], o['mae_ci'])}, mean error "
+               f"{with_interval(o['mean_error'], o['mean_error_ci'], sign=True)}. A gap counts as beyond chance only after "
                f"allowing for all {m['multiple_testing']['comparisons_total']} comparisons (Bonferroni); groups under "
                f"{m['thresholds']['small_group']} rows cannot fail on their own.")
     findings(res)
@@ -435,24 +436,23 @@ def _regression_evidence(cat: str, ev: dict) -> None:
     if cat == "historical":
         for attr, a in ev.get("attributes", {}).items():
             st.markdown(f"**{esc(attr)}** — mean target by group (training + holdout rows; 95% intervals)")
-            st.dataframe(pd.DataFrame([{"group": g, "rows": v["n"], "mean target": f"{_num(v['mean'])} "
-                                        f"({interval(v['mean_ci'])})"} for g, v in a["groups"].items()]),
+            st.dataframe(pd.DataFrame([{"group": g, "rows": v["n"], "mean target": with_interval(v["mean"], v["mean_ci"])} for g, v in a["groups"].items()]),
                          hide_index=True)
     elif cat == "aggregation":
         for attr, rows in ev.get("attributes", {}).items():
             st.markdown(f"**{esc(attr)}** — overall MAE {_num(ev['overall_mae'])}, overall mean error "
                         f"{signed(ev['overall_mean_error'])}")
             st.dataframe(pd.DataFrame([{"group": g, "rows": r["n"],
-                                        "mean absolute error": f"{_num(r['mae'])} ({interval(r['mae_ci'])})",
-                                        "mean error (pred − actual)": f"{signed(r['mean_error'])} "
-                                                                      f"({interval(r['mean_error_ci'])})"}
+                                        "mean absolute error": with_interval(r["mae"], r["mae_ci"]),
+                                        "mean error (pred − actual)": with_interval(r["mean_error"],
+                                                                                    r["mean_error_ci"], sign=True)}
                                        for g, r in rows.items()]), hide_index=True)
     elif cat == "learning":
         for attr, a in ev.get("attributes", {}).items():
             st.markdown(f"**{esc(attr)}** = {esc(a['highest'])} vs {esc(a['lowest'])}: actual means "
                         f"{_num(a['actual_gap'])} apart, predictions {_num(a['predicted_gap'])} apart; the model "
                         f"{'widens' if a['widening'] > 0 else 'narrows'} the gap by {_num(abs(a['widening']))} "
-                        f"(95% interval of the change {interval(a['widening_ci'])}).")
+                        f"(95% interval of the change {interval(a['widening_ci'], value=a['widening'])}).")
 
 
 def _save_answers() -> None:

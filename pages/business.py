@@ -30,7 +30,7 @@ from readiness.checks.business import (
     per_thousand,
     policy_text,
 )
-from readiness.fmt import interval, signed
+from readiness.fmt import estimate, interval, signed
 from readiness.results import Status
 
 ctx, report = review()
@@ -63,6 +63,16 @@ def _per_1000(x):
     return f"{fmt_cost(x)} per 1,000"
 
 
+def _shared_per_1000(x, ci) -> str:
+    """A regression's or multiclass review's cost per 1,000 at the decimals it shares with its interval."""
+    return f"{estimate(x, ci)} per 1,000"
+
+
+def _shared_note(x, ci) -> str | None:
+    band = interval(ci, value=x)
+    return f"95% interval {band}" if band else None
+
+
 def _short(point: dict) -> str:
     """A threshold for a metric tile; the simple policies by name."""
     return POLICY_WORDS[point["policy"]] if point["policy"] != "threshold" else fmt_threshold(point["threshold"])
@@ -88,18 +98,18 @@ if shown and report.task in ("regression", "multiclass"):
     m = res.metrics  # the cost of over/under-prediction, or of a cost matrix (no threshold to move)
     c1, c2, c3 = st.columns(3)
     if report.task == "regression":
-        _metric(c1, "Cost of the predictions", _per_1000(m["cost_per_1000"]),
-                note=f"95% interval {fmt_cost(m['cost_per_1000_ci'][0])} – {fmt_cost(m['cost_per_1000_ci'][1])}",
+        _metric(c1, "Cost of the predictions", _shared_per_1000(m["cost_per_1000"], m["cost_per_1000_ci"]),
+                note=_shared_note(m["cost_per_1000"], m["cost_per_1000_ci"]),
                 help=f"1,000 × the mean of {m['cost_over']:g} per unit too high and {m['cost_under']:g} per unit too "
                      "low, over the holdout rows (95% bootstrap)")
         lo, hi = m["best_shift_ci"]
-        _metric(c2, "Cheapest constant shift", signed(m["best_shift"]),
-                note=f"95% interval {interval([lo, hi])}" if lo is not None else None,
+        _metric(c2, "Cheapest constant shift", estimate(m["best_shift"], [lo, hi], sign=True),
+                note=_shared_note(m["best_shift"], [lo, hi]),
                 help=f"Added to every prediction, the {pct(m['best_quantile'])} quantile of the residuals (actual − "
                      "predicted) minimises this cost: cost per unit under / (over + under)")
         slo, shi = m["saving_per_1000_ci"]
-        _metric(c3, "Saving on new cases", _per_1000(m["saving_per_1000"]),
-                note=f"95% interval {fmt_cost(slo)} to {fmt_cost(shi)}" if slo is not None else None,
+        _metric(c3, "Saving on new cases", _shared_per_1000(m["saving_per_1000"], [slo, shi]),
+                note=_shared_note(m["saving_per_1000"], [slo, shi]),
                 help="The shift is re-chosen on each bootstrap resample and priced on the rows it left out, so the "
                      "saving is not flattered by choosing it on the holdout")
         st.caption(f"**Costs, in your units:** {m['cost_over']:g} per unit a prediction is too high, "
@@ -109,17 +119,17 @@ if shown and report.task in ("regression", "multiclass"):
                    "under-prediction.")
     else:
         ci = m["cost_per_1000_ci"]
-        _metric(c1, "Cost of the model's decisions", _per_1000(m["cost_per_1000"]),
-                note=f"95% interval {fmt_cost(ci[0])} – {fmt_cost(ci[1])}",
+        _metric(c1, "Cost of the model's decisions", _shared_per_1000(m["cost_per_1000"], ci),
+                note=_shared_note(m["cost_per_1000"], ci),
                 help="1,000 × the mean cost of (true class, the model's most probable class) over the holdout rows")
         ci = m["cost_per_1000_best_rule_ci"]
-        _metric(c2, "Deciding by expected cost", _per_1000(m["cost_per_1000_best_rule"]),
-                note=f"95% interval {fmt_cost(ci[0])} – {fmt_cost(ci[1])}",
+        _metric(c2, "Deciding by expected cost", _shared_per_1000(m["cost_per_1000_best_rule"], ci),
+                note=_shared_note(m["cost_per_1000_best_rule"], ci),
                 help="Each row gets the class with the lowest expected cost under the model's probabilities; right "
                      "only if the probabilities are calibrated (Calibration page)")
         slo, shi = m["saving_per_1000_ci"]
-        _metric(c3, "Saving", _per_1000(m["saving_per_1000"]),
-                note=f"95% interval {fmt_cost(slo)} to {fmt_cost(shi)}; {m['decisions_changed']:,} of {m['n']:,} "
+        _metric(c3, "Saving", _shared_per_1000(m["saving_per_1000"], [slo, shi]),
+                note=f"{_shared_note(m['saving_per_1000'], [slo, shi])}; {m['decisions_changed']:,} of {m['n']:,} "
                      "decisions change" if slo is not None else None,
                 help="Paired bootstrap over the holdout rows; nothing is fitted on them, so the interval is honest")
     findings(res)

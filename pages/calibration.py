@@ -24,7 +24,7 @@ from readiness.charts.calibration import (
     reliability_diagram,
     score_histogram,
 )
-from readiness.fmt import interval, number, p_text, p_value
+from readiness.fmt import estimate, interval, number, p_text, p_value
 from readiness.results import Severity, Status
 
 ctx, report = review()
@@ -60,11 +60,12 @@ def _regression(res) -> None:
     m = res.metrics
     ic = m["interval_coverage"]
     c1, c2, c3, c4 = st.columns(4)
-    _metric(c1, "Calibration slope", number(m["calibration_slope"]), interval=interval(m["calibration_slope_ci"]),
+    _metric(c1, "Calibration slope", estimate(m["calibration_slope"], m["calibration_slope_ci"]),
+            interval=interval(m["calibration_slope_ci"], value=m["calibration_slope"]),
             help="Actual value regressed on the prediction: 1 is ideal; below 1 the predictions are too spread out, "
                  "above 1 too compressed")
-    _metric(c2, "Calibration intercept", number(m["calibration_intercept"]),
-            interval=interval(m["calibration_intercept_ci"]), help="Of the same line; 0 is ideal with a slope of 1")
+    _metric(c2, "Calibration intercept", estimate(m["calibration_intercept"], m["calibration_intercept_ci"]),
+            interval=interval(m["calibration_intercept_ci"], value=m["calibration_intercept"]), help="Of the same line; 0 is ideal with a slope of 1")
     _metric(c3, "90% prediction interval", f"± {number(ic['half_width'])}",
             note=f"fit on {ic['n_fit']:,} holdout rows",
             help="Split conformal: the half-width that covers 90% of the errors of one half of the holdout")

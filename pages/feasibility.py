@@ -24,7 +24,7 @@ from readiness.charts.feasibility import (
     regression_ladder,
 )
 from readiness.checks.baselines import BASELINE_SHORT
-from readiness.fmt import interval, number, p_value, signed
+from readiness.fmt import estimate, interval, number, p_value, signed
 from readiness.results import Status
 
 ctx, report = review()
@@ -122,9 +122,11 @@ if report.task != "regression" and (base in usable.values() or bayes in usable.v
                   help="The most accurate of the simple baselines, trained on the same training rows and features "
                        "and scored on the same holdout rows")
         c4.caption(f"{b['name']} · 95% interval {pct(1 - b['accuracy_ci'][1])} – {pct(1 - b['accuracy_ci'][0])}")
+    has_target = bool(bm) and bm.get("target_error") is not None  # the chart draws the target line only then
     st.markdown("**The error ladder.** Each rung is the share of holdout rows predicted wrong, with its 95% interval. "
                 "The shaded band is where the best possible model's error lies; nothing can reliably get below it. "
-                "The dashed red line is the target.")
+                + ("The dashed red line is the target." if has_target else
+                   "No target accuracy was set (Setup), so no target line is drawn."))
     plot(error_ladder(bayes if bm else None, base if cm else None))
 
 # --- baselines -----------------------------------------------------------------------------
@@ -136,8 +138,9 @@ if show_base and base.metrics.get("model") is None:
     cols = ("mae", "mae_ci", False) if m["task"] == "regression" else ("accuracy", "accuracy_ci", True)
     st.dataframe(pd.DataFrame([{
         "baseline": b["name"] + (" (best)" if k == m["best_baseline"] else ""),
-        "MAE" if cols[0] == "mae" else "accuracy": pct(b[cols[0]]) if cols[2] else number(b[cols[0]]),
-        "95% interval": (f"{pct(b[cols[1]][0])} – {pct(b[cols[1]][1])}" if cols[2] else interval(b[cols[1]])),
+        "MAE" if cols[0] == "mae" else "accuracy": pct(b[cols[0]]) if cols[2] else estimate(b[cols[0]], b[cols[1]]),
+        "95% interval": (f"{pct(b[cols[1]][0])} – {pct(b[cols[1]][1])}" if cols[2] else
+                         interval(b[cols[1]], value=b[cols[0]])),
         **({"ROC AUC": f"{b['roc_auc']:.3f}"} if "roc_auc" in b else {})} for k, b in m["baselines"].items()]),
         hide_index=True)
     check_details(base)
@@ -201,8 +204,8 @@ elif show_base:
             lo, hi = pr["mae_improvement_ci"]
             rows.append({"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),
                          "MAE": number(b["mae"]), "R²": number(b["r2"]),
-                         "model's MAE smaller by": signed(pr["mae_improvement"]),
-                         f"{conf} interval": interval([lo, hi]), "p-value": p_value(pr["p_value"])})
+                         "model's MAE smaller by": estimate(pr["mae_improvement"], [lo, hi], sign=True),
+                         f"{conf} interval": interval([lo, hi], value=pr["mae_improvement"]), "p-value": p_value(pr["p_value"])})
         else:
             lo, hi = pr["difference_ci"]
             row = {"baseline": b["name"] + (" (best)" if key == m["best_baseline"] else ""),

@@ -275,7 +275,6 @@ with r1:
         default_pos = next((lab for lab in labels if lab.lower() in {"1", "true", "yes"}), labels[-1])
         positive = st.selectbox("Positive label (the outcome you look for)", labels, index=labels.index(default_pos),
                                 key="role_positive")
-    favorable = _favorable_label(target, labels)  # bias review: the favourable label
 with r2:
     split_col = None
     if not two_files:
@@ -309,14 +308,25 @@ if task_guess:  # whole numbers: classes or a quantity? say what we guessed and 
         help=f"'{esc(target)}' holds {whole_number_classes(frame[target])} different whole numbers: they may be a "
              "quantity or class labels. A prediction column can stand in for a regression model, not a multiclass one.")
     task = task_options[task_label]
-
-# --- 4. business context ---------------------------------------------------------------
-st.header("4 · Business context")
 try:  # which settings apply depends on the task: yes/no, several classes, or a number (the user's choice first)
     form_task = task or detect_task(frame[target], model.estimator if model is not None and mode == "A model file"
                                     else None)
 except Exception:  # noqa: BLE001 - a guess for the form only; the review decides the task itself
     form_task = "binary"
+with r1:  # bias review: the favourable label, asked only where an outcome can be good for the person
+    if form_task == "binary":
+        favorable = _favorable_label(target, labels)
+    elif form_task == "multiclass" and target:
+        with st.expander("Optional: is one class the good outcome for the person?"):
+            st.caption("Only when one class is an outcome a person wants (e.g. 'approved' among approved, referred "
+                       "and declined): the Bias page then names the groups less often given it. Leave it unset when "
+                       "the classes are not outcomes for a person (digits, species, product types): every class is "
+                       "compared without a direction.")
+            favorable = _favorable_label(target, labels)
+    # a regression predicts a number: no label is favourable (its bias review compares errors by group)
+
+# --- 4. business context ---------------------------------------------------------------
+st.header("4 · Business context")
 threshold, target_acc, cost_fp, cost_fn = 0.5, 0.0, 1.0, 1.0
 target_rmse = target_r2 = cost_over = cost_under = cost_matrix = None
 if form_task == "binary":

@@ -162,11 +162,74 @@ def points(d: float | None, digits: int = 1) -> str:
     return ("+" if v > 0 else MINUS if v < 0 else "") + body + " points"
 
 
-def interval(ci: Sequence | None, fmt: Callable[[float], str] = number) -> str:
-    """'0.868–0.916'; ' to ' when a bound is negative (so the dash is not read as a minus). Percent bounds
-    are plain ('0.0%–0.8%', never '< 0.1%–0.8%', which reads as a range of its own)."""
-    if not (isinstance(ci, (list, tuple)) and len(ci) == 2 and all(finite(c) for c in ci)):
+def _is_interval(ci) -> bool:
+    return isinstance(ci, (list, tuple)) and len(ci) == 2 and all(finite(c) for c in ci)
+
+
+def _sig_decimals(a: float, digits: int) -> int:
+    """Decimals that give ``a`` (> 0) ``digits`` significant digits."""
+    return max(0, digits - 1 - math.floor(math.log10(a)))
+
+
+MAX_DECIMALS = 6
+
+
+def decimals(value: float | None, ci: Sequence | None = None, digits: int = 3) -> int | None:
+    """The one number of decimals a value and its interval bounds share, chosen once: ``digits`` significant
+    digits of the value (without a value, or at 0, of the bound nearest 0 that is not 0), but never more than
+    one decimal beyond ``digits`` significant digits of the largest figure (a value near 0 inside a wide
+    interval does not drag six decimals onto every bound), and at most six. None when the figures are in the
+    millions (they read in words: '3.4 billion') or there is nothing to format.
+
+    56.7 (50.5, 62.0) -> 1; 0.999 (0.998, 1.0) -> 3; -3.27 (-16.3, 9.73) -> 2; no value, (0.998, 1.0) -> 3."""
+    nums = [abs(float(x)) for x in ([value] if finite(value) else []) + (list(ci) if _is_interval(ci) else [])]
+    if not nums or max(nums) >= 1e6:
+        return None
+    largest = max(nums)
+    if largest == 0:
+        return 0
+    ref = abs(float(value)) if finite(value) and value != 0 else min(x for x in nums if x > 0)
+    return min(_sig_decimals(ref, digits), _sig_decimals(largest, digits) + 1, MAX_DECIMALS)
+
+
+def fixed(x: float | None, places: int) -> str:
+    """``x`` with exactly ``places`` decimals, thousands separators and a true minus: -16.3, 2 -> '−16.30'.
+    A value that rounds to zero has no sign."""
+    if not finite(x):
+        return MISSING
+    text = f"{abs(float(x)):,.{places}f}"
+    return (MINUS if x < 0 and text.strip("0.,") else "") + text
+
+
+def estimate(value: float | None, ci: Sequence | None = None, digits: int = 3, *, sign: bool = False) -> str:
+    """A value at the decimals it shares with its interval (:func:`decimals`): 62 with (50.5, 70.1) -> '62.0';
+    ``sign`` adds '+' to a positive value. Without an interval (or in the millions) it is :func:`number`."""
+    places = decimals(value, ci, digits) if _is_interval(ci) else None
+    if places is None or not finite(value):
+        return signed(value, lambda a: number(a, digits)) if sign else number(value, digits)
+    text = fixed(value, places)
+    return "+" + text if sign and value > 0 and text.strip("0.,") else text
+
+
+def with_interval(value: float | None, ci: Sequence | None, digits: int = 3, *, sign: bool = False) -> str:
+    """A value and its 95% interval with one number of decimals (:func:`decimals`): '56.7 (50.5–62.0)',
+    '0.999 (0.998–1.000)', '−3.27 (−16.30 to 9.73)'; the value alone when there is no interval."""
+    text = estimate(value, ci, digits, sign=sign)
+    band = interval(ci, value=value, digits=digits) if finite(value) else ""
+    return f"{text} ({band})" if band else text
+
+
+def interval(ci: Sequence | None, fmt: Callable[[float], str] = number, *, value: float | None = None,
+             digits: int = 3) -> str:
+    """'0.868–0.916'; ' to ' when a bound is negative (so the dash is not read as a minus). Measurements
+    (the default ``fmt``) share one number of decimals, with ``value`` when given (:func:`decimals`):
+    '50.5–62.0' and, for 56.7, the same. Percent bounds are plain ('0.0%–0.8%', never '< 0.1%–0.8%',
+    which reads as a range of its own)."""
+    if not _is_interval(ci):
         return ""
+    if fmt is number:
+        places = decimals(value, ci, digits)
+        fmt = (lambda x: fixed(x, places)) if places is not None else (lambda x: number(x, digits))
     if fmt in (pct, percent):
         fmt = _plain_percent
     lo, hi = fmt(ci[0]), fmt(ci[1])

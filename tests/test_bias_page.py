@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import make_ctx
+from helpers import make_ctx, setup_vendor_scores
 from streamlit.testing.v1 import AppTest
 
 from readiness.inputs import Settings
@@ -136,17 +136,7 @@ def test_setup_asks_which_outcome_is_good_for_the_person():
     x = rng.normal(size=n)
     df = pd.DataFrame({"x": x, "sex": rng.choice(["f", "m"], n), "y": (x + rng.normal(size=n) > 0).astype(int),
                        "vendor_score": 1 / (1 + np.exp(-1.5 * x)), "split": ["train"] * 450 + ["test"] * 150})
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/setup.py").run()
-    at.radio(key="setup_layout").set_value("One file with a split column").run()
-    up = next(u for u in at.get("file_uploader") if u.label.startswith("Data (training and holdout rows)"))
-    up.set_value(("all.csv", df.to_csv(index=False).encode(), "text/csv"))
-    at.run()
-    at.radio(key="setup_model_mode").set_value("Scores in a holdout column (vendor, R or remote model)").run()
-    for label, value in (("Target", "y"), ("Split column", "split"), ("Prediction column", "vendor_score")):
-        next(s for s in at.selectbox if s.label.startswith(label)).set_value(value)
-        at.run()
+    at = setup_vendor_scores(df, {"Target": "y", "Split column": "split", "Prediction column": "vendor_score"})
     fav = at.selectbox(key="role_favorable")
     assert fav.label.startswith("Which outcome is good for the person") and fav.value == "— choose —"
     assert any("will not say who is disadvantaged" in c.value for c in at.caption)

@@ -118,7 +118,7 @@ def _pdf_pages(page, shots: Path, name: str) -> tuple[str, list[Path]]:
 
 PAGES = [("Data quality", None), ("Holdout performance", None), ("Leakage", "Leakage and test independence"),
          ("Bias", None), ("Calibration", "Calibration and uncertainty"), ("Explanations", None),
-         ("Business threshold", "Business cost"), ("Feasibility", None), ("Where it fails", None)]
+         ("Business cost", None), ("Feasibility", None), ("Where it fails", None)]
 
 
 def _walk(page, shots: Path, prefix: str) -> dict[str, str]:
@@ -173,7 +173,7 @@ def test_a_regression_review_in_the_browser(server, page, files, shots):
     assert "female" in bias and "male" in bias and "Group metrics need a classifier" not in bias
     assert "Calibration slope" in t["Calibration"] and "90% prediction interval" in t["Calibration"]
     assert "noise floor" in t["Feasibility"].lower() and "RMSE" in t["Feasibility"]
-    assert "per 1,000" in t["Business threshold"]
+    assert "per 1,000" in t["Business cost"]
     text, pngs = _pdf_pages(page, shots, "regression")
     assert pngs or not shutil.which("pdftoppm")
     body = text[: text.rindex("Appendix: method notes")]  # the method notes describe every task
@@ -212,7 +212,7 @@ def test_a_multiclass_review_in_the_browser(server, page, files, shots):
     assert "Confusion matrix" in holdout and "precision" in holdout.lower() and "recall" in holdout.lower()
     assert "taken for" in holdout  # the largest confusions, in words
     assert "Largest accuracy gap" in t["Bias"] and "Detail: class" in t["Bias"]
-    assert "per 1,000" in t["Business threshold"]
+    assert "per 1,000" in t["Business cost"]
     text, pngs = _pdf_pages(page, shots, "multiclass")
     assert pngs or not shutil.which("pdftoppm")
     body = text[: text.rindex("Appendix: method notes")]

@@ -64,7 +64,7 @@ def test_signed_points_and_intervals():
     assert fmt.signed(0.0064517) == "+0.00645" and fmt.signed(-0.2) == "−0.2"
     assert fmt.points(-0.0058083) == "−0.6 points" and fmt.points(0.0) == "0.0 points"
     assert fmt.interval([0.868, 0.916]) == "0.868–0.916"
-    assert fmt.interval([-0.014, 0.0024]) == "−0.014 to 0.0024"
+    assert fmt.interval([-0.014, 0.0024]) == "−0.01400 to 0.00240"  # one number of decimals for both bounds
     assert fmt.interval([None, 1]) == "" and fmt.interval("x") == ""
     for value in (7.97e-111, 1e34, 2.8e-20, 1.7e-76):  # never scientific notation
         for f in (fmt.number, fmt.count, fmt.p_value, fmt.percent):
@@ -112,3 +112,69 @@ def test_counted_says_one_or_many():
 
     assert (counted(1, "group gap"), counted(8, "group gap"), counted(1033, "row")) == ("1 group gap", "8 group gaps",
                                                                                         "1,033 rows")
+
+
+# Issue 23: a value and its interval bounds share one number of decimals, chosen once (fmt.decimals): three
+# significant digits of the value, never more than one decimal beyond three significant digits of the largest
+# figure. The expected strings are written out by hand, not produced by the code.
+@pytest.mark.parametrize(("value", "ci", "text"), [
+    (56.7, (50.5, 62.0), "56.7 (50.5–62.0)"),                 # was '56.7 (50.5–62)'
+    (0.999, (0.998, 1.0), "0.999 (0.998–1.000)"),             # was '0.999 (0.998–1)'
+    (-3.27, (-16.3, 9.73), "−3.27 (−16.30 to 9.73)"),         # was '−3.27 (−16.3 to 9.73)'
+    (12, (11.0, 13.0), "12.0 (11.0–13.0)"),
+    (0.868, (0.8431, 0.916), "0.868 (0.843–0.916)"),
+    (1234.5, (1100.0, 1400.2), "1,234 (1,100–1,400)"),         # thousands separators, no decimals
+    (0.0012, (-5.0, 5.0), "0.001 (−5.000 to 5.000)"),         # a value near 0 in a wide interval: capped
+    (0.0, (-0.02, 0.05), "0.0000 (−0.0200 to 0.0500)"),      # at 0 the nearer bound sets the decimals
+    (0.0004, (0.0001, 0.0008), "0.000400 (0.000100–0.000800)"),  # small, never an exponent
+    (-0.00004, (-0.0001, 0.00002), "−0.000040 (−0.000100 to 0.000020)"),  # at most six decimals
+    (2.5e6, (2.0e6, 3.0e6), "2.5 million (2 million–3 million)"),  # millions read in words, as fmt.number
+    (0.5, None, "0.5"),                                       # no interval: the value alone, as fmt.number
+    (0.5, (None, 0.7), "0.5"),
+    (None, (0.1, 0.2), "–"),
+])
+def test_a_value_and_its_interval_share_one_number_of_decimals(value, ci, text):
+    assert fmt.with_interval(value, ci) == text
+
+
+@pytest.mark.parametrize(("value", "ci", "text"), [
+    (0.0064, (-0.0021, 0.0149), "+0.00640 (−0.00210 to 0.01490)"),
+    (-0.2, (-0.35, -0.05), "−0.200 (−0.350 to −0.050)"),
+    (0.00001, (-0.004, 0.004), "+0.000010 (−0.004000 to 0.004000)"),
+])
+def test_a_signed_value_keeps_its_sign_and_the_shared_decimals(value, ci, text):
+    assert fmt.with_interval(value, ci, sign=True) == text
+
+
+def test_the_shared_decimals_are_the_same_on_the_value_and_both_bounds():
+    """Property: whatever the scale, the three numbers have the same count of decimals and each is its float
+    rounded half-to-even at that many places (an independent computation with the decimal module)."""
+    import random
+    import re
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    rng = random.Random(23)
+    for _ in range(500):
+        scale = 10 ** rng.uniform(-3, 5)
+        v = rng.uniform(-1, 1) * scale
+        half = abs(rng.gauss(0, 1)) * scale + 1e-9
+        ci = (v - half * rng.uniform(0.2, 1.5), v + half * rng.uniform(0.2, 1.5))
+        text = fmt.with_interval(v, ci)
+        nums = re.findall(r"[−-]?[\d,]+(?:\.(\d+))?", text)
+        figures = re.findall(r"[−-]?[\d,]+(?:\.\d+)?", text)
+        assert len(figures) == 3, text
+        places = {len(d) for d in nums}
+        assert len(places) == 1, text
+        q = Decimal(1).scaleb(-places.pop())
+        for shown, x in zip(figures, (v, *ci), strict=True):
+            expect = Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_EVEN)
+            assert Decimal(shown.replace("−", "-").replace(",", "")) == expect or expect == 0, (text, x)
+
+
+def test_an_interval_alone_shares_its_decimals_and_percent_intervals_keep_theirs():
+    assert fmt.interval([50.5, 62.0]) == "50.5–62.0"
+    assert fmt.interval([0.998, 1.0]) == "0.998–1.000"  # bounds that differ never read the same
+    assert fmt.interval([50.5, 62.0], value=56.7) == "50.5–62.0"
+    assert fmt.interval([0.4, 0.6], fmt.pct) == "40.0%–60.0%"  # percent: fixed one decimal, unchanged
+    assert fmt.decimals(56.7, (50.5, 62.0)) == 1 and fmt.decimals(None, None) is None
+    assert fmt.estimate(62, (50.5, 70.1)) == "62.0" and fmt.fixed(-0.0001, 2) == "0.00"

@@ -19,6 +19,13 @@ def _text(pdf: bytes) -> str:
     return " ".join(out.stdout.decode("utf-8").split())
 
 
+def _shared_decimals(v: float) -> int:
+    """Three significant digits of the value, written out here (a closed form, not the formatter)."""
+    import math
+
+    return max(0, 2 - math.floor(math.log10(abs(v))))
+
+
 def _pdf(settings: Settings):
     frame = datasets.load_diabetes(as_frame=True, scaled=False).frame
     feats = [c for c in frame.columns if c != "target"]
@@ -41,7 +48,8 @@ def test_an_all_skipped_area_is_one_line_and_the_noise_floor_has_its_figures():
     assert "Check business.threshold" not in text and "Check evaluation.holdout" in text  # no section of its own
     m = report.check("feasibility.bayes_error").metrics
     lo, hi = m["noise_rmse_ci"]
-    assert f"Smallest reachable RMSE (noise floor) {m['noise_rmse']:.3g} ({lo:.3g}–{hi:.3g})" in text
+    d = _shared_decimals(m["noise_rmse"])  # the value and its bounds at one number of decimals (issue 23)
+    assert f"Smallest reachable RMSE (noise floor) {m['noise_rmse']:.{d}f} ({lo:.{d}f}–{hi:.{d}f})" in text
     assert "Target RMSE 40" in text
 
 
@@ -95,3 +103,32 @@ def test_a_cost_matrix_setting_reads_one_line_per_true_class():
 
     m = {"a": {"a": 0.0, "b": 2.0, "c": 1.0}, "b": {"a": 5.0, "b": 0.0, "c": 1.0}, "c": {"a": 1.0, "b": 1.0, "c": 0.0}}
     assert _setting("cost_matrix", m) == "predicted a, b, c — true a: 0 2 1; true b: 5 0 1; true c: 1 1 0"
+
+
+def test_a_regression_pdf_has_the_error_and_bias_by_group_table():
+    """Issue 23: the regression PDF had no per-group bias table. Each group's MAE and mean error, from
+    metrics["groups"], equal a pandas group-by of the predictions (an independent computation), printed with
+    one number of decimals for the value and its interval; a classifier's bias section has no such table."""
+    import math
+
+    frame = datasets.load_diabetes(as_frame=True, scaled=False).frame
+    frame["sex"] = frame["sex"].map({1.0: "one", 2.0: "two"})
+    feats = [c for c in frame.columns if c not in ("target", "sex")]
+    train, test = frame.iloc[:300].reset_index(drop=True), frame.iloc[300:].reset_index(drop=True)
+    model = Ridge().fit(train[feats], train["target"])
+    train, test = train.assign(pred=model.predict(train[feats])), test.assign(pred=model.predict(test[feats]))
+    ctx = make_ctx(train, test, target="target", prediction_column="pred", sensitive=["sex"])
+    report = run_review(ctx, checks=["evaluation.holdout", "bias.groups"])
+    rec = new_record(report, project="Diabetes", model_name="ridge", model_version="1")
+    text = _text(build_pdf(rec, record_bytes(rec)).pdf)
+    groups = report.check("bias.groups").metrics["groups"]["sex"]
+    err = test["pred"] - test["target"]
+    by = test.assign(abs_err=err.abs(), err=err).groupby("sex")
+    assert "Error and bias by group of 'sex'" in text and "Mean error (prediction − actual)" in text
+    for g in ("one", "two"):
+        v = groups[g]
+        assert v["mae"] == pytest.approx(by["abs_err"].mean()[g]) and v["n"] == by.size()[g]
+        assert v["mean_error"] == pytest.approx(by["err"].mean()[g])
+        d = max(0, 2 - math.floor(math.log10(v["mae"])))
+        lo, hi = v["mae_ci"]
+        assert f"{g} {v['n']} {v['mae']:.{d}f} ({lo:.{d}f}–{hi:.{d}f})" in text

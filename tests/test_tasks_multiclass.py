@@ -341,3 +341,64 @@ def test_the_pdf_figures_carry_the_all_class_gaps():
     assert rows["Largest accuracy gap between groups"].startswith(points(gap))
     assert rows["Between"] == f"grp = {other} against {ref}"
     assert rows["Where"].startswith(f"class '{m['all_classes_largest']['recall']['class']}', grp = ")
+
+
+@pytest.mark.parametrize("target_accuracy", [None, 0.9])
+def test_feasibility_page_names_the_target_line_only_when_a_target_is_set(target_accuracy):
+    """Issue 23: the error ladder's caption said 'The dashed red line is the target' with no target set (and
+    no line drawn). Planted: a target set -> the caption names the line and the chart draws it; control: none."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.inputs.context import Settings
+    from readiness.review import run_review
+
+    frame = datasets.load_wine(as_frame=True).frame
+    train, test = train_test_split(frame, test_size=0.5, random_state=0, stratify=frame["target"])
+    feats = [c for c in frame.columns if c != "target"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(train[feats], train["target"])
+    ctx = make_ctx(train.reset_index(drop=True), test.reset_index(drop=True), target="target", model=model,
+                   settings=Settings(target_accuracy=target_accuracy, bootstrap=20))
+    report = run_review(ctx, checks=["feasibility.bayes_error", "baselines.comparison"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
+    at.session_state[SESSION_KEY] = AppState(ctx=ctx, report=report, title="wine", is_sample=False)
+    at.switch_page("pages/feasibility.py").run()
+    assert not at.exception, at.exception
+    ladder = next(m.value for m in at.markdown if m.value.startswith("**The error ladder.**"))
+    if target_accuracy is None:
+        assert "dashed red line" not in ladder and "No target accuracy was set" in ladder
+    else:
+        assert "The dashed red line is the target." in ladder
+    from readiness.charts.feasibility import error_ladder
+
+    fig = error_ladder(report.check("feasibility.bayes_error"), report.check("baselines.comparison"))
+    lines = [s for s in fig.layout.shapes if s.line is not None and s.line.dash == "dash"]
+    assert len(lines) == (0 if target_accuracy is None else 1)
+
+
+@pytest.mark.parametrize(("classes", "where"), [(2, "form"), (4, "expander"), (None, "absent")])
+def test_setup_asks_for_a_favourable_label_only_where_it_applies(classes, where):
+    """Issue 23: Setup asked digits (10 classes) which outcome is good for the person. A yes/no target is asked
+    directly (control); several classes are asked only in an optional expander that says when it applies; a
+    regression (a measured quantity) is not asked."""
+    import pandas as pd
+    from helpers import setup_vendor_scores
+
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.normal(size=n)
+    y = rng.integers(0, classes, n) if classes else 10 * x + 50
+    df = pd.DataFrame({"x": x, "y": y, "score": rng.random(n), "split": ["train"] * 300 + ["test"] * 100})
+    at = setup_vendor_scores(df, {"Target": "y", "Split column": "split"})
+    assert not at.exception, at.exception
+    asked = [s for s in at.selectbox if s.key == "role_favorable"]
+    expanders = [e for e in at.expander if e.label.startswith("Optional: is one class the good outcome")]
+    if where == "absent":
+        assert not asked and not expanders
+    elif where == "form":
+        assert asked and not expanders
+    else:
+        assert len(expanders) == 1 and [s for s in expanders[0].selectbox if s.key == "role_favorable"]
+        assert "digits, species" in " ".join(c.value for c in expanders[0].caption)

@@ -220,7 +220,9 @@ def test_the_largest_bias_is_said_with_the_interval_of_the_amount_said(diabetes)
     from readiness.fmt import interval
 
     msg = next(f.message for f in res.findings if f.message.startswith("Largest bias along the range"))
-    assert f"(95% interval {interval(list(amount))})" in msg
+    assert f"(95% interval {interval(list(amount), value=abs(e[idx].mean()))})" in msg
+    d = max(0, 2 - int(np.floor(np.log10(abs(e[idx].mean())))))  # the amount's 3 significant digits (issue 23)
+    assert f"by {abs(e[idx].mean()):.{d}f} on average (95% interval {amount[0]:.{d}f}–{amount[1]:.{d}f})" in msg
     assert ("under-estimated" in msg) == (e[idx].mean() < 0) and min(amount) < abs(e[idx].mean()) < max(amount)
 
 
@@ -245,8 +247,9 @@ def test_robustness_of_a_regression_speaks_of_predictions_that_move_not_decision
     coef = abs(model.coef_[feats.index("sex")])
     assert res.title == "Robustness: do small changes move predictions?"
     assert res.metrics["sensitive_flip_rate"]["sex"] == (1.0 if coef > tol else 0.0)
-    assert f"of predictions move by more than {number(tol)} (a tenth of the target's standard deviation)" in res.summary
+    assert f"of predictions move by more than {number(tol)}, a tenth of the target's standard deviation," in res.summary
     text = res.summary + " ".join(f.message for f in res.findings)
+    assert ") (" not in text and "((" not in text and "))" not in text  # one parenthesis at a time (issue 23)
     assert "decision" not in text and "flip" not in text
     assert get_check("robustness.perturbation").title == "Robustness: do small changes flip decisions?"  # classifiers
 
@@ -493,3 +496,19 @@ def test_the_pdf_figures_of_a_regression_bias_review_carry_the_error(diabetes):
 
     assert rows["Mean absolute error, all holdout rows"].startswith(number(mae) + " (")
     assert "Largest accuracy gap between groups" not in rows and "Decision threshold" not in rows
+
+
+def test_explanation_chart_labels_share_one_number_of_decimals():
+    """Issue 23: a regression's SHAP waterfall read '−36.953' (three decimals, whatever the scale). Every label
+    now has the decimals of three significant digits of the chart's largest step: 36.953 -> 1 decimal, written
+    out by hand; a probability-scale chart keeps three (control)."""
+    from readiness.charts.explanations import waterfall
+
+    def labels(base, steps):
+        contribs = [{"feature": f"f{i}", "value": 1.0, "shap": v} for i, v in enumerate(steps)]
+        row = {"shap": {"base_value": base, "output_value": base + sum(steps), "contributions": contribs,
+                        "output_space": "prediction"}}
+        return list(waterfall(row).data[0].text)
+
+    assert labels(152.13, [-36.953, 2.41, 0.04]) == ["152.1", "−37.0", "+2.4", "0.0", "117.6"]  # a step that rounds to 0 has no sign
+    assert labels(0.31, [0.1234, -0.0456]) == ["0.310", "+0.123", "−0.046", "0.388"]

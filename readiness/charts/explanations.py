@@ -7,11 +7,25 @@ and white too.
 
 from __future__ import annotations
 
+from readiness import fmt
 from readiness.fmt import pct
 from readiness.results import CheckResult
 
 UP, DOWN, NEUTRAL, FLAG = "#c62828", "#1f5fa8", "#9aa0a6", "#b35900"
 MAX_BARS = 15
+
+
+def _places(values) -> int:
+    """One number of decimals for every label of a chart: three significant digits of its largest figure
+    (fmt.decimals), so a regression's contributions read '−37.0', '+2.4' and a probability's '+0.120'."""
+    big = max((abs(float(v)) for v in values if fmt.finite(v)), default=0.0)
+    d = fmt.decimals(big)
+    return 0 if d is None else d
+
+
+def _label(v: float, places: int, *, sign: bool = False) -> str:
+    text = fmt.fixed(v, places)
+    return "+" + text if sign and v > 0 and text.strip("0.,") else text
 
 
 def _axis_space(space: str | None) -> str:
@@ -156,7 +170,8 @@ def waterfall(row: dict, *, max_features: int = 10):
     y = ["average output"] + labels + ["this row"]
     measure = ["absolute"] + ["relative"] * len(values) + ["total"]
     x = [s["base_value"]] + values + [s["output_value"]]
-    text = [f"{s['base_value']:.3f}"] + [f"{v:+.3f}" for v in values] + [f"{s['output_value']:.3f}"]
+    d = _places(values)  # the steps set the decimals; the average and this row's output share them
+    text = [_label(s["base_value"], d)] + [_label(v, d, sign=True) for v in values] + [_label(s["output_value"], d)]
     # start and end bars are labelled inside (they are long and start at 0); steps outside
     position = ["inside"] + ["outside"] * len(values) + ["auto"]
     fig = go.Figure(go.Waterfall(
@@ -189,7 +204,8 @@ def lime_bars(row: dict):
     fig = go.Figure(go.Bar(
         x=[c["weight"] for c in items], y=[c["condition"] for c in items], orientation="h",
         marker_color=[UP if c["weight"] > 0 else DOWN for c in items],
-        text=[f"{c['weight']:+.3f}" for c in items], textposition="auto", cliponaxis=False,
+        text=[_label(c["weight"], _places(c["weight"] for c in items), sign=True) for c in items],
+        textposition="auto", cliponaxis=False,
         hovertemplate="%{y}: %{x:+.4f}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     fig.update_layout(height=120 + 30 * len(items), margin=dict(l=10, r=60, t=10, b=10),
@@ -212,9 +228,9 @@ def permutation_bars(result: CheckResult):
         marker_color=[NEUTRAL if n in nothing else "#4c78a8" for n in names],
         error_x=dict(type="data", symmetric=False, array=[imp[n]["ci"][1] - imp[n]["mean"] for n in names],
                      arrayminus=[imp[n]["mean"] - imp[n]["ci"][0] for n in names], color="#333", thickness=1.2),
-        text=[f"{v:.3f}" for v in means], textposition="inside", insidetextanchor="start",
-        hovertemplate="%{y}: %{x:.4f} (95%: %{customdata})<extra></extra>",
-        customdata=[f"{imp[n]['ci'][0]:.4f} to {imp[n]['ci'][1]:.4f}" for n in names]))
+        text=[_label(v, _places(means)) for v in means], textposition="inside", insidetextanchor="start",
+        hovertemplate="%{y}: %{customdata}<extra></extra>",
+        customdata=[fmt.with_interval(imp[n]["mean"], imp[n]["ci"]) for n in names]))
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     fig.update_layout(height=90 + 26 * len(names), margin=dict(l=10, r=50, t=10, b=10),
                       uniformtext=dict(minsize=10, mode="hide"),
@@ -236,7 +252,8 @@ def group_bars(result: CheckResult):
         x=[groups[n]["mean"] for n in names], y=names, orientation="h", marker_color="#4c78a8",
         error_x=dict(type="data", symmetric=False, array=[groups[n]["ci"][1] - groups[n]["mean"] for n in names],
                      arrayminus=[groups[n]["mean"] - groups[n]["ci"][0] for n in names], color="#333"),
-        text=[f"{groups[n]['mean']:.3f}" for n in names], textposition="inside", insidetextanchor="start"))
+        text=[_label(groups[n]["mean"], _places(groups[n]["mean"] for n in names)) for n in names],
+        textposition="inside", insidetextanchor="start"))
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     fig.update_layout(height=90 + 32 * len(names), margin=dict(l=10, r=50, t=10, b=10),
                       uniformtext=dict(minsize=10, mode="hide"),

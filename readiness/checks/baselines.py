@@ -24,7 +24,7 @@ from readiness.checks.feasibility import (
     train_labels_text,
 )
 from readiness.checks.leakage import _listed
-from readiness.fmt import interval, number, p_text, signed
+from readiness.fmt import estimate, interval, number, p_text, with_interval
 from readiness.fmt import pct as _pct
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
@@ -637,8 +637,8 @@ def _compare_regression(ctx, fitted, Xte, ok, m, findings, alpha) -> Outcome:
     how = ("the same as the baseline's" if d == 0 else
            f"{'lower' if d > 0 else 'higher'} by {number(abs(d))} per row")
     txt = (f"MAE {number(model['mae'])} against {number(baselines[best]['mae'])} for the best baseline ({bname}); on "
-           f"average the model's absolute error is {how} (baseline − model {signed(d)}, 95% interval "
-           f"{interval([lo, hi])}, {p_text(cmp_['p_value'])}); margin of practical relevance {number(margin)} (1% of "
+           f"average the model's absolute error is {how} (baseline − model {estimate(d, [lo, hi], sign=True)}, 95% interval "
+           f"{interval([lo, hi], value=d)}, {p_text(cmp_['p_value'])}); margin of practical relevance {number(margin)} (1% of "
            "the baseline's MAE)")
     ev = {"best_baseline": best, "mae_improvement_ci": [lo, hi], "p_value": cmp_["p_value"], "margin": margin}
     fed_leak = [c for c in m.get("left_out_post_outcome", []) if ctx.model is not None and c in ctx.features]
@@ -679,7 +679,7 @@ def _baselines_only(ctx, fitted, Xte, ok, m, findings) -> Outcome:
                                                           n_boot=B, seed=seed))}
         best = min(baselines, key=lambda k: baselines[k]["mae"])
         row = baselines[best]
-        text = f"mean absolute error {number(row['mae'])} ({interval(row['mae_ci'])}) on the holdout"
+        text = f"mean absolute error {with_interval(row['mae'], row['mae_ci'])} on the holdout"
     else:
         y_s = ctx.y_test.to_numpy()[ok].astype(str)
         n = len(y_s)

@@ -23,7 +23,7 @@ import numpy as np
 
 from readiness.checks.bias_regression import FAIL_RATIO, WARN_RATIO, WARN_SHIFT, t_interval, welch
 from readiness.checks.bias_stats import SMALL_GROUP, comparison_count
-from readiness.fmt import interval, number, signed
+from readiness.fmt import estimate, interval, number, signed
 from readiness.results import Severity, Status
 
 HISTORICAL_SHIFT = 0.25  # a gap of the mean target this share of its standard deviation, beyond chance: warn
@@ -79,8 +79,8 @@ def historical(ctx, singles, alpha_family: float):
     else:
         name, g, table = worst
         txt = (f"mean {ctx.target} {number(table[g['highest']]['mean'])} for {name} = {g['highest']} vs "
-               f"{number(table[g['lowest']]['mean'])} for {name} = {g['lowest']} (difference {number(g['difference'])}, "
-               f"95% interval {interval(g['difference_ci'])}; {number(g['standardised'], 2)} standard deviations)")
+               f"{number(table[g['lowest']]['mean'])} for {name} = {g['lowest']} (difference {estimate(g['difference'], g['difference_ci'])}, "
+               f"95% interval {interval(g['difference_ci'], value=g['difference'])}; {number(g['standardised'], 2)} standard deviations)")
         summary = (f"The target itself differs by group: {txt}. A model trained on it learns this history; decide "
                    "whether it reflects real differences or past treatment." if status == Status.WARN else
                    f"The target's mean is similar across groups (largest gap: {txt}; under "
@@ -173,7 +173,7 @@ def learning(ctx, singles, alpha_family: float):
                f"apart")
         if sev:
             sevs.append(sev)
-            texts.append(f"{txt} — the model widens the gap by {number(widening)} (95% interval {interval(ci)})")
+            texts.append(f"{txt} — the model widens the gap by {estimate(widening, ci)} (95% interval {interval(ci, value=widening)})")
         else:
             texts.append(txt)
     if not per_attr:

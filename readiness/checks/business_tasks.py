@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from readiness.fmt import interval, number, percent
+from readiness.fmt import estimate, interval, number, percent, with_interval
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck
 from readiness.results import Finding, Severity
@@ -116,26 +116,26 @@ def _regression(ctx: ReviewContext) -> Outcome:
     lo_s, hi_s = m["best_shift_ci"]  # the interval of the amount said: lowering by x is a shift of −x
     amount_ci = [lo_s, hi_s] if m["best_shift"] > 0 or lo_s is None else [-hi_s, -lo_s]
     base = (f"At {number(co)} per unit over and {number(cu)} per unit under, the predictions cost "
-            f"{number(cost)} per 1,000 predictions ({interval(m['cost_per_1000_ci'])}); {percent(m['over_predicted_share'])} "
+            f"{estimate(cost, m['cost_per_1000_ci'])} per 1,000 predictions ({interval(m['cost_per_1000_ci'], value=cost)}); {percent(m['over_predicted_share'])} "
             f"are too high. The cheapest constant correction, the {percent(m['best_quantile'])} quantile of the "
             f"residuals, is to {'raise' if m['best_shift'] > 0 else 'lower'} every prediction by "
-            f"{number(abs(m['best_shift']))} ({interval(amount_ci)})")
+            f"{with_interval(abs(m['best_shift']), amount_ci)}")
     material = svci[0] is not None and svci[0] > 0 and sv is not None and sv >= MATERIAL_SHARE * cost
     if material:
         findings.insert(0, Finding(severity=Severity.WARN, message=(
-            f"{base}: judged on rows it was not chosen on, that saves {number(sv)} per 1,000 ({interval(svci)}), "
+            f"{base}: judged on rows it was not chosen on, that saves {estimate(sv, svci)} per 1,000 ({interval(svci, value=sv)}), "
             f"{percent(sv / cost)} of the cost. The model is not centred where these costs want it (a model "
             "trained for squared error predicts the mean; asymmetric costs want a quantile): shift its predictions, "
             "or train it for this quantile."),
             evidence={"best_shift": m["best_shift"], "saving_per_1000_ci": svci}))
         summary = (f"Predictions cost {number(cost)} per 1,000 predictions; {direction} them by "
                    f"{number(abs(m['best_shift']))} "
-                   f"would save about {number(sv)} per 1,000 ({interval(svci)}).")
+                   f"would save about {estimate(sv, svci)} per 1,000 ({interval(svci, value=sv)}).")
     else:
         findings.insert(0, Finding(severity=Severity.INFO, message=(
-            f"{base}; out of sample that saves {number(sv)} per 1,000 ({interval(svci)}), not a material "
+            f"{base}; out of sample that saves {estimate(sv, svci)} per 1,000 ({interval(svci, value=sv)}), not a material "
             "saving: the predictions are already about where these costs want them.")))
-        summary = (f"Predictions cost {number(cost)} per 1,000 predictions ({interval(m['cost_per_1000_ci'])}); no constant "
+        summary = (f"Predictions cost {estimate(cost, m['cost_per_1000_ci'])} per 1,000 predictions ({interval(m['cost_per_1000_ci'], value=cost)}); no constant "
                    "shift saves materially.")
     return Outcome(summary=summary, findings=findings, metrics=m)
 
@@ -225,7 +225,7 @@ def _multiclass(ctx: ReviewContext) -> Outcome:
     c, cb, sv, svci = m["cost_per_1000"], m["cost_per_1000_best_rule"], m["saving_per_1000"], m["saving_per_1000_ci"]
     base = (f"The model's decisions (its most probable class) cost {number(c)} per 1,000 "
             f"({interval(m['cost_per_1000_ci'])}); choosing the class with the lowest expected cost under its "
-            f"probabilities would cost {number(cb)} ({interval(m['cost_per_1000_best_rule_ci'])}), changing "
+            f"probabilities would cost {with_interval(cb, m['cost_per_1000_best_rule_ci'])}, changing "
             f"{m['decisions_changed']:,} of {m['n']:,} decisions")
     if m["largest_changes"]:
         top = m["largest_changes"][0]
@@ -233,7 +233,7 @@ def _multiclass(ctx: ReviewContext) -> Outcome:
     findings: list[Finding] = []
     if svci[0] is not None and svci[0] > 0 and sv >= MATERIAL_SHARE * c:
         findings.append(Finding(severity=Severity.WARN, message=(
-            f"{base}: a saving of {number(sv)} per 1,000 ({interval(svci)}), {percent(sv / c)} of the cost. Decide "
+            f"{base}: a saving of {estimate(sv, svci)} per 1,000 ({interval(svci, value=sv)}), {percent(sv / c)} of the cost. Decide "
             "by expected cost rather than by the most probable class — once the probabilities are shown to be "
             "calibrated (Calibration page)."), evidence={"saving_per_1000_ci": svci}))
         summary = (f"Decisions cost {number(c)} per 1,000; deciding by expected cost would save about {number(sv)} "
@@ -241,7 +241,7 @@ def _multiclass(ctx: ReviewContext) -> Outcome:
     else:
         findings.append(Finding(severity=Severity.INFO, message=(
             f"{base}: no material saving ({number(sv)} per 1,000, {interval(svci)}).")))
-        summary = (f"Decisions cost {number(c)} per 1,000 ({interval(m['cost_per_1000_ci'])}); the cost-minimising "
+        summary = (f"Decisions cost {estimate(c, m['cost_per_1000_ci'])} per 1,000 ({interval(m['cost_per_1000_ci'], value=c)}); the cost-minimising "
                    "rule saves nothing material.")
     return Outcome(summary=summary, findings=findings, metrics=m)
 

@@ -18,7 +18,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from readiness.fmt import interval, number, pct
+from readiness.fmt import estimate, interval, number, pct, with_interval
 from readiness.results import Finding, Severity
 from readiness.stats import clopper_pearson
 
@@ -116,7 +116,7 @@ def regression_calibration(ctx, ok: np.ndarray) -> tuple[str, list[Finding], dic
         shape = ("too spread out: high predictions are too high and low ones too low" if b < 1 else
                  "too compressed: high predictions are too low and low ones too high")
         findings.append(Finding(severity=sev, message=(
-            f"The predictions are {shape} (calibration slope {number(b)}, 95% interval {interval([blo, bhi])}; "
+            f"The predictions are {shape} (calibration slope {estimate(b, [blo, bhi])}, 95% interval {interval([blo, bhi], value=b)}; "
             f"1 is ideal). Recalibrate: fit actual = a + b · prediction on held-out rows and apply it."),
             evidence={"calibration_slope": b, "calibration_slope_ci": [blo, bhi]}))
     worst = max(m["by_decile"], key=lambda d: abs(d["mean_error"]))
@@ -125,8 +125,8 @@ def regression_calibration(ctx, ok: np.ndarray) -> tuple[str, list[Finding], dic
     amount_ci = [lo_e, hi_e] if over else [-hi_e, -lo_e]
     findings.append(Finding(severity=Severity.INFO, message=(
         f"Largest bias along the range: predictions from {number(worst['lo'])} to {number(worst['hi'])} are "
-        f"{'over' if over else 'under'}-estimated by {number(abs(worst['mean_error']))} on average "
-        f"(95% interval {interval(amount_ci)})."), evidence={"decile": worst}))
+        f"{'over' if over else 'under'}-estimated by {estimate(abs(worst['mean_error']), amount_ci)} on average "
+        f"(95% interval {interval(amount_ci, value=abs(worst['mean_error']))})."), evidence={"decile": worst}))
     for col, groups in by_group.items():
         for g, v in groups.items():
             if v["n"] >= MIN_GROUP and v["coverage_ci"][1] < GROUP_COVERAGE_WARN:
@@ -135,7 +135,7 @@ def regression_calibration(ctx, ok: np.ndarray) -> tuple[str, list[Finding], dic
                     f"The 90% prediction interval (±{number(q)}) covers only {pct(v['coverage'])} of {col} = {g} "
                     f"(95% interval {interval(v['coverage_ci'], pct)}, {v['n']} rows): this group's errors are larger "
                     "than the rest's; see the Bias page."), evidence={"attribute": col, "group": g, **v}))
-    summary = (f"Calibration slope {number(b)} ({interval([blo, bhi])}; 1 is ideal), intercept "
-               f"{number(m['calibration_intercept'])}; a 90% prediction interval is ±{number(q)}, covering "
+    summary = (f"Calibration slope {estimate(b, [blo, bhi])} ({interval([blo, bhi], value=b)}; 1 is ideal), intercept "
+               f"{with_interval(m['calibration_intercept'], m.get('calibration_intercept_ci'))}; a 90% prediction interval is ±{number(q)}, covering "
                f"{pct(cov)} of the check half of the holdout ({interval(m['interval_coverage']['coverage_ci'], pct)}).")
     return summary, findings, m, status

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
-from readiness.fmt import interval, number
 from readiness.fmt import pct as _pct
+from readiness.fmt import with_interval
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, register
 from readiness.results import Finding, Severity
@@ -325,6 +325,6 @@ def _regression(ctx: ReviewContext) -> Outcome:
     if m["r2_ci"][1] is not None and not np.isnan(m["r2_ci"][1]) and m["r2_ci"][1] <= 0:
         findings.append(Finding(severity=Severity.FAIL, message=(
             f"R² {m['r2']:.3f} is no better than predicting the mean."), evidence={"r2": m["r2"]}))
-    summary = (f"MAE {number(m['mae'])} ({interval(m['mae_ci'])}), RMSE {number(m['rmse'])} "
-               f"({interval(m['rmse_ci'])}), R² {number(m['r2'])} ({interval(m['r2_ci'])}) on {n:,} holdout rows.")
+    summary = (f"MAE {with_interval(m['mae'], m['mae_ci'])}, RMSE {with_interval(m['rmse'], m['rmse_ci'])}, "
+               f"R² {with_interval(m['r2'], m['r2_ci'])} on {n:,} holdout rows.")
     return Outcome(summary=summary, findings=findings, metrics=m)

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from readiness import ber
-from readiness.fmt import interval, number
+from readiness.fmt import estimate as figure
+from readiness.fmt import interval, number, with_interval
 from readiness.inputs.context import ReviewContext
 from readiness.noise_floor import estimate, mse_upper
 from readiness.registry import Outcome, SkipCheck
@@ -102,7 +103,7 @@ def noise_floor_review(ctx: ReviewContext, *, max_categories: int, cap: int) -> 
     if leaks:
         findings.append(Finding(severity=Severity.INFO, columns=leaks, message=leak_note(
             ctx, leaks, "The noise floor leaves out"), evidence={"left_out_post_outcome": leaks}))
-    rng_txt = f"{number(nr)} (95% interval {interval([nr_lo, nr_hi])})"
+    rng_txt = f"{figure(nr, [nr_lo, nr_hi])} (95% interval {interval([nr_lo, nr_hi], value=nr)})"
     r2_txt = ("" if best_r2 is None else
               f"; the best R² any model could reach on this data is about {number(best_r2)}")
     if not trusted:
@@ -114,14 +115,14 @@ def noise_floor_review(ctx: ReviewContext, *, max_categories: int, cap: int) -> 
             "impossible or the model too good."), evidence={"intrinsic_dimension": dim}))
     if has_model and trusted and model_ci[1] is not None and model_ci[1] < nr_lo:
         findings.append(Finding(severity=Severity.WARN, message=(
-            f"The model's holdout RMSE {number(model_rmse)} ({interval(model_ci)}) is below the noise floor "
+            f"The model's holdout RMSE {with_interval(model_rmse, model_ci)} is below the noise floor "
             f"{rng_txt}: no model should do that well with these features. Check the Leakage page (a column "
             "that reveals the outcome, holdout rows copied from training)."),
             evidence={"model_rmse_ci": model_ci, "noise_rmse_ci": [nr_lo, nr_hi]}))
     numbers = (f"the smallest RMSE any model could reach with these features is {rng_txt}{r2_txt}; a plain "
                f"{best_k}-nearest-neighbour rule reaches {number(est.knn_rmse[best_k])}")
     if has_model:
-        numbers = f"The model's holdout RMSE is {number(model_rmse)} ({interval(model_ci)}); " + numbers
+        numbers = f"The model's holdout RMSE is {with_interval(model_rmse, model_ci)}; " + numbers
     else:
         numbers = numbers[0].upper() + numbers[1:]
     if target_rmse is None:

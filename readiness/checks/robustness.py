@@ -317,14 +317,15 @@ def perturbation(ctx: ReviewContext) -> Outcome:
             "features_perturbed": len(screen["features"]), "features_available": screen["available"]}))
     # a classifier's decisions flip; a regression's predictions move (by more than the tolerance)
     reg = ctx.task == "regression"
-    far = f" by more than {number(dec.tol)} (a tenth of the target's standard deviation)" if reg else ""
+    # one parenthesis per sentence: the tolerance reads as a clause, the interval keeps its brackets
+    far = f" by more than {number(dec.tol)}, a tenth of the target's standard deviation," if reg else ""
     things = "predictions" if reg else "decisions"
     for attr, res in sens_detail.items():
         lo = res["ci"][0]
         how = res["how"]
         groups = "; ".join(f"{g}: {pct(max(v.values()) if v else 0)}" for g, v in res["by_group"].items())
         msg = (f"Changing only '{attr}' ({how}) {'moves' if reg else 'changes'} {pct(res['rate'])} of the "
-               f"{things}{far} (95% interval {pct(res['ci'][0])}–{pct(res['ci'][1])}, {res['rows']:,} holdout rows; "
+               f"{things}{far.rstrip(',')} (95% interval {pct(res['ci'][0])}–{pct(res['ci'][1])}, {res['rows']:,} holdout rows; "
                f"by group: {groups}).")
         if lo >= SENSITIVE_WARN:
             findings.append(Finding(severity=Severity.WARN, columns=[attr], message=msg + (
@@ -345,7 +346,7 @@ def perturbation(ctx: ReviewContext) -> Outcome:
         d = detail[c]
         findings.append(Finding(severity=Severity.WARN, columns=[c], message=(
             f"A nudge of 5% of its spread to '{c}' alone {'moves' if reg else 'flips'} {pct(d['rate'])} of "
-            f"{things}{far} (95% interval {pct(d['ci'][0])}–{pct(d['ci'][1])}). {things.capitalize()} this "
+            f"{things}{far.rstrip(',')} (95% interval {pct(d['ci'][0])}–{pct(d['ci'][1])}). {things.capitalize()} this "
             "sensitive to a small change in one input are fragile: a measurement error of that size changes the "
             "outcome. Check how exactly this value is measured, and whether the model leans on a sharp cut."),
             evidence=d))

@@ -143,7 +143,11 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "per_class": _per_class,
     "confusions": _confusions,
 }
-WHOLE_KINDS = {"per_class", "confusions"}  # formatted whole, not item by item
+WHOLE_KINDS = {"per_class", "confusions"}
+# measurements shown with their interval at one shared number of decimals (fmt.with_interval), as the pages
+# show them: the value's text around its number
+SHARED_DECIMALS = {"num": "{}", "score": "{}", "signed": "{}", "cost": "{} per 1,000 decisions",
+                   "cost_predictions": "{} per 1,000 predictions", "ms": "{} ms"}  # formatted whole, not item by item
 # how an interval of each kind reads (the value's own formatter unless listed)
 _CI_FORMATS: dict[str, Callable[[Any], str]] = {"points": lambda v: fmt.points(v).removesuffix(" points"),
                                                 "gap": lambda v: _gap(v).removesuffix(" points"),
@@ -514,6 +518,10 @@ def format_figure(kind: str, value: Any, ci: Any = None) -> str:
         if not value:
             return "none"
         return "; ".join(f"{k}: {format_figure(kind, v)}" for k, v in value.items())
+    if kind in SHARED_DECIMALS and fmt.finite(value) and fmt.interval(ci):
+        # a measurement and its bounds at one number of decimals (fmt.decimals): '56.7 (50.5–62.0)'
+        text = SHARED_DECIMALS[kind].format(fmt.estimate(value, ci, sign=kind == "signed"))
+        return f"{text} ({fmt.interval(ci, value=value)})"
     text = fmt_value(value) if value is not None or kind in ("text", "yes") else fmt.MISSING
     band = fmt.interval(ci, _CI_FORMATS.get(kind, fmt_value)) if kind not in ("text", "yes") else ""
     return f"{text} ({band})" if band else text
@@ -575,3 +583,35 @@ def key_figures(check_id: str, metrics: dict, *, limit: int = 14) -> list[tuple[
         if len(rows) >= limit:
             break
     return rows
+
+
+REGRESSION_GROUP_HEADER = ("Group", "Rows", "Mean absolute error", "Mean error (prediction − actual)",
+                           "Mean prediction", "Mean actual", "Error vs reference")
+
+
+def regression_group_rows(metrics: dict, *, limit: int = 12) -> list[tuple[str, str, list[tuple[str, ...]]]]:
+    """A regression's bias.groups as tables for the PDF, read from ``metrics["groups"]`` (never recomputed):
+    one (attribute, reference group, rows) per sensitive attribute, each row a group's holdout rows, MAE, mean
+    error, mean prediction and mean actual with their 95% intervals (one number of decimals per figure,
+    fmt.with_interval), and its MAE minus the reference group's. Empty for a classifier."""
+    groups = metrics.get("groups") if isinstance(metrics, dict) else None
+    if metrics.get("task") != "regression" or not isinstance(groups, dict):
+        return []
+    disparities = metrics.get("disparities") if isinstance(metrics.get("disparities"), dict) else {}
+    out = []
+    for attr, table in groups.items():
+        if not isinstance(table, dict):
+            continue
+        disp = disparities.get(attr) if isinstance(disparities.get(attr), dict) else {}
+        ref = disp.get("reference")
+        rows = []
+        for g, v in list(table.items())[:limit]:
+            d = (disp.get("groups") or {}).get(g, {})
+            rows.append((str(g), fmt.count(v.get("n")), fmt.with_interval(v.get("mae"), v.get("mae_ci")),
+                         fmt.with_interval(v.get("mean_error"), v.get("mean_error_ci"), sign=True),
+                         fmt.with_interval(v.get("mean_prediction"), v.get("mean_prediction_ci")),
+                         fmt.with_interval(v.get("mean_actual"), v.get("mean_actual_ci")),
+                         "reference" if g == ref else
+                         fmt.with_interval(d.get("mae_difference"), d.get("mae_difference_ci"), sign=True)))
+        out.append((str(attr), str(ref) if ref is not None else "", rows))
+    return out

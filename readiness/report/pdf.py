@@ -29,7 +29,12 @@ from readiness.report.canonical import (
     outcome_word,
     sha256_hex,
 )
-from readiness.report.figures import humanize, key_figures
+from readiness.report.figures import (
+    REGRESSION_GROUP_HEADER,
+    humanize,
+    key_figures,
+    regression_group_rows,
+)
 from readiness.report.fonts import BOLD, MONO, REGULAR, markup, register_fonts
 from readiness.report.sign import SigBox, prepare_document
 from readiness.results import (
@@ -735,6 +740,8 @@ class _Builder:
             table += [[P(k, "cell"), P(v, "cell"), P(m, "cells")] for k, v, m in rows]
             out.append(_table(table, [150, 140, self.width - 290]))
             out.append(Spacer(1, 4))
+        if c.id == "bias.groups" and c.status not in (Status.SKIPPED, Status.ERROR):
+            out += self._regression_groups(c)
         for png, caption in charts_for(c, self.report):
             img = Image(BytesIO(png))
             scale = min(72 / DPI, self.width / img.imageWidth, 330 / img.imageHeight)
@@ -749,6 +756,24 @@ class _Builder:
             for f in findings:
                 cols = f" <font color=\"{MUTED}\">[{markup(', '.join(f.columns))}]</font>" if f.columns else ""
                 out.append(P(f"{SEVERITY_MARK[f.severity]} {markup(f.message)}{cols}", "body", raw=True))
+        return out
+
+    def _regression_groups(self, c: CheckResult) -> list:
+        """A regression's error and bias by group, one table per sensitive attribute (the classifier's rates
+        by group are a chart)."""
+        from reportlab.platypus import KeepTogether, Spacer
+
+        out = []
+        for attr, ref, rows in regression_group_rows(c.metrics):
+            title = P(f"Error and bias by group of '{markup(attr)}' (holdout rows; 95% intervals; reference: "
+                      f"{markup(ref)}, the group with the smallest error). Mean error above 0: the model "
+                      "over-estimates the group.", "small", raw=True)
+            table = [[P(h, "cellb") for h in REGRESSION_GROUP_HEADER]]
+            table += [[P(x, "cell") for x in row] for row in rows]
+            w = self.width
+            widths = [0.14 * w, 0.08 * w, 0.16 * w, 0.17 * w, 0.15 * w, 0.15 * w]
+            out.append(KeepTogether([title, _table(table, widths + [w - sum(widths)])]))
+            out.append(Spacer(1, 4))
         return out
 
     # appendix -------------------------------------------------------------------------------------
