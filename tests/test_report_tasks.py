@@ -132,3 +132,7 @@ def test_a_regression_pdf_has_the_error_and_bias_by_group_table():
         d = max(0, 2 - math.floor(math.log10(v["mae"])))
         lo, hi = v["mae_ci"]
         assert f"{g} {v['n']} {v['mae']:.{d}f} ({lo:.{d}f}–{hi:.{d}f})" in text
+    from readiness.report.figures import regression_group_rows
+
+    binary = {"task": "binary", "groups": {"sex": {"one": {"n": 5, "mae": 1.0}}}}
+    assert regression_group_rows(binary) == [] and len(regression_group_rows(report.check("bias.groups").metrics)) == 1
