@@ -82,8 +82,8 @@ if check_header(seg, heading="Weak segments: where the model falls short") and n
                    "Brown: hard but as promised.")
     findings(seg)
     rows = [{"segment": e["definition"], "kind": kind, "holdout rows": f"{e['n_holdout']:,} ({pct(e['share'])})",
-             "observed": segment_value(metric, e["value"]),
-             "95% interval": segment_interval(metric, *e["ci"]),
+             "observed": segment_value(metric, e["value"], ci=e["ci"]),
+             "95% interval": segment_interval(metric, *e["ci"], value=e["value"]),
              "promised": segment_value(metric, e["expected"]), "q-value": p_value(e["q_value"])}
             for kind, key in (("below its promise", "segments"), ("hard, as promised", "hard_segments"))
             for e in m[key]]

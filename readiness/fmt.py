@@ -243,29 +243,34 @@ SEGMENT_AXIS = {"accuracy": "Accuracy (%)", "cost per decision": "Cost per 1,000
                 "mean absolute error": "Mean absolute error (target units)"}
 
 
-def segment_value(metric: str, v: float | None, *, unit: bool = True) -> str:
+def _scaled(x, k: float):
+    return k * x if finite(x) else None
+
+
+def segment_value(metric: str, v: float | None, *, unit: bool = True, ci: Sequence | None = None) -> str:
     """0.8123 accuracy -> '81.2%'; 0.344 cost per decision -> '344 per 1,000 decisions' (without ``unit``: '344',
-    for a tile whose label names the unit); an error -> '1.235'."""
+    for a tile whose label names the unit); an error -> '1.235'. With ``ci`` (the value's interval) a cost or
+    an error has the decimals it shares with its bounds (:func:`decimals`): 12.3 (11.2, 13.5) -> '12.30'."""
     if not finite(v):
         return MISSING
     if metric == "accuracy":
         return pct(v)
     if metric == "cost per decision":
-        text = number(1000.0 * v)
+        text = estimate(1000.0 * v, [_scaled(c, 1000.0) for c in ci] if _is_interval(ci) else None)
         return f"{text} per 1,000 decisions" if unit else text
-    return number(v, 4)
+    return estimate(v, ci, 4)
 
 
-def segment_interval(metric: str, lo: float | None, hi: float | None) -> str:
+def segment_interval(metric: str, lo: float | None, hi: float | None, *, value: float | None = None) -> str:
     """The 95% interval of a segment metric through :func:`interval` (plain percent bounds, ' to ' across a
-    negative bound): '70.1%–80.3%', '300–412 per 1,000 decisions'."""
+    negative bound, the decimals shared with ``value``): '70.1%–80.3%', '300–412 per 1,000 decisions'."""
     if not (finite(lo) and finite(hi)):
         return MISSING
     if metric == "accuracy":
         return interval([lo, hi], pct)
     if metric == "cost per decision":
-        return interval([1000.0 * lo, 1000.0 * hi]) + " per 1,000 decisions"
-    return interval([lo, hi], lambda x: number(x, 4))
+        return interval([1000.0 * lo, 1000.0 * hi], value=_scaled(value, 1000.0)) + " per 1,000 decisions"
+    return interval([lo, hi], value=value, digits=4)
 
 
 def drop_column_remedy(columns: str, *, vendor: bool, many: bool = False) -> str:

@@ -93,7 +93,12 @@ def test_weak_segment_values_carry_their_unit():
     assert fmt.segment_interval("cost per decision", 0.3, 0.412) == "300–412 per 1,000 decisions"
     assert fmt.segment_interval("accuracy", 0.0004, 0.008) == "0.0%–0.8%"
     assert fmt.segment_interval("accuracy", 0.9, 0.99996) == "90.0%–100.0%"  # never '90.0–> 99.9%'
-    assert fmt.segment_interval("mean absolute error", -0.5, 1.25) == "−0.5 to 1.25"
+    assert fmt.segment_interval("mean absolute error", -0.5, 1.25) == "−0.5000 to 1.2500"  # 4 significant digits
+    # with the value, the observed error and its bounds share one number of decimals (issue 23)
+    assert fmt.segment_interval("mean absolute error", 11.2, 13.5, value=12.3) == "11.20–13.50"
+    assert fmt.segment_value("mean absolute error", 12.3, ci=[11.2, 13.5]) == "12.30"
+    assert fmt.segment_value("cost per decision", 0.35, ci=[0.3, 0.412]) == "350 per 1,000 decisions"
+    assert fmt.segment_interval("cost per decision", 0.3, 0.412, value=0.35) == "300–412 per 1,000 decisions"
     assert fmt.segment_value("accuracy", None) == "–" and fmt.segment_interval("accuracy", None, 1) == "–"
     assert fmt.SEGMENT_SCALE["cost per decision"] * 0.344 == 344.0
 
@@ -178,3 +183,14 @@ def test_an_interval_alone_shares_its_decimals_and_percent_intervals_keep_theirs
     assert fmt.interval([0.4, 0.6], fmt.pct) == "40.0%–60.0%"  # percent: fixed one decimal, unchanged
     assert fmt.decimals(56.7, (50.5, 62.0)) == 1 and fmt.decimals(None, None) is None
     assert fmt.estimate(62, (50.5, 70.1)) == "62.0" and fmt.fixed(-0.0001, 2) == "0.00"
+
+
+def test_a_regression_weak_segment_reads_its_error_and_interval_at_one_number_of_decimals():
+    """Issue 23: 'mean absolute error 12.3, … 95% interval 11.2–13.5' read with 4 significant digits and trailing
+    zeros dropped on each figure apart; the error and its bounds now share the error's four significant digits."""
+    from readiness.checks.segments import _sentence
+
+    e = {"definition": "bmi above 30", "metric": "mean absolute error", "value": 12.3, "expected": 10.04,
+         "overall": 9.9, "bias": 2.5, "n_holdout": 40, "share": 0.1, "ci": [11.2, 13.5], "q_value": 0.01}
+    text = _sentence(e, hard=False)
+    assert "(mean absolute error 12.30, 10.04 without that bias)" in text and "95% interval 11.20–13.50" in text

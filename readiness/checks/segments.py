@@ -229,19 +229,21 @@ def _large(c: dict, L: S.RowLosses) -> bool:
 def _sentence(e: dict, *, hard: bool) -> str:
     n = f"{e['n_holdout']:,} holdout rows ({pct(e['share'])})"
     lo, hi = e["ci"]
-    ci = f"95% interval {segment_interval(e['metric'], lo, hi)}" if lo is not None else ""
+    ci = f"95% interval {segment_interval(e['metric'], lo, hi, value=e['value'])}" if lo is not None else ""
     if e["metric"] == "accuracy":
         body = (f"{pct(e['value'])} accurate where its scores promise {pct(e['expected'])}" if not hard else
                 f"{pct(e['value'])} accurate (the holdout overall: {pct(e['overall'])}), as its scores promise "
                 f"({pct(e['expected'])})")
     elif e["metric"] == "cost per decision":
-        v, x, o = (segment_value(e["metric"], e[k]) for k in ("value", "expected", "overall"))
+        v, x, o = (segment_value(e["metric"], e[k], ci=e["ci"] if k == "value" else None)
+                   for k in ("value", "expected", "overall"))
         body = (f"costs {v} (in your cost units) where its scores promise {x}" if not hard else
                 f"costs {v} (in your cost units; overall {o}), as its scores promise {x}")
     else:
-        body = (f"predictions off by {e['bias']:+,.4g} on average (mean absolute error {e['value']:,.4g}, "
+        mae = segment_value(e["metric"], e["value"], ci=e["ci"])  # the decimals it shares with its interval
+        body = (f"predictions off by {e['bias']:+,.4g} on average (mean absolute error {mae}, "
                 f"{e['expected']:,.4g} without that bias)" if not hard else
-                f"mean absolute error {e['value']:,.4g} (overall {e['overall']:,.4g}), with no systematic bias")
+                f"mean absolute error {mae} (overall {e['overall']:,.4g}), with no systematic bias")
     return f"{e['definition']}: {body}, {n}; {ci}, {p_text(e['q_value'], 'q')}"
 
 
