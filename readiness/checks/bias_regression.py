@@ -76,6 +76,9 @@ def regression_groups(ctx, attrs, skipped: list[str], chosen_reference: dict[str
     p = np.asarray(ctx.test_scores, dtype=float)[ok]
     err = p - y
     overall = group_figures(y, p)
+    from readiness.checks.evaluation import mae_interval
+
+    overall["mae_ci"] = mae_interval(y, p, ctx.settings)  # the holdout page's interval (groups: t intervals)
     scale = overall["mae"] or 1.0
     groups: dict[str, dict] = {}
     for a in attrs:
