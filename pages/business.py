@@ -26,6 +26,7 @@ from readiness.checks.business import (
     describe_decision,
     fmt_approx,
     fmt_cost,
+    fmt_costs,
     fmt_threshold,
     per_thousand,
     policy_text,
@@ -172,9 +173,11 @@ elif shown:
             note=(f"95% interval {fmt_approx(thr_lo)} – {fmt_approx(thr_hi)}" if thr_lo is not None else None),
             help=("The threshold with the lowest expected cost on the holdout rows. The interval shows where the cheapest "
                   "threshold lands when the holdout rows are resampled (bootstrap)."))
-    _metric(c3, "Saving if you switch", _per_1000(m["savings_per_1000"]),
-            note=(f"{pct(m['savings_share'])} of today's cost; on new cases 95%: {fmt_cost(sav_lo)} to "
-                  f"{fmt_cost(sav_hi)}" if sav_lo is not None else f"{pct(m['savings_share'])} of today's cost"),
+    _metric(c3, "Saving if you switch", (fmt_costs(m["savings_per_1000"], [sav_lo, sav_hi])[0] + " per 1,000"
+                                         if sav_lo is not None else _per_1000(m["savings_per_1000"])),
+            note=(f"{pct(m['savings_share'])} of today's cost; on new cases "
+                  + fmt_costs(m["savings_per_1000"], [sav_lo, sav_hi])[1].replace("95% interval", "95%:")
+                  if sav_lo is not None else f"{pct(m['savings_share'])} of today's cost"),
             help=("Current cost minus the cheapest cost, on the holdout. The interval is honest about choosing the "
                   "threshold from data: on each resample the cheapest threshold is picked again and judged on the "
                   "holdout rows that resample left out. If it includes 0, the holdout cannot show the saving is real."))

@@ -194,3 +194,14 @@ def test_a_regression_weak_segment_reads_its_error_and_interval_at_one_number_of
          "overall": 9.9, "bias": 2.5, "n_holdout": 40, "share": 0.1, "ci": [11.2, 13.5], "q_value": 0.01}
     text = _sentence(e, hard=False)
     assert "(mean absolute error 12.30, 10.04 without that bias)" in text and "95% interval 11.20–13.50" in text
+
+
+def test_a_cost_and_its_interval_share_one_number_of_decimals():
+    """Business threshold (issue 23): '95.3' beside '80.1 to 102' read at three precisions."""
+    from readiness.checks.business import fmt_cost, fmt_costs
+
+    assert fmt_costs(95.3, [80.1, 102.4]) == ("95", "95% interval 80 to 102")
+    assert fmt_costs(12.34, [-3.21, 25.0]) == ("12.3", "95% interval −3.2 to 25.0")
+    assert fmt_costs(0.0123, [0.0049, 0.0456]) == ("0.0123", "95% interval 0.0049 to 0.0456")
+    assert fmt_costs(5.0, [None, None])[1] == "interval not available"
+    assert fmt_cost(95.3) == "95.3" and fmt_cost(1234.5) == "1,234"  # alone: as before

@@ -398,13 +398,27 @@ def describe_decision(point: dict, *, positive: str = "positive", noun: str = "c
 # --- the check -----------------------------------------------------------------------------------
 
 
-def fmt_cost(x: float) -> str:
-    """A cost per 1,000: whole numbers when large, three significant digits when small."""
+def fmt_cost(x: float, *, together: tuple = ()) -> str:
+    """A cost per 1,000: whole numbers when large, one decimal from 1, three significant digits when small.
+    ``together``: the figures shown beside it (a cost and its interval), which then share its decimals,
+    chosen from the largest of them: 95.3 with 80.1 and 102 reads '95', '80', '102'."""
     if x is None:
         return "–"
-    ax = abs(x)
-    text = f"{x:,.0f}" if ax >= 100 else f"{x:,.1f}" if ax >= 1 else f"{x:.3g}"
+    ax = max([abs(x)] + [abs(v) for v in together if v is not None and math.isfinite(v)])
+    if together and ax < 1:
+        text = f"{x:,.{max(0, 2 - math.floor(math.log10(ax)))}f}" if ax > 0 else f"{x:.3g}"
+    else:
+        text = f"{x:,.0f}" if ax >= 100 else f"{x:,.1f}" if ax >= 1 else f"{x:.3g}"
     return text.replace("-", "−")
+
+
+def fmt_costs(value: float | None, ci) -> tuple[str, str]:
+    """A cost and its 95% interval at one number of decimals (:func:`fmt_cost` with ``together``)."""
+    if not ci or ci[0] is None:
+        return fmt_cost(value), "interval not available"
+    figures = tuple(v for v in (value, *ci) if v is not None)
+    return (fmt_cost(value, together=figures) if value is not None else "–",
+            f"95% interval {fmt_cost(ci[0], together=figures)} to {fmt_cost(ci[1], together=figures)}")
 
 
 def fmt_threshold(x: float) -> str:
@@ -448,14 +462,17 @@ def no_gain_summary(m: dict, units: str) -> str:
     head = (f"Even at its cheapest threshold the model costs {fmt_cost(opt)} {units}, "
             f"{compared(opt, triv_cost)} {triv} ({fmt_cost(triv_cost)})")
     if compared(opt, triv_cost) == "less than":
-        return (f"{head}, but the holdout cannot show that this saving of {fmt_cost(triv_cost - opt)} is real "
-                f"({_ci(m['model_advantage_ci'])} on new data): the model is not shown to pay for itself.")
+        saving, band = fmt_costs(triv_cost - opt, m["model_advantage_ci"])
+        return (f"{head}, but the holdout cannot show that this saving of {saving} is real "
+                f"({band} on new data): the model is not shown to pay for itself.")
     return f"{head}: on this holdout the model does not pay for itself."
 
 
 def _ci(ci, fmt=fmt_cost) -> str:
     if not ci or ci[0] is None:
         return "interval not available"
+    if fmt is fmt_cost:  # both bounds at one number of decimals
+        return fmt_costs(None, ci)[1]
     return f"95% interval {fmt(ci[0])} to {fmt(ci[1])}"
 
 
@@ -526,10 +543,11 @@ def threshold(ctx: ReviewContext) -> Outcome:
             "threshold separates one case from another, so the model can only flag everyone or no one."),
             evidence={"distinct_scores": 1}))
     if status == "fail":
+        advantage, band = fmt_costs(m["model_advantage_per_1000"], m["model_advantage_ci"])
         findings.append(Finding(severity=Severity.FAIL, message=(
             f"Even at its cheapest threshold the model costs {fmt_cost(opt['cost_per_1000'])} {units}, and "
             f"the simple policy of {triv} costs {fmt_cost(triv_cost)}: the model's advantage is "
-            f"{fmt_cost(m['model_advantage_per_1000'])} ({_ci(m['model_advantage_ci'])} on new data), so the holdout "
+            f"{advantage} ({band} on new data), so the holdout "
             f"does not show that using the model is cheaper than {triv}."),
             evidence={"optimal_cost_per_1000": opt["cost_per_1000"], "trivial_cost_per_1000": triv_cost,
                       "model_advantage_ci": m["model_advantage_ci"]}))
@@ -578,8 +596,9 @@ def threshold(ctx: ReviewContext) -> Outcome:
         findings.append(Finding(severity=sev, message=(
             f"{direction} the threshold {change(fmt_threshold(cur['threshold']), policy_text(opt))} would cut the "
             f"expected cost {change(fmt_cost(cur['cost_per_1000']), fmt_cost(opt['cost_per_1000']))} {units}: a "
-            f"saving of {fmt_cost(sav)} "
-            f"({_pct(share)} of today's cost; {_ci(m['savings_ci'])} when the threshold is picked from data and "
+            f"saving of {fmt_costs(sav, m['savings_ci'])[0]} "
+            f"({_pct(share)} of today's cost; {fmt_costs(sav, m['savings_ci'])[1]} when the threshold is picked from "
+            "data and "
             f"used on new cases). It would flag {_pct(opt['selection_rate'])} of cases instead of "
             f"{_pct(cur['selection_rate'])}, catching {_pct(opt['recall'])} of the {positive} cases instead "
             f"of {_pct(cur['recall'])}. {tail.strip()}").strip(),
