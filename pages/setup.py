@@ -1,5 +1,7 @@
 """Setup: load data and a model, assign roles, run the review."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -393,7 +395,7 @@ latency_budget = st.number_input("Latency budget for one row (ms)", min_value=0.
                                  key="biz_latency", help="0 = no budget. 'Where it fails' warns when scoring one row "
                                  "takes longer than this (95th percentile)")
 default_title = (f"Data review of {train_t.name}" if mode == NO_MODEL_YET
-                 else f"Review of {model.name if model else train_t.name}")
+                 else f"Review of {Path(model.name).stem if model else train_t.name}")  # the model's name, not its file
 # the title follows the model (its name once loaded) until someone types their own
 auto = ex.get("title_auto")
 if "review_title" not in st.session_state:
