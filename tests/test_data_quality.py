@@ -511,3 +511,53 @@ def test_a_wide_table_judges_only_its_coarsest_columns_for_dependence():
     blocks = DQ.chance_blocks(frame, list(frame.columns), seed=0)
     assert ["flag", "flag_text"] in blocks
     assert ["fine_a"] in blocks and ["fine_b"] in blocks  # beyond the cap: alone
+
+
+# --- top-codes are not missing values (issue 12: UCI Adult's capital-gain 99999) -----------------------
+
+
+def _adult_ctx():
+    from adult import TARGET, adult_frame
+
+    frame = adult_frame()
+    frame = frame.replace("?", pd.NA)
+    train = frame[frame["split"] == "train"].drop(columns="split").reset_index(drop=True)
+    test = frame[frame["split"] == "test"].drop(columns="split").reset_index(drop=True)
+    cols = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week", TARGET]
+    return train[cols], test[cols]
+
+
+def test_adults_capital_gain_99999_is_a_top_code_not_a_missing_value():
+    """Every one of Adult's 159 training rows at capital-gain 99999 earns >50K (pandas, independently): the
+    census caps the value there. It was called a missing-value placeholder to impute."""
+    from readiness.checks.data_quality import top_codes
+
+    train, test = _adult_ctx()
+    ctx = make_ctx(train, test, target="income")
+    at = train["capital-gain"] == 99999
+    assert at.sum() > 100 and (train.loc[at, "income"] == ">50K").all()
+    caps = top_codes(ctx)
+    assert set(caps) == {"capital-gain"} and set(caps["capital-gain"]) == {"99999"}
+    ev = caps["capital-gain"]["99999"]
+    assert ev["rows"] == int(at.sum()) and ev["outcome_capped"] == 1.0
+    assert ev["largest_other"] == train.loc[~at, "capital-gain"].max()
+    res = run_check(get_check("data_quality.completeness"), ctx)
+    col = res.metrics["columns"]["capital-gain"]
+    assert col["sentinels"] == {} and col["disguised_count"] == 0
+    assert any("reads as a top-code" in f.message and f.severity == "info" for f in res.findings)
+
+
+def test_a_missing_value_code_above_the_range_stays_one():
+    """Control: the same column with 99999 written into rows chosen at random (their outcome like
+    everyone's) is a missing-value code, as before."""
+    train, test = _adult_ctx()
+    rng = np.random.default_rng(0)
+    for frame in (train, test):
+        frame.loc[frame["capital-gain"] == 99999, "capital-gain"] = 0
+        frame.loc[rng.random(len(frame)) < 0.01, "capital-gain"] = 99999
+    ctx = make_ctx(train, test, target="income")
+    from readiness.checks.data_quality import top_codes
+
+    assert top_codes(ctx) == {}
+    res = run_check(get_check("data_quality.completeness"), ctx)
+    assert "99999" in res.metrics["columns"]["capital-gain"]["sentinels"]

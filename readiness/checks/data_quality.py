@@ -131,12 +131,12 @@ class ColumnMissing:
     disguised_test: int | None = None
 
 
-def column_missing(tr: pd.Series, te: pd.Series) -> ColumnMissing:
+def column_missing(tr: pd.Series, te: pd.Series, top_coded: frozenset = frozenset()) -> ColumnMissing:
     both = pd.concat([tr, te], ignore_index=True)
     tokens = disguised_tokens(both)
     as_category = category_placeholders(both, tokens)
     hidden = {t: k for t, k in tokens.items() if t not in as_category}
-    sentinels = sentinel_values(both)
+    sentinels = {v: k for v, k in sentinel_values(both).items() if v not in top_coded}
     return ColumnMissing(int(tr.isna().sum()), int(te.isna().sum()), hidden, as_category, sentinels,
                          int(both.nunique()) if as_category else 0,
                          _placeholders_in(tr, hidden, sentinels), _placeholders_in(te, hidden, sentinels))
@@ -160,8 +160,61 @@ def completeness(ctx: ReviewContext) -> Outcome:
     """Missing values per column in training and holdout, including disguised ones:
     text tokens such as '?', 'N/A', 'null' and sentinel numbers such as -999."""
     all_cols = [c for c in ctx.train.columns if c in ctx.test.columns]
-    counts = {col: column_missing(ctx.train[col], ctx.test[col]) for col in all_cols}
+    caps = top_codes(ctx)
+    counts = {col: column_missing(ctx.train[col], ctx.test[col], frozenset(caps.get(col, {})))
+              for col in all_cols}
     return completeness_outcome(ctx, len(ctx.train), len(ctx.test), counts)
+
+
+TOP_TAIL = 0.05  # the upper tail a top-code's rows are compared with: the top 5% of the column's other values
+
+
+def top_codes(ctx: ReviewContext) -> dict[str, dict[str, dict]]:
+    """Sentinel-like numbers above a column's range that are *top-codes* (values capped there, like UCI
+    Adult's capital-gain 99999: every one of its 244 rows earns >50K), not missing values: their rows'
+    outcome continues the column's upper tail. Column -> value -> evidence. Judged on the training rows
+    with a binary or numeric target (none for multiclass or a data set without a usable target): the
+    top 5% of the other values must differ from the rest in outcome by more than twice its standard
+    error, and the capped rows must lie on the tail's side, at least halfway from the rest to the tail.
+    A missing-value code (its rows' outcome like everyone's, or unrelated to the column) stays one."""
+    key = ("data_quality.top_codes",)
+    if key in ctx.memo:
+        return ctx.memo[key]
+    out: dict[str, dict[str, dict]] = {}
+    t = None
+    if ctx.task == "binary" and ctx.positive_label is not None:
+        t = (ctx.y_train.astype(str) == str(ctx.positive_label)).astype(float).to_numpy()
+    elif ctx.task == "regression":
+        t = pd.to_numeric(ctx.y_train, errors="coerce").to_numpy(float)
+    if t is not None:
+        for col in [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]:
+            found = {c: k for c, k in sentinel_values(ctx.train[col]).items() if float(c) > 0}
+            for c in found:
+                ev = _top_code_evidence(pd.to_numeric(ctx.train[col], errors="coerce").to_numpy(float), t, float(c))
+                if ev is not None:
+                    out.setdefault(col, {})[c] = ev
+    ctx.memo[key] = out
+    return out
+
+
+def _top_code_evidence(v: np.ndarray, t: np.ndarray, c: float) -> dict | None:
+    ok = ~np.isnan(v) & ~np.isnan(t)
+    v, t = v[ok], t[ok]
+    at = v == c
+    rest = ~at
+    if at.sum() < 3 or rest.sum() < 40 or c <= np.max(v[rest]):
+        return None
+    cut = np.quantile(v[rest], 1 - TOP_TAIL)
+    tail = rest & (v >= cut) & (v > np.median(v[rest]))
+    if tail.sum() < 10:
+        return None
+    base, top, capped = float(t[rest].mean()), float(t[tail].mean()), float(t[at].mean())
+    d = top - base
+    se = float(np.std(t[tail], ddof=1) / np.sqrt(tail.sum())) if tail.sum() > 1 else math.inf
+    if abs(d) <= 2 * se or (capped - base) * np.sign(d) < abs(d) / 2:
+        return None
+    return {"rows": int(at.sum()), "largest_other": float(np.max(v[rest])), "outcome_capped": capped,
+            "outcome_top_tail": top, "outcome_rest": base, "tail_rows": int(tail.sum())}
 
 
 def completeness_outcome(ctx: ReviewContext, n_train: int, n_test: int, counts: dict[str, ColumnMissing]) -> Outcome:
@@ -236,6 +289,20 @@ def completeness_outcome(ctx: ReviewContext, n_train: int, n_test: int, counts: 
                 f"Missingness of '{col}' differs between training ({_pct(all_tr)}) and holdout ({_pct(all_te)}): "
                 "the holdout does not look like the training data."),
                 evidence={"missing_rate_train": all_tr, "missing_rate_test": all_te}))
+    caps = top_codes(ctx)
+    for col, found in caps.items():
+        for c, ev in found.items():
+            if ctx.task == "binary":
+                said = (f"{_pct(ev['outcome_capped'])} of them are '{ctx.positive_label}', against "
+                        f"{_pct(ev['outcome_top_tail'])} among the column's top 5% and {_pct(ev['outcome_rest'])} "
+                        "among the rest")
+            else:
+                said = (f"their mean outcome is {ev['outcome_capped']:.4g}, against {ev['outcome_top_tail']:.4g} among "
+                        f"the column's top 5% and {ev['outcome_rest']:.4g} among the rest")
+            findings.append(Finding(severity=Severity.INFO, columns=[col], message=(
+                f"'{col}' has {ev['rows']:,} training rows at {c}, far above its other values (largest "
+                f"{ev['largest_other']:,.4g}), but it reads as a top-code (values capped at {c}), not as a missing "
+                f"value: {said}. Keep it; values above the cap cannot be told apart."), evidence={"value": c, **ev}))
     unl = ctx.unlabelled
     if sum(unl.values()):
         findings.append(Finding(severity=Severity.WARN, columns=[ctx.target], message=(

@@ -28,6 +28,7 @@ from readiness.checks.data_quality import (
     placeholders_in_counts,
     sentinels_from,
     tokens_in_counts,
+    top_codes,
 )
 from readiness.checks.evaluation import classification_verdict, largest_confusions
 from readiness.engines.summaries import SCORE_BINS
@@ -59,7 +60,8 @@ def completeness(ctx: ReviewContext, train: dict, test: dict) -> Outcome:
         elif "known" in a and "known" in b:
             ext = a["extremes"] + b["extremes"]
             sent = {k: a["sentinels"][k] + b["sentinels"][k] for k in a["sentinels"]}
-            sentinels = sentinels_from(a["known"] + b["known"], sent, ext.low, ext.high)
+            sentinels = {v: k for v, k in sentinels_from(a["known"] + b["known"], sent, ext.low, ext.high).items()
+                         if v not in top_codes(ctx).get(col, {})}  # judged on the sample's rows
             in_a = sum(a["sentinels"][k] for k in sentinels)
             in_b = sum(b["sentinels"][k] for k in sentinels)
         counts[col] = ColumnMissing(a["missing"], b["missing"], {t: k for t, k in tokens.items() if t not in as_category},
