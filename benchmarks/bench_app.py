@@ -154,7 +154,7 @@ def upload_review(browser, url: str, files: tuple[Path, Path, Path]) -> tuple[fl
     settled(page)
     t0 = time.perf_counter()
     inputs = page.get_by_test_id("stFileUploaderDropzoneInput")
-    for i, (path, shown) in enumerate(zip(files, ("Training", "Holdout", "Model"))):
+    for i, (path, shown) in enumerate(zip(files, ("Training", "Holdout", "Model"), strict=True)):
         inputs.nth(i).set_input_files(str(path))
         page.get_by_text(f"{shown}: {path.name}").wait_for()
         settled(page)
