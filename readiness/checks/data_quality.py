@@ -188,9 +188,12 @@ def top_codes(ctx: ReviewContext) -> dict[str, dict[str, dict]]:
         t = pd.to_numeric(ctx.y_train, errors="coerce").to_numpy(float)
     if t is not None:
         for col in [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]:
-            found = {c: k for c, k in sentinel_values(ctx.train[col]).items() if float(c) > 0}
-            for c in found:
-                ev = _top_code_evidence(pd.to_numeric(ctx.train[col], errors="coerce").to_numpy(float), t, float(c))
+            s = ctx.train[col]
+            if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or s.max() not in SENTINELS:
+                continue  # a top-code is the column's largest value (one pass; most columns stop here)
+            v = pd.to_numeric(s, errors="coerce").to_numpy(float)
+            for c in (c for c in sentinel_values(s) if float(c) > 0):
+                ev = _top_code_evidence(v, t, float(c))
                 if ev is not None:
                     out.setdefault(col, {})[c] = ev
     ctx.memo[key] = out
