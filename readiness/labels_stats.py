@@ -18,6 +18,8 @@ import warnings
 
 import numpy as np
 
+from readiness.stats import welch
+
 INFLUENCE_C = 1.0  # scikit-learn's inverse regularisation strength for the influence model
 REFERENCE_ROWS = 2000  # rows over which the change of predictions is averaged (a seeded sample above this)
 # classes × (features + 1) above this: the Hessian is too costly, no influence. Measured on the shared 2-core
@@ -143,18 +145,7 @@ def priority(given_probability: np.ndarray, influence: np.ndarray) -> np.ndarray
     return (1.0 - np.asarray(given_probability, dtype=float)) * np.asarray(influence, dtype=float)
 
 
-# --- training labels against holdout labels: the shortfall gap ----------------------------------
-#
-# Confident learning cannot tell a wrong label from a case ambiguous by nature (docs/checks.md), but it
-# can compare two sets of labels judged alike. Each training row is judged by the fold model that did
-# not see it; each holdout row by one of the same fold models (assigned at random), which did not see it
-# either. So when training and holdout labels come from one process, a training row and a holdout row
-# are exchangeable before their judge. Per row, the *shortfall* is the probability the judge expects a
-# label drawn from its own probabilities to get (Σ_c P_c²) minus the probability it gives the given
-# label: 0 on average when labels behave as the judge expects, whatever the mix of easy and hard rows.
-# The judge learns from the training labels, so their shortfall is about 0; wrong labels in the training
-# data alone leave the holdout's labels *better* than the judge expects (negative shortfall). The gap —
-# training minus holdout — is about ρ(1 − 2ρ) for a share ρ of two classes flipped on separable data.
+# --- cleanlab's confident-joint rule (labels.calibrated_issue_count) ---------------------------
 
 
 def class_thresholds(y: np.ndarray, P: np.ndarray, n_classes: int) -> np.ndarray:
@@ -176,16 +167,27 @@ def confident_guess(P: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, 
     return guess, n_confident > 0
 
 
+# --- training labels against holdout labels: the shortfall gap ----------------------------------
+#
+# Confident learning cannot tell a wrong label from a case ambiguous by nature (docs/checks.md), but it
+# can compare two sets of labels judged alike. Each training row is judged by the fold model that did
+# not see it; each holdout row by one of the same fold models (assigned at random), which did not see it
+# either. So when training and holdout labels come from one process, a training row and a holdout row
+# are exchangeable before their judge. Per row, the *shortfall* is the probability the judge expects a
+# label drawn from its own probabilities to get (Σ_c P_c²) minus the probability it gives the given
+# label: 0 on average when labels behave as the judge expects, whatever the mix of easy and hard rows.
+# The judge learns from the training labels, so their shortfall is about 0; wrong labels in the training
+# data alone leave the holdout's labels *better* than the judge expects (negative shortfall). The gap —
+# training minus holdout — is about ρ(1 − 2ρ) for a share ρ of two classes flipped on separable data.
+
+
 def shortfall(P: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per row: Σ_c P_c² (the probability the judge expects the label to get) minus P_given."""
     return np.einsum("ij,ij->i", P, P) - P[np.arange(len(y)), y]
 
 
 def shortfall_gap(train: np.ndarray, holdout: np.ndarray) -> dict:
-    """The training rows' mean shortfall minus the holdout rows', a normal 95% interval (two independent
-    means, Welch's standard error)."""
-    n_t, n_h = len(train), len(holdout)
-    d = float(np.mean(train) - np.mean(holdout))
-    se = float(np.sqrt(np.var(train, ddof=1) / n_t + np.var(holdout, ddof=1) / n_h))
-    z = 1.959963984540054
-    return {"gap": d, "ci": [d - z * se, d + z * se], "se": se}
+    """The training rows' mean shortfall minus the holdout rows', with Welch's 95% interval (two
+    independent means: :func:`readiness.stats.welch`)."""
+    d, ci, _ = welch(train, holdout)
+    return {"gap": d, "ci": ci}

@@ -194,3 +194,19 @@ def auc_ci(y: np.ndarray, s: np.ndarray, *, alpha: float = 0.05) -> tuple[float,
         lo = min(lo, 1 / (1 + math.exp(-(logit - z * se))))
         hi = max(hi, 1 / (1 + math.exp(-(logit + z * se))))
     return lo, hi
+
+
+def welch(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> tuple[float, list[float | None], float | None]:
+    """mean(a) − mean(b), its Welch (1 − alpha) interval (t with Welch–Satterthwaite degrees of freedom), and
+    the two-sided p-value; [None, None] and None with fewer than two values on a side."""
+    d = float(np.mean(a) - np.mean(b))
+    if len(a) < 2 or len(b) < 2:
+        return d, [None, None], None
+    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, [d, d], (1.0 if d == 0 else 0.0)
+    df = (va + vb) ** 2 / ((va ** 2 / (len(a) - 1)) + (vb ** 2 / (len(b) - 1)))
+    h = float(stats.t.ppf(1 - alpha / 2, df)) * se
+    p = float(2 * stats.t.sf(abs(d) / se, df))
+    return d, [d - h, d + h], p

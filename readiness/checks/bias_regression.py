@@ -22,6 +22,7 @@ from scipy import stats
 from readiness.checks.bias_stats import ALPHA, SMALL_GROUP, comparison_count
 from readiness.fmt import counted, number
 from readiness.results import Finding, Severity
+from readiness.stats import welch
 
 WARN_RATIO = 1.25  # a group's MAE this many times the reference's, beyond chance: warn
 FAIL_RATIO = 1.5  # ... and fail (both groups at least SMALL_GROUP rows)
@@ -39,21 +40,6 @@ def t_interval(x: np.ndarray, alpha: float = 0.05) -> list[float | None]:
     m, se = float(np.mean(x)), float(np.std(x, ddof=1) / math.sqrt(n))
     h = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
     return [m - h, m + h]
-
-
-def welch(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> tuple[float, list[float | None], float | None]:
-    """mean(a) − mean(b), its Welch (1 − alpha) interval, and the two-sided p-value."""
-    d = float(np.mean(a) - np.mean(b))
-    if len(a) < 2 or len(b) < 2:
-        return d, [None, None], None
-    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return d, [d, d], (1.0 if d == 0 else 0.0)
-    df = (va + vb) ** 2 / ((va ** 2 / (len(a) - 1)) + (vb ** 2 / (len(b) - 1)))
-    h = float(stats.t.ppf(1 - alpha / 2, df)) * se
-    p = float(2 * stats.t.sf(abs(d) / se, df))
-    return d, [d - h, d + h], p
 
 
 def group_figures(y: np.ndarray, p: np.ndarray) -> dict:
