@@ -22,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 
 from readiness.checks.bias_regression import FAIL_RATIO, WARN_RATIO, WARN_SHIFT, t_interval
-from readiness.stats import welch
 from readiness.checks.bias_stats import SMALL_GROUP, comparison_count
 from readiness.fmt import estimate, interval, number, signed
 from readiness.results import Severity, Status
+from readiness.stats import welch
 
 HISTORICAL_SHIFT = 0.25  # a gap of the mean target this share of its standard deviation, beyond chance: warn
 
