@@ -35,6 +35,7 @@ import pandas as pd
 
 from readiness.inputs.context import ReviewContext
 from readiness.inputs.models import final_estimator
+from readiness.stats import max_abs_correlation, standardised
 
 # --- knobs (documented in docs/checks.md) -----------------------------------------------
 SHAP_BUDGET_S = 15.0  # wall-clock budget for global SHAP on the holdout sample
@@ -1131,7 +1132,7 @@ def screened_features(ctx: ReviewContext) -> dict:
     rows = np.sort(rng.permutation(ok)[:SCREEN_ROWS])
     S = scores[rows]
     R = np.column_stack([pd.Series(S[:, j]).rank().to_numpy() for j in range(S.shape[1])])
-    R = (R - R.mean(axis=0)) / np.where(R.std(axis=0) > 0, R.std(axis=0), 1.0)
+    R, _ = standardised(R)
     assoc = np.zeros(len(feats))
     sub = ctx.test.iloc[rows]
     for start in range(0, len(feats), SCREEN_CHUNK):
@@ -1146,12 +1147,7 @@ def screened_features(ctx: ReviewContext) -> dict:
                 block[:, j] = np.nan
         num = ~np.isnan(block[0]) if len(rows) else np.zeros(len(cols), bool)
         if num.any():
-            B = block[:, num]
-            sd = B.std(axis=0)
-            B = (B - B.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-            r = np.abs(B.T @ R) / len(rows)  # (cols, score columns)
-            r[sd == 0] = 0.0
-            assoc[start + np.flatnonzero(num)] = r.max(axis=1)
+            assoc[start + np.flatnonzero(num)] = max_abs_correlation(block[:, num], R)
         for j in np.flatnonzero(~num):
             codes = pd.factorize(sub[cols[j]].astype("object").where(sub[cols[j]].notna(), "(missing)"))[0]
             best = 0.0

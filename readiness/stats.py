@@ -210,3 +210,22 @@ def welch(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> tuple[float, lis
     h = float(stats.t.ppf(1 - alpha / 2, df)) * se
     p = float(2 * stats.t.sf(abs(d) / se, df))
     return d, [d - h, d + h], p
+
+
+def standardised(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of ``A`` with each column centred and scaled to standard deviation 1 (a constant column stays 0),
+    and the columns' standard deviations."""
+    Z = np.array(A, dtype=float)
+    sd = Z.std(axis=0)
+    Z -= Z.mean(axis=0)
+    Z /= np.where(sd > 0, sd, 1.0)
+    return Z, sd
+
+
+def max_abs_correlation(B: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """Per column of ``B``, the largest |Pearson r| with any column of ``Z`` (already :func:`standardised`);
+    0 for a constant column. Callers pass ``B`` a block of columns at a time, so memory stays rows x block."""
+    Bz, sd = standardised(B)
+    r = np.abs(Bz.T @ Z) / len(Bz)
+    r[sd == 0] = 0.0
+    return r.max(axis=1)

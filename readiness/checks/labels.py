@@ -29,6 +29,7 @@ from readiness.fmt import points
 from readiness.inputs.context import ReviewContext
 from readiness.registry import Outcome, SkipCheck, register
 from readiness.results import Finding, Severity, Status
+from readiness.stats import max_abs_correlation, standardised
 
 LABEL_SAMPLE_CAP = 20_000  # training rows examined (class-stratified sample above this)
 FOLDS = 5  # cross-validation folds for the out-of-sample probabilities
@@ -85,19 +86,10 @@ def screen_columns(X: np.ndarray, y: np.ndarray, n_classes: int, keep: int) -> n
     fitting rows only, so the rows it then scores never chose their own columns (selecting on
     every row would make the out-of-fold probabilities agree with the given labels by chance).
     Standardises SCREEN_CHUNK columns at a time, so memory stays within rows x chunk."""
-    Y = np.eye(n_classes)[y]
-    Y = Y - Y.mean(axis=0)
-    sd_y = Y.std(axis=0)
-    Y = Y / np.where(sd_y > 0, sd_y, 1.0)
+    Y, _ = standardised(np.eye(n_classes)[y])
     assoc = np.zeros(X.shape[1])
     for start in range(0, X.shape[1], SCREEN_CHUNK):
-        B = np.array(X[:, start:start + SCREEN_CHUNK], dtype=float)
-        B -= B.mean(axis=0)
-        sd = B.std(axis=0)
-        B /= np.where(sd > 0, sd, 1.0)
-        r = np.abs(B.T @ Y) / len(y)
-        r[sd == 0] = 0.0
-        assoc[start:start + SCREEN_CHUNK] = r.max(axis=1)
+        assoc[start:start + SCREEN_CHUNK] = max_abs_correlation(X[:, start:start + SCREEN_CHUNK], Y)
     return np.sort(np.argsort(-assoc, kind="stable")[:keep])
 
 
