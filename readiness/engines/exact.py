@@ -77,17 +77,22 @@ def _prop_ci(x: int, n: int) -> list | None:
     return list(clopper_pearson(int(x), int(n))) if n else None
 
 
+def _confusion(ctx: ReviewContext, test: dict) -> tuple[int, np.ndarray]:
+    """(classes, the merged confusion counts: true class by predicted class, one more row and column for a
+    label or prediction outside the classes)."""
+    k = len(ctx.classes)
+    return k, np.asarray(test["confusion"], dtype=np.int64).reshape(k + 1, k + 1)
+
+
 def holdout_reuse(ctx: ReviewContext, test: dict) -> Outcome:
     from readiness.checks.holdout_reuse import reuse_outcome
 
-    k = len(ctx.classes)
-    conf = np.asarray(test["confusion"], dtype=np.int64).reshape(k + 1, k + 1)
+    k, conf = _confusion(ctx, test)
     return reuse_outcome(ctx, (int(np.trace(conf[:k, :k])), int(conf.sum())))
 
 
 def holdout(ctx: ReviewContext, test: dict) -> Outcome:
-    k = len(ctx.classes)
-    conf = np.asarray(test["confusion"], dtype=np.int64).reshape(k + 1, k + 1)
+    k, conf = _confusion(ctx, test)
     findings = []
     unscored = int(test.get("unscored", 0))
     if unscored:
