@@ -561,3 +561,18 @@ def test_a_missing_value_code_above_the_range_stays_one():
     assert top_codes(ctx) == {}
     res = run_check(get_check("data_quality.completeness"), ctx)
     assert "99999" in res.metrics["columns"]["capital-gain"]["sentinels"]
+
+
+def test_the_bias_pages_missingness_reads_a_top_code_as_completeness_does():
+    """Measurement bias counts missing cells by group with the same reading: Adult's capital-gain 99999 is a
+    cap, so the column has no missing cells for any group (it was '99999 = missing' there, and men, who hold
+    most of the capped values, looked less well measured)."""
+    from readiness.checks.bias_categories import _column_missing
+    from readiness.checks.data_quality import top_codes
+
+    train, test = _adult_ctx()
+    both = pd.concat([train, test], ignore_index=True)
+    ctx = make_ctx(train, test, target="income")
+    assert _column_missing(both["capital-gain"]).sum() == (both["capital-gain"] == 99999).sum() > 0  # the mechanism
+    caps = frozenset(top_codes(ctx)["capital-gain"])
+    assert _column_missing(both["capital-gain"], caps).sum() == 0

@@ -302,11 +302,13 @@ def representation(ctx: ReviewContext, singles: list[Attribute], intersections: 
                                   "issues": [{"severity": s.value, "text": t} for s, t in issues]})
 
 
-def _column_missing(series: pd.Series) -> np.ndarray:
+def _column_missing(series: pd.Series, top_coded: frozenset = frozenset()) -> np.ndarray:
+    """Missing cells of a column: empty, a missing-value word, or a sentinel number — not a top-code
+    (data_quality.top_codes: the completeness check's own reading of the column)."""
     from readiness.checks.data_quality import sentinel_values
 
     miss = missing_text(series)
-    sentinels = sentinel_values(series)
+    sentinels = [v for v in sentinel_values(series) if v not in top_coded]
     if sentinels:
         vals = pd.to_numeric(series, errors="coerce").to_numpy(float)
         miss = miss | np.isin(vals, [float(s) for s in sentinels])
@@ -320,8 +322,11 @@ def measurement(ctx: ReviewContext, singles: list[Attribute]) -> _Cat:
     both = pd.concat([ctx.train, ctx.test], ignore_index=True)
     issues: list[tuple[Severity, str]] = []
     missing_gaps = []
+    from readiness.checks.data_quality import top_codes
+
+    caps = top_codes(ctx)
     for f in feats:
-        miss = _column_missing(both[f])
+        miss = _column_missing(both[f], frozenset(caps.get(f, {})))
         if not miss.any():
             continue
         for a in singles:
