@@ -341,8 +341,8 @@ def _holdout_labels(ctx: ReviewContext, names: np.ndarray, seed: int) -> tuple[n
     return pick, np.searchsorted(names, text[pick])
 
 
-def _against_holdout(m: dict, P: np.ndarray, y: np.ndarray, P_hold: np.ndarray | None, y_hold: np.ndarray,
-                     ) -> tuple[Status, Finding | None]:
+def _against_holdout(m: dict, P: np.ndarray, y: np.ndarray, P_hold: np.ndarray | None,
+                     y_hold: np.ndarray) -> tuple[Status, Finding]:
     """The judged part: do training labels fall short of holdout labels judged alike (labels_stats)?"""
     m["shortfall_thresholds"] = {"warn": SHORTFALL_WARN, "fail": SHORTFALL_FAIL}
     if P_hold is None:
