@@ -10,6 +10,7 @@ missing values (``tenure`` 3% empty; ``region`` with '?' tokens) and a sentinel 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -72,3 +73,30 @@ def build(root: Path, *, n_train: int, n_test: int, parts: int = 8, extra: int =
     del train
     out["holdout"] = write_dataset(make_rows(n_test, 2, holdout=True, extra=extra), root / "holdout", parts)
     return out
+
+
+def close(a, b, path=""):
+    """Differences between two JSON values: floats at relative 1e-9, everything else equal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
+        return [d for k in a for d in close(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} vs {len(b)} items"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in close(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return [] if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) else [f"{path}: {a!r} vs {b!r}"]
+    return [] if a == b else [f"{path}: {a!r} vs {b!r}"]
+
+
+BOOTSTRAPPED = ("mean_score_ci", "brier_ci", "calibration_gap_ci")  # bias.groups: normal intervals from sums on an engine
+
+
+def unbootstrapped(x):
+    """A JSON value without the intervals the in-memory bias.groups bootstraps."""
+    if isinstance(x, dict):
+        return {k: unbootstrapped(v) for k, v in x.items() if k not in BOOTSTRAPPED}
+    if isinstance(x, list):
+        return [unbootstrapped(v) for v in x]
+    return x

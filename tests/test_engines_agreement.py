@@ -11,19 +11,18 @@ READINESS_REQUIRE_ENGINES=1 (CI), where a missing engine fails.
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from engines_world import build, make_rows, write_dataset
+from engines_world import build, close, make_rows, unbootstrapped, write_dataset
 
 REQUIRE = os.environ.get("READINESS_REQUIRE_ENGINES") == "1"
 N_TRAIN, N_TEST, N_BATCH, SAMPLE = 100_000, 300_000, 100_000, 50_000
 CHECKS = ["data_quality.completeness", "evaluation.holdout", "drift.features", "bias.groups", "monitoring.reference"]
-EXACT = {"data_quality.completeness", "evaluation.holdout"}
+EXACT = {"data_quality.completeness", "evaluation.holdout", "bias.groups"}
 
 
 def need(module: str, extra: str) -> None:
@@ -31,21 +30,6 @@ def need(module: str, extra: str) -> None:
         if REQUIRE:
             pytest.fail(f"READINESS_REQUIRE_ENGINES=1 but {module} is not installed (pip install -e '.[{extra}]')")
         pytest.skip(f"{module} is not installed: the {extra} engine is tested with the [{extra}] extra")
-
-
-def close(a, b, path=""):
-    """Differences between two JSON values: floats at relative 1e-9, everything else equal."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        if set(a) != set(b):
-            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
-        return [d for k in a for d in close(a[k], b[k], f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return [f"{path}: {len(a)} vs {len(b)} items"]
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in close(x, y, f"{path}[{i}]")]
-    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        return [] if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) else [f"{path}: {a!r} vs {b!r}"]
-    return [] if a == b else [f"{path}: {a!r} vs {b!r}"]
 
 
 @pytest.fixture(scope="module")
@@ -133,10 +117,15 @@ def _assert_exact_agrees(local, engine):
                 "recall", "recall_ci", "precision", "precision_ci", "balanced_accuracy", "log_loss"):
         assert close(ev_a[key], ev_b[key], key) == []
     assert abs(ev_a["roc_auc"] - ev_b["roc_auc"]) <= ev_b["roc_auc_max_error"] < 1e-3
-    for cid in ("drift.features", "bias.groups"):  # on the sample: the planted defects still found
+    bias_a, bias_b = local.check("bias.groups"), engine.check("bias.groups")  # per-group counts on every row
+    assert close(unbootstrapped(bias_a.metrics),
+                 unbootstrapped({k: v for k, v in bias_b.metrics.items() if k not in ("basis", "interval_methods")})) == []
+    assert [f.message for f in bias_a.findings] == [f.message for f in bias_b.findings]
+    for cid in ("drift.features",):  # on the sample: the planted defects still found
         assert local.check(cid).status == engine.check(cid).status, cid
         basis = engine.check(cid).metrics["basis"]
         assert (basis["kind"], basis["rows"], basis["of_rows"]) == ("sample", SAMPLE, N_TEST)
+
 
 
 def _assert_monitor_agrees(a, b):
@@ -176,6 +165,11 @@ def test_known_answers_and_planted_defects(world, reference):
     assert drift.status.value in ("warn", "fail") and drift.metrics["ranked"][0] == "income"
     bias = report.check("bias.groups")
     assert bias.status.value in ("warn", "fail") and any("group" in f.message for f in bias.findings)
+    for g in ("a", "b"):
+        m = (holdout["group"] == g).to_numpy()
+        tn, fp, fn, tp = confusion_matrix(holdout["default"][m], (p[m] >= 0.5).astype(int), labels=[0, 1]).ravel()
+        got = bias.metrics["groups"]["group"][g]
+        assert (got["tp"], got["fp"], got["fn"], got["tn"]) == (tp, fp, fn, tn)
     assert any(t.fired and t.id == "feature_drift:income" for t in monitored.tests)
 
 

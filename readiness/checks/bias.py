@@ -483,6 +483,14 @@ def groups_check(ctx: ReviewContext) -> Outcome:
         summary, findings, metrics = regression_groups(ctx, attrs, skipped, dict(ctx.settings.reference_groups or {}))
         return Outcome(summary=summary, findings=findings, metrics=metrics)
     groups, overall, ok = group_stats(ctx, attrs)
+    return groups_outcome(ctx, attrs, skipped, groups, overall, scored=int(ok.sum()), unscored=int((~ok).sum()))
+
+
+def groups_outcome(ctx: ReviewContext, attrs: list[Attribute], skipped: list[str], groups: dict, overall: dict, *,
+                   scored: int, unscored: int) -> Outcome:
+    """The verdict of ``bias.groups`` (classifiers) from the per-group statistics of :func:`group_stats`
+    (or the same statistics from merged partition counts, ``readiness.engines.exact_bias``): references,
+    disparities, findings, metrics and summary. ``scored`` / ``unscored``: holdout rows with and without a score."""
     o = outcomes(ctx)
     reference, ref_source = reference_groups(ctx, attrs, groups)
     n_metrics = 4 * (len(ctx.classes) if ctx.task == "multiclass" else 1)
@@ -490,10 +498,10 @@ def groups_check(ctx: ReviewContext) -> Outcome:
     total = sum(counts.values())
     disparities, worst, selection = {}, {}, {}
     findings: list[Finding] = []
-    if (~ok).any():
+    if unscored:
         findings.append(Finding(severity=Severity.WARN, message=(
-            f"{int((~ok).sum())} holdout rows have no score and are left out of the group metrics."),
-            evidence={"rows_without_score": int((~ok).sum())}))
+            f"{unscored} holdout rows have no score and are left out of the group metrics."),
+            evidence={"rows_without_score": unscored}))
     if not o.directed:
         findings.append(Finding(severity=Severity.INFO, message=NO_DIRECTION.format(target=ctx.target),
                                 evidence={"direction": None}))
@@ -552,8 +560,8 @@ def groups_check(ctx: ReviewContext) -> Outcome:
         "classes": [label_text(c) for c in ctx.classes],
         "threshold": ctx.settings.threshold if ctx.task == "binary" else None,
         "scores_are_probabilities": bool(ctx.scores_are_probabilities),
-        "n": int(ok.sum()),
-        "rows_without_score": int((~ok).sum()),
+        "n": scored,
+        "rows_without_score": unscored,
         "attributes": [a.name for a in attrs if not a.is_intersection],
         "intersections": [a.name for a in attrs if a.is_intersection],
         "intersections_skipped": skipped,

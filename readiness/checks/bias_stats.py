@@ -390,6 +390,22 @@ def rate_stats(y: np.ndarray, pred: np.ndarray, score: np.ndarray | None = None,
     return out
 
 
+def cell_counts(codes: np.ndarray, n_groups: int, cell: np.ndarray, n_cells: int) -> np.ndarray:
+    """Rows per group and cell: an (n_groups, n_cells) int64 array from each row's group code (negative: in
+    no group) and cell index (0 .. n_cells − 1)."""
+    codes, cell = np.asarray(codes, dtype=np.int64), np.asarray(cell, dtype=np.int64)
+    keep = codes >= 0
+    flat = np.bincount(codes[keep] * n_cells + cell[keep], minlength=n_groups * n_cells)
+    return flat.reshape(n_groups, n_cells).astype(np.int64)
+
+
+def confusion_cells(codes: np.ndarray, n_groups: int, y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Binary confusion counts per group, an (n_groups, 4) int64 array of TP, FP, FN, TN (the order of
+    :func:`rates_from_counts`), from each row's group code, actual and prediction (1 = positive)."""
+    y, pred = np.asarray(y, dtype=np.int64), np.asarray(pred, dtype=np.int64)
+    return cell_counts(codes, n_groups, 2 * (1 - pred) + (1 - y), 4)
+
+
 def rates_from_counts(tp: int, fp: int, fn: int, tn: int) -> dict:
     """:func:`rate_stats` without scores, from the four counts (merged partition summaries)."""
     n, pos, pp = tp + fp + fn + tn, tp + fn, tp + fp

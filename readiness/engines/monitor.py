@@ -49,7 +49,7 @@ def _model(spec: MonitorSpec):
 
 def monitor_summary(frame: pd.DataFrame, spec: MonitorSpec) -> dict:
     """One partition's counts and sums for the monitor's tests."""
-    from readiness.checks.bias_stats import label_texts
+    from readiness.checks.bias_stats import confusion_cells, label_texts
     from readiness.monitor.profile import (
         UNSEEN_BIN,
         apply_map,
@@ -132,11 +132,9 @@ def monitor_summary(frame: pd.DataFrame, spec: MonitorSpec) -> dict:
             gs = spec_groups["spec"]
             if gs["column"] not in labelled.columns:
                 continue
-            labels = group_labels(gs, labelled[gs["column"]])
-            groups[attr] = {g: np.array([((m := labels == g) & (flagged == 1) & (yb == 1)).sum(),
-                                         (m & (flagged == 1) & (yb == 0)).sum(), (m & (flagged == 0) & (yb == 1)).sum(),
-                                         (m & (flagged == 0) & (yb == 0)).sum()], np.int64)
-                            for g in spec_groups["groups"]}
+            names = list(spec_groups["groups"])
+            codes = pd.Index(names).get_indexer(group_labels(gs, labelled[gs["column"]]))
+            groups[attr] = dict(zip(names, confusion_cells(codes, len(names), yb, flagged), strict=True))
         r["groups"] = groups
     out["realised"] = r
     return out

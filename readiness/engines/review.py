@@ -25,6 +25,8 @@ from readiness import errors as E
 from readiness.engines import exact as X
 from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset
+from readiness.engines.exact_bias import bias_spec, exact_ready
+from readiness.engines.exact_bias import groups as exact_groups
 from readiness.engines.summaries import HoldoutSpec, holdout_summary, merge_all, table_summary
 from readiness.inputs.tables import PARQUET_SUFFIXES, Table, load_table
 
@@ -126,7 +128,7 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
     columns = tuple(c for c in ctx.train.columns if c in ctx.test.columns)
     spec = holdout_spec(ctx, columns, model=(model, model_name, trusted) if model is not None else None)
     er.train_summary = summarize(engine, srcs["train"], functools.partial(table_summary, columns=columns,
-                                                                          target=ctx.target))
+                                                                          target=ctx.target, bias=spec.bias))
     say(f"counted every training row; now every holdout row{' (the model scores each)' if model else ''}")
     er.test_summary = summarize(engine, srcs["test"], functools.partial(holdout_summary, spec=spec))
     say("counted every holdout row for the exact figures")
@@ -146,7 +148,7 @@ def holdout_spec(ctx, columns: tuple, *, model) -> HoldoutSpec:
     return HoldoutSpec(target=ctx.target, task=ctx.task, classes=tuple(ctx.classes), positive=ctx.positive_label,
                        threshold=ctx.settings.threshold, features=tuple(ctx.features),
                        prediction_column=ctx.roles.prediction_column if model is None else None, model=model,
-                       score_range=(lo, hi), probabilities=probabilities, columns=columns)
+                       score_range=(lo, hi), probabilities=probabilities, columns=columns, bias=bias_spec(ctx))
 
 
 def exact_checks(er: EngineReview) -> dict:
@@ -155,6 +157,9 @@ def exact_checks(er: EngineReview) -> dict:
     if er.ctx.task in ("binary", "multiclass") and "confusion" in er.test_summary:
         out["evaluation.holdout"] = lambda ctx: X.holdout(ctx, er.test_summary)
         out["evaluation.holdout_reuse"] = lambda ctx: X.holdout_reuse(ctx, er.test_summary)
+    bias = bias_spec(er.ctx)
+    if exact_ready(bias, er.train_summary, er.test_summary):
+        out["bias.groups"] = lambda ctx: exact_groups(ctx, bias, er.train_summary, er.test_summary)
     return out
 
 

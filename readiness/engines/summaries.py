@@ -121,6 +121,7 @@ class HoldoutSpec:
     probabilities: bool = True
     columns: tuple = ()  # completeness columns
     sensitive: tuple = ()
+    bias: Any = None  # readiness.engines.exact_bias.BiasSpec: counts per sensitive group
 
 
 _MODELS: dict = {}
@@ -195,14 +196,24 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
             out["log_loss_sum"], out["log_loss_sq"] = float(loss.sum()), float((loss ** 2).sum())
     else:
         pred = label_codes(worker_model(spec).predict(rows[ok]), spec.classes)
+    if spec.bias is not None:  # bias.groups on every row (readiness.engines.exact_bias)
+        from readiness.engines.exact_bias import holdout_partition
+
+        out["bias"] = holdout_partition(rows, ok, y, pred, s, spec.bias)
     # confusion counts over classes plus one 'not a class' row/column (code k)
     yy, pp = np.where(y < 0, k, y), np.where(pred < 0, k, pred)
     out["confusion"] = np.bincount(yy * (k + 1) + pp, minlength=(k + 1) ** 2).astype(np.int64)
     return out
 
 
-def table_summary(frame: pd.DataFrame, columns: tuple, target: str) -> dict:
-    """The training data's completeness counts (and its unlabelled rows)."""
+def table_summary(frame: pd.DataFrame, columns: tuple, target: str, bias: Any = None) -> dict:
+    """The training data's completeness counts (and its unlabelled rows); with ``bias`` (a
+    ``BiasSpec``), its rows per sensitive value (``readiness.engines.exact_bias``)."""
     labelled = frame[frame[target].notna()] if target in frame else frame
-    return {"rows": len(frame), "unlabelled": len(frame) - len(labelled),
-            "columns": {c: column_summary(labelled[c]) for c in columns if c in labelled}}
+    out = {"rows": len(frame), "unlabelled": len(frame) - len(labelled),
+           "columns": {c: column_summary(labelled[c]) for c in columns if c in labelled}}
+    if bias is not None:
+        from readiness.engines.exact_bias import train_partition
+
+        out["bias"] = train_partition(labelled, bias)
+    return out
