@@ -236,13 +236,19 @@ def match_counts(train_keys: np.ndarray, test_keys: np.ndarray) -> dict:
     binomial test against the floor. *Material*: the excess is ≥ 1% of the holdout and ≥ 25%
     above chance, and at least 3 rows. Where half of training repeats itself (rounding makes
     every row a near-copy) a match carries no information and is never flagged."""
+    test_hit = np.asarray(pd.Index(test_keys).isin(train_keys))
+    n_tr = len(train_keys)
+    repeated = int(pd.Series(train_keys).duplicated(keep=False).sum()) if n_tr else 0
+    return {"mask": test_hit, **match_stats(n_tr, len(test_keys), repeated, int(test_hit.sum()))}
+
+
+def match_stats(n_tr: int, n_te: int, repeated: int, observed: int) -> dict:
+    """:func:`match_counts` from counts alone: ``repeated`` training rows whose key another training row
+    shares, ``observed`` holdout rows whose key occurs in training (what an engine counts over every row)."""
     from scipy import stats
 
-    test_hit = np.asarray(pd.Index(test_keys).isin(train_keys))
-    n_tr, n_te = len(train_keys), len(test_keys)
-    baseline = float(pd.Series(train_keys).duplicated(keep=False).mean()) if n_tr else 0.0
+    baseline = repeated / n_tr if n_tr else 0.0
     chance = max(baseline, 1.0 / (n_tr + 1))
-    observed = int(test_hit.sum())
     expected = chance * n_te
     if not observed or not n_te:
         p_value = 1.0
@@ -258,7 +264,7 @@ def match_counts(train_keys: np.ndarray, test_keys: np.ndarray) -> dict:
     significant = bool(observed and p_value < OVERLAP_P_VALUE and informative and excess >= OVERLAP_MIN_EXCESS)
     relative = observed / expected if expected > 0 else math.inf
     material = bool(excess_share >= OVERLAP_MATERIAL_SHARE and relative >= OVERLAP_MATERIAL_RATIO)
-    return {"mask": test_hit, "rows": observed, "share": observed / n_te if n_te else 0.0,
+    return {"rows": observed, "share": observed / n_te if n_te else 0.0,
             "baseline_share": baseline, "chance_share": chance, "expected_rows": expected, "excess_rows": excess,
             "excess_share": excess_share, "p_value": p_value, "informative": informative,
             "significant": significant, "material": significant and material}

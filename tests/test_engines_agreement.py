@@ -21,8 +21,10 @@ from engines_world import build, close, make_rows, unbootstrapped, write_dataset
 
 REQUIRE = os.environ.get("READINESS_REQUIRE_ENGINES") == "1"
 N_TRAIN, N_TEST, N_BATCH, SAMPLE = 100_000, 300_000, 100_000, 50_000
-CHECKS = ["data_quality.completeness", "evaluation.holdout", "drift.features", "bias.groups", "monitoring.reference"]
-EXACT = {"data_quality.completeness", "evaluation.holdout", "bias.groups"}
+CHECKS = ["data_quality.completeness", "data_quality.integrity", "leakage.train_test_overlap", "evaluation.holdout",
+          "drift.features", "bias.groups", "monitoring.reference"]
+EXACT = {"data_quality.completeness", "data_quality.integrity", "leakage.train_test_overlap", "evaluation.holdout",
+         "bias.groups"}
 
 
 def need(module: str, extra: str) -> None:
@@ -112,6 +114,11 @@ def _assert_exact_agrees(local, engine):
     comp_a, comp_b = local.check("data_quality.completeness"), engine.check("data_quality.completeness")
     assert close({k: v for k, v in comp_a.metrics.items()}, {k: v for k, v in comp_b.metrics.items() if k != "basis"}) == []
     assert [f.message for f in comp_a.findings] == [f.message for f in comp_b.findings]
+    for cid in ("data_quality.integrity", "leakage.train_test_overlap"):  # row hashes grouped on the engine
+        a, b = local.check(cid), engine.check(cid)
+        assert close({k: v for k, v in a.metrics.items() if k != "examples"},
+                     {k: v for k, v in b.metrics.items() if k not in ("basis", "examples")}) == [], cid
+        assert [f.message for f in a.findings] == [f.message for f in b.findings], cid
     ev_a, ev_b = local.check("evaluation.holdout").metrics, engine.check("evaluation.holdout").metrics
     for key in ("n", "accuracy", "accuracy_ci", "majority_class_rate", "confusion_matrix", "class_counts", "prevalence",
                 "recall", "recall_ci", "precision", "precision_ci", "balanced_accuracy", "log_loss"):
@@ -161,6 +168,11 @@ def test_known_answers_and_planted_defects(world, reference):
     assert comp["tenure"]["missing_test"] == int(holdout["tenure"].isna().sum())
     assert comp["debt"]["sentinels"] == {"-999": int((holdout["debt"] == -999).sum()
                                                      + (pd.read_parquet(world["train"])["debt"] == -999).sum())}
+    train = pd.read_parquet(world["train"])
+    integrity, overlap = report.check("data_quality.integrity").metrics, report.check("leakage.train_test_overlap").metrics
+    assert integrity["duplicate_rows_train"] == int(train.duplicated().sum())
+    assert integrity["duplicate_rows_test"] == int(holdout.duplicated().sum())
+    assert overlap["overlap_test_rows"] == len(holdout.merge(train.drop_duplicates(), how="inner"))
     drift = report.check("drift.features")
     assert drift.status.value in ("warn", "fail") and drift.metrics["ranked"][0] == "income"
     bias = report.check("bias.groups")

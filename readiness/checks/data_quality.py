@@ -547,47 +547,125 @@ def _shuffled(rep: dict) -> str:
     return f"columns shuffled on their own, dependent ones together: {together}"
 
 
+@dataclass
+class IntegrityCounts:
+    """What the integrity check counts, from the frames or from an engine's counts over every row.
+
+    ``repeats(split)`` gives :func:`_feature_repeats` of "train", "test" or "both" (the two splits
+    together); it is called only where a verdict needs it (rows repeat, or labels conflict)."""
+
+    feats: list
+    constant: dict  # column -> its one value
+    rows: dict  # split -> rows
+    duplicates: dict  # split -> rows identical to an earlier row of the split (all columns)
+    examples: dict  # split -> a few duplicated rows (row numbers)
+    repeats: object  # callable: split -> the chance judgement of repeated feature values
+    conflict_groups: int
+    conflict_rows: int
+    mixed: dict
+    unseen: dict  # column -> {"rows", "values"} (the ten most common)
+    unseen_distinct: dict  # column -> distinct unseen values
+    new_labels: list
+
+
 @register("data_quality.integrity", title="Integrity: constants, duplicates, conflicts, types, categories",
           area="data_quality", antipatterns=("data_crisis_as_a_service",), order=11)
 def integrity(ctx: ReviewContext) -> Outcome:
     """Constant columns, duplicate rows within each split, conflicting labels (identical
     features, different target), columns of mixed types, and holdout categories never
     seen in training."""
-    findings: list[Finding] = []
     train, test, target = ctx.train, ctx.test, ctx.target
     feats = [c for c in ctx.features if c in train.columns and c in test.columns]
-    # constant columns
     both = pd.concat([train[feats], test[feats]], ignore_index=True)
-    constant = [c for c in feats if both[c].nunique(dropna=False) <= 1]
+    constant = {c: both[c].iloc[0] for c in feats if both[c].nunique(dropna=False) <= 1}
+    dup, examples = {}, {}
+    for split, frame in (("train", train), ("test", test)):
+        h = _row_hash(frame)
+        dup[split] = int(h.duplicated().sum())
+        examples[split] = frame[h.duplicated(keep=False)].head(6).index.tolist() if dup[split] else []
+    conflicts_rows, conflict_groups = 0, 0
+    if feats:
+        frame = pd.concat([train[feats + [target]], test[feats + [target]]], ignore_index=True)
+        key = _row_hash(frame[feats])
+        labels_per_key = frame.groupby(key.to_numpy())[target].nunique()
+        bad_keys = labels_per_key[labels_per_key > 1].index
+        if len(bad_keys):
+            conflicts_rows, conflict_groups = int(key.isin(bad_keys).sum()), int(len(bad_keys))
+    seed = ctx.settings.random_state
+
+    def repeats(split: str) -> dict:
+        frame = {"train": train, "test": test}.get(split)
+        if frame is None:
+            frame = pd.concat([train[feats], test[feats]], ignore_index=True)
+        return _feature_repeats(frame, feats, seed=seed)
+
+    unseen, distinct = {}, {}
+    for c in feats:
+        found = unseen_in(train[c], test[c])
+        if found is not None:
+            unseen[c], distinct[c] = found
+    new_labels = []
+    if ctx.task != "regression":
+        new_labels = sorted(set(test[target].astype(str).unique()) - set(train[target].astype(str).unique()))
+    return integrity_outcome(ctx, IntegrityCounts(
+        feats=feats, constant=constant, rows={"train": len(train), "test": len(test)}, duplicates=dup,
+        examples=examples, repeats=repeats, conflict_groups=conflict_groups, conflict_rows=conflicts_rows,
+        mixed=mixed_type_columns(both), unseen=unseen, unseen_distinct=distinct, new_labels=new_labels))
+
+
+def unseen_in(s_tr: pd.Series, s_te: pd.Series) -> tuple[dict, int] | None:
+    """The holdout values of a categorical column that training never has: ({"rows", "values": the ten
+    most common}, how many distinct), or None (numbers, identifier-like text, or none unseen)."""
+    if pd.api.types.is_numeric_dtype(s_tr) and pd.api.types.is_numeric_dtype(s_te):
+        return None
+    if s_tr.nunique() > 0.5 * len(s_tr):  # identifier-like text, not a category
+        return None
+    seen = set(s_tr.dropna().astype(str).unique())  # not a Python loop over every row
+    te = s_te.dropna().astype(str)
+    new = te[~te.isin(seen)]
+    if not len(new):
+        return None
+    counts = new.value_counts().head(10)
+    return {"rows": int(len(new)), "values": {str(k): int(v) for k, v in counts.items()}}, int(new.nunique())
+
+
+def _sampled(rep: dict) -> str:
+    """' (in a sample of n of the N rows)' where the chance judgement ran on an engine's sample, else ''."""
+    if not rep.get("sample_rows"):
+        return ""
+    return f" (in a sample of {rep['sample_rows']:,} of the {rep['of_rows']:,} rows)"
+
+
+def integrity_outcome(ctx: ReviewContext, k: IntegrityCounts) -> Outcome:
+    """The integrity findings from its counts (:class:`IntegrityCounts`)."""
+    findings: list[Finding] = []
+    target, feats = ctx.target, k.feats
+    constant = list(k.constant)
     for c in constant:
         findings.append(Finding(severity=Severity.WARN, columns=[c], message=(
             f"'{c}' has the same value in every row: it carries no information. Drop it."),
-            evidence={"value": both[c].iloc[0]}))
+            evidence={"value": k.constant[c]}))
     # duplicates within each split (all columns), judged against what chance gives in data this coarse
     # (issue 18: with a few integer or categorical columns, honest rows repeat by the thousand)
-    dup, chance = {}, {}
+    dup, chance = k.duplicates, {}
     # kinds too many to be "too few to matter" that are no warning because chance gives them: chance estimable?
     chance_explains: dict[str, list[bool]] = {}
-    seed = ctx.settings.random_state
-    for split, frame in (("train", train), ("test", test)):
-        h = _row_hash(frame)
-        n_dup = int(h.duplicated().sum())
-        dup[split] = n_dup
+    for split in ("train", "test"):
+        n_dup = dup[split]
         if n_dup:
-            share = n_dup / len(frame)
-            rep = _feature_repeats(frame, feats, seed=seed) if feats else {"significant": True, "expected": 0.0}
+            share = n_dup / k.rows[split]
+            rep = k.repeats(split) if feats else {"significant": True, "expected": 0.0}
             chance[split] = rep
             sev = Severity.WARN if share >= DUPLICATE_SHARE and rep["significant"] and (
                 not feats or rep["material"]) else Severity.INFO
             if sev == Severity.INFO and share >= DUPLICATE_SHARE and feats:
                 chance_explains.setdefault("duplicate rows", []).append(rep["estimable"])
             name = "training" if split == "train" else "holdout"
-            first = frame[h.duplicated(keep=False)].head(6)
-            by_chance = ((f" Rows with the same feature values: {rep['rows']:,}; every feature column depends on the "
-                          "others here, so how many chance alone gives cannot be estimated by shuffling columns: "
-                          "compare record ids or sources to tell copies from different records that coincide.")
+            by_chance = ((f" Rows with the same feature values{_sampled(rep)}: {rep['rows']:,}; every feature column "
+                          "depends on the others here, so how many chance alone gives cannot be estimated by shuffling "
+                          "columns: compare record ids or sources to tell copies from different records that coincide.")
                          if not rep.get("estimable", True) else
-                         (f" Rows with the same feature values: {rep['rows']:,}; chance alone gives about "
+                         (f" Rows with the same feature values{_sampled(rep)}: {rep['rows']:,}; chance alone gives about "
                           f"{rep['expected']:,.0f} in data this coarse ({_shuffled(rep)})"
                           + ("." if sev == Severity.WARN else
                              # information because chance explains them, or because they are too few to matter
@@ -601,74 +679,57 @@ def integrity(ctx: ReviewContext) -> Outcome:
                 f"{n_dup} {name} rows ({_pct(share)}) are exact copies of another {name} row."
                 + by_chance
                 + (" Duplicates over-weight some cases; check how the data was collected." if sev == Severity.WARN else "")),
-                evidence={"split": split, "duplicate_rows": n_dup, "example_rows": first.index.tolist(),
+                evidence={"split": split, "duplicate_rows": n_dup, "example_rows": k.examples[split],
                           "feature_repeats": rep.get("rows"), "chance_expected": rep["expected"],
                           "chance_blocks": rep.get("blocks", []), "chance_estimable": rep.get("estimable", True)}))
     # conflicting labels: same features, different target (over both splits)
-    conflicts_rows, conflict_groups = 0, 0
-    if feats:
-        frame = pd.concat([train[feats + [target]], test[feats + [target]]], ignore_index=True)
-        key = _row_hash(frame[feats])
-        labels_per_key = frame.groupby(key.to_numpy())[target].nunique()
-        bad_keys = labels_per_key[labels_per_key > 1].index
-        if len(bad_keys):
-            mask = key.isin(bad_keys)
-            conflicts_rows, conflict_groups = int(mask.sum()), int(len(bad_keys))
-            share = conflicts_rows / len(frame)
-            # where feature values repeat only as often as chance gives (few distinct values per column),
-            # different labels on them are the problem's own noise (its Bayes error), not a defect
-            rep = _feature_repeats(frame[feats], feats, seed=seed)
-            sev = Severity.WARN if share >= CONFLICT_SHARE and rep["significant"] else Severity.INFO
-            if sev == Severity.INFO and share >= CONFLICT_SHARE:
-                chance_explains.setdefault("label conflicts", []).append(rep["estimable"])
-            findings.append(Finding(severity=sev, columns=[target], message=(
-                f"{conflict_groups} groups of identical rows ({conflicts_rows} rows, {_pct(share)}) carry different "
-                + ("target values: either labels are noisy or a feature that separates them is missing."
-                   if sev == Severity.WARN else
-                   f"target values: too few to matter (under {_pct(CONFLICT_SHARE)} of the rows), though feature "
-                   f"values repeat more often than chance gives ({rep['rows']:,} rows repeat another's; chance alone "
-                   f"gives about {rep['expected']:,.0f}): check them if the same features should give one outcome."
-                   if rep["significant"] and rep["estimable"] else
-                   f"target values. The features take so few distinct values that {rep['rows']:,} rows repeat "
-                   + (f"another's (chance alone gives about {rep['expected']:,.0f}): outcomes that differ for the same "
-                      "feature values are the problem's own uncertainty here, not a sign of noisy labels."
-                      if rep["estimable"] else
-                      "another's, and every feature column depends on the others, so chance cannot be estimated by "
-                      "shuffling columns: outcomes that differ for the same feature values are not by themselves a "
-                      "sign of noisy labels."))),
-                evidence={"groups": conflict_groups, "rows": conflicts_rows, "feature_repeats": rep["rows"],
-                          "chance_expected": rep["expected"], "chance_blocks": rep["blocks"],
-                          "chance_estimable": rep["estimable"]}))
+    conflicts_rows, conflict_groups = k.conflict_rows, k.conflict_groups
+    if conflict_groups:
+        share = conflicts_rows / (k.rows["train"] + k.rows["test"])
+        # where feature values repeat only as often as chance gives (few distinct values per column),
+        # different labels on them are the problem's own noise (its Bayes error), not a defect
+        rep = k.repeats("both")
+        sev = Severity.WARN if share >= CONFLICT_SHARE and rep["significant"] else Severity.INFO
+        if sev == Severity.INFO and share >= CONFLICT_SHARE:
+            chance_explains.setdefault("label conflicts", []).append(rep["estimable"])
+        findings.append(Finding(severity=sev, columns=[target], message=(
+            f"{conflict_groups} groups of identical rows ({conflicts_rows} rows, {_pct(share)}) carry different "
+            + ("target values: either labels are noisy or a feature that separates them is missing."
+               if sev == Severity.WARN else
+               f"target values: too few to matter (under {_pct(CONFLICT_SHARE)} of the rows), though feature "
+               f"values repeat more often than chance gives ({rep['rows']:,} rows repeat another's{_sampled(rep)}; "
+               f"chance alone gives about {rep['expected']:,.0f}): check them if the same features should give one "
+               "outcome."
+               if rep["significant"] and rep["estimable"] else
+               f"target values. The features take so few distinct values that {rep['rows']:,} rows{_sampled(rep)} "
+               "repeat "
+               + (f"another's (chance alone gives about {rep['expected']:,.0f}): outcomes that differ for the same "
+                  "feature values are the problem's own uncertainty here, not a sign of noisy labels."
+                  if rep["estimable"] else
+                  "another's, and every feature column depends on the others, so chance cannot be estimated by "
+                  "shuffling columns: outcomes that differ for the same feature values are not by themselves a "
+                  "sign of noisy labels."))),
+            evidence={"groups": conflict_groups, "rows": conflicts_rows, "feature_repeats": rep["rows"],
+                      "chance_expected": rep["expected"], "chance_blocks": rep["blocks"],
+                      "chance_estimable": rep["estimable"]}))
     # mixed types
-    mixed = mixed_type_columns(both)
+    mixed = k.mixed
     for c, info in mixed.items():
         findings.append(Finding(severity=Severity.WARN, columns=[c], message=(
             f"'{c}' mixes numbers ({', '.join(info['numeric_examples'])}) with text ({', '.join(info['text_examples'])}): "
             "fix the type at the source."), evidence=info))
     # unseen categories in the holdout
-    unseen: dict[str, dict] = {}
-    for c in feats:
-        s_tr, s_te = train[c], test[c]
-        if pd.api.types.is_numeric_dtype(s_tr) and pd.api.types.is_numeric_dtype(s_te):
-            continue
-        if s_tr.nunique() > 0.5 * len(s_tr):  # identifier-like text, not a category
-            continue
-        seen = set(s_tr.dropna().astype(str).unique())  # not a Python loop over every row
-        te = s_te.dropna().astype(str)
-        new = te[~te.isin(seen)]
-        if len(new):
-            counts = new.value_counts().head(10)
-            unseen[c] = {"rows": int(len(new)), "values": {str(k): int(v) for k, v in counts.items()}}
-            share = len(new) / len(test)
-            sev = Severity.WARN if share >= 0.01 else Severity.INFO
-            findings.append(Finding(severity=sev, columns=[c], message=(
-                f"'{c}' has {counted(new.nunique(), 'value')} in {counted(len(new), 'holdout row')} ({_pct(share)}) that training never saw "
-                f"(e.g. {', '.join(list(counts.index[:3]))}): the model has to guess for them."), evidence=unseen[c]))
-    if ctx.task != "regression":
-        new_labels = sorted(set(test[target].astype(str).unique()) - set(train[target].astype(str).unique()))
-        if new_labels:
-            findings.append(Finding(severity=Severity.FAIL, columns=[target], message=(
-                f"The holdout has target values training never saw: {new_labels}."), evidence={"labels": new_labels}))
+    unseen = k.unseen
+    for c, info in unseen.items():
+        share = info["rows"] / k.rows["test"]
+        sev = Severity.WARN if share >= 0.01 else Severity.INFO
+        findings.append(Finding(severity=sev, columns=[c], message=(
+            f"'{c}' has {counted(k.unseen_distinct[c], 'value')} in {counted(info['rows'], 'holdout row')} ({_pct(share)}) "
+            f"that training never saw (e.g. {', '.join(list(info['values'])[:3])}): the model has to guess for them."),
+            evidence=info))
+    if k.new_labels:
+        findings.append(Finding(severity=Severity.FAIL, columns=[target], message=(
+            f"The holdout has target values training never saw: {k.new_labels}."), evidence={"labels": k.new_labels}))
     metrics = {
         "constant_columns": constant,
         "duplicate_rows_train": dup["train"],

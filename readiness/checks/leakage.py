@@ -458,7 +458,6 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
     full = ls.match_counts(k_full_tr, k_full_te)
     feat = ls.match_counts(k_feat_tr, k_feat_te)
     near = ls.match_counts(k_near_tr, k_near_te)
-    findings: list[Finding] = []
     id_col = ctx.roles.id_column
     shared = None
     if id_col:
@@ -470,7 +469,37 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
         is_group = ids_tr.duplicated().any() or ids_te.dropna().duplicated().any()
         shared = {"column": id_col, "rows": int(in_tr.sum()), "ids": int(ids_te[in_tr].nunique()),
                   "share": float(in_tr.mean()) if n_te else 0.0, "kind": "group" if is_group else "id",
-                  "mask": in_tr}
+                  "example_ids": test[id_col][in_tr].astype(str).unique()[:20].tolist()}
+    full_match = ls.first_match(k_full_tr, k_full_te)
+    full_ix = np.flatnonzero(full["mask"])[:50]
+    rows = {"full_holdout": full_ix, "full_training": full_match[full_ix],
+            "feature_only_holdout": np.flatnonzero(feat["mask"] & ~full["mask"])[:50],
+            "near_only_holdout": np.flatnonzero(near["mask"] & ~feat["mask"])[:50],
+            "label_conflicts": int((feat["mask"] & ~full["mask"]).sum())}
+    # a sample of overlapping rows for the page
+    show = np.flatnonzero(full["mask"] | feat["mask"] | near["mask"])[:MAX_EXAMPLE_ROWS]
+    feat_match, near_match = ls.first_match(k_feat_tr, k_feat_te), ls.first_match(k_near_tr, k_near_te)
+    examples = []
+    for i in show:
+        kind = "identical" if full["mask"][i] else ("same features" if feat["mask"][i] else "near-duplicate")
+        j = full_match[i] if full["mask"][i] else (feat_match[i] if feat["mask"][i] else near_match[i])
+        rec = {"holdout_row": int(i), "training_row": int(j), "match": kind}
+        if id_col:
+            rec[f"holdout {id_col}"] = _plain(test[id_col].iloc[i])
+            rec[f"training {id_col}"] = _plain(train[id_col].iloc[j])
+        for c in cols:
+            rec[c] = _plain(test[c].iloc[i])
+        examples.append(rec)
+    return overlap_outcome(ctx, n_te, cols, full, feat, near, shared, rows, examples)
+
+
+def overlap_outcome(ctx: ReviewContext, n_te: int, cols: list[str], full: dict, feat: dict, near: dict,
+                    shared: dict | None, rows: dict, examples: list[dict]) -> Outcome:
+    """The overlap findings from the match statistics (:func:`readiness.leakstats.match_stats`) of whole rows,
+    feature values and rounded feature values, the shared IDs, the evidence's row numbers (``rows``) and a few
+    example rows; from the frames or from an engine's counts over every row."""
+    findings: list[Finding] = []
+    id_col = ctx.roles.id_column
 
     def sev(m: dict) -> Severity:
         """Significant and material excess over chance: fail; significant only: warn; else info."""
@@ -483,11 +512,9 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
             return f" (chance alone, judging by repeats within training, would give about {m['expected_rows']:.0f})"
         return ""
 
-    full_match = ls.first_match(k_full_tr, k_full_te)
     if full["rows"]:
         s = sev(full)
-        rows_ix = np.flatnonzero(full["mask"])
-        ev = {"holdout_rows": rows_ix[:50], "training_rows": full_match[rows_ix[:50]], "rows": full["rows"],
+        ev = {"holdout_rows": rows["full_holdout"], "training_rows": rows["full_training"], "rows": full["rows"],
               "expected_rows": full["expected_rows"], "p_value": full["p_value"]}
         if s == Severity.INFO:
             msg = (f"{full['rows']} holdout rows ({_pct(full['share'])}) repeat a training row exactly, about what "
@@ -500,9 +527,9 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
     extra_feat = feat["rows"] - full["rows"]
     if extra_feat > 0:
         s = sev(feat)
-        label_conflicts = int((feat["mask"] & ~full["mask"]).sum())
+        label_conflicts = rows["label_conflicts"]
         ev = {"rows": feat["rows"], "rows_with_other_label": label_conflicts, "expected_rows": feat["expected_rows"],
-              "holdout_rows": np.flatnonzero(feat["mask"] & ~full["mask"])[:50], "p_value": feat["p_value"]}
+              "holdout_rows": rows["feature_only_holdout"], "p_value": feat["p_value"]}
         if s == Severity.INFO:
             msg = (f"{feat['rows']} holdout rows ({_pct(feat['share'])}) share all feature values with a training row; "
                    f"about what chance gives here{chance(feat)}.")
@@ -517,7 +544,7 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
         s = sev(near)
         ev = {"rows": near["rows"], "rows_beyond_exact": extra_near, "significant_digits": NEAR_SIG_DIGITS,
               "expected_rows": near["expected_rows"], "p_value": near["p_value"],
-              "holdout_rows": np.flatnonzero(near["mask"] & ~feat["mask"])[:50]}
+              "holdout_rows": rows["near_only_holdout"]}
         if s == Severity.INFO and not near["informative"]:
             msg = (f"{extra_near} more holdout rows match a training row once numbers are rounded to "
                    f"{NEAR_SIG_DIGITS} significant digits, but here rounding makes most rows near-copies of each other "
@@ -541,21 +568,7 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
             f"{_pct(shared['share'])}): {what} are on both sides of the split, so the holdout is not independent. "
             f"Split by '{id_col}' so each one falls wholly in training or wholly in the holdout."),
             evidence={"shared_ids": shared["ids"], "holdout_rows": shared["rows"],
-                      "example_ids": test[id_col][shared["mask"]].astype(str).unique()[:20].tolist()}))
-    # a sample of overlapping rows for the page
-    show = np.flatnonzero(full["mask"] | feat["mask"] | near["mask"])[:MAX_EXAMPLE_ROWS]
-    feat_match, near_match = ls.first_match(k_feat_tr, k_feat_te), ls.first_match(k_near_tr, k_near_te)
-    examples = []
-    for i in show:
-        kind = "identical" if full["mask"][i] else ("same features" if feat["mask"][i] else "near-duplicate")
-        j = full_match[i] if full["mask"][i] else (feat_match[i] if feat["mask"][i] else near_match[i])
-        rec = {"holdout_row": int(i), "training_row": int(j), "match": kind}
-        if id_col:
-            rec[f"holdout {id_col}"] = _plain(test[id_col].iloc[i])
-            rec[f"training {id_col}"] = _plain(train[id_col].iloc[j])
-        for c in cols:
-            rec[c] = _plain(test[c].iloc[i])
-        examples.append(rec)
+                      "example_ids": shared["example_ids"]}))
     metrics = {
         "holdout_rows": n_te,
         "overlap_test_rows": full["rows"],
@@ -567,7 +580,7 @@ def train_test_overlap(ctx: ReviewContext) -> Outcome:
         "feature_overlap_test_share": feat["share"],
         "feature_overlap_expected_rows": feat["expected_rows"],
         "feature_overlap_p_value": feat["p_value"],
-        "feature_overlap_label_conflicts": int((feat["mask"] & ~full["mask"]).sum()),
+        "feature_overlap_label_conflicts": rows["label_conflicts"],
         "near_duplicate_test_rows": near["rows"],
         "near_duplicate_test_share": near["share"],
         "near_duplicate_expected_rows": near["expected_rows"],

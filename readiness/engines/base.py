@@ -87,6 +87,14 @@ class Engine:
     def describe(self) -> str:
         return self.name
 
+    def group_tally(self, sources: list, hasher, tally, *, on: str = "b") -> list:
+        """A global group-by of row hashes, where the data lives. ``sources``: Datasets or pandas frames;
+        ``hasher(frame, i)`` turns a partition of source ``i`` into a frame of 64-bit hash columns, one row
+        per input row; rows with equal ``on`` column are brought together (a shuffle on the engine) and
+        ``tally(chunk)`` counts each chunk, which holds every row of each of its ``on`` values. Returns the
+        list of tallies (small dicts), for the caller to merge. Implemented by each engine."""
+        raise NotImplementedError
+
     def sample(self, dataset: Dataset, n: int, *, seed: int = SAMPLE_SEED) -> pd.DataFrame:
         """The ``n`` rows with the smallest content keys (all rows when the dataset has at most ``n``),
         in key order; the same rows on every engine."""
@@ -110,6 +118,43 @@ class LocalEngine(Engine):
     def map_partitions(self, dataset, fn, *, columns=None):
         return [_applied(fn, dataset.schema, f) for f in iter_frames(dataset, columns=columns,
                                                                      batch_rows=self.batch_rows)]
+
+    #: rows whose hashes one bucket holds in memory at a time (40 bytes a row with five hash columns: about
+    #: 160 MB); above it the hashes are spilled to bucket files by the top bits of the ``on`` column
+    bucket_rows = 4_000_000
+
+    def group_tally(self, sources, hasher, tally, *, on="b"):
+        import tempfile
+
+        total = sum(len(s) if isinstance(s, pd.DataFrame) else s.num_rows for s in sources)
+        bits = max(0, int(np.ceil(np.log2(max(total, 1) / self.bucket_rows))))
+        if bits == 0:
+            return [tally(pd.concat(list(self._hashes(sources, hasher)), ignore_index=True))]
+        with tempfile.TemporaryDirectory(prefix="readiness-tally-") as tmp:
+            names: list[str] | None = None
+            for h in self._hashes(sources, hasher):
+                names = list(h.columns)
+                arr = np.column_stack([h[c].to_numpy().view(np.uint64) if h[c].dtype.kind == "i" else
+                                       h[c].to_numpy(np.uint64) for c in names])
+                bucket = arr[:, names.index(on)] >> np.uint64(64 - bits)
+                for b in np.unique(bucket):
+                    with open(os.path.join(tmp, f"{int(b)}.u64"), "ab") as f:
+                        arr[bucket == b].tofile(f)
+            out = []
+            for b in range(2 ** bits):
+                path = os.path.join(tmp, f"{b}.u64")
+                if os.path.exists(path):
+                    arr = np.fromfile(path, dtype=np.uint64).reshape(-1, len(names))
+                    out.append(tally(pd.DataFrame({c: arr[:, j] for j, c in enumerate(names)})))
+            return out
+
+    def _hashes(self, sources, hasher):
+        for i, src in enumerate(sources):
+            if isinstance(src, pd.DataFrame):
+                yield hasher(src, i)
+            else:
+                for f in iter_frames(src, batch_rows=self.batch_rows):
+                    yield hasher(canonical(f, src.schema), i)
 
 
 class DaskEngine(Engine):
@@ -145,15 +190,33 @@ class DaskEngine(Engine):
         import dask.dataframe as dd
 
         with dask.config.set({"dataframe.convert-string": False}):
-            try:
+            with _failing_as("dask", "reading the partitions"):
                 ddf = dd.read_parquet(dataset.urls(), columns=columns, filesystem=_dask_fs(dataset))
                 series = ddf.map_partitions(_one_per_partition, fn, dataset.schema, meta=(None, object))
                 out = self.client.compute(series, sync=True)
-            except E.ReadinessError:
-                raise
-            except Exception as exc:
-                raise E.ReadinessError(E.ENGINE_FAILED.format(engine="dask", doing="reading the partitions",
-                                                              detail=" ".join(str(exc).split())[:300])) from None
+        return [pickle.loads(b) for b in out.tolist()]
+
+    def group_tally(self, sources, hasher, tally, *, on="b"):
+        """Hash columns per partition on the workers, a hash shuffle on ``on`` (dask's ``shuffle``), then
+        ``tally`` per shuffled partition on the workers; only the tallies come back."""
+        import dask
+        import dask.dataframe as dd
+
+        with dask.config.set({"dataframe.convert-string": False}):
+            with _failing_as("dask", "counting row hashes"):
+                parts = []
+                for i, src in enumerate(sources):
+                    if isinstance(src, pd.DataFrame):
+                        parts.append(dd.from_pandas(hasher(src, i), npartitions=1))
+                        continue
+                    ddf = dd.read_parquet(src.urls(), filesystem=_dask_fs(src))
+                    meta = hasher(canonical(src.schema.empty_table().to_pandas(), src.schema), i)
+                    parts.append(ddf.map_partitions(_hashed, hasher, src.schema, i, meta=meta))
+                both = dd.concat(parts) if len(parts) > 1 else parts[0]
+                n = max(2, both.npartitions)
+                shuffled = both.shuffle(on=on, npartitions=n)
+                series = shuffled.map_partitions(_tallied, tally, meta=(None, object))
+                out = self.client.compute(series, sync=True)
         return [pickle.loads(b) for b in out.tolist()]
 
     def close(self):
@@ -179,12 +242,32 @@ def _no_main_script():
             sys.modules["__main__"] = saved
 
 
+@contextlib.contextmanager
+def _failing_as(engine: str, doing: str):
+    """An engine's failure as one line (ENGINE_FAILED); the project's own errors pass as they are."""
+    try:
+        yield
+    except E.ReadinessError:
+        raise
+    except Exception as exc:
+        raise E.ReadinessError(E.ENGINE_FAILED.format(engine=engine, doing=doing,
+                                                      detail=" ".join(str(exc).split())[:300])) from None
+
+
 def _dask_fs(dataset: Dataset):
     return None if dataset.protocol in ("file", "local") else dataset.filesystem
 
 
 def _one_per_partition(frame, fn, schema):
     return pd.Series([pickle.dumps(_applied(fn, schema, frame), protocol=5)], dtype=object)
+
+
+def _hashed(frame, hasher, schema, i):
+    return hasher(canonical(frame, schema), i)
+
+
+def _tallied(frame, tally):
+    return pd.Series([pickle.dumps(tally(frame.reset_index(drop=True)), protocol=5)], dtype=object)
 
 
 class SparkEngine(Engine):
@@ -227,17 +310,32 @@ class SparkEngine(Engine):
             raise E.ReadinessError(E.ENGINE_FAILED.format(
                 engine="spark", doing="opening the dataset",
                 detail=f"Spark reads local, HDFS and object-store paths, not {dataset.protocol}:// URLs"))
-        try:
+        with _failing_as("spark", "reading the partitions"):
             df = self.session.read.parquet(*dataset.urls())
             if columns is not None:
                 df = df.select(*columns)
             schema = dataset.schema
             rows = df.mapInPandas(functools.partial(_spark_batches, fn=fn, schema=schema), "s binary").collect()
-        except E.ReadinessError:
-            raise
-        except Exception as exc:
-            raise E.ReadinessError(E.ENGINE_FAILED.format(engine="spark", doing="reading the partitions",
-                                                          detail=" ".join(str(exc).split())[:300])) from None
+        return [pickle.loads(r["s"]) for r in rows]
+
+    def group_tally(self, sources, hasher, tally, *, on="b"):
+        """``mapInPandas`` to hash columns (64-bit integers), a union, ``repartition`` on ``on`` (Spark's hash
+        shuffle), then ``mapInPandas`` of ``tally`` over each shuffled partition; only the tallies are collected."""
+        with _failing_as("spark", "counting row hashes"):
+            frames = []
+            for i, src in enumerate(sources):
+                if isinstance(src, pd.DataFrame):
+                    h = _as_int64(hasher(src, i))
+                    frames.append(self.session.createDataFrame(h, _spark_schema(h)))
+                    continue
+                meta = _as_int64(hasher(canonical(src.schema.empty_table().to_pandas(), src.schema), i))
+                df = self.session.read.parquet(*src.urls())
+                frames.append(df.mapInPandas(functools.partial(_spark_hashes, hasher=hasher, schema=src.schema, i=i),
+                                             _spark_schema(meta)))
+            both = functools.reduce(lambda a, b: a.unionByName(b), frames)
+            n = max(2, both.rdd.getNumPartitions())
+            rows = both.repartition(n, on).mapInPandas(functools.partial(_spark_tally, tally=tally),
+                                                       "s binary").collect()
         return [pickle.loads(r["s"]) for r in rows]
 
     def close(self):
@@ -248,6 +346,28 @@ class SparkEngine(Engine):
 def _spark_batches(batches, *, fn, schema):
     for frame in batches:
         yield pd.DataFrame({"s": [pickle.dumps(_applied(fn, schema, frame), protocol=5)]})
+
+
+def _as_int64(frame: pd.DataFrame) -> pd.DataFrame:
+    """Hash columns as Spark longs (the same 64 bits)."""
+    return pd.DataFrame({c: frame[c].to_numpy().view(np.int64) if frame[c].dtype == np.uint64 else
+                         frame[c].to_numpy(np.int64) for c in frame.columns})
+
+
+def _spark_schema(frame: pd.DataFrame) -> str:
+    return ", ".join(f"{c} long" for c in frame.columns)
+
+
+def _spark_hashes(batches, *, hasher, schema, i):
+    for frame in batches:
+        yield _as_int64(hasher(canonical(frame, schema), i))
+
+
+def _spark_tally(batches, *, tally):
+    """One tally of a whole shuffled partition (all its Arrow batches: the groups span them)."""
+    frames = list(batches)
+    if frames:
+        yield pd.DataFrame({"s": [pickle.dumps(tally(pd.concat(frames, ignore_index=True)), protocol=5)]})
 
 
 def _reachable(master: str) -> None:

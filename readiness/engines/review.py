@@ -23,6 +23,7 @@ import pandas as pd
 
 from readiness import errors as E
 from readiness.engines import exact as X
+from readiness.engines import exact_rows
 from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset
 from readiness.engines.exact_bias import bias_spec, exact_ready
@@ -90,6 +91,7 @@ class EngineReview:
     sampled: dict  # role -> sampled rows
     train_summary: dict | None = None
     test_summary: dict | None = None
+    srcs: dict | None = None  # role -> the opened input (Dataset, or a Table loaded on the driver)
 
     def basis(self, check_id: str, exact: bool) -> dict:
         name = self.engine.name
@@ -124,7 +126,7 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
                          model_name=model_name, trusted_model_sha256=trusted, settings=settings)
     rows = {role: total_rows(src) for role, src in srcs.items()}
     ctx.input_files = [f.model_copy(update={"rows": rows[f.role]}) if f.role in rows else f for f in ctx.input_files]
-    er = EngineReview(ctx=ctx, engine=engine, rows=rows, sampled={r: len(s) for r, s in samples.items()})
+    er = EngineReview(ctx=ctx, engine=engine, rows=rows, sampled={r: len(s) for r, s in samples.items()}, srcs=srcs)
     columns = tuple(c for c in ctx.train.columns if c in ctx.test.columns)
     spec = holdout_spec(ctx, columns, model=(model, model_name, trusted) if model is not None else None)
     er.train_summary = summarize(engine, srcs["train"], functools.partial(table_summary, columns=columns,
@@ -160,6 +162,7 @@ def exact_checks(er: EngineReview) -> dict:
     bias = bias_spec(er.ctx)
     if exact_ready(bias, er.train_summary, er.test_summary):
         out["bias.groups"] = lambda ctx: exact_groups(ctx, bias, er.train_summary, er.test_summary)
+    out.update(exact_rows.exact_checks(er))
     return out
 
 
