@@ -199,14 +199,26 @@ def auc_ci(y: np.ndarray, s: np.ndarray, *, alpha: float = 0.05) -> tuple[float,
 def welch(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> tuple[float, list[float | None], float | None]:
     """mean(a) − mean(b), its Welch (1 − alpha) interval (t with Welch–Satterthwaite degrees of freedom), and
     the two-sided p-value; [None, None] and None with fewer than two values on a side."""
-    d = float(np.mean(a) - np.mean(b))
-    if len(a) < 2 or len(b) < 2:
+    return welch_from(moments(a), moments(b), alpha)
+
+
+def moments(x: np.ndarray) -> tuple[float, float | None, int]:
+    """(mean, variance with ddof 1 or None below two values, count) of ``x``."""
+    n = len(x)
+    return float(np.mean(x)), (float(np.var(x, ddof=1)) if n >= 2 else None), n
+
+
+def welch_from(a: tuple, b: tuple, alpha: float = 0.05) -> tuple[float, list[float | None], float | None]:
+    """:func:`welch` from each side's :func:`moments` (mean, variance, count): merged partition sums give them."""
+    (ma, var_a, na), (mb, var_b, nb) = a, b
+    d = float(ma - mb)
+    if na < 2 or nb < 2:
         return d, [None, None], None
-    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    va, vb = var_a / na, var_b / nb
     se = math.sqrt(va + vb)
     if se == 0:
         return d, [d, d], (1.0 if d == 0 else 0.0)
-    df = (va + vb) ** 2 / ((va ** 2 / (len(a) - 1)) + (vb ** 2 / (len(b) - 1)))
+    df = (va + vb) ** 2 / ((va ** 2 / (na - 1)) + (vb ** 2 / (nb - 1)))
     h = float(stats.t.ppf(1 - alpha / 2, df)) * se
     p = float(2 * stats.t.sf(abs(d) / se, df))
     return d, [d - h, d + h], p

@@ -178,15 +178,29 @@ def test_a_continuous_sensitive_column_stays_on_the_sample(world):
     assert engine.metrics["basis"]["kind"] == "sample" and engine.metrics["basis"]["rows"] == SAMPLE
 
 
-def test_multiclass_engine_equals_the_in_memory_check(tmp_path):
+def both_ways(tmp_path, train: pd.DataFrame, test: pd.DataFrame, model, r):
+    """bias.groups in memory and on the local engine (streaming a partitioned dataset) for a fitted model."""
     import skops.io as sio
+
+    from readiness.engines.review import prepare, run
+    from readiness.inputs import Settings, prepare_review
+    from readiness.review import run_review
+
+    data = sio.dumps(model)
+    tr, te = write_dataset(train, tmp_path / "train", 2), write_dataset(test, tmp_path / "test", 5)
+    ctx = prepare_review(train=tr, test=te, roles=r, model=data, model_name="m.skops", settings=Settings())
+    local = run_review(ctx, checks=["bias.groups"]).check("bias.groups")
+    er = prepare(LocalEngine(batch_rows=2_500), train=tr, test=te, roles=r, settings=Settings(), model=data,
+                 model_name="m.skops", trusted=None, sample_rows=1_500)
+    return local, run(er, checks=["bias.groups"]).check("bias.groups")
+
+
+def test_multiclass_engine_equals_the_in_memory_check(tmp_path):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from readiness.engines.review import prepare, run
-    from readiness.inputs import Roles, Settings, prepare_review
-    from readiness.review import run_review
+    from readiness.inputs import Roles
 
     def rows(n, seed):
         f = make_rows(n, seed, holdout=False)[["income", "debt", "group", "region"]]
@@ -198,14 +212,8 @@ def test_multiclass_engine_equals_the_in_memory_check(tmp_path):
     train, test = rows(6000, 11), rows(12000, 12)
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(train[["income", "debt"]],
                                                                                    train["tier"])
-    data = sio.dumps(model)
-    tr, te = write_dataset(train, tmp_path / "train", 2), write_dataset(test, tmp_path / "test", 4)
     r = Roles(target="tier", sensitive=["group", "region"], exclude=["group", "region"], favorable_label="high")
-    ctx = prepare_review(train=tr, test=te, roles=r, model=data, model_name="m.skops", settings=Settings())
-    local = run_review(ctx, checks=["bias.groups"]).check("bias.groups")
-    er = prepare(LocalEngine(batch_rows=2_500), train=tr, test=te, roles=r, settings=Settings(), model=data,
-                 model_name="m.skops", trusted=None, sample_rows=1_500)
-    engine = run(er, checks=["bias.groups"]).check("bias.groups")
+    local, engine = both_ways(tmp_path, train, test, model, r)
     assert local.metrics["task"] == "multiclass" and engine.metrics["basis"]["kind"] == "exact"
     assert local.status == engine.status
     assert close(local.metrics, without(engine.metrics)) == []
@@ -218,3 +226,44 @@ def test_multiclass_engine_equals_the_in_memory_check(tmp_path):
         assert per[c]["tp"] == cm[i, i] and per[c]["fn"] == cm[i].sum() - cm[i, i]
         assert per[c]["fp"] == cm[:, i].sum() - cm[i, i]
     assert engine.metrics["groups"]["group"]["b"]["correct"] == int(np.trace(cm))
+
+
+def test_regression_engine_equals_the_in_memory_check_and_sklearns_mae(tmp_path):
+    """Regression: per group the sums of errors, predictions and actuals give the MAE, mean error and their
+    t intervals and the Welch disparities exactly; group 'b' (planted: a noisier target) bears the larger error."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import mean_absolute_error
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from readiness.inputs import Roles
+
+    def rows(n, seed):
+        f = make_rows(n, seed, holdout=False)[["income", "debt", "channel", "group", "region"]]
+        noise = np.random.default_rng(seed).normal(0, np.where(f["group"] == "b", 6.0, 2.0), n)
+        f["spend"] = 0.5 * f["income"] - 0.2 * f["debt"].clip(lower=0) + noise
+        return f
+
+    train, test = rows(6000, 21), rows(12000, 22)
+    features = ["income", "debt", "channel"]
+    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["channel"])], remainder="passthrough")
+    model = make_pipeline(pre, LinearRegression()).fit(train[features], train["spend"])
+    r = Roles(target="spend", sensitive=["group", "region"], exclude=["group", "region"])
+    local, engine = both_ways(tmp_path, train, test, model, r)
+    assert local.metrics["task"] == "regression" and engine.metrics["basis"]["kind"] == "exact"
+    assert local.status == engine.status and engine.status.value in ("warn", "fail")
+    a, b = dict(local.metrics), without(engine.metrics)
+    a["overall"] = {k: v for k, v in a["overall"].items() if k != "mae_ci"}  # in memory: the bootstrap's
+    b["overall"] = {k: v for k, v in b["overall"].items() if k != "mae_ci"}
+    assert close(a, b) == []
+    assert [f.message for f in local.findings] == [f.message for f in engine.findings]
+    pred = model.predict(test[features])
+    for g in ("a", "b"):
+        m = (test["group"] == g).to_numpy()
+        got = engine.metrics["groups"]["group"][g]
+        assert got["n"] == int(m.sum())
+        assert got["mae"] == pytest.approx(mean_absolute_error(test["spend"][m], pred[m]), rel=1e-9)
+        assert got["mean_error"] == pytest.approx(float(np.mean(pred[m] - test["spend"][m])), rel=1e-9)
+    assert engine.metrics["disparities"]["group"]["reference"] == "a"
+    assert engine.metrics["disparities"]["group"]["groups"]["b"]["flags"][0]["disadvantaged"] == "b"

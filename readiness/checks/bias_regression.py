@@ -22,7 +22,7 @@ from scipy import stats
 from readiness.checks.bias_stats import ALPHA, SMALL_GROUP, comparison_count
 from readiness.fmt import counted, number
 from readiness.results import Finding, Severity
-from readiness.stats import welch
+from readiness.stats import moments, welch_from
 
 WARN_RATIO = 1.25  # a group's MAE this many times the reference's, beyond chance: warn
 FAIL_RATIO = 1.5  # ... and fail (both groups at least SMALL_GROUP rows)
@@ -34,21 +34,36 @@ FAIL_ALPHA_SHARE = 0.2  # a fail needs the gap beyond chance at a family-wise 1%
 
 def t_interval(x: np.ndarray, alpha: float = 0.05) -> list[float | None]:
     """Student-t interval of the mean of ``x`` (None for fewer than two rows)."""
-    n = len(x)
+    return t_interval_from(*moments(x), alpha=alpha)
+
+
+def t_interval_from(mean: float, var: float | None, n: int, alpha: float = 0.05) -> list[float | None]:
+    """:func:`t_interval` from the mean, the variance (ddof 1) and the count."""
     if n < 2:
         return [None, None]
-    m, se = float(np.mean(x)), float(np.std(x, ddof=1) / math.sqrt(n))
+    se = math.sqrt(var) / math.sqrt(n)
     h = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
-    return [m - h, m + h]
+    return [mean - h, mean + h]
+
+
+def group_moments(y: np.ndarray, p: np.ndarray) -> dict:
+    """:func:`readiness.stats.moments` of a group's absolute error, error, prediction and actual."""
+    e = p - y
+    return {"abs": moments(np.abs(e)), "err": moments(e), "pred": moments(p), "actual": moments(y)}
+
+
+def figures_from(m: dict) -> dict:
+    """A group's figures from its :func:`group_moments` (or the same moments from merged partition sums)."""
+    n = m["err"][2]
+    return {"n": int(n), "small": bool(n < SMALL_GROUP),
+            "mae": m["abs"][0], "mae_ci": t_interval_from(*m["abs"]),
+            "mean_error": m["err"][0], "mean_error_ci": t_interval_from(*m["err"]),
+            "mean_prediction": m["pred"][0], "mean_prediction_ci": t_interval_from(*m["pred"]),
+            "mean_actual": m["actual"][0], "mean_actual_ci": t_interval_from(*m["actual"])}
 
 
 def group_figures(y: np.ndarray, p: np.ndarray) -> dict:
-    e = p - y
-    return {"n": int(len(y)), "small": bool(len(y) < SMALL_GROUP),
-            "mae": float(np.mean(np.abs(e))), "mae_ci": t_interval(np.abs(e)),
-            "mean_error": float(np.mean(e)), "mean_error_ci": t_interval(e),
-            "mean_prediction": float(np.mean(p)), "mean_prediction_ci": t_interval(p),
-            "mean_actual": float(np.mean(y)), "mean_actual_ci": t_interval(y)}
+    return figures_from(group_moments(y, p))
 
 
 def _who(attr: str, group: str) -> str:
@@ -60,16 +75,24 @@ def regression_groups(ctx, attrs, skipped: list[str], chosen_reference: dict[str
     ok = np.asarray(ctx.scored, dtype=bool)
     y = ctx.y_test.to_numpy(dtype=float)[ok]
     p = np.asarray(ctx.test_scores, dtype=float)[ok]
-    err = p - y
     overall = group_figures(y, p)
     from readiness.checks.evaluation import mae_interval
 
     overall["mae_ci"] = mae_interval(y, p, ctx.settings)  # the holdout page's interval (groups: t intervals)
-    scale = overall["mae"] or 1.0
-    groups: dict[str, dict] = {}
+    moms: dict[str, dict] = {}
     for a in attrs:
         labels = a.test[ok]
-        groups[a.name] = {g: group_figures(y[labels == g], p[labels == g]) for g in a.order if (labels == g).any()}
+        moms[a.name] = {g: group_moments(y[labels == g], p[labels == g]) for g in a.order if (labels == g).any()}
+    return regression_verdict(attrs, skipped, chosen_reference, moms, overall, scored=int(ok.sum()),
+                              unscored=int((~ok).sum()))
+
+
+def regression_verdict(attrs, skipped: list[str], chosen_reference: dict[str, str], moms: dict, overall: dict, *,
+                       scored: int, unscored: int) -> tuple[str, list, dict]:
+    """(summary, findings, metrics) from each group's :func:`group_moments` (``moms[attribute][group]``) and
+    the overall figures; ``scored`` / ``unscored``: holdout rows with and without a prediction."""
+    scale = overall["mae"] or 1.0
+    groups = {name: {g: figures_from(m) for g, m in by.items()} for name, by in moms.items()}
     counts = {a.name: comparison_count(len(groups[a.name]), METRICS_JUDGED) for a in attrs}
     total = sum(counts.values())
     alpha = ALPHA / total if total else ALPHA
@@ -80,19 +103,18 @@ def regression_groups(ctx, attrs, skipped: list[str], chosen_reference: dict[str
         big = {k: v for k, v in g.items() if not v["small"]} or g
         ref = chosen_reference.get(a.name) if chosen_reference.get(a.name) in g else min(big, key=lambda k: big[k]["mae"])
         reference[a.name] = ref
-        labels = a.test[ok]
         rows = {}
-        r_abs, r_err = np.abs(err[labels == ref]), err[labels == ref]
+        r_abs, r_err = moms[a.name][ref]["abs"], moms[a.name][ref]["err"]
         for grp in g:
             if grp == ref:
                 continue
-            ga, ge = np.abs(err[labels == grp]), err[labels == grp]
-            d_mae, ci_mae, p_mae = welch(ga, r_abs)
-            d_me, ci_me, p_me = welch(ge, r_err)
+            ga, ge = moms[a.name][grp]["abs"], moms[a.name][grp]["err"]
+            d_mae, ci_mae, p_mae = welch_from(ga, r_abs)
+            d_me, ci_me, p_me = welch_from(ge, r_err)
             ratio = g[grp]["mae"] / g[ref]["mae"] if g[ref]["mae"] > 0 else math.inf
             # Bonferroni-adjusted interval: the "beyond chance" decision uses the family-wise alpha
-            _, ci_mae_adj, _ = welch(ga, r_abs, alpha)
-            _, ci_me_adj, _ = welch(ge, r_err, alpha)
+            _, ci_mae_adj, _ = welch_from(ga, r_abs, alpha)
+            _, ci_me_adj, _ = welch_from(ge, r_err, alpha)
             mae_beyond = p_mae is not None and p_mae < alpha
             me_beyond = p_me is not None and p_me < alpha
             both_big = not g[grp]["small"] and not g[ref]["small"]
@@ -157,7 +179,7 @@ def regression_groups(ctx, attrs, skipped: list[str], chosen_reference: dict[str
         a, g, r = max(worst_rows, key=lambda t: ({"warn": 1, "fail": 2}[t[2]["severity"]], abs(t[2]["mae_difference"])))
         summary = r["flags"][0]["message"]
     metrics = {
-        "task": "regression", "n": int(ok.sum()), "rows_without_score": int((~ok).sum()),
+        "task": "regression", "n": scored, "rows_without_score": unscored,
         "attributes": [a.name for a in singles], "intersections": [a.name for a in attrs if a.is_intersection],
         "intersections_skipped": skipped,
         "thresholds": {"small_group": SMALL_GROUP, "warn_ratio": WARN_RATIO, "fail_ratio": FAIL_RATIO,

@@ -62,6 +62,7 @@ from readiness.checks.bias_stats import (
 
 MAX_KEYS = 2_000  # distinct values of one sensitive column (per partition and merged)
 MAX_PAIRS = 50_000  # distinct value pairs of two sensitive columns
+REGRESSION_SUMS = ("abs_error", "squared_error", "error", "prediction", "prediction_sq", "actual", "actual_sq")
 Z = 1.959963984540054
 INTERVAL_METHODS = {
     "rates": "Clopper-Pearson (exact binomial), from the group's counts",
@@ -69,6 +70,12 @@ INTERVAL_METHODS = {
     "mean_score_ci, brier_ci, calibration_gap_ci": ("normal approximation: mean ± 1.96 × standard deviation / √n, "
                                                    "from the sums of the values and their squares, clipped to the "
                                                    "possible range (the in-memory check bootstraps these)"),
+}
+REGRESSION_METHODS = {
+    "group intervals": "Student t from the group's sums of values and squares (as in memory, from rows)",
+    "differences": "Welch from the two groups' sums (as in memory, from rows)",
+    "overall.mae_ci": ("Student t from sums (the in-memory check quotes the holdout page's bootstrap interval "
+                       "of the overall MAE)"),
 }
 
 
@@ -86,29 +93,41 @@ class BiasSpec:
 
     @property
     def cells(self) -> int:
-        return 4 if self.task == "binary" else (self.k + 1) ** 2
+        return {"binary": 4, "regression": 1}.get(self.task, (self.k + 1) ** 2)
 
     @property
     def sums(self) -> int:
+        if self.task == "regression":
+            return len(REGRESSION_SUMS)
         if not self.probabilities:
             return 0
         return 5 if self.task == "binary" else 3 * self.k
 
 
 def bias_spec(ctx) -> BiasSpec | None:
-    """The spec for a classifier review with sensitive columns (None otherwise)."""
-    if not ctx.roles.sensitive or ctx.task not in ("binary", "multiclass") or ctx.data_only:
+    """The spec for a review of a model (or its predictions) with sensitive columns (None otherwise)."""
+    if not ctx.roles.sensitive or ctx.data_only:
         return None
-    numeric = []
+    if ctx.task == "regression":
+        return BiasSpec(tuple(ctx.roles.sensitive), _numeric(ctx), "regression", 0, None, False)
+    return _classifier_spec(ctx)
+
+
+def _numeric(ctx) -> tuple:
+    out = []
     for c in ctx.roles.sensitive:
         both = pd.concat([ctx.train[c], ctx.test[c]], ignore_index=True)
-        numeric.append(bool(pd.api.types.is_numeric_dtype(both) and not pd.api.types.is_bool_dtype(both)))
+        out.append(bool(pd.api.types.is_numeric_dtype(both) and not pd.api.types.is_bool_dtype(both)))
+    return tuple(out)
+
+
+def _classifier_spec(ctx) -> BiasSpec:
     probs = bool(ctx.scores_are_probabilities)
     if ctx.task == "multiclass":
         s = np.asarray(ctx.test_scores)
         probs = probs and s.ndim == 2 and s.shape[1] == len(ctx.classes)
     positive = list(ctx.classes).index(ctx.positive_label) if ctx.task == "binary" else None
-    return BiasSpec(tuple(ctx.roles.sensitive), tuple(numeric), ctx.task, len(ctx.classes), positive, probs,
+    return BiasSpec(tuple(ctx.roles.sensitive), _numeric(ctx), ctx.task, len(ctx.classes), positive, probs,
                     tuple(label_text(c) for c in ctx.classes))
 
 
@@ -168,6 +187,13 @@ def _summarise(frame: pd.DataFrame, spec: BiasSpec, vectors) -> dict:
     return {"columns": cols, "pairs": pairs}
 
 
+def regression_partition(rows: pd.DataFrame, s: np.ndarray, spec: BiasSpec, target: str) -> dict:
+    """:func:`holdout_partition` of a regression model: ``s`` the predictions of the labelled ``rows``."""
+    s = np.asarray(s, dtype=float)
+    ok = ~np.isnan(s)
+    return holdout_partition(rows, ok, rows[target].to_numpy(dtype=float)[ok], None, s[ok], spec)
+
+
 def train_partition(frame: pd.DataFrame, spec: BiasSpec) -> dict:
     """Training rows per sensitive value and pair of values (the groups are formed over both splits)."""
     return _summarise(frame, spec, lambda codes, n: np.bincount(codes, minlength=n).astype(float)[:, None])
@@ -182,7 +208,11 @@ def holdout_partition(rows: pd.DataFrame, ok: np.ndarray, y: np.ndarray, pred: n
     n = len(rows)
     k = spec.k
     idx = np.flatnonzero(ok)
-    if spec.task == "binary":
+    if spec.task == "regression":  # y: the actual values, s: the predictions
+        e = np.asarray(s, dtype=float) - np.asarray(y, dtype=float)
+        cell = np.zeros(len(idx), dtype=np.int64)
+        sums = [np.abs(e), e * e, e, s, s * s, y, y * y]  # REGRESSION_SUMS
+    elif spec.task == "binary":
         yb, pb = (y == spec.positive).astype(np.int64), (pred == spec.positive).astype(np.int64)
         cell = 2 * (1 - pb) + (1 - yb)  # TP, FP, FN, TN (as confusion_cells)
         sums = []
@@ -384,23 +414,48 @@ def group_statistics(spec: BiasSpec, vec: np.ndarray, o) -> dict:
     return multiclass_group(per, int(np.trace(conf[:k, :k])), n)
 
 
+def regression_moments(vec: np.ndarray) -> dict:
+    """A regression group's ``bias_regression.group_moments`` (mean, variance, count of the absolute error,
+    error, prediction and actual) from its vector's sums."""
+    n = int(vec[1])
+    sa, s2, se, sp, sp2, sy, sy2 = (float(x) for x in vec[2:2 + len(REGRESSION_SUMS)])
+
+    def mom(total: float, squares: float) -> tuple:
+        mean = total / n
+        return mean, (max(squares - n * mean * mean, 0.0) / (n - 1) if n >= 2 else None), n
+
+    return {"abs": mom(sa, s2), "err": mom(se, s2), "pred": mom(sp, sp2), "actual": mom(sy, sy2)}
+
+
 def groups(ctx, spec: BiasSpec, train: dict, test: dict):
     """``bias.groups`` from the merged summaries: the in-memory check's verdict on every holdout row."""
     from readiness.checks.bias import _require_sensitive, groups_outcome, outcomes
+    from readiness.registry import Outcome
 
     _require_sensitive(ctx)
-    o = outcomes(ctx)
     attrs, skipped, vectors = attributes_from_counts(spec, train["bias"], test["bias"])
     scored = slice(1, 1 + spec.cells)
+    overall_vec = test["bias"]["overall"]
+    n = int(overall_vec[scored].sum())
+    unscored = int(overall_vec[0]) - n
+    if spec.task == "regression":
+        from readiness.checks.bias_regression import figures_from, regression_verdict
+
+        moms = {a.name: {g: regression_moments(vectors[a.name][g]) for g in a.order
+                         if g in vectors[a.name] and vectors[a.name][g][1] > 0} for a in attrs}
+        summary, findings, metrics = regression_verdict(attrs, skipped, dict(ctx.settings.reference_groups or {}),
+                                                        moms, figures_from(regression_moments(overall_vec)),
+                                                        scored=n, unscored=unscored)
+        metrics["interval_methods"] = REGRESSION_METHODS
+        return Outcome(summary=summary, findings=findings, metrics=metrics)
+    o = outcomes(ctx)
     stats = {}
     for a in attrs:
         v = vectors[a.name]
         stats[a.name] = {g: group_statistics(spec, v[g], o) for g in a.order
                          if g in v and v[g][scored].sum() > 0}
-    overall_vec = test["bias"]["overall"]
     overall = group_statistics(spec, overall_vec, o)
-    n = int(overall_vec[scored].sum())
-    outcome = groups_outcome(ctx, attrs, skipped, stats, overall, scored=n, unscored=int(test.get("unscored", 0)))
+    outcome = groups_outcome(ctx, attrs, skipped, stats, overall, scored=n, unscored=unscored)
     methods = dict(INTERVAL_METHODS)
     if not spec.probabilities or spec.task != "binary":
         methods.pop("mean_score_ci, brier_ci, calibration_gap_ci")

@@ -173,6 +173,10 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
     out: dict = {"rows": len(frame), "unlabelled": int((~labelled).sum()),
                  "columns": {c: column_summary(rows[c]) for c in spec.columns if c in rows}}
     if spec.task == "regression" or (spec.model is None and spec.prediction_column is None) or rows.empty:
+        if spec.bias is not None and spec.task == "regression" and not rows.empty:  # bias.groups: errors per group
+            from readiness.engines.exact_bias import regression_partition
+
+            out["bias"] = regression_partition(rows, scores_of(rows, spec), spec.bias, spec.target)
         return out
     s = scores_of(rows, spec)
     ok = ~np.isnan(s) if s.ndim == 1 else ~np.isnan(s).any(axis=1)
