@@ -324,6 +324,14 @@ def _regression(ctx: ReviewContext) -> Outcome:
         "by_decile": _deciles(y, p),
         "points": _points(y, p, seed),
     }
+    return regression_verdict(m, findings)
+
+
+def regression_verdict(m: dict, findings: list[Finding]) -> Outcome:
+    """The regression holdout's findings and summary from its metrics (``n``, ``mae``, ``rmse``, ``r2`` and
+    their intervals): one function for the rows in memory and the sums of an engine
+    (:mod:`readiness.engines.exact_regression`)."""
+    n = m["n"]
     if n < SMALL_HOLDOUT:  # information, as for classification: the intervals carry the uncertainty
         findings.append(Finding(severity=Severity.INFO, message=(
             f"The holdout has only {n} labelled rows: the metrics are uncertain (see their intervals)."),

@@ -191,12 +191,15 @@ def holdout_reuse(ctx: ReviewContext) -> Outcome:
     return reuse_outcome(ctx)
 
 
-def reuse_outcome(ctx: ReviewContext, accuracy_counts: tuple[int, int] | None = None) -> Outcome:
+def reuse_outcome(ctx: ReviewContext, accuracy_counts: tuple[int, int] | None = None,
+                  r2: tuple[int, float, list, str] | None = None) -> Outcome:
     """The check from the context's rows, or — a classifier on an engine — from ``accuracy_counts``
     (correct, scored) over every holdout row, the counts the holdout page's exact accuracy comes from,
-    so the two pages show one figure (:mod:`readiness.engines.exact`)."""
+    so the two pages show one figure (:mod:`readiness.engines.exact`); a regression on an engine: ``r2``,
+    (scored rows, R², its interval, the interval's method) from the holdout page's sums."""
     ok = np.asarray(ctx.scored, dtype=bool)
     n = int(ok.sum()) if accuracy_counts is None else int(accuracy_counts[1])
+    n = n if r2 is None else int(r2[0])
     findings: list[Finding] = []
     m: dict = {"n": n, "delta": DELTA, "widen": WIDEN, "bits_per_pass_fail": BITS_PASS_FAIL,
                "bits_per_score": BITS_SCORE}
@@ -207,14 +210,18 @@ def reuse_outcome(ctx: ReviewContext, accuracy_counts: tuple[int, int] | None = 
         return Outcome(summary="No holdout row has a score, so the holdout cannot be used at all.", findings=findings,
                        metrics=m, status=None)
     if ctx.task == "regression":
-        from sklearn.metrics import r2_score
+        if r2 is not None:
+            m["metric"], m["value"], m["ci"], m["ci_method"] = "r2", float(r2[1]), list(r2[2]), r2[3]
+        else:
+            from sklearn.metrics import r2_score
 
-        y = ctx.y_test.to_numpy(dtype=float)[ok]
-        p = np.asarray(ctx.test_scores, dtype=float)[ok]
-        m["metric"], m["value"] = "r2", float(r2_score(y, p))
-        # the same call as evaluation.holdout's r2_ci, so the two pages show one interval
-        m["ci"] = list(bootstrap_ci(r2_score, y, p, n_boot=ctx.settings.bootstrap, seed=ctx.settings.random_state))
-        m["ci_method"] = "percentile bootstrap (as on the holdout page)"
+            y = ctx.y_test.to_numpy(dtype=float)[ok]
+            p = np.asarray(ctx.test_scores, dtype=float)[ok]
+            m["metric"], m["value"] = "r2", float(r2_score(y, p))
+            # the same call as evaluation.holdout's r2_ci, so the two pages show one interval
+            m["ci"] = list(bootstrap_ci(r2_score, y, p, n_boot=ctx.settings.bootstrap,
+                                        seed=ctx.settings.random_state))
+            m["ci_method"] = "percentile bootstrap (as on the holdout page)"
         value, ci = m["value"], m["ci"]
 
         def interval(alpha: float) -> list[float]:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from readiness import errors as E
 from readiness.engines import exact as X
+from readiness.engines import exact_regression as XR
 from readiness.engines import exact_rows
 from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset
@@ -150,7 +151,8 @@ def holdout_spec(ctx, columns: tuple, *, model) -> HoldoutSpec:
     return HoldoutSpec(target=ctx.target, task=ctx.task, classes=tuple(ctx.classes), positive=ctx.positive_label,
                        threshold=ctx.settings.threshold, features=tuple(ctx.features),
                        prediction_column=ctx.roles.prediction_column if model is None else None, model=model,
-                       score_range=(lo, hi), probabilities=probabilities, columns=columns, bias=bias_spec(ctx))
+                       score_range=(lo, hi), probabilities=probabilities, columns=columns, bias=bias_spec(ctx),
+                       regression=XR.shift_of(ctx))
 
 
 def exact_checks(er: EngineReview) -> dict:
@@ -159,6 +161,9 @@ def exact_checks(er: EngineReview) -> dict:
     if er.ctx.task in ("binary", "multiclass") and "confusion" in er.test_summary:
         out["evaluation.holdout"] = lambda ctx: X.holdout(ctx, er.test_summary)
         out["evaluation.holdout_reuse"] = lambda ctx: X.holdout_reuse(ctx, er.test_summary)
+    if er.ctx.task == "regression" and XR.ready(er.test_summary):
+        out["evaluation.holdout"] = lambda ctx: XR.holdout(ctx, er.test_summary)
+        out["evaluation.holdout_reuse"] = lambda ctx: XR.holdout_reuse(ctx, er.test_summary)
     bias = bias_spec(er.ctx)
     if exact_ready(bias, er.train_summary, er.test_summary):
         out["bias.groups"] = lambda ctx: exact_groups(ctx, bias, er.train_summary, er.test_summary)

@@ -122,6 +122,7 @@ class HoldoutSpec:
     columns: tuple = ()  # completeness columns
     sensitive: tuple = ()
     bias: Any = None  # readiness.engines.exact_bias.BiasSpec: counts per sensitive group
+    regression: float | None = None  # readiness.engines.exact_regression: the actual values' centring
 
 
 _MODELS: dict = {}
@@ -173,10 +174,14 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
     out: dict = {"rows": len(frame), "unlabelled": int((~labelled).sum()),
                  "columns": {c: column_summary(rows[c]) for c in spec.columns if c in rows}}
     if spec.task == "regression" or (spec.model is None and spec.prediction_column is None) or rows.empty:
-        if spec.bias is not None and spec.task == "regression" and not rows.empty:  # bias.groups: errors per group
-            from readiness.engines.exact_bias import regression_partition
+        if spec.task == "regression" and not rows.empty and (spec.bias is not None or spec.regression is not None):
+            from readiness.engines import exact_bias, exact_regression
 
-            out["bias"] = regression_partition(rows, scores_of(rows, spec), spec.bias, spec.target)
+            s = scores_of(rows, spec)
+            if spec.bias is not None:  # bias.groups: errors per group
+                out["bias"] = exact_bias.regression_partition(rows, s, spec.bias, spec.target)
+            if spec.regression is not None:  # evaluation.holdout: sums of the errors
+                out["regression"] = exact_regression.partition(rows, s, spec.target, spec.regression)
         return out
     s = scores_of(rows, spec)
     ok = ~np.isnan(s) if s.ndim == 1 else ~np.isnan(s).any(axis=1)
