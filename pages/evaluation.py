@@ -62,6 +62,9 @@ if check_header(res) and not skipped_or_error(res):
         metric_ci(c2, "RMSE", m["rmse"], m["rmse_ci"], formatter=number, help="Root mean squared error")
         metric_ci(c3, "R²", m["r2"], m["r2_ci"], formatter=number, help="Share of the target's variance explained")
         if m.get("points"):
+            if m.get("on_sample"):  # an engine: the metrics are on every row, the plots need the rows
+                st.caption(f"The plots below are drawn from the engine's sample of {m['on_sample']['rows']:,} holdout "
+                           f"rows; the MAE, RMSE and R² above are on all {m['n']:,} rows.")
             left, right = st.columns(2)
             shown = len(m["points"]["prediction"])
             sample = f" ({shown:,} of {m['points']['rows']:,} rows drawn)" if shown < m["points"]["rows"] else ""

@@ -171,3 +171,27 @@ def test_spark_local_mode_gives_the_same(tmp_path, data):
     from readiness.engines.base import SparkEngine
 
     _small_on(SparkEngine("local[2]"), tmp_path, data)
+
+
+def test_holdout_page_says_the_plots_are_on_the_sample(tmp_path, data):
+    from pathlib import Path
+
+    import skops.io as sio
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.engines.review import prepare, run
+    from readiness.inputs import Roles, Settings
+
+    train, test, model = data
+    tr, te = write_dataset(train, tmp_path / "train", 2), write_dataset(test, tmp_path / "test", 3)
+    er = prepare(LocalEngine(batch_rows=4_000), train=tr, test=te, roles=Roles(target="spend", exclude=["group"]),
+                 settings=Settings(), model=sio.dumps(model), model_name="m.skops", trusted=None, sample_rows=1_500)
+    report = run(er, checks=["evaluation.holdout"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=er.ctx, report=report, title="engine", is_sample=False)
+    at.switch_page("pages/evaluation.py").run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 3
+    text = " ".join(c.value for c in at.caption)
+    assert "sample of 1,500 holdout rows" in text and "on all 12,000 rows" in text
