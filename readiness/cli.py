@@ -178,6 +178,13 @@ def _settings(a):
                     latency_budget_ms=a.latency_budget_ms)
 
 
+def _check_champion_args(a) -> None:
+    if a.trust_champion and a.champion is None:
+        raise E.ReadinessError("--trust-champion needs --champion.")
+    if a.champion is not None and a.champion_prediction_column:
+        raise E.ReadinessError(E.CHAMPION_BOTH)
+
+
 def _context_from_args(a):
     from readiness.checks.bias import validate_reference_groups
     from readiness.inputs import Roles, Settings, prepare_review
@@ -201,10 +208,7 @@ def _context_from_args(a):
         raise E.ReadinessError("--test is required (or --split-column to split the --train file).")
     if a.trust_model and a.model is None:
         raise E.ReadinessError("--trust-model needs --model.")
-    if a.trust_champion and a.champion is None:
-        raise E.ReadinessError("--trust-champion needs --champion.")
-    if a.champion is not None and a.champion_prediction_column:
-        raise E.ReadinessError(E.CHAMPION_BOTH)
+    _check_champion_args(a)
     roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
                   id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
                   split_column=a.split_column, favorable_label=a.favorable_label,
@@ -238,21 +242,24 @@ def _engine_review(a):
 
     if a.train is None or a.target is None or a.test is None:
         raise E.ReadinessError("--engine needs --train, --test and --target.")
-    if a.champion is not None or a.champion_prediction_column:
-        raise E.ReadinessError("--champion is not supported with --engine yet: compare with --engine local.")
+    _check_champion_args(a)
     if a.sample_rows < 1000:
         raise E.ReadinessError(f"--sample-rows must be at least 1000, got {a.sample_rows}.")
     settings = _settings(a)
     roles = Roles(target=a.target, positive_label=a.positive_label, sensitive=a.sensitive, time_column=a.time_column,
                   id_column=a.id_column, exclude=a.exclude, prediction_column=a.prediction_column,
-                  favorable_label=a.favorable_label, task=a.task)
+                  favorable_label=a.favorable_label, champion_prediction_column=a.champion_prediction_column,
+                  task=a.task)
     model, trusted = _model_bytes(a.model, a.trust_model)
+    champion, trusted_champion = _model_bytes(a.champion, a.trust_champion, role="champion")
     engine = engine_from_args(a)
     quiet = a.quiet or a.json == Path("-")
     say = (lambda text: None) if quiet else (lambda text: print(f"[{engine.describe()}] {text}", file=sys.stderr,
                                                                  flush=True))
     return open_review(engine, train=a.train, test=a.test, roles=roles, settings=settings, model=model,
-                       model_name=a.model and a.model.name, trusted=trusted, sample_rows=a.sample_rows, progress=say)
+                       model_name=a.model and a.model.name, trusted=trusted, sample_rows=a.sample_rows, progress=say,
+                       champion=champion, champion_name=a.champion and a.champion.name,
+                       trusted_champion=trusted_champion)
 
 
 def _prestart_worker(a) -> None:

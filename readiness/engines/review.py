@@ -106,10 +106,13 @@ class EngineReview:
 
 def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None, model_name: str | None,
             trusted: str | None, sample_rows: int = DEFAULT_SAMPLE_ROWS, progress=None,
-            loaded_model=None) -> EngineReview:
+            loaded_model=None, champion=None, champion_name: str | None = None,
+            trusted_champion: str | None = None) -> EngineReview:
     """Open the inputs, draw the samples, build the context on them and compute the exact summaries.
     ``model`` is the model file's bytes (the workers load them); ``loaded_model``, when the caller has
-    already loaded and checked those bytes (the app's upload), saves loading them again on the driver."""
+    already loaded and checked those bytes (the app's upload), saves loading them again on the driver.
+    ``champion`` (bytes or a loaded model) is loaded on the driver as ``prepare_review`` loads it and
+    compared with the model on the sample (``comparison.champion`` is not exact yet)."""
     from readiness.inputs import prepare_review
 
     if test is None:
@@ -124,7 +127,8 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
     ctx = prepare_review(train=_table(srcs["train"], samples["train"], "train"),
                          test=_table(srcs["test"], samples["test"], "test"), roles=roles,
                          model=loaded_model if loaded_model is not None else model,
-                         model_name=model_name, trusted_model_sha256=trusted, settings=settings)
+                         model_name=model_name, trusted_model_sha256=trusted, settings=settings,
+                         champion=champion, champion_name=champion_name, trusted_champion_sha256=trusted_champion)
     rows = {role: total_rows(src) for role, src in srcs.items()}
     ctx.input_files = [f.model_copy(update={"rows": rows[f.role]}) if f.role in rows else f for f in ctx.input_files]
     er = EngineReview(ctx=ctx, engine=engine, rows=rows, sampled={r: len(s) for r, s in samples.items()}, srcs=srcs)

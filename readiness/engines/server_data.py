@@ -325,16 +325,13 @@ def prepare_server_review(config: ServerDataConfig, *, train: Table, test: Table
     say("opening the data and fingerprinting every file")
     srcs = {"train": review_source(config, train), "test": review_source(config, test)}
     if needs_engine(config.engine, srcs.values()):
-        if champion is not None or roles.champion_prediction_column:
-            raise E.ReadinessError("Comparing with the current model is not supported for a dataset read by an "
-                                   "engine yet: leave the current model out, or upload the files.")
         if model is not None and model_bytes is None:
             raise ValueError("the engine's workers load the model from its bytes: pass model_bytes")
         trusted = model.sha256 if model is not None and model.trusted_pickle else None
         er = open_review(config.make_engine(), train=srcs["train"], test=srcs["test"], roles=roles,
                          settings=settings, model=model_bytes if model is not None else None,
                          model_name=model.name if model is not None else None, trusted=trusted,
-                         loaded_model=model, sample_rows=config.sample_rows, progress=say)
+                         loaded_model=model, sample_rows=config.sample_rows, progress=say, champion=champion)
         return er.ctx, er
     tables = {role: src.to_table() if isinstance(src, Dataset) else src for role, src in srcs.items()}
     say(f"loaded the training data ({len(tables['train'].frame):,} rows) and the holdout "
