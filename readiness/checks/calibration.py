@@ -270,6 +270,13 @@ def calibration(ctx: ReviewContext) -> Outcome:
         Y, labels = _multiclass_onehot(ctx, ok)
         m = multiclass_metrics(scores, Y, labels, seed=seed, n_boot=B)
         rel_p, rel_y = scores.max(axis=1), (scores.argmax(axis=1) == Y.argmax(axis=1)).astype(float)
+    return calibration_outcome(ctx, m, n, findings, lambda families: _per_group(ctx, ok, rel_p, rel_y, families))
+
+
+def calibration_outcome(ctx: ReviewContext, m: dict, n: int, findings: list[Finding], per_group) -> Outcome:
+    """The calibration check's verdict, findings and summary from its metric set ``m`` (``binary_metrics`` /
+    ``multiclass_metrics`` on ``n`` rows), one function for the in-memory rows and for figures formed from
+    counts (issue 22). ``per_group(families)`` gives the per-sensitive-group metrics and findings."""
     m["n"] = n
     m["thresholds"] = {"fail_p": FAIL_P, "fail_ece": FAIL_ECE, "warn_p": WARN_P, "warn_ece": WARN_ECE,
                        "judged": "calibration_error_debiased"}
@@ -305,7 +312,7 @@ def calibration(ctx: ReviewContext) -> Outcome:
     if ctx.task == "multiclass":
         findings += _classwise_findings(m, families)
     if ctx.roles.sensitive:
-        m["groups"], gfind = _per_group(ctx, ok, rel_p, rel_y, families)
+        m["groups"], gfind = per_group(families)
         findings += gfind
     else:
         m["groups"] = {}
