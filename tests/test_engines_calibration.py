@@ -9,7 +9,7 @@ from sklearn.metrics import brier_score_loss
 
 from readiness.checks import calibration_stats as cs
 from readiness.checks.calibration import severity_for
-from readiness.engines.exact_calibration import figures, partition_sums
+from readiness.engines.exact_calibration import figures, group_row, partition_sums
 from readiness.engines.summaries import merge_all
 from readiness.results import Severity
 
@@ -59,3 +59,20 @@ def test_planted_miscalibration_and_control():
     good = _merged(*_rows(shift=0.0), 9)
     assert _severity(bad) == Severity.FAIL and bad["calibration_error_debiased"] > 0.05
     assert _severity(good) is None and good["calibration_error_debiased"] < 0.02
+
+
+def test_group_rows_from_sums_equal_the_in_memory_statistics():
+    p, y = _rows(n=6_000, shift=0.03, seed=5)
+    cuts = [1_000, 2_500, 4_000]
+    s = merge_all([partition_sums(a, b) for a, b in zip(np.split(p, cuts), np.split(y, cuts), strict=True)])
+    row = group_row("a", s, min_rows=30)
+    zp = cs.spiegelhalter(p, y)[1]
+    citl = cs.calibration_in_the_large(p, y)
+    assert row["n"] == len(p) and row["observed"] == pytest.approx(y.mean(), rel=1e-12)
+    assert row["predicted"] == pytest.approx(p.mean(), rel=1e-12)
+    assert row["ece"] == pytest.approx(cs.ece(p, y), rel=1e-9)
+    assert row["calibration_error_debiased"] == pytest.approx(cs.calibration_error_debiased(p, y), rel=1e-9)
+    assert row["ece_noise_floor"] == pytest.approx(cs.ece_noise_floor(p), rel=1e-9)
+    assert row["p_value"] == pytest.approx(cs.combined_p(zp, citl["p_value"]), rel=1e-9, abs=1e-300)
+    small = group_row("b", partition_sums(p[:20], y[:20]), min_rows=30)
+    assert small["too_few_rows"] and small["ece"] is None and small["n"] == 20

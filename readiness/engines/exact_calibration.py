@@ -71,3 +71,28 @@ def figures(s: dict) -> dict:
                                 "within_bin_covariance": within_cov, "n_bins": n_bins},
         "spiegelhalter_z": z, "reliability": rel,
     }
+
+
+def group_row(name: str, s: dict, min_rows: int) -> dict:
+    """One sensitive group's row of the check's per-group table (``calibration._per_group``) from the merged
+    :func:`partition_sums` of that group's rows: predicted, observed with its Clopper–Pearson interval, gap,
+    and, from ``min_rows`` rows, ECE, the debiased error, the noise floor and the combined p-value of
+    Spiegelhalter's z and the calibration-in-the-large z (Σy − Σp) / sqrt(Σp(1 − p))."""
+    from readiness.checks.calibration_stats import _normal_p, combined_p
+
+    count, sp, sy, spp = (np.asarray(s[k], dtype=float) for k in ("count", "sum_p", "sum_y", "sum_pp"))
+    n = int(count.sum())
+    pred, obs = float(sp.sum() / n), float(sy.sum() / n)
+    row = {"group": str(name), "n": n, "predicted": pred, "observed": obs,
+           "observed_ci": list(clopper_pearson(int(round(sy.sum())), n)), "gap": pred - obs}
+    if n < min_rows:
+        row.update({"ece": None, "calibration_error_debiased": None, "ece_noise_floor": None, "p_value": None,
+                    "too_few_rows": True})
+        return row
+    f = figures(s)
+    var = float((sp - spp).sum())
+    z_citl = float((sy.sum() - sp.sum()) / math.sqrt(var)) if var > 0 else math.nan
+    row.update({"ece": f["ece"], "calibration_error_debiased": f["calibration_error_debiased"],
+                "ece_noise_floor": f["ece_noise_floor"],
+                "p_value": combined_p(_normal_p(f["spiegelhalter_z"]), _normal_p(z_citl))})
+    return row
