@@ -524,11 +524,17 @@ def threshold(ctx: ReviewContext) -> Outcome:
         from readiness.checks.business_tasks import task_cost
 
         return task_cost(ctx)
-    s = ctx.settings
     try:
         m = analyse(ctx)
     except ValueError as exc:
         raise SkipCheck(f"The business costs cannot be used: {exc}") from None
+    return threshold_outcome(ctx, m)
+
+
+def threshold_outcome(ctx: ReviewContext, m: dict) -> Outcome:
+    """The check's verdict, findings and summary from :func:`analyse`'s metrics: one function for the
+    in-memory check and any path that forms the same metrics another way (an engine, from counts)."""
+    s = ctx.settings
     cur, opt = m["current"], m["optimal"]
     positive = f"{ctx.target} = {ctx.positive_label}"
     triv = POLICY_GERUND[m["cheaper_trivial"]]
