@@ -55,45 +55,65 @@ def binned_shares(train: pd.Series, test: pd.Series, bins: int = 10) -> tuple[li
     'missing' bin; a value holding ≥ 10% of training values, such as the zeros of a
     zero-inflated feature, gets its own bin and the deciles cover the rest), categories for
     text (the rarest beyond 50 pooled as 'other')."""
-    if pd.api.types.is_numeric_dtype(train) and not pd.api.types.is_bool_dtype(train):
+    labels, e, a = binned_counts(train, test, bins)
+    return labels, e / max(len(train), 1), a / max(len(test), 1)
+
+
+def numeric_bins(known: pd.Series, bins: int = 10) -> tuple[float | None, np.ndarray]:
+    """(spike, inner edges) of a number's bins from its known training values: a value holding at least
+    one bin's share gets its own bin (spike), the deciles (numpy's linear quantiles) of the others."""
+    # a value holding at least one bin's share (Adult's capital_gain: 92% zeros) would swallow the
+    # deciles: it gets its own bin and the deciles are taken over the other values
+    spike = None
+    if len(known):
+        top = known.value_counts(normalize=True)
+        if top.iloc[0] >= SPIKE_SHARE:
+            spike = float(top.index[0])
+    rest = known[known != spike] if spike is not None else known
+    edges = np.unique(np.nanquantile(rest, np.linspace(0, 1, bins + 1))) if len(rest) else np.array([])
+    return spike, edges[1:-1]
+
+
+def numeric_labels(spike: float | None, inner: np.ndarray) -> list[str]:
+    other = "all other values" if spike is not None else "all values"
+    labels = [f"= {spike:.4g}"] if spike is not None else []
+    labels += [f"< {inner[0]:.4g}"] if len(inner) else [other]
+    labels += [f"{lo:.4g} – {hi:.4g}" for lo, hi in zip(inner[:-1], inner[1:], strict=True)]
+    if len(inner):
+        labels.append(f"≥ {inner[-1]:.4g}")
+    labels.append("missing")
+    return labels
+
+
+def numeric_counts(v: np.ndarray, spike: float | None, inner: np.ndarray) -> np.ndarray:
+    """Counts of float values per bin of :func:`numeric_labels` (spike, inner-edge bins, missing)."""
+    offset = 1 if spike is not None else 0
+    idx = offset + np.searchsorted(inner, v, side="right")
+    if spike is not None:
+        idx = np.where(v == spike, 0, idx)
+    idx = np.where(np.isnan(v), offset + len(inner) + 1, idx)
+    return np.bincount(idx, minlength=offset + len(inner) + 2)
+
+
+def is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def binned_counts(train: pd.Series, test: pd.Series, bins: int = 10) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`binned_shares` as counts of rows per bin."""
+    if is_numeric(train):
         tr, te = pd.to_numeric(train, errors="coerce"), pd.to_numeric(test, errors="coerce")
-        known = tr.dropna()
-        # a value holding at least one bin's share (Adult's capital_gain: 92% zeros) would swallow the
-        # deciles: it gets its own bin and the deciles are taken over the other values
-        spike = None
-        if len(known):
-            top = known.value_counts(normalize=True)
-            if top.iloc[0] >= SPIKE_SHARE:
-                spike = float(top.index[0])
-        rest = known[known != spike] if spike is not None else known
-        edges = np.unique(np.nanquantile(rest, np.linspace(0, 1, bins + 1))) if len(rest) else np.array([])
-        inner = edges[1:-1]
-        other = "all other values" if spike is not None else "all values"
-        labels = [f"= {spike:.4g}"] if spike is not None else []
-        labels += [f"< {inner[0]:.4g}"] if len(inner) else [other]
-        labels += [f"{lo:.4g} – {hi:.4g}" for lo, hi in zip(inner[:-1], inner[1:], strict=True)]
-        if len(inner):
-            labels.append(f"≥ {inner[-1]:.4g}")
-        labels.append("missing")
-        offset = 1 if spike is not None else 0
-
-        def shares(s):
-            v = s.to_numpy(float)
-            idx = offset + np.searchsorted(inner, v, side="right")
-            if spike is not None:
-                idx = np.where(v == spike, 0, idx)
-            idx = np.where(np.isnan(v), offset + len(inner) + 1, idx)
-            return np.bincount(idx, minlength=offset + len(inner) + 2) / max(len(v), 1)
-
-        return labels, shares(tr), shares(te)
+        spike, inner = numeric_bins(tr.dropna(), bins)
+        return (numeric_labels(spike, inner), numeric_counts(tr.to_numpy(float), spike, inner),
+                numeric_counts(te.to_numpy(float), spike, inner))
     tr, te = _as_text(train), _as_text(test)
     top = tr.value_counts().index[:MAX_CATEGORIES].tolist()
     tr = tr.where(tr.isin(top), "(other)")
     te = te.where(te.isin(top), "(other)")
     # the distinct values, not every row: iterating a pyarrow-backed column in Python costs seconds at 1M rows
     labels = sorted(set(tr.unique()) | set(te.unique()))
-    e = tr.value_counts(normalize=True).reindex(labels, fill_value=0).to_numpy()
-    a = te.value_counts(normalize=True).reindex(labels, fill_value=0).to_numpy()
+    e = tr.value_counts().reindex(labels, fill_value=0).to_numpy()
+    a = te.value_counts().reindex(labels, fill_value=0).to_numpy()
     return labels, e, a
 
 
@@ -111,12 +131,40 @@ def feature_drift(ctx: ReviewContext) -> Outcome:
     """Population stability index (PSI) of every feature between training and holdout
     (training deciles for numbers, categories for text, missing values as their own bin),
     the target's drift, and — with a time column — how old the newest training row is."""
+    cols = [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]
+    binned = {col: binned_counts(ctx.train[col], ctx.test[col]) for col in cols}
+    if ctx.task != "regression":
+        target = binned_counts(ctx.y_train.astype(str), ctx.y_test.astype(str))
+    else:
+        target = binned_counts(ctx.y_train, ctx.y_test)
+    return drift_outcome(ctx, binned, target, len(ctx.train), len(ctx.test), data_age(ctx))
+
+
+def data_age(ctx: ReviewContext) -> dict:
+    """The first and last times of training and holdout, and the newest training row's age in days."""
+    age: dict = {}
+    if ctx.roles.time_column:
+        t_train, kind = parse_time(ctx.train[ctx.roles.time_column])
+        t_test, _ = parse_time(ctx.test[ctx.roles.time_column])
+        t_train, t_test = t_train.dropna(), t_test.dropna()
+        if kind == "datetime" and len(t_train) and len(t_test):
+            now = datetime.now(UTC).replace(tzinfo=None)
+            newest = t_train.max()
+            age = {"train_start": t_train.min().isoformat(), "train_end": newest.isoformat(),
+                   "test_start": t_test.min().isoformat(), "test_end": t_test.max().isoformat(),
+                   "data_age_days": int((pd.Timestamp(now) - newest).days)}
+    return age
+
+
+def drift_outcome(ctx: ReviewContext, binned: dict, target_bins: tuple, n_tr: int, n_te: int, age: dict) -> Outcome:
+    """The check's verdict from counts: ``binned`` feature -> (bin labels, training counts, holdout counts),
+    ``target_bins`` the same for the target, on ``n_tr`` training and ``n_te`` holdout rows; ``age``
+    from :func:`data_age`."""
     findings: list[Finding] = []
     features: dict[str, dict] = {}
-    cols = [c for c in ctx.features if c in ctx.train.columns and c in ctx.test.columns]
-    n_tr, n_te = len(ctx.train), len(ctx.test)
-    for col in cols:
-        labels, e, a = binned_shares(ctx.train[col], ctx.test[col])
+    cols = list(binned)
+    for col, (labels, ce, ca) in binned.items():
+        e, a = np.asarray(ce) / max(n_tr, 1), np.asarray(ca) / max(n_te, 1)
         value = psi(e, a)
         moved = int(np.argmax(np.abs(a - e)))
         expected, p_value = psi_chance(e, a, n_tr, n_te)
@@ -148,13 +196,9 @@ def feature_drift(ctx: ReviewContext) -> Outcome:
             f"'{f['largest_shift_bin']}' moved by {100 * f['largest_shift']:+.1f} points. The model meets data unlike "
             "what it learned from; check whether production looks like the holdout."),
             evidence={"psi": f["psi"], "bin": f["largest_shift_bin"], "shift": f["largest_shift"]}))
-    target = {}
-    if ctx.task != "regression":
-        labels, e, a = binned_shares(ctx.y_train.astype(str), ctx.y_test.astype(str))
-        target = {"psi": psi(e, a), "labels": labels, "train_share": e.tolist(), "test_share": a.tolist()}
-    else:
-        labels, e, a = binned_shares(ctx.y_train, ctx.y_test)
-        target = {"psi": psi(e, a), "labels": labels, "train_share": e.tolist(), "test_share": a.tolist()}
+    labels, ce, ca = target_bins
+    e, a = np.asarray(ce) / max(n_tr, 1), np.asarray(ca) / max(n_te, 1)
+    target = {"psi": psi(e, a), "labels": labels, "train_share": e.tolist(), "test_share": a.tolist()}
     target["chance_psi"], target["p_value"] = psi_chance(target["train_share"], target["test_share"], n_tr, n_te)
     if target["psi"] >= PSI_MODERATE and target["p_value"] < DRIFT_P:
         findings.append(Finding(severity=Severity.WARN, columns=[ctx.target], message=(
@@ -162,21 +206,10 @@ def feature_drift(ctx: ReviewContext) -> Outcome:
             + ("its distribution changes over time, so calibration may need revisiting." if ctx.task == "regression"
                else "base rates change over time, so thresholds and calibration may need revisiting.")),
             evidence={"psi": target["psi"]}))
-    age: dict = {}
-    if ctx.roles.time_column:
-        t_train, kind = parse_time(ctx.train[ctx.roles.time_column])
-        t_test, _ = parse_time(ctx.test[ctx.roles.time_column])
-        t_train, t_test = t_train.dropna(), t_test.dropna()
-        if kind == "datetime" and len(t_train) and len(t_test):
-            now = datetime.now(UTC).replace(tzinfo=None)
-            newest = t_train.max()
-            age = {"train_start": t_train.min().isoformat(), "train_end": newest.isoformat(),
-                   "test_start": t_test.min().isoformat(), "test_end": t_test.max().isoformat(),
-                   "data_age_days": int((pd.Timestamp(now) - newest).days)}
-            if age["data_age_days"] > STALE_DAYS:
-                findings.append(Finding(severity=Severity.WARN, columns=[ctx.roles.time_column], message=(
-                    f"The newest training row is {age['data_age_days']} days old: the world may have moved on. "
-                    "Check recent data before deploying, and plan retraining."), evidence=age))
+    if age.get("data_age_days", 0) > STALE_DAYS:
+        findings.append(Finding(severity=Severity.WARN, columns=[ctx.roles.time_column], message=(
+            f"The newest training row is {age['data_age_days']} days old: the world may have moved on. "
+            "Check recent data before deploying, and plan retraining."), evidence=age))
     metrics = {"features": features, "ranked": ranked, "major_drift": major, "moderate_drift": moderate,
                "target": target, "age": age, "thresholds": {"moderate": PSI_MODERATE, "major": PSI_MAJOR, "p_value": DRIFT_P}}
     if major or moderate:
