@@ -23,8 +23,8 @@ import pandas as pd
 
 from readiness import errors as E
 from readiness.engines import exact as X
+from readiness.engines import exact_drift, exact_rows
 from readiness.engines import exact_regression as XR
-from readiness.engines import exact_rows
 from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset
 from readiness.engines.exact_bias import bias_spec, exact_ready
@@ -172,6 +172,7 @@ def exact_checks(er: EngineReview) -> dict:
     if exact_ready(bias, er.train_summary, er.test_summary):
         out["bias.groups"] = lambda ctx: exact_groups(ctx, bias, er.train_summary, er.test_summary)
     out.update(exact_rows.exact_checks(er))
+    out["drift.features"] = lambda ctx: exact_drift.features(ctx, er)
     return out
 
 
