@@ -22,9 +22,9 @@ from engines_world import build, close, make_rows, unbootstrapped, write_dataset
 REQUIRE = os.environ.get("READINESS_REQUIRE_ENGINES") == "1"
 N_TRAIN, N_TEST, N_BATCH, SAMPLE = 100_000, 300_000, 100_000, 50_000
 CHECKS = ["data_quality.completeness", "data_quality.integrity", "leakage.train_test_overlap", "evaluation.holdout",
-          "drift.features", "bias.groups", "monitoring.reference"]
+          "drift.features", "bias.groups", "monitoring.reference", "business.threshold"]
 EXACT = {"data_quality.completeness", "data_quality.integrity", "leakage.train_test_overlap", "evaluation.holdout",
-         "bias.groups", "drift.features"}
+         "bias.groups", "drift.features", "business.threshold"}
 
 
 def need(module: str, extra: str) -> None:
@@ -131,6 +131,12 @@ def _assert_exact_agrees(local, engine):
     drift_a, drift_b = local.check("drift.features"), engine.check("drift.features")  # bins counted on every row
     assert close(drift_a.metrics, {k: v for k, v in drift_b.metrics.items() if k != "basis"}) == []
     assert [f.message for f in drift_a.findings] == [f.message for f in drift_b.findings]
+    biz_a, biz_b = local.check("business.threshold"), engine.check("business.threshold")  # rows per distinct score
+    boot = () if biz_b.metrics["mixed_ties"] == 0 else ("optimal", "savings_ci", "model_advantage_ci", "bayes", "bootstrap")
+    assert close({k: v for k, v in biz_a.metrics.items() if k not in boot},
+                 {k: v for k, v in biz_b.metrics.items() if k not in ("basis", "interval_methods", "mixed_ties", *boot)}) == []
+    if not boot:  # no score shared by both classes: the bootstrap's draws are the in-memory ones
+        assert [f.message for f in biz_a.findings] == [f.message for f in biz_b.findings]
 
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from readiness import errors as E
 from readiness.engines import exact as X
-from readiness.engines import exact_drift, exact_rows
+from readiness.engines import exact_business, exact_drift, exact_rows
 from readiness.engines import exact_regression as XR
 from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset
@@ -171,6 +171,8 @@ def exact_checks(er: EngineReview) -> dict:
     bias = bias_spec(er.ctx)
     if exact_ready(bias, er.train_summary, er.test_summary):
         out["bias.groups"] = lambda ctx: exact_groups(ctx, bias, er.train_summary, er.test_summary)
+    if exact_business.ready(er.ctx, er.test_summary):
+        out["business.threshold"] = lambda ctx: exact_business.threshold(ctx, er.test_summary)
     out.update(exact_rows.exact_checks(er))
     out["drift.features"] = lambda ctx: exact_drift.features(ctx, er)
     return out

@@ -199,6 +199,9 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
         b = score_bin(s, spec)
         out["hist_pos"] = np.bincount(b[yb == 1], minlength=SCORE_BINS + 2).astype(np.int64)
         out["hist_neg"] = np.bincount(b[yb == 0], minlength=SCORE_BINS + 2).astype(np.int64)
+        from readiness.engines.exact_business import partition as business_partition
+
+        out["business"] = business_partition(s, yb)  # business.threshold: rows per distinct score and class
         if spec.probabilities:
             p = np.clip(s, 1e-15, 1 - 1e-15)
             loss = -(yb * np.log(p) + (1 - yb) * np.log(1 - p))
