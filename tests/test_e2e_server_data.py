@@ -6,6 +6,7 @@ check's figures rest on (exact on every row, or a sample)."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from e2e_support import streamlit_app
@@ -71,8 +72,17 @@ def test_a_visitor_reviews_a_holdout_held_on_the_server(lake_server, page):  # n
     # the scorecard: exact checks on every holdout row, the row-level ones on the engine's sample
     page.get_by_text("Basis: exact on 6,000 holdout rows (local)").first.wait_for()
     page.get_by_text("Basis: sample of 1,000 of 6,000 holdout rows (local)").first.wait_for()
-    # completeness, holdout performance and the holdout reuse budget are exact (counts over every row)
-    page.get_by_text("Computed with the local engine: 3 of").wait_for()
+    # the overview's sentence counts the checks each list entry's basis line names (one source: metrics.basis);
+    # at least completeness, holdout performance and the holdout reuse budget are exact (counts over every row)
+    sentence = page.get_by_text("Computed with the local engine:").first
+    sentence.wait_for()
+    found = re.search(r"engine: (\d+) of (\d+) checks exactly on all 6,000 holdout rows, (\d+) on a sample of 1,000",
+                      sentence.inner_text())
+    assert found, sentence.inner_text()
+    exact, total, sampled = (int(g) for g in found.groups())
+    assert exact + sampled == total and exact >= 3
+    assert page.get_by_text("Basis: exact on 6,000 holdout rows (local)").count() == exact
+    assert page.get_by_text("Basis: sample of 1,000 of 6,000 holdout rows (local)").count() == sampled
     shot(page, "overview_server_data")
     goto_page(page, "Holdout performance")
     page.get_by_text("Basis: exact on 6,000 holdout rows (local)").first.wait_for()
