@@ -142,12 +142,14 @@ def _labelled(ctx: ReviewContext):
     """Rows with a score: (ok mask, scores, findings)."""
     scores = np.asarray(ctx.test_scores, dtype=float)
     ok = ctx.scored
-    findings = []
-    if (~ok).any():
-        findings.append(Finding(severity=Severity.INFO, message=(
-            f"{int((~ok).sum())} holdout rows have no score and were left out."),
-            evidence={"rows_without_score": int((~ok).sum())}))
+    findings = [unscored_finding(int((~ok).sum()))] if (~ok).any() else []
     return ok, scores[ok], findings
+
+
+def unscored_finding(k: int) -> Finding:
+    """The note that ``k`` holdout rows without a score were left out (also on an engine, from counts)."""
+    return Finding(severity=Severity.INFO, message=f"{k} holdout rows have no score and were left out.",
+                   evidence={"rows_without_score": k})
 
 
 def _multiclass_onehot(ctx: ReviewContext, ok: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -208,6 +210,12 @@ def _per_group(ctx: ReviewContext, ok: np.ndarray, p: np.ndarray, y: np.ndarray,
                             "too_few_rows": True})
             items.append(row)
         out[col] = {"groups": items, "groups_not_shown": int(max(0, len(names) - MAX_GROUPS))}
+    return out, group_findings(rows_tested, families)
+
+
+def group_findings(rows_tested: list[tuple[str, dict]], families: int = 1) -> list[Finding]:
+    """The per-group findings from the groups' rows that were tested ((column, row) in table order): each
+    p-value corrected for the groups tested and the check's sets of tests (``row['p_value_adjusted']`` set)."""
     findings = []
     m_tests = max(1, len(rows_tested))
     for col, row in rows_tested:
@@ -223,7 +231,7 @@ def _per_group(ctx: ReviewContext, ok: np.ndarray, p: np.ndarray, y: np.ndarray,
                 evidence={k: row[k] for k in (
                     "group", "n", "predicted", "observed", "observed_ci", "ece", "calibration_error_debiased", "p_value",
                     "p_value_adjusted")}))
-    return out, findings
+    return findings
 
 
 # --- the calibration check -----------------------------------------------------------------

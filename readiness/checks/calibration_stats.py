@@ -223,6 +223,13 @@ def merge_sparse_bins(p, bins: np.ndarray, min_expected: float = HL_MIN_EXPECTED
     k = int(bins.max()) + 1 if len(bins) else 0
     ev = np.bincount(bins, weights=p, minlength=k)
     non = np.bincount(bins, weights=1 - p, minlength=k)
+    return merged_bin_codes(ev, non, min_expected)[bins]
+
+
+def merged_bin_codes(ev: np.ndarray, non: np.ndarray, min_expected: float = HL_MIN_EXPECTED) -> np.ndarray:
+    """:func:`merge_sparse_bins` from each bin's expected events ``ev`` (Σp) and non-events ``non`` (Σ(1 − p)):
+    the merged code of each bin."""
+    k = len(ev)
     new = np.zeros(k, dtype=int)
     group, acc_e, acc_n, closed = 0, 0.0, 0.0, -1
     for b in range(k):
@@ -232,7 +239,7 @@ def merge_sparse_bins(p, bins: np.ndarray, min_expected: float = HL_MIN_EXPECTED
             closed, group, acc_e, acc_n = group, group + 1, 0.0, 0.0
     if group > closed + 0 and closed >= 0:  # an open remainder: fold it into the last closed group
         new[new > closed] = closed
-    return new[bins]
+    return new
 
 
 def hosmer_lemeshow(p, y, n_bins: int = N_BINS) -> tuple[float, int, float]:
@@ -246,14 +253,20 @@ def hosmer_lemeshow(p, y, n_bins: int = N_BINS) -> tuple[float, int, float]:
     χ² with one degree of freedom per bin (no parameters were fitted on the holdout).
     Returns (statistic, df, p-value).
     """
-    from scipy import stats
-
     p, y = _as_arrays(p, y)
     n_bins = max(1, min(n_bins, len(p) // 10 or 1))
     bins = merge_sparse_bins(p, equal_mass_bins(p, n_bins))
     n_bins = int(bins.max()) + 1
     _, sum_p, sum_y = _bin_sums(p, y, bins, n_bins)
     var = np.bincount(bins, weights=p * (1 - p), minlength=n_bins)
+    return hosmer_lemeshow_of_sums(sum_p, sum_y, var)
+
+
+def hosmer_lemeshow_of_sums(sum_p: np.ndarray, sum_y: np.ndarray, var: np.ndarray) -> tuple[float, int, float]:
+    """:func:`hosmer_lemeshow` from its merged bins' sums of the score, the outcome and p(1 − p)."""
+    from scipy import stats
+
+    n_bins = len(sum_p)
     diff2 = (sum_y - sum_p) ** 2
     if np.any((var <= 0) & (diff2 > 1e-12)):
         return (math.inf, n_bins, 0.0)  # an event the scores called impossible happened
