@@ -286,24 +286,32 @@ def calibration_in_the_large(p, y) -> dict:
     return {"predicted": float(p.mean()), "observed": float(y.mean()), "z": z, "p_value": _normal_p(z)}
 
 
-def fit_logistic_1d(x, y, *, max_iter: int = 50) -> tuple[float, float]:
+def fit_logistic_1d(x, y, *, max_iter: int = 50, weights=None, tol: float = 1e-10) -> tuple[float, float]:
     """Maximum-likelihood (unpenalised) logistic regression y ~ a + b·x by Newton–Raphson
     with step halving; two parameters, so this is far faster than a general solver.
-    Under perfect separation the estimates grow until the iteration cap (as any MLE would)."""
+    Under perfect separation the estimates grow until the iteration cap (as any MLE would).
+    ``weights``: each row stands for that many rows (an engine's rows per distinct score, issue 22);
+    the fit stops when the log-likelihood changes by less than ``tol`` (relative)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    w = None if weights is None else np.asarray(weights, dtype=float)
     X = np.column_stack([np.ones_like(x), x])
-    beta = np.array([math.log((y.mean() + 1e-9) / (1 - y.mean() + 1e-9)), 1.0])
+    ybar = y.mean() if w is None else float(np.sum(w * y) / np.sum(w))
+    beta = np.array([math.log((ybar + 1e-9) / (1 - ybar + 1e-9)), 1.0])
 
     def nll(b):
         eta = X @ b
-        return float(np.sum(np.logaddexp(0, eta) - y * eta))
+        terms = np.logaddexp(0, eta) - y * eta
+        return float(np.sum(terms if w is None else w * terms))
 
     cur = nll(beta)
     for _ in range(max_iter):
         mu = 1 / (1 + np.exp(-(X @ beta)))
-        grad = X.T @ (y - mu)
-        H = (X * (mu * (1 - mu))[:, None]).T @ X
+        resid, curv = y - mu, mu * (1 - mu)
+        if w is not None:
+            resid, curv = w * resid, w * curv
+        grad = X.T @ resid
+        H = (X * curv[:, None]).T @ X
         try:
             step = np.linalg.solve(H + 1e-12 * np.eye(2), grad)
         except np.linalg.LinAlgError:  # pragma: no cover - degenerate design
@@ -316,7 +324,7 @@ def fit_logistic_1d(x, y, *, max_iter: int = 50) -> tuple[float, float]:
             t /= 2
         beta, prev = beta + t * step, cur
         cur = nll(beta)
-        if abs(prev - cur) < 1e-10 * max(1.0, abs(cur)):
+        if abs(prev - cur) < tol * max(1.0, abs(cur)):
             break
     return float(beta[0]), float(beta[1])
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from readiness import errors as E
 from readiness.engines import exact as X
-from readiness.engines import exact_business, exact_drift, exact_rows
+from readiness.engines import exact_business, exact_calibration, exact_drift, exact_rows
 from readiness.engines import exact_regression as XR
 from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset
@@ -134,6 +134,7 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
     er = EngineReview(ctx=ctx, engine=engine, rows=rows, sampled={r: len(s) for r, s in samples.items()}, srcs=srcs)
     columns = tuple(c for c in ctx.train.columns if c in ctx.test.columns)
     spec = holdout_spec(ctx, columns, model=(model, model_name, trusted) if model is not None else None)
+    spec = dataclasses.replace(spec, calibration=exact_calibration.spec_for(ctx, rows["test"], len(samples["test"])))
     er.train_summary = summarize(engine, srcs["train"], functools.partial(table_summary, columns=columns,
                                                                           target=ctx.target, bias=spec.bias))
     say(f"counted every training row; now every holdout row{' (the model scores each)' if model else ''}")
@@ -173,6 +174,8 @@ def exact_checks(er: EngineReview) -> dict:
         out["bias.groups"] = lambda ctx: exact_groups(ctx, bias, er.train_summary, er.test_summary)
     if exact_business.ready(er.ctx, er.test_summary):
         out["business.threshold"] = lambda ctx: exact_business.threshold(ctx, er.test_summary)
+    if exact_calibration.ready(er.ctx, er.test_summary):
+        out["calibration"] = lambda ctx: exact_calibration.calibration(ctx, er)
     out.update(exact_rows.exact_checks(er))
     out["drift.features"] = lambda ctx: exact_drift.features(ctx, er)
     return out

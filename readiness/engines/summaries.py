@@ -123,6 +123,7 @@ class HoldoutSpec:
     sensitive: tuple = ()
     bias: Any = None  # readiness.engines.exact_bias.BiasSpec: counts per sensitive group
     regression: float | None = None  # readiness.engines.exact_regression: the actual values' centring
+    calibration: Any = None  # readiness.engines.exact_calibration.CalibrationSpec: calibration's sums
 
 
 _MODELS: dict = {}
@@ -206,6 +207,10 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
             p = np.clip(s, 1e-15, 1 - 1e-15)
             loss = -(yb * np.log(p) + (1 - yb) * np.log(1 - p))
             out["log_loss_sum"], out["log_loss_sq"] = float(loss.sum()), float((loss ** 2).sum())
+            if spec.calibration is not None:  # calibration on every row (readiness.engines.exact_calibration)
+                from readiness.engines.exact_calibration import partition as calibration_partition
+
+                out["calibration"] = calibration_partition(rows[ok], s, yb, spec.calibration)
     else:
         pred = label_codes(worker_model(spec).predict(rows[ok]), spec.classes)
     if spec.bias is not None:  # bias.groups on every row (readiness.engines.exact_bias)
