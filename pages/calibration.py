@@ -90,6 +90,23 @@ def _regression(res) -> None:
     what_to_do(todo)
 
 
+_ON_SAMPLE = {"recalibration": "the recalibration preview", "hosmer_lemeshow": "the Hosmer–Lemeshow test",
+              "calibration_p_value": "the combined test (through Hosmer–Lemeshow)", "adaptive_ece": "the adaptive ECE",
+              "calibration_slope": "the calibration slope"}
+
+
+def _engine_caption(m: dict) -> str:
+    """What an engine review computed on every row and what on its sample (``metrics.on_sample``)."""
+    listed = [_ON_SAMPLE[k] for k in m["on_sample"]["keys"] if k in _ON_SAMPLE]
+    text = f"Computed on all {m['n']:,} holdout rows"
+    if listed:
+        text += (f" except {', '.join(listed[:-1]) + ' and ' if len(listed) > 1 else ''}{listed[-1]}, on the "
+                 f"engine's sample of {m['on_sample']['rows']:,} rows")
+    if m.get("interval_methods"):
+        text += "; the ECE and Brier intervals come from per-band sums, not a bootstrap of the rows"
+    return text + "."
+
+
 res = report.check("calibration")
 _shown = check_header(res) and not skipped_or_error(res)
 if _shown and res.metrics.get("task") == "regression":
@@ -135,6 +152,8 @@ elif _shown:
                   f"{number(m['log_loss'], 3)}." if not multi else
                   f"Mean confidence {pct(m['mean_confidence'])} vs accuracy {pct(m['accuracy'])}. Log loss "
                   f"{number(m['log_loss'], 3)}."))
+    if m.get("on_sample"):  # an engine: the figures are on every row, except those that need the rows
+        st.caption(_engine_caption(m))
     left, right = st.columns(2)
     with left:
         st.markdown("**Reliability diagram** — on the dashed line, predictions mean what they say; bars show 95% "
@@ -178,6 +197,9 @@ elif _shown:
 
     rec = m.get("recalibration")
     st.markdown("#### Would a recalibration fix it?")
+    if rec and "recalibration" in (m.get("on_sample") or {}).get("keys", ()):
+        st.caption(f"Fitted and graded on the engine's sample of {m['on_sample']['rows']:,} holdout rows (the "
+                   f"'as delivered' row too), so its figures differ from those above, which are on all {m['n']:,} rows.")
     if rec:
         st.caption(f"Platt{' (temperature scaling)' if multi else ''} and isotonic maps fitted by {rec['folds']}-fold "
                    "cross-fitting on the holdout: every row is scored by a map fitted on the other folds, so the "

@@ -306,3 +306,26 @@ def test_spark_local_mode_same(worlds):
     from readiness.engines.base import SparkEngine
 
     _small_on(SparkEngine("local[2]"), worlds)
+
+
+def test_the_page_says_which_figures_are_on_the_sample(worlds):
+    """The Calibration page of an engine review: the basis line, and captions naming what is on the sample."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import SESSION_KEY, AppState
+    from readiness.engines.review import prepare, run
+    from readiness.inputs import Settings
+
+    er = prepare(LocalEngine(batch_rows=1_700), train=worlds["bad"]["train"], test=worlds["bad"]["holdout"],
+                 roles=_roles(), settings=Settings(), model=None, model_name=None, trusted=None, sample_rows=3_000)
+    report = run(er, checks=[CID, "uncertainty.abstention"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = AppState(ctx=er.ctx, report=report, title="engine review", is_sample=False)
+    at.switch_page("pages/calibration.py").run()
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "exact on 24,000 holdout rows" in " ".join(m.value for m in at.markdown) + captions
+    assert "Computed on all 24,000 holdout rows except the recalibration preview, on the engine's sample of 3,000 rows" in captions
+    assert "Fitted and graded on the engine's sample of 3,000 holdout rows" in captions
