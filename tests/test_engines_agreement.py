@@ -22,9 +22,12 @@ from engines_world import build, close, make_rows, unbootstrapped, write_dataset
 REQUIRE = os.environ.get("READINESS_REQUIRE_ENGINES") == "1"
 N_TRAIN, N_TEST, N_BATCH, SAMPLE = 100_000, 300_000, 100_000, 50_000
 CHECKS = ["data_quality.completeness", "data_quality.integrity", "leakage.train_test_overlap", "evaluation.holdout",
-          "drift.features", "bias.groups", "monitoring.reference", "business.threshold"]
+          "drift.features", "bias.groups", "monitoring.reference", "business.threshold", "calibration"]
 EXACT = {"data_quality.completeness", "data_quality.integrity", "leakage.train_test_overlap", "evaluation.holdout",
-         "bias.groups", "drift.features", "business.threshold"}
+         "bias.groups", "drift.features", "business.threshold", "calibration"}
+# calibration: what rests on the engine's sample (the recalibration preview) or is formed otherwise (intervals)
+CALIBRATION_APART = ("basis", "interval_methods", "on_sample", "mixed_ties_at_cuts", "recalibration", "brier_ci",
+                     "ece_ci")
 
 
 def need(module: str, extra: str) -> None:
@@ -137,6 +140,15 @@ def _assert_exact_agrees(local, engine):
                  {k: v for k, v in biz_b.metrics.items() if k not in ("basis", "interval_methods", "mixed_ties", *boot)}) == []
     if not boot:  # no score shared by both classes: the bootstrap's draws are the in-memory ones
         assert [f.message for f in biz_a.findings] == [f.message for f in biz_b.findings]
+    cal_a, cal_b = local.check("calibration"), engine.check("calibration")  # bin sums over every row
+    assert cal_b.metrics["on_sample"]["keys"] == ["recalibration"] and cal_b.metrics["mixed_ties_at_cuts"] == 0
+    assert close({k: v for k, v in cal_a.metrics.items() if k not in CALIBRATION_APART},
+                 {k: v for k, v in cal_b.metrics.items() if k not in CALIBRATION_APART}) == []
+
+    def calibration_messages(r):  # the recalibration preview's finding quotes the sample's figures
+        return [f.message for f in r.findings if not f.message.startswith("A cheap fix is likely")]
+
+    assert calibration_messages(cal_a) == calibration_messages(cal_b)
 
 
 

@@ -210,7 +210,8 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
             if spec.calibration is not None:  # calibration on every row (readiness.engines.exact_calibration)
                 from readiness.engines.exact_calibration import partition as calibration_partition
 
-                out["calibration"] = calibration_partition(rows[ok], s, yb, spec.calibration)
+                out["calibration"] = calibration_partition(rows[list(spec.calibration.sensitive)][ok], s, yb,
+                                                          spec.calibration)
     else:
         pred = label_codes(worker_model(spec).predict(rows[ok]), spec.classes)
     if spec.bias is not None:  # bias.groups on every row (readiness.engines.exact_bias)
