@@ -122,7 +122,6 @@ def _binary_groups(ctx, ok, y, f_new, f_old, s_new, s_old, probs: bool, alpha: f
                 d = 1000 * (costs[0][m] - costs[1][m])
                 entry["cost_per_1000"] = mean_difference(d)
                 entry["decision_change_adjusted_ci"] = mean_difference(d, alpha=alpha_g)["ci"]
-            entry["verdict"] = _group_verdict(entry, g)
             rows[g] = entry
             churn_rows[g] = churn(f_new[m], f_old[m], flagged_first=f_new[m], flagged_second=f_old[m], y=yg)
         groups[name] = rows
@@ -167,7 +166,6 @@ def _simple_groups(ctx, ok, wrong_new, wrong_old, alpha, *, abs_err=None) -> tup
                 diff = mean_difference(e_new[m] - e_old[m])
                 entry["mae_change"] = diff
                 entry["decision_change_adjusted_ci"] = mean_difference(e_new[m] - e_old[m], alpha=alpha_g)["ci"]
-            entry["verdict"] = _group_verdict(entry, g)
             rows[g] = entry
         groups[name] = rows
     return groups, tested
@@ -236,26 +234,79 @@ def champion(ctx: ReviewContext) -> Outcome:
     n = int(ok.sum())
     if n < MIN_ROWS:
         raise SkipCheck(f"Only {n} holdout rows have a score from both models; a comparison needs at least {MIN_ROWS}.")
+    m = champion_header(ctx, n)
+    {"binary": _binary, "multiclass": _multiclass}.get(ctx.task, _regression)(ctx, ok, m, m["alpha"])
+    return champion_outcome(ctx, m)
+
+
+def champion_header(ctx: ReviewContext, n: int) -> dict:
+    """The metrics every comparison starts with: task, rows scored by both, the level, the current model."""
     uses = _holdout_uses(ctx)
-    alpha = ALPHA / (uses or 1)
-    m: dict = {"task": ctx.task, "rows": n, "alpha": alpha, "holdout_uses": uses,
-               "champion_model": _model_facts(ctx)}
+    return {"task": ctx.task, "rows": n, "alpha": ALPHA / (uses or 1), "holdout_uses": uses,
+            "champion_model": _model_facts(ctx)}
+
+
+def champion_outcome(ctx: ReviewContext, m: dict, *, holdout_rows: int | None = None) -> Outcome:
+    """The verdict, status, findings and summary from the comparison's statistics ``m`` (the metrics
+    :func:`champion` forms from the rows, or an engine from per-partition counts): each group's verdict,
+    who gains and who loses, the deciding measure and its margin, the wording and the champion's review.
+    ``holdout_rows``: the holdout's labelled rows (default: the context's)."""
+    n = m["rows"]
+    total = len(ctx.test) if holdout_rows is None else holdout_rows
     findings: list[Finding] = []
-    if n < len(ctx.test):
+    if n < total:
         findings.append(Finding(severity=Severity.INFO, message=(
-            f"{len(ctx.test) - n:,} holdout rows lack a score from one of the models; both are compared on the "
-            f"{n:,} rows scored by both."), evidence={"rows": n, "holdout_rows": len(ctx.test)}))
+            f"{total - n:,} holdout rows lack a score from one of the models; both are compared on the "
+            f"{n:,} rows scored by both."), evidence={"rows": n, "holdout_rows": total}))
+    for rows in m["groups"].values():
+        for g, entry in rows.items():
+            entry["verdict"] = _group_verdict(entry, g)
+    m["gains"], m["loses"] = _who(m["groups"], "gains"), _who(m["groups"], "loses")
     if ctx.task == "binary":
-        out = _binary(ctx, ok, m, findings, alpha)
+        out = _decide_binary(ctx, m, findings)
     elif ctx.task == "multiclass":
-        out = _multiclass(ctx, ok, m, findings, alpha)
+        out = _word_simple(_decide_accuracy(m), findings, "class predictions")
     else:
-        out = _regression(ctx, ok, m, findings, alpha)
+        margin = MAE_MARGIN * m["champion"]["mae"]
+        ci = m["mae_improvement_ci"]
+        m.update({"decision_measure": "mae", "decision_difference": m["mae_improvement"], "decision_difference_ci": ci,
+                  "margin": margin, "margin_unit": "mean absolute error",
+                  "within_margin": bool(ci is not None and ci[0] >= -margin and ci[1] <= margin)})
+        out = _word_simple(m, findings, None)
     _history(ctx, m, findings)
     return out
 
 
-def _binary(ctx: ReviewContext, ok, m: dict, findings: list[Finding], alpha: float) -> Outcome:
+def _decide_accuracy(m: dict) -> dict:
+    ci, margin = m["accuracy_difference_ci"], MARGIN_POINTS
+    m.update({"decision_measure": "accuracy", "decision_difference": m["accuracy_difference"],
+              "decision_difference_ci": ci, "margin": margin, "margin_unit": "accuracy points"})
+    m["within_margin"] = bool(ci is not None and ci[0] >= -margin and ci[1] <= margin)
+    return m
+
+
+def _decide_binary(ctx: ReviewContext, m: dict, findings: list[Finding]) -> Outcome:
+    """The measure that decides: cost per 1,000 decisions when costs are set, else accuracy."""
+    cfp, cfn = m["cost_fp"], m["cost_fn"]
+    by_cost = (cfp, cfn) != (1.0, 1.0)
+    if by_cost:
+        mean, cost_ci = m["cost_difference_per_1000"], m["cost_difference_per_1000_ci"]
+        saving = mean and -mean
+        ci = None if cost_ci is None else [-cost_ci[1], -cost_ci[0]]
+        margin = 1000 * MARGIN_POINTS * (cfp + cfn) / 2
+        m.update({"decision_measure": "cost_per_1000", "decision_difference": saving, "decision_difference_ci": ci,
+                  "margin": margin, "margin_unit": "cost per 1,000 decisions"})
+        m["within_margin"] = bool(ci is not None and ci[0] >= -margin and ci[1] <= margin)
+    else:
+        _decide_accuracy(m)
+    ci, margin = m["decision_difference_ci"], m["margin"]
+    verdict = _verdict(ci, m["loses"])
+    m["verdict"] = verdict
+    status, sev = _status(verdict, ci, margin)
+    return _word_binary(ctx, m, findings, status, sev, by_cost)
+
+
+def _binary(ctx: ReviewContext, ok, m: dict, alpha: float) -> None:
     ch = ctx.champion
     y = np.asarray(ctx.y_test_binary)[ok].astype(int)
     s_new = np.asarray(ctx.test_scores, dtype=float)[ok]
@@ -306,25 +357,6 @@ def _binary(ctx: ReviewContext, ok, m: dict, findings: list[Finding], alpha: flo
                                               (cost_new, cost_old) if by_cost else None)
     m["groups"], m["decision_changes_by_group"] = groups, by_group
     m["group_tests"], m["group_alpha"] = tested, alpha / max(tested, 1)
-    gains, loses = _who(groups, "gains"), _who(groups, "loses")
-    m["gains"], m["loses"] = gains, loses
-
-    # the measure that decides: cost per 1,000 decisions when costs are set, else accuracy
-    if by_cost:
-        saving = cost_diff["mean"] and -cost_diff["mean"]
-        ci = None if cost_diff["ci"] is None else [-cost_diff["ci"][1], -cost_diff["ci"][0]]
-        margin = 1000 * MARGIN_POINTS * (cfp + cfn) / 2
-        m.update({"decision_measure": "cost_per_1000", "decision_difference": saving, "decision_difference_ci": ci,
-                  "margin": margin, "margin_unit": "cost per 1,000 decisions"})
-    else:
-        ci, margin = acc["ci"], MARGIN_POINTS
-        m.update({"decision_measure": "accuracy", "decision_difference": acc["change"],
-                  "decision_difference_ci": ci, "margin": margin, "margin_unit": "accuracy points"})
-    m["within_margin"] = bool(ci is not None and ci[0] >= -margin and ci[1] <= margin)
-    verdict = _verdict(ci, loses)
-    m["verdict"] = verdict
-    status, sev = _status(verdict, ci, margin)
-    return _word_binary(ctx, m, findings, status, sev, by_cost)
 
 
 def _measure_text(m: dict, by_cost: bool) -> str:
@@ -473,7 +505,7 @@ def _most_churn(by_group: dict) -> tuple[str, str, float] | None:
     return best
 
 
-def _multiclass(ctx: ReviewContext, ok, m: dict, findings: list[Finding], alpha: float) -> Outcome:
+def _multiclass(ctx: ReviewContext, ok, m: dict, alpha: float) -> None:
     ch = ctx.champion
     y = label_texts(ctx.y_test.to_numpy()[ok])
     p_new = label_texts(np.asarray(ctx.test_pred)[ok])
@@ -489,15 +521,9 @@ def _multiclass(ctx: ReviewContext, ok, m: dict, findings: list[Finding], alpha:
     m.update({k: v for k, v in c.items() if k != "n"})
     groups, tested = _simple_groups(ctx, ok, ~r_new, ~r_old, alpha)
     m["groups"], m["group_tests"], m["group_alpha"] = groups, tested, alpha / max(tested, 1)
-    m["gains"], m["loses"] = _who(groups, "gains"), _who(groups, "loses")
-    ci, margin = acc["ci"], MARGIN_POINTS
-    m.update({"decision_measure": "accuracy", "decision_difference": acc["change"], "decision_difference_ci": ci,
-              "margin": margin, "margin_unit": "accuracy points",
-              "within_margin": bool(ci is not None and ci[0] >= -margin and ci[1] <= margin)})
-    return _word_simple(m, findings, "class predictions")
 
 
-def _regression(ctx: ReviewContext, ok, m: dict, findings: list[Finding], alpha: float) -> Outcome:
+def _regression(ctx: ReviewContext, ok, m: dict, alpha: float) -> None:
     ch = ctx.champion
     y = ctx.y_test.to_numpy(dtype=float)[ok]
     e_new = np.abs(np.asarray(ctx.test_scores, dtype=float)[ok] - y)
@@ -507,15 +533,9 @@ def _regression(ctx: ReviewContext, ok, m: dict, findings: list[Finding], alpha:
     m["champion"] = {"name": ch.info.name, "mae": float(e_old.mean()), "mae_ci": mean_ci(e_old, alpha=alpha)}
     improvement = None if diff["mean"] is None else -diff["mean"]
     ci = None if diff["ci"] is None else [-diff["ci"][1], -diff["ci"][0]]
-    margin = MAE_MARGIN * m["champion"]["mae"]
     m.update({"mae_improvement": improvement, "mae_improvement_ci": ci, "p_value": diff["p_value"]})
     groups, tested = _simple_groups(ctx, ok, None, None, alpha, abs_err=(e_new, e_old))
     m["groups"], m["group_tests"], m["group_alpha"] = groups, tested, alpha / max(tested, 1)
-    m["gains"], m["loses"] = _who(groups, "gains"), _who(groups, "loses")
-    m.update({"decision_measure": "mae", "decision_difference": improvement, "decision_difference_ci": ci,
-              "margin": margin, "margin_unit": "mean absolute error",
-              "within_margin": bool(ci is not None and ci[0] >= -margin and ci[1] <= margin)})
-    return _word_simple(m, findings, None)
 
 
 def _word_simple(m: dict, findings: list, noun: str | None) -> Outcome:
