@@ -404,8 +404,11 @@ def _word_binary(ctx, m: dict, findings: list, status: Status, sev: Severity, by
         parts.append(_measure_text(m, False))
     if m.get("auc_difference") is not None:
         ci = m["auc_difference_ci"]
+        sample = m.get("on_sample") or {}
+        where = (f", on a sample of {sample['rows']:,} of the {sample['of_rows']:,} rows"
+                 if sample.get("rows", 0) < sample.get("of_rows", 0) else "")
         parts.append(f"ROC AUC {m['challenger']['roc_auc']:.3f} against {m['champion']['roc_auc']:.3f}, difference "
-                     f"{m['auc_difference']:+.3f} ({ci[0]:+.3f} to {ci[1]:+.3f}; DeLong {p_text(m['auc_p_value'])})")
+                     f"{m['auc_difference']:+.3f} ({ci[0]:+.3f} to {ci[1]:+.3f}; DeLong {p_text(m['auc_p_value'])}{where})")
     loses, gains = m["loses"], m["gains"]
     if verdict == "better":
         summary = f"The new model is better than the current one: {measure}; {_churn_text(m)}."

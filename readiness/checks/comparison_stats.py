@@ -34,7 +34,12 @@ def paired_change(a: np.ndarray, b: np.ndarray, *, alpha: float = 0.05) -> dict:
     """
     a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
     both, only_a, only_b = int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum())
-    neither = int(len(a) - both - only_a - only_b)
+    return paired_change_counts(both, only_a, only_b, int(len(a) - both - only_a - only_b), alpha=alpha)
+
+
+def paired_change_counts(both: int, only_a: int, only_b: int, neither: int, *, alpha: float = 0.05) -> dict:
+    """:func:`paired_change` from the paired 2x2 table: rows with the event under both models, under the
+    first only, the second only, neither (merged per-partition counts on an engine)."""
     n = both + only_a + only_b + neither
     if n == 0:
         return {"n": 0, "first": None, "second": None, "change": None, "ci": None, "p_value": None,
@@ -58,6 +63,28 @@ def mean_difference(d: np.ndarray, *, alpha: float = 0.05) -> dict:
     res = stats.ttest_1samp(d, 0.0)
     ci = res.confidence_interval(1 - alpha)
     return {"mean": mean, "ci": _ci(ci.low, ci.high), "p_value": float(res.pvalue), "n": n}
+
+
+def mean_difference_from(n: int, mean: float, var: float, constant: bool, *, alpha: float = 0.05) -> dict:
+    """:func:`mean_difference` from the values' count, mean and variance (ddof 1) and whether they are all
+    equal (an engine's merged sums): the same t-test and t-interval without the rows."""
+    if n < 2:
+        return {"mean": mean if n else None, "ci": None, "p_value": None, "n": n}
+    if constant:
+        return {"mean": mean, "ci": [mean, mean], "p_value": 1.0 if mean == 0 else 0.0, "n": n}
+    se = math.sqrt(var / n)
+    t = mean / se
+    half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
+    return {"mean": mean, "ci": _ci(mean - half, mean + half), "p_value": float(2 * stats.t.sf(abs(t), n - 1)), "n": n}
+
+
+def mean_ci_from(n: int, mean: float, var: float, constant: bool, *, alpha: float = 0.05) -> list | None:
+    """:func:`mean_ci` from the values' count, mean, variance (ddof 1) and whether they are all equal."""
+    if n < 2:
+        return None
+    if constant:
+        return [mean, mean]
+    return mean_difference_from(n, mean, var, False, alpha=alpha)["ci"]
 
 
 def mean_ci(values: np.ndarray, *, alpha: float = 0.05) -> list | None:

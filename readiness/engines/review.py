@@ -23,7 +23,7 @@ import pandas as pd
 
 from readiness import errors as E
 from readiness.engines import exact as X
-from readiness.engines import exact_business, exact_calibration, exact_drift, exact_rows
+from readiness.engines import exact_business, exact_calibration, exact_champion, exact_drift, exact_rows
 from readiness.engines import exact_regression as XR
 from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset
@@ -107,12 +107,13 @@ class EngineReview:
 def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None, model_name: str | None,
             trusted: str | None, sample_rows: int = DEFAULT_SAMPLE_ROWS, progress=None,
             loaded_model=None, champion=None, champion_name: str | None = None,
-            trusted_champion: str | None = None) -> EngineReview:
+            trusted_champion: str | None = None, champion_bytes: bytes | None = None) -> EngineReview:
     """Open the inputs, draw the samples, build the context on them and compute the exact summaries.
     ``model`` is the model file's bytes (the workers load them); ``loaded_model``, when the caller has
     already loaded and checked those bytes (the app's upload), saves loading them again on the driver.
-    ``champion`` (bytes or a loaded model) is loaded on the driver as ``prepare_review`` loads it and
-    compared with the model on the sample (``comparison.champion`` is not exact yet)."""
+    ``champion`` (bytes or a loaded model) is loaded and checked on the driver as ``prepare_review`` loads
+    it, then scored on every holdout partition from its bytes (``champion_bytes`` with a loaded model; without
+    them ``comparison.champion`` stays on the sample), see :mod:`readiness.engines.exact_champion`."""
     from readiness.inputs import prepare_review
 
     if test is None:
@@ -135,6 +136,8 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
     columns = tuple(c for c in ctx.train.columns if c in ctx.test.columns)
     spec = holdout_spec(ctx, columns, model=(model, model_name, trusted) if model is not None else None)
     spec = dataclasses.replace(spec, calibration=exact_calibration.spec_for(ctx, rows["test"], len(samples["test"])))
+    spec = dataclasses.replace(spec, champion=exact_champion.spec_of(
+        ctx, champion_source(champion, champion_bytes, trusted_champion)))
     er.train_summary = summarize(engine, srcs["train"], functools.partial(table_summary, columns=columns,
                                                                           target=ctx.target, bias=spec.bias))
     say(f"counted every training row; now every holdout row{' (the model scores each)' if model else ''}")
@@ -160,6 +163,20 @@ def holdout_spec(ctx, columns: tuple, *, model) -> HoldoutSpec:
                        regression=XR.shift_of(ctx))
 
 
+def champion_source(champion, champion_bytes: bytes | None, trusted: str | None) -> tuple | None:
+    """The current model's (bytes, trusted sha256) for the workers: its file's bytes, or ``champion_bytes``
+    beside a loaded model (trusted when it was loaded as a trusted pickle); None without bytes."""
+    from readiness.inputs.models import LoadedModel
+    from readiness.inputs.tables import read_source
+
+    if champion is None:
+        return None
+    if isinstance(champion, LoadedModel):
+        return None if champion_bytes is None else (champion_bytes,
+                                                    champion.sha256 if champion.trusted_pickle else None)
+    return read_source(champion, role="model")[0], trusted
+
+
 def exact_checks(er: EngineReview) -> dict:
     """Check id -> a function of the context computing the check from the merged summaries."""
     out = {"data_quality.completeness": lambda ctx: X.completeness(ctx, er.train_summary, er.test_summary)}
@@ -178,6 +195,7 @@ def exact_checks(er: EngineReview) -> dict:
         out["calibration"] = lambda ctx: exact_calibration.calibration(ctx, er)
     out.update(exact_rows.exact_checks(er))
     out["drift.features"] = lambda ctx: exact_drift.features(ctx, er)
+    out.update(exact_champion.checks(er))
     return out
 
 

@@ -124,6 +124,7 @@ class HoldoutSpec:
     bias: Any = None  # readiness.engines.exact_bias.BiasSpec: counts per sensitive group
     regression: float | None = None  # readiness.engines.exact_regression: the actual values' centring
     calibration: Any = None  # readiness.engines.exact_calibration.CalibrationSpec: calibration's sums
+    champion: Any = None  # readiness.engines.exact_champion.ChampionSpec: the current model on every row
 
 
 _MODELS: dict = {}
@@ -175,7 +176,8 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
     out: dict = {"rows": len(frame), "unlabelled": int((~labelled).sum()),
                  "columns": {c: column_summary(rows[c]) for c in spec.columns if c in rows}}
     if spec.task == "regression" or (spec.model is None and spec.prediction_column is None) or rows.empty:
-        if spec.task == "regression" and not rows.empty and (spec.bias is not None or spec.regression is not None):
+        if spec.task == "regression" and not rows.empty and (spec.bias is not None or spec.regression is not None
+                                                             or spec.champion is not None):
             from readiness.engines import exact_bias, exact_regression
 
             s = scores_of(rows, spec)
@@ -183,6 +185,8 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
                 out["bias"] = exact_bias.regression_partition(rows, s, spec.bias, spec.target)
             if spec.regression is not None:  # evaluation.holdout: sums of the errors
                 out["regression"] = exact_regression.partition(rows, s, spec.target, spec.regression)
+            if spec.champion is not None:
+                out["champion"] = champion_partition(rows, spec, s=s)
         return out
     s = scores_of(rows, spec)
     ok = ~np.isnan(s) if s.ndim == 1 else ~np.isnan(s).any(axis=1)
@@ -221,7 +225,21 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
     # confusion counts over classes plus one 'not a class' row/column (code k)
     yy, pp = np.where(y < 0, k, y), np.where(pred < 0, k, pred)
     out["confusion"] = np.bincount(yy * (k + 1) + pp, minlength=(k + 1) ** 2).astype(np.int64)
+    if spec.champion is not None:
+        out["champion"] = champion_partition(rows, spec, ok=ok, y=y, pred=pred, s=s)
     return out
+
+
+def champion_partition(rows: pd.DataFrame, spec: HoldoutSpec, *, s: np.ndarray, ok=None, y=None, pred=None) -> dict:
+    """comparison.champion on every row: the current model scores the same labelled ``rows`` here and the
+    paired counts are taken (:mod:`readiness.engines.exact_champion`); ``s`` the reviewed model's scores
+    (regression: of every labelled row; else of the rows ``ok``, whose class codes are ``y`` and ``pred``)."""
+    from readiness.engines import exact_champion
+
+    if spec.task == "regression":
+        return exact_champion.regression_rows(rows, s, spec.target, spec.champion)
+    positive = spec.classes.index(spec.positive) if spec.task == "binary" else None
+    return exact_champion.partition(rows, ok, y, pred, s, spec.threshold, positive, spec.champion)
 
 
 def table_summary(frame: pd.DataFrame, columns: tuple, target: str, bias: Any = None) -> dict:
