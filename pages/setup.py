@@ -431,6 +431,7 @@ if st.button("Run review", type="primary", disabled=not ready, icon=":material/p
                 ctx, engine_review = prepare_server_review(
                     server[0], train=train_t, test=test_t, roles=roles, settings=settings, model=reviewed,
                     model_bytes=ex.get("model_bytes"), champion=current,
+                    champion_bytes=ex.get("champion_bytes") if current is not None else None,
                     progress=lambda text: box.write(f":material/check: {text[0].upper()}{text[1:]}"))
                 box.update(label="The data on the server is read", state="complete", expanded=False)
         else:

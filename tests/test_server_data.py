@@ -272,3 +272,41 @@ def test_a_text_table_larger_than_an_upload_is_not_offered(lake, monkeypatch):
     assert "over the 1.0 GB an upload may have" in why and "Parquet" in why and str(lake) not in why
     with pytest.raises(ServerDataError, match="over the"):
         SD.server_table(config_for(lake), "root:huge.csv", role="test")
+
+
+def test_the_apps_current_model_is_compared_on_every_row_of_a_server_dataset(lake, monkeypatch):
+    """An uploaded current model (loaded, with its bytes) beside a holdout on the server: the workers score it
+    on every holdout row, so comparison.champion's counts are exact (McNemar's cells against a crosstab of both
+    models' decisions on the whole holdout), not the sample's."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    from readiness.engines.review import run
+    from readiness.inputs import load_model
+
+    config = config_for(lake)
+    train = server_table(config, "root:train_2025", role="train")
+    test = server_table(config, "root:holdout_q3", role="test", preview_rows=500)
+    fit = pd.read_parquet(lake / "train_2025")
+    current = LogisticRegression().fit(fit[["x"]].to_numpy()[:200] * 0.3, fit["y"].to_numpy()[:200])
+    data = sio.dumps(current)
+    loaded = load_model(data, name="current.skops")
+    monkeypatch.setenv("READINESS_LOCAL_MAX_ROWS", "1000")
+    roles = Roles(target="y", prediction_column="score", exclude=["city"])
+    ctx, er = prepare_server_review(config, train=train, test=test, roles=roles, settings=Settings(),
+                                    champion=loaded, champion_bytes=data)
+    try:
+        report = run(er, checks=["comparison.champion"])
+    finally:
+        er.engine.close()
+    res = report.check("comparison.champion")
+    assert res.status.value in ("pass", "warn", "fail"), (res.status, res.summary)
+    assert res.metrics["basis"]["kind"] == "exact" and res.metrics["basis"]["rows"] == 3000
+    whole = pd.read_parquet(lake / "holdout_q3")
+    new_right = (whole["score"] >= 0.5).astype(int) == whole["y"]
+    old_right = current.predict_proba(whole[["x"]].to_numpy())[:, 1] >= 0.5
+    old_right = old_right.astype(int) == whole["y"]
+    table = pd.crosstab(new_right, old_right)
+    assert res.metrics["challenger_only_right"] == int(table.loc[True, False])
+    assert res.metrics["champion_only_right"] == int(table.loc[False, True])
+    assert res.metrics["both_right"] == int(table.loc[True, True])

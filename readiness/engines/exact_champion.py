@@ -254,8 +254,11 @@ def _groups(er, part: dict) -> list[tuple[str, list, dict]]:
     from readiness.engines.exact_bias import _rows_per_key, _single, _sum_by
 
     out = []
+    sensitive = _sensitive(er.ctx)
+    if not sensitive:  # no sensitive column: no bias summaries, no per-group changes
+        return out
     bias_train, bias_test = er.train_summary["bias"]["columns"], er.test_summary["bias"]["columns"]
-    for c, numeric in _sensitive(er.ctx):
+    for c, numeric in sensitive:
         attr, mapping = _single(c, numeric, _rows_per_key(bias_train[c], bias_test[c]))
         out.append((attr.name, attr.order, _sum_by(part["columns"][c].rows, mapping.__getitem__)))
     return out

@@ -23,7 +23,13 @@ import pandas as pd
 
 from readiness import errors as E
 from readiness.engines import exact as X
-from readiness.engines import exact_business, exact_calibration, exact_champion, exact_drift, exact_rows
+from readiness.engines import (
+    exact_business,
+    exact_calibration,
+    exact_champion,
+    exact_drift,
+    exact_rows,
+)
 from readiness.engines import exact_regression as XR
 from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset

@@ -310,7 +310,8 @@ def review_source(config: ServerDataConfig, table: Table) -> Dataset | Table:
 
 
 def prepare_server_review(config: ServerDataConfig, *, train: Table, test: Table, roles, settings, model=None,
-                          model_bytes: bytes | None = None, champion=None, progress=None):
+                          model_bytes: bytes | None = None, champion=None, champion_bytes: bytes | None = None,
+                          progress=None):
     """The review of inputs of which one or both are on the server, on the operator's engine, as
     ``readiness review --engine`` runs it: the engine path (:func:`readiness.engines.review.open_review`)
     when the engine is dask or spark or a Parquet dataset is above ``$READINESS_LOCAL_MAX_ROWS`` rows;
@@ -331,7 +332,8 @@ def prepare_server_review(config: ServerDataConfig, *, train: Table, test: Table
         er = open_review(config.make_engine(), train=srcs["train"], test=srcs["test"], roles=roles,
                          settings=settings, model=model_bytes if model is not None else None,
                          model_name=model.name if model is not None else None, trusted=trusted,
-                         loaded_model=model, sample_rows=config.sample_rows, progress=say, champion=champion)
+                         loaded_model=model, sample_rows=config.sample_rows, progress=say, champion=champion,
+                         champion_bytes=champion_bytes)
         return er.ctx, er
     tables = {role: src.to_table() if isinstance(src, Dataset) else src for role, src in srcs.items()}
     say(f"loaded the training data ({len(tables['train'].frame):,} rows) and the holdout "
