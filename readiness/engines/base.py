@@ -15,6 +15,7 @@ import contextlib
 import functools
 import os
 import pickle
+import re
 import socket
 import sys
 from typing import Any
@@ -244,14 +245,58 @@ def _no_main_script():
 
 @contextlib.contextmanager
 def _failing_as(engine: str, doing: str):
-    """An engine's failure as one line (ENGINE_FAILED); the project's own errors pass as they are."""
+    """An engine's failure as one line (ENGINE_FAILED, the cause from :func:`failure_line`); the project's own
+    errors pass as they are."""
     try:
         yield
     except E.ReadinessError:
         raise
     except Exception as exc:
-        raise E.ReadinessError(E.ENGINE_FAILED.format(engine=engine, doing=doing,
-                                                      detail=" ".join(str(exc).split())[:300])) from None
+        raise E.ReadinessError(E.ENGINE_FAILED.format(engine=engine, doing=doing, detail=failure_line(exc))) from None
+
+
+FAILURE_CHARS = 300  # the longest cause ENGINE_FAILED shows
+_TRACEBACK = "Traceback (most recent call last):"
+_JAVA_FRAME = re.compile(r"^\s*(?:at \S+\(.*\)|\.\.\. \d+ more)\s*$")  # "\tat org.apache...(X.scala:1)", "... 21 more"
+_PY4J_CALL = re.compile(r"^An error occurred while calling [\w.]+\.?$")
+_JAVA_LABEL = re.compile(r"(?:^|(?<=\s)):?\s*(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*: ")  # "org.apache.spark.SparkException: "
+_SPARK_NOISE = (re.compile(r"Lost task [\d.]+ in stage [\d.]+ \(TID \d+\) \([^)]*\): "),
+                re.compile(r"\s*Consider setting '[^']*'.*?traceback\."))
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)(?:: (.*))?$")  # "pkg.mod.ValueError: message"
+
+
+def failure_line(exc: BaseException) -> str:
+    """What went wrong on the engine, in one line of at most :data:`FAILURE_CHARS` characters: of a Python
+    traceback (a Spark Python worker's, inside the error's text) only its final exception line; of a Java
+    error (py4j) its first line without stack frames, class names or Spark's task bookkeeping; of a Python
+    exception (Dask re-raises a task's own) its class name and message. A project error raised on a worker
+    keeps only its message."""
+    text = str(exc).split("\nDriver stacktrace:")[0]
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    java = any(_JAVA_FRAME.match(ln) for ln in lines) or type(exc).__module__.split(".")[0] in ("py4j", "pyspark")
+    marks = [i for i, ln in enumerate(lines) if _TRACEBACK in ln]
+    if marks:  # the exception line: the first line after the last traceback's indented frames
+        line = next((ln for ln in lines[marks[-1] + 1:] if not ln[0].isspace()), "")
+        m = _EXCEPTION_LINE.match(line.strip())
+        detail = line
+        if m:
+            name, message = m.group(1), m.group(2) or ""
+            detail = message if name in _PROJECT_ERRORS else f"{name}: {message}" if message else name
+    elif java:
+        lines = [ln for ln in lines if not _JAVA_FRAME.match(ln) and not _PY4J_CALL.match(ln.strip())]
+        detail = _JAVA_LABEL.sub(" ", lines[0] if lines else "").strip(" :")
+        for noise in _SPARK_NOISE:
+            detail = noise.sub("", detail)
+    else:
+        detail = " ".join(lines)
+        name = type(exc).__name__
+        if name not in _PROJECT_ERRORS and not detail.startswith(name):
+            detail = f"{name}: {detail}" if detail else name
+    detail = " ".join(detail.split()) or type(exc).__name__
+    return detail if len(detail) <= FAILURE_CHARS else detail[:FAILURE_CHARS - 1].rstrip() + "…"
+
+
+_PROJECT_ERRORS = frozenset(c.__name__ for c in vars(E).values() if isinstance(c, type) and issubclass(c, E.ReadinessError))
 
 
 def _dask_fs(dataset: Dataset):
