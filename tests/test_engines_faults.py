@@ -312,6 +312,29 @@ def test_cli_dask_review_killed_once_completes_and_killed_always_exits_2_with_th
     assert _history(db) == recorded  # nothing half-written
 
 
+@pytest.mark.slow
+def test_cli_own_local_cluster_killed_always_prints_one_line(world, tmp_path):
+    """Without --dask-scheduler the CLI starts its own LocalCluster, whose workers log to the CLI's stderr: their
+    restart warnings and shutdown noise are silenced, so a worker killed on every attempt is still one line."""
+    need("distributed", "dask")
+    mode = tmp_path / "mode"
+    mode.write_text("always")
+    (tmp_path / "preload.py").write_text(PRELOAD.format(mode=str(mode)))
+    db = tmp_path / "history.db"
+    env = {**os.environ, "READINESS_DB": str(db), "DASK_DISTRIBUTED__WORKER__PRELOAD": f"['{tmp_path / 'preload.py'}']",
+           "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+    out = tmp_path / "r.json"
+    args = ["review", "--engine", "dask", "--train", world["train"], "--test", world["holdout"], "--target", "default",
+            "--model", world["model"], "--sample-rows", "1000", "--json", out, "--quiet",
+            "--check", "evaluation.holdout"]
+    p = subprocess.run([sys.executable, "-m", "readiness.cli", *map(str, args)], capture_output=True, text=True,
+                       cwd=ROOT, env=env, timeout=600)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr.startswith("readiness: error: The dask engine failed"), p.stderr
+    assert "Traceback" not in p.stderr and not out.exists()
+
+
 def _review_on_local_engine(world):
     """The same review, undisturbed, on the local engine (the same sample rows and the exact counts)."""
     from readiness.engines.review import prepare, run

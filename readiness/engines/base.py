@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import pickle
 import re
@@ -179,8 +180,11 @@ class DaskEngine(Engine):
                     what="Dask scheduler", address=scheduler, detail=" ".join(str(exc).split())[:200])) from None
         else:
             with _no_main_script():
+                # silence_logs: the workers' own log (restart warnings, a heartbeat traceback at shutdown) would
+                # share the CLI's stderr, where a failure must be one line; a failure reaches the user as that line
                 self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                             memory_limit=memory_limit or "auto", dashboard_address=":0")
+                                             memory_limit=memory_limit or "auto", dashboard_address=":0",
+                                             silence_logs=logging.CRITICAL)
             self.client = Client(self._cluster)
 
     def describe(self) -> str:
