@@ -138,6 +138,138 @@ def test_repartitioning_gives_identical_results(world, tmp_path):
     assert a.metrics["optimal"] == b.metrics["optimal"] and a.metrics["savings_ci"] == b.metrics["savings_ci"]
 
 
+# --- above the row limit: the figures from counts; above the distinct cap: the sample ----------------------
+
+BOOT = ("threshold_ci", "savings_ci", "model_advantage_ci", "within_ci", "used")  # the bootstrap's figures
+
+
+def unboot(x):
+    """A JSON value without the bootstrap's figures (those differ between a row and a cell bootstrap)."""
+    if isinstance(x, dict):
+        return {k: unboot(v) for k, v in x.items() if k not in BOOT}
+    return x
+
+
+def _data(kind: str, n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    s = {"continuous": rng.random(n), "ties": rng.integers(0, 300, n) / 300, "few": rng.integers(0, 6, n) / 5,
+         "rare": rng.random(n) ** 3}[kind]
+    y = (rng.random(n) < (s if kind != "rare" else s / 10)).astype(int)
+    return s, y
+
+
+@pytest.mark.parametrize("kind", ["continuous", "ties", "few", "rare"])
+@pytest.mark.parametrize("kw", [dict(threshold=0.5, cost_fp=1.0, cost_fn=4.0, probabilities=True, target_accuracy=0.7,
+                                     target_recall=0.9),
+                                dict(threshold=0.93, cost_fp=2.0, cost_fn=1.0, target_accuracy=0.99, target_recall=0.5)])
+def test_counts_path_equals_the_rows_path(kind, kw):
+    """analyse_counts on the per-score counts == analyse_scores on the rows (every figure but the bootstrap's),
+    with ties of both classes and without; the ROC AUC interval == stats.auc_ci on the rows."""
+    from readiness.checks.business import analyse_counts, analyse_scores
+    from readiness.engines.exact_business import partition
+    from readiness.stats import auc_ci
+
+    s, y = _data(kind, 9_000, 4)
+    c = partition(s, y)
+    rows = analyse_scores(s, y, n_boot=40, **kw)
+    cells = analyse_counts(c.u, c.pos, c.neg, n_boot=40, **kw)
+    assert set(rows) == set(cells)
+    assert close(unboot(rows), unboot(cells)) == []
+    assert close(list(auc_ci(y, s)), cells["roc_auc_ci"]) == []
+    assert all(v is not None for v in cells["savings_ci"] + cells["model_advantage_ci"] + cells["optimal"]["threshold_ci"])
+
+
+@pytest.mark.parametrize("m_pos, m_neg", [(1, 40), (40, 1), (2, 2), (300, 5_000)])
+def test_auc_interval_from_counts_equals_stats_auc_ci(m_pos, m_neg):
+    from readiness.checks.business import auc_ci_counts
+    from readiness.engines.exact_business import partition
+    from readiness.stats import auc_ci
+
+    rng = np.random.default_rng(m_pos + m_neg)
+    for rounding in (None, 1, 2):
+        s = np.concatenate([rng.normal(1, 1, m_pos), rng.normal(0, 1.5, m_neg)])
+        s = s if rounding is None else s.round(rounding)
+        y = np.r_[np.ones(m_pos, int), np.zeros(m_neg, int)]
+        c = partition(s, y)
+        assert close(list(auc_ci(y, s)), list(auc_ci_counts(c.pos, c.neg))) == []
+
+
+def test_cell_bootstrap_matches_the_row_bootstrap_in_distribution():
+    """In-bag draws per cell are the row bootstrap's (multinomial); single-row cells are out of bag exactly when
+    not drawn; the intervals are those of the row bootstrap up to resampling noise."""
+    from readiness.checks.business import _cell_draws, analyse_counts, analyse_scores
+    from readiness.engines.exact_business import partition
+
+    w = np.array([1, 1, 5, 2, 1, 30])
+    draws = list(_cell_draws(w, int(w.sum()), 2_000, 1))
+    inbag = np.array([d for d, _ in draws])
+    oob = np.array([o for _, o in draws])
+    assert (inbag.sum(axis=1) == w.sum()).all() and (oob <= w).all()
+    assert np.allclose(inbag.mean(axis=0), w, rtol=0.1)
+    assert (oob[:, [0, 1, 4]] == (inbag[:, [0, 1, 4]] == 0)).all()
+    # E[out of bag] = m(1 - 1/n)^n ≈ m/e per cell
+    assert np.allclose(oob.mean(axis=0), w * (1 - 1 / w.sum()) ** w.sum(), rtol=0.15)
+    s, y = _data("ties", 20_000, 9)
+    c = partition(s, y)
+    kw = dict(threshold=0.5, cost_fp=1.0, cost_fn=4.0, n_boot=200)
+    rows, cells = analyse_scores(s, y, **kw), analyse_counts(c.u, c.pos, c.neg, **kw)
+    for key in ("savings_ci", "model_advantage_ci"):
+        width = rows[key][1] - rows[key][0]
+        assert abs(cells[key][0] - rows[key][0]) < 0.35 * width and abs(cells[key][1] - rows[key][1]) < 0.35 * width
+
+
+def test_partition_bound_and_merge_cap():
+    from readiness.engines.exact_business import Limit, ScoreCounts, TooManyScores, partition
+    from readiness.engines.summaries import merge_all
+
+    s, y = _data("continuous", 3_000, 2)
+    bound = Limit(distinct=5_000, rows=30_000)  # a share of 500 per 3,000 rows; at least 1,000
+    assert isinstance(partition(s, y, bound), TooManyScores)
+    assert isinstance(partition(s[:900], y[:900], bound), ScoreCounts)
+    few = (s * 50).round() / 50
+    parts = [partition(few[i::3], y[i::3], Limit(distinct=40, rows=3_000)) for i in range(3)]
+    assert all(isinstance(p, ScoreCounts) for p in parts)  # 51 distinct each, within the floor
+    assert isinstance(merge_all([{"b": p} for p in parts])["b"], TooManyScores)  # the merge holds 51 > 40
+    ok = merge_all([{"b": p} for p in [partition(few[i::3], y[i::3], Limit(distinct=60, rows=3_000))
+                                       for i in range(3)]])["b"]
+    assert isinstance(ok, ScoreCounts) and int(ok.pos.sum() + ok.neg.sum()) == 3_000
+    assert isinstance(merge_all([{"b": parts[0]}, {"b": TooManyScores(40)}, {"b": parts[1]}])["b"], TooManyScores)
+
+
+def test_above_the_row_limit_the_figures_come_from_counts(world, monkeypatch):
+    """READINESS_BUSINESS_ROWS below the holdout: no rows laid out; every figure but the bootstrap's is the
+    in-memory check's; the planted threshold is still found and its optimum passes."""
+    import readiness.engines.exact_business as xb
+
+    monkeypatch.setenv(xb.ROWS_ENV, "5000")
+    monkeypatch.setattr(xb, "rows_of", lambda c: pytest.fail("rows laid out above the row limit"))
+    bad = settings(threshold=0.95, cost_fn=2.0)
+    mem, eng = in_memory(world, bad), on_engine(world, bad)
+    assert eng.metrics["basis"]["kind"] == "exact" and eng.metrics["basis"]["rows"] == N_TEST
+    assert "cells" in eng.metrics["interval_methods"]["savings_ci"]
+    assert close(unboot(without(mem.metrics)), unboot(without(eng.metrics))) == []
+    assert eng.status == mem.status == "warn" and eng.metrics["savings_ci"][0] > 0
+    good = settings(threshold=eng.metrics["optimal"]["threshold"], cost_fn=2.0)
+    eng_good = on_engine(world, good)
+    assert eng_good.status == "pass" and eng_good.metrics["savings_per_1000"] == 0
+
+
+def test_too_many_distinct_scores_run_on_the_sample(world, monkeypatch):
+    """Above the row limit, partitions holding more than their share of the distinct cap send TooManyScores:
+    the check runs on the engine's sample, as the in-memory check of that sample, and says why."""
+    import readiness.engines.exact_business as xb
+
+    monkeypatch.setenv(xb.ROWS_ENV, "5000")
+    monkeypatch.setenv(xb.DISTINCT_ENV, "2000")
+    st = settings(cost_fn=3.0)
+    eng = on_engine(world, st)
+    b = eng.metrics["basis"]
+    assert b["kind"] == "sample" and b["rows"] == SAMPLE and b["of_rows"] == N_TEST
+    assert "2,000" in b["why"] and "sample" in b["why"]
+    assert eng.metrics["n"] == SAMPLE  # the check's own figures, on the sample's rows
+    assert "interval_methods" not in eng.metrics  # the in-memory check's own bootstrap, on the sample
+
+
 def _small_on(engine, world):
     st = settings(cost_fn=3.0)
     same(in_memory(world, st), on_engine(world, st, engine=engine))

@@ -45,10 +45,12 @@ POLICY_GERUND = {FLAG_ALL: "flagging everyone", FLAG_NONE: "flagging no one", TH
 
 @dataclass(frozen=True)
 class _Cuts:
-    y: np.ndarray  # labels (0/1) in ascending score order
+    y: np.ndarray  # labels (0/1) in ascending score order (cells: the label of each (score, class) cell)
     u: np.ndarray  # distinct scores, ascending
-    bounds: np.ndarray  # for cut k = 0..K: first sorted row flagged (K: n, nobody)
+    bounds: np.ndarray  # for cut k = 0..K: first sorted row (cell) flagged (K: past the last, nobody)
     thresholds: np.ndarray  # a threshold realising each cut (the roundest between distinct scores)
+    weights: np.ndarray | None = None  # cells: the rows each holds (None: one row each)
+    rows_at: np.ndarray | None = None  # cells: the rows before cut k's first flagged row (None: ``bounds``)
 
     @property
     def K(self) -> int:
@@ -59,7 +61,8 @@ class _Cuts:
         return int(np.searchsorted(self.u, threshold, side="left"))
 
     def counts(self, w: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-        """(tp, fp, tn, fn) at every cut; ``w`` weights rows (bootstrap counts, out-of-bag masks)."""
+        """(tp, fp, tn, fn) at every cut; ``w`` weights rows (bootstrap counts, out-of-bag masks), or cells."""
+        w = self.weights if w is None else w
         pos = self.y if w is None else w * self.y
         neg = (1 - self.y) if w is None else w * (1 - self.y)
         fn = np.concatenate([[0], np.cumsum(pos)])[self.bounds]
@@ -109,12 +112,30 @@ def _cuts(scores: np.ndarray, y: np.ndarray) -> _Cuts:
     s, yy = scores[order], y[order].astype(np.int64)
     u, starts = np.unique(s, return_index=True)
     bounds = np.append(starts, len(s))
-    # cut k is realised by any threshold in (u[k-1], u[k]]; report the roundest one
+    return _Cuts(y=yy, u=u, bounds=bounds, thresholds=_thresholds(u))
+
+
+def _thresholds(u: np.ndarray) -> np.ndarray:
+    """Cut k is realised by any threshold in (u[k-1], u[k]]; the roundest one of each."""
     span = max(float(u[-1] - u[0]), abs(float(u[0])), abs(float(u[-1])), 1.0)
     lows = np.concatenate([[u[0] - span], u])
     highs = np.concatenate([u, [u[-1] + span]])
-    thresholds = round_between_many(lows, highs)
-    return _Cuts(y=yy, u=u, bounds=bounds, thresholds=thresholds)
+    return round_between_many(lows, highs)
+
+
+def _cells(u: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> _Cuts:
+    """The cuts over per-distinct-score counts: the rows with score ``u[k]`` are ``neg[k]`` negatives and
+    ``pos[k]`` positives; each (score, class) cell that holds rows is one weighted element, so every count
+    at every cut is the one :func:`_cuts` gives on the rows themselves."""
+    pos, neg = np.asarray(pos, dtype=np.int64), np.asarray(neg, dtype=np.int64)
+    per = np.column_stack([neg, pos]).ravel()  # negatives, then positives, of each score
+    keep = per > 0
+    label = np.tile(np.array([0, 1], dtype=np.int64), len(u))[keep]
+    weights = per[keep]
+    bounds = np.concatenate([[0], np.cumsum(keep.reshape(-1, 2).sum(axis=1))])
+    rows_at = np.concatenate([[0], np.cumsum(pos + neg)])
+    return _Cuts(y=label, u=np.asarray(u, dtype=float), bounds=bounds, thresholds=_thresholds(u),
+                 weights=weights, rows_at=rows_at)
 
 
 def _cost(tp, fp, tn, fn, cost_fp: float, cost_fn: float):
@@ -157,7 +178,7 @@ def _grid(cuts: _Cuts, n: int, extra: list[int]) -> np.ndarray:
         ks = np.arange(cuts.K + 1)
     else:
         rows = np.linspace(0, n, GRID_POINTS)
-        ks = np.searchsorted(cuts.bounds, rows, side="left")
+        ks = np.searchsorted(cuts.bounds if cuts.rows_at is None else cuts.rows_at, rows, side="left")
     return np.unique(np.concatenate([ks, [0, cuts.K], extra]).clip(0, cuts.K).astype(int))
 
 
@@ -207,6 +228,97 @@ def analyse_scores(
     if n == 0:
         raise ValueError("no scored rows")
     cuts = _cuts(scores, y)
+    return _analyse(cuts, n, int(y.sum()), lambda n_boot, seed: _row_draws(n, n_boot, seed), lambda: auc_ci(y, scores),
+                    threshold=threshold, cost_fp=cost_fp, cost_fn=cost_fn, target_accuracy=target_accuracy,
+                    target_recall=target_recall, probabilities=probabilities, n_boot=n_boot, seed=seed)
+
+
+def analyse_counts(u: np.ndarray, pos: np.ndarray, neg: np.ndarray, **settings) -> dict:
+    """:func:`analyse_scores` (its keyword arguments) from the rows per distinct score and class (``u``
+    ascending, ``pos[k]`` positive and ``neg[k]`` negative rows scored ``u[k]``), without laying the rows out:
+    every figure but the bootstrap intervals is the one :func:`analyse_scores` gives on those rows (the ROC AUC
+    interval from DeLong's placement values per score). The bootstrap resamples the (score, class) cells
+    (:func:`_cell_draws`)."""
+    u = np.asarray(u, dtype=float)
+    pos, neg = np.asarray(pos, dtype=np.int64), np.asarray(neg, dtype=np.int64)
+    n = int(pos.sum() + neg.sum())
+    _validate(settings.get("cost_fp"), settings.get("cost_fn"))
+    if n == 0:
+        raise ValueError("no scored rows")
+    cuts = _cells(u, pos, neg)
+    return _analyse(cuts, n, int(pos.sum()), lambda n_boot, seed: _cell_draws(cuts.weights, n, n_boot, seed),
+                    lambda: auc_ci_counts(pos, neg), **settings)
+
+
+def _row_draws(n: int, n_boot: int, seed: int):
+    """The row bootstrap: each resample's draws per row, and its out-of-bag rows (1 when never drawn)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n_boot):
+        w = np.bincount(rng.integers(0, n, n), minlength=n)
+        yield w, (w == 0).astype(np.int64)
+
+
+CELL_BOOTSTRAP = ("bootstrap over the (score, class) cells: each resample's draws per cell are multinomial over every "
+                  "row (n draws, the in-bag counts a row bootstrap gives per cell); the out-of-bag rows of a cell of "
+                  "m rows drawn c times are Binomial(m, (1 − 1/m)^c) (exact when m = 1; else the exact mean, an "
+                  "approximate spread)")
+
+
+def _cell_draws(weights: np.ndarray, n: int, n_boot: int, seed: int):
+    """The row bootstrap's counts per cell (:data:`CELL_BOOTSTRAP`): the draws landing in each cell are
+    Multinomial(n, weights / n), exactly as when n rows are drawn with replacement; given c draws in a cell of
+    m rows, its rows never drawn are counted as Binomial(m, (1 − 1/m)^c) (a row is missed with probability
+    (1 − 1/m)^c; the rows' misses are taken as independent)."""
+    rng = np.random.default_rng(seed)
+    p = weights / n
+    many = np.flatnonzero(weights > 1)  # cells of one row are out of bag exactly when not drawn
+    m_many, miss = weights[many], 1.0 - 1.0 / weights[many]
+    for _ in range(n_boot):
+        w = rng.multinomial(n, p)
+        oob = (w == 0).astype(np.int64)
+        oob[many] = rng.binomial(m_many, miss ** w[many])
+        yield w, oob
+
+
+def auc_ci_counts(pos: np.ndarray, neg: np.ndarray, *, alpha: float = 0.05) -> tuple[float, float]:
+    """:func:`readiness.stats.auc_ci` from the positive and negative rows at each distinct score (ascending):
+    DeLong's placement values depend only on a row's score and class, so the AUC and its variance are sums
+    over the scores, weighted by their rows."""
+    pos, neg = np.asarray(pos, dtype=float), np.asarray(neg, dtype=float)
+    m, n = float(pos.sum()), float(neg.sum())
+    if m == 0 or n == 0:
+        return (math.nan, math.nan)
+    v10 = (np.cumsum(neg) - neg / 2) / n  # negatives scored below a positive (ties one half)
+    v01 = (m - np.cumsum(pos) + pos / 2) / m  # positives scored above a negative (ties one half)
+    auc = float((pos * v10).sum() / m)
+    mean01 = float((neg * v01).sum() / n)
+    var = ((pos * (v10 - auc) ** 2).sum() / (m - 1) / m if m > 1 else 0.0) + \
+        ((neg * (v01 - mean01) ** 2).sum() / (n - 1) / n if n > 1 else 0.0)
+    return _auc_interval(auc, float(var), int(m), int(n), alpha)
+
+
+def _auc_interval(auc: float, var: float, m: int, n: int, alpha: float) -> tuple[float, float]:
+    """:func:`readiness.stats.auc_ci`'s interval from the AUC, DeLong's variance and the class counts: the
+    union of Newcombe's score interval and DeLong's on the logit scale."""
+    from scipy import stats as st
+
+    from readiness.stats import _newcombe_auc
+
+    z = float(st.norm.ppf(1 - alpha / 2))
+    lo, hi = _newcombe_auc(auc, m, n, z)
+    if 0 < auc < 1 and var > 0:
+        half = z * math.sqrt(var) / (auc * (1 - auc))  # on the logit scale
+        logit = math.log(auc / (1 - auc))
+        lo, hi = min(lo, 1 / (1 + math.exp(half - logit))), max(hi, 1 / (1 + math.exp(-(logit + half))))
+    return lo, hi
+
+
+def _analyse(cuts: _Cuts, n: int, P: int, resamples, auc, *, threshold: float, cost_fp: float, cost_fn: float,
+             target_accuracy: float | None = None, target_recall: float | None = None, probabilities: bool = False,
+             n_boot: int = 200, seed: int = 0) -> dict:
+    """The analysis over the cuts of ``n`` rows (``P`` positives); ``resamples(n_boot, seed)`` yields each bootstrap
+    resample's (in-bag weights, out-of-bag weights) over the cuts' elements; ``auc()``: the ROC AUC interval."""
+    draws = resamples(n_boot, seed)
     counts = cuts.counts()
     cost = _cost(*counts, cost_fp, cost_fn)
     K = cuts.K
@@ -222,15 +334,12 @@ def analyse_scores(
     # bootstrap: re-find the cheapest threshold (and the cheaper trivial policy) on each
     # resample; judge both on the rows the resample left out, so the interval carries the
     # cost of picking a threshold from data.
-    rng = np.random.default_rng(seed)
     thr_b, sav_b, adv_b = [], [], []
-    for _ in range(n_boot):
-        w = np.bincount(rng.integers(0, n, n), minlength=n)
+    for w, oob in draws:
         c_in = _cost(*cuts.counts(w), cost_fp, cost_fn)
         kb = _best(c_in, k0)
         kt = 0 if c_in[0] < c_in[K] else K
         thr_b.append(float(cuts.thresholds[kb]))
-        oob = (w == 0).astype(np.int64)
         n_oob = int(oob.sum())
         if n_oob == 0:
             continue
@@ -241,8 +350,8 @@ def analyse_scores(
 
     m: dict = {
         "n": n,
-        "positives": int(y.sum()),
-        "prevalence": float(y.mean()),
+        "positives": P,
+        "prevalence": P / n,
         "cost_fp": float(cost_fp),
         "cost_fn": float(cost_fn),
         "scores_are_probabilities": bool(probabilities),
@@ -295,7 +404,6 @@ def analyse_scores(
         m["target_accuracy"] = entry
 
     m["target_recall"] = None
-    P = int(y.sum())
     if target_recall is not None and P > 0:
         rec = tp / P
         ok = np.flatnonzero(rec >= target_recall - 1e-12)  # recall falls as the threshold rises; cut 0 always reaches 1
@@ -319,7 +427,7 @@ def analyse_scores(
     m["rule"] = {"material_share": MATERIAL_SHARE}
     # does the model rank cases at all? (the review's one AUC interval, stats.auc_ci): a model that ranks
     # but cannot beat the trivial policy at these costs is an economic fact, not a useless model
-    auc_lo, auc_hi = auc_ci(y, scores) if 0 < y.sum() < n and K > 1 else (math.nan, math.nan)
+    auc_lo, auc_hi = auc() if 0 < P < n and K > 1 else (math.nan, math.nan)
     m["roc_auc_ci"] = [None if not math.isfinite(auc_lo) else float(auc_lo),
                        None if not math.isfinite(auc_hi) else float(auc_hi)]
     m["ranks_cases"] = bool(math.isfinite(auc_lo) and auc_lo > 0.5)

@@ -107,6 +107,9 @@ class EngineReview:
         n, of = self.sampled["test"], self.rows["test"]
         out = {"kind": "exact" if n == of else "sample", "engine": name, "rows": n, "of_rows": of,
                "train_rows": self.sampled["train"], "of_train_rows": self.rows["train"]}
+        why = exact_business.sample_reason(self.test_summary) if check_id == "business.threshold" else None
+        if why:  # business.threshold: too many distinct scores to count
+            out["why"] = why
         return out
 
 
@@ -144,6 +147,7 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
     spec = dataclasses.replace(spec, calibration=exact_calibration.spec_for(ctx, rows["test"], len(samples["test"])))
     spec = dataclasses.replace(spec, champion=exact_champion.spec_of(
         ctx, champion_source(champion, champion_bytes, trusted_champion)))
+    spec = dataclasses.replace(spec, business=exact_business.limit(rows["test"]))  # bounded score counts
     er.train_summary = summarize(engine, srcs["train"], functools.partial(table_summary, columns=columns,
                                                                           target=ctx.target, bias=spec.bias))
     say(f"counted every training row; now every holdout row{' (the model scores each)' if model else ''}")

@@ -125,6 +125,7 @@ class HoldoutSpec:
     regression: float | None = None  # readiness.engines.exact_regression: the actual values' centring
     calibration: Any = None  # readiness.engines.exact_calibration.CalibrationSpec: calibration's sums
     champion: Any = None  # readiness.engines.exact_champion.ChampionSpec: the current model on every row
+    business: Any = None  # readiness.engines.exact_business.Limit: the distinct scores a partition may send
 
 
 _MODELS: dict = {}
@@ -206,7 +207,8 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
         out["hist_neg"] = np.bincount(b[yb == 0], minlength=SCORE_BINS + 2).astype(np.int64)
         from readiness.engines.exact_business import partition as business_partition
 
-        out["business"] = business_partition(s, yb)  # business.threshold: rows per distinct score and class
+        # business.threshold: rows per distinct score and class (or TooManyScores beyond the partition's share)
+        out["business"] = business_partition(s, yb, spec.business, len(frame))
         if spec.probabilities:
             p = np.clip(s, 1e-15, 1 - 1e-15)
             loss = -(yb * np.log(p) + (1 - yb) * np.log(1 - p))
