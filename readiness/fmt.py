@@ -294,7 +294,8 @@ def basis_text(metrics: dict) -> str | None:
         return None
     if b.get("kind") == "exact":
         return f"exact on {b.get('rows', 0):,} holdout rows ({b.get('engine')})"
-    return f"sample of {b.get('rows', 0):,} of {b.get('of_rows', 0):,} holdout rows ({b.get('engine')})"
+    text = f"sample of {b.get('rows', 0):,} of {b.get('of_rows', 0):,} holdout rows ({b.get('engine')})"
+    return f"{text}: {b['why']}" if b.get("why") else text  # why a check with an exact path is on the sample
 
 
 def basis_overview(checks) -> str | None:

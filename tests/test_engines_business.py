@@ -266,6 +266,10 @@ def test_too_many_distinct_scores_run_on_the_sample(world, monkeypatch):
     b = eng.metrics["basis"]
     assert b["kind"] == "sample" and b["rows"] == SAMPLE and b["of_rows"] == N_TEST
     assert "2,000" in b["why"] and "sample" in b["why"]
+    # what the CLI, the pages and the PDF print under the check's title
+    from readiness.fmt import basis_text
+
+    assert basis_text(eng.metrics) == f"sample of {SAMPLE:,} of {N_TEST:,} holdout rows (local): {b['why']}"
     assert eng.metrics["n"] == SAMPLE  # the check's own figures, on the sample's rows
     assert "interval_methods" not in eng.metrics  # the in-memory check's own bootstrap, on the sample
 

@@ -143,8 +143,8 @@ def sample_reason(summary: dict | None) -> str | None:
     c = (summary or {}).get("business")
     if not isinstance(c, TooManyScores):
         return None
-    return (f"the holdout's scores take more distinct values than the {c.distinct:,} counted on the driver "
-            f"(a partition held more than its share of them), so the threshold is chosen on the engine's sample")
+    return (f"the scores take too many distinct values to count them all on the driver (more than {c.distinct:,}, "
+            f"or more than a partition's share of them), so the threshold is chosen on the sample")
 
 
 def threshold(ctx, summary: dict):
