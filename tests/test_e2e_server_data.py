@@ -89,3 +89,10 @@ def test_a_visitor_reviews_a_holdout_held_on_the_server(lake_server, page):  # n
     shot(page, "holdout_server_data")
     goto_page(page, "Data quality")
     page.get_by_text("Basis: exact on 6,000 holdout rows (local)").first.wait_for()
+    shot(page, "data_quality_server_data")
+    # calibration: the bins on every holdout row, what needs rows (the recalibration preview) named as the sample's
+    goto_page(page, "Calibration", "Calibration and uncertainty")
+    page.get_by_text("Basis: exact on 6,000 holdout rows (local)").first.wait_for()
+    page.get_by_text("engine's sample of 1,000 rows").first.wait_for()
+    assert page.get_by_test_id("stException").count() == 0
+    shot(page, "calibration_server_data")
