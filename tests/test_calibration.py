@@ -479,3 +479,25 @@ def test_calibrated_scores_with_groups_raise_an_alarm_in_at_most_about_5_percent
         alarms += res.status in (Status.WARN, Status.FAIL)
     assert sst.binom.sf(15, 200, 0.05) < 0.05
     assert alarms <= 15, alarms
+
+
+def test_groups_off_in_opposite_directions_the_summary_says_not_for_every_group():
+    """Overall calibrated (group A's scores 8 points too high, group B's 8 points too low, equal sizes), each group
+    off: the status is the groups' and the summary must not read 'can be taken at face value' beside it."""
+    rng = np.random.default_rng(5)
+    n = 20000
+    s = rng.uniform(0.2, 0.8, n)  # the same score spread in both groups, so every band holds both halves
+    group = np.where(np.arange(n) % 2 == 0, "A", "B")
+    y = (rng.random(n) < np.where(group == "A", s - 0.08, s + 0.08)).astype(int)
+    p = np.where(group == "A", s - 0.08, s + 0.08)
+    res = run(binary_ctx(s, y, sensitive=["grp"], grp=group))
+    assert res.metrics["ece"] < 0.02  # right overall: the groups' errors cancel
+    flagged = [f for f in res.findings if f.columns == ["grp"]]
+    assert {f.evidence["group"] for f in flagged} == {"A", "B"} and res.status == Status.FAIL
+    assert res.summary.startswith("Not for every group") and "face value" not in res.summary
+    worst = max(flagged, key=lambda f: f.evidence["ece"])
+    assert f"grp = {worst.evidence['group']} ({worst.evidence['n']:,} rows)" in res.summary
+    assert "1 more group is off" in res.summary
+    # clean control: calibrated in both groups, the usual headline
+    clean = run(binary_ctx(p, y, sensitive=["grp"], grp=group))
+    assert clean.status == Status.PASS and clean.summary.startswith("The model's probabilities can be taken at face value")

@@ -343,7 +343,9 @@ def calibration_outcome(ctx: ReviewContext, m: dict, n: int, findings: list[Find
             f"{_pts(m['ece_noise_floor'])} of ECE, more than the {_pts(FAIL_ECE)} that would matter, so the tests "
             "cannot tell a calibrated model from a badly calibrated one. Review again on a larger holdout."),
             evidence={"n": n, "ece": m["ece"], "ece_noise_floor": m["ece_noise_floor"]}))
-    return Outcome(summary=_calibration_summary(m, sev, n), findings=findings, metrics=m)
+    groups_off = [f for f in findings if f.columns and f.severity in (Severity.WARN, Severity.FAIL)
+                  and "group" in (f.evidence or {})]
+    return Outcome(summary=_calibration_summary(m, sev, n, groups_off), findings=findings, metrics=m)
 
 
 def _method_name(method: str, task: str = "binary") -> str:
@@ -384,9 +386,24 @@ def _direction(m: dict, task: str) -> tuple[str, str]:
     return " and ".join(p[1] for p in parts), " and ".join(p[0] for p in parts)
 
 
-def _calibration_summary(m: dict, sev: Severity | None, n: int) -> str:
+def _groups_off_clause(groups_off: list[Finding]) -> str:
+    """'group = b (15,001 rows: off by 7.1 percentage points)' for the worst group (failures first, then the
+    largest ECE), and how many more groups are off."""
+    rank = sorted(groups_off, key=lambda f: (f.severity != Severity.FAIL, -f.evidence["ece"]))
+    w = rank[0]
+    text = f"for {w.columns[0]} = {w.evidence['group']} ({w.evidence['n']:,} rows) they are off by {_pts(w.evidence['ece'])}"
+    if len(rank) > 1:
+        text += f", and {len(rank) - 1} more group{'s' if len(rank) > 2 else ''} {'are' if len(rank) > 2 else 'is'} off"
+    return text
+
+
+def _calibration_summary(m: dict, sev: Severity | None, n: int, groups_off: list[Finding] = ()) -> str:
     what = "probabilities" if m["task"] == "binary" else "confidence scores"
     ece_txt = _pts(m["ece"])
+    if sev is None and groups_off and not m.get("inconclusive"):
+        # the headline is right overall, but a group's warning or failure sets the status: say so first
+        return (f"Not for every group: the model's {what} are right overall (off by {ece_txt} on average, ECE), but "
+                f"{_groups_off_clause(groups_off)} (details below).")
     if m.get("inconclusive"):
         return (f"Too few holdout rows ({n:,}) to tell whether the model's {what} can be taken at face value: they "
                 f"are off by {ece_txt} on average (ECE), but chance alone produces about "
