@@ -306,6 +306,22 @@ def _decide_binary(ctx: ReviewContext, m: dict, findings: list[Finding]) -> Outc
     return _word_binary(ctx, m, findings, status, sev, by_cost)
 
 
+def paired_figures(acc: dict, both_right: int, both_wrong: int, auc: dict | None, cfp: float, cfn: float,
+                   cost_diff: dict) -> dict:
+    """The binary comparison's paired figures (McNemar's table and test, the AUC and cost differences) from their
+    statistics; one copy for rows in memory and for an engine's counts (readiness.engines.exact_champion)."""
+    out = {"accuracy_difference": acc["change"], "accuracy_difference_ci": acc["ci"], "p_value": acc["p_value"],
+           "mcnemar_test": acc["test"], "mcnemar_statistic": acc["statistic"], "both_right": both_right,
+           "challenger_only_right": acc["only_first"], "champion_only_right": acc["only_second"],
+           "both_wrong": both_wrong}
+    if auc is not None:
+        out.update({"auc_difference": auc["difference"], "auc_difference_ci": auc["difference_ci"],
+                    "auc_p_value": auc["p_value"]})
+    out.update({"cost_fp": cfp, "cost_fn": cfn, "cost_difference_per_1000": cost_diff["mean"],
+                "cost_difference_per_1000_ci": cost_diff["ci"], "cost_p_value": cost_diff["p_value"]})
+    return out
+
+
 def _binary(ctx: ReviewContext, ok, m: dict, alpha: float) -> None:
     ch = ctx.champion
     y = np.asarray(ctx.y_test_binary)[ok].astype(int)
@@ -338,15 +354,7 @@ def _binary(ctx: ReviewContext, ok, m: dict, alpha: float) -> None:
     m["champion"] = model_row(ch.info.name, t_old, r_old, cost_old, s_old, auc and auc["second"],
                               auc and auc["second_ci"])
     m["champion"]["flagged_share"] = float(f_old.mean())
-    m.update({"accuracy_difference": acc["change"], "accuracy_difference_ci": acc["ci"], "p_value": acc["p_value"],
-              "mcnemar_test": acc["test"], "mcnemar_statistic": acc["statistic"],
-              "both_right": int((r_new & r_old).sum()), "challenger_only_right": acc["only_first"],
-              "champion_only_right": acc["only_second"], "both_wrong": int((~r_new & ~r_old).sum())})
-    if auc is not None:
-        m.update({"auc_difference": auc["difference"], "auc_difference_ci": auc["difference_ci"],
-                  "auc_p_value": auc["p_value"]})
-    m.update({"cost_fp": cfp, "cost_fn": cfn, "cost_difference_per_1000": cost_diff["mean"],
-              "cost_difference_per_1000_ci": cost_diff["ci"], "cost_p_value": cost_diff["p_value"]})
+    m.update(paired_figures(acc, int((r_new & r_old).sum()), int((~r_new & ~r_old).sum()), auc, cfp, cfn, cost_diff))
     if probs:
         bd = mean_difference((np.clip(s_new, 0, 1) - y) ** 2 - (np.clip(s_old, 0, 1) - y) ** 2, alpha=alpha)
         m.update({"brier_difference": bd["mean"], "brier_difference_ci": bd["ci"]})

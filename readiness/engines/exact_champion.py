@@ -364,6 +364,7 @@ def _n_of(acc: Acc) -> int:
 def _binary(ctx, part: dict, groups: list, m: dict) -> None:
     from readiness.checks.bias import outcomes
     from readiness.checks.bias_stats import SMALL_GROUP, directed_rates, prop
+    from readiness.checks.comparison import paired_figures
     from readiness.checks.comparison_stats import mean_ci_from, mean_difference_from
 
     ch, alpha = ctx.champion, m["alpha"]
@@ -398,16 +399,8 @@ def _binary(ctx, part: dict, groups: list, m: dict) -> None:
     m["champion"] = model_row(ch.info.name, t_old, right_old, cost_old, 1, auc and auc["second"],
                               auc and auc["second_ci"])
     m["champion"]["flagged_share"] = int(cells[_B == 1].sum()) / n
-    m.update({"accuracy_difference": acc["change"], "accuracy_difference_ci": acc["ci"], "p_value": acc["p_value"],
-              "mcnemar_test": acc["test"], "mcnemar_statistic": acc["statistic"],
-              "both_right": int(cells[(right_new == 1) & (right_old == 1)].sum()),
-              "challenger_only_right": acc["only_first"], "champion_only_right": acc["only_second"],
-              "both_wrong": int(cells[(right_new == 0) & (right_old == 0)].sum())})
-    if auc is not None:
-        m.update({"auc_difference": auc["difference"], "auc_difference_ci": auc["difference_ci"],
-                  "auc_p_value": auc["p_value"]})
-    m.update({"cost_fp": cfp, "cost_fn": cfn, "cost_difference_per_1000": cost_diff["mean"],
-              "cost_difference_per_1000_ci": cost_diff["ci"], "cost_p_value": cost_diff["p_value"]})
+    m.update(paired_figures(acc, int(cells[(right_new == 1) & (right_old == 1)].sum()),
+                            int(cells[(right_new == 0) & (right_old == 0)].sum()), auc, cfp, cfn, cost_diff))
     if probs:
         bd_acc = part["brier_difference"]
         bd = mean_difference_from(*_moments(int(bd_acc.sums[0]), bd_acc.sums[1], bd_acc.sums[2], bd_acc.lo[0],
