@@ -151,6 +151,8 @@ def test_group_miscalibration_is_flagged_for_that_group_only():
         assert groups[name]["ece"] == pytest.approx(ref_ece(s[mask], y[mask]), abs=1e-12)
     flagged = [f for f in res.findings if f.columns == ["grp"]]
     assert len(flagged) == 1 and "grp = B" in flagged[0].message and flagged[0].severity == Severity.FAIL
+    if res.metrics["ece"] > 0.02:  # somewhat off overall (a warning), group B fails: the headline names it
+        assert f"worse for a group: for grp = B ({(group == 'B').sum():,} rows)" in res.summary, res.summary
     # clean control: the same groups, calibrated
     clean = run(binary_ctx(p, y, sensitive=["grp"], grp=group))
     assert not [f for f in clean.findings if f.columns == ["grp"]] and clean.status == Status.PASS

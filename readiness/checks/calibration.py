@@ -426,10 +426,17 @@ def _calibration_summary(m: dict, sev: Severity | None, n: int, groups_off: list
     if m.get("direction_short"):
         text += f", {m['direction_short']}"
     text += f", beyond chance ({p_text(p_adj)})"
+    if sev == Severity.WARN and any(f.severity == Severity.FAIL for f in groups_off):
+        text += f"; worse for a group: {_groups_off_clause(groups_off)}"  # a group's failure sets the status
     best = (m.get("recalibration") or {}).get("best")
     if best:
-        text += (f"; {_method_name(best, m['task'])} recalibration would bring this to "
-                 f"{_pts(m['recalibration'][best]['ece'])}")
+        rec = m["recalibration"]
+        sampled = "recalibration" in (m.get("on_sample") or {}).get("keys", ())
+        if sampled:  # an engine review: the preview is fitted and graded on the sample, its own before and after
+            text += (f"; {_method_name(best, m['task'])} recalibration would bring it from {_pts(rec['before']['ece'])} "
+                     f"to {_pts(rec[best]['ece'])} on the engine's sample of {m['on_sample']['rows']:,} rows")
+        else:
+            text += f"; {_method_name(best, m['task'])} recalibration would bring this to {_pts(rec[best]['ece'])}"
     return text + "."
 
 
