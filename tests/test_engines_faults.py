@@ -4,8 +4,11 @@ Real engines: a Dask LocalCluster of two worker processes and Spark in local mod
 function kills its own worker process (SIGKILL, as the kernel's OOM killer does) the first time
 only (a marker file makes it once): Dask reschedules the lost task, Spark ``local[2,3]`` retries
 it, and the merged summaries equal those of an undisturbed run and the counts pandas gives on
-all rows. A function that kills every attempt (Dask with ``allowed-failures`` = 1, Spark
-``local[2]`` which does not retry) or raises: the engine's one-line error, no traceback text.
+all rows. A function that raises (Dask) or kills every attempt or raises (Spark ``local[2]``, which does
+not retry): the engine's one-line error, no traceback text. Dask with every attempt killed is tested
+through the CLI, in a subprocess with a time limit: run in this process against the module's cluster, it
+once waited for its result for more than 16 minutes in CI (not reproduced in five local runs; see
+docs/engines.md), and a hung test would stop CI instead of failing it.
 End to end, ``readiness review --engine dask`` with a worker killed on every attempt exits 2 with
 one line on stderr and leaves the review history as it was; killed once, it completes with the
 figures of an undisturbed review. The CLI connects to a cluster the test runs (``--dask-scheduler``), as
@@ -151,15 +154,6 @@ def test_dask_reschedules_a_killed_workers_task_and_the_figures_are_the_same(das
 
 
 @pytest.mark.slow
-def test_dask_every_attempt_killed_is_one_line(dask_engine, holdout):
-    with pytest.raises(E.ReadinessError) as err:
-        dask_engine.map_partitions(holdout, functools.partial(_kill_always, driver=os.getpid()))
-    message = str(err.value)
-    _assert_one_line(message, "dask")
-    assert "KilledWorker: " in message and "workers died while running it" in message, message
-
-
-@pytest.mark.slow
 def test_dask_a_failing_partition_is_one_line(dask_engine, holdout):
     with pytest.raises(E.ReadinessError) as err:
         dask_engine.map_partitions(holdout, _raise)
@@ -267,7 +261,7 @@ def _cli_review(world, tmp_path, db: Path, scheduler: str, name: str):
     for c in CHECKS:
         args += ["--check", c]
     p = subprocess.run([sys.executable, "-m", "readiness.cli", *map(str, args)], capture_output=True, text=True,
-                       cwd=ROOT, env=env, timeout=600)
+                       cwd=ROOT, env=env, timeout=300)
     return p, out
 
 
@@ -328,7 +322,7 @@ def test_cli_own_local_cluster_killed_always_prints_one_line(world, tmp_path):
             "--model", world["model"], "--sample-rows", "1000", "--json", out, "--quiet",
             "--check", "evaluation.holdout"]
     p = subprocess.run([sys.executable, "-m", "readiness.cli", *map(str, args)], capture_output=True, text=True,
-                       cwd=ROOT, env=env, timeout=600)
+                       cwd=ROOT, env=env, timeout=300)
     assert p.returncode == 2, p.stderr
     assert p.stderr.count("\n") == 1, p.stderr
     assert p.stderr.startswith("readiness: error: The dask engine failed"), p.stderr
