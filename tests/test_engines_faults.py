@@ -9,10 +9,9 @@ not retry): the engine's one-line error, no traceback text. Dask with every atte
 through the CLI, in a subprocess with a time limit: run in this process against the module's cluster, it
 once waited for its result for more than 16 minutes in CI (not reproduced in five local runs; see
 docs/engines.md), and a hung test would stop CI instead of failing it.
-End to end, ``readiness review --engine dask`` with a worker killed on every attempt exits 2 with
-one line on stderr and leaves the review history as it was; killed once, it completes with the
-figures of an undisturbed review. The CLI connects to a cluster the test runs (``--dask-scheduler``), as
-to a cluster elsewhere: the workers' own log is theirs, not the CLI's stderr.
+End to end, ``readiness review --engine dask`` on its own local cluster with its workers killed on
+every attempt (a worker preload set through Dask's environment config) exits 2 with one line on stderr
+and leaves the review history as it was.
 
 The fast test at the end checks the failure line cut from real Spark error texts.
 The slow tests need the [dask] and [spark] extras: without them they skip, unless
