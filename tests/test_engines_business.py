@@ -44,7 +44,10 @@ def on_engine(world, settings, engine=None, holdout=None):
     er = prepare(engine or LocalEngine(batch_rows=1_700), train=world["train"], test=holdout or world["holdout"],
                  roles=roles(), settings=settings, model=world["model"].read_bytes(), model_name="model.skops",
                  trusted=None, sample_rows=SAMPLE)
-    return run(er, checks=[CID]).check(CID)
+    try:
+        return run(er, checks=[CID]).check(CID)
+    finally:
+        er.engine.close()  # a Dask cluster or Spark session left open outlives the test in the process
 
 
 def settings(**kw):
