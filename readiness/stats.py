@@ -186,6 +186,12 @@ def auc_ci(y: np.ndarray, s: np.ndarray, *, alpha: float = 0.05) -> tuple[float,
     if m == 0 or n == 0:
         return (math.nan, math.nan)
     auc, var = delong(pos, s)
+    return auc_interval(auc, var, m, n, alpha=alpha)
+
+
+def auc_interval(auc: float, var: float, m: int, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
+    """:func:`auc_ci`'s interval from the AUC, DeLong's variance and the class counts (``m`` positives, ``n``
+    negatives): also used where the AUC comes from counts per score (readiness.checks.business)."""
     z = float(stats.norm.ppf(1 - alpha / 2))
     lo, hi = _newcombe_auc(auc, m, n, z)
     if 0 < auc < 1 and var > 0:

@@ -294,23 +294,9 @@ def auc_ci_counts(pos: np.ndarray, neg: np.ndarray, *, alpha: float = 0.05) -> t
     mean01 = float((neg * v01).sum() / n)
     var = ((pos * (v10 - auc) ** 2).sum() / (m - 1) / m if m > 1 else 0.0) + \
         ((neg * (v01 - mean01) ** 2).sum() / (n - 1) / n if n > 1 else 0.0)
-    return _auc_interval(auc, float(var), int(m), int(n), alpha)
+    from readiness.stats import auc_interval
 
-
-def _auc_interval(auc: float, var: float, m: int, n: int, alpha: float) -> tuple[float, float]:
-    """:func:`readiness.stats.auc_ci`'s interval from the AUC, DeLong's variance and the class counts: the
-    union of Newcombe's score interval and DeLong's on the logit scale."""
-    from scipy import stats as st
-
-    from readiness.stats import _newcombe_auc
-
-    z = float(st.norm.ppf(1 - alpha / 2))
-    lo, hi = _newcombe_auc(auc, m, n, z)
-    if 0 < auc < 1 and var > 0:
-        half = z * math.sqrt(var) / (auc * (1 - auc))  # on the logit scale
-        logit = math.log(auc / (1 - auc))
-        lo, hi = min(lo, 1 / (1 + math.exp(half - logit))), max(hi, 1 / (1 + math.exp(-(logit + half))))
-    return lo, hi
+    return auc_interval(auc, float(var), int(m), int(n), alpha=alpha)
 
 
 def _analyse(cuts: _Cuts, n: int, P: int, resamples, auc, *, threshold: float, cost_fp: float, cost_fn: float,
