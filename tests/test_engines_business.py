@@ -257,18 +257,58 @@ def test_above_the_row_limit_the_figures_come_from_counts(world, monkeypatch):
     assert eng_good.status == "pass" and eng_good.metrics["savings_per_1000"] == 0
 
 
-def test_too_many_distinct_scores_run_on_the_sample(world, monkeypatch):
-    """Above the row limit, partitions holding more than their share of the distinct cap send TooManyScores:
-    the check runs on the engine's sample, as the in-memory check of that sample, and says why."""
+BY_DESIGN = ("curve", "roc_auc_ci", "ranks_cases", "distinct_scores", "score_cells", "score_bins", "bootstrap")
+
+
+def by_design(x):
+    """Without the figures score bins change by design (exact_business.complete): the bootstrap's, the drawn
+    curve (at the cells' cuts), the ROC AUC interval (a bin's rows tied), the count of distinct scores."""
+    x = unboot(x)
+    return {k: v for k, v in x.items() if k not in BY_DESIGN} if isinstance(x, dict) else x
+
+
+def test_too_many_distinct_scores_use_score_bins(world, monkeypatch):
+    """Above the row limit, partitions holding more than their share of the distinct cap send score bins: the
+    bins that can hold a figure are counted again score by score; the figures are the in-memory check's on
+    every row, the planted threshold is found, and its optimum passes."""
     import readiness.engines.exact_business as xb
 
     monkeypatch.setenv(xb.ROWS_ENV, "5000")
     monkeypatch.setenv(xb.DISTINCT_ENV, "2000")
+    bad = settings(threshold=0.95, cost_fn=2.0, target_accuracy=0.7)
+    mem, eng = in_memory(world, bad), on_engine(world, bad)
+    b = eng.metrics["basis"]
+    assert b["kind"] == "exact" and b["rows"] == N_TEST and "why" not in b
+    bins = eng.metrics["score_bins"]
+    assert bins["whole"] > 0 and bins["split_scores"] > 0 and eng.metrics["distinct_scores"] is None
+    assert "score bins stay whole" in eng.metrics["interval_methods"]["savings_ci"]
+    assert by_design(mem.metrics) == by_design(without(eng.metrics))
+    assert eng.status == mem.status == "warn" and eng.metrics["savings_ci"][0] > 0
+    passes = []
+    monkeypatch.setattr(xb, "plan", lambda *a: ())  # the first pass splits no bin: the second finds them all
+    real = xb.complete
+    monkeypatch.setattr(xb, "complete", lambda ctx, summary, first, bin_of, count_again, **k: real(
+        ctx, summary, first, bin_of, lambda bins: (passes.append(bins), count_again(bins))[1], **k))
+    again = on_engine(world, bad)
+    assert len(passes) == 1 and by_design(without(again.metrics)) == by_design(without(eng.metrics))
+    good = settings(threshold=eng.metrics["optimal"]["threshold"], cost_fn=2.0)
+    eng_good = on_engine(world, good)
+    assert eng_good.status == "pass" and eng_good.metrics["savings_per_1000"] == 0
+
+
+def test_score_bins_too_full_run_on_the_sample(world, monkeypatch):
+    """The bins that can hold a figure hold more rows than READINESS_BUSINESS_REFINE: the check runs on the
+    engine's sample, as the in-memory check of that sample, and says why."""
+    import readiness.engines.exact_business as xb
+
+    monkeypatch.setenv(xb.ROWS_ENV, "5000")
+    monkeypatch.setenv(xb.DISTINCT_ENV, "2000")
+    monkeypatch.setenv(xb.REFINE_ENV, "3")
     st = settings(cost_fn=3.0)
     eng = on_engine(world, st)
     b = eng.metrics["basis"]
     assert b["kind"] == "sample" and b["rows"] == SAMPLE and b["of_rows"] == N_TEST
-    assert "2,000" in b["why"] and "sample" in b["why"]
+    assert "counted score by score" in b["why"] and "sample" in b["why"]
     # what the CLI, the pages and the PDF print under the check's title
     from readiness.fmt import basis_text
 
@@ -280,6 +320,23 @@ def test_too_many_distinct_scores_run_on_the_sample(world, monkeypatch):
 def _small_on(engine, world):
     st = settings(cost_fn=3.0)
     same(in_memory(world, st), on_engine(world, st, engine=engine))
+
+
+def _bins_on(engine_factory, world, monkeypatch):
+    """Score bins on a real engine (the second pass scores every partition on the workers again): the same
+    figures as the local engine's bins and, but for what bins change by design, as the in-memory check."""
+    import readiness.engines.exact_business as xb
+
+    monkeypatch.setenv(xb.ROWS_ENV, "5000")
+    monkeypatch.setenv(xb.DISTINCT_ENV, "2000")
+    st = settings(threshold=0.9, cost_fn=3.0, target_accuracy=0.75)
+    local = on_engine(world, st)
+    monkeypatch.setattr(xb, "plan", lambda *a: ())  # the first pass splits no bin: the workers score again
+    eng = on_engine(world, st, engine=engine_factory())
+    assert eng.status == local.status and eng.summary == local.summary
+    assert close(without(local.metrics), without(eng.metrics)) == []
+    assert eng.metrics["score_bins"]["whole"] > 0
+    assert by_design(in_memory(world, st).metrics) == by_design(without(eng.metrics))
 
 
 @pytest.mark.slow
@@ -296,3 +353,19 @@ def test_spark_local_mode_same(world):
     from readiness.engines.base import SparkEngine
 
     _small_on(SparkEngine("local[2]"), world)
+
+
+@pytest.mark.slow
+def test_dask_score_bins_same(world, monkeypatch):
+    pytest.importorskip("distributed")
+    from readiness.engines.base import DaskEngine
+
+    _bins_on(lambda: DaskEngine(n_workers=2), world, monkeypatch)
+
+
+@pytest.mark.slow
+def test_spark_score_bins_same(world, monkeypatch):
+    pytest.importorskip("pyspark")
+    from readiness.engines.base import SparkEngine
+
+    _bins_on(lambda: SparkEngine("local[2]"), world, monkeypatch)

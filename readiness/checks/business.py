@@ -51,6 +51,7 @@ class _Cuts:
     thresholds: np.ndarray  # a threshold realising each cut (the roundest between distinct scores)
     weights: np.ndarray | None = None  # cells: the rows each holds (None: one row each)
     rows_at: np.ndarray | None = None  # cells: the rows before cut k's first flagged row (None: ``bounds``)
+    hi: np.ndarray | None = None  # cells spanning scores: each one's highest score (None: ``u``, one score each)
 
     @property
     def K(self) -> int:
@@ -115,18 +116,22 @@ def _cuts(scores: np.ndarray, y: np.ndarray) -> _Cuts:
     return _Cuts(y=yy, u=u, bounds=bounds, thresholds=_thresholds(u))
 
 
-def _thresholds(u: np.ndarray) -> np.ndarray:
-    """Cut k is realised by any threshold in (u[k-1], u[k]]; the roundest one of each."""
-    span = max(float(u[-1] - u[0]), abs(float(u[0])), abs(float(u[-1])), 1.0)
-    lows = np.concatenate([[u[0] - span], u])
-    highs = np.concatenate([u, [u[-1] + span]])
+def _thresholds(u: np.ndarray, hi: np.ndarray | None = None) -> np.ndarray:
+    """Cut k is realised by any threshold in (u[k-1], u[k]]; the roundest one of each. With ``hi`` (cells
+    spanning scores from ``u[k]`` to ``hi[k]``): any threshold in (hi[k-1], u[k]]."""
+    hi = u if hi is None else hi
+    span = max(float(hi[-1] - u[0]), abs(float(u[0])), abs(float(hi[-1])), 1.0)
+    lows = np.concatenate([[u[0] - span], hi])
+    highs = np.concatenate([u, [hi[-1] + span]])
     return round_between_many(lows, highs)
 
 
-def _cells(u: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> _Cuts:
+def _cells(u: np.ndarray, pos: np.ndarray, neg: np.ndarray, hi: np.ndarray | None = None) -> _Cuts:
     """The cuts over per-distinct-score counts: the rows with score ``u[k]`` are ``neg[k]`` negatives and
     ``pos[k]`` positives; each (score, class) cell that holds rows is one weighted element, so every count
-    at every cut is the one :func:`_cuts` gives on the rows themselves."""
+    at every cut is the one :func:`_cuts` gives on the rows themselves. With ``hi``, cell k holds the rows
+    scored from ``u[k]`` to ``hi[k]`` (a score bin, not split): the cuts are those between cells, each count
+    at each of them the rows' own (:mod:`readiness.engines.exact_business`)."""
     pos, neg = np.asarray(pos, dtype=np.int64), np.asarray(neg, dtype=np.int64)
     per = np.column_stack([neg, pos]).ravel()  # negatives, then positives, of each score
     keep = per > 0
@@ -134,8 +139,10 @@ def _cells(u: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> _Cuts:
     weights = per[keep]
     bounds = np.concatenate([[0], np.cumsum(keep.reshape(-1, 2).sum(axis=1))])
     rows_at = np.concatenate([[0], np.cumsum(pos + neg)])
-    return _Cuts(y=label, u=np.asarray(u, dtype=float), bounds=bounds, thresholds=_thresholds(u),
-                 weights=weights, rows_at=rows_at)
+    u = np.asarray(u, dtype=float)
+    hi = None if hi is None else np.asarray(hi, dtype=float)
+    return _Cuts(y=label, u=u, bounds=bounds, thresholds=_thresholds(u, hi), weights=weights, rows_at=rows_at,
+                 hi=None if hi is None or np.array_equal(hi, u) else hi)
 
 
 def _cost(tp, fp, tn, fn, cost_fp: float, cost_fn: float):
@@ -233,19 +240,21 @@ def analyse_scores(
                     target_recall=target_recall, probabilities=probabilities, n_boot=n_boot, seed=seed)
 
 
-def analyse_counts(u: np.ndarray, pos: np.ndarray, neg: np.ndarray, **settings) -> dict:
+def analyse_counts(u: np.ndarray, pos: np.ndarray, neg: np.ndarray, hi: np.ndarray | None = None,
+                   **settings) -> dict:
     """:func:`analyse_scores` (its keyword arguments) from the rows per distinct score and class (``u``
     ascending, ``pos[k]`` positive and ``neg[k]`` negative rows scored ``u[k]``), without laying the rows out:
     every figure but the bootstrap intervals is the one :func:`analyse_scores` gives on those rows (the ROC AUC
     interval from DeLong's placement values per score). The bootstrap resamples the (score, class) cells
-    (:func:`_cell_draws`)."""
+    (:func:`_cell_draws`). With ``hi`` (cells spanning scores ``u[k]``..``hi[k]``), the cuts are those between
+    cells; ``distinct_scores`` is then None and ``score_cells`` the number of cells."""
     u = np.asarray(u, dtype=float)
     pos, neg = np.asarray(pos, dtype=np.int64), np.asarray(neg, dtype=np.int64)
     n = int(pos.sum() + neg.sum())
     _validate(settings.get("cost_fp"), settings.get("cost_fn"))
     if n == 0:
         raise ValueError("no scored rows")
-    cuts = _cells(u, pos, neg)
+    cuts = _cells(u, pos, neg, hi)
     return _analyse(cuts, n, int(pos.sum()), lambda n_boot, seed: _cell_draws(cuts.weights, n, n_boot, seed),
                     lambda: auc_ci_counts(pos, neg), **settings)
 
@@ -341,9 +350,10 @@ def _analyse(cuts: _Cuts, n: int, P: int, resamples, auc, *, threshold: float, c
         "cost_fp": float(cost_fp),
         "cost_fn": float(cost_fn),
         "scores_are_probabilities": bool(probabilities),
-        "distinct_scores": int(K),
+        "distinct_scores": int(K) if cuts.hi is None else None,
+        **({} if cuts.hi is None else {"score_cells": int(K)}),
         "score_min": float(cuts.u[0]),
-        "score_max": float(cuts.u[-1]),
+        "score_max": float(cuts.u[-1] if cuts.hi is None else cuts.hi[-1]),
         "current": current,
         "optimal": optimal,
         "savings_per_1000": float(savings),

@@ -20,8 +20,21 @@ Three regimes, by the holdout's size (the driver's memory stays bounded in each)
 - above that row limit, the partitions count their distinct scores only while they stay within their
   share of :func:`distinct_cap` (1,000,000, in proportion to their rows; at least 1,000 each): else they
   send :class:`TooManyScores`, and so does a merge of more than the cap. The driver then never holds
-  more than about ``cap + 1,000 × partitions`` entries (24 bytes each), and the check runs on the
-  engine's sample (``metrics.basis.why`` says so). Continuous scores on tens of millions of rows land here.
+  more than about ``cap + 1,000 × partitions`` entries (24 bytes each). Continuous scores on tens of
+  millions of rows land here, and the score bins take over (:func:`complete`):
+
+  every partition also sends its rows per class in each of the holdout summary's fixed score bins
+  (``hist_pos``/``hist_neg``, 4,096 over the score range) with each bin's lowest and highest score
+  (:class:`Span`). A bin is one cell, so every count and cost at every cut *between* bins is exact. Within a
+  bin the cost can fall by at most ``cost_fp`` × its negatives (the rows that stop being false positives), so
+  the bins whose cost at their lower edge, less that, is not above the cheapest edge's are the only ones that
+  can hold a cheaper cut; so too the bins holding the review threshold or the Bayes threshold, where the
+  recall target is crossed, and those that can hold the best accuracy or cross the accuracy target. Those
+  bins' rows are counted per distinct score in a second pass (the model scores every partition again;
+  :func:`refine_partition`), at most :func:`refine_cap` scores (4,000,000). Then every figure of the check is
+  the in-memory check's on all the rows, except: the bootstrap intervals resample the cells (other bins whole),
+  the ROC AUC interval counts the rows in one bin as tied, and the curve is drawn at the cells' cuts. Only when
+  those bins hold more rows than the cap does the check run on the engine's sample (``metrics.basis.why``).
 """
 
 from __future__ import annotations
@@ -35,7 +48,8 @@ import numpy as np
 BOOTSTRAP_METHOD = ("bootstrap over every holdout row in score order (as in memory); rows sharing a score "
                     "with a row of the other class stand in a canonical order (negatives first)")
 ROWS_ENV, ROWS = "READINESS_BUSINESS_ROWS", 5_000_000  # above: the figures from counts, never rows
-DISTINCT_ENV, DISTINCT = "READINESS_BUSINESS_DISTINCT", 1_000_000  # above (and above ROWS): on the sample
+DISTINCT_ENV, DISTINCT = "READINESS_BUSINESS_DISTINCT", 1_000_000  # above (and above ROWS): score bins
+REFINE_ENV, REFINE = "READINESS_BUSINESS_REFINE", 4_000_000  # rows counted again per score; above: on the sample
 PARTITION_FLOOR = 1_000  # distinct scores a partition may always send, whatever its share
 
 
@@ -56,6 +70,11 @@ def distinct_cap() -> int:
     return _env_int(DISTINCT_ENV, DISTINCT)
 
 
+def refine_cap() -> int:
+    """The most rows the bins that can hold a figure may hold, to be counted per distinct score."""
+    return _env_int(REFINE_ENV, REFINE)
+
+
 @dataclass(frozen=True)
 class Limit:
     """What a partition may send: ``distinct`` scores over a holdout of ``rows`` rows, each partition its
@@ -64,6 +83,7 @@ class Limit:
 
     distinct: int
     rows: int
+    refine: tuple = ()  # score bins whose rows are counted per distinct score in the first pass (from the sample)
 
     def share(self, partition_rows: int) -> int:
         return max(PARTITION_FLOOR, math.ceil(self.distinct * partition_rows / max(self.rows, 1)))
@@ -77,9 +97,11 @@ def limit(holdout_rows: int) -> Limit | None:
 
 @dataclass(frozen=True)
 class TooManyScores:
-    """Sent instead of counts when the distinct scores exceed the bound; absorbs whatever it is merged with."""
+    """Sent instead of counts when the distinct scores exceed the bound; absorbs whatever it is merged with.
+    ``refine``: set by :func:`complete` when the bins to count again held more rows than :func:`refine_cap`."""
 
     distinct: int  # the bound exceeded
+    refine: int | None = None  # rows in the bins that had to be counted again (above the refine cap)
 
     def __add__(self, other) -> TooManyScores:
         return self
@@ -88,16 +110,20 @@ class TooManyScores:
 @dataclass(frozen=True)
 class ScoreCounts:
     """Distinct scores (ascending) with the positive and negative rows at each; ``cap``: the most distinct
-    scores a merge may hold (None: no bound)."""
+    scores a merge may hold (None: no bound). From :func:`complete`: ``hi`` set, entry k is a cell holding the
+    rows scored ``u[k]`` to ``hi[k]`` (a whole score bin, or one score); such counts are not merged further."""
 
     u: np.ndarray
     pos: np.ndarray
     neg: np.ndarray
     cap: int | None = None
+    hi: np.ndarray | None = None
+    bins: int = 0  # cells that are whole score bins (holding more than one score)
 
     def __add__(self, other: ScoreCounts | TooManyScores) -> ScoreCounts | TooManyScores:
         if isinstance(other, TooManyScores):
             return other
+        assert self.hi is None and other.hi is None, "cells of score bins are not merged"
         u, inv = np.unique(np.concatenate([self.u, other.u]), return_inverse=True)
         cap = self.cap if other.cap is None else other.cap if self.cap is None else min(self.cap, other.cap)
         if cap is not None and len(u) > cap:
@@ -119,6 +145,40 @@ def partition(scores: np.ndarray, yb: np.ndarray, bound: Limit | None = None,
     pos = np.bincount(inv, weights=yb, minlength=len(u)).astype(np.int64)
     neg = np.bincount(inv, minlength=len(u)).astype(np.int64) - pos
     return ScoreCounts(u, pos, neg, None if bound is None else bound.distinct)
+
+
+def empty() -> ScoreCounts:
+    return ScoreCounts(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class Span:
+    """Each score bin's lowest and highest score (inf and -inf: no row); merged by the smaller and the larger."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def __add__(self, other: Span) -> Span:
+        return Span(np.fmin(self.lo, other.lo), np.fmax(self.hi, other.hi))
+
+
+def span(scores: np.ndarray, bins: np.ndarray, n_bins: int) -> Span:
+    """:class:`Span` of one partition: ``bins`` each score's bin (a non-decreasing function of the score)."""
+    lo, hi = np.full(n_bins, np.inf), np.full(n_bins, -np.inf)
+    order = np.argsort(scores, kind="stable")
+    s, b = np.asarray(scores, dtype=float)[order], np.asarray(bins)[order]
+    if len(s):
+        first = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+        last = np.r_[first[1:], len(s)] - 1
+        lo[b[first]], hi[b[first]] = s[first], s[last]
+    return Span(lo, hi)
+
+
+def bins_partition(scores: np.ndarray, yb: np.ndarray, bins: np.ndarray, n_bins: int, refine: tuple) -> dict:
+    """Above the row limit, besides the bounded counts: each bin's :class:`Span` and the rows per distinct score
+    in the bins ``refine`` (those the sample says can hold the check's figures)."""
+    keep = np.isin(bins, refine) if len(refine) else np.zeros(len(bins), dtype=bool)
+    return {"span": span(scores, bins, n_bins), "refined": partition(scores[keep], yb[keep])}
 
 
 def rows_of(c: ScoreCounts) -> tuple[np.ndarray, np.ndarray]:
@@ -143,8 +203,116 @@ def sample_reason(summary: dict | None) -> str | None:
     c = (summary or {}).get("business")
     if not isinstance(c, TooManyScores):
         return None
+    if c.refine is not None:
+        return (f"the scores take too many distinct values to count them all on the driver, and the score bins "
+                f"that can hold the cheapest threshold or a target hold {c.refine:,} rows, more than the "
+                f"{refine_cap():,} counted score by score, so the threshold is chosen on the sample")
     return (f"the scores take too many distinct values to count them all on the driver (more than {c.distinct:,}, "
             f"or more than a partition's share of them), so the threshold is chosen on the sample")
+
+
+# --- above the distinct cap: score bins, then the bins that matter score by score ----------------------
+
+
+def _edges(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False negatives and false positives at every cut k = 0..K (cells before k not flagged)."""
+    fn = np.concatenate([[0.0], np.cumsum(pos)])
+    tn = np.concatenate([[0.0], np.cumsum(neg)])
+    return fn, tn[-1] - tn
+
+
+def required(lo, hi, pos, neg, whole, *, threshold: float, cost_fp: float, cost_fn: float,
+             target_accuracy: float | None = None, target_recall: float | None = None,
+             probabilities: bool = False) -> np.ndarray:
+    """The cells (those with ``whole`` True: score bins not yet split into scores) inside which a figure of
+    the check can lie, so that it differs from the one at the cells' cuts: a cheaper cut than any between the
+    cells (the cost within a cell falls by at most ``cost_fp`` × its negatives), the review and Bayes
+    thresholds, the recall target's crossing, the best accuracy and the accuracy target's crossing, and the
+    cheapest cut meeting the accuracy target. Boolean per cell; tolerances are those of the check's ties, doubled."""
+    from readiness.checks.business import _TIE
+
+    pos, neg = np.asarray(pos, dtype=float), np.asarray(neg, dtype=float)
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    n, P = float(pos.sum() + neg.sum()), float(pos.sum())
+    fn, fp = _edges(pos, neg)
+    cost = cost_fp * fp + cost_fn * fn
+
+    def may_beat(edge_cost, fall, among=None):
+        best = float(edge_cost.min() if among is None else edge_cost[among].min())
+        return edge_cost[:-1] - fall <= best + 2 * _TIE * max(1.0, abs(best))
+
+    need = may_beat(cost, cost_fp * neg)
+    for t in [threshold] + ([cost_fp / (cost_fp + cost_fn)] if probabilities else []):
+        need |= (lo < t) & (t <= hi)
+    if target_accuracy is not None:
+        err = fp + fn
+        need |= may_beat(err, neg)  # the best accuracy
+        allowed = n * (1.0 - target_accuracy + 2e-12)
+        can, surely = err[:-1] - neg <= allowed, err[:-1] + pos <= allowed
+        need |= can & ~surely  # the target crossed inside the cell
+        ok = err <= allowed
+        if ok.any():
+            need |= can & may_beat(cost, cost_fp * neg, among=ok)
+    if target_recall is not None and P > 0:
+        rec_ok = (P - fn) / P >= target_recall - 2e-12
+        need |= rec_ok[:-1] & ~rec_ok[1:]
+    return need & np.asarray(whole, dtype=bool)
+
+
+def cells(hist_pos, hist_neg, sp: Span, refined: ScoreCounts, refined_bins, bin_of) -> ScoreCounts:
+    """The cells: every bin not in ``refined_bins`` whole, the rows of those bins per distinct score
+    (``refined``; ``bin_of`` maps scores to bins). Returned as :class:`ScoreCounts` with ``hi`` and ``bins``."""
+    hist_pos, hist_neg = np.asarray(hist_pos, dtype=np.int64), np.asarray(hist_neg, dtype=np.int64)
+    split = np.zeros(len(hist_pos), dtype=bool)
+    split[list(refined_bins)] = True
+    whole = ~split & (hist_pos + hist_neg > 0)
+    b = np.flatnonzero(whole)
+    if len(refined.u):
+        rb = bin_of(refined.u)
+        inside = split[rb]
+        got = np.bincount(rb[inside], weights=(refined.pos + refined.neg)[inside], minlength=len(split))
+        if not np.array_equal(got[split], (hist_pos + hist_neg)[split]):
+            raise RuntimeError("the bins counted again do not hold the rows counted in the first pass")
+        u, p, q = refined.u[inside], refined.pos[inside], refined.neg[inside]
+    else:
+        u = p = q = np.zeros(0)
+    lo, hi = np.concatenate([sp.lo[b], u]), np.concatenate([sp.hi[b], u])
+    order = np.argsort(lo, kind="stable")
+    pos = np.concatenate([hist_pos[b], p]).astype(np.int64)[order]
+    neg = np.concatenate([hist_neg[b], q]).astype(np.int64)[order]
+    return ScoreCounts(lo[order], pos, neg, None, hi[order], int((sp.hi[b] > sp.lo[b]).sum()))
+
+
+def complete(ctx, summary: dict, first_refined: tuple, bin_of, count_again, progress=None) -> None:
+    """After the holdout pass, when its scores were too many to count: the :func:`cells` from the score bins,
+    the bins that can hold a figure (:func:`required`) counted per distinct score by ``count_again(bins)`` (a
+    second pass; the merged :class:`ScoreCounts` of those bins' rows) unless the first pass counted them
+    (``first_refined``); ``summary["business"]`` becomes the cells, or :class:`TooManyScores` with ``refine``
+    when those bins hold more than :func:`refine_cap` rows."""
+    c, extra = summary.get("business"), summary.pop("business_bins", None)
+    if not isinstance(c, TooManyScores) or extra is None or ctx.task != "binary" or ctx.data_only:
+        return
+    s = ctx.settings
+    hp, hn = np.asarray(summary["hist_pos"]), np.asarray(summary["hist_neg"])
+    done = set(first_refined)
+    cur = cells(hp, hn, extra["span"], extra["refined"], done, bin_of)
+    whole = cur.hi > cur.u
+    need = required(cur.u, cur.hi, cur.pos, cur.neg, whole, threshold=s.threshold, cost_fp=s.cost_fp,
+                    cost_fn=s.cost_fn, target_accuracy=s.target_accuracy,
+                    target_recall=getattr(s, "target_recall", None), probabilities=ctx.scores_are_probabilities)
+    more = sorted(set(bin_of(cur.u[need]).tolist()) - done)
+    if not more:
+        summary["business"] = cur
+        return
+    held = int((hp + hn)[more].sum() + sum((hp + hn)[b] for b in done))
+    if held > refine_cap():
+        summary["business"] = TooManyScores(c.distinct, refine=held)
+        return
+    if progress:
+        progress(f"counting the holdout's scores again in the {len(more):,} score bins that can hold the cheapest "
+                 f"threshold or a target ({int((hp + hn)[more].sum()):,} rows)")
+    refined = extra["refined"] + count_again(tuple(more))
+    summary["business"] = cells(hp, hn, extra["span"], refined, done | set(more), bin_of)
 
 
 def threshold(ctx, summary: dict):
@@ -164,14 +332,61 @@ def threshold(ctx, summary: dict):
     args = dict(threshold=s.threshold, cost_fp=s.cost_fp, cost_fn=s.cost_fn, target_accuracy=s.target_accuracy,
                 target_recall=getattr(s, "target_recall", None), probabilities=ctx.scores_are_probabilities,
                 n_boot=s.bootstrap, seed=s.random_state)
-    by_rows = int(c.pos.sum() + c.neg.sum()) <= row_limit()
+    by_rows = c.hi is None and int(c.pos.sum() + c.neg.sum()) <= row_limit()
     try:
-        m = analyse_scores(*rows_of(c), **args) if by_rows else analyse_counts(c.u, c.pos, c.neg, **args)
+        m = analyse_scores(*rows_of(c), **args) if by_rows else analyse_counts(c.u, c.pos, c.neg, hi=c.hi, **args)
     except ValueError as exc:
         raise SkipCheck(f"The business costs cannot be used: {exc}") from None
     m["rows_without_score"] = int(summary.get("unscored", 0))
     m["positive_label"] = ctx.positive_label
-    m["mixed_ties"] = mixed_ties(c)
+    m["mixed_ties"] = mixed_ties(c) if c.hi is None else None
     method = BOOTSTRAP_METHOD if by_rows else CELL_BOOTSTRAP
     m["interval_methods"] = {"threshold_ci": method, "savings_ci": method, "model_advantage_ci": method}
+    if c.hi is not None:
+        m["score_bins"] = {"whole": c.bins, "cells": len(c.u), "split_scores": int((c.hi == c.u).sum())}
+        binned = (f"; {c.bins:,} score bins stay whole (each one cell), the bins that can hold the cheapest "
+                  "threshold or a target are split score by score")
+        m["interval_methods"] = {k: v + binned for k, v in m["interval_methods"].items()}
+        m["interval_methods"]["roc_auc_ci"] = ("DeLong from the cells: the rows in a whole score bin count as "
+                                               "tied")
     return threshold_outcome(ctx, m)
+
+
+def plan(ctx, bin_of, n_bins: int, holdout_rows: int) -> tuple:
+    """The bins the first pass splits score by score: those the engine's sample says can hold a figure
+    (:func:`required` on the sample's cells), each run of them widened on both sides by its own width (at
+    least 2 bins) for the sample's error, as long as they are expected to hold at most half of
+    :func:`refine_cap` rows. A guess that saves the second pass when it holds every bin the full counts need;
+    :func:`complete` counts the rest again."""
+    if ctx.task != "binary" or ctx.data_only:
+        return ()
+    scores = np.asarray(ctx.test_scores, dtype=float)
+    ok = ~np.isnan(scores)
+    s, yb = scores[ok], np.asarray(ctx.y_test_binary)[ok].astype(np.int64)
+    if not len(s):
+        return ()
+    b = bin_of(s)
+    hp, hn = np.bincount(b[yb == 1], minlength=n_bins), np.bincount(b[yb == 0], minlength=n_bins)
+    cur = cells(hp, hn, span(s, b, n_bins), empty(), (), bin_of)
+    st = ctx.settings
+    try:
+        need = required(cur.u, cur.hi, cur.pos, cur.neg, np.ones(len(cur.u), dtype=bool), threshold=st.threshold,
+                        cost_fp=st.cost_fp, cost_fn=st.cost_fn, target_accuracy=st.target_accuracy,
+                        target_recall=getattr(st, "target_recall", None),
+                        probabilities=ctx.scores_are_probabilities)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return ()  # unusable costs: the check says so
+    ids = np.unique(bin_of(cur.u[need]))
+    if not len(ids):
+        return ()
+    runs = np.split(ids, np.flatnonzero(np.diff(ids) > 1) + 1)
+    per_row = holdout_rows / len(s)
+    for scale in (1.0, 0.5, 0.25, 0.0):
+        chosen = set()
+        for r in runs:
+            w = int(max(2, len(r)) * scale)
+            chosen.update(range(max(0, int(r[0]) - w), min(n_bins, int(r[-1]) + w + 1)))
+        picked = np.array(sorted(chosen), dtype=np.int64)
+        if (hp + hn)[picked].sum() * per_row <= refine_cap() / 2:
+            return tuple(int(j) for j in picked)
+    return ()

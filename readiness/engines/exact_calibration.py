@@ -26,7 +26,7 @@ rows), over the scored, labelled rows (``p`` the positive-class score, ``y`` 1 f
 Calibration slope and intercept (a logistic fit): from the holdout's rows per distinct score and class
 (``exact_business.ScoreCounts``, already merged for ``business.threshold``) when there are at most
 ``MAX_SCORE_COUNTS`` distinct scores, by a weighted fit (the in-memory maximum-likelihood estimate); else
-on the sample. The recalibration preview (cross-fitted on rows) is on the sample. The Brier and ECE
+(or when they are score bins) on the sample. The recalibration preview (cross-fitted on rows) is on the sample. The Brier and ECE
 intervals, bootstrapped in memory, are a normal interval from the sums and a simulation of the per-bin
 sums' normal limit (``interval_methods``). Multiclass models keep the check on the sample.
 
@@ -448,7 +448,7 @@ def metrics(ctx, summary: dict, spec: CalibrationSpec | None) -> dict:
         hl, adaptive, mixed = hosmer_lemeshow(p_s, y_s), adaptive_ece(p_s, y_s), None
         on_sample += ["hosmer_lemeshow", "calibration_p_value", "adaptive_ece"]  # the status uses the sample's HL
     counts = summary.get("business")
-    if isinstance(counts, ScoreCounts) and len(counts.u) <= MAX_SCORE_COUNTS:
+    if isinstance(counts, ScoreCounts) and counts.hi is None and len(counts.u) <= MAX_SCORE_COUNTS:
         intercept, slope = _slope_from_counts(counts)
     else:
         intercept, slope = calibration_slope(p_s, y_s)

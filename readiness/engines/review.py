@@ -35,7 +35,15 @@ from readiness.engines.base import Engine, LocalEngine, _smallest_keys, row_keys
 from readiness.engines.dataset import Dataset, is_dataset, open_dataset
 from readiness.engines.exact_bias import bias_spec, exact_ready
 from readiness.engines.exact_bias import groups as exact_groups
-from readiness.engines.summaries import HoldoutSpec, holdout_summary, merge_all, table_summary
+from readiness.engines.summaries import (
+    SCORE_BINS,
+    HoldoutSpec,
+    holdout_summary,
+    merge_all,
+    refine_summary,
+    score_bin,
+    table_summary,
+)
 from readiness.inputs.tables import PARQUET_SUFFIXES, Table, load_table
 
 DEFAULT_SAMPLE_ROWS = 100_000
@@ -147,12 +155,22 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
     spec = dataclasses.replace(spec, calibration=exact_calibration.spec_for(ctx, rows["test"], len(samples["test"])))
     spec = dataclasses.replace(spec, champion=exact_champion.spec_of(
         ctx, champion_source(champion, champion_bytes, trusted_champion)))
-    spec = dataclasses.replace(spec, business=exact_business.limit(rows["test"]))  # bounded score counts
+    bound = exact_business.limit(rows["test"])  # bounded score counts; the bins the sample says matter
+    if bound is not None:
+        bound = dataclasses.replace(bound, refine=exact_business.plan(
+            ctx, functools.partial(score_bin, spec=spec), SCORE_BINS + 2, rows["test"]))
+    spec = dataclasses.replace(spec, business=bound)
     er.train_summary = summarize(engine, srcs["train"], functools.partial(table_summary, columns=columns,
                                                                           target=ctx.target, bias=spec.bias))
     say(f"counted every training row; now every holdout row{' (the model scores each)' if model else ''}")
     er.test_summary = summarize(engine, srcs["test"], functools.partial(holdout_summary, spec=spec))
     say("counted every holdout row for the exact figures")
+    if spec.business is not None:  # business.threshold above the row limit (exact_business.complete)
+        exact_business.complete(
+            ctx, er.test_summary, spec.business.refine, functools.partial(score_bin, spec=spec),
+            lambda bins: summarize(engine, srcs["test"], functools.partial(refine_summary, spec=spec,
+                                                                         bins=bins))["refined"],
+            progress=say)
     ctx.unlabelled = {"train": er.train_summary["unlabelled"], "test": er.test_summary["unlabelled"]}
     return er
 

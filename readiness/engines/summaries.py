@@ -209,6 +209,10 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
 
         # business.threshold: rows per distinct score and class (or TooManyScores beyond the partition's share)
         out["business"] = business_partition(s, yb, spec.business, len(frame))
+        if spec.business is not None:  # above the row limit: each bin's score span, some bins' scores
+            from readiness.engines.exact_business import bins_partition
+
+            out["business_bins"] = bins_partition(s, yb, b, SCORE_BINS + 2, spec.business.refine)
         if spec.probabilities:
             p = np.clip(s, 1e-15, 1 - 1e-15)
             loss = -(yb * np.log(p) + (1 - yb) * np.log(1 - p))
@@ -230,6 +234,28 @@ def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
     if spec.champion is not None:
         out["champion"] = champion_partition(rows, spec, ok=ok, y=y, pred=pred, s=s)
     return out
+
+
+def binary_scored(frame: pd.DataFrame, spec: HoldoutSpec) -> tuple[np.ndarray, np.ndarray]:
+    """A binary model's scores of the labelled, scored rows and their labels (1: the positive class), as
+    :func:`holdout_summary` takes them."""
+    rows = frame[frame[spec.target].notna().to_numpy()].reset_index(drop=True)
+    if rows.empty:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    s = scores_of(rows, spec)
+    ok = ~np.isnan(s)
+    y = label_codes(rows[spec.target], spec.classes)[ok]
+    return s[ok], (y == spec.classes.index(spec.positive)).astype(np.int64)
+
+
+def refine_summary(frame: pd.DataFrame, spec: HoldoutSpec, bins: tuple) -> dict:
+    """``business.threshold``'s second pass (:func:`readiness.engines.exact_business.complete`): the model scores
+    the partition again and the rows in the score bins ``bins`` are counted per distinct score and class."""
+    from readiness.engines.exact_business import partition
+
+    s, yb = binary_scored(frame, spec)
+    keep = np.isin(score_bin(s, spec), bins)
+    return {"refined": partition(s[keep], yb[keep])}
 
 
 def champion_partition(rows: pd.DataFrame, spec: HoldoutSpec, *, s: np.ndarray, ok=None, y=None, pred=None) -> dict:
