@@ -167,3 +167,47 @@ def test_many_small_random_holdouts():
         mem = analyse_scores(s, y, n_boot=10, **kw)
         got = analyse_counts(c.u, c.pos, c.neg, hi=c.hi, n_boot=10, **kw)
         assert _strip(got) == _strip(mem), (trial, kw)
+
+
+def test_a_finding_names_the_sample_it_ran_on():
+    """On an engine's sample, "too small to show that this saving is real" speaks of the sample, not the holdout."""
+    from readiness.checks.business import _what_ran
+    from readiness.results import InputFile
+
+    def ctx(rows, unlabelled):
+        return SimpleNamespace(input_files=[InputFile(role="test", name="h", sha256="0", size_bytes=1, rows=rows)],
+                               unlabelled={"test": unlabelled})
+
+    assert _what_ran(ctx(50_000, 0), {"n": 1_990, "rows_without_score": 10}) == (
+        "The sample of 1,990 of the holdout's 50,000 rows")
+    assert _what_ran(ctx(2_005, 5), {"n": 1_990, "rows_without_score": 10}) == "The holdout"  # the whole file
+    assert _what_ran(SimpleNamespace(input_files=[], unlabelled={}), {"n": 10}) == "The holdout"
+
+
+@pytest.mark.parametrize("kw", [dict(threshold=0.5, cost_fp=1.0, cost_fn=1.0, target_accuracy=None, target_recall=None),
+                                dict(threshold=0.5, cost_fp=1.0, cost_fn=3.0, target_accuracy=0.7, target_recall=0.8),
+                                dict(threshold=0.2, cost_fp=5.0, cost_fn=1.0, target_accuracy=None,
+                                     target_recall=0.5)])
+def test_the_plan_from_a_sample_holds_the_bins_the_full_counts_need(kw):
+    """The first pass's guess (plan, from a 100,000-row sample of a 3,000,000-row holdout) holds every bin that
+    required() marks on the full counts, so no second pass is needed; it stays within half the refine cap."""
+    n_bins = 4096
+    rng = np.random.default_rng(1)
+    n = 3_000_000
+    p = 1 / (1 + np.exp(-(rng.normal(0, 1.3, n) - 0.3)))
+    y = (rng.random(n) < p).astype(np.int64)
+
+    def bin_of(s):
+        return np.clip(np.floor(np.asarray(s, float) * n_bins).astype(np.int64) + 1, 0, n_bins + 1)
+
+    b = bin_of(p)
+    hp, hn = np.bincount(b[y == 1], minlength=n_bins + 2), np.bincount(b[y == 0], minlength=n_bins + 2)
+    cur = xb.cells(hp, hn, xb.span(p, b, n_bins + 2), xb.empty(), (), bin_of)
+    need = xb.required(cur.u, cur.hi, cur.pos, cur.neg, cur.hi > cur.u, probabilities=True, **kw)
+    needed = set(bin_of(cur.u[need]).tolist())
+    idx = np.random.default_rng(10).choice(n, 100_000, replace=False)
+    ctx = SimpleNamespace(task="binary", data_only=False, test_scores=p[idx], y_test_binary=y[idx],
+                          scores_are_probabilities=True, settings=SimpleNamespace(**kw))
+    planned = set(xb.plan(ctx, bin_of, n_bins + 2, n))
+    assert needed <= planned and int(bin_of(kw["threshold"])) in planned
+    assert (hp + hn)[sorted(planned)].sum() <= xb.refine_cap() / 2

@@ -635,6 +635,14 @@ def threshold(ctx: ReviewContext) -> Outcome:
     return threshold_outcome(ctx, m)
 
 
+def _what_ran(ctx: ReviewContext, m: dict) -> str:
+    """"The holdout", or the engine's sample of it when the check ran on one (the holdout file's rows exceed
+    the rows the check saw)."""
+    whole = next((f.rows for f in ctx.input_files if f.role == "test" and f.rows), None)
+    seen = m["n"] + m.get("rows_without_score", 0) + (getattr(ctx, "unlabelled", None) or {}).get("test", 0)
+    return "The holdout" if not whole or whole <= seen else f"The sample of {m['n']:,} of the holdout's {whole:,} rows"
+
+
 def threshold_outcome(ctx: ReviewContext, m: dict) -> Outcome:
     """The check's verdict, findings and summary from :func:`analyse`'s metrics: one function for the
     in-memory check and any path that forms the same metrics another way (an engine, from counts)."""
@@ -693,8 +701,8 @@ def threshold_outcome(ctx: ReviewContext, m: dict) -> Outcome:
             tail = (f"The saving holds up on resampling and is more than {MATERIAL_SHARE:.0%} of today's cost: the "
                     "current threshold is not the cheapest.")
         elif status == "pass" and not shown:
-            tail = ("The holdout is too small to show that this saving is real; a larger holdout, with more "
-                    f"{positive} cases, would settle it.")
+            tail = (f"{_what_ran(ctx, m)} is too small to show that this saving is real; a larger holdout, with "
+                    f"more {positive} cases, would settle it.")
         elif status == "pass":
             tail = f"The saving is real but under {MATERIAL_SHARE:.0%} of today's cost."
         else:

@@ -301,6 +301,8 @@ def complete(ctx, summary: dict, first_refined: tuple, bin_of, count_again, prog
                     cost_fn=s.cost_fn, target_accuracy=s.target_accuracy,
                     target_recall=getattr(s, "target_recall", None), probabilities=ctx.scores_are_probabilities)
     more = sorted(set(bin_of(cur.u[need]).tolist()) - done)
+    summary["business_split"] = {"first_pass_bins": len(done), "second_pass_bins": len(more),
+                                  "second_pass_rows": int((hp + hn)[more].sum())}
     if not more:
         summary["business"] = cur
         return
@@ -343,7 +345,8 @@ def threshold(ctx, summary: dict):
     method = BOOTSTRAP_METHOD if by_rows else CELL_BOOTSTRAP
     m["interval_methods"] = {"threshold_ci": method, "savings_ci": method, "model_advantage_ci": method}
     if c.hi is not None:
-        m["score_bins"] = {"whole": c.bins, "cells": len(c.u), "split_scores": int((c.hi == c.u).sum())}
+        m["score_bins"] = {"whole": c.bins, "cells": len(c.u), "split_scores": int((c.hi == c.u).sum()),
+                           **summary.get("business_split", {})}
         binned = (f"; {c.bins:,} score bins stay whole (each one cell), the bins that can hold the cheapest "
                   "threshold or a target are split score by score")
         m["interval_methods"] = {k: v + binned for k, v in m["interval_methods"].items()}
@@ -352,41 +355,71 @@ def threshold(ctx, summary: dict):
     return threshold_outcome(ctx, m)
 
 
+PLAN_Z = 4.0  # the sample's band around each estimate, in standard errors
+
+
 def plan(ctx, bin_of, n_bins: int, holdout_rows: int) -> tuple:
-    """The bins the first pass splits score by score: those the engine's sample says can hold a figure
-    (:func:`required` on the sample's cells), each run of them widened on both sides by its own width (at
-    least 2 bins) for the sample's error, as long as they are expected to hold at most half of
-    :func:`refine_cap` rows. A guess that saves the second pass when it holds every bin the full counts need;
-    :func:`complete` counts the rest again."""
+    """The bins the first pass splits score by score, a guess from the engine's sample that saves the second
+    pass when it holds every bin the full counts need (:func:`complete` counts the rest again): the bins of the
+    review and Bayes thresholds; those :func:`required` marks on the sample's cells; and, for the sample's error,
+    every bin next to a cut whose cost is within ``PLAN_Z`` standard errors of the sample's cheapest (the rows
+    between two cuts decide their cost difference: its variance is Σ cost² over them), and likewise for the
+    best accuracy and the accuracy and recall targets. Each run of bins is widened on both sides by its own
+    width (at least 2). The widest band (``PLAN_Z``, then 3, 2, 1, 0 standard errors; widened, then not)
+    whose bins are expected to hold at most half of :func:`refine_cap` rows is taken."""
     if ctx.task != "binary" or ctx.data_only:
         return ()
+    st = ctx.settings
     scores = np.asarray(ctx.test_scores, dtype=float)
     ok = ~np.isnan(scores)
     s, yb = scores[ok], np.asarray(ctx.y_test_binary)[ok].astype(np.int64)
+    try:
+        cost_fp, cost_fn = float(st.cost_fp), float(st.cost_fn)
+        points = [float(st.threshold)] + ([cost_fp / (cost_fp + cost_fn)] if ctx.scores_are_probabilities else [])
+    except (TypeError, ValueError, ZeroDivisionError):
+        return ()  # unusable costs: the check says so
+    sure = set(int(j) for j in bin_of(np.array(points)))
     if not len(s):
-        return ()
+        return tuple(sorted(sure))
     b = bin_of(s)
     hp, hn = np.bincount(b[yb == 1], minlength=n_bins), np.bincount(b[yb == 0], minlength=n_bins)
     cur = cells(hp, hn, span(s, b, n_bins), empty(), (), bin_of)
-    st = ctx.settings
-    try:
-        need = required(cur.u, cur.hi, cur.pos, cur.neg, np.ones(len(cur.u), dtype=bool), threshold=st.threshold,
-                        cost_fp=st.cost_fp, cost_fn=st.cost_fn, target_accuracy=st.target_accuracy,
-                        target_recall=getattr(st, "target_recall", None),
-                        probabilities=ctx.scores_are_probabilities)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return ()  # unusable costs: the check says so
-    ids = np.unique(bin_of(cur.u[need]))
-    if not len(ids):
-        return ()
-    runs = np.split(ids, np.flatnonzero(np.diff(ids) > 1) + 1)
-    per_row = holdout_rows / len(s)
-    for scale in (1.0, 0.5, 0.25, 0.0):
-        chosen = set()
-        for r in runs:
-            w = int(max(2, len(r)) * scale)
-            chosen.update(range(max(0, int(r[0]) - w), min(n_bins, int(r[-1]) + w + 1)))
-        picked = np.array(sorted(chosen), dtype=np.int64)
-        if (hp + hn)[picked].sum() * per_row <= refine_cap() / 2:
-            return tuple(int(j) for j in picked)
-    return ()
+    target_recall = getattr(st, "target_recall", None)
+    need = required(cur.u, cur.hi, cur.pos, cur.neg, np.ones(len(cur.u), dtype=bool), threshold=st.threshold,
+                    cost_fp=cost_fp, cost_fn=cost_fn, target_accuracy=st.target_accuracy,
+                    target_recall=target_recall, probabilities=ctx.scores_are_probabilities)
+    pos, neg = cur.pos.astype(float), cur.neg.astype(float)
+    fn, fp = _edges(pos, neg)
+    n, P = float(len(s)), float(pos.sum())
+
+    def near_best(wp: float, wn: float, z: float) -> np.ndarray:  # cuts within z standard errors of the cheapest
+        cost = wn * fp + wp * fn
+        k = int(np.argmin(cost))
+        cum = np.concatenate([[0.0], np.cumsum(wp ** 2 * pos + wn ** 2 * neg)])
+        return cost - cost[k] <= z * np.sqrt(np.abs(cum - cum[k])) + max(wp, wn)
+
+    def bins_near(z: float) -> np.ndarray:
+        edge = near_best(cost_fn, cost_fp, z)
+        if st.target_accuracy is not None:
+            acc = 1.0 - (fp + fn) / n
+            edge |= near_best(1.0, 1.0, z)
+            edge |= np.abs(acc - st.target_accuracy) <= z * 0.5 / np.sqrt(n) + 1.0 / n  # sd at most 1/2√n
+        if target_recall is not None and P > 0:
+            rec = (P - fn) / P
+            edge |= np.abs(rec - target_recall) <= z * np.sqrt(target_recall * (1 - target_recall) / P) + 1.0 / P
+        near = need | edge[:-1] | edge[1:]  # cut k lies between cells k-1 and k: both neighbouring bins
+        return np.unique(np.concatenate([bin_of(cur.u[near]), np.array(sorted(sure), dtype=np.int64)]))
+
+    per_row, budget = holdout_rows / len(s), refine_cap() / 2
+    for z in (PLAN_Z, 3.0, 2.0, 1.0, 0.0):  # the widest band whose bins fit the budget
+        ids = bins_near(z)
+        runs = np.split(ids, np.flatnonzero(np.diff(ids) > 1) + 1)
+        for scale in (1.0, 0.0):
+            chosen = set(sure)
+            for r in runs:
+                w = int(max(2, len(r)) * scale)
+                chosen.update(range(max(0, int(r[0]) - w), min(n_bins, int(r[-1]) + w + 1)))
+            picked = np.array(sorted(chosen), dtype=np.int64)
+            if (hp + hn)[picked].sum() * per_row <= budget:
+                return tuple(int(j) for j in picked)
+    return tuple(sorted(sure))
