@@ -49,6 +49,7 @@ def test_review_with_a_champion_file(tmp_path):
     assert [i["role"] for i in report["inputs"]].count("champion") == 1
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_bad_champions_exit_2_with_one_line(tmp_path):
     tr = pd.read_csv(TRAIN).assign(not_there=lambda f: f.age)
     odd = Pipeline([("prepare", ColumnTransformer([("num", SimpleImputer(), ["age", "not_there"])])),

@@ -115,6 +115,7 @@ def upload(page, nth: int, path: Path, shown: str) -> None:
     settled(page)
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_upload_and_run_a_review(server, page):
     page.goto(f"{server}/setup")
     page.get_by_role("heading", name="1 · Data").wait_for()
@@ -130,6 +131,7 @@ def test_upload_and_run_a_review(server, page):
     shot(page, "overview_after_upload")
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_a_fresh_server_routes_a_deep_link_through_the_app(request, browser, tmp_path):
     """The first request of a new server goes straight to a page URL: navigation must hold."""
     failed_before = request.session.testsfailed
@@ -156,6 +158,7 @@ PAGE_TITLES = [("Setup", None), ("Data quality", None), ("Holdout performance", 
                ("Review history", None), ("Overview", None)]
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_every_page_renders_in_the_browser_without_an_exception(server, page):
     page.goto(server)
     page.get_by_text("Anti-pattern scorecard").wait_for()

@@ -119,6 +119,7 @@ new MutationObserver(() => {
 """
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_a_fresh_servers_deep_link_never_shows_the_raw_pages_list(browser, tmp_path):  # noqa: F811
     with streamlit_app(_free_port(), env={"READINESS_DB": str(tmp_path / "r.db")}) as url:  # localhost, per config
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})

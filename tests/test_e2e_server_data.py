@@ -43,6 +43,7 @@ def choose(pg, box_label: str, option: str) -> None:
     settled(pg)
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_a_visitor_reviews_a_holdout_held_on_the_server(lake_server, page):  # noqa: F811
     url, base = lake_server
     page.goto(f"{url}/setup")

@@ -267,6 +267,7 @@ def _load_bytes(data: bytes):
     return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_cli_champion_with_a_streamed_dataset_is_exact(world, tmp_path):
     out = tmp_path / "r.json"
     env = {**os.environ, "READINESS_LOCAL_MAX_ROWS": "1000"}

@@ -94,6 +94,7 @@ def assert_bad_input(proc, *needles):
         assert n in lines[0], lines[0]
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_bad_datasets_are_one_line_exit_2(tmp_path):
     df = frame(200, 5)
     good = write_parts(df, tmp_path / "good", 2)

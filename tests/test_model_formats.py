@@ -338,6 +338,7 @@ def test_cli_reviews_a_model_of_each_format(library, suffix, data_files, tmp_pat
     assert holdout["metrics"]["roc_auc"] == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 @pytest.mark.parametrize("suffix", [".json", ".ubj", ".txt", ".lgb", ".cbm", ".onnx"])
 def test_cli_refuses_a_garbage_file_of_each_format_with_one_line(suffix, data_files, tmp_path):
     _, files = data_files

@@ -144,6 +144,7 @@ def small():
     return report, texts
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_small_review_has_one_number_per_quantity():
     report, texts = small()
     assert not contradictions(texts, report), "\n".join(contradictions(texts, report))

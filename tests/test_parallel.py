@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from readiness import parallel, run_review
 from readiness.registry import registered_checks
 
@@ -35,6 +37,7 @@ def budget_spent(report) -> bool:
                 or m.get("explanations.shap", {}).get("stopped_by_budget"))
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_the_sample_review_with_a_second_process_equals_the_sequential_one(sample_ctx, sample_report):
     assert parallel.enabled(), "set READINESS_WORKERS=1 only to switch the second process off"
     ids = [s.id for s in registered_checks()]

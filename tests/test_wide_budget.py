@@ -65,6 +65,7 @@ def test_permutation_importance_reports_its_column_sample_and_finds_the_signal(w
     assert f"of {COLUMNS:,} features" in res.summary
 
 
+@pytest.mark.slow  # over 10 s: CI's slow phase runs it (keeps the README's test run under 15 min)
 def test_lime_varies_the_screened_columns_and_says_so(wide):
     ctx, _ = wide
     res = run_check(get_check("explanations.lime"), ctx)
