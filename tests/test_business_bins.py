@@ -55,17 +55,22 @@ def binned(s, y, kw, *, first=(), score_range=(0.0, 1.0), cap=None):
                       "hist_neg": np.bincount(bb[yy == 0], minlength=N_BINS + 2)})
     summary = merge_all(parts)
     calls = []
+    lo, hi = score_range
 
-    def again(bins):
-        calls.append(bins)
-        keep = np.isin(b, bins)
-        return xb.partition(s[keep], y[keep])
+    def locate(u):
+        x = (np.asarray(u, float) - lo) / (hi - lo) * N_BINS
+        return bin_of(u), x
+
+    def again(refine):
+        calls.append(refine.bins if not refine.parts else refine)
+        parts = [xb.refine_partition(s[i::2], y[i::2], *(a[i::2] for a in locate(s)), refine) for i in range(2)]
+        return merge_all(parts)
 
     settings = SimpleNamespace(threshold=kw["threshold"], cost_fp=kw["cost_fp"], cost_fn=kw["cost_fn"],
                                target_accuracy=kw.get("target_accuracy"), target_recall=kw.get("target_recall"))
     ctx = SimpleNamespace(task="binary", data_only=False, settings=settings,
                           scores_are_probabilities=kw.get("probabilities", False))
-    xb.complete(ctx, summary, first, bin_of, again)
+    xb.complete(ctx, summary, first, bin_of, again, locate=locate)
     return summary["business"], calls
 
 
@@ -122,6 +127,27 @@ def test_only_the_bins_that_matter_are_split():
     assert calls3 == [tuple(calls[0][1:])]
 
 
+@pytest.mark.parametrize("kind", ["continuous", "ties", "rare"])
+@pytest.mark.parametrize("kw", SETTINGS)
+def test_sub_bins_when_the_bins_to_split_hold_too_many_rows(kind, kw, monkeypatch):
+    """The bins to split hold more rows than READINESS_BUSINESS_REFINE: they are cut into sub-bins (a pass),
+    and only the sub-bins that can hold a figure are split by score (a third pass): still the rows' figures."""
+    s, y = _data(kind, 60_000, 9)
+    c1, _ = binned(s, y, kw)
+    split_rows = int((c1.hi == c1.u).sum())
+    monkeypatch.setenv(xb.REFINE_ENV, str(max(50, split_rows // 3)))  # below what the bins to split hold
+    monkeypatch.setattr(xb, "SUB_CELLS", 512)  # sub-bins of several scores each, as at scale
+    c, calls = binned(s, y, kw)
+    if isinstance(c, xb.TooManyScores):  # the sub-bins still hold too many (ties: few scores per sub-bin)
+        assert kind == "ties" and len(calls) == 1
+        return
+    assert calls[0].histogram  # sub-bins, then (unless each holds one score) the scores of those that matter
+    assert (len(calls) == 2 and calls[1].keys) if kind != "ties" else len(calls) in (1, 2)
+    mem = analyse_scores(s, y, n_boot=20, **kw)
+    assert _strip(analyse_counts(c.u, c.pos, c.neg, hi=c.hi, n_boot=20, **kw)) == _strip(mem)
+    assert int(c.pos.sum() + c.neg.sum()) == len(s)
+
+
 def test_scores_outside_the_range_and_a_tight_range():
     """Scores below and above the binned range land in the two outer bins, which split like any other."""
     s, y = _data("continuous", 20_000, 11)
@@ -132,10 +158,11 @@ def test_scores_outside_the_range_and_a_tight_range():
 
 
 def test_too_many_rows_to_split_gives_the_reason(monkeypatch):
-    monkeypatch.setenv(xb.REFINE_ENV, "100")
+    monkeypatch.setenv(xb.REFINE_ENV, "5")
+    monkeypatch.setattr(xb, "SUB_CELLS", 4)  # sub-bins too coarse to help
     s, y = _data("continuous", 20_000, 5)
     c, calls = binned(s, y, dict(threshold=0.5, cost_fp=1.0, cost_fn=2.0))
-    assert isinstance(c, xb.TooManyScores) and c.refine > 100 and calls == []
+    assert isinstance(c, xb.TooManyScores) and c.refine > 5 and len(calls) == 1 and calls[0].histogram
     why = xb.sample_reason({"business": c})
     assert f"{c.refine:,} rows" in why and "sample" in why
 
@@ -164,6 +191,14 @@ def test_many_small_random_holdouts():
                   target_accuracy=None if rng.random() < 0.3 else float(rng.uniform(0.4, 0.95)),
                   target_recall=None if rng.random() < 0.3 else float(rng.uniform(0.3, 0.99)))
         c, _ = binned(s, y, kw)
+        if trial % 3 == 0:  # the sub-bins' path too (a cap below the rows of the bins to split)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv(xb.REFINE_ENV, str(max(1, int((c.hi == c.u).sum()) // 2)))
+                mp.setattr(xb, "SUB_CELLS", 16)
+                c2, _ = binned(s, y, kw)
+            if not isinstance(c2, xb.TooManyScores):
+                got2 = analyse_counts(c2.u, c2.pos, c2.neg, hi=c2.hi, n_boot=10, **kw)
+                assert _strip(got2) == _strip(analyse_scores(s, y, n_boot=10, **kw)), ("sub", trial, kw)
         mem = analyse_scores(s, y, n_boot=10, **kw)
         got = analyse_counts(c.u, c.pos, c.neg, hi=c.hi, n_boot=10, **kw)
         assert _strip(got) == _strip(mem), (trial, kw)

@@ -296,6 +296,23 @@ def test_too_many_distinct_scores_use_score_bins(world, monkeypatch):
     assert eng_good.status == "pass" and eng_good.metrics["savings_per_1000"] == 0
 
 
+def test_sub_bins_when_the_bins_to_split_hold_too_many_rows(world, monkeypatch):
+    """The bins to split hold more rows than READINESS_BUSINESS_REFINE: a pass cuts them into sub-bins, a third
+    splits the sub-bins that can hold a figure by score; the figures are still the in-memory check's."""
+    import readiness.engines.exact_business as xb
+
+    monkeypatch.setenv(xb.ROWS_ENV, "5000")
+    monkeypatch.setenv(xb.DISTINCT_ENV, "2000")
+    monkeypatch.setenv(xb.REFINE_ENV, "40")
+    monkeypatch.setattr(xb, "SUB_CELLS", 64)
+    monkeypatch.setattr(xb, "plan", lambda *a: ())
+    st = settings(threshold=0.9, cost_fn=3.0, target_accuracy=0.75)
+    eng = on_engine(world, st)
+    split = eng.metrics["score_bins"]
+    assert eng.metrics["basis"]["kind"] == "exact" and split["sub_bins"] > 0 and split["sub_parts"] >= 2
+    assert by_design(in_memory(world, st).metrics) == by_design(without(eng.metrics))
+
+
 def test_score_bins_too_full_run_on_the_sample(world, monkeypatch):
     """The bins that can hold a figure hold more rows than READINESS_BUSINESS_REFINE: the check runs on the
     engine's sample, as the in-memory check of that sample, and says why."""
@@ -330,9 +347,14 @@ def _bins_on(engine_factory, world, monkeypatch):
     monkeypatch.setenv(xb.ROWS_ENV, "5000")
     monkeypatch.setenv(xb.DISTINCT_ENV, "2000")
     st = settings(threshold=0.9, cost_fn=3.0, target_accuracy=0.75)
-    local = on_engine(world, st)
     monkeypatch.setattr(xb, "plan", lambda *a: ())  # the first pass splits no bin: the workers score again
+    local = on_engine(world, st)
     eng = on_engine(world, st, engine=engine_factory())
+    monkeypatch.setenv(xb.REFINE_ENV, "40")  # and again with sub-bins: three passes on the workers
+    monkeypatch.setattr(xb, "SUB_CELLS", 64)
+    sub = on_engine(world, st, engine=engine_factory())
+    assert sub.metrics["score_bins"]["sub_bins"] > 0 and by_design(without(sub.metrics)) == by_design(
+        without(eng.metrics))
     assert eng.status == local.status and eng.summary == local.summary
     assert close(without(local.metrics), without(eng.metrics)) == []
     assert eng.metrics["score_bins"]["whole"] > 0

@@ -33,8 +33,10 @@ Three regimes, by the holdout's size (the driver's memory stays bounded in each)
   bins' rows are counted per distinct score in a second pass (the model scores every partition again;
   :func:`refine_partition`), at most :func:`refine_cap` scores (4,000,000). Then every figure of the check is
   the in-memory check's on all the rows, except: the bootstrap intervals resample the cells (other bins whole),
-  the ROC AUC interval counts the rows in one bin as tied, and the curve is drawn at the cells' cuts. Only when
-  those bins hold more rows than the cap does the check run on the engine's sample (``metrics.basis.why``).
+  the ROC AUC interval counts the rows in one bin as tied, and the curve is drawn at the cells' cuts. When
+  those bins hold more rows than the cap, a pass cuts them into ``SUB_CELLS`` sub-bins first and only the
+  sub-bins that can hold a figure are split by score (a third pass); only when even those hold more rows than
+  the cap does the check run on the engine's sample (``metrics.basis.why``).
 """
 
 from __future__ import annotations
@@ -205,8 +207,9 @@ def sample_reason(summary: dict | None) -> str | None:
         return None
     if c.refine is not None:
         return (f"the scores take too many distinct values to count them all on the driver, and the score bins "
-                f"that can hold the cheapest threshold or a target hold {c.refine:,} rows, more than the "
-                f"{refine_cap():,} counted score by score, so the threshold is chosen on the sample")
+                f"(cut finer where needed) that can hold the cheapest threshold or a target hold {c.refine:,} "
+                f"rows, more than the {refine_cap():,} counted score by score, so the threshold is chosen on the "
+                f"sample")
     return (f"the scores take too many distinct values to count them all on the driver (more than {c.distinct:,}, "
             f"or more than a partition's share of them), so the threshold is chosen on the sample")
 
@@ -259,62 +262,181 @@ def required(lo, hi, pos, neg, whole, *, threshold: float, cost_fp: float, cost_
     return need & np.asarray(whole, dtype=bool)
 
 
+SUB_CELLS = 65_536  # sub-bins the bins to split are cut into when they hold too many rows to split by score
+
+
+@dataclass(frozen=True)
+class Refine:
+    """What a further pass over the holdout counts (:func:`refine_partition`): the rows of the score bins
+    ``bins`` per distinct score; the bins ``sub_bins`` each cut into ``parts`` equal sub-bins (a sub-bin's key:
+    the bin's rank in ``sub_bins`` × ``parts`` + its part), with ``histogram`` their rows per class and span,
+    and the rows of the sub-bins ``keys`` per distinct score."""
+
+    bins: tuple = ()
+    sub_bins: tuple = ()
+    parts: int = 0
+    keys: tuple = ()
+    histogram: bool = False
+
+
+def sub_key(bins: np.ndarray, position: np.ndarray, r: Refine) -> np.ndarray:
+    """Each score's sub-bin key (-1: not in ``r.sub_bins``); ``position`` its place on the bin scale (bin j
+    holds positions in [j - 1, j)), a non-decreasing function of the score, so keys follow the scores."""
+    sb = np.asarray(r.sub_bins, dtype=np.int64)
+    out = np.full(len(bins), -1, dtype=np.int64)
+    if not len(sb):
+        return out
+    rank = np.searchsorted(sb, bins)
+    inside = (rank < len(sb)) & (sb[np.minimum(rank, len(sb) - 1)] == bins)
+    part = np.clip(np.floor((position[inside] - (bins[inside] - 1)) * r.parts).astype(np.int64), 0, r.parts - 1)
+    out[inside] = rank[inside] * r.parts + part
+    return out
+
+
+def refine_partition(scores: np.ndarray, yb: np.ndarray, bins: np.ndarray, position: np.ndarray,
+                     r: Refine) -> dict:
+    """One partition's part of a further pass (:class:`Refine`): ``{"refined": ScoreCounts}`` and, with
+    ``r.histogram``, ``{"sub": {"pos", "neg", "span"}}`` over the sub-bins."""
+    keep = np.isin(bins, r.bins) if len(r.bins) else np.zeros(len(bins), dtype=bool)
+    out = {}
+    if r.parts:
+        key = sub_key(bins, position, r)
+        inside = key >= 0
+        if r.histogram:
+            m = len(r.sub_bins) * r.parts
+            k, y = key[inside], yb[inside]
+            out["sub"] = {"pos": np.bincount(k[y == 1], minlength=m).astype(np.int64),
+                          "neg": np.bincount(k[y == 0], minlength=m).astype(np.int64),
+                          "span": span(scores[inside], k, m)}
+        if len(r.keys):
+            keep |= inside & np.isin(key, r.keys)
+    out["refined"] = partition(scores[keep], yb[keep])
+    return out
+
+
+def _assemble(groups: list) -> tuple[ScoreCounts, np.ndarray]:
+    """Cells from groups of (lo, hi, pos, neg, tag) arrays, in score order; the tags alongside (a whole score
+    bin: its number; a sub-bin: the number of bins + its key; a single score: -1)."""
+    lo, hi, pos, neg, tag = (np.concatenate([np.asarray(g[i], dtype=d) for g in groups])
+                             for i, d in enumerate((float, float, np.int64, np.int64, np.int64)))
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    return ScoreCounts(lo, pos[order], neg[order], None, hi, int((hi > lo).sum())), tag[order]
+
+
+def _split_rows(refined: ScoreCounts, group_of, groups, counts) -> tuple:
+    """The distinct-score cells of ``refined`` lying in ``groups`` (``group_of`` maps scores to groups), checked
+    to hold exactly the rows ``counts[group]`` counted before."""
+    g = group_of(refined.u) if len(refined.u) else np.zeros(0, dtype=np.int64)
+    inside = np.isin(g, list(groups))
+    rows = refined.pos + refined.neg
+    for j in groups:
+        if int(rows[inside & (g == j)].sum()) != int(counts[j]):
+            raise RuntimeError("the bins counted again do not hold the rows counted in the first pass")
+    u = refined.u[inside]
+    return u, u, refined.pos[inside], refined.neg[inside], np.full(len(u), -1)
+
+
 def cells(hist_pos, hist_neg, sp: Span, refined: ScoreCounts, refined_bins, bin_of) -> ScoreCounts:
     """The cells: every bin not in ``refined_bins`` whole, the rows of those bins per distinct score
     (``refined``; ``bin_of`` maps scores to bins). Returned as :class:`ScoreCounts` with ``hi`` and ``bins``."""
-    hist_pos, hist_neg = np.asarray(hist_pos, dtype=np.int64), np.asarray(hist_neg, dtype=np.int64)
-    split = np.zeros(len(hist_pos), dtype=bool)
-    split[list(refined_bins)] = True
-    whole = ~split & (hist_pos + hist_neg > 0)
-    b = np.flatnonzero(whole)
-    if len(refined.u):
-        rb = bin_of(refined.u)
-        inside = split[rb]
-        got = np.bincount(rb[inside], weights=(refined.pos + refined.neg)[inside], minlength=len(split))
-        if not np.array_equal(got[split], (hist_pos + hist_neg)[split]):
-            raise RuntimeError("the bins counted again do not hold the rows counted in the first pass")
-        u, p, q = refined.u[inside], refined.pos[inside], refined.neg[inside]
-    else:
-        u = p = q = np.zeros(0)
-    lo, hi = np.concatenate([sp.lo[b], u]), np.concatenate([sp.hi[b], u])
-    order = np.argsort(lo, kind="stable")
-    pos = np.concatenate([hist_pos[b], p]).astype(np.int64)[order]
-    neg = np.concatenate([hist_neg[b], q]).astype(np.int64)[order]
-    return ScoreCounts(lo[order], pos, neg, None, hi[order], int((sp.hi[b] > sp.lo[b]).sum()))
+    return _cells_with_tags(hist_pos, hist_neg, sp, refined, set(refined_bins), bin_of)[0]
 
 
-def complete(ctx, summary: dict, first_refined: tuple, bin_of, count_again, progress=None) -> None:
+def _cells_with_tags(hp, hn, sp: Span, refined: ScoreCounts, split: set, bin_of, sub=None, sub_split=(),
+                     locate=None) -> tuple[ScoreCounts, np.ndarray]:
+    """:func:`cells`, with ``sub`` (a :class:`Refine` and its merged ``{"pos", "neg", "span"}``) the bins
+    ``sub[0].sub_bins`` as sub-bins, those in ``sub_split`` per distinct score (``locate``: score -> (bin,
+    position))."""
+    hp, hn = np.asarray(hp, dtype=np.int64), np.asarray(hn, dtype=np.int64)
+    n_bins = len(hp)
+    subbed = set(sub[0].sub_bins) if sub is not None else set()
+    whole = np.array([j for j in np.flatnonzero(hp + hn) if j not in split and j not in subbed], dtype=np.int64)
+    groups = [(sp.lo[whole], sp.hi[whole], hp[whole], hn[whole], whole)]
+    bin_split = sorted(split)
+    if bin_split:
+        groups.append(_split_rows(refined, bin_of, bin_split, hp + hn))
+    if sub is not None:
+        r, h = sub
+        sp_pos, sp_neg = h["pos"], h["neg"]
+        kept = np.flatnonzero(sp_pos + sp_neg)
+        keys = kept[~np.isin(kept, np.asarray(list(sub_split), dtype=np.int64))]
+        groups.append((h["span"].lo[keys], h["span"].hi[keys], sp_pos[keys], sp_neg[keys], n_bins + keys))
+        if len(sub_split):
+            def key_of(u):
+                b, x = locate(u)
+                return sub_key(b, x, r)
+            groups.append(_split_rows(refined, key_of, sorted(sub_split), sp_pos + sp_neg))
+    return _assemble(groups)
+
+
+def _required_of(ctx, c: ScoreCounts) -> np.ndarray:
+    s = ctx.settings
+    return required(c.u, c.hi, c.pos, c.neg, c.hi > c.u, threshold=s.threshold, cost_fp=s.cost_fp,
+                    cost_fn=s.cost_fn, target_accuracy=s.target_accuracy,
+                    target_recall=getattr(s, "target_recall", None), probabilities=ctx.scores_are_probabilities)
+
+
+def complete(ctx, summary: dict, first_refined: tuple, bin_of, count_again, progress=None, locate=None) -> None:
     """After the holdout pass, when its scores were too many to count: the :func:`cells` from the score bins,
-    the bins that can hold a figure (:func:`required`) counted per distinct score by ``count_again(bins)`` (a
-    second pass; the merged :class:`ScoreCounts` of those bins' rows) unless the first pass counted them
-    (``first_refined``); ``summary["business"]`` becomes the cells, or :class:`TooManyScores` with ``refine``
-    when those bins hold more than :func:`refine_cap` rows."""
+    then the bins that can hold a figure (:func:`required`), unless the first pass split them
+    (``first_refined``), counted per distinct score by ``count_again(Refine)`` (a further pass; the merged
+    :func:`refine_partition`). When those bins hold more rows than :func:`refine_cap`, and ``locate`` (score ->
+    (bin, position)) is given, they are first cut into about ``SUB_CELLS`` sub-bins (a pass), and only the
+    sub-bins that can hold a figure are split by score (a third pass). ``summary["business"]`` becomes the cells,
+    or :class:`TooManyScores` with ``refine`` when even those hold more than the cap."""
     c, extra = summary.get("business"), summary.pop("business_bins", None)
     if not isinstance(c, TooManyScores) or extra is None or ctx.task != "binary" or ctx.data_only:
         return
-    s = ctx.settings
+    say = progress or (lambda text: None)
     hp, hn = np.asarray(summary["hist_pos"]), np.asarray(summary["hist_neg"])
+    rows = hp + hn
     done = set(first_refined)
-    cur = cells(hp, hn, extra["span"], extra["refined"], done, bin_of)
-    whole = cur.hi > cur.u
-    need = required(cur.u, cur.hi, cur.pos, cur.neg, whole, threshold=s.threshold, cost_fp=s.cost_fp,
-                    cost_fn=s.cost_fn, target_accuracy=s.target_accuracy,
-                    target_recall=getattr(s, "target_recall", None), probabilities=ctx.scores_are_probabilities)
-    more = sorted(set(bin_of(cur.u[need]).tolist()) - done)
-    summary["business_split"] = {"first_pass_bins": len(done), "second_pass_bins": len(more),
-                                  "second_pass_rows": int((hp + hn)[more].sum())}
+    refined = extra["refined"]
+    cur, tags = _cells_with_tags(hp, hn, extra["span"], refined, done, bin_of)
+    more = sorted(set(tags[_required_of(ctx, cur)].tolist()) - done - {-1})
+    split = summary["business_split"] = {"first_pass_bins": len(done), "second_pass_bins": len(more),
+                                         "second_pass_rows": int(rows[more].sum())}
     if not more:
         summary["business"] = cur
         return
-    held = int((hp + hn)[more].sum() + sum((hp + hn)[b] for b in done))
+    held = int(rows[more].sum() + rows[sorted(done)].sum())
+    if held <= refine_cap():
+        say(f"counting the holdout's scores again in the {len(more):,} score bins that can hold the cheapest "
+            f"threshold or a target ({int(rows[more].sum()):,} rows)")
+        refined = refined + count_again(Refine(bins=tuple(more)))["refined"]
+        summary["business"] = _cells_with_tags(hp, hn, extra["span"], refined, done | set(more), bin_of)[0]
+        return
+    outer = {0, len(hp) - 1}
+    inner = tuple(b for b in more if b not in outer)
+    if locate is None or not inner:
+        summary["business"] = TooManyScores(c.distinct, refine=held)
+        return
+    r = Refine(sub_bins=inner, parts=max(2, SUB_CELLS // len(inner)), histogram=True)
+    say(f"cutting the {len(inner):,} score bins that can hold the cheapest threshold or a target "
+        f"({int(rows[list(inner)].sum()):,} rows) into {r.parts:,} parts each")
+    sub = count_again(r)["sub"]
+    cur, tags = _cells_with_tags(hp, hn, extra["span"], refined, done, bin_of, sub=(r, sub), locate=locate)
+    need = set(tags[_required_of(ctx, cur)].tolist()) - {-1}
+    n_bins = len(hp)
+    bins2 = sorted(j for j in need if j < n_bins)  # whole bins still needed (the outer ones)
+    keys2 = sorted(j - n_bins for j in need if j >= n_bins)
+    sub_rows = sub["pos"] + sub["neg"]
+    held = int(rows[bins2].sum() + sub_rows[keys2].sum() + rows[sorted(done)].sum())
+    split.update(sub_bins=len(inner), sub_parts=r.parts, third_pass_sub_bins=len(keys2), third_pass_bins=len(bins2),
+                 third_pass_rows=int(rows[bins2].sum() + sub_rows[keys2].sum()))
     if held > refine_cap():
         summary["business"] = TooManyScores(c.distinct, refine=held)
         return
-    if progress:
-        progress(f"counting the holdout's scores again in the {len(more):,} score bins that can hold the cheapest "
-                 f"threshold or a target ({int((hp + hn)[more].sum()):,} rows)")
-    refined = extra["refined"] + count_again(tuple(more))
-    summary["business"] = cells(hp, hn, extra["span"], refined, done | set(more), bin_of)
+    if not keys2 and not bins2:  # no sub-bin that can hold a figure holds more than one score
+        summary["business"] = cur
+        return
+    say(f"counting the holdout's scores again in the {len(keys2):,} sub-bins and {len(bins2):,} bins that can hold "
+        f"the cheapest threshold or a target ({split['third_pass_rows']:,} rows)")
+    r3 = Refine(bins=tuple(bins2), sub_bins=inner, parts=r.parts, keys=tuple(keys2))
+    refined = refined + count_again(r3)["refined"]
+    summary["business"] = _cells_with_tags(hp, hn, extra["span"], refined, done | set(bins2), bin_of,
+                                           sub=(r, sub), sub_split=keys2, locate=locate)[0]
 
 
 def threshold(ctx, summary: dict):

@@ -39,6 +39,7 @@ from readiness.engines.summaries import (
     SCORE_BINS,
     HoldoutSpec,
     holdout_summary,
+    locate_scores,
     merge_all,
     refine_summary,
     score_bin,
@@ -168,9 +169,9 @@ def prepare(engine: Engine, *, train, test, roles, settings, model: bytes | None
     if spec.business is not None:  # business.threshold above the row limit (exact_business.complete)
         exact_business.complete(
             ctx, er.test_summary, spec.business.refine, functools.partial(score_bin, spec=spec),
-            lambda bins: summarize(engine, srcs["test"], functools.partial(refine_summary, spec=spec,
-                                                                         bins=bins))["refined"],
-            progress=say)
+            lambda refine: summarize(engine, srcs["test"], functools.partial(refine_summary, spec=spec,
+                                                                           refine=refine)),
+            progress=say, locate=functools.partial(locate_scores, spec=spec))
     ctx.unlabelled = {"train": er.train_summary["unlabelled"], "test": er.test_summary["unlabelled"]}
     return er
 

@@ -164,12 +164,6 @@ def scores_of(frame: pd.DataFrame, spec: HoldoutSpec) -> np.ndarray:
     return np.asarray(worker_model(spec).scores(frame), dtype=float)
 
 
-def score_bin(scores: np.ndarray, spec: HoldoutSpec) -> np.ndarray:
-    lo, hi = spec.score_range
-    idx = np.floor((scores - lo) / (hi - lo) * SCORE_BINS).astype(np.int64) + 1
-    return np.clip(idx, 0, SCORE_BINS + 1)  # 0 and SCORE_BINS + 1: below and above the range
-
-
 def holdout_summary(frame: pd.DataFrame, spec: HoldoutSpec) -> dict:
     labelled = frame[spec.target].notna().to_numpy()
     rows = frame[labelled].reset_index(drop=True)
@@ -248,14 +242,31 @@ def binary_scored(frame: pd.DataFrame, spec: HoldoutSpec) -> tuple[np.ndarray, n
     return s[ok], (y == spec.classes.index(spec.positive)).astype(np.int64)
 
 
-def refine_summary(frame: pd.DataFrame, spec: HoldoutSpec, bins: tuple) -> dict:
-    """``business.threshold``'s second pass (:func:`readiness.engines.exact_business.complete`): the model scores
-    the partition again and the rows in the score bins ``bins`` are counted per distinct score and class."""
-    from readiness.engines.exact_business import partition
+def score_position(scores: np.ndarray, spec: HoldoutSpec) -> np.ndarray:
+    """Each score's place on the bin scale: bin j (1..SCORE_BINS) holds positions in [j - 1, j)."""
+    lo, hi = spec.score_range
+    return (np.asarray(scores, dtype=float) - lo) / (hi - lo) * SCORE_BINS
+
+
+def score_bin(scores: np.ndarray, spec: HoldoutSpec) -> np.ndarray:
+    idx = np.floor(score_position(scores, spec)).astype(np.int64) + 1
+    return np.clip(idx, 0, SCORE_BINS + 1)  # 0 and SCORE_BINS + 1: below and above the range
+
+
+def locate_scores(scores: np.ndarray, spec: HoldoutSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(bin, position) of each score, as the partitions compute them."""
+    return score_bin(scores, spec), score_position(scores, spec)
+
+
+def refine_summary(frame: pd.DataFrame, spec: HoldoutSpec, refine) -> dict:
+    """``business.threshold``'s further passes (:func:`readiness.engines.exact_business.complete`): the model
+    scores the partition again and the rows in the bins or sub-bins ``refine`` (an ``exact_business.Refine``)
+    are counted per distinct score and class, or per sub-bin."""
+    from readiness.engines.exact_business import refine_partition
 
     s, yb = binary_scored(frame, spec)
-    keep = np.isin(score_bin(s, spec), bins)
-    return {"refined": partition(s[keep], yb[keep])}
+    b, x = locate_scores(s, spec)
+    return refine_partition(s, yb, b, x, refine)
 
 
 def champion_partition(rows: pd.DataFrame, spec: HoldoutSpec, *, s: np.ndarray, ok=None, y=None, pred=None) -> dict:
