@@ -120,7 +120,11 @@ class ScoreCounts:
     neg: np.ndarray
     cap: int | None = None
     hi: np.ndarray | None = None
-    bins: int = 0  # cells that are whole score bins (holding more than one score)
+
+    @property
+    def bins(self) -> int:
+        """Cells that are whole score bins (holding more than one score)."""
+        return 0 if self.hi is None else int((self.hi > self.u).sum())
 
     def __add__(self, other: ScoreCounts | TooManyScores) -> ScoreCounts | TooManyScores:
         if isinstance(other, TooManyScores):
@@ -179,8 +183,8 @@ def span(scores: np.ndarray, bins: np.ndarray, n_bins: int) -> Span:
 def bins_partition(scores: np.ndarray, yb: np.ndarray, bins: np.ndarray, n_bins: int, refine: tuple) -> dict:
     """Above the row limit, besides the bounded counts: each bin's :class:`Span` and the rows per distinct score
     in the bins ``refine`` (those the sample says can hold the check's figures)."""
-    keep = np.isin(bins, refine) if len(refine) else np.zeros(len(bins), dtype=bool)
-    return {"span": span(scores, bins, n_bins), "refined": partition(scores[keep], yb[keep])}
+    return {"span": span(scores, bins, n_bins),
+            "refined": refine_partition(scores, yb, bins, None, Refine(bins=tuple(refine)))["refined"]}
 
 
 def rows_of(c: ScoreCounts) -> tuple[np.ndarray, np.ndarray]:
@@ -321,18 +325,19 @@ def _assemble(groups: list) -> tuple[ScoreCounts, np.ndarray]:
                              for i, d in enumerate((float, float, np.int64, np.int64, np.int64)))
     order = np.argsort(lo, kind="stable")
     lo, hi = lo[order], hi[order]
-    return ScoreCounts(lo, pos[order], neg[order], None, hi, int((hi > lo).sum())), tag[order]
+    return ScoreCounts(lo, pos[order], neg[order], None, hi), tag[order]
 
 
 def _split_rows(refined: ScoreCounts, group_of, groups, counts) -> tuple:
     """The distinct-score cells of ``refined`` lying in ``groups`` (``group_of`` maps scores to groups), checked
     to hold exactly the rows ``counts[group]`` counted before."""
+    groups = np.asarray(sorted(groups), dtype=np.int64)
     g = group_of(refined.u) if len(refined.u) else np.zeros(0, dtype=np.int64)
-    inside = np.isin(g, list(groups))
-    rows = refined.pos + refined.neg
-    for j in groups:
-        if int(rows[inside & (g == j)].sum()) != int(counts[j]):
-            raise RuntimeError("the bins counted again do not hold the rows counted in the first pass")
+    inside = np.isin(g, groups)
+    got = np.bincount(np.searchsorted(groups, g[inside]), weights=(refined.pos + refined.neg)[inside],
+                      minlength=len(groups))
+    if not np.array_equal(got.astype(np.int64), np.asarray(counts)[groups].astype(np.int64)):
+        raise RuntimeError("the bins counted again do not hold the rows counted in the first pass")
     u = refined.u[inside]
     return u, u, refined.pos[inside], refined.neg[inside], np.full(len(u), -1)
 
